@@ -1,0 +1,128 @@
+"""Areas, scopes and roles: who may read or write what, in the UI and the API.
+
+Each business area has two permissions, ``erp.<area>_read`` and
+``erp.<area>_write`` (write implies read). Roles are Django groups holding
+those permissions; API keys carry scopes ``<area>:read`` / ``<area>:write``,
+and a key acts with the intersection of its scopes and its owner's rights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from django.contrib.auth.models import AbstractUser, AnonymousUser
+
+Level = Literal["read", "write"]
+
+AREAS: dict[str, str] = {
+    "inventory": "Inventory",
+    "sales": "Sales",
+    "procurement": "Procurement",
+    "manufacturing": "Manufacturing",
+    "integrations": "Integrations",
+}
+LEVELS: tuple[Level, ...] = ("read", "write")
+ALL_SCOPES: tuple[str, ...] = tuple(f"{area}:{level}" for area in AREAS for level in LEVELS)
+
+
+def permission_codename(area: str, level: Level) -> str:
+    return f"{area}_{level}"
+
+
+def permission_name(area: str, level: Level) -> str:
+    return f"erp.{permission_codename(area, level)}"
+
+
+def area_permissions() -> list[tuple[str, str]]:
+    """(codename, name) pairs for the Meta.permissions of erp.AreaAccess."""
+    return [
+        (permission_codename(area, level), f"Can {level} {label.lower()}")
+        for area, label in AREAS.items()
+        for level in LEVELS
+    ]
+
+
+def user_can(user: AbstractUser | AnonymousUser, area: str, level: Level) -> bool:
+    """Write implies read."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if level == "read" and user.has_perm(permission_name(area, "write")):
+        return True
+    return bool(user.has_perm(permission_name(area, level)))
+
+
+def scopes_allowed(user: AbstractUser | AnonymousUser) -> list[str]:
+    return [f"{area}:{level}" for area in AREAS for level in LEVELS if user_can(user, area, level)]
+
+
+def validate_scopes(scopes: Iterable[str]) -> list[str]:
+    unknown = sorted(set(scopes) - set(ALL_SCOPES))
+    if unknown:
+        raise ValueError(f"Unknown scope(s): {', '.join(unknown)}. Known scopes: {', '.join(ALL_SCOPES)}.")
+    return [s for s in ALL_SCOPES if s in set(scopes)]
+
+
+def scope_grants(scopes: Iterable[str], area: str, level: Level) -> bool:
+    held = set(scopes)
+    return f"{area}:{level}" in held or (level == "read" and f"{area}:write" in held)
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    description: str
+    grants: dict[str, Level]
+
+
+_READ_ALL_DOMAIN: dict[str, Level] = {
+    "inventory": "read",
+    "sales": "read",
+    "procurement": "read",
+    "manufacturing": "read",
+}
+
+ROLES: tuple[Role, ...] = (
+    Role(
+        "Operations manager",
+        "Runs the operation: writes in every business area, reads integrations.",
+        {
+            "inventory": "write",
+            "sales": "write",
+            "procurement": "write",
+            "manufacturing": "write",
+            "integrations": "read",
+        },
+    ),
+    Role(
+        "Warehouse",
+        "Receives, moves, counts, picks and ships stock.",
+        {**_READ_ALL_DOMAIN, "inventory": "write"},
+    ),
+    Role(
+        "Sales",
+        "Customers, orders, shipments and returns.",
+        {"inventory": "read", "sales": "write"},
+    ),
+    Role(
+        "Purchasing",
+        "Suppliers, purchase orders, receipts and replenishment.",
+        {"inventory": "read", "procurement": "write", "sales": "read"},
+    ),
+    Role(
+        "Production",
+        "Bills of materials, manufacturing orders and planning.",
+        {"inventory": "read", "procurement": "read", "manufacturing": "write"},
+    ),
+    Role(
+        "Accountant",
+        "Invoices, bills, payments and valuation; reads everything else.",
+        {**_READ_ALL_DOMAIN, "sales": "write", "procurement": "write"},
+    ),
+    Role(
+        "Integration admin",
+        "Configures connections and API access; reads every business area.",
+        {**_READ_ALL_DOMAIN, "integrations": "write"},
+    ),
+)

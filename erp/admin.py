@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+
+from erp import events
+from erp.models import ApiKey, OutboxEvent
+from erp.services import api_key_revoke
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "topic",
+        "aggregate_type",
+        "aggregate_id",
+        "sequence",
+        "created_at",
+        "dispatched_at",
+        "attempts",
+    )
+    list_filter = ("topic", "aggregate_type", ("dispatched_at", admin.EmptyFieldListFilter))
+    search_fields = ("=event_id", "topic", "aggregate_id")
+    date_hierarchy = "created_at"
+    actions = ("redispatch",)
+    readonly_fields = [f.name for f in OutboxEvent._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: OutboxEvent | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: OutboxEvent | None = None) -> bool:
+        return False
+
+    @admin.action(description="Dispatch the selected pending events now")
+    def redispatch(self, request: HttpRequest, queryset: QuerySet[OutboxEvent]) -> None:
+        done = sum(events.dispatch_event(pk) for pk in queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Dispatched {done} event(s).", messages.SUCCESS)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "prefix", "user", "created_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("name", "prefix", "user__username")
+    readonly_fields = ("prefix", "created_at", "last_used_at", "revoked_at")
+    fields = ("user", "name", "prefix", "scopes", "created_at", "last_used_at", "revoked_at")
+    actions = ("revoke",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Keys are issued by `manage.py create_api_key` (and the key page), which show the secret once.
+        return False
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        for key in queryset:
+            api_key_revoke(api_key=key)
+        self.message_user(request, f"Revoked {queryset.count()} key(s).", messages.SUCCESS)

@@ -1,0 +1,66 @@
+"""Demo data of the kernel: an admin and one user per role.
+
+Each app adds its own demo data through ``register()``; ``seed()`` runs them
+in order. Every seeder is idempotent: it looks records up by natural keys and
+creates only what is missing, so running twice gives the same data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from erp.access import ROLES
+from erp.roles import sync_roles
+
+DEMO_ADMIN = ("admin", "admin")
+DEMO_PASSWORD = "demo"
+
+Seeder = Callable[[], list[str]]
+_seeders: list[tuple[int, str, Seeder]] = []
+
+
+def register(order: int, name: str, seeder: Seeder) -> None:
+    _seeders[:] = [s for s in _seeders if s[1] != name]
+    _seeders.append((order, name, seeder))
+
+
+def _seed_users() -> list[str]:
+    User = get_user_model()
+    username, password = DEMO_ADMIN
+    admin, _ = User.objects.get_or_create(
+        username=username,
+        defaults={"email": "admin@example.com", "first_name": "Ada", "last_name": "Admin"},
+    )
+    admin.is_staff = admin.is_superuser = True
+    admin.set_password(password)
+    admin.save()
+    lines = [f"admin login: {username} / {password}  (superuser)"]
+    for role in ROLES:
+        login = role.name.lower().replace(" ", "_")
+        user, _ = User.objects.get_or_create(
+            username=login, defaults={"email": f"{login}@example.com", "first_name": role.name}
+        )
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        user.groups.set([Group.objects.get(name=role.name)])
+    lines.append(
+        f"role logins (password '{DEMO_PASSWORD}'): "
+        + ", ".join(r.name.lower().replace(" ", "_") for r in ROLES)
+    )
+    return lines
+
+
+register(0, "users", _seed_users)
+
+
+@transaction.atomic
+def seed() -> list[str]:
+    sync_roles()
+    report: list[str] = []
+    for _, _, seeder in sorted(_seeders, key=lambda s: s[0]):
+        report.extend(seeder())
+    return report

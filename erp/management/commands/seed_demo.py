@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from erp.demo import seed
+
+
+class Command(BaseCommand):
+    help = "Load realistic demo data. Idempotent: running it twice gives the same data."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        report = seed()
+        if options["quiet"]:
+            return
+        self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
+        for line in report:
+            self.stdout.write(f"  {line}")

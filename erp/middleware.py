@@ -1,0 +1,45 @@
+"""Middleware of the kernel."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from erp.problems import is_problem, problem_response
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+
+
+class ApiProblemMiddleware:
+    """Under /api/, any error answer that is not already JSON becomes problem details.
+
+    Covers what happens outside an API operation: an unknown path (404), a wrong
+    method (405), a crash (500).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path.startswith(API_PREFIX) and response.status_code >= 400 and not is_problem(response):
+            headers = {}
+            if response.status_code == 405 and response.has_header("Allow"):
+                headers["Allow"] = response["Allow"]
+            detail = ""
+            if response.status_code == 404:
+                detail = f"No API resource at {request.path}."
+            elif response.status_code == 405:
+                detail = f"{request.method} is not allowed on {request.path}."
+            return problem_response(response.status_code, detail, headers=headers)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if request.path.startswith(API_PREFIX):
+            logger.exception("Unhandled error in %s %s", request.method, request.path)
+            return problem_response(500, "An unexpected error occurred; it has been logged.")
+        return None

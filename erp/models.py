@@ -1,0 +1,166 @@
+"""The shared kernel's tables: outbox events, API keys, area permissions, audit bases."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from erp.access import area_permissions
+
+
+class User(AbstractUser):
+    """The project's user: Django's, kept swappable-in-place from day one."""
+
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
+        swappable = "AUTH_USER_MODEL"
+
+
+class AreaAccess(models.Model):
+    """Holds the area permissions (erp.<area>_read / erp.<area>_write); has no table."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = area_permissions()  # type: ignore[assignment]
+        verbose_name = "area access"
+
+    def __str__(self) -> str:
+        return "area access"
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditedModel(TimeStampedModel):
+    """Who and when on every document and master record.
+
+    Subclasses also declare ``history = HistoricalRecords()`` for the change history.
+    """
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        abstract = True
+
+
+class AggregateSequence(models.Model):
+    """The last event sequence number handed out per aggregate (see erp.events)."""
+
+    aggregate_type = models.CharField(max_length=64)
+    aggregate_id = models.CharField(max_length=64)
+    last_sequence = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["aggregate_type", "aggregate_id"], name="erp_aggregate_sequence_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.aggregate_type}:{self.aggregate_id}@{self.last_sequence}"
+
+
+class OutboxEvent(models.Model):
+    """Something that happened, written in the transaction that made it happen."""
+
+    event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    topic = models.CharField(max_length=100, db_index=True)
+    aggregate_type = models.CharField(max_length=64)
+    aggregate_id = models.CharField(max_length=64)
+    sequence = models.PositiveBigIntegerField()
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["aggregate_type", "aggregate_id", "sequence"],
+                name="erp_outbox_aggregate_sequence_unique",
+            ),
+            models.CheckConstraint(condition=Q(sequence__gte=1), name="erp_outbox_sequence_positive"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="erp_outbox_pending_idx",
+                condition=Q(dispatched_at__isnull=True),
+            ),
+            models.Index(fields=["aggregate_type", "aggregate_id"], name="erp_outbox_aggregate_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.aggregate_type}:{self.aggregate_id} #{self.sequence}"
+
+    @property
+    def is_dispatched(self) -> bool:
+        return self.dispatched_at is not None
+
+    def as_message(self) -> dict[str, Any]:
+        """The envelope every subscriber and webhook receives."""
+        return {
+            "id": str(self.event_id),
+            "topic": self.topic,
+            "aggregate": {"type": self.aggregate_type, "id": self.aggregate_id},
+            "sequence": self.sequence,
+            "occurred_at": self.created_at.isoformat(),
+            "data": self.payload,
+        }
+
+
+class ApiKey(TimeStampedModel):
+    """A key for external tools: stored as a SHA-256 hash, shown once at creation."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, help_text="The key's first characters, to recognise it.")
+    hashed_key = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(default=list, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["last_used_at", "updated_at"])
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="erp_apikey_user_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,57 @@
+"""One error shape for every API error: RFC 9457 problem details.
+
+    {"type": "about:blank", "title": "Not Found", "status": 404,
+     "detail": "No sales order 42.", "errors": [{"field": "lines.0.quantity", "message": "..."}]}
+
+Produced here and only here: by the API's exception handlers and, for errors
+raised outside an API operation (unknown path, wrong method, crash), by
+ApiProblemMiddleware.
+"""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+from django.http import HttpResponse
+
+CONTENT_TYPE = "application/problem+json"
+
+
+def problem(
+    status: int,
+    detail: str = "",
+    *,
+    title: str | None = None,
+    type_: str = "about:blank",
+    errors: list[dict[str, str]] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": type_,
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail or HTTPStatus(status).description,
+        "errors": errors or [],
+    }
+    body.update(extra)
+    return body
+
+
+def problem_response(status: int, detail: str = "", **kwargs: Any) -> HttpResponse:
+    headers = kwargs.pop("headers", None) or {}
+    body = problem(status, detail, **kwargs)
+    response = HttpResponse(
+        json.dumps(body, default=str), status=status, content_type=CONTENT_TYPE, headers=headers
+    )
+    return response
+
+
+def field_errors(mapping: dict[str, list[str]]) -> list[dict[str, str]]:
+    return [{"field": field, "message": msg} for field, msgs in mapping.items() for msg in msgs]
+
+
+def is_problem(response: HttpResponse) -> bool:
+    content_type = response.get("Content-Type", "")
+    return content_type.startswith(CONTENT_TYPE) or content_type.startswith("application/json")

@@ -1,0 +1,55 @@
+// Small, dependency-free behaviour on top of htmx: toasts, keyboard shortcuts, confirmations.
+(function () {
+  "use strict";
+
+  function toast(message, level) {
+    var box = document.getElementById("toasts");
+    if (!box || !message) return;
+    var el = document.createElement("div");
+    el.className = "toast toast-" + (level || "info");
+    el.setAttribute("role", "status");
+    el.textContent = message;
+    box.appendChild(el);
+    setTimeout(function () { el.remove(); }, level === "error" ? 8000 : 4000);
+  }
+  window.erpToast = toast;
+
+  // Server-rendered messages fade on their own.
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("#toasts .toast").forEach(function (el) {
+      setTimeout(function () { el.remove(); }, 5000);
+    });
+  });
+
+  // A view answers HX-Trigger: {"toast": {"message": "...", "level": "success"}}
+  document.body && document.body.addEventListener("toast", function (e) {
+    toast(e.detail.message, e.detail.level);
+  });
+  document.addEventListener("toast", function (e) { toast(e.detail.message, e.detail.level); });
+
+  // Failed htmx requests say so instead of failing silently.
+  document.addEventListener("htmx:responseError", function (e) {
+    var xhr = e.detail.xhr;
+    var detail = "";
+    try { detail = JSON.parse(xhr.responseText).detail || ""; } catch (err) { detail = ""; }
+    toast("Request failed (" + xhr.status + ")" + (detail ? ": " + detail : ""), "error");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    toast("The server could not be reached. Nothing was changed.", "error");
+  });
+
+  // "/" focuses the search box; Escape closes its results.
+  document.addEventListener("keydown", function (e) {
+    var search = document.getElementById("global-search");
+    var typing = /^(INPUT|TEXTAREA|SELECT)$/.test((e.target && e.target.tagName) || "");
+    if (e.key === "/" && !typing && search) { e.preventDefault(); search.focus(); search.select(); }
+    if (e.key === "Escape") {
+      var pop = document.getElementById("search-pop");
+      if (pop) pop.innerHTML = "";
+    }
+  });
+  document.addEventListener("click", function (e) {
+    var pop = document.getElementById("search-pop");
+    if (pop && !e.target.closest(".search")) pop.innerHTML = "";
+  });
+})();

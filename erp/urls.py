@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from erp import views
+from erp.api import api
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("search/", views.search, name="search"),
+    path("events/", views.event_list, name="events"),
+    path("inventory/", include("inventory.urls")),
+    path("sales/", include("sales.urls")),
+    path("procurement/", include("procurement.urls")),
+    path("manufacturing/", include("manufacturing.urls")),
+    path("integrations/", include("integrations.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+]
+
+admin.site.site_header = "ERP administration"
+admin.site.site_title = "ERP admin"

@@ -1,0 +1,47 @@
+"""Suite-wide fixtures and rules.
+
+* The network is blocked (pytest-socket, see pyproject addopts). A test marked
+  ``real_server`` may use sockets, to loopback addresses only.
+* ``postgres`` tests need PostgreSQL (real row locks and concurrency); on SQLite
+  they are skipped, unless ERP_REQUIRE_SERVICES=1 (CI), where that is an error.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+
+LOOPBACK = ["127.0.0.1", "::1", "localhost"]
+REQUIRE_SERVICES = os.environ.get("ERP_REQUIRE_SERVICES") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("real_server") or item.get_closest_marker("browser") or item.get_closest_marker("worker"):
+            item.add_marker(pytest.mark.enable_socket)
+            item.add_marker(pytest.mark.allow_hosts(LOOPBACK))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres") or item.get_closest_marker("worker"):
+        if connection.vendor != "postgresql":
+            message = "needs PostgreSQL: run with DATABASE_URL=postgres://..."
+            if REQUIRE_SERVICES:
+                pytest.fail(message)
+            pytest.skip(message)
+
+
+@pytest.fixture
+def api_client():
+    from django.test import Client
+
+    return Client()
+
+
+@pytest.fixture
+def admin_user(db):
+    from tests.erp.factories import UserFactory
+
+    return UserFactory(username="boss", is_staff=True, is_superuser=True)
