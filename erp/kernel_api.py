@@ -5,7 +5,7 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import FilterSchema, Query, Router, Schema
+from ninja import FilterSchema, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from erp import events
@@ -30,14 +30,17 @@ class HealthOut(Schema):
 
 
 @router.get("/health", response={200: HealthOut, 503: HealthOut}, auth=None)
-def health(request: HttpRequest) -> tuple[int, HealthOut]:
+def health(request: HttpRequest) -> Status[HealthOut]:
     """Database and broker reachability. 200 when both are up, 503 otherwise."""
     database, broker = check_database(), check_broker()
     ok = database.ok and broker.ok
-    return (200 if ok else 503), HealthOut(
-        status="ok" if ok else "degraded",
-        database=CheckOut(ok=database.ok, detail=database.detail),
-        broker=CheckOut(ok=broker.ok, detail=broker.detail),
+    return Status(
+        200 if ok else 503,
+        HealthOut(
+            status="ok" if ok else "degraded",
+            database=CheckOut(ok=database.ok, detail=database.detail),
+            broker=CheckOut(ok=broker.ok, detail=broker.detail),
+        ),
     )
 
 

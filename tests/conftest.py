@@ -19,18 +19,22 @@ REQUIRE_SERVICES = os.environ.get("ERP_REQUIRE_SERVICES") == "1"
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if item.get_closest_marker("real_server") or item.get_closest_marker("browser") or item.get_closest_marker("worker"):
+        if (
+            item.get_closest_marker("real_server")
+            or item.get_closest_marker("browser")
+            or item.get_closest_marker("worker")
+        ):
             item.add_marker(pytest.mark.enable_socket)
             item.add_marker(pytest.mark.allow_hosts(LOOPBACK))
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    if item.get_closest_marker("postgres") or item.get_closest_marker("worker"):
-        if connection.vendor != "postgresql":
-            message = "needs PostgreSQL: run with DATABASE_URL=postgres://..."
-            if REQUIRE_SERVICES:
-                pytest.fail(message)
-            pytest.skip(message)
+    needs_postgres = item.get_closest_marker("postgres") or item.get_closest_marker("worker")
+    if needs_postgres and connection.vendor != "postgresql":
+        message = "needs PostgreSQL: run with DATABASE_URL=postgres://..."
+        if REQUIRE_SERVICES:
+            pytest.fail(message)
+        pytest.skip(message)
 
 
 @pytest.fixture

@@ -24,9 +24,7 @@ class ConnectorsIndependentContract(IndependenceContract):
     def connector_packages(self, graph: ImportGraph) -> set[str]:
         container = str(self.container)
         return {
-            child
-            for child in graph.find_children(container)
-            if f"{child}.{self.marker}" in graph.modules
+            child for child in graph.find_children(container) if f"{child}.{self.marker}" in graph.modules
         }
 
     def check(self, graph: ImportGraph, verbose: bool) -> ContractCheck:

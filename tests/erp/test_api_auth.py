@@ -142,3 +142,27 @@ def test_role_enforced_on_an_endpoint_for_sessions():
     response = client.get(EVENTS)
 
     assert response.status_code == 403
+
+
+def test_event_feed_filters_and_costs_the_same_queries_at_any_length(api_client: Client):
+    from django.db import transaction
+
+    from erp import events
+    from tests.queries import assert_constant_queries
+
+    raw = api_key_for(UserFactory(roles=["Integration admin"]))
+
+    def grow(n: int) -> None:
+        with transaction.atomic():
+            for i in range(n):
+                events.emit("test.feed" if i % 2 else "other.feed", aggregate=("thing", i))
+
+    grow(5)
+    assert_constant_queries(lambda: api_client.get(EVENTS, **bearer(raw)), lambda: grow(50))
+
+    body = api_client.get(f"{EVENTS}?topic=test.&status=pending", **bearer(raw)).json()
+    assert body["count"] == 27
+    assert {item["topic"] for item in body["items"]} == {"test.feed"}
+    bad = api_client.get(f"{EVENTS}?status=sideways", **bearer(raw))
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "status"

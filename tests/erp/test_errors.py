@@ -20,7 +20,7 @@ def assert_problem(response, status: int) -> dict:
     assert response.status_code == status
     assert response["Content-Type"] == "application/problem+json"
     body = response.json()
-    assert PROBLEM_KEYS <= set(body)
+    assert set(body) >= PROBLEM_KEYS
     assert body["status"] == status
     assert body["title"]
     assert body["detail"]

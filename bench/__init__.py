@@ -1,0 +1,1 @@
+"""Benchmarks of the ERP against a fresh PostgreSQL database: run ``bench/run.py``."""
