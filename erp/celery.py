@@ -16,6 +16,10 @@ app.conf.beat_schedule = {
         "task": "erp.tasks.sweep_outbox_task",
         "schedule": 60.0,
     },
+    "inventory-check-stock": {
+        "task": "inventory.tasks.check_stock_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "outbox-prune": {
         "task": "erp.tasks.prune_outbox_task",
         "schedule": crontab(hour=3, minute=15),

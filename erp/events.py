@@ -25,6 +25,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from erp.counters import upsert_increment
 from erp.models import AggregateSequence, OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -76,23 +77,12 @@ def _aggregate_key(aggregate: models.Model | tuple[str, Any]) -> tuple[str, str]
 
 
 def _next_sequence(aggregate_type: str, aggregate_id: str) -> int:
-    """One upsert: take the next sequence number of the aggregate.
-
-    The row lock it takes orders concurrent emitters of the same aggregate.
-    """
-    table = AggregateSequence._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (aggregate_type, aggregate_id, last_sequence) "
-            "VALUES (%s, %s, 1) "
-            "ON CONFLICT (aggregate_type, aggregate_id) "
-            f"DO UPDATE SET last_sequence = {table}.last_sequence + 1 "
-            "RETURNING last_sequence",
-            [aggregate_type, aggregate_id],
-        )
-        row = cursor.fetchone()
-    assert row is not None
-    return int(row[0])
+    """The next sequence number of the aggregate; its row lock orders concurrent emitters."""
+    return upsert_increment(
+        AggregateSequence._meta.db_table,
+        {"aggregate_type": aggregate_type, "aggregate_id": aggregate_id},
+        "last_sequence",
+    )
 
 
 def emit(

@@ -88,6 +88,16 @@ class AggregateSequence(models.Model):
         return f"{self.aggregate_type}:{self.aggregate_id}@{self.last_sequence}"
 
 
+class NumberSequence(models.Model):
+    """Gapless document numbers per key (see erp.numbering)."""
+
+    key = models.CharField(max_length=64, unique=True)
+    last_value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key}@{self.last_value}"
+
+
 class OutboxEvent(models.Model):
     """Something that happened, written in the transaction that made it happen."""
 

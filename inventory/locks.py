@@ -1,0 +1,65 @@
+"""Row locks of inventory, always in one global order, so concurrent operations never deadlock.
+
+The order: reservations (by pk), then products (by pk), then stock levels (by pk).
+An operation takes each kind at most once, all rows of the kind in one statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Q, QuerySet
+
+from inventory.models import Product, Reservation, StockLevel
+
+
+def lock_reservations(pks: Iterable[int]) -> dict[int, Reservation]:
+    rows = Reservation.objects.select_for_update().filter(pk__in=set(pks)).order_by("pk")
+    return {r.pk: r for r in rows}
+
+
+def lock_products(pks: Iterable[int]) -> dict[int, Product]:
+    rows = Product.objects.select_for_update().filter(pk__in=set(pks)).order_by("pk")
+    return {p.pk: p for p in rows}
+
+
+LevelKey = tuple[int, int, int | None]  # (product_id, location_id, lot_id)
+
+
+def _keys_filter(keys: Iterable[LevelKey]) -> Q:
+    condition = Q(pk__in=[])
+    for product_id, location_id, lot_id in keys:
+        condition |= Q(product_id=product_id, location_id=location_id, lot_id=lot_id)
+    return condition
+
+
+def lock_levels(keys: Iterable[LevelKey]) -> dict[LevelKey, StockLevel]:
+    """Lock the levels of these keys, creating missing rows first (without races)."""
+    from inventory.models import Location
+
+    keys = set(keys)
+    if not keys:
+        return {}
+    warehouse_of = dict(
+        Location.objects.filter(pk__in={k[1] for k in keys}).values_list("pk", "warehouse_id")
+    )
+    StockLevel.objects.bulk_create(
+        [
+            StockLevel(product_id=p, location_id=loc, lot_id=lot, warehouse_id=warehouse_of[loc])
+            for p, loc, lot in keys
+        ],
+        ignore_conflicts=True,
+    )
+    rows: QuerySet[StockLevel] = (
+        StockLevel.objects.select_for_update().filter(_keys_filter(keys)).order_by("pk")
+    )
+    return {(row.product_id, row.location_id, row.lot_id): row for row in rows}
+
+
+def lock_levels_of_product_in_warehouse(product_id: int, warehouse_id: int) -> list[StockLevel]:
+    """Every internal level of a product in a warehouse, locked (for reservations)."""
+    return list(
+        StockLevel.objects.select_for_update(of=("self",))  # not the joined location rows
+        .filter(product_id=product_id, warehouse_id=warehouse_id, location__kind="internal")
+        .order_by("pk")
+    )

@@ -1,0 +1,233 @@
+"""Reservations: stock held for a demand, released or consumed explicitly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from erp.exceptions import ValidationFailed
+from erp.money import ZERO, quantize_quantity
+from inventory.exceptions import InsufficientStock, InvalidStockOperation
+from inventory.ledger import NO_DOCUMENT, Document, MoveSpec, ReservedDelta, post
+from inventory.locks import lock_levels_of_product_in_warehouse, lock_reservations
+from inventory.models import (
+    Location,
+    LocationKind,
+    Lot,
+    MoveKind,
+    Product,
+    Reservation,
+    ReservationStatus,
+    StockLevel,
+    StockMove,
+    Warehouse,
+)
+from inventory.services.warehouses import virtual_location
+
+
+@dataclass(frozen=True)
+class Demand:
+    """What a reservation serves: Demand("sales.orderline", 17, "SO-00042")."""
+
+    type: str
+    id: str | int
+    reference: str = ""
+
+
+def _pick_order(level: StockLevel) -> tuple[Any, ...]:
+    """First expiring lot first (FEFO), then the bin's path."""
+    expiry = level.lot.expiry_date if level.lot else None
+    return (expiry is None, expiry or "", level.location.path, level.pk)
+
+
+@transaction.atomic
+def stock_reserve(
+    *,
+    product: Product,
+    warehouse: Warehouse,
+    quantity: Decimal | str | int,
+    demand: Demand,
+    location: Location | None = None,
+    lot: Lot | None = None,
+    allow_partial: bool = False,
+    user: Any = None,
+) -> list[Reservation]:
+    """Hold available stock of a warehouse (or one bin of it) for a demand.
+
+    Takes from the first-expiring lots first. Without ``allow_partial`` the whole
+    quantity is reserved or nothing is (InsufficientStock); with it, what is
+    available is reserved and the rest is left to the caller (a backorder).
+    """
+    quantity = quantize_quantity(quantity)
+    if quantity <= 0:
+        raise ValidationFailed("Quantity must be positive.", field_errors={"quantity": ["Must be positive."]})
+    if not product.is_stocked:
+        raise InvalidStockOperation(f"{product.sku} is a service: it cannot be reserved.")
+    levels = [
+        level
+        for level in lock_levels_of_product_in_warehouse(product.pk, warehouse.pk)
+        if (location is None or level.location_id == location.pk) and (lot is None or level.lot_id == lot.pk)
+    ]
+    # The locked rows are current; fetch their locations and lots for ordering and messages.
+    related = {
+        level.pk: level
+        for level in StockLevel.objects.select_related("location", "lot").filter(
+            pk__in=[lv.pk for lv in levels]
+        )
+    }
+    for level in levels:
+        level.location = related[level.pk].location
+        level.lot = related[level.pk].lot
+    levels.sort(key=_pick_order)
+    available = sum((max(level.on_hand - level.reserved, ZERO) for level in levels), ZERO)
+    if available < quantity and not allow_partial:
+        where = str(location) if location else f"warehouse {warehouse.code}"
+        raise InsufficientStock(sku=product.sku, location=where, requested=quantity, available=available)
+
+    remaining = quantity
+    deltas: list[ReservedDelta] = []
+    rows: list[Reservation] = []
+    for level in levels:
+        if remaining <= 0:
+            break
+        take = min(max(level.on_hand - level.reserved, ZERO), remaining)
+        if take <= 0:
+            continue
+        remaining -= take
+        deltas.append(ReservedDelta(product=product, location=level.location, lot=level.lot, delta=take))
+        rows.append(
+            Reservation(
+                product=product,
+                location=level.location,
+                lot=level.lot,
+                quantity=take,
+                demand_type=demand.type,
+                demand_id=str(demand.id),
+                reference=demand.reference,
+                user=user if getattr(user, "is_authenticated", False) else None,
+            )
+        )
+    if not rows:
+        return []
+    for delta in deltas:
+        assert delta.location.warehouse_id == warehouse.pk
+        delta.location.warehouse = warehouse
+    post(reserved=deltas, user=user)
+    return Reservation.objects.bulk_create(rows)
+
+
+def _locked_active(reservation: Reservation) -> Reservation:
+    locked = lock_reservations([reservation.pk]).get(reservation.pk)
+    if locked is None:
+        raise ValidationFailed(f"Reservation {reservation.pk} does not exist.")
+    if locked.status != ReservationStatus.ACTIVE:
+        raise InvalidStockOperation(f"Reservation {locked.pk} is {locked.status}; nothing is held any more.")
+    return locked
+
+
+def _load(reservation: Reservation) -> Reservation:
+    return Reservation.objects.select_related("product__stock_unit", "location__warehouse", "lot").get(
+        pk=reservation.pk
+    )
+
+
+@transaction.atomic
+def reservation_release(
+    *, reservation: Reservation, quantity: Decimal | str | int | None = None, user: Any = None
+) -> Reservation:
+    """Give back all (or ``quantity`` of) the held stock."""
+    held = _locked_active(reservation)
+    full = _load(held)
+    release = held.quantity if quantity is None else quantize_quantity(quantity)
+    if release <= 0 or release > held.quantity:
+        raise ValidationFailed(
+            f"Can release between 0 and {held.quantity.normalize()}, not {release.normalize()}."
+        )
+    post(
+        reserved=[ReservedDelta(product=full.product, location=full.location, lot=full.lot, delta=-release)],
+        user=user,
+    )
+    held.quantity -= release
+    held.released_quantity += release
+    if held.quantity == 0:
+        held.status = ReservationStatus.RELEASED
+    held.save(update_fields=["quantity", "released_quantity", "status", "updated_at"])
+    return held
+
+
+@transaction.atomic
+def reservations_release_for_demand(*, demand_type: str, demand_id: str | int, user: Any = None) -> int:
+    """Release everything still held for a demand (an order cancelled). Returns how many."""
+    pks = list(
+        Reservation.objects.filter(
+            demand_type=demand_type, demand_id=str(demand_id), status=ReservationStatus.ACTIVE
+        ).values_list("pk", flat=True)
+    )
+    locked = lock_reservations(pks)
+    active = [r for r in locked.values() if r.status == ReservationStatus.ACTIVE]
+    if not active:
+        return 0
+    loaded = {
+        r.pk: r
+        for r in Reservation.objects.select_related("product", "location__warehouse", "lot").filter(
+            pk__in=[r.pk for r in active]
+        )
+    }
+    post(
+        reserved=[
+            ReservedDelta(
+                product=loaded[r.pk].product,
+                location=loaded[r.pk].location,
+                lot=loaded[r.pk].lot,
+                delta=-r.quantity,
+            )
+            for r in active
+        ],
+        user=user,
+    )
+    for r in active:
+        r.released_quantity += r.quantity
+        r.quantity = ZERO
+        r.status = ReservationStatus.RELEASED
+    Reservation.objects.bulk_update(active, ["quantity", "released_quantity", "status", "updated_at"])
+    return len(active)
+
+
+@transaction.atomic
+def reservation_consume(
+    *,
+    reservation: Reservation,
+    quantity: Decimal | str | int | None = None,
+    destination: LocationKind = LocationKind.CUSTOMER,
+    document: Document = NO_DOCUMENT,
+    user: Any = None,
+) -> StockMove:
+    """Issue held stock (a shipment picking it, production consuming it)."""
+    held = _locked_active(reservation)
+    full = _load(held)
+    take = held.quantity if quantity is None else quantize_quantity(quantity)
+    if take <= 0 or take > held.quantity:
+        raise ValidationFailed(
+            f"Can consume between 0 and {held.quantity.normalize()}, not {take.normalize()}."
+        )
+    kind = MoveKind.CONSUMPTION if destination == LocationKind.PRODUCTION else MoveKind.ISSUE
+    spec = MoveSpec(
+        product=full.product,
+        quantity=take,
+        from_location=full.location,
+        to_location=virtual_location(destination),
+        lot=full.lot,
+        kind=kind,
+        consume_reserved=take,
+        document=document,
+    )
+    move = post([spec], user=user).moves[0]
+    held.quantity -= take
+    held.consumed_quantity += take
+    if held.quantity == 0:
+        held.status = ReservationStatus.CONSUMED
+    held.save(update_fields=["quantity", "consumed_quantity", "status", "updated_at"])
+    return move
