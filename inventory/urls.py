@@ -1,9 +1,11 @@
-from django.urls import path
+from django.urls import include, path
 
-from erp.views import area_home
+from inventory import views
 
 app_name = "inventory"
 
+# Pages live in inventory/views.py (and the import/export pages in inventory/views_io.py).
 urlpatterns = [
-    path("", area_home, {"area": "inventory"}, name="index"),
+    path("", views.index, name="index"),
+    path("io/", include("inventory.urls_io")),
 ]

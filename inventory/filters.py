@@ -1,0 +1,190 @@
+"""Filters of inventory, shared by the API and the UI (django-filter). Every filter is indexed."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
+
+from inventory.models import (
+    Category,
+    CountSheet,
+    CountStatus,
+    Location,
+    LocationKind,
+    MoveKind,
+    Product,
+    ProductKind,
+    ReorderRule,
+    Reservation,
+    ReservationStatus,
+    StockLevel,
+    StockMove,
+    Tracking,
+    Transfer,
+    TransferStatus,
+    Warehouse,
+)
+
+
+def search_products(queryset: QuerySet, value: str, prefix: str = "") -> QuerySet:
+    """SKU (prefix, any case), barcode (exact) or name (contains)."""
+    value = value.strip()
+    if not value:
+        return queryset
+    barcode = Product.objects.filter(pk=OuterRef(f"{prefix}pk" if prefix else "pk"), barcodes__code=value)
+    return queryset.filter(
+        Q(**{f"{prefix}sku__istartswith": value}) | Q(**{f"{prefix}name__icontains": value}) | Exists(barcode)
+    )
+
+
+class ProductFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label="Search")
+    category = django_filters.ModelChoiceFilter(queryset=Category.objects.all())
+    kind = django_filters.ChoiceFilter(choices=ProductKind.choices)
+    tracking = django_filters.ChoiceFilter(choices=Tracking.choices)
+    is_active = django_filters.BooleanFilter(label="Active")
+    template = django_filters.NumberFilter(field_name="template_id", label="Template id")
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("sku", "sku"),
+            ("name", "name"),
+            ("sale_price", "price"),
+            ("updated_at", "updated"),
+            ("on_hand", "on_hand"),
+        ),
+    )
+
+    class Meta:
+        model = Product
+        fields = ["q", "category", "kind", "tracking", "is_active", "template"]
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return search_products(queryset, value)
+
+
+class LocationFilter(django_filters.FilterSet):
+    warehouse = django_filters.ModelChoiceFilter(queryset=Warehouse.objects.all())
+    kind = django_filters.ChoiceFilter(choices=LocationKind.choices)
+    q = django_filters.CharFilter(field_name="path", lookup_expr="icontains", label="Path")
+    is_active = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Location
+        fields = ["warehouse", "kind", "q", "is_active"]
+
+
+class LevelFilter(django_filters.FilterSet):
+    product = django_filters.NumberFilter(field_name="product_id")
+    q = django_filters.CharFilter(method="filter_q", label="Product")
+    warehouse = django_filters.ModelChoiceFilter(queryset=Warehouse.objects.all())
+    location = django_filters.NumberFilter(field_name="location_id")
+    lot = django_filters.NumberFilter(field_name="lot_id")
+    nonzero = django_filters.BooleanFilter(method="filter_nonzero", label="Non-zero only")
+    below_min = django_filters.BooleanFilter(method="filter_below_min", label="Below minimum")
+
+    class Meta:
+        model = StockLevel
+        fields = ["product", "warehouse", "location", "lot"]
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return search_products(queryset, value, prefix="product__")
+
+    def filter_nonzero(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value:
+            return queryset.filter(Q(on_hand__gt=0) | Q(on_hand__lt=0) | Q(reserved__gt=0))
+        return queryset
+
+    def filter_below_min(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        """Levels of (product, warehouse) pairs whose on-hand total is under their rule's minimum."""
+        if not value:
+            return queryset
+        warehouse_total = (
+            StockLevel.objects.filter(
+                product=OuterRef("product"),
+                warehouse=OuterRef("warehouse"),
+                location__kind=LocationKind.INTERNAL,
+            )
+            .order_by()
+            .values("product")
+            .annotate(total=Sum("on_hand"))
+            .values("total")
+        )
+        below = ReorderRule.objects.filter(
+            product=OuterRef("product"), warehouse=OuterRef("warehouse")
+        ).filter(min_quantity__gt=Subquery(warehouse_total))
+        return queryset.filter(Exists(below), location__kind=LocationKind.INTERNAL)
+
+
+class MoveFilter(django_filters.FilterSet):
+    product = django_filters.NumberFilter(field_name="product_id")
+    q = django_filters.CharFilter(method="filter_q", label="Product")
+    warehouse = django_filters.ModelChoiceFilter(queryset=Warehouse.objects.all(), method="filter_warehouse")
+    location = django_filters.NumberFilter(method="filter_location")
+    kind = django_filters.ChoiceFilter(choices=MoveKind.choices)
+    reference = django_filters.CharFilter(lookup_expr="istartswith")
+    document_type = django_filters.CharFilter()
+    document_id = django_filters.CharFilter()
+    lot = django_filters.NumberFilter(field_name="lot_id")
+    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+
+    class Meta:
+        model = StockMove
+        fields = ["product", "kind", "reference", "document_type", "document_id", "lot"]
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return search_products(queryset, value, prefix="product__")
+
+    def filter_warehouse(self, queryset: QuerySet, name: str, value: Warehouse | None) -> QuerySet:
+        if value is None:
+            return queryset
+        return queryset.filter(Q(from_location__warehouse=value) | Q(to_location__warehouse=value))
+
+    def filter_location(self, queryset: QuerySet, name: str, value: int | None) -> QuerySet:
+        if value is None:
+            return queryset
+        return queryset.filter(Q(from_location_id=value) | Q(to_location_id=value))
+
+
+class ReservationFilter(django_filters.FilterSet):
+    product = django_filters.NumberFilter(field_name="product_id")
+    warehouse = django_filters.ModelChoiceFilter(
+        queryset=Warehouse.objects.all(), field_name="location__warehouse"
+    )
+    demand_type = django_filters.CharFilter()
+    demand_id = django_filters.CharFilter()
+    status = django_filters.ChoiceFilter(choices=ReservationStatus.choices)
+
+    class Meta:
+        model = Reservation
+        fields = ["product", "demand_type", "demand_id", "status"]
+
+
+class ReorderRuleFilter(django_filters.FilterSet):
+    product = django_filters.NumberFilter(field_name="product_id")
+    warehouse = django_filters.ModelChoiceFilter(queryset=Warehouse.objects.all())
+
+    class Meta:
+        model = ReorderRule
+        fields = ["product", "warehouse"]
+
+
+class TransferFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=TransferStatus.choices)
+
+    class Meta:
+        model = Transfer
+        fields = ["status"]
+
+
+class CountSheetFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=CountStatus.choices)
+    location = django_filters.NumberFilter(field_name="location_id")
+    warehouse = django_filters.ModelChoiceFilter(
+        queryset=Warehouse.objects.all(), field_name="location__warehouse"
+    )
+
+    class Meta:
+        model = CountSheet
+        fields = ["status", "location", "warehouse"]

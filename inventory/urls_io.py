@@ -1,0 +1,2 @@
+
+urlpatterns: list = []  # CSV import and export pages (inventory/views_io.py)
