@@ -143,3 +143,13 @@ def test_static_htmx_is_served_locally(client: Client):
     assert "/static/vendor/htmx/htmx.min.js" in html
     assert "//cdn" not in html
     assert "unpkg" not in html
+
+
+def test_every_admin_changelist_opens(client: Client, admin_user):
+    from django.contrib import admin
+
+    client.force_login(admin_user)
+    for model in admin.site._registry:
+        url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        assert client.get(url).status_code == 200, url
+        assert client.get(url + "?q=x").status_code == 200, url

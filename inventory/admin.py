@@ -1,0 +1,232 @@
+"""Admin: every inventory model, searchable and filterable. The ledger is read-only here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+
+from inventory.models import (
+    Attribute,
+    AttributeValue,
+    Barcode,
+    Category,
+    CountLine,
+    CountSheet,
+    Location,
+    Lot,
+    Product,
+    ProductTemplate,
+    ProductUnit,
+    ReorderRule,
+    Reservation,
+    StockCheckRun,
+    StockLevel,
+    StockMove,
+    Transfer,
+    TransferLine,
+    UnitOfMeasure,
+    Warehouse,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by services (the ledger, caches, results): view, never edit."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(UnitOfMeasure)
+class UnitOfMeasureAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "allows_fractions")
+    search_fields = ("code", "name")
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "parent")
+    search_fields = ("name",)
+    list_select_related = ("parent",)
+
+
+class AttributeValueInline(admin.TabularInline):
+    model = AttributeValue
+    extra = 0
+
+
+@admin.register(Attribute)
+class AttributeAdmin(admin.ModelAdmin):
+    search_fields = ("name",)
+    inlines = [AttributeValueInline]
+
+
+class BarcodeInline(admin.TabularInline):
+    model = Barcode
+    extra = 0
+
+
+class ProductUnitInline(admin.TabularInline):
+    model = ProductUnit
+    extra = 0
+
+
+@admin.register(Product)
+class ProductAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "sku",
+        "name",
+        "category",
+        "kind",
+        "tracking",
+        "stock_unit",
+        "sale_price",
+        "average_cost",
+        "is_active",
+    )
+    list_filter = ("is_active", "kind", "tracking", "category", "stock_unit")
+    search_fields = ("sku", "name", "barcodes__code")
+    list_select_related = ("category", "stock_unit")
+    readonly_fields = ("average_cost", "created_at", "updated_at", "created_by", "updated_by")
+    raw_id_fields = ("template",)
+    filter_horizontal = ("attribute_values",)
+    inlines = [BarcodeInline, ProductUnitInline]
+
+
+@admin.register(ProductTemplate)
+class ProductTemplateAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "category", "is_active")
+    list_filter = ("is_active", "category")
+    search_fields = ("name", "variants__sku")
+    filter_horizontal = ("attributes",)
+
+
+@admin.register(Lot)
+class LotAdmin(admin.ModelAdmin):
+    list_display = ("code", "product", "expiry_date", "created_at")
+    list_filter = ("expiry_date",)
+    search_fields = ("code", "product__sku")
+    list_select_related = ("product",)
+    raw_id_fields = ("product",)
+
+
+@admin.register(Warehouse)
+class WarehouseAdmin(SimpleHistoryAdmin):
+    list_display = ("code", "name", "allow_negative_stock", "is_active")
+    list_filter = ("is_active", "allow_negative_stock")
+    search_fields = ("code", "name")
+
+
+@admin.register(Location)
+class LocationAdmin(admin.ModelAdmin):
+    list_display = ("path", "kind", "warehouse", "barcode", "is_active")
+    list_filter = ("kind", "warehouse", "is_active")
+    search_fields = ("path", "barcode")
+    list_select_related = ("warehouse",)
+    readonly_fields = ("path",)
+    raw_id_fields = ("parent",)
+
+
+@admin.register(StockMove)
+class StockMoveAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "kind",
+        "product",
+        "quantity",
+        "from_location",
+        "to_location",
+        "lot",
+        "unit_cost",
+        "reference",
+        "user",
+    )
+    list_filter = ("kind", "created_at")
+    search_fields = ("product__sku", "reference", "document_id", "reason")
+    list_select_related = ("product", "from_location", "to_location", "lot", "user")
+    date_hierarchy = "created_at"
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(ReadOnlyAdmin):
+    list_display = ("product", "location", "lot", "on_hand", "reserved", "updated_at")
+    list_filter = ("warehouse", "location__kind")
+    search_fields = ("product__sku", "location__path", "lot__code")
+    list_select_related = ("product", "location", "lot")
+
+
+@admin.register(Reservation)
+class ReservationAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "product",
+        "location",
+        "lot",
+        "quantity",
+        "consumed_quantity",
+        "released_quantity",
+        "status",
+        "reference",
+    )
+    list_filter = ("status", "demand_type")
+    search_fields = ("product__sku", "reference", "demand_id")
+    list_select_related = ("product", "location", "lot")
+
+
+@admin.register(ReorderRule)
+class ReorderRuleAdmin(SimpleHistoryAdmin):
+    list_display = ("product", "warehouse", "min_quantity", "max_quantity", "multiple")
+    list_filter = ("warehouse",)
+    search_fields = ("product__sku",)
+    list_select_related = ("product", "warehouse")
+    raw_id_fields = ("product",)
+
+
+class TransferLineInline(admin.TabularInline):
+    model = TransferLine
+    extra = 0
+    can_delete = False
+    readonly_fields = ("product", "lot", "quantity")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Transfer)
+class TransferAdmin(ReadOnlyAdmin):
+    list_display = ("number", "from_location", "to_location", "status", "shipped_at", "received_at")
+    list_filter = ("status",)
+    search_fields = ("number",)
+    inlines = [TransferLineInline]
+
+
+class CountLineInline(admin.TabularInline):
+    model = CountLine
+    extra = 0
+    can_delete = False
+    readonly_fields = ("product", "lot", "expected_quantity", "counted_quantity")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(CountSheet)
+class CountSheetAdmin(ReadOnlyAdmin):
+    list_display = ("number", "location", "status", "created_at", "applied_at")
+    list_filter = ("status",)
+    search_fields = ("number", "location__path")
+    inlines = [CountLineInline]
+
+
+@admin.register(StockCheckRun)
+class StockCheckRunAdmin(ReadOnlyAdmin):
+    list_display = ("started_at", "levels_checked", "drift_count", "repaired", "triggered_by")
+    list_filter = ("repaired",)
