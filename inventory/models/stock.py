@@ -110,6 +110,7 @@ class MoveKind(models.TextChoices):
     PRODUCTION = "production", "Production"
     CONSUMPTION = "consumption", "Consumption"
     REVERSAL = "reversal", "Reversal"
+    RETURN = "return", "Customer return"
 
 
 class AppendOnlyError(Exception):

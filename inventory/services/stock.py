@@ -54,10 +54,17 @@ def stock_receive(
     reason: str = "",
     user: Any = None,
 ) -> StockMove:
-    """Stock in from a supplier (or production): updates the moving-average cost."""
+    """Stock in from a supplier or production (updates the moving-average cost) or a customer return.
+
+    A customer return comes back at the current average cost (``unit_cost`` is ignored) and
+    leaves the average as it is.
+    """
     _require_internal(location, "destination")
-    if source not in (LocationKind.SUPPLIER, LocationKind.PRODUCTION):
-        raise InvalidStockOperation("A receipt comes from a supplier or from production.")
+    if source not in (LocationKind.SUPPLIER, LocationKind.PRODUCTION, LocationKind.CUSTOMER):
+        raise InvalidStockOperation("A receipt comes from a supplier, from production or from a customer.")
+    kinds = {LocationKind.PRODUCTION: MoveKind.PRODUCTION, LocationKind.CUSTOMER: MoveKind.RETURN}
+    if source == LocationKind.CUSTOMER:
+        unit_cost = None
     spec = MoveSpec(
         product=product,
         quantity=quantize_quantity(quantity),
@@ -65,7 +72,7 @@ def stock_receive(
         to_location=location,
         lot=lot,
         unit_cost=Decimal(str(unit_cost)) if unit_cost is not None else None,
-        kind=MoveKind.PRODUCTION if source == LocationKind.PRODUCTION else MoveKind.RECEIPT,
+        kind=kinds.get(source, MoveKind.RECEIPT),
         reason=reason,
         document=document,
     )

@@ -1,0 +1,173 @@
+"""Stock for orders: backorder allocation when stock arrives, and shipments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from erp import events
+from erp.exceptions import InvalidTransition, ValidationFailed
+from erp.money import ZERO, quantize_quantity
+from erp.numbering import next_number
+from inventory.models import Reservation, ReservationStatus
+from inventory.services import Document, reservation_consume
+from sales.models import OrderLine, OrderStatus, SalesOrder, Shipment, ShipmentLine
+from sales.selectors import reserved_by_line
+from sales.services.orders import DEMAND_TYPE, _actor, _locked, _reserve_lines, order_payload
+
+ALLOCATABLE = (OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED)
+
+
+@transaction.atomic
+def backorders_allocate(*, product_id: int, warehouse_id: int, user: Any = None) -> dict[int, Decimal]:
+    """Give newly available stock to backordered lines, oldest order first. Returns line -> reserved now.
+
+    Orders are locked (in pk order) before any stock row, like every sales operation.
+    """
+    candidates = list(
+        OrderLine.objects.filter(
+            product_id=product_id,
+            order__channel__warehouse_id=warehouse_id,
+            order__status__in=ALLOCATABLE,
+            quantity__gt=F("quantity_shipped"),
+        ).values_list("order_id", flat=True)
+    )
+    if not candidates:
+        return {}
+    orders = {
+        o.pk: o
+        for o in SalesOrder.objects.select_for_update(of=("self",))
+        .select_related("channel__warehouse")
+        .filter(pk__in=set(candidates), status__in=ALLOCATABLE)
+        .order_by("pk")
+    }
+    lines = list(
+        OrderLine.objects.filter(
+            order_id__in=orders, product_id=product_id, quantity__gt=F("quantity_shipped")
+        )
+        .select_related("product__stock_unit")
+        .order_by("order__order_date", "order_id", "position")
+    )
+    reserved = reserved_by_line([ln.pk for ln in lines])
+    got: dict[int, Decimal] = {}
+    for line in lines:
+        if line.quantity - line.quantity_shipped - reserved.get(line.pk, ZERO) <= 0:
+            continue
+        now = _reserve_lines(orders[line.order_id], [line], reserved, user)
+        if not now.get(line.pk):
+            break  # nothing left to give
+        got.update(now)
+    return got
+
+
+@dataclass(frozen=True)
+class ShipLine:
+    line: OrderLine
+    quantity: Decimal | str | int
+
+
+@transaction.atomic
+def shipment_create(
+    *,
+    order: SalesOrder,
+    lines: Sequence[ShipLine] | None = None,
+    carrier: str = "",
+    service: str = "",
+    tracking_number: str = "",
+    user: Any = None,
+) -> Shipment:
+    """Ship reserved stock (all, or given quantities): consume reservations, issue to the customer."""
+    order = _locked(order)
+    if order.status not in ALLOCATABLE:
+        raise InvalidTransition(document="sales order", current=order.status, target=OrderStatus.SHIPPED)
+    all_lines = {ln.pk: ln for ln in order.lines.select_related("product__stock_unit")}
+    reserved = reserved_by_line(all_lines)
+    if lines is None:
+        wanted = {
+            pk: (reserved.get(pk, ZERO) if ln.product.is_stocked else ln.quantity - ln.quantity_shipped)
+            for pk, ln in all_lines.items()
+        }
+    else:
+        wanted = {}
+        for item in lines:
+            if item.line.pk not in all_lines:
+                raise ValidationFailed(f"Line {item.line.pk} is not a line of {order.number}.")
+            wanted[item.line.pk] = wanted.get(item.line.pk, ZERO) + quantize_quantity(item.quantity)
+    wanted = {pk: q for pk, q in wanted.items() if q > 0}
+    if not wanted:
+        raise ValidationFailed(f"Nothing of {order.number} can ship: no stock is reserved for it yet.")
+    errors: dict[str, list[str]] = {}
+    for pk, quantity in wanted.items():
+        line = all_lines[pk]
+        if quantity > line.quantity - line.quantity_shipped:
+            errors[f"line {line.position}"] = [
+                f"{line.product.sku}: {quantity.normalize()} to ship but only "
+                f"{(line.quantity - line.quantity_shipped).normalize()} is open."
+            ]
+        elif line.product.is_stocked and quantity > reserved.get(pk, ZERO):
+            errors[f"line {line.position}"] = [
+                f"{line.product.sku}: {quantity.normalize()} to ship but only "
+                f"{reserved.get(pk, ZERO).normalize()} is reserved."
+            ]
+    if errors:
+        raise ValidationFailed(
+            f"Cannot ship {order.number}: {next(iter(errors.values()))[0]}", field_errors=errors
+        )
+
+    shipment = Shipment.objects.create(
+        number=next_number("sales.shipment", prefix="SH-"),
+        order=order,
+        carrier=carrier,
+        service=service,
+        tracking_number=tracking_number,
+        shipped_at=timezone.now(),
+        created_by=_actor(user),
+        updated_by=_actor(user),
+    )
+    document = Document("sales.shipment", shipment.pk, shipment.number)
+    holds: dict[int, list[Reservation]] = {}
+    for r in Reservation.objects.filter(
+        demand_type=DEMAND_TYPE, demand_id__in=[str(pk) for pk in wanted], status=ReservationStatus.ACTIVE
+    ).order_by("pk"):
+        holds.setdefault(int(r.demand_id), []).append(r)
+    for pk, quantity in wanted.items():
+        line = all_lines[pk]
+        remaining = quantity
+        for held in holds.get(pk, []) if line.product.is_stocked else []:
+            take = min(held.quantity, remaining)
+            reservation_consume(reservation=held, quantity=take, document=document, user=user)
+            remaining -= take
+            if remaining <= 0:
+                break
+        OrderLine.objects.filter(pk=pk).update(quantity_shipped=F("quantity_shipped") + quantity)
+    ShipmentLine.objects.bulk_create(
+        [ShipmentLine(shipment=shipment, order_line_id=pk, quantity=q) for pk, q in wanted.items()]
+    )
+
+    fully = not OrderLine.objects.filter(order=order, quantity__gt=F("quantity_shipped")).exists()
+    order.status = OrderStatus.SHIPPED if fully else OrderStatus.PARTIALLY_SHIPPED
+    order.updated_by = _actor(user)
+    order.save(update_fields=["status", "updated_by", "updated_at"])
+    events.emit(
+        "sales.shipment_shipped",
+        aggregate=order,
+        payload=order_payload(
+            order,
+            shipment_id=shipment.pk,
+            shipment_number=shipment.number,
+            carrier=carrier,
+            service=service,
+            tracking_number=tracking_number,
+            lines=[
+                {"line_id": pk, "sku": all_lines[pk].product.sku, "quantity": str(q)}
+                for pk, q in wanted.items()
+            ],
+        ),
+    )
+    return shipment

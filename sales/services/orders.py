@@ -1,0 +1,387 @@
+"""The sales order lifecycle: create, edit, confirm (reserve), hold, release, cancel, close."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from erp import events
+from erp.exceptions import InvalidTransition, ValidationFailed
+from erp.money import ZERO, quantize_money, quantize_quantity, to_decimal
+from erp.numbering import next_number
+from inventory.models import Product
+from inventory.services import Demand, reservations_release_for_demand, stock_reserve
+from sales import lifecycle
+from sales.models import Address, Customer, OrderLine, OrderLineTax, OrderStatus, SalesChannel, SalesOrder
+from sales.pricing import LineIn, TaxIn, compute
+
+DEMAND_TYPE = "sales.orderline"
+
+
+@dataclass(frozen=True)
+class TaxSpec:
+    name: str
+    rate: Decimal | str
+
+
+@dataclass(frozen=True)
+class LineSpec:
+    product: Product
+    quantity: Decimal | str | int
+    unit_price: Decimal | str | int | None = None  # None: the product's sale price
+    description: str = ""
+    discount_percent: Decimal | str | int = 0
+    taxes: Sequence[TaxSpec] = field(default_factory=tuple)
+
+
+def _actor(user: Any) -> Any:
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+def demand_of(line: OrderLine, order: SalesOrder) -> Demand:
+    return Demand(DEMAND_TYPE, line.pk, order.number)
+
+
+def order_payload(order: SalesOrder, **extra: Any) -> dict[str, Any]:
+    return {
+        "order_id": order.pk,
+        "number": order.number,
+        "status": order.status,
+        "channel": order.channel.code,
+        "customer_id": order.customer_id,
+        "currency": order.currency,
+        "total": str(order.total),
+        "external_reference": order.external_reference,
+        **extra,
+    }
+
+
+def _validate_lines(lines: Sequence[LineSpec]) -> list[dict[str, Any]]:
+    if not lines:
+        raise ValidationFailed("An order needs at least one line.", field_errors={"lines": ["Required."]})
+    errors: dict[str, list[str]] = {}
+    clean = []
+    for i, spec in enumerate(lines):
+        try:
+            quantity = quantize_quantity(spec.quantity)
+            price = quantize_money(spec.product.sale_price if spec.unit_price is None else spec.unit_price)
+            discount = to_decimal(spec.discount_percent)
+            rates = [(t.name, to_decimal(t.rate)) for t in spec.taxes]
+        except (TypeError, ValueError) as exc:
+            errors[f"lines.{i}"] = [str(exc)]
+            continue
+        if quantity <= 0:
+            errors[f"lines.{i}.quantity"] = ["Must be positive."]
+        if price < 0:
+            errors[f"lines.{i}.unit_price"] = ["Cannot be negative."]
+        if not 0 <= discount <= 100:
+            errors[f"lines.{i}.discount_percent"] = ["Between 0 and 100."]
+        if any(rate < 0 or rate > 1 for _, rate in rates):
+            errors[f"lines.{i}.taxes"] = ["A tax rate is a fraction between 0 and 1 (0.2 for 20 %)."]
+        if not spec.product.is_active:
+            errors[f"lines.{i}.product"] = [f"{spec.product.sku} is archived."]
+        if not spec.product.stock_unit.allows_fractions and quantity != quantity.to_integral_value():
+            errors[f"lines.{i}.quantity"] = [
+                f"{spec.product.sku} is sold in whole {spec.product.stock_unit}."
+            ]
+        clean.append(
+            {
+                "product": spec.product,
+                "quantity": quantity,
+                "unit_price": price,
+                "discount_percent": discount,
+                "description": spec.description or spec.product.name,
+                "taxes": rates,
+            }
+        )
+    if errors:
+        raise ValidationFailed(f"The order is invalid: {next(iter(errors.values()))[0]}", field_errors=errors)
+    return clean
+
+
+def _write_lines_and_totals(order: SalesOrder, lines: list[dict[str, Any]], *, tax_exempt: bool) -> None:
+    """(Re)write the lines of a draft order and its stored totals."""
+    try:
+        result = compute(
+            [
+                LineIn(
+                    ln["quantity"],
+                    ln["unit_price"],
+                    ln["discount_percent"],
+                    [TaxIn(n, r) for n, r in ln["taxes"]],
+                )
+                for ln in lines
+            ],
+            currency=order.currency,
+            prices_include_tax=order.prices_include_tax,
+            order_discount=order.order_discount,
+            shipping=order.shipping_amount,
+            shipping_tax_rate=order.shipping_tax_rate,
+            tax_exempt=tax_exempt,
+        )
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), field_errors={"order_discount": [str(exc)]}) from exc
+    order.lines.all().delete()
+    rows = [
+        OrderLine(
+            order=order,
+            position=i + 1,
+            product=ln["product"],
+            description=ln["description"][:255],
+            quantity=ln["quantity"],
+            unit_price=ln["unit_price"],
+            discount_percent=ln["discount_percent"],
+            discount_amount=out.discount,
+            line_subtotal=out.net,
+            tax_amount=out.tax,
+            line_total=out.total,
+        )
+        for i, (ln, out) in enumerate(zip(lines, result.lines, strict=True))
+    ]
+    created = OrderLine.objects.bulk_create(rows)
+    OrderLineTax.objects.bulk_create(
+        [
+            OrderLineTax(line=row, name=name, rate=rate, amount=amount)
+            for row, ln, out in zip(created, lines, result.lines, strict=True)
+            for (name, rate), amount in zip(ln["taxes"], out.taxes or [ZERO] * len(ln["taxes"]), strict=True)
+        ]
+    )
+    order.subtotal = result.subtotal
+    order.discount_total = result.discount_total
+    order.tax_total = result.tax_total
+    order.shipping_total = result.shipping_total
+    order.total = result.total
+
+
+def _default_address(customer: Customer, kind: str) -> dict[str, str]:
+    address = customer.addresses.filter(kind=kind, is_default=True).first()
+    return address.snapshot() if address else {}
+
+
+@transaction.atomic
+def order_create(
+    *,
+    channel: SalesChannel,
+    customer: Customer,
+    lines: Sequence[LineSpec],
+    order_date: Any = None,
+    billing_address: dict[str, str] | None = None,
+    shipping_address: dict[str, str] | None = None,
+    shipping_amount: Decimal | str | int = 0,
+    shipping_tax_rate: Decimal | str | int = 0,
+    order_discount: Decimal | str | int = 0,
+    notes: str = "",
+    tags: Sequence[str] = (),
+    external_reference: str = "",
+    user: Any = None,
+) -> SalesOrder:
+    """A draft order with its lines and stored totals, in one transaction."""
+    if not channel.is_active:
+        raise ValidationFailed(f"Channel {channel} is archived.", field_errors={"channel": ["Archived."]})
+    clean = _validate_lines(lines)
+    order = SalesOrder(
+        number=next_number("sales.order", prefix="SO-"),
+        channel=channel,
+        customer=customer,
+        order_date=order_date or timezone.now(),
+        currency=channel.currency,
+        prices_include_tax=channel.prices_include_tax,
+        billing_address=billing_address or _default_address(customer, Address.Kind.BILLING),
+        shipping_address=shipping_address or _default_address(customer, Address.Kind.SHIPPING),
+        shipping_amount=quantize_money(shipping_amount),
+        shipping_tax_rate=to_decimal(shipping_tax_rate),
+        order_discount=quantize_money(order_discount),
+        notes=notes,
+        tags=sorted({t.strip() for t in tags if t.strip()}),
+        external_reference=external_reference,
+        created_by=_actor(user),
+        updated_by=_actor(user),
+    )
+    if order.shipping_amount < 0 or order.order_discount < 0:
+        raise ValidationFailed("Shipping and discounts cannot be negative.")
+    order.save()
+    _write_lines_and_totals(order, clean, tax_exempt=customer.tax_exempt)
+    order.save()
+    events.emit("sales.order_created", aggregate=order, payload=order_payload(order, lines=len(clean)))
+    return order
+
+
+def _locked(order: SalesOrder) -> SalesOrder:
+    return (
+        SalesOrder.objects.select_for_update(of=("self",))
+        .select_related("channel__warehouse", "customer")
+        .get(pk=order.pk)
+    )
+
+
+@transaction.atomic
+def order_update(
+    *,
+    order: SalesOrder,
+    user: Any = None,
+    lines: Sequence[LineSpec] | None = None,
+    **changes: Any,
+) -> SalesOrder:
+    """Edit a draft (lines, amounts, addresses); later only notes, tags and addresses."""
+    order = _locked(order)
+    free = {"notes", "tags", "billing_address", "shipping_address", "external_reference"}
+    money = {"shipping_amount", "shipping_tax_rate", "order_discount"}
+    unknown = set(changes) - free - money
+    if unknown:
+        raise ValidationFailed(f"Cannot change: {', '.join(sorted(unknown))}.")
+    draft = order.status == OrderStatus.DRAFT
+    if not draft and (lines is not None or set(changes) & money):
+        raise ValidationFailed(
+            f"Order {order.number} is {order.status}: only notes, tags and addresses can change."
+        )
+    if order.status in (OrderStatus.CANCELLED, OrderStatus.CLOSED):
+        raise ValidationFailed(f"Order {order.number} is {order.status}.")
+    for name in free & set(changes):
+        value = changes[name]
+        setattr(order, name, sorted({t.strip() for t in value if t.strip()}) if name == "tags" else value)
+    for name in money & set(changes):
+        setattr(
+            order,
+            name,
+            to_decimal(changes[name]) if name == "shipping_tax_rate" else quantize_money(changes[name]),
+        )
+    if draft:
+        if lines is None:
+            current = list(order.lines.select_related("product__stock_unit").prefetch_related("taxes"))
+            lines = [
+                LineSpec(
+                    ln.product,
+                    ln.quantity,
+                    ln.unit_price,
+                    ln.description,
+                    ln.discount_percent,
+                    [TaxSpec(t.name, t.rate) for t in ln.taxes.all()],
+                )
+                for ln in current
+            ]
+        _write_lines_and_totals(order, _validate_lines(lines), tax_exempt=order.customer.tax_exempt)
+    order.updated_by = _actor(user)
+    order.save()
+    events.emit("sales.order_updated", aggregate=order, payload=order_payload(order))
+    return order
+
+
+def _reserve_lines(
+    order: SalesOrder, lines: Sequence[OrderLine], reserved: dict[int, Decimal], user: Any
+) -> dict[int, Decimal]:
+    """Reserve what is available for each line's backorder; return what was reserved now, per line."""
+    got: dict[int, Decimal] = {}
+    for line in lines:
+        if not line.product.is_stocked:
+            continue
+        wanted = line.quantity - line.quantity_shipped - reserved.get(line.pk, ZERO)
+        if wanted <= 0:
+            continue
+        held = stock_reserve(
+            product=line.product,
+            warehouse=order.channel.warehouse,
+            quantity=wanted,
+            demand=demand_of(line, order),
+            allow_partial=True,
+            user=user,
+        )
+        got[line.pk] = sum((r.quantity for r in held), ZERO)
+    return got
+
+
+@transaction.atomic
+def order_confirm(*, order: SalesOrder, user: Any = None) -> SalesOrder:
+    """Confirm and reserve stock in the channel's warehouse; what is missing is backordered."""
+    from sales.selectors import reserved_by_line
+
+    order = _locked(order)
+    if order.status != OrderStatus.DRAFT:  # an order on hold is released, not confirmed
+        raise InvalidTransition(document="sales order", current=order.status, target=OrderStatus.CONFIRMED)
+    lines = list(order.lines.select_related("product__stock_unit"))
+    got = _reserve_lines(order, lines, reserved_by_line([ln.pk for ln in lines]), user)
+    order.status = OrderStatus.CONFIRMED
+    order.confirmed_at = timezone.now()
+    order.updated_by = _actor(user)
+    order.save(update_fields=["status", "confirmed_at", "updated_by", "updated_at"])
+    events.emit(
+        "sales.order_confirmed",
+        aggregate=order,
+        payload=order_payload(
+            order,
+            lines=[
+                {
+                    "line_id": ln.pk,
+                    "sku": ln.product.sku,
+                    "quantity": str(ln.quantity),
+                    "reserved": str(got.get(ln.pk, ZERO)),
+                    "backordered": str(ln.quantity - got.get(ln.pk, ZERO) if ln.product.is_stocked else ZERO),
+                }
+                for ln in lines
+            ],
+        ),
+    )
+    return order
+
+
+@transaction.atomic
+def order_hold(*, order: SalesOrder, reason: str = "", user: Any = None) -> SalesOrder:
+    order = _locked(order)
+    lifecycle.check(order.status, OrderStatus.ON_HOLD)
+    order.held_from = order.status
+    order.status = OrderStatus.ON_HOLD
+    if reason:
+        order.notes = f"{order.notes}\nOn hold: {reason}".strip()
+    order.updated_by = _actor(user)
+    order.save()
+    events.emit("sales.order_held", aggregate=order, payload=order_payload(order, reason=reason))
+    return order
+
+
+@transaction.atomic
+def order_release(*, order: SalesOrder, user: Any = None) -> SalesOrder:
+    """Take an order off hold, back to the state it was held in."""
+    order = _locked(order)
+    if order.status != OrderStatus.ON_HOLD:
+        raise InvalidTransition(document="sales order", current=order.status, target="released")
+    target = order.held_from or OrderStatus.DRAFT
+    lifecycle.check(order.status, target)
+    order.status = target
+    order.held_from = ""
+    order.updated_by = _actor(user)
+    order.save()
+    events.emit("sales.order_released", aggregate=order, payload=order_payload(order))
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, order: SalesOrder, reason: str = "", user: Any = None) -> SalesOrder:
+    """Cancel and release every reservation of the order."""
+    order = _locked(order)
+    lifecycle.check(order.status, OrderStatus.CANCELLED)
+    released = 0
+    for line_id in order.lines.values_list("pk", flat=True):
+        released += reservations_release_for_demand(demand_type=DEMAND_TYPE, demand_id=line_id, user=user)
+    order.status = OrderStatus.CANCELLED
+    order.cancelled_at = timezone.now()
+    if reason:
+        order.notes = f"{order.notes}\nCancelled: {reason}".strip()
+    order.updated_by = _actor(user)
+    order.save()
+    events.emit("sales.order_cancelled", aggregate=order, payload=order_payload(order, reason=reason))
+    return order
+
+
+@transaction.atomic
+def order_close(*, order: SalesOrder, user: Any = None) -> SalesOrder:
+    order = _locked(order)
+    lifecycle.check(order.status, OrderStatus.CLOSED)
+    order.status = OrderStatus.CLOSED
+    order.updated_by = _actor(user)
+    order.save(update_fields=["status", "updated_by", "updated_at"])
+    events.emit("sales.order_closed", aggregate=order, payload=order_payload(order))
+    return order
