@@ -35,13 +35,25 @@ def permission_name(area: str, level: Level) -> str:
     return f"erp.{permission_codename(area, level)}"
 
 
+# Rights beyond read and write, each a permission erp.<codename>.
+SPECIAL_RIGHTS: dict[str, str] = {
+    "procurement_approve": "Can approve purchase orders above the approval threshold",
+}
+
+
 def area_permissions() -> list[tuple[str, str]]:
     """(codename, name) pairs for the Meta.permissions of erp.AreaAccess."""
     return [
         (permission_codename(area, level), f"Can {level} {label.lower()}")
         for area, label in AREAS.items()
         for level in LEVELS
-    ]
+    ] + list(SPECIAL_RIGHTS.items())
+
+
+def user_has_right(user: AbstractUser | AnonymousUser, right: str) -> bool:
+    if right not in SPECIAL_RIGHTS:
+        raise ValueError(f"Unknown right {right!r}")
+    return bool(user.is_authenticated and user.is_active and user.has_perm(f"erp.{right}"))
 
 
 def user_can(user: AbstractUser | AnonymousUser, area: str, level: Level) -> bool:
@@ -74,6 +86,7 @@ class Role:
     name: str
     description: str
     grants: dict[str, Level]
+    rights: tuple[str, ...] = ()  # special rights (SPECIAL_RIGHTS) on top of the area levels
 
 
 _READ_ALL_DOMAIN: dict[str, Level] = {
@@ -109,6 +122,12 @@ ROLES: tuple[Role, ...] = (
         "Purchasing",
         "Suppliers, purchase orders, receipts and replenishment.",
         {"inventory": "read", "procurement": "write", "sales": "read"},
+    ),
+    Role(
+        "Purchasing manager",
+        "Purchasing, plus approval of purchase orders above the threshold.",
+        {"inventory": "read", "procurement": "write", "sales": "read"},
+        rights=("procurement_approve",),
     ),
     Role(
         "Production",

@@ -27,6 +27,7 @@ def sync_roles(**kwargs: Any) -> None:
                 codename = permission_codename(area, lvl)
                 if codename in perms:
                     wanted.append(perms[codename])
+        wanted += [perms[right] for right in role.rights if right in perms]
         area_perm_ids = {perms[c].pk for c in perms}
         keep = [p for p in group.permissions.all() if p.pk not in area_perm_ids]
         group.permissions.set(keep + wanted)

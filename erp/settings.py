@@ -8,6 +8,7 @@ Production sets DEBUG=0 and real values; unsafe defaults are then refused.
 from __future__ import annotations
 
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -181,6 +182,13 @@ CELERY_TIMEZONE = TIME_ZONE
 # Outbox: an event still undispatched this long after it was written is swept.
 OUTBOX_SWEEP_GRACE_SECONDS: int = env.int("OUTBOX_SWEEP_GRACE_SECONDS", default=30)
 OUTBOX_MAX_ATTEMPTS: int = env.int("OUTBOX_MAX_ATTEMPTS", default=20)
+
+# Procurement: purchase orders above this total (in their currency) need a purchasing
+# manager's approval before they are sent; receipts may exceed the ordered quantity by
+# this percentage; a billed price may differ from the ordered one by this percentage.
+PURCHASE_APPROVAL_THRESHOLD = Decimal(env.str("PURCHASE_APPROVAL_THRESHOLD", default="5000"))
+RECEIPT_OVER_TOLERANCE_PERCENT = Decimal(env.str("RECEIPT_OVER_TOLERANCE_PERCENT", default="5"))
+BILL_PRICE_TOLERANCE_PERCENT = Decimal(env.str("BILL_PRICE_TOLERANCE_PERCENT", default="1"))
 
 LOGGING = {
     "version": 1,

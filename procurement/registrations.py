@@ -1,0 +1,32 @@
+"""What procurement plugs into inventory: open purchase orders are incoming stock."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import DecimalField, ExpressionWrapper, F, Sum
+
+from inventory import availability
+from procurement.lifecycle import OPEN_STATUSES
+from procurement.models import PurchaseOrderLine
+
+OPEN_STOCK_UNITS = ExpressionWrapper(
+    (F("quantity") - F("quantity_received")) * F("factor"),
+    output_field=DecimalField(max_digits=30, decimal_places=8),
+)
+
+
+def open_purchase_orders(product_ids: list[int], warehouse_id: int | None) -> dict[tuple[int, int], Decimal]:
+    """Ordered and not received yet, in stock units, per (product, warehouse)."""
+    lines = PurchaseOrderLine.objects.filter(
+        product_id__in=product_ids, order__status__in=OPEN_STATUSES, quantity__gt=F("quantity_received")
+    )
+    if warehouse_id is not None:
+        lines = lines.filter(order__warehouse_id=warehouse_id)
+    rows = lines.values("product_id", "order__warehouse_id").annotate(q=Sum(OPEN_STOCK_UNITS))
+    return {
+        (r["product_id"], r["order__warehouse_id"]): Decimal(r["q"]).quantize(Decimal("0.0001")) for r in rows
+    }
+
+
+availability.register_incoming("procurement.open_purchase_orders", open_purchase_orders)
