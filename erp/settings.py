@@ -23,6 +23,7 @@ DEV_SECRET_KEY = "django-insecure-development-key-do-not-use-in-production"
 DEBUG: bool = env.bool("DEBUG", default=True)
 SECRET_KEY: str = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
 TESTING = "pytest" in sys.modules
+QUIET_TOOLS = TESTING or "mypy" in sys.modules  # type checkers load settings too
 
 if SECRET_KEY == DEV_SECRET_KEY:
     if not DEBUG:
@@ -30,7 +31,7 @@ if SECRET_KEY == DEV_SECRET_KEY:
             "SECRET_KEY is not set. With DEBUG off a real secret is required: "
             "generate one with `python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
         )
-    if not TESTING:
+    if not QUIET_TOOLS:
         sys.stderr.write(
             "*** WARNING: SECRET_KEY is not set: using the public DEVELOPMENT key. "
             "Never run like this outside your own machine. ***\n"
