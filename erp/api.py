@@ -84,6 +84,7 @@ def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
         title=exc.title,
         type_=f"urn:erp:problem:{type(exc).__name__}",
         errors=field_errors(exc.field_errors),
+        **{k: v for k, v in exc.extra.items() if k not in ("type", "title", "status", "detail", "errors")},
     )
 
 
@@ -114,5 +115,8 @@ install_error_handlers(api)
 # --- routers of the apps ---------------------------------------------------------
 
 from erp.kernel_api import router as kernel_router  # noqa: E402
+from inventory.api import router as inventory_router  # noqa: E402
 
 api.add_router("/", kernel_router)
+api.add_router("/inventory/", inventory_router)
+

@@ -15,6 +15,7 @@ from inventory.models import (
     ReorderRule,
     Reservation,
     ReservationStatus,
+    StockCheckRun,
     StockLevel,
     StockMove,
     Transfer,
@@ -110,9 +111,13 @@ def reorder_rule_list() -> QuerySet[ReorderRule]:
 def transfer_list() -> QuerySet[Transfer]:
     return (
         Transfer.objects.select_related("from_location", "to_location")
-        .prefetch_related("lines__product")
+        .prefetch_related("lines__product", "lines__lot")
         .order_by("-created_at")
     )
+
+
+def stock_check_run_list() -> QuerySet[StockCheckRun]:
+    return StockCheckRun.objects.select_related("triggered_by").order_by("-started_at")
 
 
 def count_sheet_list() -> QuerySet[CountSheet]:

@@ -61,13 +61,13 @@ def as_of(moment: datetime) -> list[WarehouseValue]:
         r["to_location__warehouse_id"]: r
         for r in base.filter(to_location__kind=LocationKind.INTERNAL)
         .values("to_location__warehouse_id")
-        .annotate(quantity=Sum("quantity"), value=Sum(VALUE))
+        .annotate(value=Sum(VALUE), quantity=Sum("quantity"))  # value first: it reads the field
     }
     outbound = {
         r["from_location__warehouse_id"]: r
         for r in base.filter(from_location__kind=LocationKind.INTERNAL)
         .values("from_location__warehouse_id")
-        .annotate(quantity=Sum("quantity"), value=Sum(VALUE))
+        .annotate(value=Sum(VALUE), quantity=Sum("quantity"))  # value first: it reads the field
     }
     result = []
     for warehouse in Warehouse.objects.order_by("code"):
