@@ -231,7 +231,7 @@ def customer_contact_add(request: HttpRequest, customer_id: int, payload: Contac
 
 
 def _channels() -> QuerySet[SalesChannel]:
-    return SalesChannel.objects.select_related("warehouse").order_by("name", "pk")
+    return selectors.channel_list()
 
 
 @router.get("/channels", response=list[ChannelOut])

@@ -18,6 +18,7 @@ from sales.models import (
     OrderLine,
     OrderStatus,
     Payment,
+    SalesChannel,
     SalesOrder,
     SalesReturn,
     Shipment,
@@ -84,6 +85,10 @@ def customer_list() -> QuerySet[Customer]:
     return Customer.objects.annotate(
         open_balance=Coalesce(Subquery(open_balance, output_field=MONEY), Value(ZERO), output_field=MONEY)
     ).order_by("name")
+
+
+def channel_list() -> QuerySet[SalesChannel]:
+    return SalesChannel.objects.select_related("warehouse").order_by("name", "pk")
 
 
 def invoice_list() -> QuerySet[Invoice]:

@@ -156,6 +156,25 @@ def contact_add(
     return Contact.objects.create(customer=customer, name=name.strip(), email=email, phone=phone, role=role)
 
 
+def _check_channel(values: dict[str, Any]) -> None:
+    errors: dict[str, list[str]] = {}
+    if "kind" in values and values["kind"] not in ChannelKind.values:
+        errors["kind"] = [f"One of: {', '.join(ChannelKind.values)}."]
+    if "invoice_policy" in values and values["invoice_policy"] not in InvoicePolicy.values:
+        errors["invoice_policy"] = [f"One of: {', '.join(InvoicePolicy.values)}."]
+    if "currency" in values:
+        try:
+            validate_currency(values["currency"])
+        except Exception:
+            errors["currency"] = [f"'{values['currency']}' is not an ISO 4217 currency code."]
+    if "name" in values and not str(values["name"] or "").strip():
+        errors["name"] = ["A name is required."]
+    if errors:
+        raise ValidationFailed(
+            f"The channel is invalid: {next(iter(errors.values()))[0]}", field_errors=errors
+        )
+
+
 @transaction.atomic
 def channel_create(
     *,
@@ -205,6 +224,7 @@ def channel_update(*, channel: SalesChannel, user: Any = None, **changes: Any) -
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationFailed(f"Cannot change: {', '.join(sorted(unknown))}.")
+    _check_channel(changes)
     channel = SalesChannel.objects.select_for_update().get(pk=channel.pk)
     for name, value in changes.items():
         setattr(channel, name, value)

@@ -316,3 +316,13 @@ def test_return_restocks_or_scraps_and_credits_then_refunds():
     assert OutboxEvent.objects.filter(topic="sales.return_received").exists()
     with pytest.raises(InvalidTransition):
         return_receive(sales_return=rma)
+
+
+def test_channel_changes_are_validated_like_new_channels():
+    from sales.services import channel_update
+
+    channel = ChannelFactory()
+    with pytest.raises(ValidationFailed) as refusal:
+        channel_update(channel=channel, kind="telepathy", currency="XXXX", invoice_policy="never")
+    assert set(refusal.value.field_errors) == {"kind", "currency", "invoice_policy"}
+    assert channel_update(channel=channel, name="Web shop").name == "Web shop"
