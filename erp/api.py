@@ -121,4 +121,6 @@ from sales.api import router as sales_router  # noqa: E402
 api.add_router("/", kernel_router)
 api.add_router("/inventory/", inventory_router)
 api.add_router("/sales/", sales_router)
+from procurement.api import router as procurement_router  # noqa: E402
 
+api.add_router("/procurement/", procurement_router)

@@ -24,6 +24,7 @@ class Receipt(AuditedModel):
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["-received_at", "-id"], name="proc_receipt_received_idx")]
 
     def __str__(self) -> str:
         return self.number
@@ -81,7 +82,11 @@ class Bill(AuditedModel):
             models.CheckConstraint(condition=Q(total__gte=0), name="proc_bill_total_nonneg"),
             models.CheckConstraint(condition=Q(amount_paid__gte=0), name="proc_bill_paid_nonneg"),
         ]
-        indexes = [models.Index(fields=["status", "due_date"], name="proc_bill_status_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "due_date"], name="proc_bill_status_due_idx"),
+            models.Index(fields=["-bill_date", "-id"], name="proc_bill_date_idx"),
+            models.Index(fields=["status"], condition=Q(match_ok=False), name="proc_bill_mismatch_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -117,6 +122,7 @@ class SupplierPayment(AuditedModel):
     class Meta:
         ordering = ["-paid_at", "-id"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="proc_payment_amount_pos")]
+        indexes = [models.Index(fields=["-paid_at", "-id"], name="proc_payment_paid_idx")]
 
     def __str__(self) -> str:
         return f"{self.amount} on {self.bill_id}"

@@ -144,6 +144,8 @@ class PurchaseOrder(AuditedModel):
             models.Index(fields=["supplier", "order_date"], name="proc_po_supplier_idx"),
             models.Index(fields=["warehouse", "status"], name="proc_po_warehouse_idx"),
             models.Index(fields=["updated_at"], name="proc_po_updated_idx"),
+            models.Index(fields=["-order_date", "-id"], name="proc_po_order_date_idx"),
+            models.Index(fields=["expected_date"], name="proc_po_expected_idx"),
         ]
 
     def __str__(self) -> str:

@@ -22,6 +22,7 @@ from procurement.services.suppliers import (
     price_for,
     supplier_contact_add,
     supplier_create,
+    supplier_item_delete,
     supplier_item_set,
     supplier_update,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "receipt_create",
     "supplier_contact_add",
     "supplier_create",
+    "supplier_item_delete",
     "supplier_item_set",
     "supplier_payment_record",
     "supplier_update",

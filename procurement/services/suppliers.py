@@ -162,3 +162,9 @@ def price_for(item: SupplierItem, quantity: Decimal) -> Decimal:
         if quantity >= brk.min_quantity:
             price = brk.unit_price
     return price
+
+
+@transaction.atomic
+def supplier_item_delete(*, item: SupplierItem) -> None:
+    """Stop buying a product from a supplier. Its price breaks go with it; order lines keep their prices."""
+    SupplierItem.objects.filter(pk=item.pk).delete()
