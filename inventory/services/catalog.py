@@ -92,6 +92,13 @@ def _clean_product_values(values: dict[str, Any], *, instance: Product | None = 
             errors.setdefault("name", []).append("A name is required.")
     if "kind" in clean and clean["kind"] not in ProductKind.values:
         errors.setdefault("kind", []).append(f"One of: {', '.join(ProductKind.values)}.")
+    elif (
+        instance is not None
+        and clean.get("kind") == ProductKind.SERVICE
+        and instance.kind == ProductKind.STOCKED
+        and instance.moves.exists()
+    ):
+        errors.setdefault("kind", []).append("A product with stock history cannot become a service.")
     if "tracking" in clean:
         if clean["tracking"] not in Tracking.values:
             errors.setdefault("tracking", []).append(f"One of: {', '.join(Tracking.values)}.")

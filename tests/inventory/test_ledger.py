@@ -320,3 +320,13 @@ def test_level_changed_event_per_product_and_warehouse():
         "available": "3.0000",
     }
     assert [e.sequence for e in events] == [1, 2]
+
+
+def test_a_product_with_stock_history_cannot_become_a_service():
+    from erp.exceptions import ValidationFailed
+    from inventory.services import product_update
+
+    product = ProductFactory()
+    stock_receive(product=product, location=bin_of(warehouse()), quantity=1, unit_cost=1)
+    with pytest.raises(ValidationFailed, match="cannot become a service"):
+        product_update(product=product, kind="service")

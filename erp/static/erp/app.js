@@ -21,10 +21,7 @@
     });
   });
 
-  // A view answers HX-Trigger: {"toast": {"message": "...", "level": "success"}}
-  document.body && document.body.addEventListener("toast", function (e) {
-    toast(e.detail.message, e.detail.level);
-  });
+  // A view answers HX-Trigger: {"toast": {"message": "...", "level": "success"}}; it bubbles to document.
   document.addEventListener("toast", function (e) { toast(e.detail.message, e.detail.level); });
 
   // Failed htmx requests say so instead of failing silently.
