@@ -116,11 +116,12 @@ install_error_handlers(api)
 
 from erp.kernel_api import router as kernel_router  # noqa: E402
 from inventory.api import router as inventory_router  # noqa: E402
+from manufacturing.api import router as manufacturing_router  # noqa: E402
+from procurement.api import router as procurement_router  # noqa: E402
 from sales.api import router as sales_router  # noqa: E402
 
 api.add_router("/", kernel_router)
 api.add_router("/inventory/", inventory_router)
 api.add_router("/sales/", sales_router)
-from procurement.api import router as procurement_router  # noqa: E402
-
 api.add_router("/procurement/", procurement_router)
+api.add_router("/manufacturing/", manufacturing_router)

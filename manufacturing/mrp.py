@@ -90,6 +90,7 @@ class Plan:
         self.available: dict[Key, Decimal] = {}
         self.rules: dict[Key, ReorderRule] = {}
         self.planned: list[Planned] = []
+        self.whole_units: set[int] = set()
 
     # --- inputs ---------------------------------------------------------------------
 
@@ -192,6 +193,9 @@ class Plan:
             i.product_id: i for i in SupplierItem.objects.filter(is_preferred=True).select_related("supplier")
         }
         skus = dict(Product.objects.values_list("pk", "sku"))
+        self.whole_units = set(
+            Product.objects.filter(stock_unit__allows_fractions=False).values_list("pk", flat=True)
+        )
         codes = dict(Warehouse.objects.values_list("pk", "code"))
         done: set[Key] = set()
         while True:
@@ -266,6 +270,8 @@ class Plan:
         """A planned order for the need: to the rule's multiple; bought in whole purchase units, MOQ."""
         rule = self.rules.get(key)
         quantity = _ceil_to(need, rule.multiple) if rule else need
+        if key[0] in self.whole_units:
+            quantity = _ceil_to(quantity, Decimal(1))  # no 135.12 spokes
         supplier_item = None
         if bom is not None:
             kind, lead = SuggestionKind.MAKE, bom.lead_time_days

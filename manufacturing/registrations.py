@@ -51,3 +51,5 @@ def components_outgoing(product_ids: list[int], warehouse_id: int | None) -> dic
 
 availability.register_incoming("manufacturing.open_orders_output", output_incoming)
 availability.register_outgoing("manufacturing.open_orders_components", components_outgoing)
+
+from manufacturing import demo as _demo  # noqa: E402, F401  (registers the demo seeder)

@@ -280,3 +280,11 @@ def test_mrp_keeps_reorder_minimums():
     run = mrp_run()
     s = run.suggestions.get()
     assert (s.kind, s.quantity, s.covers[0]["demand"]) == ("buy", 50, "reorder minimum")  # 40 short -> 2 x 25
+
+
+def test_mrp_proposes_whole_units_of_whole_unit_products():
+    spoke, wheel = ProductFactory(sku="SPOKE"), ProductFactory(sku="WHEEL")
+    bom_create(product=wheel, components=[ComponentSpec(spoke, 32, scrap_percent=10)])
+    order_confirm(order=order_for((wheel, 3)))
+    run = mrp_run()
+    assert run.suggestions.get(product=spoke).quantity == 106  # 3 x 35.2 = 105.6, up to whole spokes

@@ -1,0 +1,449 @@
+"""The manufacturing JSON API, mounted at /api/v1/manufacturing/.
+
+Thin handlers: parse the input, look up what it references (404 when an id in the
+path or a top-level reference is unknown, 422 for a bad component or operation),
+call a service or selector, answer with a schema. Reads need ``manufacturing:read``,
+everything else ``manufacturing:write`` (ErpAuth). Lists are paginated (``page``,
+``page_size``: ``{"count", "items"}``) and filtered with the FilterSets of
+manufacturing.filters, the same the pages use. An action the lifecycle refuses is a
+409 naming both states; a BOM that would make a cycle is a 422 naming the path.
+"""
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import django_filters
+from django.db.models import Model, QuerySet
+from django.db.models.functions import Lower
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.pagination import PageNumberPagination, paginate
+
+from erp.apiauth import ErpAuth, Principal
+from erp.exceptions import NotFound, ValidationFailed
+from erp.models import User
+from erp.money import ZERO
+from inventory.models import Product, UnitOfMeasure, Warehouse
+from manufacturing import boms, lifecycle, mrp, selectors, services
+from manufacturing.filters import BomFilter, ManufacturingOrderFilter, SuggestionFilter
+from manufacturing.models import BillOfMaterials, ManufacturingOrder, MrpRun, MrpSuggestion, WorkCentre
+from manufacturing.schemas import (
+    BomComponentIn,
+    BomDetailOut,
+    BomFilterIn,
+    BomIn,
+    BomOperationIn,
+    BomOut,
+    BomPatchIn,
+    ConvertedOut,
+    ConvertIn,
+    MrpRunIn,
+    MrpRunOut,
+    OrderConfirmedOut,
+    OrderDetailOut,
+    OrderFilterIn,
+    OrderIn,
+    OrderOut,
+    ProduceIn,
+    ReasonIn,
+    SuggestionFilterIn,
+    SuggestionOut,
+    WhereUsedOut,
+    WorkCentreIn,
+    WorkCentreOut,
+)
+
+router = Router(tags=["Manufacturing"], auth=ErpAuth("manufacturing"))
+
+PAGE_SIZE = 50
+M = TypeVar("M", bound=Model)
+
+
+# --- input helpers --------------------------------------------------------------------------------
+
+
+def _user(request: HttpRequest) -> User:
+    principal: Principal = request.auth  # type: ignore[attr-defined]
+    return principal.user
+
+
+def _get(source: type[M] | QuerySet[M], pk: int, what: str, *, field: str | None = None) -> M:
+    """The row with this id, or a 404 naming it (and the input field that referenced it)."""
+    queryset = source if isinstance(source, QuerySet) else source._default_manager.all()
+    obj = queryset.filter(pk=pk).first()
+    if obj is None:
+        message = f"No {what} with id {pk}."
+        raise NotFound(message, field_errors={field: [message]} if field else None)
+    return obj
+
+
+def _filtered(
+    filterset_class: type[django_filters.FilterSet], params: Schema, queryset: QuerySet[M]
+) -> QuerySet[M]:
+    """The query parameters through the app's FilterSet; an invalid filter is a 422."""
+    filterset = filterset_class(params.dict(exclude_none=True), queryset=queryset)
+    if not filterset.is_valid():
+        raise ValidationFailed(
+            "Invalid filter.",
+            field_errors={name: [str(m) for m in messages] for name, messages in filterset.errors.items()},
+        )
+    return filterset.qs
+
+
+def _no_nulls(changes: dict[str, Any]) -> None:
+    """PATCH: a field sent as null is refused, not turned into a crash (none of a BOM's is nullable)."""
+    nulls = sorted(name for name, value in changes.items() if value is None)
+    if nulls:
+        raise ValidationFailed(
+            f"Cannot be null: {', '.join(nulls)}.", field_errors={name: ["Cannot be null."] for name in nulls}
+        )
+
+
+def _products(ids: set[int], skus: set[str]) -> tuple[dict[int, Product], dict[str, Product]]:
+    """Products by id and by SKU (any case), in at most two queries."""
+    products = Product.objects.select_related("stock_unit")
+    by_id: dict[int, Product] = products.in_bulk(ids) if ids else {}
+    by_sku: dict[str, Product] = {}
+    if skus:
+        wanted = {s.lower() for s in skus}
+        for p in products.annotate(lc=Lower("sku")).filter(lc__in=wanted):
+            by_sku[p.sku.lower()] = p
+    return by_id, by_sku
+
+
+def _product_of(
+    product_id: int | None, sku: str | None, by_id: dict[int, Product], by_sku: dict[str, Product]
+) -> tuple[Product | None, str, str]:
+    """(product, field, error): the product named by id or SKU, or which field is wrong and why."""
+    sku = (sku or "").strip()
+    if (product_id is None) == (not sku):
+        return None, "product", "Give the product id or its SKU, one of the two."
+    if product_id is not None:
+        found = by_id.get(product_id)
+        return found, "product", "" if found else f"No product with id {product_id}."
+    found = by_sku.get(sku.lower())
+    return found, "sku", "" if found else f"No product with SKU '{sku}'."
+
+
+def _one_product(product_id: int | None, sku: str | None) -> Product:
+    """The product a request names by id or SKU; a 422 on the field that is wrong."""
+    sku = (sku or "").strip()
+    by_id, by_sku = _products({product_id} if product_id is not None else set(), {sku} if sku else set())
+    product, field, error = _product_of(product_id, sku, by_id, by_sku)
+    if product is None:
+        raise ValidationFailed(error, field_errors={field: [error]})
+    return product
+
+
+def _units(codes: set[str]) -> dict[str, UnitOfMeasure]:
+    """Units by code (any case), in one query."""
+    if not codes:
+        return {}
+    wanted = {c.strip().lower() for c in codes}
+    return {u.code.lower(): u for u in UnitOfMeasure.objects.annotate(lc=Lower("code")).filter(lc__in=wanted)}
+
+
+def _component_specs(lines: Sequence[BomComponentIn]) -> list[services.ComponentSpec]:
+    """The components' products (by id or SKU) and units (by code), in three queries; any not found is
+    a 422 naming the line and field."""
+    by_id, by_sku = _products(
+        {ln.product for ln in lines if ln.product is not None},
+        {ln.sku.strip() for ln in lines if ln.sku and ln.sku.strip()},
+    )
+    units = _units({ln.unit for ln in lines if ln.unit and ln.unit.strip()})
+    errors: dict[str, list[str]] = {}
+    specs = []
+    for i, line in enumerate(lines):
+        product, name, error = _product_of(line.product, line.sku, by_id, by_sku)
+        if product is None:
+            errors[f"components.{i}.{name}"] = [error]
+        unit = None
+        if line.unit and line.unit.strip():
+            unit = units.get(line.unit.strip().lower())
+            if unit is None:
+                errors[f"components.{i}.unit"] = [f"No unit '{line.unit}'."]
+        if product is not None and not errors:
+            specs.append(
+                services.ComponentSpec(
+                    product=product, quantity=line.quantity, unit=unit, scrap_percent=line.scrap_percent
+                )
+            )
+    if errors:
+        raise ValidationFailed(f"The BOM is invalid: {next(iter(errors.values()))[0]}", field_errors=errors)
+    return specs
+
+
+def _operation_specs(lines: Sequence[BomOperationIn]) -> list[services.OperationSpec]:
+    """The operations' work centres (by id), in one query; an unknown one is a 422 naming the line."""
+    centres = WorkCentre.objects.in_bulk({ln.work_centre for ln in lines}) if lines else {}
+    errors = {
+        f"operations.{i}.work_centre": [f"No work centre with id {line.work_centre}."]
+        for i, line in enumerate(lines)
+        if line.work_centre not in centres
+    }
+    if errors:
+        raise ValidationFailed(f"The BOM is invalid: {next(iter(errors.values()))[0]}", field_errors=errors)
+    return [
+        services.OperationSpec(
+            name=line.name,
+            work_centre=centres[line.work_centre],
+            minutes_per_unit=line.minutes_per_unit,
+            cost_per_hour=line.cost_per_hour,
+        )
+        for line in lines
+    ]
+
+
+# --- work centres ---------------------------------------------------------------------------------
+
+
+@router.get("/work-centres", response=list[WorkCentreOut])
+@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+def work_centre_list(request: HttpRequest) -> QuerySet[WorkCentre]:
+    """Work centres by code."""
+    return WorkCentre.objects.order_by("code")
+
+
+@router.post("/work-centres", response={201: WorkCentreOut})
+def work_centre_create(request: HttpRequest, payload: WorkCentreIn) -> WorkCentre:
+    """A work centre; its cost per hour is the default of the operations done there."""
+    return services.work_centre_create(
+        code=payload.code, name=payload.name, cost_per_hour=payload.cost_per_hour
+    )
+
+
+# --- bills of materials ---------------------------------------------------------------------------
+
+
+def _bom_detail(pk: int) -> BillOfMaterials:
+    """A BOM as BomDetailOut reads it: components and operations prefetched, the cost roll-up attached."""
+    try:
+        bom = selectors.bom_detail(pk)
+    except BillOfMaterials.DoesNotExist:
+        raise NotFound(f"No bill of materials with id {pk}.") from None
+    bom.cost = boms.rollup(bom)  # type: ignore[attr-defined]
+    return bom
+
+
+@router.get("/boms", response=list[BomOut])
+@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+def bom_list(request: HttpRequest, filters: Query[BomFilterIn]) -> QuerySet[BillOfMaterials]:
+    """Bills of materials by product SKU, newest version first, with their component and operation counts."""
+    return _filtered(BomFilter, filters, selectors.bom_list())
+
+
+@router.post("/boms", response={201: BomDetailOut})
+def bom_create(request: HttpRequest, payload: BomIn) -> BillOfMaterials:
+    """A new version of the product's BOM with its components and operations, in one request. With
+    ``activate`` (the default) it becomes the active version; a cycle is a 422 naming the path and
+    nothing is saved."""
+    product = _one_product(payload.product, payload.sku)
+    bom = services.bom_create(
+        product=product,
+        components=_component_specs(payload.components),
+        operations=_operation_specs(payload.operations),
+        output_quantity=payload.output_quantity,
+        lead_time_days=payload.lead_time_days,
+        activate=payload.activate,
+        notes=payload.notes,
+        user=_user(request),
+    )
+    return _bom_detail(bom.pk)
+
+
+@router.get("/boms/where-used", response=list[WhereUsedOut])
+def bom_where_used(request: HttpRequest, product: int) -> list[dict[str, Any]]:
+    """Every BOM using the product: directly (depth 1) or through sub-assemblies (2, 3, ...)."""
+    used = Product.objects.filter(pk=product).first()
+    if used is None:
+        raise ValidationFailed(
+            "Invalid filter.", field_errors={"product": [f"No product with id {product}."]}
+        )
+    return [
+        {
+            "depth": depth,
+            "bom": bom.pk,
+            "product": bom.product_id,
+            "sku": bom.product.sku,
+            "product_name": bom.product.name,
+            "version": bom.version,
+            "is_active": bom.is_active,
+        }
+        for depth, bom in boms.where_used(used)
+    ]
+
+
+@router.get("/boms/{bom_id}", response=BomDetailOut)
+def bom_detail(request: HttpRequest, bom_id: int) -> BillOfMaterials:
+    """A BOM with its components, operations and the cost of one unit of output rolled up through
+    sub-assemblies (each component's cost and where it comes from)."""
+    return _bom_detail(bom_id)
+
+
+@router.patch("/boms/{bom_id}", response=BomDetailOut)
+def bom_update(request: HttpRequest, bom_id: int, payload: BomPatchIn) -> BillOfMaterials:
+    """Change the fields sent; ``components`` / ``operations`` replace all of them."""
+    bom = _get(BillOfMaterials, bom_id, "bill of materials")
+    changes = payload.dict(exclude_unset=True)
+    _no_nulls(changes)
+    components = _component_specs(payload.components) if payload.components is not None else None
+    operations = _operation_specs(payload.operations) if payload.operations is not None else None
+    services.bom_update(
+        bom=bom,
+        components=components,
+        operations=operations,
+        output_quantity=changes.get("output_quantity"),
+        lead_time_days=changes.get("lead_time_days"),
+        notes=changes.get("notes"),
+        user=_user(request),
+    )
+    return _bom_detail(bom_id)
+
+
+@router.post("/boms/{bom_id}/activate", response=BomDetailOut)
+def bom_activate(request: HttpRequest, bom_id: int) -> BillOfMaterials:
+    """Make this version the product's active one (a cycle through the active BOMs is a 422)."""
+    services.bom_activate(bom=_get(BillOfMaterials, bom_id, "bill of materials"), user=_user(request))
+    return _bom_detail(bom_id)
+
+
+# --- manufacturing orders -------------------------------------------------------------------------
+
+
+def _mo_detail(pk: int) -> ManufacturingOrder:
+    """An order as OrderDetailOut reads it: components prefetched, with what each holds, and the actions."""
+    try:
+        mo = selectors.mo_detail(pk)
+    except ManufacturingOrder.DoesNotExist:
+        raise NotFound(f"No manufacturing order with id {pk}.") from None
+    lines = list(mo.components.all())
+    held = selectors.reserved_by_component([line.pk for line in lines])
+    for line in lines:
+        line.reserved = held.get(line.pk, ZERO)  # type: ignore[attr-defined]
+    mo.allowed_actions = lifecycle.allowed_actions(mo.status)  # type: ignore[attr-defined]
+    return mo
+
+
+def _mo(pk: int) -> ManufacturingOrder:
+    return _get(ManufacturingOrder, pk, "manufacturing order")
+
+
+@router.get("/orders", response=list[OrderOut])
+@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+def order_list(request: HttpRequest, filters: Query[OrderFilterIn]) -> QuerySet[ManufacturingOrder]:
+    """Manufacturing orders, latest planned start first. ``status=open``: draft, confirmed or in progress."""
+    return _filtered(ManufacturingOrderFilter, filters, selectors.mo_list())
+
+
+@router.post("/orders", response={201: OrderDetailOut})
+def order_create(request: HttpRequest, payload: OrderIn) -> ManufacturingOrder:
+    """A draft order; its component lines come from the BOM (the product's active one unless ``bom``)."""
+    product = _one_product(payload.product, payload.sku)
+    warehouse = _get(Warehouse, payload.warehouse, "warehouse", field="warehouse")
+    bom = None
+    if payload.bom is not None:
+        bom = _get(BillOfMaterials, payload.bom, "bill of materials", field="bom")
+    mo = services.mo_create(
+        product=product,
+        quantity=payload.quantity,
+        warehouse=warehouse,
+        bom=bom,
+        planned_start=payload.planned_start,
+        planned_finish=payload.planned_finish,
+        notes=payload.notes,
+        user=_user(request),
+    )
+    return _mo_detail(mo.pk)
+
+
+@router.get("/orders/{order_id}", response=OrderDetailOut)
+def order_detail(request: HttpRequest, order_id: int) -> ManufacturingOrder:
+    """An order with its components (required, reserved, consumed, in stock units) and the actions its
+    state allows."""
+    return _mo_detail(order_id)
+
+
+@router.post("/orders/{order_id}/confirm", response=OrderConfirmedOut)
+def order_confirm(request: HttpRequest, order_id: int) -> dict[str, Any]:
+    """Confirm a draft and reserve its components in the warehouse; what could not be reserved is
+    listed in ``shortages`` (the order is confirmed all the same)."""
+    mo, shortages = services.mo_confirm(mo=_mo(order_id), user=_user(request))
+    return {
+        "order": _mo_detail(mo.pk),
+        "shortages": [{"sku": sku, "quantity": quantity} for sku, quantity in shortages.items()],
+    }
+
+
+@router.post("/orders/{order_id}/start", response=OrderDetailOut)
+def order_start(request: HttpRequest, order_id: int) -> ManufacturingOrder:
+    services.mo_start(mo=_mo(order_id), user=_user(request))
+    return _mo_detail(order_id)
+
+
+@router.post("/orders/{order_id}/produce", response=OrderDetailOut)
+def order_produce(request: HttpRequest, order_id: int, payload: ProduceIn) -> ManufacturingOrder:
+    """Produce part or all of the order (a confirmed order starts): components are consumed in
+    proportion, reserved stock first, and the output goes into stock at what it cost."""
+    services.mo_produce(
+        mo=_mo(order_id),
+        quantity=payload.quantity,
+        lot_code=payload.lot_code.strip(),
+        serials=[s.strip() for s in payload.serials if s.strip()],
+        user=_user(request),
+    )
+    return _mo_detail(order_id)
+
+
+@router.post("/orders/{order_id}/finish", response=OrderDetailOut)
+def order_finish(request: HttpRequest, order_id: int) -> ManufacturingOrder:
+    """Done (possibly short of the quantity): what was not used is released."""
+    services.mo_finish(mo=_mo(order_id), user=_user(request))
+    return _mo_detail(order_id)
+
+
+@router.post("/orders/{order_id}/cancel", response=OrderDetailOut)
+def order_cancel(request: HttpRequest, order_id: int, payload: ReasonIn | None = None) -> ManufacturingOrder:
+    """Cancel, releasing every component reservation (what was produced stays produced)."""
+    reason = payload.reason if payload else ""
+    services.mo_cancel(mo=_mo(order_id), reason=reason, user=_user(request))
+    return _mo_detail(order_id)
+
+
+# --- MRP ------------------------------------------------------------------------------------------
+
+
+def _run_out(run: MrpRun) -> MrpRun:
+    """A run as MrpRunOut reads it: its suggestions in planning order, fetched in one query."""
+    run.suggestions_list = list(selectors.suggestion_list(run))  # type: ignore[attr-defined]
+    return run
+
+
+@router.post("/mrp/run", response={201: MrpRunOut})
+def mrp_run(request: HttpRequest, payload: MrpRunIn | None = None) -> MrpRun:
+    """Plan up to the horizon: net requirements level by level, offset by lead times. Earlier
+    unconverted suggestions are replaced by this run's."""
+    horizon = payload.horizon if payload else None
+    return _run_out(mrp.mrp_run(horizon=horizon, user=_user(request)))
+
+
+@router.get("/mrp/suggestions", response=list[SuggestionOut])
+@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+def mrp_suggestions(request: HttpRequest, filters: Query[SuggestionFilterIn]) -> QuerySet[MrpSuggestion]:
+    """Suggestions of a run (the latest when ``run`` is left out), lowest level and earliest release first."""
+    if filters.run is not None:
+        run = MrpRun.objects.filter(pk=filters.run).first()
+        if run is None:
+            raise ValidationFailed(
+                "Invalid filter.", field_errors={"run": [f"No MRP run with id {filters.run}."]}
+            )
+    else:
+        run = selectors.latest_run()
+    suggestions = selectors.suggestion_list(run) if run else MrpSuggestion.objects.none()
+    return _filtered(SuggestionFilter, filters, suggestions)  # ``run`` is not one of its filters
+
+
+@router.post("/mrp/convert", response={201: ConvertedOut})
+def mrp_convert(request: HttpRequest, payload: ConvertIn) -> dict[str, Any]:
+    """Turn the chosen open suggestions into draft orders: one manufacturing order per make suggestion,
+    one purchase order per supplier and warehouse for the buy ones. Returns their numbers."""
+    return {"documents": mrp.mrp_convert(suggestion_ids=payload.suggestions, user=_user(request))}

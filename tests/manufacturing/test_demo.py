@@ -1,0 +1,110 @@
+"""Manufacturing's demo data: orders in every state, BOMs on three levels with two versions of one,
+something for MRP to buy; deterministic, idempotent, and consistent with the stock ledger."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from erp import demo
+from inventory.integrity import find_drift
+from inventory.models import Reservation, StockMove
+from manufacturing import selectors
+from manufacturing.boms import low_level_codes
+from manufacturing.models import (
+    BillOfMaterials,
+    BomComponent,
+    BomOperation,
+    ManufacturingOrder,
+    MOComponent,
+    MOStatus,
+    MrpRun,
+    MrpSuggestion,
+    WorkCentre,
+)
+from procurement.models import SupplierItem
+
+pytestmark = pytest.mark.django_db
+
+
+def counts() -> dict[str, Any]:
+    return {
+        "work centres": WorkCentre.objects.count(),
+        "boms": sorted(BillOfMaterials.objects.values_list("product__sku", "version", "is_active")),
+        "components": BomComponent.objects.count(),
+        "operations": BomOperation.objects.count(),
+        "orders": sorted(
+            ManufacturingOrder.objects.values_list("product__sku", "status", "quantity_produced")
+        ),
+        "order lines": MOComponent.objects.count(),
+        "runs": MrpRun.objects.count(),
+        "suggestions": MrpSuggestion.objects.count(),
+        "moves": StockMove.objects.count(),
+        "reservations": Reservation.objects.count(),
+        "supplier items": SupplierItem.objects.count(),
+    }
+
+
+def test_the_demo_has_every_state_is_idempotent_and_keeps_the_ledger_whole():
+    # given: the seeders it runs after, and ours, timed
+    import inventory.demo  # noqa: F401
+    import manufacturing.demo
+    import procurement.demo  # noqa: F401
+    import sales.demo  # noqa: F401
+
+    took: list[float] = []
+    seeder = manufacturing.demo.seed_manufacturing
+
+    def timed() -> list[str]:
+        started = time.perf_counter()
+        try:
+            return seeder()
+        finally:
+            took.append(time.perf_counter() - started)
+
+    demo.register(25, "manufacturing", timed)
+    try:
+        # when: seeded twice
+        report = demo.seed()
+        first = counts()
+        again = demo.seed()
+    finally:
+        demo.register(25, "manufacturing", seeder)
+
+    # then: the same data, and the levels match the ledger
+    assert counts() == first
+    assert find_drift()[1] == []
+    assert any(line.startswith("manufacturing (created): 2 work centres") for line in report), report
+    assert any(line.startswith("manufacturing (kept)") for line in again)
+    # About 2 s on an idle machine; the bound only catches runaway growth.
+    assert took[0] < 30, f"seeding manufacturing took {took[0]:.1f} s"
+
+    # every state of an order
+    assert set(ManufacturingOrder.objects.values_list("status", flat=True)) == set(MOStatus.values)
+    in_progress = ManufacturingOrder.objects.get(status=MOStatus.IN_PROGRESS)
+    assert 0 < in_progress.quantity_produced < in_progress.quantity
+    # confirmed: one with every component reserved, one short
+    fully = []
+    for mo in ManufacturingOrder.objects.filter(status=MOStatus.CONFIRMED):
+        lines = list(mo.components.all())
+        held = selectors.reserved_by_component([line.pk for line in lines])
+        fully.append(all(held.get(line.pk, 0) == line.quantity_required for line in lines))
+    assert sorted(fully) == [False, True]
+
+    # BOMs: three levels under the bike, with scrap and operations; two versions of the bike, one active
+    levels = low_level_codes()
+    bike = BillOfMaterials.objects.filter(product__sku="BK-CITY")
+    assert sorted(bike.values_list("version", "is_active")) == [(1, False), (2, True)]
+    wire = BomComponent.objects.get(bom__product__sku="BK-SPOKE").product
+    assert levels[wire.pk] == 3
+    assert BomComponent.objects.filter(scrap_percent__gt=0).count() >= 3
+    assert not BillOfMaterials.objects.filter(operations__isnull=True).exists()
+    assert ManufacturingOrder.objects.filter(bom__version=1, product__sku="BK-CITY", status="done").exists()
+
+    # MRP: one run, buying parts of the demo from their preferred suppliers, making sub-assemblies
+    run = MrpRun.objects.get()
+    bought = run.suggestions.filter(kind="buy", supplier_item__isnull=False)
+    assert bought.filter(product__sku__startswith="CMP-").exists()
+    assert run.suggestions.filter(kind="make", product__sku__startswith="BK-").exists()
