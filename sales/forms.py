@@ -1,0 +1,531 @@
+"""Forms of the sales pages. They parse what people type; the services decide what is allowed."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+
+from erp.exceptions import DomainError
+from erp.money import ZERO
+from inventory.models import Product
+from inventory.selectors import product_by_code
+from sales.models import (
+    Address,
+    Customer,
+    CustomerKind,
+    OrderLine,
+    PaymentTerms,
+    ReturnDisposition,
+    SalesChannel,
+    SalesOrder,
+)
+from sales.services import LineSpec, TaxSpec
+
+HUNDRED = Decimal(100)
+DEFAULT_TAX_NAME = "Tax"
+
+
+def parse_decimal(text: Any) -> Decimal | None:
+    """'12', '2.5', '2,5' -> Decimal; blank or nonsense -> None."""
+    value = str(text if text is not None else "").strip().replace(" ", "")
+    if "," in value and "." not in value:
+        value = value.replace(",", ".")
+    value = value.replace(",", "")
+    if not value:
+        return None
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def plain(value: Decimal | None) -> str:
+    """12.0000 -> '12', 2.5000 -> '2.5': how people type numbers."""
+    if value is None:
+        return ""
+    text = f"{value.normalize():f}"
+    return text
+
+
+def money_text(value: Decimal) -> str:
+    """A price as people type it: at least two decimals (20.00, 8.50), more only when there are (0.1234)."""
+    normal = value.normalize()
+    exponent = normal.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= -2:
+        return f"{value.quantize(Decimal('0.01')):f}"
+    return f"{normal:f}"
+
+
+def percent(rate: Decimal) -> str:
+    """0.2 -> '20'."""
+    return plain(rate * HUNDRED)
+
+
+def add_domain_errors(form: forms.Form, error: DomainError) -> None:
+    """A service's refusal, next to the fields it names (or on top of the form)."""
+    placed = False
+    for name, problems in error.field_errors.items():
+        if name in form.fields:
+            for problem in problems:
+                form.add_error(name, problem)
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+# --- order lines -------------------------------------------------------------------
+
+LINE_KEY = re.compile(r"^lines-(\d+)-product$")
+
+
+@dataclass
+class LineRow:
+    """One line of the order form, as typed (strings), with the product it points at."""
+
+    product: Product | None
+    quantity: str = "1"
+    unit_price: str = ""
+    discount: str = "0"
+    tax: str = ""  # percent
+    description: str = ""
+    taxes_json: str = ""  # more than one tax (an imported order): kept as they are
+    errors: list[str] = field(default_factory=list)
+    total: Decimal | None = None  # filled by the preview
+
+    @property
+    def has_many_taxes(self) -> bool:
+        return bool(self.taxes_json)
+
+    def taxes(self) -> list[TaxSpec]:
+        if self.taxes_json:
+            return [TaxSpec(t["name"], t["rate"]) for t in json.loads(self.taxes_json)]
+        rate = parse_decimal(self.tax) or ZERO
+        return [TaxSpec(DEFAULT_TAX_NAME, rate / HUNDRED)] if rate else []
+
+    def tax_rate_total(self) -> Decimal:
+        return sum((Decimal(str(t.rate)) for t in self.taxes()), ZERO)
+
+    @property
+    def tax_text(self) -> str:
+        """Several taxes, shown as one rate: 'State 6 + County 1.5 %'."""
+        return " + ".join(f"{t.name} {percent(Decimal(str(t.rate)))}" for t in self.taxes()) + " %"
+
+    def check(self) -> bool:
+        """Parse the numbers; say what is wrong next to the line. True if it can be priced."""
+        self.errors = []
+        if self.product is None:
+            self.errors.append("Unknown product.")
+        quantity = parse_decimal(self.quantity)
+        if quantity is None or quantity <= 0:
+            self.errors.append("Quantity: a positive number.")
+        if self.unit_price.strip() and (parse_decimal(self.unit_price) is None or self.price < 0):
+            self.errors.append("Price: a number, 0 or more.")
+        discount = parse_decimal(self.discount or "0")
+        if discount is None or not ZERO <= discount <= HUNDRED:
+            self.errors.append("Discount: between 0 and 100 %.")
+        tax = parse_decimal(self.tax or "0")
+        if not self.taxes_json and (tax is None or not ZERO <= tax <= HUNDRED):
+            self.errors.append("Tax: between 0 and 100 %.")
+        return not self.errors
+
+    @property
+    def qty(self) -> Decimal:
+        return parse_decimal(self.quantity) or ZERO
+
+    @property
+    def price(self) -> Decimal:
+        typed = parse_decimal(self.unit_price)
+        if typed is not None:
+            return typed
+        return self.product.sale_price if self.product is not None else ZERO
+
+    @property
+    def price_text(self) -> str:
+        """The price as typed, or the product's list price."""
+        return self.unit_price.strip() or money_text(self.price)
+
+    @property
+    def discount_percent(self) -> Decimal:
+        return parse_decimal(self.discount or "0") or ZERO
+
+    def spec(self) -> LineSpec:
+        assert self.product is not None
+        return LineSpec(
+            product=self.product,
+            quantity=self.qty,
+            unit_price=self.price,
+            description=self.description,
+            discount_percent=self.discount_percent,
+            taxes=self.taxes(),
+        )
+
+
+def lines_from_post(data: Mapping[str, Any]) -> list[LineRow]:
+    """The lines posted as indexed inputs (lines-<n>-product, -quantity, ...), in index order.
+
+    Gaps in the numbering (a removed line) do not matter. Products load in one query.
+    """
+    indices = sorted({int(m.group(1)) for key in data if (m := LINE_KEY.match(key))})
+    ids = {int(data[f"lines-{i}-product"]) for i in indices if str(data[f"lines-{i}-product"]).isdigit()}
+    products = Product.objects.select_related("stock_unit").in_bulk(ids)
+    rows = []
+    for i in indices:
+        raw = str(data.get(f"lines-{i}-product", ""))
+        rows.append(
+            LineRow(
+                product=products.get(int(raw)) if raw.isdigit() else None,
+                quantity=str(data.get(f"lines-{i}-quantity", "")),
+                unit_price=str(data.get(f"lines-{i}-unit_price", "")),
+                discount=str(data.get(f"lines-{i}-discount", "")),
+                tax=str(data.get(f"lines-{i}-tax", "")),
+                description=str(data.get(f"lines-{i}-description", "")),
+                taxes_json=str(data.get(f"lines-{i}-taxes", "")),
+            )
+        )
+    return rows
+
+
+def lines_from_order(order: SalesOrder) -> list[LineRow]:
+    """A draft's lines as the form shows them (lines and taxes prefetched)."""
+    rows = []
+    for line in order.lines.all():
+        taxes = list(line.taxes.all())
+        rows.append(
+            LineRow(
+                product=line.product,
+                quantity=plain(line.quantity),
+                unit_price=money_text(line.unit_price),
+                discount=plain(line.discount_percent),
+                tax=percent(taxes[0].rate) if len(taxes) == 1 else "",
+                description=line.description,
+                taxes_json=json.dumps([{"name": t.name, "rate": str(t.rate)} for t in taxes])
+                if len(taxes) > 1
+                else "",
+                total=line.line_total,
+            )
+        )
+    return rows
+
+
+def entry_from_post(data: Mapping[str, Any]) -> tuple[LineRow | None, str]:
+    """The line typed in the entry row: the picked product, or what a scanner or keyboard typed.
+
+    Returns (row, "") or (None, why not).
+    """
+    raw = str(data.get("entry-product", "")).strip()
+    typed = str(data.get("entry-query", "")).strip()
+    product = None
+    quantity = str(data.get("entry-quantity", "")).strip() or "1"
+    if raw.isdigit():
+        product = Product.objects.select_related("stock_unit").filter(pk=int(raw)).first()
+    elif typed:
+        found = product_by_code(typed)
+        if found is not None:
+            product, barcode = found
+            if barcode is not None and barcode.unit is not None and not data.get("entry-quantity"):
+                quantity = plain(barcode.unit.factor)
+    if product is None:
+        return None, (f"No product with SKU or barcode “{typed}”." if typed else "Pick a product first.")
+    return (
+        LineRow(
+            product=product,
+            quantity=quantity,
+            unit_price=str(data.get("entry-unit_price", "")).strip(),
+            discount=str(data.get("entry-discount", "")).strip() or "0",
+            tax=str(data.get("entry-tax", "")).strip(),
+            description=product.name,
+        ),
+        "",
+    )
+
+
+def place_line_errors(rows: Sequence[LineRow], error: DomainError) -> bool:
+    """Put a service's 'lines.<i>.<field>' errors on the rows. True if any landed on a row."""
+    placed = False
+    for key, problems in error.field_errors.items():
+        m = re.match(r"^lines\.(\d+)", key)
+        if m and int(m.group(1)) < len(rows):
+            rows[int(m.group(1))].errors.extend(problems)
+            placed = True
+    return placed
+
+
+# --- the order header ---------------------------------------------------------------
+
+
+class OrderForm(forms.Form):
+    """Everything of an order but its lines. Channel and customer are fixed once it exists."""
+
+    channel = forms.ModelChoiceField(
+        queryset=SalesChannel.objects.filter(is_active=True).select_related("warehouse"), empty_label=None
+    )
+    customer = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    customer_query = forms.CharField(required=False, label="Customer")
+    external_reference = forms.CharField(required=False, max_length=100, label="External reference")
+    shipping_amount = forms.DecimalField(
+        required=False, min_value=0, max_digits=19, decimal_places=4, label="Shipping"
+    )
+    shipping_tax = forms.DecimalField(
+        required=False, min_value=0, max_value=100, max_digits=9, decimal_places=4, label="Shipping tax %"
+    )
+    order_discount = forms.DecimalField(
+        required=False, min_value=0, max_digits=19, decimal_places=4, label="Order discount"
+    )
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    tags = forms.CharField(required=False, help_text="Comma-separated: wholesale, rush")
+
+    def __init__(self, *args: Any, order: SalesOrder | None = None, **kwargs: Any) -> None:
+        self.order = order
+        if order is not None and not kwargs.get("data") and not args:
+            kwargs["initial"] = {
+                "external_reference": order.external_reference,
+                "shipping_amount": money_text(order.shipping_amount),
+                "shipping_tax": percent(order.shipping_tax_rate),
+                "order_discount": money_text(order.order_discount),
+                "notes": order.notes,
+                "tags": ", ".join(order.tags or []),
+            }
+        super().__init__(*args, **kwargs)
+        if order is not None:
+            del self.fields["channel"], self.fields["customer"], self.fields["customer_query"]
+        for name, placeholder in (
+            ("shipping_amount", "0.00"),
+            ("shipping_tax", "0"),
+            ("order_discount", "0.00"),
+        ):
+            self.fields[name].widget = forms.TextInput(
+                attrs={"inputmode": "decimal", "class": "num-input pricing", "placeholder": placeholder}
+            )
+        if "channel" in self.fields:
+            self.fields["channel"].widget.attrs["class"] = "pricing"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.order is None:
+            data["customer"] = self._customer(data)
+        return data
+
+    def _customer(self, data: dict[str, Any]) -> Customer | None:
+        pk, typed = data.get("customer"), (data.get("customer_query") or "").strip()
+        customers = Customer.objects.filter(is_active=True)
+        customer = None
+        if pk:
+            customer = customers.filter(pk=pk).first()
+        elif typed:  # typed without picking (or without JavaScript): an exact code or name
+            matches = list(customers.filter(Q(code__iexact=typed) | Q(name__iexact=typed))[:2])
+            customer = matches[0] if len(matches) == 1 else None
+        if customer is None:
+            self.add_error("customer_query", "Pick a customer from the list.")
+        return customer
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "external_reference": data.get("external_reference") or "",
+            "shipping_amount": data.get("shipping_amount") or ZERO,
+            "shipping_tax_rate": (data.get("shipping_tax") or ZERO) / HUNDRED,
+            "order_discount": data.get("order_discount") or ZERO,
+            "notes": data.get("notes") or "",
+            "tags": [t.strip() for t in (data.get("tags") or "").split(",") if t.strip()],
+        }
+
+
+# --- documents that follow an order ------------------------------------------------
+
+
+class ShipForm(forms.Form):
+    """Quantities per open line (default: what is reserved), carrier, service, tracking number."""
+
+    carrier = forms.CharField(required=False, max_length=60)
+    service = forms.CharField(required=False, max_length=60)
+    tracking_number = forms.CharField(required=False, max_length=100, label="Tracking number")
+
+    def __init__(
+        self, *args: Any, lines: Iterable[OrderLine], reserved: Mapping[int, Decimal], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.rows: list[dict[str, Any]] = []
+        for line in lines:
+            open_qty = line.quantity - line.quantity_shipped
+            if open_qty <= 0:
+                continue
+            held = reserved.get(line.pk, ZERO)
+            default = held if line.product.is_stocked else open_qty
+            name = f"qty_{line.pk}"
+            self.fields[name] = forms.DecimalField(
+                required=False,
+                min_value=0,
+                max_digits=18,
+                decimal_places=4,
+                initial=plain(default),
+                label=f"Quantity of {line.product.sku}",
+                widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "qty-input"}),
+            )
+            if not self.rows:
+                self.fields[name].widget.attrs["autofocus"] = True
+            self.rows.append({"line": line, "open": open_qty, "reserved": held, "field": self[name]})
+
+    def quantities(self) -> list[tuple[OrderLine, Decimal]]:
+        return [
+            (row["line"], self.cleaned_data.get(f"qty_{row['line'].pk}") or ZERO)
+            for row in self.rows
+            if (self.cleaned_data.get(f"qty_{row['line'].pk}") or ZERO) > 0
+        ]
+
+
+class PaymentForm(forms.Form):
+    amount = forms.DecimalField(min_value=Decimal("0.0001"), max_digits=19, decimal_places=4)
+    paid_at = forms.DateField(label="Paid on", widget=forms.DateInput(attrs={"type": "date"}))
+    method = forms.CharField(required=False, max_length=40)
+    reference = forms.CharField(required=False, max_length=100)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {})
+        kwargs["initial"].setdefault("paid_at", timezone.localdate())
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].widget.attrs.update({"inputmode": "decimal", "class": "num-input"})
+        self.fields["method"].widget.attrs.update(
+            {"list": "payment-methods", "placeholder": "card, transfer"}
+        )
+
+
+class RefundForm(forms.Form):
+    amount = forms.DecimalField(
+        required=False, min_value=Decimal("0.0001"), max_digits=19, decimal_places=4, help_text="blank: all"
+    )
+    method = forms.CharField(required=False, max_length=40)
+    reference = forms.CharField(required=False, max_length=100)
+
+
+class ReturnForm(forms.Form):
+    """Quantities of shipped lines coming back, each to restock or scrap, with a reason."""
+
+    reason = forms.CharField(required=False, max_length=255, label="Reason for the return")
+
+    def __init__(
+        self, *args: Any, lines: Iterable[OrderLine], pending: Mapping[int, Decimal], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.rows: list[dict[str, Any]] = []
+        for line in lines:
+            returnable = line.quantity_shipped - line.quantity_returned - pending.get(line.pk, ZERO)
+            if returnable <= 0:
+                continue
+            self.fields[f"qty_{line.pk}"] = forms.DecimalField(
+                required=False,
+                min_value=0,
+                max_digits=18,
+                decimal_places=4,
+                label=f"Quantity of {line.product.sku} to return",
+                widget=forms.TextInput(
+                    attrs={"inputmode": "decimal", "class": "qty-input", "placeholder": "0"}
+                ),
+            )
+            if not self.rows:
+                self.fields[f"qty_{line.pk}"].widget.attrs["autofocus"] = True
+            self.fields[f"disposition_{line.pk}"] = forms.ChoiceField(
+                choices=ReturnDisposition.choices, initial=ReturnDisposition.RESTOCK, label="Disposition"
+            )
+            self.fields[f"reason_{line.pk}"] = forms.CharField(required=False, max_length=255, label="Reason")
+            self.rows.append(
+                {
+                    "line": line,
+                    "returnable": returnable,
+                    "qty": self[f"qty_{line.pk}"],
+                    "disposition": self[f"disposition_{line.pk}"],
+                    "reason": self[f"reason_{line.pk}"],
+                }
+            )
+
+    def chosen(self) -> list[tuple[OrderLine, Decimal, str, str]]:
+        data = self.cleaned_data
+        return [
+            (
+                row["line"],
+                data.get(f"qty_{row['line'].pk}") or ZERO,
+                data.get(f"disposition_{row['line'].pk}") or ReturnDisposition.RESTOCK,
+                data.get(f"reason_{row['line'].pk}") or "",
+            )
+            for row in self.rows
+            if (data.get(f"qty_{row['line'].pk}") or ZERO) > 0
+        ]
+
+
+# --- customers -----------------------------------------------------------------------
+
+
+class CustomerForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=CustomerKind.choices, initial=CustomerKind.COMPANY)
+    code = forms.CharField(required=False, max_length=32, help_text="blank: the next number")
+    email = forms.EmailField(required=False)
+    phone = forms.CharField(required=False, max_length=40)
+    tax_id = forms.CharField(required=False, max_length=40, label="Tax id")
+    tax_exempt = forms.BooleanField(required=False, label="Tax exempt")
+    currency = forms.CharField(max_length=3, initial="USD")
+    payment_terms = forms.ChoiceField(choices=PaymentTerms.choices, initial=PaymentTerms.NET_30)
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    is_active = forms.BooleanField(required=False, initial=True, label="Active")
+
+    def __init__(self, *args: Any, customer: Customer | None = None, **kwargs: Any) -> None:
+        if customer is not None and not args and not kwargs.get("data"):
+            kwargs["initial"] = {name: getattr(customer, name) for name in self.base_fields}
+        super().__init__(*args, **kwargs)
+        if customer is None:
+            del self.fields["is_active"]
+        else:
+            del self.fields["code"]
+
+    def clean_currency(self) -> str:
+        return str(self.cleaned_data["currency"]).strip().upper()
+
+
+class AddressForm(forms.Form):
+    """An address; left blank, nothing is changed."""
+
+    name = forms.CharField(required=False, max_length=200, label="Recipient")
+    company = forms.CharField(required=False, max_length=200)
+    line1 = forms.CharField(required=False, max_length=200, label="Street")
+    line2 = forms.CharField(required=False, max_length=200, label="Street, line 2")
+    city = forms.CharField(required=False, max_length=100)
+    region = forms.CharField(required=False, max_length=100, label="Region / state")
+    postal_code = forms.CharField(required=False, max_length=20, label="Postal code")
+    country = forms.CharField(required=False, max_length=2, help_text="two letters: US, DE")
+    phone = forms.CharField(required=False, max_length=40)
+
+    def __init__(self, *args: Any, address: Address | None = None, **kwargs: Any) -> None:
+        if address is not None and not args and not kwargs.get("data"):
+            kwargs["initial"] = address.snapshot()
+        super().__init__(*args, **kwargs)
+        self.address = address
+
+    def values(self) -> dict[str, str]:
+        return {name: (self.cleaned_data.get(name) or "").strip() for name in self.fields}
+
+    def is_blank(self) -> bool:
+        return not any(self.values().values())
+
+    def changed(self) -> bool:
+        """Filled in and different from the current default address."""
+        if self.is_blank():
+            return False
+        current = self.address.snapshot() if self.address else {}
+        values = self.values()
+        values["country"] = values["country"].upper()
+        return values != {k: current.get(k, "") for k in values}
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    email = forms.EmailField(required=False)
+    phone = forms.CharField(required=False, max_length=40)
+    role = forms.CharField(required=False, max_length=100)

@@ -1,0 +1,69 @@
+"""The fulfilment queue: what can ship today, grouped by order, oldest first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import CharField, Exists, OuterRef, QuerySet
+from django.db.models.functions import Cast
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_POST
+
+from erp.exceptions import DomainError
+from erp.money import ZERO
+from inventory.models import Reservation, ReservationStatus
+from sales import selectors, services
+from sales.models import OrderLine, SalesOrder
+from sales.views.common import flash, is_htmx, paginate, read, render_page, toast, write
+
+QUEUE_PAGE = 100
+
+
+def queue() -> QuerySet[OrderLine]:
+    """selectors.fulfilment_queue narrowed to lines with stock held for them (reserved > 0)."""
+    held = Reservation.objects.filter(
+        demand_type=selectors.DEMAND_TYPE,
+        status=ReservationStatus.ACTIVE,
+        demand_id=Cast(OuterRef("pk"), output_field=CharField()),
+    )
+    return selectors.fulfilment_queue().filter(Exists(held))
+
+
+def _context(request: HttpRequest) -> dict[str, Any]:
+    page = paginate(request, queue(), size=QUEUE_PAGE)
+    lines = list(page.object_list)
+    reserved = selectors.reserved_by_line([ln.pk for ln in lines])
+    groups: list[dict[str, Any]] = []
+    for line in lines:
+        if not groups or groups[-1]["order"].pk != line.order_id:
+            groups.append({"order": line.order, "lines": [], "units": ZERO})
+        held = reserved.get(line.pk, ZERO)
+        groups[-1]["lines"].append(
+            {"line": line, "reserved": held, "open": line.quantity - line.quantity_shipped}
+        )
+        groups[-1]["units"] += held
+    return {"page": page, "groups": groups}
+
+
+@read
+def fulfilment_queue(request: HttpRequest) -> HttpResponse:
+    return render_page(request, "sales/fulfilment.html", _context(request))
+
+
+@write
+@require_POST
+def fulfilment_ship(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ship everything reserved for one order, straight from the queue."""
+    order = get_object_or_404(SalesOrder, pk=pk)
+    try:
+        shipment = services.shipment_create(order=order, lines=None, user=request.user)
+    except DomainError as exc:
+        message, level = exc.message, "error"
+    else:
+        message, level = f"{shipment.number} shipped for {order.number}.", "success"
+    if is_htmx(request):
+        response = render_page(request, "sales/fulfilment.html#rows", _context(request), fragments=())
+        return toast(response, message, level)
+    flash(request, message, level)
+    return redirect("sales:fulfilment")

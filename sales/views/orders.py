@@ -1,0 +1,550 @@
+"""Orders: the list, the detail page and everything done from it (actions, shipping, returns)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from erp.exceptions import DomainError
+from erp.models import OutboxEvent
+from erp.money import ZERO, round_money
+from inventory.models import Product
+from sales import lifecycle, selectors, services
+from sales.filters import OPEN, OrderFilter
+from sales.forms import (
+    PaymentForm,
+    RefundForm,
+    ReturnForm,
+    ShipForm,
+    add_domain_errors,
+    money_text,
+    plain,
+)
+from sales.lifecycle import OPEN_STATUSES
+from sales.models import (
+    Customer,
+    Invoice,
+    InvoiceKind,
+    InvoicePolicy,
+    InvoiceStatus,
+    OrderStatus,
+    ReturnStatus,
+    SalesOrder,
+    SalesReturn,
+)
+from sales.views.common import (
+    flash,
+    is_htmx,
+    paginate,
+    query_with,
+    read,
+    read_write,
+    render_page,
+    sort_headers,
+    toast,
+    write,
+)
+
+STATUS_TABS: tuple[tuple[str, str], ...] = (
+    ("", "All"),
+    (OrderStatus.DRAFT, "Draft"),
+    (OPEN, "Open"),
+    (OrderStatus.CONFIRMED, "Confirmed"),
+    (OrderStatus.PARTIALLY_SHIPPED, "Partially shipped"),
+    (OrderStatus.ON_HOLD, "On hold"),
+    (OrderStatus.SHIPPED, "Shipped"),
+    (OrderStatus.CLOSED, "Closed"),
+    (OrderStatus.CANCELLED, "Cancelled"),
+)
+DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+OPEN_INVOICE = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
+
+
+# --- the list ------------------------------------------------------------------------
+
+
+def _filter_data(params: QueryDict) -> QueryDict:
+    """The list's filters as OrderFilter reads them: a date-only 'until' includes that whole day."""
+    data = params.copy()
+    until = data.get("until", "")
+    if DATE_ONLY.match(until):
+        data["until"] = f"{until}T23:59:59.999999"
+    return data
+
+
+def _status_counts(data: QueryDict) -> dict[str, int]:
+    """How many orders each tab holds under the other filters: one aggregate query."""
+    others = data.copy()
+    for key in ("status", "ordering", "page"):
+        others.pop(key, None)
+    qs = OrderFilter(others, queryset=SalesOrder.objects.all()).qs.order_by()
+    aggregates: dict[str, Any] = {"all": Count("pk")}
+    for key, _ in STATUS_TABS[1:]:
+        condition = Q(status__in=OPEN_STATUSES) if key == OPEN else Q(status=key)
+        aggregates[key] = Count("pk", filter=condition)
+    return qs.aggregate(**aggregates)
+
+
+@read
+def order_list(request: HttpRequest) -> HttpResponse:
+    data = _filter_data(request.GET)
+    filterset = OrderFilter(data, queryset=selectors.order_list())
+    filterset.form.fields["channel"].empty_label = "All channels"
+    counts = _status_counts(data)
+    status = request.GET.get("status", "")
+    tabs = [
+        {
+            "key": key,
+            "label": label,
+            "count": counts[key or "all"],
+            "url": query_with(request.GET, status=key or None),
+            "current": key == status,
+        }
+        for key, label in STATUS_TABS
+    ]
+    customer_id, product_id = request.GET.get("customer", ""), request.GET.get("product", "")
+    customer = Customer.objects.filter(pk=customer_id).first() if customer_id.isdigit() else None
+    product = Product.objects.filter(pk=product_id).first() if product_id.isdigit() else None
+    headers = sort_headers(
+        request.GET,
+        [
+            ("Number", "number", False),
+            ("Date", "date", False),
+            ("Customer", None, False),
+            ("Channel", None, False),
+            ("External ref.", None, False),
+            ("Status", None, False),
+            ("Total", "total", True),
+        ],
+        default="-date",
+        descending_first=("date", "total"),
+    )
+    context = {
+        "filter": filterset,
+        "page": paginate(request, filterset.qs),
+        "tabs": tabs,
+        "status": status,
+        "headers": headers,
+        "customer": customer,
+        "product": product,
+        "until": request.GET.get("until", ""),
+    }
+    return render_page(request, "sales/order_list.html", context)
+
+
+# --- the detail ----------------------------------------------------------------------
+
+TOPIC_FACTS = (
+    ("reason", "reason"),
+    ("shipment_number", "shipment"),
+    ("carrier", "carrier"),
+    ("service", "service"),
+    ("tracking_number", "tracking"),
+    ("return_number", "return"),
+    ("credit_note", "credit note"),
+)
+TOTAL_TOPICS = {"sales.order_created", "sales.order_updated", "sales.order_confirmed"}
+
+
+@dataclass
+class TimelineEntry:
+    at: Any
+    title: str
+    facts: list[str] = field(default_factory=list)
+    topic: str = ""
+
+
+def _decimal(value: Any) -> Decimal | None:
+    """A number of an event's payload (a string there), or None when it is not one."""
+    try:
+        return Decimal(str(value))
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+
+
+def _money(value: Any, currency: str) -> str:
+    amount = _decimal(value)
+    if amount is None or not currency:
+        return f"{value} {currency}".strip()
+    return f"{round_money(amount, currency):,} {currency}"
+
+
+def _qty(value: Any) -> str:
+    number = _decimal(value)
+    return plain(number) if number is not None else str(value)
+
+
+def timeline_entry(event: OutboxEvent) -> TimelineEntry:
+    """An event as a person reads it: 'Shipment shipped · SH-0003 · UPS 1Z99 · 2 × TEE-M'."""
+    p = event.payload or {}
+    currency = p.get("currency", "")
+    title = event.topic.split(".", 1)[-1].replace("_", " ").capitalize()
+    facts: list[str] = []
+    invoice = p.get("invoice")
+    if isinstance(invoice, dict):
+        kind = "credit note" if invoice.get("kind") == InvoiceKind.CREDIT_NOTE else "invoice"
+        facts.append(f"{kind} {invoice.get('number') or 'draft'}")
+        facts.append(_money(invoice.get("total", 0), currency))
+    payment = p.get("payment")
+    if isinstance(payment, dict):
+        facts.append(f"paid {_money(payment.get('amount', 0), currency)}")
+        facts.extend(v for v in (payment.get("method"), payment.get("reference")) if v)
+    for key, label in TOPIC_FACTS:
+        if p.get(key):
+            facts.append(f"{label} {p[key]}")
+    if p.get("credit_total"):
+        facts.append(_money(p["credit_total"], currency))
+    lines = p.get("lines")
+    if isinstance(lines, list):
+        shown = [
+            f"{_qty(ln.get('quantity'))} × {ln.get('sku')}"
+            + (f" ({_qty(ln['backordered'])} backordered)" if _decimal(ln.get("backordered") or 0) else "")
+            for ln in lines[:6]
+            if isinstance(ln, dict)
+        ]
+        facts.extend(shown)
+        if len(lines) > 6:
+            facts.append(f"+{len(lines) - 6} more")
+    elif isinstance(lines, int):
+        facts.append(f"{lines} line{'s' if lines != 1 else ''}")
+    if event.topic in TOTAL_TOPICS and "total" in p:
+        facts.append(f"total {_money(p['total'], currency)}")
+    return TimelineEntry(at=event.created_at, title=title, facts=facts, topic=event.topic)
+
+
+def detail_context(
+    pk: int,
+    *,
+    panel: str = "",
+    panel_form: Any = None,
+    error: str = "",
+    pay_forms: dict[int, PaymentForm] | None = None,
+    refund_forms: dict[int, RefundForm] | None = None,
+) -> dict[str, Any]:
+    """All the order page shows, at a constant number of queries whatever the number of lines."""
+    try:
+        order = selectors.order_detail(pk)
+    except SalesOrder.DoesNotExist:
+        raise Http404(f"No order {pk}") from None
+    lines = list(order.lines.all())
+    reserved = selectors.reserved_by_line([ln.pk for ln in lines])
+    invoices = list(order.invoices.all())
+    by_id = {inv.pk: inv for inv in invoices}
+    returns = list(order.returns.all())
+    pending: dict[int, Decimal] = {}
+    for ret in returns:
+        if ret.status == ReturnStatus.OPEN:
+            for rl in ret.lines.all():
+                pending[rl.order_line_id] = pending.get(rl.order_line_id, ZERO) + rl.quantity
+    line_rows = [
+        {
+            "line": ln,
+            "reserved": reserved.get(ln.pk, ZERO),
+            "backordered": (
+                max(ln.quantity - ln.quantity_shipped - reserved.get(ln.pk, ZERO), ZERO)
+                if ln.product.is_stocked
+                and order.status in (OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED)
+                else ZERO
+            ),
+            "taxes": list(ln.taxes.all()),
+            "pending_return": pending.get(ln.pk, ZERO),
+        }
+        for ln in lines
+    ]
+    payments = sorted(
+        (p for inv in invoices for p in inv.payments.all()), key=lambda p: (p.paid_at, p.pk), reverse=True
+    )
+    pay_forms = pay_forms or {}
+    refund_forms = refund_forms or {}
+    invoice_rows = [
+        {
+            "invoice": inv,
+            "pay_form": pay_forms.get(inv.pk)
+            or (
+                PaymentForm(prefix=f"pay{inv.pk}", initial={"amount": money_text(inv.balance)})
+                if inv.kind == InvoiceKind.INVOICE and inv.status in OPEN_INVOICE
+                else None
+            ),
+        }
+        for inv in invoices
+    ]
+    return_rows = []
+    for ret in returns:
+        note = by_id.get(ret.credit_note_id) if ret.credit_note_id else None
+        refundable = note.total - note.amount_paid if note is not None else ZERO
+        return_rows.append(
+            {
+                "ret": ret,
+                "credit_note": note,
+                "refundable": refundable,
+                "refund_form": refund_forms.get(ret.pk)
+                or (RefundForm(prefix=f"refund{ret.pk}") if refundable > 0 else None),
+            }
+        )
+    invoiced = sum(
+        (inv.total for inv in invoices if inv.kind == InvoiceKind.INVOICE and inv.status != "void"), ZERO
+    )
+    paid = sum((inv.amount_paid for inv in invoices if inv.kind == InvoiceKind.INVOICE), ZERO)
+    if panel == "ship" and panel_form is None:
+        panel_form = ShipForm(lines=lines, reserved=reserved)
+    if panel == "return" and panel_form is None:
+        panel_form = ReturnForm(lines=lines, pending=pending)
+    lines_tax = sum((ln.tax_amount for ln in lines), ZERO)
+    actions = lifecycle.allowed_actions(order.status, order.held_from)
+    by_shipped = order.channel.invoice_policy == InvoicePolicy.SHIPPED
+    if not any((ln.quantity_shipped if by_shipped else ln.quantity) > ln.quantity_invoiced for ln in lines):
+        # the button would only be refused ("nothing left to invoice"): not offered
+        actions = [a for a in actions if a != "invoice"]
+    return {
+        "order": order,
+        "lines": line_rows,
+        "shipping_net": order.shipping_total - (order.tax_total - lines_tax),
+        "actions": actions,
+        "editable": order.status in lifecycle.EDITABLE_STATUSES,
+        "can_return": any(
+            ln.quantity_shipped - ln.quantity_returned - pending.get(ln.pk, ZERO) > 0 for ln in lines
+        ),
+        "shipments": list(order.shipments.all()),
+        "invoices": invoice_rows,
+        "payments": payments,
+        "returns": return_rows,
+        "timeline": [timeline_entry(e) for e in selectors.order_timeline(order)],
+        "invoiced": invoiced,
+        "paid": paid,
+        "balance": sum(
+            (
+                inv.balance
+                for inv in invoices
+                if inv.kind == InvoiceKind.INVOICE and inv.status in OPEN_INVOICE
+            ),
+            ZERO,
+        ),
+        "panel": panel,
+        "panel_form": panel_form,
+        "error": error,
+    }
+
+
+@read
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render_page(request, "sales/order_detail.html", detail_context(pk), fragments=("order",))
+
+
+def answer(
+    request: HttpRequest,
+    pk: int,
+    *,
+    message: str = "",
+    error: str = "",
+    **context: Any,
+) -> HttpResponse:
+    """After a write on the order page: htmx gets the refreshed order and a toast; a plain POST a
+    redirect, or the page again when a form has errors (shown in the form, nothing was changed)."""
+    forms_with_errors = [
+        form
+        for form in (
+            context.get("panel_form"),
+            *(context.get("pay_forms") or {}).values(),
+            *(context.get("refund_forms") or {}).values(),
+        )
+        if form is not None
+    ]
+    if forms_with_errors:
+        first = forms_with_errors[0]
+        problems = first.non_field_errors()
+        error = problems[0] if problems else "Please correct the marked fields; nothing was changed."
+        ctx = detail_context(pk, **context)
+        if is_htmx(request):
+            response = render_page(request, "sales/order_detail.html#order", ctx, fragments=())
+            return toast(response, error, "error")
+        return render_page(request, "sales/order_detail.html", ctx, fragments=())
+    if is_htmx(request):
+        ctx = detail_context(pk, error=error, **context)
+        response = render_page(request, "sales/order_detail.html#order", ctx, fragments=())
+        return toast(response, error or message, "error" if error else "success")
+    flash(request, error or message, "error" if error else "success")
+    return redirect("sales:order", pk=pk)
+
+
+ORDER_ACTIONS: dict[str, tuple[Callable[..., Any], str]] = {
+    "confirm": (services.order_confirm, "{number} confirmed: stock is reserved."),
+    "hold": (services.order_hold, "{number} is on hold."),
+    "release": (services.order_release, "{number} is released."),
+    "close": (services.order_close, "{number} is closed."),
+    "cancel": (services.order_cancel, "{number} is cancelled; its reservations are released."),
+    "invoice": (
+        services.invoice_create,
+        "Draft invoice for {number}: {total}. Issue it to give it a number.",
+    ),
+}
+
+
+def _reason(request: HttpRequest) -> str:
+    prompt = request.htmx.prompt if is_htmx(request) else None  # type: ignore[attr-defined]
+    return (prompt or request.POST.get("reason", "")).strip()
+
+
+@write
+@require_POST
+def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    order = get_object_or_404(SalesOrder, pk=pk)
+    service, done = ORDER_ACTIONS[action]
+    kwargs: dict[str, Any] = {"order": order, "user": request.user}
+    if action in ("hold", "cancel"):
+        kwargs["reason"] = _reason(request)
+    try:
+        result = service(**kwargs)
+    except DomainError as exc:
+        return answer(request, pk, error=exc.message)
+    total = _money(result.total, result.currency) if isinstance(result, Invoice) else ""
+    if action == "confirm":
+        backordered = _backordered_count(order)
+        if backordered:
+            done = f"{{number}} confirmed; {backordered} line{'s' if backordered > 1 else ''} backordered."
+    return answer(request, pk, message=done.format(number=order.number, total=total))
+
+
+def _backordered_count(order: SalesOrder) -> int:
+    lines = list(order.lines.select_related("product"))
+    held = selectors.reserved_by_line([ln.pk for ln in lines])
+    return sum(
+        1
+        for ln in lines
+        if ln.product.is_stocked and ln.quantity - ln.quantity_shipped > held.get(ln.pk, ZERO)
+    )
+
+
+@read_write
+def order_ship(request: HttpRequest, pk: int) -> HttpResponse:
+    """The ship dialog: quantities per line (default: what is reserved), carrier, service, tracking."""
+    if request.method != "POST":
+        return render_page(
+            request, "sales/order_detail.html", detail_context(pk, panel="ship"), fragments=("order",)
+        )
+    order = get_object_or_404(SalesOrder, pk=pk)
+    lines = list(order.lines.select_related("product__stock_unit"))
+    form = ShipForm(request.POST, lines=lines, reserved=selectors.reserved_by_line([ln.pk for ln in lines]))
+    if form.is_valid():
+        chosen = form.quantities()
+        if not chosen:
+            form.add_error(None, "Enter a quantity to ship on at least one line.")
+        else:
+            try:
+                shipment = services.shipment_create(
+                    order=order,
+                    lines=[services.ShipLine(line, qty) for line, qty in chosen],
+                    carrier=form.cleaned_data["carrier"],
+                    service=form.cleaned_data["service"],
+                    tracking_number=form.cleaned_data["tracking_number"],
+                    user=request.user,
+                )
+            except DomainError as exc:
+                _ship_errors(form, exc)
+            else:
+                return answer(request, pk, message=f"{shipment.number} shipped for {order.number}.")
+    return answer(request, pk, panel="ship", panel_form=form)
+
+
+def _ship_errors(form: ShipForm, error: DomainError) -> None:
+    """'line <position>' errors of the service go next to that line's quantity."""
+    by_position = {f"line {row['line'].position}": f"qty_{row['line'].pk}" for row in form.rows}
+    placed = False
+    for key, problems in error.field_errors.items():
+        if key in by_position:
+            for problem in problems:
+                form.add_error(by_position[key], problem)
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+@read_write
+def return_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Announce a return of shipped quantities: per line a quantity, restock or scrap, a reason."""
+    if request.method != "POST":
+        return render_page(
+            request, "sales/order_detail.html", detail_context(pk, panel="return"), fragments=("order",)
+        )
+    order = get_object_or_404(SalesOrder, pk=pk)
+    lines = list(order.lines.select_related("product__stock_unit"))
+    pending: dict[int, Decimal] = {}
+    for ret in order.returns.filter(status=ReturnStatus.OPEN).prefetch_related("lines"):
+        for rl in ret.lines.all():
+            pending[rl.order_line_id] = pending.get(rl.order_line_id, ZERO) + rl.quantity
+    form = ReturnForm(request.POST, lines=lines, pending=pending)
+    if form.is_valid():
+        chosen = form.chosen()
+        if not chosen:
+            form.add_error(None, "Enter a quantity to return on at least one line.")
+        else:
+            try:
+                sales_return = services.return_create(
+                    order=order,
+                    lines=[
+                        services.ReturnLineSpec(line, qty, disposition, reason)
+                        for line, qty, disposition, reason in chosen
+                    ],
+                    reason=form.cleaned_data["reason"],
+                    user=request.user,
+                )
+            except DomainError as exc:
+                add_domain_errors(form, exc)
+            else:
+                return answer(
+                    request,
+                    pk,
+                    message=f"Return {sales_return.number} announced. Receive it when the goods are back.",
+                )
+    return answer(request, pk, panel="return", panel_form=form)
+
+
+@write
+@require_POST
+def return_receive(request: HttpRequest, pk: int) -> HttpResponse:
+    sales_return = get_object_or_404(SalesReturn, pk=pk)
+    try:
+        received = services.return_receive(sales_return=sales_return, user=request.user)
+    except DomainError as exc:
+        return answer(request, sales_return.order_id, error=exc.message)
+    note = received.credit_note
+    return answer(
+        request,
+        sales_return.order_id,
+        message=f"{received.number} received; credit note {note.number if note else ''} issued.",
+    )
+
+
+@write
+@require_POST
+def return_refund(request: HttpRequest, pk: int) -> HttpResponse:
+    sales_return = get_object_or_404(SalesReturn, pk=pk)
+    form = RefundForm(request.POST, prefix=f"refund{pk}")
+    if form.is_valid():
+        try:
+            refund = services.refund_record(
+                sales_return=sales_return,
+                amount=form.cleaned_data["amount"],
+                method=form.cleaned_data["method"],
+                reference=form.cleaned_data["reference"],
+                user=request.user,
+            )
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+        else:
+            return answer(
+                request, sales_return.order_id, message=f"Refund of {plain(refund.amount)} recorded."
+            )
+    return answer(request, sales_return.order_id, refund_forms={pk: form})
+
+
+def order_url(order_id: int) -> str:
+    return reverse("sales:order", args=[order_id])

@@ -1,0 +1,44 @@
+"""Printable documents: the packing slip of a shipment and an invoice (or credit note)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from sales.models import Invoice, Shipment
+from sales.views.common import read
+
+
+def company() -> dict[str, Any]:
+    """The letterhead: settings.COMPANY_NAME and COMPANY_ADDRESS (lines) when set, else "ERP"."""
+    address = getattr(settings, "COMPANY_ADDRESS", "") or ""
+    lines = address.splitlines() if isinstance(address, str) else list(address)
+    return {"name": getattr(settings, "COMPANY_NAME", "") or "ERP", "address": lines}
+
+
+@read
+def packing_slip(request: HttpRequest, pk: int) -> HttpResponse:
+    shipment = get_object_or_404(
+        Shipment.objects.select_related("order__customer", "order__channel").prefetch_related(
+            "lines__order_line__product__stock_unit"
+        ),
+        pk=pk,
+    )
+    lines = sorted(shipment.lines.all(), key=lambda sl: (sl.order_line.position, sl.pk))
+    context = {"shipment": shipment, "order": shipment.order, "lines": lines, "company": company()}
+    return render(request, "sales/print/packing_slip.html", context)
+
+
+@read
+def invoice_print(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_object_or_404(
+        Invoice.objects.select_related("order", "customer", "credit_of").prefetch_related(
+            "lines", "payments"
+        ),
+        pk=pk,
+    )
+    context = {"invoice": invoice, "order": invoice.order, "company": company()}
+    return render(request, "sales/print/invoice.html", context)
