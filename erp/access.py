@@ -38,6 +38,7 @@ def permission_name(area: str, level: Level) -> str:
 # Rights beyond read and write, each a permission erp.<codename>.
 SPECIAL_RIGHTS: dict[str, str] = {
     "procurement_approve": "Can approve purchase orders above the approval threshold",
+    "sales_ship": "Can ship sales orders (pick reserved stock and issue it) without editing them",
 }
 
 
@@ -112,6 +113,7 @@ ROLES: tuple[Role, ...] = (
         "Warehouse",
         "Receives, moves, counts, picks and ships stock.",
         {**_READ_ALL_DOMAIN, "inventory": "write"},
+        rights=("sales_ship",),
     ),
     Role(
         "Sales",

@@ -13,7 +13,7 @@ from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 
-from erp.access import user_can
+from erp.access import user_can, user_has_right
 from erp.exceptions import DomainError
 from erp.permissions import area_required
 
@@ -22,6 +22,23 @@ View = Callable[..., HttpResponse]
 
 read = area_required("sales")
 write = area_required("sales", "write")
+
+
+def can_ship(user: Any) -> bool:
+    """Sales writers, and warehouse staff with the shipping right, may ship."""
+    return user_can(user, "sales", "write") or user_has_right(user, "sales_ship")
+
+
+def ship(view: View) -> View:
+    """Reading sales, plus the right to ship."""
+
+    @wraps(view)
+    def check(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not can_ship(request.user):
+            return render(request, "403.html", {"missing": "Sales (write) or shipping"}, status=403)
+        return view(request, *args, **kwargs)
+
+    return read(check)
 
 
 def read_write(view: View) -> View:
@@ -57,6 +74,7 @@ def render_page(
     if target and target in fragments:
         template = f"{template}#{target}"
     context.setdefault("can_write", user_can(request.user, "sales", "write"))
+    context.setdefault("can_ship", can_ship(request.user))
     return render(request, template, context, status=status)
 
 

@@ -15,7 +15,7 @@ from erp.money import ZERO
 from inventory.models import Reservation, ReservationStatus
 from sales import selectors, services
 from sales.models import OrderLine, SalesOrder
-from sales.views.common import flash, is_htmx, paginate, read, render_page, toast, write
+from sales.views.common import flash, is_htmx, paginate, read, render_page, ship, toast
 
 QUEUE_PAGE = 100
 
@@ -51,7 +51,7 @@ def fulfilment_queue(request: HttpRequest) -> HttpResponse:
     return render_page(request, "sales/fulfilment.html", _context(request))
 
 
-@write
+@ship
 @require_POST
 def fulfilment_ship(request: HttpRequest, pk: int) -> HttpResponse:
     """Ship everything reserved for one order, straight from the queue."""

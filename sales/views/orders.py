@@ -49,6 +49,7 @@ from sales.views.common import (
     read,
     read_write,
     render_page,
+    ship,
     sort_headers,
     toast,
     write,
@@ -423,7 +424,7 @@ def _backordered_count(order: SalesOrder) -> int:
     )
 
 
-@read_write
+@ship
 def order_ship(request: HttpRequest, pk: int) -> HttpResponse:
     """The ship dialog: quantities per line (default: what is reserved), carrier, service, tracking."""
     if request.method != "POST":

@@ -404,3 +404,21 @@ def test_add_a_contact_with_htmx(seller):
     )
     assert toast_of(bad)["level"] == "error"
     assert customer.contacts.count() == 1
+
+
+@pytest.mark.django_db
+def test_warehouse_staff_may_ship_but_not_edit_orders(client):
+    from sales.models import OrderStatus
+    from sales.services import order_confirm
+    from tests.erp.factories import UserFactory
+    from tests.sales.factories import order_for, stocked_product
+
+    order = order_confirm(order=order_for((stocked_product(5), 2)))
+    client.force_login(UserFactory(username="picker", roles=["Warehouse"]))
+
+    assert client.post(f"/sales/orders/{order.pk}/edit/", {}).status_code == 403
+    response = client.post(f"/sales/fulfilment/{order.pk}/ship/")
+
+    assert response.status_code in (200, 302)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SHIPPED
