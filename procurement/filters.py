@@ -62,6 +62,7 @@ class PurchaseOrderFilter(django_filters.FilterSet):
     since = django_filters.DateFilter(field_name="order_date", lookup_expr="gte")
     until = django_filters.DateFilter(field_name="order_date", lookup_expr="lte")
     expected_before = django_filters.DateFilter(field_name="expected_date", lookup_expr="lte")
+    needs_approval = django_filters.BooleanFilter(method="filter_needs_approval", label="Awaiting approval")
     q = django_filters.CharFilter(method="filter_q", label="Number")
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     ordering = django_filters.OrderingFilter(
@@ -77,6 +78,16 @@ class PurchaseOrderFilter(django_filters.FilterSet):
     class Meta:
         model = PurchaseOrder
         fields = ["status", "supplier", "warehouse"]
+
+    def filter_needs_approval(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        """Drafts above the approval threshold that nobody has approved yet."""
+        if not value:
+            return queryset
+        from django.conf import settings
+
+        return queryset.filter(
+            status="draft", total__gt=settings.PURCHASE_APPROVAL_THRESHOLD, approved_at__isnull=True
+        )
 
     def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if not value:
@@ -115,6 +126,7 @@ class BillFilter(django_filters.FilterSet):
     order = django_filters.NumberFilter(field_name="order_id")
     match_ok = django_filters.BooleanFilter(label="Match OK")
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue")
+    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte", label="Due by")
 
     class Meta:
         model = Bill

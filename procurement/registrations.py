@@ -32,3 +32,4 @@ def open_purchase_orders(product_ids: list[int], warehouse_id: int | None) -> di
 availability.register_incoming("procurement.open_purchase_orders", open_purchase_orders)
 
 from procurement import demo as _demo  # noqa: E402, F401  (registers the demo seeder)
+from procurement import search as _search  # noqa: E402, F401  (search providers: purchase orders, suppliers)

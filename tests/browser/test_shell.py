@@ -70,7 +70,7 @@ def test_event_log_filters_without_reload_and_slash_focuses_search(page, screens
     assert page.evaluate("document.activeElement.id") == "global-search"
     page.keyboard.type("widget")
     page.wait_for_selector("#search-pop #search-results")
-    assert "Nothing is searchable yet" in page.locator("#search-pop").inner_text()
+    assert "Nothing found for “widget”" in page.locator("#search-pop").inner_text()
     assert page.js_errors == []
 
 

@@ -97,10 +97,10 @@ def test_event_log_filters_paginates_and_has_constant_queries(client: Client, ad
     assert b"test.page" in rows.content
 
 
-def test_search_without_providers_says_what_happens(client: Client, admin_user):
+def test_search_says_what_it_searched_when_nothing_matches(client: Client, admin_user):
     client.force_login(admin_user)
     response = client.get("/search/?q=widget")
-    assert b"Nothing is searchable yet" in response.content
+    assert "Nothing found for “widget”. Searched:".encode() in response.content
     fragment = client.get("/search/?q=widget", HTTP_HX_REQUEST="true")
     assert b'id="search-results"' in fragment.content
     assert b"<html" not in fragment.content

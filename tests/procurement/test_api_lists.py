@@ -155,3 +155,33 @@ def test_a_purchase_order_detail_costs_the_same_queries_whatever_its_lines_recei
     assert small_cost == big_cost
     body = detail_of(big)()
     assert (len(body["lines"]), len(body["receipts"]), len(body["bills"])) == (20, 20, 20)
+
+
+@pytest.mark.django_db
+def test_awaiting_approval_and_due_by_filters():
+    from datetime import timedelta
+
+    from django.test import override_settings
+    from django.utils import timezone
+
+    from procurement.filters import BillFilter, PurchaseOrderFilter
+    from procurement.models import Bill, PurchaseOrder
+    from procurement.services import POLineSpec, po_create
+    from tests.inventory.factories import ProductFactory, warehouse
+    from tests.procurement.factories import SupplierFactory
+
+    with override_settings(PURCHASE_APPROVAL_THRESHOLD=100):
+        big = po_create(
+            supplier=SupplierFactory(),
+            warehouse=warehouse(),
+            lines=[POLineSpec(ProductFactory(), 50, unit_cost="5")],
+        )
+        po_create(
+            supplier=SupplierFactory(),
+            warehouse=warehouse(),
+            lines=[POLineSpec(ProductFactory(), 1, unit_cost="5")],
+        )
+        found = PurchaseOrderFilter({"needs_approval": "true"}, queryset=PurchaseOrder.objects.all()).qs
+        assert list(found) == [big]
+    week = (timezone.localdate() + timedelta(days=7)).isoformat()
+    assert BillFilter({"due_before": week}, queryset=Bill.objects.all()).is_valid()
