@@ -51,9 +51,15 @@ def broker() -> Iterator[str]:
 
 
 def reset_connection_pools() -> None:
-    """Make the app connect anew with its current broker_url."""
-    if app._pool is not None:
-        app._pool.force_close_all()
+    """Make the app connect anew with its current broker_url.
+
+    kombu keeps connection and producer pools in global registries that the app's
+    pools come from (even eager tasks acquire a producer in Celery 5.7): reset those,
+    not just the app's handles, or later tests acquire from a closed pool.
+    """
+    from kombu import pools
+
+    pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
 
