@@ -152,6 +152,7 @@ def post(
     for r in reserved:
         keys.add(_key(r.product, r.location, r.lot))
     levels = lock_levels(keys)
+    before = {key: level.on_hand - level.reserved for key, level in levels.items()}
 
     # Moving-average cost, from the quantity in stock before these moves.
     costs = _average_costs(moves, locked_products)
@@ -208,6 +209,7 @@ def post(
     _emit_level_changes(
         levels.values(),
         {s.product.pk: s.product for s in moves} | {r.product.pk: r.product for r in reserved},
+        before,
     )
     return Posted(moves=created, levels=levels)
 
@@ -320,11 +322,17 @@ def warehouse_totals(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], 
     return {pair: found.get(pair, (ZERO, ZERO)) for pair in pairs}
 
 
-def _emit_level_changes(levels: Iterable[StockLevel], products: dict[int, Product]) -> None:
+def _emit_level_changes(
+    levels: Iterable[StockLevel], products: dict[int, Product], before: dict[LevelKey, Decimal]
+) -> None:
+    """One event per (product, warehouse): the new totals and how much available changed."""
     pairs = defaultdict(set)
+    change: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
     for level in levels:
         if level.warehouse_id is not None:
             pairs[level.product_id].add(level.warehouse_id)
+            key = (level.product_id, level.location_id, level.lot_id)
+            change[(level.product_id, level.warehouse_id)] += level.on_hand - level.reserved - before[key]
     totals = warehouse_totals((p, w) for p, ws in pairs.items() for w in ws)
     for (product_id, warehouse_id), (on_hand, reserved) in sorted(totals.items()):
         product = products[product_id]
@@ -338,5 +346,6 @@ def _emit_level_changes(levels: Iterable[StockLevel], products: dict[int, Produc
                 "on_hand": str(quantize_quantity(on_hand)),
                 "reserved": str(quantize_quantity(reserved)),
                 "available": str(quantize_quantity(on_hand - reserved)),
+                "available_change": str(quantize_quantity(change[(product_id, warehouse_id)])),
             },
         )

@@ -19,8 +19,13 @@ OPEN = (OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.ON_HOL
 
 
 def on_level_changed(event: OutboxEvent) -> None:
-    """Stock became available: allocate backorders after this dispatch commits."""
+    """Stock became available: allocate backorders after this dispatch commits.
+
+    Only when availability went up (a receipt, a release), not on every reservation.
+    """
     if Decimal(event.payload.get("available", "0")) <= 0:
+        return
+    if Decimal(event.payload.get("available_change", "1")) <= 0:
         return
     from sales.tasks import allocate_backorders_task
 
@@ -58,3 +63,5 @@ events.subscribe("inventory.level_changed", on_level_changed, name="sales.alloca
 availability.register_outgoing("sales.unreserved_demand", unreserved_demand)
 
 from sales import search as _search  # noqa: E402, F401  (global search: orders, customers)
+
+from sales import demo as _demo  # noqa: E402, F401  (demo data: erp.demo.register(20, "sales", ...))

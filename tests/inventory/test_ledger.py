@@ -318,6 +318,7 @@ def test_level_changed_event_per_product_and_warehouse():
         "on_hand": "4.0000",
         "reserved": "1.0000",
         "available": "3.0000",
+        "available_change": "-1.0000",
     }
     assert [e.sequence for e in events] == [1, 2]
 

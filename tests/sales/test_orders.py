@@ -326,3 +326,16 @@ def test_channel_changes_are_validated_like_new_channels():
         channel_update(channel=channel, kind="telepathy", currency="XXXX", invoice_policy="never")
     assert set(refusal.value.field_errors) == {"kind", "currency", "invoice_policy"}
     assert channel_update(channel=channel, name="Web shop").name == "Web shop"
+
+
+def test_confirming_does_not_trigger_backorder_allocation(django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    product = stocked_product(10)
+    with mock.patch("sales.tasks.allocate_backorders_task.delay") as allocate:
+        with django_capture_on_commit_callbacks(execute=True):
+            order_confirm(order=order_for((product, 2)))
+        assert allocate.call_count == 0  # availability went down
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            stock_receive(product=product, location=bin_of(warehouse("WH1")), quantity=1, unit_cost=1)
+        assert allocate.call_count == 1  # it went up

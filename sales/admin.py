@@ -1,0 +1,595 @@
+"""Admin: every sales model, searchable and filterable.
+
+Documents whose state the services drive (orders, shipments, invoices, payments,
+returns, refunds and their lines) are read-only here; what changes them are the
+actions, which call the services. Customers and channels are master data that
+admins edit, and even those saves go through the services, so that the events
+connectors listen to are recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
+
+from erp.access import user_can
+from erp.exceptions import DomainError
+from sales.models import (
+    Address,
+    Contact,
+    Customer,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    OrderLine,
+    OrderLineTax,
+    Payment,
+    Refund,
+    ReturnLine,
+    SalesChannel,
+    SalesOrder,
+    SalesReturn,
+    Shipment,
+    ShipmentLine,
+)
+from sales.selectors import customer_list
+from sales.services import (
+    channel_create,
+    channel_update,
+    customer_create,
+    customer_update,
+    order_cancel,
+    order_confirm,
+)
+from sales.services.masterdata import CUSTOMER_FIELDS
+
+AUDIT_FIELDS = ("created_at", "updated_at", "created_by", "updated_by")
+
+
+class ReadOnlyMixin:
+    """Rows the services write: view, never add, change or delete here."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    pass
+
+
+class ReadOnlyHistoryAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+    pass
+
+
+class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
+    extra = 0
+    can_delete = False
+    select_related: tuple[str, ...] = ()
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        return queryset.select_related(*self.select_related) if self.select_related else queryset
+
+
+def _sync_instance(target: Any, saved: Any) -> None:
+    """Make the form's instance the row a service saved, so that inlines attach to it."""
+    for f in saved._meta.concrete_fields:
+        setattr(target, f.attname, getattr(saved, f.attname))
+    target._state.adding = False
+    target._state.db = saved._state.db
+
+
+# --- customers ---------------------------------------------------------------------------
+
+
+class AddressFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        defaults: set[str] = set()
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or not data.get("is_default"):
+                continue
+            if data["kind"] in defaults:
+                raise forms.ValidationError(f"Only one {data['kind']} address can be the default.")
+            defaults.add(data["kind"])
+
+
+class AddressInline(admin.TabularInline):
+    model = Address
+    formset = AddressFormSet
+    extra = 0
+    fields = (
+        "kind",
+        "is_default",
+        "name",
+        "company",
+        "line1",
+        "line2",
+        "city",
+        "region",
+        "postal_code",
+        "country",
+    )
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 0
+    fields = ("name", "role", "email", "phone")
+
+
+@admin.register(Customer)
+class CustomerAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "code",
+        "name",
+        "kind",
+        "email",
+        "currency",
+        "payment_terms",
+        "tax_exempt",
+        "open_balance",
+        "is_active",
+    )
+    list_filter = ("kind", "payment_terms", "tax_exempt", "currency", "is_active")
+    search_fields = ("code", "name", "email", "phone", "tax_id", "contacts__name", "contacts__email")
+    readonly_fields = AUDIT_FIELDS
+    inlines = [AddressInline, ContactInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Customer]:
+        return customer_list()  # with the open balance, in one query
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("code", *AUDIT_FIELDS) if obj else AUDIT_FIELDS
+
+    @admin.display(description="open balance", ordering="open_balance")
+    def open_balance(self, obj: Customer) -> Any:
+        return getattr(obj, "open_balance", None)
+
+    def save_model(self, request: HttpRequest, obj: Customer, form: forms.ModelForm, change: bool) -> None:
+        values = {f: v for f, v in form.cleaned_data.items() if f in CUSTOMER_FIELDS}
+        if change:
+            changed = {f: values[f] for f in form.changed_data if f in values}
+            if changed:
+                _sync_instance(obj, customer_update(customer=obj, user=request.user, **changed))
+            return
+        active = values.pop("is_active", True)
+        saved = customer_create(code=form.cleaned_data.get("code", ""), user=request.user, **values)
+        if not active:
+            saved = customer_update(customer=saved, user=request.user, is_active=False)
+        _sync_instance(obj, saved)
+
+
+@admin.register(Address)
+class AddressAdmin(admin.ModelAdmin):
+    list_display = ("customer", "kind", "is_default", "name", "line1", "city", "postal_code", "country")
+    list_filter = ("kind", "is_default", "country")
+    search_fields = ("customer__name", "customer__code", "name", "company", "line1", "city", "postal_code")
+    list_select_related = ("customer",)
+    raw_id_fields = ("customer",)
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ("name", "customer", "role", "email", "phone")
+    search_fields = ("name", "email", "phone", "customer__name", "customer__code")
+    list_select_related = ("customer",)
+    raw_id_fields = ("customer",)
+
+
+# --- channels ----------------------------------------------------------------------------
+
+
+class ChannelForm(forms.ModelForm):
+    class Meta:
+        model = SalesChannel
+        fields = (
+            "code",
+            "name",
+            "kind",
+            "warehouse",
+            "currency",
+            "prices_include_tax",
+            "invoice_policy",
+            "is_active",
+        )
+
+    def clean_code(self) -> str:
+        code = str(self.cleaned_data["code"]).strip().lower()  # as channel_create stores it
+        if SalesChannel.objects.filter(code=code).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(f"Channel {code} exists already.")
+        return code
+
+
+@admin.register(SalesChannel)
+class SalesChannelAdmin(SimpleHistoryAdmin):
+    form = ChannelForm
+    list_display = (
+        "code",
+        "name",
+        "kind",
+        "warehouse",
+        "currency",
+        "prices_include_tax",
+        "invoice_policy",
+        "is_active",
+    )
+    list_filter = ("kind", "invoice_policy", "prices_include_tax", "is_active", "warehouse")
+    search_fields = ("code", "name")
+    list_select_related = ("warehouse",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("code", *AUDIT_FIELDS) if obj else AUDIT_FIELDS
+
+    def save_model(
+        self, request: HttpRequest, obj: SalesChannel, form: forms.ModelForm, change: bool
+    ) -> None:
+        data = form.cleaned_data
+        if change:
+            changed = {f: data[f] for f in form.changed_data if f in data and f != "code"}
+            if changed:
+                _sync_instance(obj, channel_update(channel=obj, user=request.user, **changed))
+            return
+        saved = channel_create(
+            code=data["code"],
+            name=data["name"],
+            warehouse=data["warehouse"],
+            kind=data["kind"],
+            currency=data["currency"],
+            prices_include_tax=data["prices_include_tax"],
+            invoice_policy=data["invoice_policy"],
+            user=request.user,
+        )
+        if not data.get("is_active", True):
+            saved = channel_update(channel=saved, user=request.user, is_active=False)
+        _sync_instance(obj, saved)
+
+
+# --- orders ------------------------------------------------------------------------------
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = (
+        "position",
+        "product",
+        "description",
+        "quantity",
+        "unit_price",
+        "discount_percent",
+        "line_subtotal",
+        "tax_amount",
+        "taxes",
+        "line_total",
+        "quantity_shipped",
+        "quantity_invoiced",
+        "quantity_returned",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OrderLine]:
+        return super().get_queryset(request).select_related("product").prefetch_related("taxes")
+
+    @admin.display(description="taxes")
+    def taxes(self, line: OrderLine) -> str:
+        return ", ".join(f"{t.name} {t.rate * 100:.2f} %: {t.amount}" for t in line.taxes.all()) or "—"
+
+
+class ShipmentInline(ReadOnlyInline):
+    model = Shipment
+    fields = ("number", "shipped_at", "carrier", "service", "tracking_number")
+    readonly_fields = fields
+    show_change_link = True
+
+
+class InvoiceInline(ReadOnlyInline):
+    model = Invoice
+    fk_name = "order"
+    fields = ("number", "kind", "status", "issue_date", "due_date", "total", "amount_paid")
+    readonly_fields = fields
+    show_change_link = True
+
+
+class ReturnInline(ReadOnlyInline):
+    model = SalesReturn
+    fields = ("number", "status", "reason", "received_at")
+    readonly_fields = fields
+    show_change_link = True
+
+
+def _run_on_each(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[SalesOrder],
+    service: Callable[..., SalesOrder],
+    done: str,
+) -> None:
+    """Call a service per order, each in its own transaction; report what worked and why the rest did not."""
+    succeeded: list[str] = []
+    for order in queryset.order_by("pk"):
+        try:
+            service(order=order, user=request.user)
+        except DomainError as exc:
+            modeladmin.message_user(request, f"{order.number}: {exc.message}", messages.ERROR)
+        else:
+            succeeded.append(order.number)
+    if succeeded:
+        modeladmin.message_user(
+            request,
+            f"{done.capitalize()} {len(succeeded)} order(s): {', '.join(succeeded)}.",
+            messages.SUCCESS,
+        )
+
+
+@admin.register(SalesOrder)
+class SalesOrderAdmin(ReadOnlyHistoryAdmin):
+    list_display = (
+        "number",
+        "order_date",
+        "channel",
+        "customer",
+        "status",
+        "total",
+        "currency",
+        "external_reference",
+    )
+    list_filter = ("status", "channel", "currency", "order_date")
+    search_fields = (
+        "number",
+        "external_reference",
+        "customer__name",
+        "customer__code",
+        "customer__email",
+        "lines__product__sku",
+    )
+    list_select_related = ("channel", "customer")
+    date_hierarchy = "order_date"
+    inlines = [OrderLineInline, ShipmentInline, InvoiceInline, ReturnInline]
+    actions = ("confirm_drafts", "cancel_orders")
+
+    def has_sales_write_permission(self, request: HttpRequest) -> bool:
+        return user_can(request.user, "sales", "write")
+
+    @admin.action(description="Confirm selected draft orders", permissions=["sales_write"])
+    def confirm_drafts(self, request: HttpRequest, queryset: QuerySet[SalesOrder]) -> None:
+        _run_on_each(self, request, queryset, order_confirm, "confirmed")
+
+    @admin.action(description="Cancel selected orders", permissions=["sales_write"])
+    def cancel_orders(self, request: HttpRequest, queryset: QuerySet[SalesOrder]) -> None:
+        def cancel(*, order: SalesOrder, user: Any) -> SalesOrder:
+            return order_cancel(order=order, reason=f"cancelled in the admin by {user}", user=user)
+
+        _run_on_each(self, request, queryset, cancel, "cancelled")
+
+
+class OrderLineTaxInline(ReadOnlyInline):
+    model = OrderLineTax
+    fields = ("name", "rate", "amount")
+    readonly_fields = fields
+
+
+@admin.register(OrderLine)
+class OrderLineAdmin(ReadOnlyAdmin):
+    list_display = (
+        "order",
+        "position",
+        "product",
+        "quantity",
+        "unit_price",
+        "line_total",
+        "quantity_shipped",
+        "quantity_invoiced",
+        "quantity_returned",
+    )
+    list_filter = ("order__status", "order__channel")
+    search_fields = ("order__number", "product__sku", "product__name", "description")
+    list_select_related = ("order", "product")
+    inlines = [OrderLineTaxInline]
+
+
+@admin.register(OrderLineTax)
+class OrderLineTaxAdmin(ReadOnlyAdmin):
+    list_display = ("order", "line", "name", "rate", "amount")
+    list_filter = ("name",)
+    search_fields = ("line__order__number", "line__product__sku", "name")
+    list_select_related = ("line__order",)
+
+    @admin.display(description="order", ordering="line__order__number")
+    def order(self, tax: OrderLineTax) -> str:
+        return tax.line.order.number
+
+
+# --- shipments ---------------------------------------------------------------------------
+
+
+class ShipmentLineInline(ReadOnlyInline):
+    model = ShipmentLine
+    fields = ("order_line", "product", "quantity")
+    readonly_fields = fields
+    select_related = ("order_line__product",)
+
+    @admin.display(description="product")
+    def product(self, line: ShipmentLine) -> str:
+        return str(line.order_line.product)
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(ReadOnlyAdmin):
+    list_display = ("number", "shipped_at", "order", "customer", "carrier", "service", "tracking_number")
+    list_filter = ("carrier", "shipped_at")
+    search_fields = ("number", "tracking_number", "order__number", "order__customer__name")
+    list_select_related = ("order__customer",)
+    date_hierarchy = "shipped_at"
+    inlines = [ShipmentLineInline]
+
+    @admin.display(description="customer", ordering="order__customer__name")
+    def customer(self, shipment: Shipment) -> str:
+        return str(shipment.order.customer)
+
+
+@admin.register(ShipmentLine)
+class ShipmentLineAdmin(ReadOnlyAdmin):
+    list_display = ("shipment", "order", "product", "quantity")
+    search_fields = ("shipment__number", "order_line__order__number", "order_line__product__sku")
+    list_select_related = ("shipment", "order_line__order", "order_line__product")
+
+    @admin.display(description="order")
+    def order(self, line: ShipmentLine) -> str:
+        return line.order_line.order.number
+
+    @admin.display(description="product")
+    def product(self, line: ShipmentLine) -> str:
+        return str(line.order_line.product)
+
+
+# --- invoices, payments ------------------------------------------------------------------
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "overdue"
+    parameter_name = "overdue"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Overdue"), ("no", "Not overdue")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> QuerySet[Invoice]:
+        overdue = {
+            "status__in": [InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID],
+            "due_date__lt": timezone.localdate(),
+        }
+        if self.value() == "yes":
+            return queryset.filter(**overdue)
+        if self.value() == "no":
+            return queryset.exclude(**overdue)
+        return queryset
+
+
+class InvoiceLineInline(ReadOnlyInline):
+    model = InvoiceLine
+    fields = ("description", "quantity", "unit_price", "discount_amount", "subtotal", "tax_amount", "total")
+    readonly_fields = fields
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = ("paid_at", "amount", "method", "reference")
+    readonly_fields = fields
+
+
+class RefundOfNoteInline(ReadOnlyInline):
+    model = Refund
+    fk_name = "credit_note"
+    fields = ("refunded_at", "amount", "method", "reference")
+    readonly_fields = fields
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyHistoryAdmin):
+    list_display = (
+        "__str__",
+        "kind",
+        "status",
+        "customer",
+        "order",
+        "issue_date",
+        "due_date",
+        "total",
+        "amount_paid",
+        "currency",
+    )
+    list_filter = ("status", "kind", OverdueFilter, "currency", "issue_date")
+    search_fields = ("number", "order__number", "customer__name", "customer__code")
+    list_select_related = ("customer", "order")
+    date_hierarchy = "issue_date"
+    inlines = [InvoiceLineInline, PaymentInline, RefundOfNoteInline]
+
+
+@admin.register(InvoiceLine)
+class InvoiceLineAdmin(ReadOnlyAdmin):
+    list_display = ("invoice", "description", "quantity", "unit_price", "subtotal", "tax_amount", "total")
+    search_fields = ("invoice__number", "description")
+    list_filter = ("invoice__kind",)
+    list_select_related = ("invoice",)
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ("paid_at", "invoice", "customer", "amount", "method", "reference")
+    list_filter = ("method", "paid_at")
+    search_fields = ("invoice__number", "reference", "invoice__customer__name", "invoice__order__number")
+    list_select_related = ("invoice__customer",)
+    date_hierarchy = "paid_at"
+
+    @admin.display(description="customer", ordering="invoice__customer__name")
+    def customer(self, payment: Payment) -> str:
+        return str(payment.invoice.customer)
+
+
+# --- returns, refunds --------------------------------------------------------------------
+
+
+class ReturnLineInline(ReadOnlyInline):
+    model = ReturnLine
+    fields = ("order_line", "product", "quantity", "disposition", "reason")
+    readonly_fields = fields
+    select_related = ("order_line__product",)
+
+    @admin.display(description="product")
+    def product(self, line: ReturnLine) -> str:
+        return str(line.order_line.product)
+
+
+class RefundOfReturnInline(ReadOnlyInline):
+    model = Refund
+    fk_name = "sales_return"
+    fields = ("refunded_at", "amount", "method", "reference", "credit_note")
+    readonly_fields = fields
+    select_related = ("credit_note",)
+
+
+@admin.register(SalesReturn)
+class SalesReturnAdmin(ReadOnlyAdmin):
+    list_display = ("number", "order", "customer", "status", "reason", "received_at", "credit_note")
+    list_filter = ("status", "received_at")
+    search_fields = ("number", "reason", "order__number", "order__customer__name", "credit_note__number")
+    list_select_related = ("order__customer", "credit_note")
+    inlines = [ReturnLineInline, RefundOfReturnInline]
+
+    @admin.display(description="customer", ordering="order__customer__name")
+    def customer(self, sales_return: SalesReturn) -> str:
+        return str(sales_return.order.customer)
+
+
+@admin.register(ReturnLine)
+class ReturnLineAdmin(ReadOnlyAdmin):
+    list_display = ("sales_return", "product", "quantity", "disposition", "reason")
+    list_filter = ("disposition",)
+    search_fields = ("sales_return__number", "order_line__product__sku", "reason")
+    list_select_related = ("sales_return", "order_line__product")
+
+    @admin.display(description="product")
+    def product(self, line: ReturnLine) -> str:
+        return str(line.order_line.product)
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ("refunded_at", "credit_note", "sales_return", "amount", "method", "reference")
+    list_filter = ("method", "refunded_at")
+    search_fields = ("credit_note__number", "sales_return__number", "reference")
+    list_select_related = ("credit_note", "sales_return")
+    date_hierarchy = "refunded_at"
