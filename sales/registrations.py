@@ -62,6 +62,5 @@ def unreserved_demand(product_ids: list[int], warehouse_id: int | None) -> dict[
 events.subscribe("inventory.level_changed", on_level_changed, name="sales.allocate_backorders")
 availability.register_outgoing("sales.unreserved_demand", unreserved_demand)
 
+from sales import demo as _demo  # noqa: E402, F401  (registers the demo seeder)
 from sales import search as _search  # noqa: E402, F401  (global search: orders, customers)
-
-from sales import demo as _demo  # noqa: E402, F401  (demo data: erp.demo.register(20, "sales", ...))
