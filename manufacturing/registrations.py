@@ -53,3 +53,4 @@ availability.register_incoming("manufacturing.open_orders_output", output_incomi
 availability.register_outgoing("manufacturing.open_orders_components", components_outgoing)
 
 from manufacturing import demo as _demo  # noqa: E402, F401  (registers the demo seeder)
+from manufacturing import search as _search  # noqa: E402, F401  (search: manufacturing orders, bills of materials)

@@ -1,0 +1,202 @@
+"""MRP: run the plan up to a horizon, read its suggestions level by level, convert the chosen ones."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from erp.exceptions import DomainError
+from inventory.models import Warehouse
+from manufacturing import selectors
+from manufacturing.filters import SuggestionFilter
+from manufacturing.forms import MrpRunForm
+from manufacturing.models import ManufacturingOrder, MrpSuggestion, SuggestionKind
+from manufacturing.mrp import mrp_convert, mrp_run
+from manufacturing.views.common import (
+    document_url,
+    flash,
+    int_or_none,
+    is_htmx,
+    paginate,
+    parse_decimal,
+    product_url,
+    qty,
+    read_write,
+    render_page,
+    toast,
+    write,
+)
+from procurement.models import PurchaseOrder
+
+PAGE_SIZE = 100
+HORIZON_DAYS = 60
+DOCUMENT = re.compile(r"^((?:SO|MO|PO)-\d+)")
+
+
+@dataclass(frozen=True)
+class Cover:
+    demand: str
+    date: str
+    quantity: str
+    url: str  # the demand's document, when it names one
+
+
+@dataclass
+class SuggestionRow:
+    s: MrpSuggestion
+    late: bool
+    converted_url: str
+    covers: list[Cover]
+
+    @property
+    def purchase_quantity(self) -> str:
+        item = self.s.supplier_item
+        if self.s.kind != SuggestionKind.BUY or item is None:
+            return ""
+        return f"{qty(self.s.quantity / item.factor)} {item.purchase_unit.code}"
+
+    @property
+    def product_url(self) -> str:
+        return product_url(self.s.product_id)
+
+
+def _covers(raw: Any) -> list[Cover]:
+    covers = []
+    for c in raw if isinstance(raw, list) else []:
+        demand = str(c.get("demand", ""))
+        match = DOCUMENT.match(demand)
+        url = document_url(match.group(1), None) if match else ""
+        quantity = str(c.get("quantity", ""))
+        number = parse_decimal(quantity)
+        if number is not None:
+            quantity = qty(number)
+        covers.append(Cover(demand, str(c.get("date", "")), quantity, url))
+    return covers
+
+
+def _documents(numbers: set[str]) -> dict[str, int]:
+    """The pks of the orders suggestions were converted to: two queries whatever their number."""
+    mos = [n for n in numbers if n.startswith("MO-")]
+    pos = [n for n in numbers if n.startswith("PO-")]
+    found: dict[str, int] = {}
+    if mos:
+        found.update(ManufacturingOrder.objects.filter(number__in=mos).values_list("number", "pk"))
+    if pos:
+        found.update(PurchaseOrder.objects.filter(number__in=pos).values_list("number", "pk"))
+    return found
+
+
+def mrp_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    run = selectors.latest_run()
+    params = request.GET
+    base = (
+        selectors.suggestion_list(run).select_related("supplier_item__purchase_unit")
+        if run
+        else MrpSuggestion.objects.none()
+    )
+    filterset = SuggestionFilter(params, queryset=base)
+    page = paginate(request, filterset.qs if filterset.is_valid() else base.none(), PAGE_SIZE)
+    today = timezone.localdate()
+    suggestions = list(page.object_list)
+    pks = _documents({s.converted_to for s in suggestions if s.converted_to})
+    rows = [
+        SuggestionRow(
+            s,
+            late=not s.converted_to and s.release_date < today,
+            converted_url=document_url(s.converted_to, pks.get(s.converted_to)) if s.converted_to else "",
+            covers=_covers(s.covers),
+        )
+        for s in suggestions
+    ]
+    stats = (
+        base.order_by().aggregate(
+            total=Count("pk"),
+            open=Count("pk", filter=Q(converted_to="")),
+            late=Count("pk", filter=Q(converted_to="", release_date__lt=today)),
+        )
+        if run
+        else {"total": 0, "open": 0, "late": 0}
+    )
+    horizon = run.horizon if run and run.horizon >= today else today + datetime.timedelta(days=HORIZON_DAYS)
+    form = extra.pop("form", None) or MrpRunForm(initial={"horizon": horizon})
+    return {
+        "run": run,
+        "form": form,
+        "filter": filterset,
+        "page": page,
+        "rows": rows,
+        "stats": stats,
+        "today": today,
+        "warehouses": Warehouse.objects.order_by("code").only("pk", "code"),
+        "created": [],
+        "error": "",
+        **extra,
+    }
+
+
+@read_write
+def mrp(request: HttpRequest) -> HttpResponse:
+    """The MRP screen; POST runs the plan to the horizon given."""
+    if request.method != "POST":
+        return render_page(request, "manufacturing/mrp.html", mrp_context(request), fragments=("rows",))
+    form = MrpRunForm(request.POST)
+    message, level = "", "success"
+    if form.is_valid():
+        try:
+            run = mrp_run(horizon=form.cleaned_data["horizon"], user=request.user)
+        except DomainError as exc:
+            for key, texts in exc.field_errors.items():
+                form.add_error(key if key in form.fields else None, texts)
+            if not exc.field_errors:
+                form.add_error(None, exc.message)
+            message, level = f"MRP did not run: {exc.message}", "error"
+        else:
+            count = run.suggestions.count()
+            message = f"MRP planned to {run.horizon:%Y-%m-%d}: {count} suggestion{'s' if count != 1 else ''}."
+            form = MrpRunForm(initial={"horizon": run.horizon})
+    else:
+        message, level = "MRP did not run: give a horizon date.", "error"
+    if not is_htmx(request):
+        flash(request, message, level)
+        return redirect("manufacturing:mrp")
+    context = mrp_context(request, form=form)
+    response = render_page(request, "manufacturing/mrp.html#plan", context, fragments=())
+    return toast(response, message, level)
+
+
+@write
+@require_POST
+def mrp_convert_view(request: HttpRequest) -> HttpResponse:
+    """Turn the ticked suggestions into draft manufacturing and purchase orders."""
+    ids = [pk for pk in (int_or_none(v) for v in request.POST.getlist("suggestion")) if pk]
+    created: list[tuple[str, str]] = []
+    error = ""
+    if not ids:
+        error = "Tick at least one suggestion."
+    else:
+        try:
+            numbers = mrp_convert(suggestion_ids=ids, user=request.user)
+        except DomainError as exc:
+            error = exc.message
+        else:
+            pks = _documents(set(numbers))
+            created = [(n, document_url(n, pks.get(n))) for n in numbers]
+    message = (
+        f"Created {', '.join(n for n, _ in created)} (drafts)." if created else f"Nothing converted: {error}"
+    )
+    level = "success" if created else "error"
+    if not is_htmx(request):
+        flash(request, message, level)
+        return redirect(f"{reverse('manufacturing:mrp')}?{request.GET.urlencode()}")
+    context = mrp_context(request, created=created, error=error)
+    response = render_page(request, "manufacturing/mrp.html#rows", context, fragments=())
+    return toast(response, message, level)

@@ -1,0 +1,415 @@
+"""Manufacturing orders: the list with status tabs, the create form, the detail with its actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import (
+    CharField,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from erp.exceptions import DomainError
+from erp.money import ZERO, quantize_money
+from inventory import availability
+from inventory.models import Reservation, ReservationStatus, Tracking, Warehouse
+from manufacturing import lifecycle, selectors, services
+from manufacturing.filters import ManufacturingOrderFilter
+from manufacturing.forms import ManufacturingOrderForm, ProduceForm
+from manufacturing.models import ManufacturingOrder, MOComponent, MOStatus
+from manufacturing.services.orders import DEMAND_TYPE
+from manufacturing.views.common import (
+    can_write,
+    flash,
+    is_htmx,
+    paginate,
+    product_url,
+    qty,
+    query_with,
+    read,
+    render_page,
+    sort_headers,
+    toast,
+    write,
+)
+
+S = MOStatus
+OPEN = "open"
+STATUS_TABS: tuple[tuple[str, str], ...] = (
+    ("", "All"),
+    (OPEN, "Open"),
+    (S.DRAFT, "Draft"),
+    (S.CONFIRMED, "Confirmed"),
+    (S.IN_PROGRESS, "In progress"),
+    (S.DONE, "Done"),
+    (S.CANCELLED, "Cancelled"),
+)
+STATUS_BADGE: dict[str, str] = {
+    S.DRAFT: "",
+    S.CONFIRMED: "info",
+    S.IN_PROGRESS: "warn",
+    S.DONE: "ok",
+    S.CANCELLED: "bad",
+}
+QTY: DecimalField[Any, Any] = DecimalField(max_digits=18, decimal_places=4)
+
+
+# --- shortages: what an open order still needs that is not held for it -------------------------
+
+
+def short_lines() -> QuerySet[MOComponent]:
+    """Component lines whose unconsumed quantity is not all reserved (one subquery per line)."""
+    held = (
+        Reservation.objects.filter(
+            demand_type=DEMAND_TYPE,
+            demand_id=Cast(OuterRef("pk"), CharField()),
+            status=ReservationStatus.ACTIVE,
+        )
+        .order_by()
+        .values("demand_id")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    return MOComponent.objects.annotate(
+        held=Coalesce(Subquery(held, output_field=QTY), Value(ZERO), output_field=QTY)
+    ).filter(quantity_required__gt=F("quantity_consumed") + F("held"))
+
+
+def with_shortage(queryset: QuerySet[ManufacturingOrder]) -> QuerySet[ManufacturingOrder]:
+    return queryset.annotate(short=Exists(short_lines().filter(order=OuterRef("pk"))))
+
+
+# --- the list ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    mo: ManufacturingOrder
+    badge: str
+    late: bool
+    short: bool
+
+
+def _status_counts(params: QueryDict) -> dict[str, int]:
+    """How many orders each tab holds under the other filters: one aggregate query."""
+    others = params.copy()
+    for key in ("status", "ordering", "page", "short"):
+        others.pop(key, None)
+    qs = ManufacturingOrderFilter(others, queryset=ManufacturingOrder.objects.all()).qs.order_by()
+    aggregates: dict[str, Any] = {"all": Count("pk")}
+    for key, _ in STATUS_TABS[1:]:
+        condition = Q(status__in=lifecycle.OPEN_STATUSES) if key == OPEN else Q(status=key)
+        aggregates[key] = Count("pk", filter=condition)
+    return qs.aggregate(**aggregates)
+
+
+@read
+def order_list(request: HttpRequest) -> HttpResponse:
+    params = request.GET
+    filterset = ManufacturingOrderFilter(params, queryset=with_shortage(selectors.mo_list()))
+    short_only = params.get("short") == "1"
+    if filterset.is_valid():
+        qs = filterset.qs.filter(short=True) if short_only else filterset.qs
+    else:
+        qs = ManufacturingOrder.objects.none()
+    counts = _status_counts(params)
+    status = params.get("status", "")
+    tabs = [
+        {
+            "label": label,
+            "count": counts[key or "all"],
+            "url": query_with(params, status=key or None),
+            "current": key == status,
+        }
+        for key, label in STATUS_TABS
+    ]
+    headers = sort_headers(
+        params,
+        [
+            ("Number", "number", False),
+            ("Product", None, False),
+            ("Warehouse", None, False),
+            ("Quantity", "quantity", True),
+            ("Produced", None, True),
+            ("Start", "start", False),
+            ("Finish", None, False),
+            ("Status", None, False),
+            ("Cost so far", None, True),
+        ],
+        default="-start",
+    )
+    page = paginate(request, qs)
+    today = timezone.localdate()
+    rows = [
+        OrderRow(
+            mo,
+            STATUS_BADGE.get(mo.status, ""),
+            mo.status in lifecycle.OPEN_STATUSES and mo.planned_finish < today,
+            bool(getattr(mo, "short", False)) and mo.status in (S.CONFIRMED, S.IN_PROGRESS),
+        )
+        for mo in page.object_list
+    ]
+    context = {
+        "filter": filterset,
+        "page": page,
+        "rows": rows,
+        "tabs": tabs,
+        "status": status,
+        "headers": headers,
+        "short_only": short_only,
+        "warehouses": Warehouse.objects.order_by("code").only("pk", "code", "name"),
+        "warehouse_id": params.get("warehouse", ""),
+    }
+    return render_page(request, "manufacturing/mo_list.html", context)
+
+
+# --- create --------------------------------------------------------------------------------------
+
+
+@write
+def order_create(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = ManufacturingOrderForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                mo = services.mo_create(
+                    product=data["product"],
+                    quantity=data["quantity"],
+                    warehouse=data["warehouse"],
+                    planned_start=data["planned_start"],
+                    planned_finish=data["planned_finish"],
+                    notes=data["notes"],
+                    user=request.user,
+                )
+            except DomainError as exc:
+                for key, texts in exc.field_errors.items():
+                    form.add_error(key if key in form.fields else None, texts)
+                if not exc.field_errors:
+                    form.add_error(None, exc.message)
+            else:
+                flash(request, f"{mo.number} is created as a draft: confirm it to reserve the components.")
+                return redirect("manufacturing:order", pk=mo.pk)
+        status = 422
+    else:
+        initial: dict[str, Any] = {k: request.GET[k] for k in ("product", "quantity") if request.GET.get(k)}
+        warehouses = list(Warehouse.objects.order_by("code").values_list("pk", flat=True)[:2])
+        if len(warehouses) == 1:
+            initial["warehouse"] = warehouses[0]
+        form = ManufacturingOrderForm(initial=initial)
+        status = 200
+    return render_page(request, "manufacturing/mo_form.html", {"form": form}, fragments=(), status=status)
+
+
+# --- the detail ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ComponentLine:
+    line: MOComponent
+    reserved: Decimal
+    available: Decimal  # in the order's warehouse, held by nobody
+    is_open: bool
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.line.quantity_required - self.line.quantity_consumed
+
+    @property
+    def shortage(self) -> Decimal:
+        """What is neither held for this order nor free in the warehouse."""
+        if not self.is_open:
+            return ZERO
+        return max(ZERO, self.remaining - self.reserved - max(self.available, ZERO))
+
+    @property
+    def url(self) -> str:
+        return product_url(self.line.product_id)
+
+
+@dataclass(frozen=True)
+class Action:
+    key: str
+    label: str
+    confirm: str
+    primary: bool = False
+    danger: bool = False
+
+
+ACTION_LABELS: dict[str, tuple[str, str, bool, bool]] = {
+    # key: (label, confirmation, primary, danger)
+    "confirm": ("Confirm", "Confirm {number}? Its components are reserved in {warehouse}.", True, False),
+    "start": ("Start", "Start {number}?", True, False),
+    "finish": (
+        "Finish",
+        "Finish {number} with {produced} of {quantity} made? Components not used are released.",
+        False,
+        False,
+    ),
+    "cancel": ("Cancel order", "Cancel {number}? Its reservations are released.", False, True),
+}
+
+
+def detail_context(request: HttpRequest, pk: int, **extra: Any) -> dict[str, Any]:
+    try:
+        mo = selectors.mo_detail(pk)
+    except ManufacturingOrder.DoesNotExist as exc:
+        raise Http404(f"No manufacturing order {pk}") from exc
+    lines = list(mo.components.all())
+    reserved = selectors.reserved_by_component([line.pk for line in lines])
+    stock = availability.by_warehouse([line.product_id for line in lines], mo.warehouse_id)
+    is_open = mo.status in lifecycle.OPEN_STATUSES
+    rows = [
+        ComponentLine(
+            line,
+            reserved.get(line.pk, ZERO),
+            stock.get((line.product_id, mo.warehouse_id), availability.Availability()).available,
+            is_open,
+        )
+        for line in lines
+    ]
+    allowed = lifecycle.allowed_actions(mo.status) if can_write(request) else []
+    words = {
+        "number": mo.number,
+        "warehouse": mo.warehouse.code,
+        "produced": qty(mo.quantity_produced),
+        "quantity": qty(mo.quantity),
+    }
+    actions = [
+        Action(key, label, confirm.format(**words), primary, danger)
+        for key in allowed
+        if key in ACTION_LABELS
+        for label, confirm, primary, danger in [ACTION_LABELS[key]]
+    ]
+    if "finish" in allowed and mo.quantity_produced >= mo.quantity:
+        actions = [
+            Action(a.key, a.label, a.confirm, True, a.danger) if a.key == "finish" else a for a in actions
+        ]
+    remaining = mo.quantity - mo.quantity_produced
+    produce_form = extra.pop("produce_form", None) or ProduceForm(initial={"quantity": qty(remaining)})
+    today = timezone.localdate()
+    return {
+        "mo": mo,
+        "badge": STATUS_BADGE.get(mo.status, ""),
+        "rows": rows,
+        "operations": list(mo.bom.operations.select_related("work_centre")),
+        "short_rows": [r for r in rows if r.shortage > 0],
+        "actions": actions,
+        "can_produce": "produce" in allowed,
+        "produce_form": produce_form,
+        "remaining": remaining,
+        "tracking": mo.product.tracking,
+        "unit_cost": quantize_money(mo.produced_cost / mo.quantity_produced)
+        if mo.quantity_produced
+        else None,
+        "progress": int(mo.quantity_produced * 100 / mo.quantity) if mo.quantity else 0,
+        "late": is_open and mo.planned_finish < today,
+        "product_url": product_url(mo.product_id),
+        "error": "",
+        "shortages": None,
+        **extra,
+    }
+
+
+@read
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render_page(
+        request, "manufacturing/mo_detail.html", detail_context(request, pk), fragments=("mo",)
+    )
+
+
+def _answer(request: HttpRequest, pk: int, message: str, level: str, **extra: Any) -> HttpResponse:
+    """The refreshed detail (htmx) with a toast, or a redirect with the message."""
+    if not is_htmx(request):
+        flash(request, message, level)
+        return redirect("manufacturing:order", pk=pk)
+    context = detail_context(request, pk, **extra)
+    response = render_page(request, "manufacturing/mo_detail.html#mo", context, fragments=())
+    return toast(response, message, level, events={"mo-changed": {"id": pk}})
+
+
+def _confirm(mo: ManufacturingOrder, user: Any) -> tuple[str, str, dict[str, Any]]:
+    mo, shortages = services.mo_confirm(mo=mo, user=user)
+    if shortages:
+        short = ", ".join(f"{sku} {qty(q)}" for sku, q in shortages.items())
+        return f"{mo.number} is confirmed, but short of {short}.", "warning", {"shortages": shortages}
+    return f"{mo.number} is confirmed: every component is reserved.", "success", {"shortages": {}}
+
+
+SIMPLE_ACTIONS: dict[str, tuple[Callable[..., ManufacturingOrder], str]] = {
+    "start": (services.mo_start, "{number} is started."),
+    "finish": (services.mo_finish, "{number} is done: {produced} made."),
+    "cancel": (services.mo_cancel, "{number} is cancelled; its reservations are released."),
+}
+
+
+@write
+@require_POST
+def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Confirm, start, finish or cancel; a refused action changes nothing and says why."""
+    if action not in ("confirm", *SIMPLE_ACTIONS):
+        raise Http404(action)
+    mo = get_object_or_404(ManufacturingOrder, pk=pk)
+    try:
+        if action == "confirm":
+            message, level, extra = _confirm(mo, request.user)
+        else:
+            service, done = SIMPLE_ACTIONS[action]
+            kwargs: dict[str, Any] = {"reason": request.POST.get("reason", "")} if action == "cancel" else {}
+            mo = service(mo=mo, user=request.user, **kwargs)
+            message, level, extra = (
+                done.format(number=mo.number, produced=qty(mo.quantity_produced)),
+                "success",
+                {},
+            )
+    except DomainError as exc:
+        return _answer(request, pk, exc.message, "error", error=exc.message)
+    return _answer(request, pk, message, level, **extra)
+
+
+@write
+@require_POST
+def order_produce(request: HttpRequest, pk: int) -> HttpResponse:
+    """Produce a quantity (with its lot or serial numbers when the output is tracked)."""
+    mo = get_object_or_404(ManufacturingOrder.objects.select_related("product"), pk=pk)
+    form = ProduceForm(request.POST)
+    if not form.is_valid():
+        return _answer(
+            request, pk, "Nothing was produced: see the marked fields.", "error", produce_form=form
+        )
+    data = form.cleaned_data
+    try:
+        mo = services.mo_produce(
+            mo=mo,
+            quantity=data["quantity"],
+            lot_code=data["lot_code"] if mo.product.tracking == Tracking.LOT else "",
+            serials=data["serials"] if mo.product.tracking == Tracking.SERIAL else (),
+            user=request.user,
+        )
+    except DomainError as exc:
+        for key, texts in exc.field_errors.items():
+            form.add_error(key if key in form.fields else None, texts)
+        return _answer(request, pk, exc.message, "error", error=exc.message, produce_form=form)
+    left = mo.quantity - mo.quantity_produced
+    message = (
+        f"{qty(data['quantity'])} {mo.product.sku} made: {qty(mo.quantity_produced)} of {qty(mo.quantity)}."
+    )
+    message += f" {qty(left)} to go." if left > 0 else " All made: finish the order."
+    return _answer(request, pk, message, "success")
