@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
+from erp.admin_readonly import ReadOnlyAdmin
 from inventory.models import (
     Attribute,
     AttributeValue,
@@ -30,19 +31,6 @@ from inventory.models import (
     UnitOfMeasure,
     Warehouse,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written only by services (the ledger, caches, results): view, never edit."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(UnitOfMeasure)

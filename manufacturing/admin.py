@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
+from erp.admin_readonly import ReadOnlyMixin
 from erp.exceptions import DomainError
 from manufacturing.models import (
     BillOfMaterials,
@@ -21,17 +20,6 @@ from manufacturing.models import (
     WorkCentre,
 )
 from manufacturing.services import bom_activate, mo_confirm
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(WorkCentre)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from erp.access import user_can
+from erp.admin_readonly import ReadOnlyAdmin, ReadOnlyHistoryAdmin, ReadOnlyInline
 from erp.exceptions import DomainError
 from sales.models import (
     Address,
@@ -51,37 +52,6 @@ from sales.services import (
 from sales.services.masterdata import CUSTOMER_FIELDS
 
 AUDIT_FIELDS = ("created_at", "updated_at", "created_by", "updated_by")
-
-
-class ReadOnlyMixin:
-    """Rows the services write: view, never add, change or delete here."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    pass
-
-
-class ReadOnlyHistoryAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
-    pass
-
-
-class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
-    extra = 0
-    can_delete = False
-    select_related: tuple[str, ...] = ()
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        queryset = super().get_queryset(request)
-        return queryset.select_related(*self.select_related) if self.select_related else queryset
 
 
 def _sync_instance(target: Any, saved: Any) -> None:
