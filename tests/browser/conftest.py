@@ -47,7 +47,11 @@ def browser() -> Iterator[object]:
         if os.environ.get("ERP_REQUIRE_BROWSER") == "1":
             pytest.fail("chromium is required (apt-get install -y chromium)")
         pytest.skip("no chromium on this machine (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # Assertions wait up to 15 s (Playwright's default is 5): the whole suite shares 2 cores
+    # with PostgreSQL, the live server and chromium, and a busy moment is not a failure.
+    expect.set_options(timeout=15_000)
 
     # Playwright's sync API runs an event loop in this thread; the ORM calls made
     # by fixtures around it are still plain synchronous code.
@@ -66,7 +70,7 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(viewport={"width": 1366, "height": 860}, base_url=live_server.url)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(15_000)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
