@@ -1,0 +1,336 @@
+"""The connector contract and the hub's canonical records.
+
+A connector maps one tool's wire format to these records and back, and nothing
+else: persisting, de-duplicating, retrying, rate limiting and logging belong to
+the hub. A connector lives in ``integrations/<key>/connector.py``, subclasses
+``Connector`` and is registered with ``integrations.registry.register``; it
+never imports another connector.
+
+Inbound, a connector turns a webhook (or a page of a pull) into
+``InboundItem``s carrying canonical records (``OrderRecord``, ``ProductRecord``).
+Outbound, the hub hands it an ``OutboundItem`` (``InventoryOut``,
+``FulfilmentOut``) already resolved to the tool's ids through ExternalRefs.
+"""
+
+from __future__ import annotations
+
+import datetime
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+import httpx
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from integrations.models import Connection
+
+
+class Capability(StrEnum):
+    ORDERS_IN = "orders_in"
+    INVENTORY_OUT = "inventory_out"
+    PRODUCTS_IN = "products_in"
+    PRODUCTS_OUT = "products_out"
+    SHIPMENTS_IN = "shipments_in"
+    FULFILMENT_OUT = "fulfilment_out"
+    INVOICES_OUT = "invoices_out"
+    CUSTOMERS_SYNC = "customers_sync"
+
+
+# --- canonical records -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaxLine:
+    name: str
+    rate: Decimal  # 0.2 for 20 %
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class CustomerRecord:
+    external_id: str
+    name: str
+    email: str = ""
+    phone: str = ""
+    company: str = ""
+
+
+@dataclass(frozen=True)
+class OrderLineRecord:
+    external_id: str
+    sku: str
+    variant_external_id: str  # "" when the tool has no variant id for the line
+    title: str
+    quantity: Decimal
+    unit_price: Decimal  # before discounts; gross when the order's prices include tax
+    discount: Decimal = Decimal(0)  # total discount allocated to the line, in the shop currency
+    taxes: tuple[TaxLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShippingLineRecord:
+    title: str
+    amount: Decimal
+    discount: Decimal = Decimal(0)
+    taxes: tuple[TaxLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class OrderTotals:
+    """The tool's own totals, to check ours against."""
+
+    subtotal: Decimal
+    discount: Decimal
+    shipping: Decimal
+    tax: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    external_id: str
+    number: str  # what people call it in the tool ("#1001")
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    currency: str
+    prices_include_tax: bool
+    customer: CustomerRecord | None
+    billing_address: Mapping[str, str]  # keys of sales Address.snapshot()
+    shipping_address: Mapping[str, str]
+    lines: tuple[OrderLineRecord, ...]
+    shipping: tuple[ShippingLineRecord, ...] = ()
+    totals: OrderTotals | None = None
+    financial_status: str = ""
+    cancelled_at: datetime.datetime | None = None
+    cancel_reason: str = ""
+    tags: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class VariantRecord:
+    external_id: str
+    sku: str
+    title: str
+    price: Decimal | None = None
+    barcode: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)  # e.g. {"inventory_item_id": 123}
+
+
+@dataclass(frozen=True)
+class ProductRecord:
+    external_id: str
+    title: str
+    updated_at: datetime.datetime
+    variants: tuple[VariantRecord, ...]
+    status: str = "active"
+    description: str = ""
+
+
+class Action(StrEnum):
+    UPSERT = "upsert"
+    CANCEL = "cancel"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True)
+class InboundItem:
+    """One thing a tool told us: a whole record, or (thin) only that something changed."""
+
+    object_type: str  # "order", "product"
+    external_id: str
+    action: Action = Action.UPSERT
+    updated_at: datetime.datetime | None = None
+    record: OrderRecord | ProductRecord | None = None  # None for a thin event: the hub calls fetch()
+
+
+@dataclass(frozen=True)
+class WebhookEnvelope:
+    event_id: str  # the tool's delivery id: what makes a duplicate a duplicate
+    topic: str
+
+
+@dataclass(frozen=True)
+class PullPage:
+    items: tuple[InboundItem, ...]
+    next_page: str | None  # opaque; None when this was the last page
+
+
+# --- outbound -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InventoryOut:
+    """Set the tool's available quantity of one mapped variant at the mapped location."""
+
+    sku: str
+    external_id: str  # the variant's id in the tool
+    extra: Mapping[str, Any]  # ExternalRef.extra of the variant (inventory item id…)
+    available: int
+    previous: int | None = None  # what we last pushed, for compare-and-set
+
+
+@dataclass(frozen=True)
+class FulfilmentLineOut:
+    external_line_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class FulfilmentOut:
+    order_external_id: str
+    shipment_number: str
+    lines: tuple[FulfilmentLineOut, ...]
+    carrier: str = ""
+    tracking_number: str = ""
+    tracking_url: str = ""
+
+
+OutboundItem = InventoryOut | FulfilmentOut
+
+
+@dataclass(frozen=True)
+class PushResult:
+    external_id: str = ""  # the id the tool gave the pushed thing, if any
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    secrets: Mapping[str, Any]  # the secrets to store after a refresh
+    expires_at: datetime.datetime | None
+
+
+@dataclass(frozen=True)
+class RateLimitHint:
+    """What a response says about the tool's limits; the hub's token bucket obeys it."""
+
+    wait_seconds: float = 0.0  # wait at least this long before the next request
+    used: int | None = None
+    limit: int | None = None
+
+
+class HttpClient(Protocol):
+    """The hub's one HTTP client, bound to a connection (integrations.http.HubHttp)."""
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response: ...
+
+
+# --- the contract -------------------------------------------------------------------
+
+
+class Connector(ABC):
+    """One tool. Subclasses declare what they are and map wire formats; the hub does the rest."""
+
+    key: ClassVar[str]
+    name: ClassVar[str]
+    capabilities: ClassVar[frozenset[Capability]]
+    settings_schema: ClassVar[type[BaseModel]]
+    secrets_schema: ClassVar[type[BaseModel]]
+    # Outbox topic patterns this connector pushes ("inventory.level_changed", "sales.shipment_shipped").
+    topics: ClassVar[tuple[str, ...]] = ()
+    # Object types pulled on a schedule and compared by reconciliation ("order", "inventory").
+    poll_object_types: ClassVar[tuple[str, ...]] = ()
+    reconcile_object_types: ClassVar[tuple[str, ...]] = ()
+    # The tool's webhook topics the hub keeps subscribed for this connection.
+    webhook_topics: ClassVar[tuple[str, ...]] = ()
+    # API version -> its sunset date (None: not announced). The first is the default.
+    api_versions: ClassVar[Mapping[str, datetime.date | None]] = {}
+    # The token bucket the hub keeps per connection.
+    rate_limit_per_second: ClassVar[float] = 2.0
+    rate_limit_burst: ClassVar[int] = 40
+    # Header names whose values the request log redacts (besides those auth_headers() sets).
+    secret_header_names: ClassVar[frozenset[str]] = frozenset({"authorization"})
+
+    def __init__(self, connection: Connection, http: HttpClient) -> None:
+        self.connection = connection
+        self.http = http
+        self.settings = self.settings_schema.model_validate(connection.settings)
+
+    # --- configuration -------------------------------------------------------------
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        return {
+            "key": cls.key,
+            "name": cls.name,
+            "capabilities": sorted(c.value for c in cls.capabilities),
+            "settings_schema": cls.settings_schema.model_json_schema(),
+            "secrets": sorted(cls.secrets_schema.model_fields),
+            "topics": list(cls.topics),
+            "api_versions": {v: (d.isoformat() if d else None) for v, d in cls.api_versions.items()},
+        }
+
+    @abstractmethod
+    def base_url(self) -> str:
+        """Where the tool's API lives for this connection (settings may point it at a local fake)."""
+
+    @abstractmethod
+    def auth_headers(self, secrets: Mapping[str, Any]) -> dict[str, str]:
+        """Headers that authenticate a request with the connection's current secrets."""
+
+    def refresh_token(self, secrets: Mapping[str, Any]) -> TokenGrant | None:
+        """Exchange a refresh token for new secrets. None: this tool's tokens do not expire."""
+        return None
+
+    def rate_limit_hint(self, response: httpx.Response) -> RateLimitHint | None:
+        """Read the tool's rate-limit headers. The hub handles 429 + Retry-After itself."""
+        return None
+
+    # --- inbound -----------------------------------------------------------------------
+
+    @abstractmethod
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
+        """True if the signature over the raw body is valid. Compare in constant time."""
+
+    @abstractmethod
+    def webhook_envelope(self, headers: Mapping[str, str], body: bytes) -> WebhookEnvelope:
+        """The event id and topic of a verified webhook."""
+
+    @abstractmethod
+    def parse_webhook(self, topic: str, headers: Mapping[str, str], body: bytes) -> list[InboundItem]:
+        """The items a stored webhook carries. Raises ValueError on a body it cannot read."""
+
+    def fetch(self, object_type: str, external_id: str) -> InboundItem:
+        """Re-read one record's current state (for thin events and replays)."""
+        raise NotImplementedError(f"{self.key} cannot fetch {object_type}")
+
+    def pull(self, object_type: str, *, since: datetime.datetime | None, page: str | None) -> PullPage:
+        """One page of records of ``object_type`` changed since ``since``."""
+        raise NotImplementedError(f"{self.key} does not pull {object_type}")
+
+    # --- outbound ----------------------------------------------------------------------
+
+    def push(self, item: OutboundItem) -> PushResult:
+        """Send one resolved outbound item to the tool."""
+        raise NotImplementedError(f"{self.key} does not push {type(item).__name__}")
+
+    # --- reconciliation and health -------------------------------------------------------
+
+    def inventory_snapshot(self, items: list[InventoryOut]) -> dict[str, int | None]:
+        """The tool's available quantity per variant external id (None: the tool has no level)."""
+        raise NotImplementedError(f"{self.key} cannot read inventory")
+
+    def list_webhooks(self) -> list[str]:
+        """The webhook topics currently subscribed at the tool for this connection."""
+        return []
+
+    def register_webhook(self, topic: str, address: str) -> None:
+        """Subscribe ``address`` to ``topic`` at the tool."""
+        raise NotImplementedError(f"{self.key} cannot register webhooks")
+
+    @abstractmethod
+    def test(self) -> str:
+        """Make one cheap authenticated call; return what it says (a shop name). Raise on failure."""

@@ -1,0 +1,71 @@
+"""What can go wrong between the hub and a tool, in terms the hub acts on.
+
+Connectors and the HTTP client raise these; the hub decides from the class
+alone whether to retry, wait, quarantine, or ask a person to re-authorise.
+"""
+
+from __future__ import annotations
+
+from erp.exceptions import DomainError
+
+
+class HubError(DomainError):
+    """Base of the hub's errors."""
+
+    title = "Integration error"
+    status_code = 502
+
+
+class InvalidSignature(HubError):
+    title = "Invalid webhook signature"
+    status_code = 401
+
+
+class Throttled(HubError):
+    """The tool asked us to slow down. Not a failure: the work waits and is retried, not counted."""
+
+    title = "Rate limited by the tool"
+    status_code = 429
+
+    def __init__(self, message: str = "Rate limited.", *, retry_after: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after = max(0.0, retry_after)
+
+
+class TransientError(HubError):
+    """A timeout, a connection error or a 5xx: retry with backoff."""
+
+    title = "Temporary failure talking to the tool"
+
+
+class PermanentError(HubError):
+    """The tool refused the request (a 4xx other than 401/429): retrying the same request won't help."""
+
+    title = "The tool refused the request"
+
+    def __init__(self, message: str, *, status: int | None = None, body: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
+
+
+class AuthFailed(HubError):
+    """Credentials are rejected and cannot be refreshed: the connection needs re-authorisation."""
+
+    title = "Authorisation failed"
+    status_code = 502
+
+
+class MissingDependency(HubError):
+    """An inbound record refers to something the hub cannot map yet (an unknown SKU).
+
+    The event is quarantined until a person provides the mapping and replays it.
+    """
+
+    title = "Missing dependency"
+    status_code = 422
+
+    def __init__(self, message: str, *, kind: str, value: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.value = value

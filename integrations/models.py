@@ -1,0 +1,406 @@
+"""The integration hub's tables.
+
+A Connection is one configured instance of a connector. Everything the hub
+knows about the outside world hangs off it: the ids of other systems
+(ExternalRef, the only place they live), the raw inbound events, the outbound
+deliveries, the sync runs with their HTTP request log, and the drifts found by
+reconciliation. API users' outbound webhook subscriptions share the Delivery
+machinery with connections.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from erp import crypto
+from erp.models import AuditedModel, OutboxEvent
+
+
+class ConnectionStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    NEEDS_REAUTH = "needs_reauth", "Needs re-authorisation"
+    FAILING = "failing", "Failing"
+
+
+class Connection(AuditedModel):
+    """One configured instance of a connector: two Shopify stores are two connections."""
+
+    connector = models.CharField(max_length=40, db_index=True, help_text="The connector's registry key.")
+    name = models.CharField(max_length=100, unique=True)
+    status = models.CharField(
+        max_length=20, choices=ConnectionStatus.choices, default=ConnectionStatus.ACTIVE, db_index=True
+    )
+    settings = models.JSONField(
+        default=dict, blank=True, help_text="Validated against the connector's schema."
+    )
+    secrets_encrypted = models.TextField(blank=True, editable=False)
+    api_version = models.CharField(max_length=20, blank=True)
+    cursors = models.JSONField(default=dict, blank=True, help_text="Sync cursors per object type.")
+    warehouse = models.ForeignKey(
+        "inventory.Warehouse", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    sales_channel = models.ForeignKey(
+        "sales.SalesChannel", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Auth state kept by the hub (token refresh is single-flight under this row's lock).
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    # Rate limiting: a token bucket per connection, and the tool's own "wait until".
+    rate_tokens = models.FloatField(default=0)
+    rate_refilled_at = models.DateTimeField(null=True, blank=True)
+    throttled_until = models.DateTimeField(null=True, blank=True)
+    # Health.
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    webhooks_checked_at = models.DateTimeField(null=True, blank=True)
+    webhooks_missing = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    # Secrets are write-only from the outside: set as a whole, read only by the hub.
+    def get_secrets(self) -> dict[str, Any]:
+        if not self.secrets_encrypted:
+            return {}
+        loaded: dict[str, Any] = json.loads(crypto.decrypt(self.secrets_encrypted))
+        return loaded
+
+    def set_secrets(self, secrets: dict[str, Any]) -> None:
+        self.secrets_encrypted = crypto.encrypt(json.dumps(secrets, sort_keys=True)) if secrets else ""
+
+    @property
+    def secret_names(self) -> list[str]:
+        return sorted(self.get_secrets())
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == ConnectionStatus.ACTIVE
+
+
+class ExternalRef(models.Model):
+    """(connection, object type, external id) -> an internal record; the only home of foreign ids."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="refs")
+    object_type = models.CharField(max_length=40, help_text="order, variant, sku, customer, location…")
+    external_id = models.CharField(max_length=255)
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    internal = GenericForeignKey("content_type", "object_id")
+    external_updated_at = models.DateTimeField(null=True, blank=True)
+    external_version = models.CharField(max_length=64, blank=True)
+    content_hash = models.CharField(max_length=64, blank=True, help_text="Of the content last synced in.")
+    pushed_hash = models.CharField(max_length=64, blank=True, help_text="Of the content we last pushed out.")
+    extra = models.JSONField(default=dict, blank=True, help_text="Connector-specific ids (inventory item…).")
+    synced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "object_type", "external_id"], name="integrations_externalref_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["connection", "object_type", "content_type", "object_id"],
+                name="integrations_ref_internal_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connection_id}:{self.object_type}:{self.external_id}"
+
+
+class InboundStatus(models.TextChoices):
+    RECEIVED = "received", "Received"
+    PROCESSED = "processed", "Processed"
+    SKIPPED = "skipped", "Skipped"  # stale or no change
+    FAILED = "failed", "Failed (retrying)"
+    QUARANTINED = "quarantined", "Quarantined"
+    DEAD = "dead", "Dead"
+
+
+class InboundEvent(models.Model):
+    """A raw event from a tool, stored before we answer; processed by a task."""
+
+    class Source(models.TextChoices):
+        WEBHOOK = "webhook", "Webhook"
+        POLL = "poll", "Poll"
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="inbound_events")
+    external_id = models.CharField(max_length=255, help_text="The tool's event/delivery id.")
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEBHOOK)
+    topic = models.CharField(max_length=100)
+    headers = models.JSONField(default=dict, blank=True)
+    body = models.BinaryField()
+    status = models.CharField(
+        max_length=12, choices=InboundStatus.choices, default=InboundStatus.RECEIVED, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    missing = models.JSONField(
+        default=dict, blank=True, help_text='What a quarantined event waits for: {"kind": "sku", "value": …}.'
+    )
+    result = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "external_id"], name="integrations_inbound_event_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["connection", "status", "received_at"], name="integrations_inbound_idx"),
+            models.Index(
+                fields=["next_attempt_at"],
+                name="integrations_inbound_retry_idx",
+                condition=Q(status__in=["received", "failed"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.external_id}"
+
+    def body_text(self) -> str:
+        return bytes(self.body).decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(bytes(self.body))
+
+
+class WebhookSubscription(AuditedModel):
+    """An API user's outbound webhook: signed per the Standard Webhooks spec."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_subscriptions"
+    )
+    url = models.URLField(max_length=500)
+    topics = models.JSONField(
+        default=list, help_text='Topic patterns: ["sales.*", "inventory.level_changed"].'
+    )
+    secret_encrypted = models.TextField(editable=False)
+    description = models.CharField(max_length=200, blank=True)
+    is_active = models.BooleanField(default=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def get_secret(self) -> str:
+        return crypto.decrypt(self.secret_encrypted)
+
+    def set_secret(self, secret: str) -> None:
+        self.secret_encrypted = crypto.encrypt(secret)
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed (retrying)"
+    DEAD = "dead", "Dead letter"
+    SUPERSEDED = "superseded", "Superseded"  # coalesced into a later delivery
+    SKIPPED = "skipped", "Skipped"  # nothing to do (no mapping, echo of our own change)
+
+
+class Delivery(models.Model):
+    """One outbox event pushed to one target: a connection or a webhook subscription."""
+
+    delivery_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        Connection, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    subscription = models.ForeignKey(
+        WebhookSubscription, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    topic = models.CharField(max_length=100)
+    coalesce_key = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Deliveries with the same key and target collapse into one push.",
+    )
+    status = models.CharField(
+        max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    response_excerpt = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(connection__isnull=False) & Q(subscription__isnull=True))
+                | (Q(connection__isnull=True) & Q(subscription__isnull=False)),
+                name="integrations_delivery_one_target",
+            ),
+            models.UniqueConstraint(
+                fields=["event", "connection"],
+                name="integrations_delivery_event_connection_unique",
+                condition=Q(connection__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["event", "subscription"],
+                name="integrations_delivery_event_subscription_unique",
+                condition=Q(subscription__isnull=False),
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="integrations_delivery_due_idx",
+                condition=Q(status__in=["pending", "failed"]),
+            ),
+            models.Index(
+                fields=["connection", "status", "created_at"], name="integrations_delivery_conn_idx"
+            ),
+            models.Index(
+                fields=["subscription", "status", "created_at"], name="integrations_delivery_sub_idx"
+            ),
+            models.Index(
+                fields=["connection", "coalesce_key", "status"],
+                name="integrations_delivery_coal_idx",
+                condition=~Q(coalesce_key=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} → {self.connection or self.subscription} ({self.status})"
+
+    @property
+    def target_label(self) -> str:
+        return str(self.connection or self.subscription)
+
+
+class SyncJob(models.TextChoices):
+    WEBHOOK = "webhook", "Webhook"
+    POLL = "poll", "Poll"
+    PUSH = "push", "Push"
+    RECONCILE = "reconcile", "Reconcile"
+    IMPORT = "import", "Import"
+    TEST = "test", "Test connection"
+    HEALTH = "health", "Health check"
+
+
+class SyncRunStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    PARTIAL = "partial", "Partly failed"
+    FAILED = "failed", "Failed"
+
+
+class SyncRun(models.Model):
+    """One unit of sync work for a connection, with its counts and errors."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="sync_runs")
+    job = models.CharField(max_length=12, choices=SyncJob.choices)
+    object_type = models.CharField(max_length=40, blank=True)
+    status = models.CharField(max_length=10, choices=SyncRunStatus.choices, default=SyncRunStatus.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    cursor_before = models.CharField(max_length=100, blank=True)
+    cursor_after = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["connection", "job", "started_at"], name="integrations_syncrun_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.connection_id} {self.job} {self.status}"
+
+
+class RequestLog(models.Model):
+    """One outbound HTTP request, secrets redacted, tied to its sync run or delivery."""
+
+    connection = models.ForeignKey(
+        Connection, null=True, blank=True, on_delete=models.CASCADE, related_name="request_logs"
+    )
+    sync_run = models.ForeignKey(
+        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="requests"
+    )
+    delivery = models.ForeignKey(
+        Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="requests"
+    )
+    method = models.CharField(max_length=10)
+    url = models.CharField(max_length=1000)
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    request_headers = models.JSONField(default=dict, blank=True)
+    request_body = models.TextField(blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+    response_body = models.TextField(blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["connection", "created_at"], name="integrations_reqlog_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.url} {self.status_code}"
+
+
+class DriftStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    HEALED = "healed", "Healed"
+    RESOLVED = "resolved", "Resolved by a person"
+
+
+class Drift(models.Model):
+    """A difference between the tool's state and the hub's, found by reconciliation."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="drifts")
+    sync_run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    object_type = models.CharField(max_length=40)
+    external_id = models.CharField(max_length=255, blank=True)
+    label = models.CharField(max_length=255, help_text="What a person recognises: a SKU, an order number.")
+    kind = models.CharField(max_length=40, help_text="quantity_mismatch, missing_here, duplicate_here, …")
+    hub_value = models.CharField(max_length=255, blank=True)
+    tool_value = models.CharField(max_length=255, blank=True)
+    healable = models.BooleanField(default=False, help_text="The hub is the source of truth and can re-push.")
+    status = models.CharField(
+        max_length=10, choices=DriftStatus.choices, default=DriftStatus.OPEN, db_index=True
+    )
+    detected_at = models.DateTimeField(default=timezone.now, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-detected_at", "-id"]
+        indexes = [
+            models.Index(fields=["connection", "status", "object_type"], name="integrations_drift_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.label}"
