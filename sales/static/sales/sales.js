@@ -203,6 +203,23 @@
     if (query && (!document.activeElement || document.activeElement === document.body)) query.focus();
   });
 
+  // --- Panels htmx swaps in (ship, return) --------------------------------------------
+  // Their first field is marked autofocus. htmx focuses such a field only when the swap
+  // settles (a timer, 20 ms on, later on a busy machine), even when the cursor is already in
+  // another field of the panel: what was being typed in Carrier went on in the quantity, and
+  // the shipment was refused ("Enter a number."). Here the panel takes the cursor as soon as it
+  // is in the page, if the cursor is nowhere else, and htmx finds nothing left to focus later.
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var scope = e.target;
+    if (!scope || !scope.querySelectorAll) return;
+    var marked = Array.prototype.slice.call(scope.querySelectorAll("[autofocus]"));
+    if (scope.matches && scope.matches("[autofocus]")) marked.unshift(scope);
+    if (!marked.length) return;
+    marked.forEach(function (el) { el.removeAttribute("autofocus"); });
+    var active = document.activeElement;
+    if (!active || active === document.body) marked[0].focus();
+  });
+
   // "Same as billing" dims the shipping address of a new customer.
   document.addEventListener("change", function (e) {
     if (e.target && e.target.id === "same-as-billing") {
