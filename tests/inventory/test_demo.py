@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from io import StringIO
 
 import pytest
@@ -49,18 +48,14 @@ def counts() -> dict[str, object]:
 
 def test_seeding_twice_gives_the_same_data_and_levels_match_the_ledger():
     # when: the demo command runs twice (inventory registered its seeder on import)
-    started = time.perf_counter()
     out = StringIO()
     call_command("seed_demo", stdout=out)
-    took = time.perf_counter() - started
     first = counts()
     call_command("seed_demo", stdout=StringIO())
 
     # then
     assert counts() == first
     assert find_drift()[1] == []
-    # About 10 s on an idle machine (SQLite or PostgreSQL); the bound only catches runaway growth.
-    assert took < 120, f"seeding took {took:.1f} s"
     assert "inventory: warehouses MAIN, EAST" in out.getvalue()
 
 
