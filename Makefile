@@ -5,8 +5,9 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+TEST_WORKERS ?= 2   # pytest-xdist processes, each with its own test database
 
-.PHONY: setup run test check format bench worker beat clean
+.PHONY: setup run test check format bench worker beat clean openapi
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +27,7 @@ run: setup
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: setup
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 check: setup
 	$(BIN)/ruff format --check .
@@ -38,6 +39,9 @@ check: setup
 format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+openapi: setup
+	$(PY) manage.py openapi_schema
 
 bench: setup
 	$(PY) bench/run.py $(BENCH_ARGS)

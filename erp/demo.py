@@ -7,7 +7,7 @@ creates only what is missing, so running twice gives the same data.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -58,9 +58,16 @@ register(0, "users", _seed_users)
 
 
 @transaction.atomic
-def seed() -> list[str]:
+def seed(only: Iterable[str] | None = None) -> list[str]:
+    """Every registered seeder in order; ``only``: the users and just these (each app's tests seed
+    the apps their demo builds on, not every app that happens to be imported)."""
     sync_roles()
+    wanted = None if only is None else {"users", *only}
+    unknown = (wanted or set()) - {name for _, name, _ in _seeders}
+    if unknown:
+        raise ValueError(f"no demo seeder named {', '.join(sorted(unknown))}")
     report: list[str] = []
-    for _, _, seeder in sorted(_seeders, key=lambda s: s[0]):
-        report.extend(seeder())
+    for _, name, seeder in sorted(_seeders, key=lambda s: s[0]):
+        if wanted is None or name in wanted:
+            report.extend(seeder())
     return report

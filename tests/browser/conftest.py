@@ -53,18 +53,12 @@ def browser() -> Iterator[object]:
     # with PostgreSQL, the live server and chromium, and a busy moment is not a failure.
     expect.set_options(timeout=15_000)
 
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made
-    # by fixtures around it are still plain synchronous code.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=executable, headless=True, args=CHROMIUM_ARGS
-            )
-            yield browser
-            browser.close()
-    finally:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    # Playwright's sync API runs an event loop in this thread: tests/conftest.py lets the ORM
+    # calls around it run (DJANGO_ALLOW_ASYNC_UNSAFE).
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture
@@ -73,8 +67,20 @@ def page(browser, live_server):
     context.set_default_timeout(15_000)
     page = context.new_page()
     errors: list[str] = []
+
+    def on_console(msg) -> None:
+        if msg.type != "error":
+            return
+        # htmx logs an aborted request (a navigation or hx-sync cancelling one in flight) as
+        # "htmx:afterRequest" then "htmx:sendAbort". Nothing failed for the user: not an error.
+        if msg.text == "htmx:sendAbort":
+            if errors and errors[-1] == "htmx:afterRequest":
+                errors.pop()
+            return
+        errors.append(msg.text)
+
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("console", on_console)
     page.js_errors = errors
     yield page
     context.close()

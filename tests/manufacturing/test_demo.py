@@ -54,9 +54,9 @@ def test_the_demo_has_every_state_is_idempotent_and_keeps_the_ledger_whole():
     import sales.demo  # noqa: F401
 
     # when: seeded twice
-    report = demo.seed()
+    report = demo.seed(only=("inventory", "procurement", "sales", "manufacturing"))
     first = counts()
-    again = demo.seed()
+    again = demo.seed(only=("inventory", "procurement", "sales", "manufacturing"))
 
     # then: the same data, and the levels match the ledger
     assert counts() == first
