@@ -197,6 +197,28 @@
     if (query) query.focus();
   });
 
+  // Live totals and the lines race: a totals preview sent before a line was removed answers
+  // with each old line's total, out of band, by row index, and the last row is gone (htmx
+  // logs oobErrorNoTarget) while the others moved up a place. Such a late answer keeps its
+  // totals block but loses those per-line parts; the lines' own swap asks for a fresh preview
+  // (linesChanged), queued behind it.
+  var linesVersion = 0;
+  document.addEventListener("htmx:configRequest", function (e) {
+    var elt = e.detail.elt;
+    if (elt && elt.hasAttribute("data-order-preview")) elt.dataset.linesVersion = String(linesVersion);
+  });
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var elt = e.detail.requestConfig && e.detail.requestConfig.elt;
+    if (e.detail.target && e.detail.target.id === "lines" && e.detail.shouldSwap) {
+      linesVersion += 1;
+    } else if (elt && elt.hasAttribute("data-order-preview") && elt.dataset.linesVersion !== String(linesVersion)) {
+      var holder = document.createElement("template");
+      holder.innerHTML = e.detail.serverResponse;
+      holder.content.querySelectorAll("[hx-swap-oob]").forEach(function (el) { el.remove(); });
+      e.detail.serverResponse = holder.innerHTML;
+    }
+  });
+
   // After a line is removed (its button is gone), typing goes on in the product box.
   document.addEventListener("htmx:afterSettle", function () {
     var query = byId("entry-query");
