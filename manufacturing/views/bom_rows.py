@@ -16,11 +16,12 @@ from django.http import QueryDict
 
 from erp.exceptions import ValidationFailed
 from erp.money import ZERO, quantize_money, quantize_quantity
+from erp.ui import int_or_none, parse_decimal, qty
 from inventory.models import Product, ProductKind, ProductUnit, UnitOfMeasure
 from inventory.selectors import product_by_code, product_find
 from manufacturing.boms import CostLine, CostRollup, _bought_cost, refuse_cycle, rollup
 from manufacturing.models import BillOfMaterials, BomComponent, WorkCentre
-from manufacturing.views.common import int_or_none, parse_decimal, product_url, qty
+from manufacturing.views.common import product_url
 
 SUGGESTIONS = 8
 HUNDRED = Decimal(100)

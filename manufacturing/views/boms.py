@@ -28,6 +28,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from erp.exceptions import DomainError
 from erp.money import ZERO
+from erp.ui import flash, int_or_none, is_htmx, paginate, parse_decimal, qty, toast
 from inventory.models import Product, ProductKind
 from inventory.selectors import product_by_code, product_find
 from manufacturing import selectors, services
@@ -52,20 +53,7 @@ from manufacturing.views.bom_rows import (
     refuse_row,
     work_centres,
 )
-from manufacturing.views.common import (
-    flash,
-    int_or_none,
-    is_htmx,
-    paginate,
-    parse_decimal,
-    product_url,
-    qty,
-    read,
-    read_write,
-    render_page,
-    toast,
-    write,
-)
+from manufacturing.views.common import product_url, read, read_write, render_page, write
 
 # --- the list --------------------------------------------------------------------------------
 

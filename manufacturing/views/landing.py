@@ -8,10 +8,11 @@ from django.shortcuts import redirect
 
 from erp.exceptions import DomainError
 from erp.navigation import AREA_PAGE_BY_KEY
+from erp.ui import flash
 from manufacturing import selectors, services
 from manufacturing.forms import WorkCentreForm
 from manufacturing.models import BillOfMaterials, ManufacturingOrder, MOStatus, WorkCentre
-from manufacturing.views.common import flash, read, read_write, render_page
+from manufacturing.views.common import read, read_write, render_page
 from manufacturing.views.orders import short_lines
 
 S = MOStatus

@@ -15,26 +15,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from erp.exceptions import DomainError
+from erp.ui import flash, int_or_none, is_htmx, paginate, parse_decimal, qty, toast
 from inventory.models import Warehouse
 from manufacturing import selectors
 from manufacturing.filters import SuggestionFilter
 from manufacturing.forms import MrpRunForm
 from manufacturing.models import ManufacturingOrder, MrpSuggestion, SuggestionKind
 from manufacturing.mrp import mrp_convert, mrp_run
-from manufacturing.views.common import (
-    document_url,
-    flash,
-    int_or_none,
-    is_htmx,
-    paginate,
-    parse_decimal,
-    product_url,
-    qty,
-    read_write,
-    render_page,
-    toast,
-    write,
-)
+from manufacturing.views.common import document_url, product_url, read_write, render_page, write
 from procurement.models import PurchaseOrder
 
 PAGE_SIZE = 100

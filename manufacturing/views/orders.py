@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 
 from erp.exceptions import DomainError
 from erp.money import ZERO, quantize_money
+from erp.ui import flash, is_htmx, paginate, qty, query_with, sort_headers, toast
 from inventory import availability
 from inventory.models import Reservation, ReservationStatus, Tracking, Warehouse
 from manufacturing import lifecycle, selectors, services
@@ -35,20 +36,7 @@ from manufacturing.filters import ManufacturingOrderFilter
 from manufacturing.forms import ManufacturingOrderForm, ProduceForm
 from manufacturing.models import ManufacturingOrder, MOComponent, MOStatus
 from manufacturing.services.orders import DEMAND_TYPE
-from manufacturing.views.common import (
-    can_write,
-    flash,
-    is_htmx,
-    paginate,
-    product_url,
-    qty,
-    query_with,
-    read,
-    render_page,
-    sort_headers,
-    toast,
-    write,
-)
+from manufacturing.views.common import can_write, product_url, read, render_page, write
 
 S = MOStatus
 OPEN = "open"

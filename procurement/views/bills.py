@@ -15,24 +15,13 @@ from django.utils import timezone
 
 from erp.exceptions import DomainError
 from erp.money import ZERO, round_money
+from erp.ui import flash, is_htmx, paginate, parse_decimal, qty, sort_headers, toast
 from inventory.models import UnitOfMeasure
 from procurement import selectors, services
 from procurement.filters import BillFilter
 from procurement.forms import BillApproveForm, BillRecordForm, PaymentForm, add_domain_errors
 from procurement.models import Bill, BillLine, BillStatus, PurchaseOrder, PurchaseOrderLine, Supplier
-from procurement.views.common import (
-    flash,
-    is_htmx,
-    paginate,
-    parse_decimal,
-    price_text,
-    qty,
-    read,
-    render_page,
-    sort_headers,
-    toast,
-    write,
-)
+from procurement.views.common import price_text, read, render_page, write
 
 UNPAID: tuple[str, ...] = (BillStatus.OPEN, BillStatus.PARTIALLY_PAID)
 BILL_BADGE: dict[str, str] = {

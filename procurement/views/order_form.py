@@ -23,23 +23,13 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from erp.exceptions import DomainError
 from erp.money import ZERO, quantize_money, round_money
+from erp.ui import flash, int_or_none, is_htmx, parse_decimal, qty, toast
 from inventory.models import Product, ProductKind, ProductUnit, UnitOfMeasure, Warehouse
 from inventory.selectors import product_by_code, product_find
 from procurement import selectors, services
 from procurement.forms import PurchaseOrderForm
 from procurement.models import PriceBreak, PurchaseOrder, PurchaseOrderStatus, Supplier, SupplierItem
-from procurement.views.common import (
-    flash,
-    int_or_none,
-    is_htmx,
-    parse_decimal,
-    price_text,
-    qty,
-    read,
-    render_page,
-    toast,
-    write,
-)
+from procurement.views.common import price_text, read, render_page, write
 
 LINE_FIELDS = (
     "product",

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from erp.access import user_has_right
 from erp.exceptions import DomainError
+from erp.ui import flash, is_htmx, paginate, qty, query_with, sort_headers, toast
 from inventory.models import Warehouse
 from inventory.selectors import product_by_code
 from procurement import lifecycle, selectors, services
@@ -27,21 +28,7 @@ from procurement.models import (
     PurchaseOrderStatus,
     Supplier,
 )
-from procurement.views.common import (
-    can_receive,
-    flash,
-    is_htmx,
-    paginate,
-    price_text,
-    qty,
-    query_with,
-    read,
-    render_page,
-    rights,
-    sort_headers,
-    toast,
-    write,
-)
+from procurement.views.common import can_receive, price_text, read, render_page, rights, write
 
 S = PurchaseOrderStatus
 STATUS_TABS: tuple[tuple[str, str], ...] = (

@@ -16,22 +16,13 @@ from django.utils import timezone
 from erp.exceptions import DomainError
 from erp.money import round_money
 from erp.navigation import AREA_PAGE_BY_KEY
+from erp.ui import flash, int_or_none, is_htmx, qty, toast
 from inventory.selectors import warehouse_list
 from procurement import replenishment
 from procurement.lifecycle import OPEN_STATUSES
 from procurement.models import Bill, BillStatus, PurchaseOrder, PurchaseOrderStatus
 from procurement.replenishment import PurchaseSuggestion
-from procurement.views.common import (
-    flash,
-    int_or_none,
-    is_htmx,
-    price_text,
-    qty,
-    read,
-    read_write,
-    render_page,
-    toast,
-)
+from procurement.views.common import price_text, read, read_write, render_page
 
 
 @read

@@ -29,21 +29,13 @@ from django.utils.dateparse import parse_date
 
 from erp.exceptions import DomainError
 from erp.money import ZERO, quantize_quantity
+from erp.ui import flash, int_or_none, is_htmx, parse_decimal, qty, toast
 from inventory.models import Location, LocationKind, Tracking
 from inventory.selectors import location_list, product_by_code
 from inventory.services import warehouse_default_location
 from procurement import lifecycle, selectors, services
 from procurement.models import PurchaseOrder, PurchaseOrderLine, Receipt
-from procurement.views.common import (
-    flash,
-    int_or_none,
-    is_htmx,
-    parse_decimal,
-    qty,
-    receive_required,
-    render_page,
-    toast,
-)
+from procurement.views.common import receive_required, render_page
 
 OPEN_LIST_SIZE = 30
 

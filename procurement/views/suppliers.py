@@ -10,24 +10,13 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 
 from erp.exceptions import DomainError
+from erp.ui import flash, int_or_none, is_htmx, paginate, qty, sort_headers, toast
 from inventory.models import Product
 from procurement import selectors, services
 from procurement.filters import SupplierFilter
 from procurement.forms import ContactForm, SupplierForm, SupplierItemForm, add_domain_errors
 from procurement.models import Supplier, SupplierItem
-from procurement.views.common import (
-    flash,
-    int_or_none,
-    is_htmx,
-    paginate,
-    price_text,
-    qty,
-    read,
-    render_page,
-    sort_headers,
-    toast,
-    write,
-)
+from procurement.views.common import price_text, read, render_page, write
 
 SUPPLIER_ORDERING = {
     "name": ("name", "id"),

@@ -8,22 +8,13 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from erp.exceptions import DomainError
+from erp.ui import flash, is_htmx, paginate, sort_headers, toast
 from sales import selectors, services
 from sales.filters import CustomerFilter
 from sales.forms import AddressForm, ContactForm, CustomerForm, add_domain_errors
 from sales.models import Address, Customer, InvoiceKind, InvoiceStatus
 from sales.services.masterdata import CUSTOMER_FIELDS
-from sales.views.common import (
-    flash,
-    is_htmx,
-    paginate,
-    read,
-    read_write,
-    render_page,
-    sort_headers,
-    toast,
-    write,
-)
+from sales.views.common import read, read_write, render_page, write
 
 ORDERING = {"name": "name", "code": "code", "balance": "open_balance"}
 ADDRESS_REQUIRED = ("name", "line1", "city", "country")

@@ -12,10 +12,11 @@ from django.views.decorators.http import require_POST
 
 from erp.exceptions import DomainError
 from erp.money import ZERO
+from erp.ui import flash, is_htmx, paginate, toast
 from inventory.models import Reservation, ReservationStatus
 from sales import selectors, services
 from sales.models import OrderLine, SalesOrder
-from sales.views.common import flash, is_htmx, paginate, read, render_page, ship, toast
+from sales.views.common import read, render_page, ship
 
 QUEUE_PAGE = 100
 

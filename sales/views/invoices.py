@@ -8,11 +8,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from erp.exceptions import DomainError
+from erp.ui import is_htmx, paginate
 from sales import selectors, services
 from sales.filters import InvoiceFilter
 from sales.forms import PaymentForm, add_domain_errors, plain
 from sales.models import Invoice, InvoiceKind, InvoiceStatus
-from sales.views.common import is_htmx, paginate, read, render_page, write
+from sales.views.common import read, render_page, write
 from sales.views.orders import answer
 
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from erp.exceptions import DomainError
 from erp.money import ZERO
+from erp.ui import flash, is_htmx, toast
 from inventory.filters import search_products
 from inventory.models import Barcode
 from inventory.selectors import product_list
@@ -34,7 +35,7 @@ from sales.forms import (
 )
 from sales.models import Customer, OrderLine, SalesChannel, SalesOrder
 from sales.pricing import LineIn, OrderOut, TaxIn, compute
-from sales.views.common import flash, is_htmx, read, read_write, render_page, toast, write
+from sales.views.common import read, read_write, render_page, write
 
 SAVE_OPS = ("save", "confirm")
 REMOVE = re.compile(r"^remove-(\d+)$")

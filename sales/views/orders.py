@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from erp.exceptions import DomainError
 from erp.models import OutboxEvent
 from erp.money import ZERO, round_money
+from erp.ui import flash, is_htmx, paginate, query_with, sort_headers, toast
 from inventory.models import Product
 from sales import lifecycle, selectors, services
 from sales.filters import OPEN, OrderFilter
@@ -41,19 +42,7 @@ from sales.models import (
     SalesOrder,
     SalesReturn,
 )
-from sales.views.common import (
-    flash,
-    is_htmx,
-    paginate,
-    query_with,
-    read,
-    read_write,
-    render_page,
-    ship,
-    sort_headers,
-    toast,
-    write,
-)
+from sales.views.common import read, read_write, render_page, ship, write
 
 STATUS_TABS: tuple[tuple[str, str], ...] = (
     ("", "All"),
