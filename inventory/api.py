@@ -4,24 +4,28 @@ Thin handlers: parse the input, look up what it references (404 when an id is
 unknown), call a service or selector, answer with a schema. Reads need
 ``inventory:read``, everything else ``inventory:write`` (ErpAuth). Lists are
 paginated (``page``, ``page_size``: ``{"count", "items"}``) and filtered with the
-FilterSets of inventory.filters, the same the pages use. Stock moves are never
-changed or deleted: there is no PUT, PATCH or DELETE for them (405).
+FilterSets of inventory.filters, the same the pages use, and take ``ordering`` (an
+allow-list per list), ``updated_since`` where the rows keep an ``updated_at`` (moves: when
+made) -- see erp.api_helpers. Products and warehouses answer an ``ETag`` and their PATCH
+takes ``If-Match`` (412 when stale; erp.concurrency). Stock moves are never changed or
+deleted: there is no PUT, PATCH or DELETE for them (405). Bulk: products upserted by SKU and
+counted stock levels set, many in one request, all or nothing.
 """
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
-import django_filters
-from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Query, Router
 from ninja.pagination import PageNumberPagination, paginate
 
-from erp.apiauth import ErpAuth, Principal
+from erp.api_helpers import Listing, base_currency, filtered, get_or_404, no_nulls, user_of
+from erp.apiauth import ErpAuth
+from erp.concurrency import if_match_param, locked_for_update, with_etag
 from erp.exceptions import NotFound, ValidationFailed
-from erp.models import User
 from erp.money import ZERO, quantize_quantity
 from inventory import availability, integrity, replenishment, selectors, services, valuation
 from inventory.filters import (
@@ -33,6 +37,7 @@ from inventory.filters import (
     ReorderRuleFilter,
     ReservationFilter,
     TransferFilter,
+    WarehouseFilter,
 )
 from inventory.ledger import Document
 from inventory.models import (
@@ -51,11 +56,23 @@ from inventory.models import (
     Warehouse,
 )
 from inventory.schemas import (
+    COUNT_ORDERING,
+    LEVEL_ORDERING,
+    LOCATION_ORDERING,
+    MOVE_ORDERING,
+    PRODUCT_ORDERING,
+    REORDER_RULE_ORDERING,
+    RESERVATION_ORDERING,
+    STOCK_CHECK_ORDERING,
+    TRANSFER_ORDERING,
+    WAREHOUSE_ORDERING,
     AdjustmentIn,
     AdjustmentOut,
     ConsumeIn,
     ConsumeOut,
     CountApplyIn,
+    CountedLevelsIn,
+    CountedLevelsOut,
     CountLineIn,
     CountLineOut,
     CountSheetDetailOut,
@@ -73,6 +90,8 @@ from inventory.schemas import (
     MoveDetailOut,
     MoveFilterIn,
     MoveOut,
+    ProductBulkUpsertIn,
+    ProductBulkUpsertOut,
     ProductDetailOut,
     ProductFilterIn,
     ProductIn,
@@ -87,6 +106,7 @@ from inventory.schemas import (
     ReorderRuleFilterIn,
     ReorderRuleIn,
     ReorderRuleOut,
+    ReplenishmentSuggestionOut,
     ReservationFilterIn,
     ReservationIn,
     ReservationOut,
@@ -95,83 +115,55 @@ from inventory.schemas import (
     ReverseIn,
     ScrapIn,
     StockCheckDetailOut,
+    StockCheckFilterIn,
     StockCheckOut,
-    SuggestionOut,
     TransferFilterIn,
     TransferIn,
     TransferOut,
     ValuationOut,
+    VariantFilterIn,
     VariantOut,
+    WarehouseFilterIn,
     WarehouseIn,
     WarehouseOut,
     WarehousePatchIn,
 )
+from inventory.services.bulk import CountResult
 
 router = Router(tags=["Inventory"], auth=ErpAuth("inventory"))
 
 PAGE_SIZE = 50
-M = TypeVar("M", bound=Model)
 
 
-# --- input helpers --------------------------------------------------------------------------------
+# --- lists and input helpers ----------------------------------------------------------------------
 
 
-def _user(request: HttpRequest) -> User:
-    principal: Principal = request.auth  # type: ignore[attr-defined]
-    return principal.user
-
-
-def _get(source: type[M] | QuerySet[M], pk: int, what: str, *, field: str | None = None) -> M:
-    """The row with this id, or a 404 naming it (and the input field that referenced it)."""
-    queryset = source if isinstance(source, QuerySet) else source._default_manager.all()
-    obj = queryset.filter(pk=pk).first()
-    if obj is None:
-        message = f"No {what} with id {pk}."
-        raise NotFound(message, field_errors={field: [message]} if field else None)
-    return obj
+PRODUCTS = Listing(ordering=PRODUCT_ORDERING)
+WAREHOUSES = Listing(ordering=WAREHOUSE_ORDERING)
+LOCATIONS = Listing(ordering=LOCATION_ORDERING, updated=None)
+LEVELS = Listing(ordering=LEVEL_ORDERING, updated=None)
+MOVES = Listing(ordering=MOVE_ORDERING, updated="created_at")
+TRANSFERS = Listing(ordering=TRANSFER_ORDERING)
+COUNT_SHEETS = Listing(ordering=COUNT_ORDERING)
+RESERVATIONS = Listing(ordering=RESERVATION_ORDERING, updated=None)
+REORDER_RULES = Listing(ordering=REORDER_RULE_ORDERING)
+STOCK_CHECKS = Listing(ordering=STOCK_CHECK_ORDERING, updated=None)
 
 
 def _product(pk: int, field: str | None = "product") -> Product:
-    return _get(Product.objects.select_related("stock_unit"), pk, "product", field=field)
+    return get_or_404(Product.objects.select_related("stock_unit"), pk, "product", field=field)
 
 
 def _location(pk: int, field: str | None = "location") -> Location:
-    return _get(Location.objects.select_related("warehouse"), pk, "location", field=field)
+    return get_or_404(Location.objects.select_related("warehouse"), pk, "location", field=field)
 
 
 def _warehouse(pk: int, field: str | None = "warehouse") -> Warehouse:
-    return _get(Warehouse, pk, "warehouse", field=field)
+    return get_or_404(Warehouse, pk, "warehouse", field=field)
 
 
 def _lot(pk: int | None, field: str = "lot") -> Lot | None:
-    return None if pk is None else _get(Lot, pk, "lot", field=field)
-
-
-def _filtered(
-    filterset_class: type[django_filters.FilterSet],
-    params: Schema,
-    queryset: QuerySet[M],
-    *,
-    exclude: set[str] | None = None,
-) -> QuerySet[M]:
-    """The query parameters through the app's FilterSet; an invalid filter is a 422."""
-    data = params.model_dump(exclude_none=True, exclude=exclude)
-    filterset = filterset_class(data, queryset=queryset)
-    if not filterset.is_valid():
-        raise ValidationFailed(
-            "Invalid filter.",
-            field_errors={name: [str(m) for m in messages] for name, messages in filterset.errors.items()},
-        )
-    return filterset.qs
-
-
-def _no_nulls(changes: dict[str, Any], nullable: set[str]) -> None:
-    """PATCH: a field sent as null that cannot be empty is refused, not turned into a crash."""
-    nulls = sorted(name for name, value in changes.items() if value is None and name not in nullable)
-    if nulls:
-        raise ValidationFailed(
-            f"Cannot be null: {', '.join(nulls)}.", field_errors={name: ["Cannot be null."] for name in nulls}
-        )
+    return None if pk is None else get_or_404(Lot, pk, "lot", field=field)
 
 
 def _warehouse_filter(pk: int | None) -> int | None:
@@ -221,7 +213,7 @@ def product_list(request: HttpRequest, filters: Query[ProductFilterIn]) -> Query
     """Products with on hand, reserved and available over the stock bins (of one warehouse with
     ``warehouse``). ``q`` matches a SKU prefix, an exact barcode or part of the name."""
     queryset = selectors.product_list(warehouse_id=_warehouse_filter(filters.warehouse))
-    return _filtered(ProductFilter, filters, queryset, exclude={"warehouse"})
+    return filtered(ProductFilter, filters, queryset, listing=PRODUCTS, exclude={"warehouse"})
 
 
 @router.post("/products", response={201: ProductDetailOut})
@@ -229,9 +221,72 @@ def product_create(request: HttpRequest, payload: ProductIn) -> Product:
     """A product (a SKU). SKUs are unique ignoring case."""
     data = payload.model_dump()
     category_id = data.pop("category")
-    category = _get(Category, category_id, "category", field="category") if category_id is not None else None
-    product = services.product_create(**data, category=category, user=_user(request))
+    category = (
+        get_or_404(Category, category_id, "category", field="category") if category_id is not None else None
+    )
+    product = services.product_create(**data, category=category, user=user_of(request))
     return _product_detail(product.pk)
+
+
+# Before /products/{product_id}: the first matching path wins.
+@router.post("/products/bulk-upsert", response=ProductBulkUpsertOut)
+def product_bulk_upsert(request: HttpRequest, payload: ProductBulkUpsertIn) -> dict[str, Any]:
+    """Create or update many products by SKU (any case) in one transaction, validated as a whole:
+    when any item is refused the answer is 422 with errors per item (``items.3.sku``) and nothing
+    is written. Fields left out of an item are left as they are; a new SKU needs a ``name``."""
+    items = [
+        services.ProductUpsert(
+            sku=item.sku,
+            values={
+                name: value.strip() if isinstance(value, str) and name != "description" else value
+                for name, value in item.model_dump(
+                    exclude_unset=True, exclude={"sku", "barcodes", "is_active"}
+                ).items()
+            },
+            barcodes=item.barcodes,
+            is_active=item.is_active,
+        )
+        for item in payload.items
+    ]
+    nulls = {
+        f"items.{index}.{name}": ["Cannot be null."]
+        for index, item in enumerate(items)
+        for name, value in item.values.items()
+        if value is None and name not in ("category", "weight")
+    }
+    if nulls:
+        raise ValidationFailed(f"Cannot be null: {', '.join(nulls)}.", field_errors=nulls)
+    done = services.products_upsert(items=items, user=user_of(request))
+    return {
+        "created": [u.sku for u in done if u.action == "created"],
+        "updated": [u.sku for u in done if u.action == "updated"],
+        "unchanged": [u.sku for u in done if u.action == "unchanged"],
+        "items": [{"index": u.index, "sku": u.sku, "id": u.product.pk, "action": u.action} for u in done],
+    }
+
+
+@router.post("/stock/counted-levels", response=CountedLevelsOut)
+def stock_counted_levels(request: HttpRequest, payload: CountedLevelsIn) -> CountResult:
+    """Set the on-hand quantity of many (SKU, bin[, lot]) to what was counted, in one transaction,
+    validated as a whole (422 with errors per item, nothing written). Each difference is booked as a
+    count move to or from the adjustment location, so the ledger explains every unit; the moves share
+    the document ``inventory.stockcount`` / ``batch``."""
+    return services.stock_levels_set_counted(
+        items=[
+            services.CountedLevel(
+                sku=item.sku,
+                counted=item.counted,
+                location=item.location,
+                location_path=item.location_path or "",
+                lot=item.lot or "",
+                expiry_date=item.expiry_date,
+            )
+            for item in payload.items
+        ],
+        reference=payload.reference,
+        reason=payload.reason,
+        user=user_of(request),
+    )
 
 
 @router.get("/products/lookup", response=ProductLookupOut)
@@ -252,35 +307,47 @@ def product_lookup(request: HttpRequest, code: str) -> dict[str, Any]:
 
 
 @router.get("/products/{product_id}", response=ProductDetailOut)
-def product_detail(request: HttpRequest, product_id: int) -> Product:
+def product_detail(request: HttpRequest, product_id: int, response: HttpResponse) -> Product:
     """A product with its units, attribute values, reorder rules and availability per warehouse
-    (on hand, reserved, available, incoming, outgoing, projected)."""
-    return _product_detail(product_id)
+    (on hand, reserved, available, incoming, outgoing, projected). The ``ETag`` header names its
+    version, for ``If-Match`` on PATCH."""
+    product = _product_detail(product_id)
+    with_etag(response, product)
+    return product
 
 
 @router.patch("/products/{product_id}", response=ProductDetailOut)
-def product_update(request: HttpRequest, product_id: int, payload: ProductPatchIn) -> Product:
-    """Change the fields sent. ``barcodes`` replaces the product's own (not its units') barcodes."""
-    product = _product(product_id, field=None)
+def product_update(
+    request: HttpRequest,
+    product_id: int,
+    payload: ProductPatchIn,
+    response: HttpResponse,
+    if_match: str | None = if_match_param(),
+) -> Product:
+    """Change the fields sent. ``barcodes`` replaces the product's own (not its units') barcodes.
+    With ``If-Match``: 412 when the product changed since it was read."""
     changes = payload.model_dump(exclude_unset=True)
-    _no_nulls(changes, nullable={"category", "weight"})
+    no_nulls(changes, nullable={"category", "weight"})
     barcodes = changes.pop("barcodes", None)
     if changes.get("category") is not None:
-        changes["category"] = _get(Category, changes["category"], "category", field="category")
-    services.product_update(product=product, user=_user(request), barcodes=barcodes, **changes)
-    return _product_detail(product_id)
+        changes["category"] = get_or_404(Category, changes["category"], "category", field="category")
+    with locked_for_update(Product, product_id, what="product", if_match=if_match) as product:
+        services.product_update(product=product, user=user_of(request), barcodes=barcodes, **changes)
+    product = _product_detail(product_id)
+    with_etag(response, product)
+    return product
 
 
 @router.post("/products/{product_id}/archive", response=ProductDetailOut)
 def product_archive(request: HttpRequest, product_id: int) -> Product:
     """Archive a product: hidden from pickers, its history kept."""
-    services.product_archive(product=_product(product_id, field=None), user=_user(request))
+    services.product_archive(product=_product(product_id, field=None), user=user_of(request))
     return _product_detail(product_id)
 
 
 @router.post("/products/{product_id}/restore", response=ProductDetailOut)
 def product_restore(request: HttpRequest, product_id: int) -> Product:
-    services.product_archive(product=_product(product_id, field=None), user=_user(request), active=True)
+    services.product_archive(product=_product(product_id, field=None), user=user_of(request), active=True)
     return _product_detail(product_id)
 
 
@@ -295,13 +362,15 @@ def product_unit_set(request: HttpRequest, product_id: int, payload: ProductUnit
 
 @router.get("/products/{product_id}/variants", response=list[VariantOut])
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
-def product_variants(request: HttpRequest, product_id: int) -> QuerySet[Product]:
+def product_variants(
+    request: HttpRequest, product_id: int, filters: Query[VariantFilterIn]
+) -> QuerySet[Product]:
     """The variants of the product's template (the product included); empty without a template."""
     product = _product(product_id, field=None)
     variants = selectors.product_list().prefetch_related("attribute_values__attribute")
     if product.template_id is None:
         return variants.none()
-    return variants.filter(template_id=product.template_id)
+    return PRODUCTS.apply(variants.filter(template_id=product.template_id), filters)
 
 
 @router.post("/product-templates", response={201: ProductTemplateOut})
@@ -310,8 +379,10 @@ def product_template_create(request: HttpRequest, payload: ProductTemplateIn) ->
     ``{"Size": ["S", "M"], "Colour": ["Red"]}`` makes PREFIX-S-RED and PREFIX-M-RED."""
     data = payload.model_dump()
     category_id = data.pop("category")
-    category = _get(Category, category_id, "category", field="category") if category_id is not None else None
-    template = services.product_template_create(**data, category=category, user=_user(request))
+    category = (
+        get_or_404(Category, category_id, "category", field="category") if category_id is not None else None
+    )
+    template = services.product_template_create(**data, category=category, user=user_of(request))
     variants = (
         selectors.product_list()
         .prefetch_related("attribute_values__attribute")
@@ -333,34 +404,47 @@ def product_template_create(request: HttpRequest, payload: ProductTemplateIn) ->
 
 @router.get("/warehouses", response=list[WarehouseOut])
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
-def warehouse_list(request: HttpRequest) -> QuerySet[Warehouse]:
-    return selectors.warehouse_list()
+def warehouse_list(request: HttpRequest, filters: Query[WarehouseFilterIn]) -> QuerySet[Warehouse]:
+    return filtered(WarehouseFilter, filters, selectors.warehouse_list(), listing=WAREHOUSES)
 
 
 @router.post("/warehouses", response={201: WarehouseOut})
 def warehouse_create(request: HttpRequest, payload: WarehouseIn) -> Warehouse:
     """A warehouse, with its root zone and a default ``Stock`` bin."""
-    return services.warehouse_create(**payload.model_dump(), user=_user(request))
+    return services.warehouse_create(**payload.model_dump(), user=user_of(request))
 
 
 @router.get("/warehouses/{warehouse_id}", response=WarehouseOut)
-def warehouse_detail(request: HttpRequest, warehouse_id: int) -> Warehouse:
-    return _warehouse(warehouse_id, field=None)
+def warehouse_detail(request: HttpRequest, warehouse_id: int, response: HttpResponse) -> Warehouse:
+    """A warehouse; the ``ETag`` header names its version, for ``If-Match`` on PATCH."""
+    warehouse = _warehouse(warehouse_id, field=None)
+    with_etag(response, warehouse)
+    return warehouse
 
 
 @router.patch("/warehouses/{warehouse_id}", response=WarehouseOut)
-def warehouse_update(request: HttpRequest, warehouse_id: int, payload: WarehousePatchIn) -> Warehouse:
-    warehouse = _warehouse(warehouse_id, field=None)
+def warehouse_update(
+    request: HttpRequest,
+    warehouse_id: int,
+    payload: WarehousePatchIn,
+    response: HttpResponse,
+    if_match: str | None = if_match_param(),
+) -> Warehouse:
+    """Change the fields sent. With ``If-Match``: 412 when the warehouse changed since it was read."""
     changes = payload.model_dump(exclude_unset=True)
-    _no_nulls(changes, nullable=set())
-    return services.warehouse_update(warehouse=warehouse, user=_user(request), **changes)
+    no_nulls(changes)
+    with locked_for_update(Warehouse, warehouse_id, what="warehouse", if_match=if_match) as warehouse:
+        services.warehouse_update(warehouse=warehouse, user=user_of(request), **changes)
+    warehouse = _warehouse(warehouse_id, field=None)
+    with_etag(response, warehouse)
+    return warehouse
 
 
 @router.get("/locations", response=list[LocationOut])
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
 def location_list(request: HttpRequest, filters: Query[LocationFilterIn]) -> QuerySet[Location]:
     """Zones and bins of the warehouses, and the virtual locations (supplier, customer, transit...)."""
-    return _filtered(LocationFilter, filters, selectors.location_list(include_virtual=True))
+    return filtered(LocationFilter, filters, selectors.location_list(include_virtual=True), listing=LOCATIONS)
 
 
 @router.post("/locations", response={201: LocationOut})
@@ -379,10 +463,11 @@ def location_detail(request: HttpRequest, location_id: int) -> Location:
 
 @router.patch("/locations/{location_id}", response=LocationOut)
 def location_update(request: HttpRequest, location_id: int, payload: LocationPatchIn) -> Location:
-    """Rename, set or remove (``""`` or null) the barcode, archive (``is_active: false``) or restore."""
+    """Rename, set or remove (``""`` or null) the barcode, archive (``is_active: false``) or restore.
+    Locations keep no ``updated_at``: no ETag, no If-Match."""
     location = _location(location_id, field=None)
     changes = payload.model_dump(exclude_unset=True)
-    _no_nulls(changes, nullable={"barcode"})
+    no_nulls(changes, nullable={"barcode"})
     if "barcode" in changes and changes["barcode"] is None:
         changes["barcode"] = ""
     services.location_update(location=location, **changes)
@@ -400,19 +485,19 @@ def level_list(request: HttpRequest, filters: Query[LevelFilterIn]) -> QuerySet[
     queryset = selectors.level_list()
     if not filters.include_virtual:
         queryset = queryset.filter(location__kind=LocationKind.INTERNAL)
-    return _filtered(LevelFilter, filters, queryset, exclude={"include_virtual"})
+    return filtered(LevelFilter, filters, queryset, listing=LEVELS, exclude={"include_virtual"})
 
 
 @router.get("/moves", response=list[MoveOut])
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
 def move_list(request: HttpRequest, filters: Query[MoveFilterIn]) -> QuerySet[StockMove]:
     """The stock ledger, newest first. Moves are never changed: a mistake is reversed."""
-    return _filtered(MoveFilter, filters, selectors.move_list())
+    return filtered(MoveFilter, filters, selectors.move_list(), listing=MOVES)
 
 
 @router.get("/moves/{move_id}", response=MoveDetailOut)
 def move_detail(request: HttpRequest, move_id: int) -> StockMove:
-    move = _get(selectors.move_list(), move_id, "stock move")
+    move = get_or_404(selectors.move_list(), move_id, "stock move")
     move.reversed_by_id = (  # type: ignore[attr-defined]
         StockMove.objects.filter(reversal_of=move).values_list("pk", flat=True).first()
     )
@@ -422,8 +507,8 @@ def move_detail(request: HttpRequest, move_id: int) -> StockMove:
 @router.post("/moves/{move_id}/reverse", response={201: MoveOut})
 def move_reverse(request: HttpRequest, move_id: int, payload: ReverseIn) -> StockMove:
     """Undo a move with its mirror image (once; a reversal is not reversed)."""
-    move = _get(StockMove, move_id, "stock move")
-    reversal = services.stock_move_reverse(move=move, reason=payload.reason, user=_user(request))
+    move = get_or_404(StockMove, move_id, "stock move")
+    reversal = services.stock_move_reverse(move=move, reason=payload.reason, user=user_of(request))
     return selectors.move_list().get(pk=reversal.pk)
 
 
@@ -455,7 +540,7 @@ def receipt_create(request: HttpRequest, payload: ReceiptIn) -> StockMove:
         lot=lot,
         document=_document(payload.reference),
         reason=payload.reason,
-        user=_user(request),
+        user=user_of(request),
     )
     return selectors.move_list().get(pk=move.pk)
 
@@ -470,7 +555,7 @@ def issue_create(request: HttpRequest, payload: IssueIn) -> StockMove:
         lot=_lot(payload.lot),
         document=_document(payload.reference),
         reason=payload.reason,
-        user=_user(request),
+        user=user_of(request),
     )
     return selectors.move_list().get(pk=move.pk)
 
@@ -486,7 +571,7 @@ def adjustment_create(request: HttpRequest, payload: AdjustmentIn) -> dict[str, 
         quantity=payload.quantity,
         delta=payload.delta,
         reason=payload.reason,
-        user=_user(request),
+        user=user_of(request),
     )
     level = StockLevel.objects.filter(product=product, location=location, lot=lot).first()
     return {
@@ -504,7 +589,7 @@ def scrap_create(request: HttpRequest, payload: ScrapIn) -> StockMove:
         quantity=payload.quantity,
         lot=_lot(payload.lot),
         reason=payload.reason,
-        user=_user(request),
+        user=user_of(request),
     )
     return selectors.move_list().get(pk=move.pk)
 
@@ -545,7 +630,7 @@ def transfer_create(request: HttpRequest, payload: TransferIn) -> Any:
             to_location=to_location,
             lines=lines,
             note=payload.note,
-            user=_user(request),
+            user=user_of(request),
         )
         return _transfers().get(pk=transfer.pk)
     moves = services.stock_transfer(
@@ -553,7 +638,7 @@ def transfer_create(request: HttpRequest, payload: TransferIn) -> Any:
         to_location=to_location,
         lines=lines,
         reason=payload.note,
-        user=_user(request),
+        user=user_of(request),
     )
     ledger = selectors.move_list().filter(pk__in=[m.pk for m in moves]).order_by("pk")
     return {"moves": list(ledger)}
@@ -563,27 +648,27 @@ def transfer_create(request: HttpRequest, payload: TransferIn) -> Any:
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
 def transfer_list(request: HttpRequest, filters: Query[TransferFilterIn]) -> QuerySet[Transfer]:
     """Two-step transfers, newest first."""
-    return _filtered(TransferFilter, filters, _transfers())
+    return filtered(TransferFilter, filters, _transfers(), listing=TRANSFERS)
 
 
 @router.get("/transfers/{transfer_id}", response=TransferOut)
 def transfer_detail(request: HttpRequest, transfer_id: int) -> Transfer:
-    return _get(_transfers(), transfer_id, "transfer")
+    return get_or_404(_transfers(), transfer_id, "transfer")
 
 
 @router.post("/transfers/{transfer_id}/receive", response=TransferOut)
 def transfer_receive(request: HttpRequest, transfer_id: int) -> Transfer:
     """Step two: the goods arrive from transit at the destination."""
-    transfer = _get(Transfer, transfer_id, "transfer")
-    services.transfer_receive(transfer=transfer, user=_user(request))
+    transfer = get_or_404(Transfer, transfer_id, "transfer")
+    services.transfer_receive(transfer=transfer, user=user_of(request))
     return _transfers().get(pk=transfer_id)
 
 
 @router.post("/transfers/{transfer_id}/cancel", response=TransferOut)
 def transfer_cancel(request: HttpRequest, transfer_id: int) -> Transfer:
     """Goods that never left: back from transit to the source."""
-    transfer = _get(Transfer, transfer_id, "transfer")
-    services.transfer_cancel(transfer=transfer, user=_user(request))
+    transfer = get_or_404(Transfer, transfer_id, "transfer")
+    services.transfer_cancel(transfer=transfer, user=user_of(request))
     return _transfers().get(pk=transfer_id)
 
 
@@ -601,7 +686,10 @@ def _count_sheet(pk: int) -> CountSheet:
 def count_sheet_create(request: HttpRequest, payload: CountSheetIn) -> CountSheet:
     """A count sheet for one bin; with ``prefill`` a line for everything the system thinks is there."""
     sheet = services.count_sheet_create(
-        location=_location(payload.location), note=payload.note, prefill=payload.prefill, user=_user(request)
+        location=_location(payload.location),
+        note=payload.note,
+        prefill=payload.prefill,
+        user=user_of(request),
     )
     return _count_sheet(sheet.pk)
 
@@ -609,7 +697,7 @@ def count_sheet_create(request: HttpRequest, payload: CountSheetIn) -> CountShee
 @router.get("/counts", response=list[CountSheetOut])
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
 def count_sheet_list(request: HttpRequest, filters: Query[CountSheetFilterIn]) -> QuerySet[CountSheet]:
-    return _filtered(CountSheetFilter, filters, selectors.count_sheet_list())
+    return filtered(CountSheetFilter, filters, selectors.count_sheet_list(), listing=COUNT_SHEETS)
 
 
 @router.get("/counts/{sheet_id}", response=CountSheetDetailOut)
@@ -621,7 +709,7 @@ def count_sheet_detail(request: HttpRequest, sheet_id: int) -> CountSheet:
 @router.post("/counts/{sheet_id}/lines", response=CountLineOut)
 def count_line_set(request: HttpRequest, sheet_id: int, payload: CountLineIn) -> Any:
     """Record what was counted of a product (and lot); ``add`` adds to it, as a scanner does."""
-    sheet = _get(CountSheet, sheet_id, "count sheet")
+    sheet = get_or_404(CountSheet, sheet_id, "count sheet")
     return services.count_line_set(
         sheet=sheet,
         product=_product(payload.product),
@@ -634,16 +722,16 @@ def count_line_set(request: HttpRequest, sheet_id: int, payload: CountLineIn) ->
 @router.post("/counts/{sheet_id}/apply", response=CountSheetDetailOut)
 def count_sheet_apply(request: HttpRequest, sheet_id: int, payload: CountApplyIn | None = None) -> CountSheet:
     """Turn the differences into count adjustments (moves of kind ``count``)."""
-    sheet = _get(CountSheet, sheet_id, "count sheet")
+    sheet = get_or_404(CountSheet, sheet_id, "count sheet")
     zero_uncounted = payload.zero_uncounted if payload is not None else False
-    services.count_sheet_apply(sheet=sheet, zero_uncounted=zero_uncounted, user=_user(request))
+    services.count_sheet_apply(sheet=sheet, zero_uncounted=zero_uncounted, user=user_of(request))
     return _count_sheet(sheet_id)
 
 
 @router.post("/counts/{sheet_id}/cancel", response=CountSheetDetailOut)
 def count_sheet_cancel(request: HttpRequest, sheet_id: int) -> CountSheet:
-    sheet = _get(CountSheet, sheet_id, "count sheet")
-    services.count_sheet_cancel(sheet=sheet, user=_user(request))
+    sheet = get_or_404(CountSheet, sheet_id, "count sheet")
+    services.count_sheet_cancel(sheet=sheet, user=user_of(request))
     return _count_sheet(sheet_id)
 
 
@@ -658,7 +746,7 @@ def _reservations() -> QuerySet[Reservation]:
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
 def reservation_list(request: HttpRequest, filters: Query[ReservationFilterIn]) -> QuerySet[Reservation]:
     """Reservations of every status (``status=active`` for what is still held), oldest first."""
-    return _filtered(ReservationFilter, filters, _reservations())
+    return filtered(ReservationFilter, filters, _reservations(), listing=RESERVATIONS)
 
 
 @router.post("/reservations", response={201: ReserveOut})
@@ -676,7 +764,7 @@ def reservation_create(request: HttpRequest, payload: ReservationIn) -> dict[str
         location=location,
         lot=_lot(payload.lot),
         allow_partial=payload.allow_partial,
-        user=_user(request),
+        user=user_of(request),
     )
     reservations = list(_reservations().filter(pk__in=[r.pk for r in held]))
     return {
@@ -691,11 +779,11 @@ def reservation_release(
     request: HttpRequest, reservation_id: int, payload: ReservationQuantityIn | None = None
 ) -> Reservation:
     """Give back everything still held (or ``quantity`` of it)."""
-    reservation = _get(Reservation, reservation_id, "reservation")
+    reservation = get_or_404(Reservation, reservation_id, "reservation")
     services.reservation_release(
         reservation=reservation,
         quantity=payload.quantity if payload is not None else None,
-        user=_user(request),
+        user=user_of(request),
     )
     return _reservations().get(pk=reservation_id)
 
@@ -706,13 +794,13 @@ def reservation_consume(
 ) -> dict[str, Any]:
     """Issue held stock to the customer (everything still held, or ``quantity``).
     The move belongs to the reservation's demand."""
-    reservation = _get(Reservation, reservation_id, "reservation")
+    reservation = get_or_404(Reservation, reservation_id, "reservation")
     reference = payload.reference.strip() if payload is not None else ""
     move = services.reservation_consume(
         reservation=reservation,
         quantity=payload.quantity if payload is not None else None,
         document=Document(reservation.demand_type, reservation.demand_id, reference or reservation.reference),
-        user=_user(request),
+        user=user_of(request),
     )
     return {
         "reservation": _reservations().get(pk=reservation_id),
@@ -726,7 +814,7 @@ def reservation_consume(
 @router.get("/reorder-rules", response=list[ReorderRuleOut])
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
 def reorder_rule_list(request: HttpRequest, filters: Query[ReorderRuleFilterIn]) -> QuerySet[ReorderRule]:
-    return _filtered(ReorderRuleFilter, filters, selectors.reorder_rule_list())
+    return filtered(ReorderRuleFilter, filters, selectors.reorder_rule_list(), listing=REORDER_RULES)
 
 
 @router.post("/reorder-rules", response=ReorderRuleOut)
@@ -738,17 +826,17 @@ def reorder_rule_set(request: HttpRequest, payload: ReorderRuleIn) -> ReorderRul
         min_quantity=payload.min_quantity,
         max_quantity=payload.max_quantity,
         multiple=payload.multiple,
-        user=_user(request),
+        user=user_of(request),
     )
     return selectors.reorder_rule_list().get(pk=rule.pk)
 
 
 @router.delete("/reorder-rules/{rule_id}", response={204: None})
 def reorder_rule_delete(request: HttpRequest, rule_id: int) -> None:
-    services.reorder_rule_delete(rule=_get(ReorderRule, rule_id, "reorder rule"))
+    services.reorder_rule_delete(rule=get_or_404(ReorderRule, rule_id, "reorder rule"))
 
 
-@router.get("/replenishment", response=list[SuggestionOut])
+@router.get("/replenishment", response=list[ReplenishmentSuggestionOut])
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
 def replenishment_suggestions(
     request: HttpRequest, warehouse: int | None = None
@@ -769,6 +857,7 @@ def valuation_report(request: HttpRequest, as_of: datetime | None = None) -> dic
     rows = valuation.as_of(moment) if moment is not None else valuation.current_by_warehouse()
     return {
         "as_of": moment,
+        "currency": base_currency(),
         "warehouses": rows,
         "total_quantity": sum((r.quantity for r in rows), ZERO),
         "total_value": sum((r.value for r in rows), Decimal("0.00")),
@@ -781,19 +870,19 @@ def _stock_checks() -> QuerySet[StockCheckRun]:
 
 @router.get("/stock-checks", response=list[StockCheckOut])
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
-def stock_check_list(request: HttpRequest) -> QuerySet[StockCheckRun]:
+def stock_check_list(request: HttpRequest, filters: Query[StockCheckFilterIn]) -> QuerySet[StockCheckRun]:
     """Runs of the check that recomputes every level from the ledger, latest first."""
-    return _stock_checks()
+    return STOCK_CHECKS.apply(_stock_checks(), filters)
 
 
 @router.post("/stock-checks", response={201: StockCheckDetailOut})
 def stock_check_run(request: HttpRequest) -> StockCheckRun:
     """Recompute every level from the ledger now and report drift (nothing is repaired)."""
-    run = integrity.run_check(user=_user(request))
+    run = integrity.run_check(user=user_of(request))
     return _stock_checks().get(pk=run.pk)
 
 
 @router.get("/stock-checks/{run_id}", response=StockCheckDetailOut)
 def stock_check_detail(request: HttpRequest, run_id: int) -> StockCheckRun:
     """One run with the drifts it found (the first 500)."""
-    return _get(_stock_checks(), run_id, "stock check")
+    return get_or_404(_stock_checks(), run_id, "stock check")

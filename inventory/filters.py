@@ -188,3 +188,18 @@ class CountSheetFilter(django_filters.FilterSet):
     class Meta:
         model = CountSheet
         fields = ["status", "location", "warehouse"]
+
+
+class WarehouseFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label="Search")
+    is_active = django_filters.BooleanFilter(label="Active")
+
+    class Meta:
+        model = Warehouse
+        fields = ["q", "is_active"]
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(code__istartswith=value) | Q(name__icontains=value))

@@ -5,29 +5,45 @@ path or a top-level reference is unknown, 422 for a bad component or operation),
 call a service or selector, answer with a schema. Reads need ``manufacturing:read``,
 everything else ``manufacturing:write`` (ErpAuth). Lists are paginated (``page``,
 ``page_size``: ``{"count", "items"}``) and filtered with the FilterSets of
-manufacturing.filters, the same the pages use. An action the lifecycle refuses is a
-409 naming both states; a BOM that would make a cycle is a 422 naming the path.
+manufacturing.filters, the same the pages use; they take ``ordering`` (an allow-list
+per list), ``updated_since`` where the rows keep an ``updated_at`` and, for manufacturing
+orders, ``expand=components`` (erp.api_helpers). BOMs answer an ``ETag`` and their PATCH
+takes ``If-Match`` (412 when stale; erp.concurrency); manufacturing orders change only
+through their actions, each refused by the lifecycle when it no longer applies. An action
+the lifecycle refuses is a 409 naming both states; a BOM that would make a cycle is a 422
+naming the path.
 """
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any
 
-import django_filters
-from django.db.models import Model, QuerySet
-from django.db.models.functions import Lower
-from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from django.db.models import CharField, DecimalField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Cast, Coalesce, Lower
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router
 from ninja.pagination import PageNumberPagination, paginate
 
-from erp.apiauth import ErpAuth, Principal
+from erp.api_helpers import Listing, filtered, get_or_404, no_nulls, user_of
+from erp.apiauth import ErpAuth
+from erp.concurrency import if_match_param, locked_for_update, with_etag
 from erp.exceptions import NotFound, ValidationFailed
-from erp.models import User
 from erp.money import ZERO
-from inventory.models import Product, UnitOfMeasure, Warehouse
+from inventory.models import Product, Reservation, ReservationStatus, UnitOfMeasure, Warehouse
 from manufacturing import boms, lifecycle, mrp, selectors, services
 from manufacturing.filters import BomFilter, ManufacturingOrderFilter, SuggestionFilter
-from manufacturing.models import BillOfMaterials, ManufacturingOrder, MrpRun, MrpSuggestion, WorkCentre
+from manufacturing.models import (
+    BillOfMaterials,
+    ManufacturingOrder,
+    MOComponent,
+    MrpRun,
+    MrpSuggestion,
+    WorkCentre,
+)
 from manufacturing.schemas import (
+    BOM_ORDERING,
+    MO_ORDERING,
+    SUGGESTION_ORDERING,
+    WORK_CENTRE_ORDERING,
     BomComponentIn,
     BomDetailOut,
     BomFilterIn,
@@ -37,66 +53,61 @@ from manufacturing.schemas import (
     BomPatchIn,
     ConvertedOut,
     ConvertIn,
+    ManufacturingOrderConfirmedOut,
+    ManufacturingOrderDetailOut,
+    ManufacturingOrderFilterIn,
+    ManufacturingOrderIn,
+    ManufacturingOrderListOut,
+    MoReasonIn,
     MrpRunIn,
     MrpRunOut,
-    OrderConfirmedOut,
-    OrderDetailOut,
-    OrderFilterIn,
-    OrderIn,
-    OrderOut,
+    MrpSuggestionFilterIn,
+    MrpSuggestionOut,
     ProduceIn,
-    ReasonIn,
-    SuggestionFilterIn,
-    SuggestionOut,
     WhereUsedOut,
+    WorkCentreFilterIn,
     WorkCentreIn,
     WorkCentreOut,
 )
+from manufacturing.services.orders import DEMAND_TYPE
 
 router = Router(tags=["Manufacturing"], auth=ErpAuth("manufacturing"))
 
 PAGE_SIZE = 50
-M = TypeVar("M", bound=Model)
 
 
-# --- input helpers --------------------------------------------------------------------------------
+# --- lists and input helpers ----------------------------------------------------------------------
+
+QUANTITY: "DecimalField[Any, Any]" = DecimalField(max_digits=18, decimal_places=4)
 
 
-def _user(request: HttpRequest) -> User:
-    principal: Principal = request.auth  # type: ignore[attr-defined]
-    return principal.user
-
-
-def _get(source: type[M] | QuerySet[M], pk: int, what: str, *, field: str | None = None) -> M:
-    """The row with this id, or a 404 naming it (and the input field that referenced it)."""
-    queryset = source if isinstance(source, QuerySet) else source._default_manager.all()
-    obj = queryset.filter(pk=pk).first()
-    if obj is None:
-        message = f"No {what} with id {pk}."
-        raise NotFound(message, field_errors={field: [message]} if field else None)
-    return obj
-
-
-def _filtered(
-    filterset_class: type[django_filters.FilterSet], params: Schema, queryset: QuerySet[M]
-) -> QuerySet[M]:
-    """The query parameters through the app's FilterSet; an invalid filter is a 422."""
-    filterset = filterset_class(params.dict(exclude_none=True), queryset=queryset)
-    if not filterset.is_valid():
-        raise ValidationFailed(
-            "Invalid filter.",
-            field_errors={name: [str(m) for m in messages] for name, messages in filterset.errors.items()},
+def _expand_components(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    """Each order's component lines, with what is still reserved for each (one query for the page)."""
+    held = (
+        Reservation.objects.filter(
+            demand_type=DEMAND_TYPE,
+            status=ReservationStatus.ACTIVE,
+            demand_id=Cast(OuterRef("pk"), output_field=CharField()),
         )
-    return filterset.qs
-
-
-def _no_nulls(changes: dict[str, Any]) -> None:
-    """PATCH: a field sent as null is refused, not turned into a crash (none of a BOM's is nullable)."""
-    nulls = sorted(name for name, value in changes.items() if value is None)
-    if nulls:
-        raise ValidationFailed(
-            f"Cannot be null: {', '.join(nulls)}.", field_errors={name: ["Cannot be null."] for name in nulls}
+        .order_by()
+        .values("demand_id")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    lines = (
+        MOComponent.objects.select_related("product__stock_unit")
+        .annotate(
+            reserved=Coalesce(Subquery(held, output_field=QUANTITY), Value(ZERO), output_field=QUANTITY)
         )
+        .order_by("id")
+    )
+    return queryset.prefetch_related(Prefetch("components", queryset=lines, to_attr="expanded_components"))
+
+
+WORK_CENTRES = Listing(ordering=WORK_CENTRE_ORDERING, updated=None)
+BOMS = Listing(ordering=BOM_ORDERING)
+ORDERS = Listing(ordering=MO_ORDERING, expand={"components": _expand_components})
+SUGGESTIONS = Listing(ordering=SUGGESTION_ORDERING, updated=None)
 
 
 def _products(ids: set[int], skus: set[str]) -> tuple[dict[int, Product], dict[str, Product]]:
@@ -199,9 +210,13 @@ def _operation_specs(lines: Sequence[BomOperationIn]) -> list[services.Operation
 
 @router.get("/work-centres", response=list[WorkCentreOut])
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
-def work_centre_list(request: HttpRequest) -> QuerySet[WorkCentre]:
+def work_centre_list(request: HttpRequest, filters: Query[WorkCentreFilterIn]) -> QuerySet[WorkCentre]:
     """Work centres by code."""
-    return WorkCentre.objects.order_by("code")
+    centres = WorkCentre.objects.order_by("code")
+    q = (filters.q or "").strip()
+    if q:
+        centres = centres.filter(Q(code__istartswith=q) | Q(name__icontains=q))
+    return WORK_CENTRES.apply(centres, filters)
 
 
 @router.post("/work-centres", response={201: WorkCentreOut})
@@ -229,7 +244,7 @@ def _bom_detail(pk: int) -> BillOfMaterials:
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
 def bom_list(request: HttpRequest, filters: Query[BomFilterIn]) -> QuerySet[BillOfMaterials]:
     """Bills of materials by product SKU, newest version first, with their component and operation counts."""
-    return _filtered(BomFilter, filters, selectors.bom_list())
+    return filtered(BomFilter, filters, selectors.bom_list(), listing=BOMS)
 
 
 @router.post("/boms", response={201: BomDetailOut})
@@ -246,14 +261,16 @@ def bom_create(request: HttpRequest, payload: BomIn) -> BillOfMaterials:
         lead_time_days=payload.lead_time_days,
         activate=payload.activate,
         notes=payload.notes,
-        user=_user(request),
+        user=user_of(request),
     )
     return _bom_detail(bom.pk)
 
 
 @router.get("/boms/where-used", response=list[WhereUsedOut])
+@paginate(PageNumberPagination, page_size=PAGE_SIZE)
 def bom_where_used(request: HttpRequest, product: int) -> list[dict[str, Any]]:
-    """Every BOM using the product: directly (depth 1) or through sub-assemblies (2, 3, ...)."""
+    """Every BOM using the product: directly (depth 1) or through sub-assemblies (2, 3, ...),
+    paginated like every list (``{"count", "items"}``)."""
     used = Product.objects.filter(pk=product).first()
     if used is None:
         raise ValidationFailed(
@@ -274,36 +291,48 @@ def bom_where_used(request: HttpRequest, product: int) -> list[dict[str, Any]]:
 
 
 @router.get("/boms/{bom_id}", response=BomDetailOut)
-def bom_detail(request: HttpRequest, bom_id: int) -> BillOfMaterials:
+def bom_detail(request: HttpRequest, bom_id: int, response: HttpResponse) -> BillOfMaterials:
     """A BOM with its components, operations and the cost of one unit of output rolled up through
-    sub-assemblies (each component's cost and where it comes from)."""
-    return _bom_detail(bom_id)
+    sub-assemblies (each component's cost and where it comes from). The ``ETag`` header names its
+    version, for ``If-Match`` on PATCH."""
+    bom = _bom_detail(bom_id)
+    with_etag(response, bom)
+    return bom
 
 
 @router.patch("/boms/{bom_id}", response=BomDetailOut)
-def bom_update(request: HttpRequest, bom_id: int, payload: BomPatchIn) -> BillOfMaterials:
-    """Change the fields sent; ``components`` / ``operations`` replace all of them."""
-    bom = _get(BillOfMaterials, bom_id, "bill of materials")
+def bom_update(
+    request: HttpRequest,
+    bom_id: int,
+    payload: BomPatchIn,
+    response: HttpResponse,
+    if_match: str | None = if_match_param(),
+) -> BillOfMaterials:
+    """Change the fields sent; ``components`` / ``operations`` replace all of them. With
+    ``If-Match``: 412 when the BOM changed since it was read."""
     changes = payload.dict(exclude_unset=True)
-    _no_nulls(changes)
+    no_nulls(changes)
     components = _component_specs(payload.components) if payload.components is not None else None
     operations = _operation_specs(payload.operations) if payload.operations is not None else None
-    services.bom_update(
-        bom=bom,
-        components=components,
-        operations=operations,
-        output_quantity=changes.get("output_quantity"),
-        lead_time_days=changes.get("lead_time_days"),
-        notes=changes.get("notes"),
-        user=_user(request),
-    )
-    return _bom_detail(bom_id)
+    with locked_for_update(BillOfMaterials, bom_id, what="bill of materials", if_match=if_match) as bom:
+        services.bom_update(
+            bom=bom,
+            components=components,
+            operations=operations,
+            output_quantity=changes.get("output_quantity"),
+            lead_time_days=changes.get("lead_time_days"),
+            notes=changes.get("notes"),
+            user=user_of(request),
+        )
+    bom = _bom_detail(bom_id)
+    with_etag(response, bom)
+    return bom
 
 
 @router.post("/boms/{bom_id}/activate", response=BomDetailOut)
 def bom_activate(request: HttpRequest, bom_id: int) -> BillOfMaterials:
     """Make this version the product's active one (a cycle through the active BOMs is a 422)."""
-    services.bom_activate(bom=_get(BillOfMaterials, bom_id, "bill of materials"), user=_user(request))
+    services.bom_activate(bom=get_or_404(BillOfMaterials, bom_id, "bill of materials"), user=user_of(request))
     return _bom_detail(bom_id)
 
 
@@ -311,7 +340,8 @@ def bom_activate(request: HttpRequest, bom_id: int) -> BillOfMaterials:
 
 
 def _mo_detail(pk: int) -> ManufacturingOrder:
-    """An order as OrderDetailOut reads it: components prefetched, with what each holds, and the actions."""
+    """An order as ManufacturingOrderDetailOut reads it: components prefetched, with what each holds,
+    and the actions."""
     try:
         mo = selectors.mo_detail(pk)
     except ManufacturingOrder.DoesNotExist:
@@ -325,24 +355,27 @@ def _mo_detail(pk: int) -> ManufacturingOrder:
 
 
 def _mo(pk: int) -> ManufacturingOrder:
-    return _get(ManufacturingOrder, pk, "manufacturing order")
+    return get_or_404(ManufacturingOrder, pk, "manufacturing order")
 
 
-@router.get("/orders", response=list[OrderOut])
+@router.get("/orders", response=list[ManufacturingOrderListOut])
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
-def order_list(request: HttpRequest, filters: Query[OrderFilterIn]) -> QuerySet[ManufacturingOrder]:
-    """Manufacturing orders, latest planned start first. ``status=open``: draft, confirmed or in progress."""
-    return _filtered(ManufacturingOrderFilter, filters, selectors.mo_list())
+def order_list(
+    request: HttpRequest, filters: Query[ManufacturingOrderFilterIn]
+) -> QuerySet[ManufacturingOrder]:
+    """Manufacturing orders, latest planned start first. ``status=open``: draft, confirmed or in progress.
+    ``expand=components``: each order with its component lines (fetched with the page)."""
+    return filtered(ManufacturingOrderFilter, filters, selectors.mo_list(), listing=ORDERS)
 
 
-@router.post("/orders", response={201: OrderDetailOut})
-def order_create(request: HttpRequest, payload: OrderIn) -> ManufacturingOrder:
+@router.post("/orders", response={201: ManufacturingOrderDetailOut})
+def order_create(request: HttpRequest, payload: ManufacturingOrderIn) -> ManufacturingOrder:
     """A draft order; its component lines come from the BOM (the product's active one unless ``bom``)."""
     product = _one_product(payload.product, payload.sku)
-    warehouse = _get(Warehouse, payload.warehouse, "warehouse", field="warehouse")
+    warehouse = get_or_404(Warehouse, payload.warehouse, "warehouse", field="warehouse")
     bom = None
     if payload.bom is not None:
-        bom = _get(BillOfMaterials, payload.bom, "bill of materials", field="bom")
+        bom = get_or_404(BillOfMaterials, payload.bom, "bill of materials", field="bom")
     mo = services.mo_create(
         product=product,
         quantity=payload.quantity,
@@ -351,36 +384,36 @@ def order_create(request: HttpRequest, payload: OrderIn) -> ManufacturingOrder:
         planned_start=payload.planned_start,
         planned_finish=payload.planned_finish,
         notes=payload.notes,
-        user=_user(request),
+        user=user_of(request),
     )
     return _mo_detail(mo.pk)
 
 
-@router.get("/orders/{order_id}", response=OrderDetailOut)
+@router.get("/orders/{order_id}", response=ManufacturingOrderDetailOut)
 def order_detail(request: HttpRequest, order_id: int) -> ManufacturingOrder:
     """An order with its components (required, reserved, consumed, in stock units) and the actions its
     state allows."""
     return _mo_detail(order_id)
 
 
-@router.post("/orders/{order_id}/confirm", response=OrderConfirmedOut)
+@router.post("/orders/{order_id}/confirm", response=ManufacturingOrderConfirmedOut)
 def order_confirm(request: HttpRequest, order_id: int) -> dict[str, Any]:
     """Confirm a draft and reserve its components in the warehouse; what could not be reserved is
     listed in ``shortages`` (the order is confirmed all the same)."""
-    mo, shortages = services.mo_confirm(mo=_mo(order_id), user=_user(request))
+    mo, shortages = services.mo_confirm(mo=_mo(order_id), user=user_of(request))
     return {
         "order": _mo_detail(mo.pk),
         "shortages": [{"sku": sku, "quantity": quantity} for sku, quantity in shortages.items()],
     }
 
 
-@router.post("/orders/{order_id}/start", response=OrderDetailOut)
+@router.post("/orders/{order_id}/start", response=ManufacturingOrderDetailOut)
 def order_start(request: HttpRequest, order_id: int) -> ManufacturingOrder:
-    services.mo_start(mo=_mo(order_id), user=_user(request))
+    services.mo_start(mo=_mo(order_id), user=user_of(request))
     return _mo_detail(order_id)
 
 
-@router.post("/orders/{order_id}/produce", response=OrderDetailOut)
+@router.post("/orders/{order_id}/produce", response=ManufacturingOrderDetailOut)
 def order_produce(request: HttpRequest, order_id: int, payload: ProduceIn) -> ManufacturingOrder:
     """Produce part or all of the order (a confirmed order starts): components are consumed in
     proportion, reserved stock first, and the output goes into stock at what it cost."""
@@ -389,23 +422,25 @@ def order_produce(request: HttpRequest, order_id: int, payload: ProduceIn) -> Ma
         quantity=payload.quantity,
         lot_code=payload.lot_code.strip(),
         serials=[s.strip() for s in payload.serials if s.strip()],
-        user=_user(request),
+        user=user_of(request),
     )
     return _mo_detail(order_id)
 
 
-@router.post("/orders/{order_id}/finish", response=OrderDetailOut)
+@router.post("/orders/{order_id}/finish", response=ManufacturingOrderDetailOut)
 def order_finish(request: HttpRequest, order_id: int) -> ManufacturingOrder:
     """Done (possibly short of the quantity): what was not used is released."""
-    services.mo_finish(mo=_mo(order_id), user=_user(request))
+    services.mo_finish(mo=_mo(order_id), user=user_of(request))
     return _mo_detail(order_id)
 
 
-@router.post("/orders/{order_id}/cancel", response=OrderDetailOut)
-def order_cancel(request: HttpRequest, order_id: int, payload: ReasonIn | None = None) -> ManufacturingOrder:
+@router.post("/orders/{order_id}/cancel", response=ManufacturingOrderDetailOut)
+def order_cancel(
+    request: HttpRequest, order_id: int, payload: MoReasonIn | None = None
+) -> ManufacturingOrder:
     """Cancel, releasing every component reservation (what was produced stays produced)."""
     reason = payload.reason if payload else ""
-    services.mo_cancel(mo=_mo(order_id), reason=reason, user=_user(request))
+    services.mo_cancel(mo=_mo(order_id), reason=reason, user=user_of(request))
     return _mo_detail(order_id)
 
 
@@ -423,12 +458,12 @@ def mrp_run(request: HttpRequest, payload: MrpRunIn | None = None) -> MrpRun:
     """Plan up to the horizon: net requirements level by level, offset by lead times. Earlier
     unconverted suggestions are replaced by this run's."""
     horizon = payload.horizon if payload else None
-    return _run_out(mrp.mrp_run(horizon=horizon, user=_user(request)))
+    return _run_out(mrp.mrp_run(horizon=horizon, user=user_of(request)))
 
 
-@router.get("/mrp/suggestions", response=list[SuggestionOut])
+@router.get("/mrp/suggestions", response=list[MrpSuggestionOut])
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
-def mrp_suggestions(request: HttpRequest, filters: Query[SuggestionFilterIn]) -> QuerySet[MrpSuggestion]:
+def mrp_suggestions(request: HttpRequest, filters: Query[MrpSuggestionFilterIn]) -> QuerySet[MrpSuggestion]:
     """Suggestions of a run (the latest when ``run`` is left out), lowest level and earliest release first."""
     if filters.run is not None:
         run = MrpRun.objects.filter(pk=filters.run).first()
@@ -439,11 +474,12 @@ def mrp_suggestions(request: HttpRequest, filters: Query[SuggestionFilterIn]) ->
     else:
         run = selectors.latest_run()
     suggestions = selectors.suggestion_list(run) if run else MrpSuggestion.objects.none()
-    return _filtered(SuggestionFilter, filters, suggestions)  # ``run`` is not one of its filters
+    # ``run`` is not one of the FilterSet's filters
+    return filtered(SuggestionFilter, filters, suggestions, listing=SUGGESTIONS, exclude={"run"})
 
 
 @router.post("/mrp/convert", response={201: ConvertedOut})
 def mrp_convert(request: HttpRequest, payload: ConvertIn) -> dict[str, Any]:
     """Turn the chosen open suggestions into draft orders: one manufacturing order per make suggestion,
     one purchase order per supplier and warehouse for the buy ones. Returns their numbers."""
-    return {"documents": mrp.mrp_convert(suggestion_ids=payload.suggestions, user=_user(request))}
+    return {"documents": mrp.mrp_convert(suggestion_ids=payload.suggestions, user=user_of(request))}

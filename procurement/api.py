@@ -6,25 +6,27 @@ selector, answer with a schema. Reads need ``procurement:read``, everything else
 ``procurement:write`` (ErpAuth), except receiving goods, which a warehouse may do
 too (``procurement:write`` or ``inventory:write``). Lists are paginated (``page``,
 ``page_size``: ``{"count", "items"}``) and filtered with the FilterSets of
-procurement.filters, the same the pages use. An action the lifecycle refuses is a
-409 naming both states.
+procurement.filters, the same the pages use; they take ``ordering`` (an allow-list per
+list), ``updated_since`` and, for purchase orders and bills, ``expand`` (erp.api_helpers).
+Suppliers and purchase orders answer an ``ETag`` and their PATCH takes ``If-Match`` (412 when
+stale; erp.concurrency). An action the lifecycle refuses is a 409 naming both states.
 """
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any
 
-import django_filters
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.db.models.functions import Lower
-from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from erp.access import user_has_right
-from erp.apiauth import ErpAuth, Forbidden, Principal
+from erp.api_helpers import Listing, filtered, get_or_404, no_nulls, principal, user_of
+from erp.apiauth import ErpAuth, Forbidden
+from erp.concurrency import if_match_param, locked_for_update, with_etag
 from erp.exceptions import NotFound, ValidationFailed
-from erp.models import User
 from inventory.models import Location, Product, UnitOfMeasure, Warehouse
 from procurement import lifecycle, replenishment, selectors, services
 from procurement.filters import (
@@ -37,6 +39,7 @@ from procurement.filters import (
 )
 from procurement.models import (
     Bill,
+    BillLine,
     PurchaseOrder,
     PurchaseOrderLine,
     Receipt,
@@ -46,29 +49,31 @@ from procurement.models import (
     SupplierPayment,
 )
 from procurement.schemas import (
+    BILL_ORDERING,
+    PAYMENT_ORDERING,
+    PO_ORDERING,
+    RECEIPT_ORDERING,
+    SUPPLIER_ITEM_ORDERING,
+    SUPPLIER_ORDERING,
     BillDetailOut,
     BillFilterIn,
     BillIn,
-    BillOut,
-    ContactIn,
-    ContactOut,
+    BillListOut,
     NoteIn,
-    PaymentFilterIn,
-    PaymentIn,
-    PaymentListOut,
-    PaymentRecordedOut,
     POLineIn,
     PurchaseOrderDetailOut,
     PurchaseOrderFilterIn,
     PurchaseOrderIn,
-    PurchaseOrderOut,
+    PurchaseOrderListOut,
     PurchaseOrderPatchIn,
+    PurchaseReasonIn,
     PurchaseSuggestionOut,
-    ReasonIn,
     ReceiptFilterIn,
     ReceiptOut,
     ReceiveIn,
     ReplenishIn,
+    SupplierContactIn,
+    SupplierContactOut,
     SupplierDetailOut,
     SupplierFilterIn,
     SupplierIn,
@@ -77,55 +82,45 @@ from procurement.schemas import (
     SupplierItemOut,
     SupplierOut,
     SupplierPatchIn,
+    SupplierPaymentFilterIn,
+    SupplierPaymentIn,
+    SupplierPaymentListOut,
+    SupplierPaymentRecordedOut,
 )
 
 router = Router(tags=["Procurement"], auth=ErpAuth("procurement"))
 
 PAGE_SIZE = 50
-M = TypeVar("M", bound=Model)
 
 
-# --- input helpers --------------------------------------------------------------------------------
+# --- lists and input helpers ----------------------------------------------------------------------
 
 
-def _principal(request: HttpRequest) -> Principal:
-    return request.auth  # type: ignore[attr-defined]
+def _expand_po_lines(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    lines = PurchaseOrderLine.objects.select_related("product__stock_unit", "purchase_unit").order_by(
+        "position", "id"
+    )
+    return queryset.prefetch_related(Prefetch("lines", queryset=lines, to_attr="expanded_lines"))
 
 
-def _user(request: HttpRequest) -> User:
-    return _principal(request).user
+def _expand_bill_lines(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    lines = BillLine.objects.select_related("order_line__product").order_by("id")
+    return queryset.prefetch_related(Prefetch("lines", queryset=lines, to_attr="expanded_lines"))
 
 
-def _get(source: type[M] | QuerySet[M], pk: int, what: str, *, field: str | None = None) -> M:
-    """The row with this id, or a 404 naming it (and the input field that referenced it)."""
-    queryset = source if isinstance(source, QuerySet) else source._default_manager.all()
-    obj = queryset.filter(pk=pk).first()
-    if obj is None:
-        message = f"No {what} with id {pk}."
-        raise NotFound(message, field_errors={field: [message]} if field else None)
-    return obj
+def _expand_bill_payments(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    payments = SupplierPayment.objects.order_by("paid_at", "id")
+    return queryset.prefetch_related(Prefetch("payments", queryset=payments, to_attr="expanded_payments"))
 
 
-def _filtered(
-    filterset_class: type[django_filters.FilterSet], params: Schema, queryset: QuerySet[M]
-) -> QuerySet[M]:
-    """The query parameters through the app's FilterSet; an invalid filter is a 422."""
-    filterset = filterset_class(params.dict(exclude_none=True), queryset=queryset)
-    if not filterset.is_valid():
-        raise ValidationFailed(
-            "Invalid filter.",
-            field_errors={name: [str(m) for m in messages] for name, messages in filterset.errors.items()},
-        )
-    return filterset.qs
-
-
-def _no_nulls(changes: dict[str, Any], nullable: frozenset[str] = frozenset()) -> None:
-    """PATCH: a field sent as null that cannot be empty is refused, not turned into a crash."""
-    nulls = sorted(name for name, value in changes.items() if value is None and name not in nullable)
-    if nulls:
-        raise ValidationFailed(
-            f"Cannot be null: {', '.join(nulls)}.", field_errors={name: ["Cannot be null."] for name in nulls}
-        )
+SUPPLIERS = Listing(ordering=SUPPLIER_ORDERING)
+SUPPLIER_ITEMS = Listing(ordering=SUPPLIER_ITEM_ORDERING)
+PURCHASE_ORDERS = Listing(ordering=PO_ORDERING, expand={"lines": _expand_po_lines})
+RECEIPTS = Listing(ordering=RECEIPT_ORDERING)
+BILLS = Listing(
+    ordering=BILL_ORDERING, expand={"lines": _expand_bill_lines, "payments": _expand_bill_payments}
+)
+PAYMENTS = Listing(ordering=PAYMENT_ORDERING)
 
 
 def _units(codes: set[str]) -> dict[str, UnitOfMeasure]:
@@ -178,13 +173,13 @@ def _supplier_detail(pk: int) -> Supplier:
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
 def supplier_list(request: HttpRequest, filters: Query[SupplierFilterIn]) -> QuerySet[Supplier]:
     """Suppliers by name, with their open orders and the balance of their unpaid bills."""
-    return _filtered(SupplierFilter, filters, selectors.supplier_list())
+    return filtered(SupplierFilter, filters, selectors.supplier_list(), listing=SUPPLIERS)
 
 
 @router.post("/suppliers", response={201: SupplierDetailOut})
 def supplier_create(request: HttpRequest, payload: SupplierIn) -> Supplier:
     """A supplier, with its contacts."""
-    user = _user(request)
+    user = user_of(request)
     with transaction.atomic():
         supplier = services.supplier_create(user=user, **payload.dict(exclude={"contacts"}))
         for contact in payload.contacts:
@@ -193,24 +188,38 @@ def supplier_create(request: HttpRequest, payload: SupplierIn) -> Supplier:
 
 
 @router.get("/suppliers/{supplier_id}", response=SupplierDetailOut)
-def supplier_detail(request: HttpRequest, supplier_id: int) -> Supplier:
-    """A supplier with contacts, items (with price breaks) and open purchase orders."""
-    return _supplier_detail(supplier_id)
+def supplier_detail(request: HttpRequest, supplier_id: int, response: HttpResponse) -> Supplier:
+    """A supplier with contacts, items (with price breaks) and open purchase orders. The ``ETag``
+    header names its version, for ``If-Match`` on PATCH."""
+    supplier = _supplier_detail(supplier_id)
+    with_etag(response, supplier)
+    return supplier
 
 
 @router.patch("/suppliers/{supplier_id}", response=SupplierDetailOut)
-def supplier_update(request: HttpRequest, supplier_id: int, payload: SupplierPatchIn) -> Supplier:
-    """Change the fields sent; ``is_active: false`` archives the supplier."""
-    supplier = _get(Supplier, supplier_id, "supplier")
+def supplier_update(
+    request: HttpRequest,
+    supplier_id: int,
+    payload: SupplierPatchIn,
+    response: HttpResponse,
+    if_match: str | None = if_match_param(),
+) -> Supplier:
+    """Change the fields sent; ``is_active: false`` archives the supplier. With ``If-Match``: 412
+    when the supplier changed since it was read."""
     changes = payload.dict(exclude_unset=True)
-    _no_nulls(changes)
-    services.supplier_update(supplier=supplier, user=_user(request), **changes)
-    return _supplier_detail(supplier_id)
+    no_nulls(changes)
+    with locked_for_update(Supplier, supplier_id, what="supplier", if_match=if_match) as supplier:
+        services.supplier_update(supplier=supplier, user=user_of(request), **changes)
+    supplier = _supplier_detail(supplier_id)
+    with_etag(response, supplier)
+    return supplier
 
 
-@router.post("/suppliers/{supplier_id}/contacts", response={201: ContactOut})
-def supplier_contact_add(request: HttpRequest, supplier_id: int, payload: ContactIn) -> SupplierContact:
-    supplier = _get(Supplier, supplier_id, "supplier")
+@router.post("/suppliers/{supplier_id}/contacts", response={201: SupplierContactOut})
+def supplier_contact_add(
+    request: HttpRequest, supplier_id: int, payload: SupplierContactIn
+) -> SupplierContact:
+    supplier = get_or_404(Supplier, supplier_id, "supplier")
     return services.supplier_contact_add(supplier=supplier, **payload.dict())
 
 
@@ -220,7 +229,7 @@ def supplier_contact_add(request: HttpRequest, supplier_id: int, payload: Contac
 @router.get("/supplier-items", response=list[SupplierItemOut])
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
 def supplier_item_list(request: HttpRequest, filters: Query[SupplierItemFilterIn]) -> QuerySet[SupplierItem]:
-    return _filtered(SupplierItemFilter, filters, selectors.supplier_item_list())
+    return filtered(SupplierItemFilter, filters, selectors.supplier_item_list(), listing=SUPPLIER_ITEMS)
 
 
 @router.post("/supplier-items", response={200: SupplierItemOut, 201: SupplierItemOut})
@@ -228,7 +237,7 @@ def supplier_item_set(request: HttpRequest, payload: SupplierItemIn) -> Status[S
     """Create (201) or change (200) what a supplier sells us: one item per supplier and product.
     ``price_breaks``, when sent, replaces the item's breaks; ``is_preferred`` takes the preference
     from any other supplier of the product."""
-    supplier = _get(Supplier, payload.supplier, "supplier", field="supplier")
+    supplier = get_or_404(Supplier, payload.supplier, "supplier", field="supplier")
     by_id, by_sku = _products(
         {payload.product} if payload.product is not None else set(),
         {payload.sku.strip()} if payload.sku and payload.sku.strip() else set(),
@@ -258,7 +267,7 @@ def supplier_item_set(request: HttpRequest, payload: SupplierItemIn) -> Status[S
             if payload.price_breaks is not None
             else None
         ),
-        user=_user(request),
+        user=user_of(request),
     )
     return Status(200 if exists else 201, selectors.supplier_item_list().get(pk=item.pk))
 
@@ -266,7 +275,7 @@ def supplier_item_set(request: HttpRequest, payload: SupplierItemIn) -> Status[S
 @router.delete("/supplier-items/{item_id}", response={204: None})
 def supplier_item_delete(request: HttpRequest, item_id: int) -> None:
     """The supplier no longer sells it. Orders that used it keep their lines (and prices)."""
-    services.supplier_item_delete(item=_get(SupplierItem, item_id, "supplier item"))
+    services.supplier_item_delete(item=get_or_404(SupplierItem, item_id, "supplier item"))
 
 
 # --- purchase orders ------------------------------------------------------------------------------
@@ -285,7 +294,7 @@ def _po_detail(pk: int) -> PurchaseOrder:
 
 
 def _po(pk: int) -> PurchaseOrder:
-    return _get(PurchaseOrder.objects.select_related("supplier", "warehouse"), pk, "purchase order")
+    return get_or_404(PurchaseOrder.objects.select_related("supplier", "warehouse"), pk, "purchase order")
 
 
 def _line_specs(lines: Sequence[POLineIn], field: str = "lines") -> list[services.POLineSpec]:
@@ -325,19 +334,20 @@ def _line_specs(lines: Sequence[POLineIn], field: str = "lines") -> list[service
     return specs
 
 
-@router.get("/purchase-orders", response=list[PurchaseOrderOut])
+@router.get("/purchase-orders", response=list[PurchaseOrderListOut])
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
 def po_list(request: HttpRequest, filters: Query[PurchaseOrderFilterIn]) -> QuerySet[PurchaseOrder]:
-    """Purchase orders, newest first. ``status=open``: sent or partially received."""
-    return _filtered(PurchaseOrderFilter, filters, selectors.po_list())
+    """Purchase orders, newest first. ``status=open``: sent or partially received.
+    ``expand=lines``: each order with its lines (fetched with the page)."""
+    return filtered(PurchaseOrderFilter, filters, selectors.po_list(), listing=PURCHASE_ORDERS)
 
 
 @router.post("/purchase-orders", response={201: PurchaseOrderDetailOut})
 def po_create(request: HttpRequest, payload: PurchaseOrderIn) -> PurchaseOrder:
     """A draft purchase order with all its lines in one request, priced from the supplier's items
     (price breaks apply) where no unit cost is given."""
-    supplier = _get(Supplier, payload.supplier, "supplier", field="supplier")
-    warehouse = _get(Warehouse, payload.warehouse, "warehouse", field="warehouse")
+    supplier = get_or_404(Supplier, payload.supplier, "supplier", field="supplier")
+    warehouse = get_or_404(Warehouse, payload.warehouse, "warehouse", field="warehouse")
     po = services.po_create(
         supplier=supplier,
         warehouse=warehouse,
@@ -345,37 +355,49 @@ def po_create(request: HttpRequest, payload: PurchaseOrderIn) -> PurchaseOrder:
         order_date=payload.order_date,
         expected_date=payload.expected_date,
         notes=payload.notes,
-        user=_user(request),
+        user=user_of(request),
     )
     return _po_detail(po.pk)
 
 
 @router.get("/purchase-orders/{po_id}", response=PurchaseOrderDetailOut)
-def po_detail(request: HttpRequest, po_id: int) -> PurchaseOrder:
+def po_detail(request: HttpRequest, po_id: int, response: HttpResponse) -> PurchaseOrder:
     """A purchase order with its lines (ordered, received, billed, open, in purchase units), receipts,
-    bills with payments, whether it needs (and has) approval, and the actions its state allows."""
-    return _po_detail(po_id)
+    bills with payments, whether it needs (and has) approval, and the actions its state allows. The
+    ``ETag`` header names its version, for ``If-Match`` on PATCH."""
+    po = _po_detail(po_id)
+    with_etag(response, po)
+    return po
 
 
 @router.patch("/purchase-orders/{po_id}", response=PurchaseOrderDetailOut)
-def po_update(request: HttpRequest, po_id: int, payload: PurchaseOrderPatchIn) -> PurchaseOrder:
-    """A draft: anything, ``lines`` replacing every line; later only notes and the expected date."""
-    po = _po(po_id)
+def po_update(
+    request: HttpRequest,
+    po_id: int,
+    payload: PurchaseOrderPatchIn,
+    response: HttpResponse,
+    if_match: str | None = if_match_param(),
+) -> PurchaseOrder:
+    """A draft: anything, ``lines`` replacing every line; later only notes and the expected date.
+    With ``If-Match``: 412 when the order changed since it was read (approved, sent, received...)."""
     changes = payload.dict(exclude_unset=True)
-    _no_nulls(changes, nullable=frozenset({"expected_date"}))
+    no_nulls(changes, nullable=frozenset({"expected_date"}))
     changes.pop("lines", None)
     lines = _line_specs(payload.lines) if payload.lines is not None else None
     if "warehouse" in changes:
-        changes["warehouse"] = _get(Warehouse, changes["warehouse"], "warehouse", field="warehouse")
-    services.po_update(po=po, lines=lines, user=_user(request), **changes)
-    return _po_detail(po_id)
+        changes["warehouse"] = get_or_404(Warehouse, changes["warehouse"], "warehouse", field="warehouse")
+    with locked_for_update(PurchaseOrder, po_id, what="purchase order", if_match=if_match) as po:
+        services.po_update(po=po, lines=lines, user=user_of(request), **changes)
+    po = _po_detail(po_id)
+    with_etag(response, po)
+    return po
 
 
 @router.post("/purchase-orders/{po_id}/approve", response=PurchaseOrderDetailOut)
 def po_approve(request: HttpRequest, po_id: int) -> PurchaseOrder:
     """A purchasing manager approves a draft above the approval threshold (403 for anyone else)."""
     po = _po(po_id)
-    user = _user(request)
+    user = user_of(request)
     if not user_has_right(user, "procurement_approve"):
         raise Forbidden(f"Only a purchasing manager can approve {po.number}.")
     services.po_approve(po=po, user=user)
@@ -385,22 +407,22 @@ def po_approve(request: HttpRequest, po_id: int) -> PurchaseOrder:
 @router.post("/purchase-orders/{po_id}/send", response=PurchaseOrderDetailOut)
 def po_send(request: HttpRequest, po_id: int) -> PurchaseOrder:
     """Send to the supplier; above the approval threshold only once approved (else 422)."""
-    services.po_send(po=_po(po_id), user=_user(request))
+    services.po_send(po=_po(po_id), user=user_of(request))
     return _po_detail(po_id)
 
 
 @router.post("/purchase-orders/{po_id}/cancel", response=PurchaseOrderDetailOut)
-def po_cancel(request: HttpRequest, po_id: int, payload: ReasonIn | None = None) -> PurchaseOrder:
+def po_cancel(request: HttpRequest, po_id: int, payload: PurchaseReasonIn | None = None) -> PurchaseOrder:
     """Cancel a draft, or a sent order of which nothing is received."""
     reason = payload.reason if payload else ""
-    services.po_cancel(po=_po(po_id), reason=reason, user=_user(request))
+    services.po_cancel(po=_po(po_id), reason=reason, user=user_of(request))
     return _po_detail(po_id)
 
 
 @router.post("/purchase-orders/{po_id}/close", response=PurchaseOrderDetailOut)
 def po_close(request: HttpRequest, po_id: int) -> PurchaseOrder:
     """Nothing more is expected: a received order, or a partially received one closed short."""
-    services.po_close(po=_po(po_id), user=_user(request))
+    services.po_close(po=_po(po_id), user=user_of(request))
     return _po_detail(po_id)
 
 
@@ -409,9 +431,9 @@ def po_receive(request: HttpRequest, po_id: int, payload: ReceiveIn) -> Receipt:
     """Receive goods into stock: each line's quantity in purchase units (x its factor in stock units),
     with lot and expiry, or serials, where the product is tracked. Allowed with ``procurement:write``
     or ``inventory:write`` (a warehouse may receive). Over the tolerance: 422 and nothing changes."""
-    principal = _principal(request)
-    if not (principal.can("procurement", "write") or principal.can("inventory", "write")):
-        via = "this API key" if principal.api_key else "your account"
+    caller = principal(request)
+    if not (caller.can("procurement", "write") or caller.can("inventory", "write")):
+        via = "this API key" if caller.api_key else "your account"
         raise Forbidden(f"Scope 'procurement:write' or 'inventory:write' is required; {via} has neither.")
     po = _po(po_id)
     found = PurchaseOrderLine.objects.in_bulk({item.line_id for item in payload.lines})
@@ -424,7 +446,7 @@ def po_receive(request: HttpRequest, po_id: int, payload: ReceiveIn) -> Receipt:
         raise ValidationFailed(f"Cannot receive: {next(iter(errors.values()))[0]}", field_errors=errors)
     location = None
     if payload.location is not None:
-        location = _get(
+        location = get_or_404(
             Location.objects.select_related("warehouse"), payload.location, "location", field="location"
         )
     receipt = services.receipt_create(
@@ -441,7 +463,7 @@ def po_receive(request: HttpRequest, po_id: int, payload: ReceiveIn) -> Receipt:
         ],
         location=location,
         note=payload.note,
-        user=principal.user,
+        user=caller.user,
     )
     return selectors.receipt_detail(receipt.pk)
 
@@ -453,12 +475,12 @@ def po_receive(request: HttpRequest, po_id: int, payload: ReceiveIn) -> Receipt:
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
 def receipt_list(request: HttpRequest, filters: Query[ReceiptFilterIn]) -> QuerySet[Receipt]:
     """Receipts, newest first, with their lines."""
-    return _filtered(ReceiptFilter, filters, selectors.receipt_list())
+    return filtered(ReceiptFilter, filters, selectors.receipt_list(), listing=RECEIPTS)
 
 
 @router.get("/receipts/{receipt_id}", response=ReceiptOut)
 def receipt_detail(request: HttpRequest, receipt_id: int) -> Receipt:
-    return _get(selectors.receipt_list(), receipt_id, "receipt")
+    return get_or_404(selectors.receipt_list(), receipt_id, "receipt")
 
 
 # --- bills and payments ---------------------------------------------------------------------------
@@ -472,22 +494,23 @@ def _bill_detail(pk: int) -> Bill:
 
 
 def _bill(pk: int) -> Bill:
-    return _get(Bill, pk, "bill")
+    return get_or_404(Bill, pk, "bill")
 
 
-@router.get("/bills", response=list[BillOut])
+@router.get("/bills", response=list[BillListOut])
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
 def bill_list(request: HttpRequest, filters: Query[BillFilterIn]) -> QuerySet[Bill]:
     """Supplier bills, newest first. ``overdue=true``: unpaid past the due date;
-    ``match_ok=false``: the three-way match flagged something."""
-    return _filtered(BillFilter, filters, selectors.bill_list())
+    ``match_ok=false``: the three-way match flagged something. ``expand=lines,payments``: each bill
+    with its lines and payments (fetched with the page)."""
+    return filtered(BillFilter, filters, selectors.bill_list(), listing=BILLS)
 
 
 @router.post("/bills", response={201: BillDetailOut})
 def bill_record(request: HttpRequest, payload: BillIn) -> Bill:
     """Record a supplier's bill against a purchase order. The three-way match (ordered price x received
     quantity vs billed) opens it for payment, or puts it in review with ``match_issues``."""
-    po = _get(PurchaseOrder, payload.purchase_order, "purchase order", field="purchase_order")
+    po = get_or_404(PurchaseOrder, payload.purchase_order, "purchase order", field="purchase_order")
     found = PurchaseOrderLine.objects.in_bulk({item.line_id for item in payload.lines})
     errors = {
         f"lines.{i}.line_id": [f"No line {item.line_id} in {po.number}."]
@@ -504,7 +527,7 @@ def bill_record(request: HttpRequest, payload: BillIn) -> Bill:
             for item in payload.lines
         ],
         bill_date=payload.bill_date,
-        user=_user(request),
+        user=user_of(request),
     )
     return _bill_detail(bill.pk)
 
@@ -518,19 +541,19 @@ def bill_detail(request: HttpRequest, bill_id: int) -> Bill:
 def bill_approve(request: HttpRequest, bill_id: int, payload: NoteIn | None = None) -> Bill:
     """Accept a bill in review (its match failed) after checking it; it opens for payment."""
     note = payload.note if payload else ""
-    services.bill_approve(bill=_bill(bill_id), note=note, user=_user(request))
+    services.bill_approve(bill=_bill(bill_id), note=note, user=user_of(request))
     return _bill_detail(bill_id)
 
 
 @router.post("/bills/{bill_id}/void", response=BillDetailOut)
 def bill_void(request: HttpRequest, bill_id: int) -> Bill:
     """Void an unpaid bill; its quantities become billable again."""
-    services.bill_void(bill=_bill(bill_id), user=_user(request))
+    services.bill_void(bill=_bill(bill_id), user=user_of(request))
     return _bill_detail(bill_id)
 
 
-@router.post("/bills/{bill_id}/pay", response={201: PaymentRecordedOut})
-def bill_pay(request: HttpRequest, bill_id: int, payload: PaymentIn) -> SupplierPayment:
+@router.post("/bills/{bill_id}/pay", response={201: SupplierPaymentRecordedOut})
+def bill_pay(request: HttpRequest, bill_id: int, payload: SupplierPaymentIn) -> SupplierPayment:
     """Record a payment to the supplier; the answer carries the bill's status and balance after it."""
     return services.supplier_payment_record(
         bill=_bill(bill_id),
@@ -538,14 +561,14 @@ def bill_pay(request: HttpRequest, bill_id: int, payload: PaymentIn) -> Supplier
         paid_at=payload.paid_at,
         method=payload.method,
         reference=payload.reference,
-        user=_user(request),
+        user=user_of(request),
     )
 
 
-@router.get("/payments", response=list[PaymentListOut])
+@router.get("/payments", response=list[SupplierPaymentListOut])
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
-def payment_list(request: HttpRequest, filters: Query[PaymentFilterIn]) -> QuerySet[SupplierPayment]:
-    return _filtered(PaymentFilter, filters, selectors.payment_list())
+def payment_list(request: HttpRequest, filters: Query[SupplierPaymentFilterIn]) -> QuerySet[SupplierPayment]:
+    return filtered(PaymentFilter, filters, selectors.payment_list(), listing=PAYMENTS)
 
 
 # --- replenishment --------------------------------------------------------------------------------
@@ -591,5 +614,5 @@ def replenishment_suggestions(request: HttpRequest, warehouse: int | None = None
 @router.post("/replenishment", response={201: list[PurchaseOrderDetailOut]})
 def replenishment_order(request: HttpRequest, payload: ReplenishIn) -> list[PurchaseOrder]:
     """Order the chosen suggestions (by key): draft purchase orders, one per supplier and warehouse."""
-    orders = replenishment.orders_from_suggestions(keys=payload.keys, user=_user(request))
+    orders = replenishment.orders_from_suggestions(keys=payload.keys, user=user_of(request))
     return [_po_detail(po.pk) for po in orders]

@@ -5,28 +5,42 @@ path or a top-level reference is unknown, 422 for a bad line), call a service or
 selector, answer with a schema. Reads need ``sales:read``, everything else
 ``sales:write`` (ErpAuth). Lists are paginated (``page``, ``page_size``:
 ``{"count", "items"}``) and filtered with the FilterSets of sales.filters, the same
-the pages use. An action the lifecycle refuses is a 409 naming both states.
+the pages use; they take ``ordering`` (an allow-list per list), ``updated_since`` and, for
+orders and invoices, ``expand`` (erp.api_helpers). Customers, channels and orders answer an
+``ETag`` and their PATCH takes ``If-Match`` (412 when stale; erp.concurrency). An action the
+lifecycle refuses is a 409 naming both states.
 """
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Model, Prefetch, QuerySet
-from django.db.models.functions import Lower
-from django.http import HttpRequest
+from django.db.models import (
+    CharField,
+    DecimalField,
+    Exists,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, Lower
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Query, Router
 from ninja.pagination import PageNumberPagination, paginate
 
-from erp.apiauth import ErpAuth, Principal
+from erp.api_helpers import Listing, filtered, get_or_404, no_nulls, user_of
+from erp.apiauth import ErpAuth
+from erp.concurrency import if_match_param, locked_for_update, with_etag
 from erp.exceptions import NotFound, ValidationFailed
-from erp.models import OutboxEvent, User
+from erp.models import OutboxEvent
 from erp.money import ZERO, validate_currency
-from inventory.models import Product, Warehouse
+from inventory.models import Product, Reservation, ReservationStatus, Warehouse
 from sales import lifecycle, selectors, services
 from sales.filters import (
     ChannelFilter,
@@ -42,6 +56,7 @@ from sales.models import (
     Contact,
     Customer,
     Invoice,
+    InvoiceLine,
     OrderLine,
     Payment,
     Refund,
@@ -52,6 +67,14 @@ from sales.models import (
     Shipment,
 )
 from sales.schemas import (
+    CHANNEL_ORDERING,
+    CUSTOMER_ORDERING,
+    FULFILMENT_ORDERING,
+    INVOICE_ORDERING,
+    ORDER_ORDERING,
+    PAYMENT_ORDERING,
+    RETURN_ORDERING,
+    SHIPMENT_ORDERING,
     AddressFields,
     AddressIn,
     AddressOut,
@@ -66,29 +89,31 @@ from sales.schemas import (
     CustomerIn,
     CustomerOut,
     CustomerPatchIn,
-    EventOut,
+    FulfilmentFilterIn,
+    FulfilmentLineOut,
     InvoiceDetailOut,
     InvoiceFilterIn,
     InvoiceIssueIn,
+    InvoiceListOut,
     InvoiceOrderIn,
-    InvoiceOut,
     OrderDetailOut,
+    OrderEventOut,
     OrderFilterIn,
     OrderIn,
     OrderLineIn,
-    OrderOut,
+    OrderListOut,
     OrderPatchIn,
     PaymentFilterIn,
     PaymentIn,
     PaymentListOut,
     PaymentRecordedOut,
-    ReasonIn,
     RefundIn,
     RefundOut,
     ReturnDetailOut,
     ReturnFilterIn,
     ReturnIn,
     ReturnOut,
+    SalesReasonIn,
     ShipIn,
     ShipmentDetailOut,
     ShipmentFilterIn,
@@ -99,47 +124,59 @@ router = Router(tags=["Sales"], auth=ErpAuth("sales"))
 
 PAGE_SIZE = 50
 RECENT_ORDERS = 10
-M = TypeVar("M", bound=Model)
 
 
-# --- input helpers --------------------------------------------------------------------------------
+# --- lists and input helpers ----------------------------------------------------------------------
+
+QUANTITY: "DecimalField[Any, Any]" = DecimalField(max_digits=18, decimal_places=4)
 
 
-def _user(request: HttpRequest) -> User:
-    principal: Principal = request.auth  # type: ignore[attr-defined]
-    return principal.user
-
-
-def _get(source: type[M] | QuerySet[M], pk: int, what: str, *, field: str | None = None) -> M:
-    """The row with this id, or a 404 naming it (and the input field that referenced it)."""
-    queryset = source if isinstance(source, QuerySet) else source._default_manager.all()
-    obj = queryset.filter(pk=pk).first()
-    if obj is None:
-        message = f"No {what} with id {pk}."
-        raise NotFound(message, field_errors={field: [message]} if field else None)
-    return obj
-
-
-def _filtered(
-    filterset_class: type[django_filters.FilterSet], params: Schema, queryset: QuerySet[M]
-) -> QuerySet[M]:
-    """The query parameters through the app's FilterSet; an invalid filter is a 422."""
-    filterset = filterset_class(params.dict(exclude_none=True), queryset=queryset)
-    if not filterset.is_valid():
-        raise ValidationFailed(
-            "Invalid filter.",
-            field_errors={name: [str(m) for m in messages] for name, messages in filterset.errors.items()},
+def _held() -> Coalesce:
+    """What is still reserved for an order line (the row of the outer query), as a subquery."""
+    total = (
+        Reservation.objects.filter(
+            demand_type=selectors.DEMAND_TYPE,
+            status=ReservationStatus.ACTIVE,
+            demand_id=Cast(OuterRef("pk"), output_field=CharField()),
         )
-    return filterset.qs
+        .order_by()
+        .values("demand_id")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total, output_field=QUANTITY), Value(ZERO), output_field=QUANTITY)
 
 
-def _no_nulls(changes: dict[str, Any]) -> None:
-    """PATCH: a field sent as null is refused, not turned into a crash (no sales field is nullable)."""
-    nulls = sorted(name for name, value in changes.items() if value is None)
-    if nulls:
-        raise ValidationFailed(
-            f"Cannot be null: {', '.join(nulls)}.", field_errors={name: ["Cannot be null."] for name in nulls}
-        )
+def _expand_order_lines(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    lines = (
+        OrderLine.objects.select_related("product__stock_unit")
+        .prefetch_related("taxes")
+        .annotate(reserved=_held())
+        .order_by("position", "id")
+    )
+    return queryset.prefetch_related(Prefetch("lines", queryset=lines, to_attr="expanded_lines"))
+
+
+def _expand_invoice_lines(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    lines = InvoiceLine.objects.order_by("id")
+    return queryset.prefetch_related(Prefetch("lines", queryset=lines, to_attr="expanded_lines"))
+
+
+def _expand_invoice_payments(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    payments = Payment.objects.order_by("paid_at", "id")
+    return queryset.prefetch_related(Prefetch("payments", queryset=payments, to_attr="expanded_payments"))
+
+
+CUSTOMERS = Listing(ordering=CUSTOMER_ORDERING)
+CHANNELS = Listing(ordering=CHANNEL_ORDERING)
+ORDERS = Listing(ordering=ORDER_ORDERING, expand={"lines": _expand_order_lines})
+SHIPMENTS = Listing(ordering=SHIPMENT_ORDERING)
+INVOICES = Listing(
+    ordering=INVOICE_ORDERING, expand={"lines": _expand_invoice_lines, "payments": _expand_invoice_payments}
+)
+PAYMENTS = Listing(ordering=PAYMENT_ORDERING)
+RETURNS = Listing(ordering=RETURN_ORDERING)
+FULFILMENT = Listing(ordering=FULFILMENT_ORDERING, updated=None)
 
 
 def _currency(code: str | None) -> None:
@@ -166,7 +203,7 @@ def _address(fields: AddressFields | None) -> dict[str, str] | None:
 
 
 def _customer_detail(pk: int) -> Customer:
-    customer = _get(selectors.customer_list().prefetch_related("addresses", "contacts"), pk, "customer")
+    customer = get_or_404(selectors.customer_list().prefetch_related("addresses", "contacts"), pk, "customer")
     customer.recent_orders = list(  # type: ignore[attr-defined]
         selectors.order_list().filter(customer=customer)[:RECENT_ORDERS]
     )
@@ -177,13 +214,13 @@ def _customer_detail(pk: int) -> Customer:
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
 def customer_list(request: HttpRequest, filters: Query[CustomerFilterIn]) -> QuerySet[Customer]:
     """Customers by name, with their open balance (issued invoices not paid yet)."""
-    return _filtered(CustomerFilter, filters, selectors.customer_list())
+    return filtered(CustomerFilter, filters, selectors.customer_list(), listing=CUSTOMERS)
 
 
 @router.post("/customers", response={201: CustomerDetailOut})
 def customer_create(request: HttpRequest, payload: CustomerIn) -> Customer:
     """A customer, with a billing and a shipping address (the billing one when left out) and contacts."""
-    user = _user(request)
+    user = user_of(request)
     data = payload.dict(exclude={"billing_address", "shipping_address", "contacts"})
     with transaction.atomic():
         customer = services.customer_create(
@@ -198,32 +235,44 @@ def customer_create(request: HttpRequest, payload: CustomerIn) -> Customer:
 
 
 @router.get("/customers/{customer_id}", response=CustomerDetailOut)
-def customer_detail(request: HttpRequest, customer_id: int) -> Customer:
-    """A customer with addresses, contacts, the latest orders and the open balance."""
-    return _customer_detail(customer_id)
+def customer_detail(request: HttpRequest, customer_id: int, response: HttpResponse) -> Customer:
+    """A customer with addresses, contacts, the latest orders and the open balance. The ``ETag``
+    header names its version, for ``If-Match`` on PATCH."""
+    customer = _customer_detail(customer_id)
+    with_etag(response, customer)
+    return customer
 
 
 @router.patch("/customers/{customer_id}", response=CustomerDetailOut)
-def customer_update(request: HttpRequest, customer_id: int, payload: CustomerPatchIn) -> Customer:
-    """Change the fields sent; ``is_active: false`` archives the customer."""
-    customer = _get(Customer, customer_id, "customer")
+def customer_update(
+    request: HttpRequest,
+    customer_id: int,
+    payload: CustomerPatchIn,
+    response: HttpResponse,
+    if_match: str | None = if_match_param(),
+) -> Customer:
+    """Change the fields sent; ``is_active: false`` archives the customer. With ``If-Match``: 412
+    when the customer changed since it was read."""
     changes = payload.dict(exclude_unset=True)
-    _no_nulls(changes)
-    services.customer_update(customer=customer, user=_user(request), **changes)
-    return _customer_detail(customer_id)
+    no_nulls(changes)
+    with locked_for_update(Customer, customer_id, what="customer", if_match=if_match) as customer:
+        services.customer_update(customer=customer, user=user_of(request), **changes)
+    customer = _customer_detail(customer_id)
+    with_etag(response, customer)
+    return customer
 
 
 @router.post("/customers/{customer_id}/addresses", response={201: AddressOut})
 def customer_address_add(request: HttpRequest, customer_id: int, payload: AddressIn) -> Address:
     """Add a billing or shipping address; by default it becomes the default of its kind."""
-    customer = _get(Customer, customer_id, "customer")
+    customer = get_or_404(Customer, customer_id, "customer")
     values = payload.dict(exclude={"kind", "default"})
     return services.address_set(customer=customer, kind=payload.kind, values=values, default=payload.default)
 
 
 @router.post("/customers/{customer_id}/contacts", response={201: ContactOut})
 def customer_contact_add(request: HttpRequest, customer_id: int, payload: ContactIn) -> Contact:
-    customer = _get(Customer, customer_id, "customer")
+    customer = get_or_404(Customer, customer_id, "customer")
     return services.contact_add(customer=customer, **payload.dict())
 
 
@@ -237,7 +286,7 @@ def _channels() -> QuerySet[SalesChannel]:
 @router.get("/channels", response=list[ChannelOut])
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
 def channel_list(request: HttpRequest, filters: Query[ChannelFilterIn]) -> QuerySet[SalesChannel]:
-    return _filtered(ChannelFilter, filters, _channels())
+    return filtered(ChannelFilter, filters, _channels(), listing=CHANNELS)
 
 
 @router.post("/channels", response={201: ChannelOut})
@@ -245,27 +294,39 @@ def channel_create(request: HttpRequest, payload: ChannelIn) -> SalesChannel:
     """A sales channel: where orders come from, the warehouse they ship from, prices with or without tax,
     and whether invoices bill ordered or shipped quantities."""
     data = payload.dict()
-    data["warehouse"] = _get(Warehouse, payload.warehouse, "warehouse", field="warehouse")
-    channel = services.channel_create(**data, user=_user(request))
-    return _get(_channels(), channel.pk, "sales channel")
+    data["warehouse"] = get_or_404(Warehouse, payload.warehouse, "warehouse", field="warehouse")
+    channel = services.channel_create(**data, user=user_of(request))
+    return get_or_404(_channels(), channel.pk, "sales channel")
 
 
 @router.get("/channels/{channel_id}", response=ChannelOut)
-def channel_detail(request: HttpRequest, channel_id: int) -> SalesChannel:
-    return _get(_channels(), channel_id, "sales channel")
+def channel_detail(request: HttpRequest, channel_id: int, response: HttpResponse) -> SalesChannel:
+    """A channel; the ``ETag`` header names its version, for ``If-Match`` on PATCH."""
+    channel = get_or_404(_channels(), channel_id, "sales channel")
+    with_etag(response, channel)
+    return channel
 
 
 @router.patch("/channels/{channel_id}", response=ChannelOut)
-def channel_update(request: HttpRequest, channel_id: int, payload: ChannelPatchIn) -> SalesChannel:
-    """Change the fields sent; ``is_active: false`` archives the channel (no new orders)."""
-    channel = _get(SalesChannel, channel_id, "sales channel")
+def channel_update(
+    request: HttpRequest,
+    channel_id: int,
+    payload: ChannelPatchIn,
+    response: HttpResponse,
+    if_match: str | None = if_match_param(),
+) -> SalesChannel:
+    """Change the fields sent; ``is_active: false`` archives the channel (no new orders). With
+    ``If-Match``: 412 when the channel changed since it was read."""
     changes = payload.dict(exclude_unset=True)
-    _no_nulls(changes)
+    no_nulls(changes)
     _currency(changes.get("currency"))
     if "warehouse" in changes:
-        changes["warehouse"] = _get(Warehouse, changes["warehouse"], "warehouse", field="warehouse")
-    services.channel_update(channel=channel, user=_user(request), **changes)
-    return _get(_channels(), channel_id, "sales channel")
+        changes["warehouse"] = get_or_404(Warehouse, changes["warehouse"], "warehouse", field="warehouse")
+    with locked_for_update(SalesChannel, channel_id, what="sales channel", if_match=if_match) as channel:
+        services.channel_update(channel=channel, user=user_of(request), **changes)
+    channel = get_or_404(_channels(), channel_id, "sales channel")
+    with_etag(response, channel)
+    return channel
 
 
 # --- orders ---------------------------------------------------------------------------------------
@@ -286,7 +347,7 @@ def _order_detail(pk: int) -> SalesOrder:
 
 
 def _order(pk: int) -> SalesOrder:
-    return _get(SalesOrder, pk, "sales order")
+    return get_or_404(SalesOrder, pk, "sales order")
 
 
 def _line_specs(lines: Sequence[OrderLineIn], field: str = "lines") -> list[services.LineSpec]:
@@ -331,22 +392,23 @@ def _line_specs(lines: Sequence[OrderLineIn], field: str = "lines") -> list[serv
     return specs
 
 
-@router.get("/orders", response=list[OrderOut])
+@router.get("/orders", response=list[OrderListOut])
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
 def order_list(request: HttpRequest, filters: Query[OrderFilterIn]) -> QuerySet[SalesOrder]:
-    """Orders, newest first. ``status=open``: confirmed, partially shipped or on hold."""
-    return _filtered(OrderFilter, filters, selectors.order_list())
+    """Orders, newest first. ``status=open``: confirmed, partially shipped or on hold.
+    ``expand=lines``: each order with its lines (fetched with the page)."""
+    return filtered(OrderFilter, filters, selectors.order_list(), listing=ORDERS)
 
 
 @router.post("/orders", response={201: OrderDetailOut})
 def order_create(request: HttpRequest, payload: OrderIn) -> SalesOrder:
     """A draft order with all its lines in one request; ``"confirm": true`` also confirms it (reserves
     stock; what is missing is backordered), in the same transaction."""
-    user = _user(request)
-    channel = _get(
+    user = user_of(request)
+    channel = get_or_404(
         SalesChannel.objects.select_related("warehouse"), payload.channel, "sales channel", field="channel"
     )
-    customer = _get(Customer, payload.customer, "customer", field="customer")
+    customer = get_or_404(Customer, payload.customer, "customer", field="customer")
     specs = _line_specs(payload.lines)
     with transaction.atomic():
         order = services.order_create(
@@ -370,65 +432,77 @@ def order_create(request: HttpRequest, payload: OrderIn) -> SalesOrder:
 
 
 @router.get("/orders/{order_id}", response=OrderDetailOut)
-def order_detail(request: HttpRequest, order_id: int) -> SalesOrder:
+def order_detail(request: HttpRequest, order_id: int, response: HttpResponse) -> SalesOrder:
     """An order with its lines (ordered, reserved, shipped, invoiced, returned), taxes, shipments,
-    invoices with payments, returns, and the actions its state allows."""
-    return _order_detail(order_id)
+    invoices with payments, returns, and the actions its state allows. The ``ETag`` header names
+    its version, for ``If-Match`` on PATCH."""
+    order = _order_detail(order_id)
+    with_etag(response, order)
+    return order
 
 
 @router.patch("/orders/{order_id}", response=OrderDetailOut)
-def order_update(request: HttpRequest, order_id: int, payload: OrderPatchIn) -> SalesOrder:
+def order_update(
+    request: HttpRequest,
+    order_id: int,
+    payload: OrderPatchIn,
+    response: HttpResponse,
+    if_match: str | None = if_match_param(),
+) -> SalesOrder:
     """A draft: anything, ``lines`` replacing all lines; later only notes, tags, addresses and the
-    external reference."""
-    order = _order(order_id)
+    external reference. With ``If-Match``: 412 when the order changed since it was read (confirmed,
+    shipped, edited...)."""
     changes = payload.dict(exclude_unset=True)
-    _no_nulls(changes)
+    no_nulls(changes)
     lines = _line_specs(payload.lines) if payload.lines is not None else None
     changes.pop("lines", None)
     for name in ("billing_address", "shipping_address"):
         if name in changes:
             changes[name] = _address(getattr(payload, name))
-    services.order_update(order=order, lines=lines, user=_user(request), **changes)
-    return _order_detail(order_id)
+    with locked_for_update(SalesOrder, order_id, what="sales order", if_match=if_match) as order:
+        services.order_update(order=order, lines=lines, user=user_of(request), **changes)
+    order = _order_detail(order_id)
+    with_etag(response, order)
+    return order
 
 
 @router.post("/orders/{order_id}/confirm", response=OrderDetailOut)
 def order_confirm(request: HttpRequest, order_id: int) -> SalesOrder:
     """Confirm a draft: reserve stock in the channel's warehouse; what is missing is backordered."""
-    services.order_confirm(order=_order(order_id), user=_user(request))
+    services.order_confirm(order=_order(order_id), user=user_of(request))
     return _order_detail(order_id)
 
 
 @router.post("/orders/{order_id}/cancel", response=OrderDetailOut)
-def order_cancel(request: HttpRequest, order_id: int, payload: ReasonIn | None = None) -> SalesOrder:
+def order_cancel(request: HttpRequest, order_id: int, payload: SalesReasonIn | None = None) -> SalesOrder:
     """Cancel, releasing every reservation of the order."""
     reason = payload.reason if payload else ""
-    services.order_cancel(order=_order(order_id), reason=reason, user=_user(request))
+    services.order_cancel(order=_order(order_id), reason=reason, user=user_of(request))
     return _order_detail(order_id)
 
 
 @router.post("/orders/{order_id}/hold", response=OrderDetailOut)
-def order_hold(request: HttpRequest, order_id: int, payload: ReasonIn | None = None) -> SalesOrder:
+def order_hold(request: HttpRequest, order_id: int, payload: SalesReasonIn | None = None) -> SalesOrder:
     reason = payload.reason if payload else ""
-    services.order_hold(order=_order(order_id), reason=reason, user=_user(request))
+    services.order_hold(order=_order(order_id), reason=reason, user=user_of(request))
     return _order_detail(order_id)
 
 
 @router.post("/orders/{order_id}/release", response=OrderDetailOut)
 def order_release(request: HttpRequest, order_id: int) -> SalesOrder:
     """Take the order off hold, back to the state it was held in."""
-    services.order_release(order=_order(order_id), user=_user(request))
+    services.order_release(order=_order(order_id), user=user_of(request))
     return _order_detail(order_id)
 
 
 @router.post("/orders/{order_id}/close", response=OrderDetailOut)
 def order_close(request: HttpRequest, order_id: int) -> SalesOrder:
-    services.order_close(order=_order(order_id), user=_user(request))
+    services.order_close(order=_order(order_id), user=user_of(request))
     return _order_detail(order_id)
 
 
 def _shipment(pk: int) -> Shipment:
-    return _get(
+    return get_or_404(
         Shipment.objects.select_related("order__customer").prefetch_related("lines__order_line__product"),
         pk,
         "shipment",
@@ -457,7 +531,7 @@ def order_ship(request: HttpRequest, order_id: int, payload: ShipIn | None = Non
         carrier=payload.carrier,
         service=payload.service,
         tracking_number=payload.tracking_number,
-        user=_user(request),
+        user=user_of(request),
     )
     return _shipment(shipment.pk)
 
@@ -468,7 +542,7 @@ def order_invoice(request: HttpRequest, order_id: int, payload: InvoiceOrderIn |
     invoice, unless ``"draft": true``."""
     order = _order(order_id)
     payload = payload or InvoiceOrderIn.model_validate({})
-    user = _user(request)
+    user = user_of(request)
     with transaction.atomic():
         invoice = services.invoice_create(order=order, user=user)
         if not payload.draft:
@@ -476,7 +550,7 @@ def order_invoice(request: HttpRequest, order_id: int, payload: InvoiceOrderIn |
     return _invoice(invoice.pk)
 
 
-@router.get("/orders/{order_id}/timeline", response=list[EventOut])
+@router.get("/orders/{order_id}/timeline", response=list[OrderEventOut])
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
 def order_timeline(request: HttpRequest, order_id: int) -> QuerySet[OutboxEvent]:
     """Everything announced about the order (created, confirmed, shipped, invoiced, paid...), in order."""
@@ -489,7 +563,7 @@ def order_timeline(request: HttpRequest, order_id: int) -> QuerySet[OutboxEvent]
 @router.get("/shipments", response=list[ShipmentListOut])
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
 def shipment_list(request: HttpRequest, filters: Query[ShipmentFilterIn]) -> QuerySet[Shipment]:
-    return _filtered(ShipmentFilter, filters, selectors.shipment_list())
+    return filtered(ShipmentFilter, filters, selectors.shipment_list(), listing=SHIPMENTS)
 
 
 @router.get("/shipments/{shipment_id}", response=ShipmentDetailOut)
@@ -497,11 +571,32 @@ def shipment_detail(request: HttpRequest, shipment_id: int) -> Shipment:
     return _shipment(shipment_id)
 
 
+# --- fulfilment -----------------------------------------------------------------------------------
+
+
+@router.get("/fulfilment", response=list[FulfilmentLineOut])
+@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+def fulfilment_queue(request: HttpRequest, filters: Query[FulfilmentFilterIn]) -> QuerySet[OrderLine]:
+    """What can ship now (the fulfilment queue of the pages): open lines of confirmed orders with
+    stock held for them, oldest order first, with what is reserved. Ship with POST /orders/{id}/ship."""
+    held = Reservation.objects.filter(
+        demand_type=selectors.DEMAND_TYPE,
+        status=ReservationStatus.ACTIVE,
+        demand_id=Cast(OuterRef("pk"), output_field=CharField()),
+    )
+    queue = selectors.fulfilment_queue().filter(Exists(held)).annotate(reserved=_held())
+    if filters.channel is not None:
+        queue = queue.filter(order__channel_id=filters.channel)
+    if filters.warehouse is not None:
+        queue = queue.filter(order__channel__warehouse_id=filters.warehouse)
+    return FULFILMENT.apply(queue, filters)
+
+
 # --- invoices and payments ------------------------------------------------------------------------
 
 
 def _invoice(pk: int) -> Invoice:
-    return _get(
+    return get_or_404(
         selectors.invoice_list().prefetch_related(
             "lines", "payments", Prefetch("refunds", queryset=Refund.objects.select_related("credit_note"))
         ),
@@ -511,14 +606,15 @@ def _invoice(pk: int) -> Invoice:
 
 
 def _invoice_for_write(pk: int) -> Invoice:
-    return _get(Invoice, pk, "invoice")
+    return get_or_404(Invoice, pk, "invoice")
 
 
-@router.get("/invoices", response=list[InvoiceOut])
+@router.get("/invoices", response=list[InvoiceListOut])
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
 def invoice_list(request: HttpRequest, filters: Query[InvoiceFilterIn]) -> QuerySet[Invoice]:
-    """Invoices and credit notes, newest first. ``overdue=true``: unpaid past the due date."""
-    return _filtered(InvoiceFilter, filters, selectors.invoice_list())
+    """Invoices and credit notes, newest first. ``overdue=true``: unpaid past the due date.
+    ``expand=lines,payments``: each with its lines and payments (fetched with the page)."""
+    return filtered(InvoiceFilter, filters, selectors.invoice_list(), listing=INVOICES)
 
 
 @router.get("/invoices/{invoice_id}", response=InvoiceDetailOut)
@@ -530,15 +626,17 @@ def invoice_detail(request: HttpRequest, invoice_id: int) -> Invoice:
 def invoice_issue(request: HttpRequest, invoice_id: int, payload: InvoiceIssueIn | None = None) -> Invoice:
     """Number a draft and fix its due date from the customer's payment terms."""
     issue_date = payload.issue_date if payload else None
-    services.invoice_issue(invoice=_invoice_for_write(invoice_id), issue_date=issue_date, user=_user(request))
+    services.invoice_issue(
+        invoice=_invoice_for_write(invoice_id), issue_date=issue_date, user=user_of(request)
+    )
     return _invoice(invoice_id)
 
 
 @router.post("/invoices/{invoice_id}/void", response=InvoiceDetailOut)
-def invoice_void(request: HttpRequest, invoice_id: int, payload: ReasonIn | None = None) -> Invoice:
+def invoice_void(request: HttpRequest, invoice_id: int, payload: SalesReasonIn | None = None) -> Invoice:
     """Void a draft or an unpaid issued invoice; its quantities become invoiceable again."""
     reason = payload.reason if payload else ""
-    services.invoice_void(invoice=_invoice_for_write(invoice_id), reason=reason, user=_user(request))
+    services.invoice_void(invoice=_invoice_for_write(invoice_id), reason=reason, user=user_of(request))
     return _invoice(invoice_id)
 
 
@@ -551,7 +649,7 @@ def invoice_pay(request: HttpRequest, invoice_id: int, payload: PaymentIn) -> Pa
         paid_at=payload.paid_at,
         method=payload.method,
         reference=payload.reference,
-        user=_user(request),
+        user=user_of(request),
     )
     return payment
 
@@ -559,14 +657,14 @@ def invoice_pay(request: HttpRequest, invoice_id: int, payload: PaymentIn) -> Pa
 @router.get("/payments", response=list[PaymentListOut])
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
 def payment_list(request: HttpRequest, filters: Query[PaymentFilterIn]) -> QuerySet[Payment]:
-    return _filtered(PaymentFilter, filters, selectors.payment_list())
+    return filtered(PaymentFilter, filters, selectors.payment_list(), listing=PAYMENTS)
 
 
 # --- returns --------------------------------------------------------------------------------------
 
 
 def _return(pk: int) -> SalesReturn:
-    return _get(
+    return get_or_404(
         SalesReturn.objects.select_related("order__customer", "credit_note").prefetch_related(
             Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line__product")),
             Prefetch("refunds", queryset=Refund.objects.select_related("credit_note")),
@@ -579,13 +677,13 @@ def _return(pk: int) -> SalesReturn:
 @router.get("/returns", response=list[ReturnOut])
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
 def return_list(request: HttpRequest, filters: Query[ReturnFilterIn]) -> QuerySet[SalesReturn]:
-    return _filtered(ReturnFilter, filters, selectors.return_list())
+    return filtered(ReturnFilter, filters, selectors.return_list(), listing=RETURNS)
 
 
 @router.post("/returns", response={201: ReturnDetailOut})
 def return_create(request: HttpRequest, payload: ReturnIn) -> SalesReturn:
     """Announce a return (an RMA) of shipped quantities, by order line."""
-    order = _get(SalesOrder, payload.order, "sales order", field="order")
+    order = get_or_404(SalesOrder, payload.order, "sales order", field="order")
     found = OrderLine.objects.select_related("product").in_bulk({item.line_id for item in payload.lines})
     errors = {
         f"lines.{i}.line_id": [f"No line {item.line_id} in {order.number}."]
@@ -603,7 +701,7 @@ def return_create(request: HttpRequest, payload: ReturnIn) -> SalesReturn:
             for item in payload.lines
         ],
         reason=payload.reason,
-        user=_user(request),
+        user=user_of(request),
     )
     return _return(sales_return.pk)
 
@@ -616,7 +714,7 @@ def return_detail(request: HttpRequest, return_id: int) -> SalesReturn:
 @router.post("/returns/{return_id}/receive", response=ReturnDetailOut)
 def return_receive(request: HttpRequest, return_id: int) -> SalesReturn:
     """The goods are back: restock or scrap each line, and issue the credit note."""
-    services.return_receive(sales_return=_get(SalesReturn, return_id, "return"), user=_user(request))
+    services.return_receive(sales_return=get_or_404(SalesReturn, return_id, "return"), user=user_of(request))
     return _return(return_id)
 
 
@@ -625,11 +723,11 @@ def return_refund(request: HttpRequest, return_id: int, payload: RefundIn | None
     """Pay money back against the return's credit note (all that is left of it by default)."""
     payload = payload or RefundIn.model_validate({})
     refund = services.refund_record(
-        sales_return=_get(SalesReturn, return_id, "return"),
+        sales_return=get_or_404(SalesReturn, return_id, "return"),
         amount=payload.amount,
         method=payload.method,
         reference=payload.reference,
         refunded_at=payload.refunded_at,
-        user=_user(request),
+        user=user_of(request),
     )
     return refund

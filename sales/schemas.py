@@ -1,21 +1,32 @@
 """Schemas of the sales API: what comes in (``*In``) and what goes out (``*Out``).
 
-Quantities and money go out as strings of Decimals (``"12.5000"``, ``"24.00"``), never
-floats. They come in as strings or numbers; the services quantize them. Related
-records are referenced by id (``customer``, ``channel``, ``product``, ``line_id``); the
-output repeats a readable label next to each id (``customer_name``, ``channel_code``, ``sku``).
+Quantities and money follow the one rule of erp.api_helpers: quantities as decimal strings
+with 4 places (``"12.5000"``); money as decimal strings with the minor-unit digits of the
+document's ``currency``, given next to it (``"24.00"`` in USD, ``"2400"`` in JPY; unit prices
+keep sub-cent digits when they have them). Never floats. They come in as strings or numbers;
+the services quantize them. Related records are referenced by id (``customer``, ``channel``,
+``product``, ``line_id``); the output repeats a readable label next to each id
+(``customer_name``, ``channel_code``, ``sku``).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
-from ninja import Field, Schema
-from pydantic import PlainSerializer
+from ninja import Field
 
-from erp.money import quantize_quantity
+from erp.api_helpers import (
+    ApiSchema,
+    Money,
+    Quantity,
+    Rate,
+    examples,
+    expand_param,
+    ordering_param,
+    updated_since_param,
+)
 from sales.models import (
     Address,
     ChannelKind,
@@ -25,30 +36,220 @@ from sales.models import (
     ReturnDisposition,
 )
 
+# The sort keys of each list: public name -> field. Old short names stay as aliases.
+CUSTOMER_ORDERING = {
+    "name": "name",
+    "code": "code",
+    "open_balance": "open_balance",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "id": "pk",
+}
+CHANNEL_ORDERING = {
+    "code": "code",
+    "name": "name",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "id": "pk",
+}
+ORDER_ORDERING = {
+    "order_date": "order_date",
+    "date": "order_date",
+    "number": "number",
+    "total": "total",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "id": "pk",
+}
+SHIPMENT_ORDERING = {
+    "shipped_at": "shipped_at",
+    "number": "number",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "id": "pk",
+}
+INVOICE_ORDERING = {
+    "number": "number",
+    "issue_date": "issue_date",
+    "due_date": "due_date",
+    "total": "total",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "id": "pk",
+}
+PAYMENT_ORDERING = {
+    "paid_at": "paid_at",
+    "amount": "amount",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "id": "pk",
+}
+RETURN_ORDERING = {"number": "number", "created_at": "created_at", "updated_at": "updated_at", "id": "pk"}
+FULFILMENT_ORDERING = {"order_date": "order__order_date", "order": "order_id", "id": "pk"}
 
-def _quantity_str(value: Decimal) -> str:
-    return format(quantize_quantity(value), "f")
+
+# Examples for the OpenAPI document (one order of two mugs, shipped and invoiced).
+ADDRESS_EXAMPLE: dict[str, Any] = {
+    "name": "Ada Lovelace",
+    "company": "Engines Ltd",
+    "line1": "1 Analytical St",
+    "line2": "",
+    "city": "London",
+    "region": "",
+    "postal_code": "N1 9GU",
+    "country": "GB",
+    "phone": "+44 20 7946 0000",
+}
+CUSTOMER_EXAMPLE: dict[str, Any] = {
+    "id": 3,
+    "code": "C-00003",
+    "kind": "company",
+    "name": "Engines Ltd",
+    "email": "ap@engines.example",
+    "phone": "",
+    "tax_id": "GB123456789",
+    "tax_exempt": False,
+    "currency": "USD",
+    "payment_terms": "net_30",
+    "is_active": True,
+    "open_balance": "24.00",
+    "created_at": "2030-01-02T09:00:00Z",
+    "updated_at": "2030-01-31T12:00:00Z",
+}
+ORDER_EXAMPLE: dict[str, Any] = {
+    "id": 12,
+    "number": "SO-00012",
+    "status": "confirmed",
+    "channel": 1,
+    "channel_code": "web",
+    "customer": 3,
+    "customer_name": "Engines Ltd",
+    "order_date": "2030-01-31T12:00:00Z",
+    "total": "24.00",
+    "currency": "USD",
+    "external_reference": "#1001",
+    "tags": ["vip"],
+    "updated_at": "2030-01-31T12:00:00Z",
+}
+ORDER_LINE_EXAMPLE: dict[str, Any] = {
+    "id": 31,
+    "position": 1,
+    "product": 7,
+    "sku": "MUG-BLUE",
+    "description": "Blue mug",
+    "stock_unit": "pcs",
+    "ordered": "2.0000",
+    "reserved": "2.0000",
+    "shipped": "0.0000",
+    "invoiced": "0.0000",
+    "returned": "0.0000",
+    "unit_price": "10.00",
+    "discount_percent": "0.0000",
+    "discount_amount": "0.00",
+    "line_subtotal": "20.00",
+    "tax_amount": "4.00",
+    "line_total": "24.00",
+    "taxes": [{"name": "VAT", "rate": "0.2000", "amount": "4.00"}],
+}
+PAYMENT_EXAMPLE: dict[str, Any] = {
+    "id": 5,
+    "invoice": 9,
+    "amount": "24.00",
+    "paid_at": "2030-02-01",
+    "method": "card",
+    "reference": "ch_123",
+    "created_at": "2030-02-01T10:00:00Z",
+}
+INVOICE_EXAMPLE: dict[str, Any] = {
+    "id": 9,
+    "number": "INV-00009",
+    "kind": "invoice",
+    "status": "issued",
+    "order": 12,
+    "order_number": "SO-00012",
+    "customer": 3,
+    "customer_name": "Engines Ltd",
+    "credit_of": None,
+    "currency": "USD",
+    "issue_date": "2030-02-01",
+    "due_date": "2030-03-03",
+    "subtotal": "20.00",
+    "tax_total": "4.00",
+    "total": "24.00",
+    "amount_paid": "0.00",
+    "balance": "24.00",
+    "created_at": "2030-02-01T09:00:00Z",
+}
+INVOICE_LINE_EXAMPLE: dict[str, Any] = {
+    "id": 14,
+    "line_id": 31,
+    "description": "Blue mug",
+    "quantity": "2.0000",
+    "unit_price": "10.00",
+    "discount_amount": "0.00",
+    "subtotal": "20.00",
+    "tax_amount": "4.00",
+    "total": "24.00",
+}
+REFUND_EXAMPLE: dict[str, Any] = {
+    "id": 2,
+    "sales_return": 4,
+    "credit_note": 10,
+    "currency": "USD",
+    "amount": "12.00",
+    "refunded_at": "2030-02-10",
+    "method": "card",
+    "reference": "re_123",
+    "credit_note_status": "paid",
+}
+SHIPMENT_EXAMPLE: dict[str, Any] = {
+    "id": 6,
+    "number": "SH-00006",
+    "order": 12,
+    "carrier": "UPS",
+    "service": "ground",
+    "tracking_number": "1Z999",
+    "shipped_at": "2030-02-01T08:00:00Z",
+    "lines": [{"line_id": 31, "sku": "MUG-BLUE", "quantity": "2.0000"}],
+}
+RETURN_EXAMPLE: dict[str, Any] = {
+    "id": 4,
+    "number": "RMA-00004",
+    "order": 12,
+    "order_number": "SO-00012",
+    "customer_name": "Engines Ltd",
+    "status": "received",
+    "reason": "damaged",
+    "received_at": "2030-02-09T08:00:00Z",
+    "credit_note": 10,
+    "credit_note_number": "CN-00010",
+    "currency": "USD",
+    "credit_note_total": "12.00",
+    "created_at": "2030-02-05T08:00:00Z",
+    "lines": [{"id": 1, "line_id": 31, "quantity": "1.0000", "disposition": "restock", "reason": ""}],
+}
+EVENT_EXAMPLE: dict[str, Any] = {
+    "topic": "sales.order_confirmed",
+    "sequence": 2,
+    "occurred_at": "2030-01-31T12:00:01Z",
+    "data": {"order_id": 12, "number": "SO-00012"},
+    "event_id": "5f0c1a9e-8f0e-4c1e-9a1b-0d2c3e4f5a6b",
+}
 
 
-def _decimal_str(value: Decimal) -> str:
-    return format(value, "f")
+class SalesReasonIn(ApiSchema):
+    model_config = examples({"reason": "customer asked"})
 
-
-# Output types: a quantity always carries 4 places ("3.0000"); money and rates keep their own.
-Quantity = Annotated[Decimal, PlainSerializer(_quantity_str, return_type=str)]
-Money = Annotated[Decimal, PlainSerializer(_decimal_str, return_type=str)]
-Rate = Annotated[Decimal, PlainSerializer(_decimal_str, return_type=str)]
-
-
-class ReasonIn(Schema):
     reason: str = Field("", max_length=255)
 
 
 # --- customers ------------------------------------------------------------------------------------
 
 
-class AddressFields(Schema):
+class AddressFields(ApiSchema):
     """An address as written on a document. Customers' addresses need name, line1, city and country."""
+
+    model_config = examples(ADDRESS_EXAMPLE)
 
     name: str = Field("", max_length=200, description="recipient")
     company: str = Field("", max_length=200)
@@ -62,11 +263,15 @@ class AddressFields(Schema):
 
 
 class AddressIn(AddressFields):
+    model_config = examples({**ADDRESS_EXAMPLE, "kind": "shipping", "default": True})
+
     kind: Address.Kind
     default: bool = Field(True, description="replaces the customer's default address of this kind")
 
 
-class AddressOut(Schema):
+class AddressOut(ApiSchema):
+    model_config = examples({"id": 8, "kind": "billing", **ADDRESS_EXAMPLE, "is_default": True})
+
     id: int
     kind: str
     name: str
@@ -81,14 +286,20 @@ class AddressOut(Schema):
     is_default: bool
 
 
-class ContactIn(Schema):
+class ContactIn(ApiSchema):
+    model_config = examples({"name": "Charles", "email": "charles@engines.example", "role": "buyer"})
+
     name: str = Field(max_length=200)
     email: str = Field("", max_length=254)
     phone: str = Field("", max_length=40)
     role: str = Field("", max_length=100)
 
 
-class ContactOut(Schema):
+class ContactOut(ApiSchema):
+    model_config = examples(
+        {"id": 2, "name": "Charles", "email": "charles@engines.example", "phone": "", "role": "buyer"}
+    )
+
     id: int
     name: str
     email: str
@@ -96,13 +307,27 @@ class ContactOut(Schema):
     role: str
 
 
-class CustomerFilterIn(Schema):
+class CustomerFilterIn(ApiSchema):
+    model_config = examples({"q": "engines", "is_active": True, "ordering": "-updated_at,id"})
+
     q: str | None = Field(None, description="part of the name, code prefix or exact email")
     kind: str | None = None
     is_active: bool | None = None
+    updated_since: datetime | None = updated_since_param()
+    ordering: str | None = ordering_param(CUSTOMER_ORDERING, default="name")
 
 
-class CustomerIn(Schema):
+class CustomerIn(ApiSchema):
+    model_config = examples(
+        {
+            "name": "Engines Ltd",
+            "email": "ap@engines.example",
+            "payment_terms": "net_30",
+            "billing_address": ADDRESS_EXAMPLE,
+            "contacts": [{"name": "Charles", "role": "buyer"}],
+        }
+    )
+
     name: str = Field(max_length=200)
     kind: CustomerKind = CustomerKind.COMPANY
     code: str = Field("", max_length=32, description="given (C-00001...) when empty")
@@ -118,8 +343,10 @@ class CustomerIn(Schema):
     contacts: list[ContactIn] = Field(default_factory=list)
 
 
-class CustomerPatchIn(Schema):
+class CustomerPatchIn(ApiSchema):
     """Only the fields sent are changed."""
+
+    model_config = examples({"payment_terms": "net_15", "is_active": True})
 
     name: str | None = Field(None, max_length=200)
     kind: CustomerKind | None = None
@@ -133,7 +360,9 @@ class CustomerPatchIn(Schema):
     is_active: bool | None = Field(None, description="false archives the customer")
 
 
-class CustomerOut(Schema):
+class CustomerOut(ApiSchema):
+    model_config = examples(CUSTOMER_EXAMPLE)
+
     id: int
     code: str
     kind: str
@@ -150,7 +379,11 @@ class CustomerOut(Schema):
     updated_at: datetime
 
 
-class OrderBriefOut(Schema):
+class OrderBriefOut(ApiSchema):
+    model_config = examples(
+        {k: ORDER_EXAMPLE[k] for k in ("id", "number", "status", "order_date", "total", "currency")}
+    )
+
     id: int
     number: str
     status: str
@@ -160,6 +393,10 @@ class OrderBriefOut(Schema):
 
 
 class CustomerDetailOut(CustomerOut):
+    model_config = examples(
+        {**CUSTOMER_EXAMPLE, "notes": "", "addresses": [], "contacts": [], "recent_orders": []}
+    )
+
     notes: str
     addresses: list[AddressOut]
     contacts: list[ContactOut]
@@ -169,13 +406,29 @@ class CustomerDetailOut(CustomerOut):
 # --- channels -------------------------------------------------------------------------------------
 
 
-class ChannelFilterIn(Schema):
+class ChannelFilterIn(ApiSchema):
+    model_config = examples({"kind": "web_store", "is_active": True})
+
     kind: str | None = None
     warehouse: int | None = None
     is_active: bool | None = None
+    updated_since: datetime | None = updated_since_param()
+    ordering: str | None = ordering_param(CHANNEL_ORDERING, default="name")
 
 
-class ChannelIn(Schema):
+class ChannelIn(ApiSchema):
+    model_config = examples(
+        {
+            "code": "web",
+            "name": "Web shop",
+            "warehouse": 1,
+            "kind": "web_store",
+            "currency": "USD",
+            "prices_include_tax": False,
+            "invoice_policy": "shipped",
+        }
+    )
+
     code: str = Field(max_length=32)
     name: str = Field("", max_length=100)
     warehouse: int = Field(description="id of the warehouse its orders ship from")
@@ -185,7 +438,9 @@ class ChannelIn(Schema):
     invoice_policy: InvoicePolicy = InvoicePolicy.SHIPPED
 
 
-class ChannelPatchIn(Schema):
+class ChannelPatchIn(ApiSchema):
+    model_config = examples({"name": "Web shop (EU)", "currency": "EUR"})
+
     name: str | None = Field(None, max_length=100)
     warehouse: int | None = None
     kind: ChannelKind | None = None
@@ -195,7 +450,22 @@ class ChannelPatchIn(Schema):
     is_active: bool | None = Field(None, description="false archives the channel")
 
 
-class ChannelOut(Schema):
+class ChannelOut(ApiSchema):
+    model_config = examples(
+        {
+            "id": 1,
+            "code": "web",
+            "name": "Web shop",
+            "kind": "web_store",
+            "warehouse": 1,
+            "warehouse_code": "WH1",
+            "currency": "USD",
+            "prices_include_tax": False,
+            "invoice_policy": "shipped",
+            "is_active": True,
+        }
+    )
+
     id: int
     code: str
     name: str
@@ -211,13 +481,19 @@ class ChannelOut(Schema):
 # --- orders ---------------------------------------------------------------------------------------
 
 
-class TaxIn(Schema):
+class TaxIn(ApiSchema):
+    model_config = examples({"name": "VAT", "rate": "0.2"})
+
     name: str = Field(max_length=60)
     rate: Decimal = Field(description="a fraction: 0.2 for 20 %")
 
 
-class OrderLineIn(Schema):
+class OrderLineIn(ApiSchema):
     """A line names its product by ``product`` (id) or ``sku``, one of the two."""
+
+    model_config = examples(
+        {"sku": "MUG-BLUE", "quantity": "2", "unit_price": "10.00", "taxes": [{"name": "VAT", "rate": "0.2"}]}
+    )
 
     product: int | None = Field(None, description="product id")
     sku: str | None = Field(None, description="SKU (any case), instead of the product id")
@@ -228,7 +504,16 @@ class OrderLineIn(Schema):
     taxes: list[TaxIn] = Field(default_factory=list)
 
 
-class OrderFilterIn(Schema):
+class OrderFilterIn(ApiSchema):
+    model_config = examples(
+        {
+            "status": "open",
+            "updated_since": "2030-01-31T00:00:00Z",
+            "ordering": "updated_at,id",
+            "expand": "lines",
+        }
+    )
+
     status: str | None = Field(
         None, description="a status, or 'open' (confirmed, partially shipped or on hold)"
     )
@@ -239,11 +524,22 @@ class OrderFilterIn(Schema):
     product: int | None = Field(None, description="orders with a line of this product")
     q: str | None = Field(None, description="order number or external reference prefix, or customer name")
     tag: str | None = None
-    updated_since: datetime | None = None
-    ordering: str | None = Field(None, description="date, number, total; '-' for descending")
+    updated_since: datetime | None = updated_since_param()
+    ordering: str | None = ordering_param(ORDER_ORDERING, default="-order_date")
+    expand: str | None = expand_param("lines")
 
 
-class OrderIn(Schema):
+class OrderIn(ApiSchema):
+    model_config = examples(
+        {
+            "channel": 1,
+            "customer": 3,
+            "lines": [{"sku": "MUG-BLUE", "quantity": "2"}],
+            "external_reference": "#1001",
+            "confirm": True,
+        }
+    )
+
     channel: int = Field(description="sales channel id")
     customer: int = Field(description="customer id")
     lines: list[OrderLineIn]
@@ -259,9 +555,11 @@ class OrderIn(Schema):
     confirm: bool = Field(False, description="confirm (reserve stock) in the same transaction")
 
 
-class OrderPatchIn(Schema):
+class OrderPatchIn(ApiSchema):
     """A draft: anything; later: notes, tags, addresses and the external reference only.
     ``lines`` replaces every line of a draft."""
+
+    model_config = examples({"notes": "leave at the back door", "tags": ["vip"]})
 
     lines: list[OrderLineIn] | None = None
     billing_address: AddressFields | None = None
@@ -274,24 +572,34 @@ class OrderPatchIn(Schema):
     external_reference: str | None = Field(None, max_length=100)
 
 
-class ShipLineIn(Schema):
+class ShipLineIn(ApiSchema):
+    model_config = examples({"line_id": 31, "quantity": "2"})
+
     line_id: int
     quantity: Decimal
 
 
-class ShipIn(Schema):
+class ShipIn(ApiSchema):
+    model_config = examples(
+        {"lines": [{"line_id": 31, "quantity": "2"}], "carrier": "UPS", "tracking_number": "1Z999"}
+    )
+
     lines: list[ShipLineIn] | None = Field(None, description="everything reserved when left out")
     carrier: str = Field("", max_length=60)
     service: str = Field("", max_length=60)
     tracking_number: str = Field("", max_length=100)
 
 
-class InvoiceOrderIn(Schema):
+class InvoiceOrderIn(ApiSchema):
+    model_config = examples({"draft": False, "issue_date": "2030-02-01"})
+
     draft: bool = Field(False, description="leave the invoice as a draft instead of issuing it")
     issue_date: date | None = Field(None, description="today when left out")
 
 
-class OrderOut(Schema):
+class OrderOut(ApiSchema):
+    model_config = examples(ORDER_EXAMPLE)
+
     id: int
     number: str
     status: str
@@ -307,13 +615,17 @@ class OrderOut(Schema):
     updated_at: datetime
 
 
-class LineTaxOut(Schema):
+class LineTaxOut(ApiSchema):
+    model_config = examples({"name": "VAT", "rate": "0.2000", "amount": "4.00"})
+
     name: str
     rate: Rate
     amount: Money
 
 
-class OrderLineOut(Schema):
+class OrderLineOut(ApiSchema):
+    model_config = examples(ORDER_LINE_EXAMPLE)
+
     id: int
     position: int
     product: int = Field(alias="product_id")
@@ -334,13 +646,17 @@ class OrderLineOut(Schema):
     taxes: list[LineTaxOut]
 
 
-class ShipmentLineOut(Schema):
+class ShipmentLineOut(ApiSchema):
+    model_config = examples({"line_id": 31, "sku": "MUG-BLUE", "quantity": "2.0000"})
+
     line_id: int = Field(alias="order_line_id")
     sku: str = Field(alias="order_line.product.sku")
     quantity: Quantity
 
 
-class ShipmentOut(Schema):
+class ShipmentOut(ApiSchema):
+    model_config = examples(SHIPMENT_EXAMPLE)
+
     id: int
     number: str
     order: int = Field(alias="order_id")
@@ -351,13 +667,24 @@ class ShipmentOut(Schema):
     lines: list[ShipmentLineOut]
 
 
-class ShipLineOut(Schema):
+class ShipLineOut(ApiSchema):
+    model_config = examples({"line_id": 31, "quantity": "2.0000"})
+
     line_id: int = Field(alias="order_line_id")
     quantity: Quantity
 
 
-class ShipmentListOut(Schema):
+class ShipmentListOut(ApiSchema):
     """A shipment in a list: its lines by order line id."""
+
+    model_config = examples(
+        {
+            **SHIPMENT_EXAMPLE,
+            "order_number": "SO-00012",
+            "customer_name": "Engines Ltd",
+            "lines": [{"line_id": 31, "quantity": "2.0000"}],
+        }
+    )
 
     id: int
     number: str
@@ -372,10 +699,14 @@ class ShipmentListOut(Schema):
 
 
 class ShipmentDetailOut(ShipmentListOut):
+    model_config = examples({**SHIPMENT_EXAMPLE, "order_number": "SO-00012", "customer_name": "Engines Ltd"})
+
     lines: list[ShipmentLineOut]  # type: ignore[assignment]
 
 
-class PaymentOut(Schema):
+class PaymentOut(ApiSchema):
+    model_config = examples(PAYMENT_EXAMPLE)
+
     id: int
     invoice: int = Field(alias="invoice_id")
     amount: Money
@@ -385,7 +716,9 @@ class PaymentOut(Schema):
     created_at: datetime
 
 
-class InvoiceOut(Schema):
+class InvoiceOut(ApiSchema):
+    model_config = examples(INVOICE_EXAMPLE)
+
     id: int
     number: str | None
     kind: str
@@ -406,8 +739,27 @@ class InvoiceOut(Schema):
     created_at: datetime
 
 
-class OrderInvoiceOut(Schema):
+class OrderInvoiceOut(ApiSchema):
     """An invoice as the order shows it: amounts and payments."""
+
+    model_config = examples(
+        {
+            k: INVOICE_EXAMPLE[k]
+            for k in (
+                "id",
+                "number",
+                "kind",
+                "status",
+                "currency",
+                "issue_date",
+                "due_date",
+                "total",
+                "amount_paid",
+                "balance",
+            )
+        }
+        | {"payments": []}
+    )
 
     id: int
     number: str | None
@@ -422,7 +774,9 @@ class OrderInvoiceOut(Schema):
     payments: list[PaymentOut]
 
 
-class InvoiceLineOut(Schema):
+class InvoiceLineOut(ApiSchema):
+    model_config = examples(INVOICE_LINE_EXAMPLE)
+
     id: int
     line_id: int | None = Field(None, alias="order_line_id")
     description: str
@@ -434,10 +788,13 @@ class InvoiceLineOut(Schema):
     total: Money
 
 
-class RefundOut(Schema):
+class RefundOut(ApiSchema):
+    model_config = examples(REFUND_EXAMPLE)
+
     id: int
     sales_return: int | None = Field(None, alias="sales_return_id")
     credit_note: int = Field(alias="credit_note_id")
+    currency: str = Field(alias="credit_note.currency")
     amount: Money
     refunded_at: date
     method: str
@@ -446,13 +803,48 @@ class RefundOut(Schema):
 
 
 class InvoiceDetailOut(InvoiceOut):
+    model_config = examples(
+        {
+            **INVOICE_EXAMPLE,
+            "billing_address": ADDRESS_EXAMPLE,
+            "lines": [INVOICE_LINE_EXAMPLE],
+            "payments": [],
+            "refunds": [],
+        }
+    )
+
     billing_address: dict[str, Any]
     lines: list[InvoiceLineOut]
     payments: list[PaymentOut]
     refunds: list[RefundOut] = Field(description="money paid back on a credit note")
 
 
+class InvoiceListOut(InvoiceOut):
+    """An invoice in a list; its lines and payments only when expanded (null otherwise)."""
+
+    model_config = examples(
+        {**INVOICE_EXAMPLE, "lines": [INVOICE_LINE_EXAMPLE], "payments": [PAYMENT_EXAMPLE]}
+    )
+
+    lines: list[InvoiceLineOut] | None = Field(
+        None, alias="expanded_lines", description="with expand=lines; null otherwise"
+    )
+    payments: list[PaymentOut] | None = Field(
+        None, alias="expanded_payments", description="with expand=payments; null otherwise"
+    )
+
+
 class PaymentListOut(PaymentOut):
+    model_config = examples(
+        {
+            **PAYMENT_EXAMPLE,
+            "invoice_number": "INV-00009",
+            "customer": 3,
+            "customer_name": "Engines Ltd",
+            "currency": "USD",
+        }
+    )
+
     invoice_number: str | None = Field(None, alias="invoice.number")
     customer: int = Field(alias="invoice.customer_id")
     customer_name: str = Field(alias="invoice.customer.name")
@@ -462,12 +854,27 @@ class PaymentListOut(PaymentOut):
 class PaymentRecordedOut(PaymentOut):
     """The payment, and the invoice after it."""
 
+    model_config = examples(
+        {
+            **PAYMENT_EXAMPLE,
+            "currency": "USD",
+            "invoice_status": "paid",
+            "invoice_amount_paid": "24.00",
+            "invoice_balance": "0.00",
+        }
+    )
+
+    currency: str = Field(alias="invoice.currency")
     invoice_status: str = Field(alias="invoice.status")
     invoice_amount_paid: Money = Field(alias="invoice.amount_paid")
     invoice_balance: Money = Field(alias="invoice.balance")
 
 
-class ReturnLineOut(Schema):
+class ReturnLineOut(ApiSchema):
+    model_config = examples(
+        {"id": 1, "line_id": 31, "quantity": "1.0000", "disposition": "restock", "reason": ""}
+    )
+
     id: int
     line_id: int = Field(alias="order_line_id")
     quantity: Quantity
@@ -476,10 +883,26 @@ class ReturnLineOut(Schema):
 
 
 class ReturnLineDetailOut(ReturnLineOut):
+    model_config = examples(
+        {
+            "id": 1,
+            "line_id": 31,
+            "quantity": "1.0000",
+            "disposition": "restock",
+            "reason": "",
+            "sku": "MUG-BLUE",
+        }
+    )
+
     sku: str = Field(alias="order_line.product.sku")
 
 
-class OrderReturnOut(Schema):
+class OrderReturnOut(ApiSchema):
+    model_config = examples(
+        {k: RETURN_EXAMPLE[k] for k in ("id", "number", "status", "reason", "received_at", "credit_note")}
+        | {"lines": []}
+    )
+
     id: int
     number: str
     status: str
@@ -489,7 +912,9 @@ class OrderReturnOut(Schema):
     lines: list[ReturnLineDetailOut]
 
 
-class ReturnOut(Schema):
+class ReturnOut(ApiSchema):
+    model_config = examples(RETURN_EXAMPLE)
+
     id: int
     number: str
     order: int = Field(alias="order_id")
@@ -500,17 +925,46 @@ class ReturnOut(Schema):
     received_at: datetime | None
     credit_note: int | None = Field(None, alias="credit_note_id")
     credit_note_number: str | None = Field(None, alias="credit_note.number")
+    currency: str = Field(alias="order.currency")
     credit_note_total: Money | None = Field(None, alias="credit_note.total")
     created_at: datetime
     lines: list[ReturnLineOut]
 
 
 class ReturnDetailOut(ReturnOut):
+    model_config = examples({**RETURN_EXAMPLE, "refunds": [REFUND_EXAMPLE]})
+
     lines: list[ReturnLineDetailOut]  # type: ignore[assignment]
     refunds: list[RefundOut]
 
 
 class OrderDetailOut(OrderOut):
+    model_config = examples(
+        {
+            **ORDER_EXAMPLE,
+            "held_from": "",
+            "prices_include_tax": False,
+            "billing_address": ADDRESS_EXAMPLE,
+            "shipping_address": ADDRESS_EXAMPLE,
+            "shipping_amount": "0.00",
+            "shipping_tax_rate": "0.0000",
+            "order_discount": "0.00",
+            "subtotal": "20.00",
+            "discount_total": "0.00",
+            "tax_total": "4.00",
+            "shipping_total": "0.00",
+            "notes": "",
+            "confirmed_at": "2030-01-31T12:00:01Z",
+            "cancelled_at": None,
+            "created_at": "2030-01-31T12:00:00Z",
+            "lines": [ORDER_LINE_EXAMPLE],
+            "shipments": [],
+            "invoices": [],
+            "returns": [],
+            "allowed_actions": ["ship", "hold", "cancel", "invoice"],
+        }
+    )
+
     held_from: str
     prices_include_tax: bool
     billing_address: dict[str, Any]
@@ -533,7 +987,19 @@ class OrderDetailOut(OrderOut):
     allowed_actions: list[str] = Field(description="what can be done next: confirm, ship, invoice, ...")
 
 
-class EventOut(Schema):
+class OrderListOut(OrderOut):
+    """An order in a list; its lines only with ``expand=lines`` (null otherwise)."""
+
+    model_config = examples({**ORDER_EXAMPLE, "lines": [ORDER_LINE_EXAMPLE]})
+
+    lines: list[OrderLineOut] | None = Field(
+        None, alias="expanded_lines", description="with expand=lines; null otherwise"
+    )
+
+
+class OrderEventOut(ApiSchema):
+    model_config = examples(EVENT_EXAMPLE)
+
     topic: str
     sequence: int
     occurred_at: datetime = Field(alias="created_at")
@@ -548,14 +1014,20 @@ class EventOut(Schema):
 # --- shipments, invoices, payments, returns --------------------------------------------------------
 
 
-class ShipmentFilterIn(Schema):
+class ShipmentFilterIn(ApiSchema):
+    model_config = examples({"order": 12, "carrier": "UPS"})
+
     order: int | None = None
     carrier: str | None = None
     since: datetime | None = Field(None, description="shipped at or after")
     until: datetime | None = Field(None, description="shipped at or before")
+    updated_since: datetime | None = updated_since_param()
+    ordering: str | None = ordering_param(SHIPMENT_ORDERING, default="-shipped_at")
 
 
-class InvoiceFilterIn(Schema):
+class InvoiceFilterIn(ApiSchema):
+    model_config = examples({"overdue": True, "expand": "lines,payments"})
+
     status: str | None = None
     kind: str | None = Field(None, description="invoice or credit_note")
     customer: int | None = None
@@ -563,45 +1035,126 @@ class InvoiceFilterIn(Schema):
     overdue: bool | None = Field(None, description="issued, not fully paid and past its due date")
     due_before: date | None = None
     due_after: date | None = None
+    updated_since: datetime | None = updated_since_param()
+    ordering: str | None = ordering_param(INVOICE_ORDERING, default="-created_at")
+    expand: str | None = expand_param("lines", "payments")
 
 
-class InvoiceIssueIn(Schema):
+class InvoiceIssueIn(ApiSchema):
+    model_config = examples({"issue_date": "2030-02-01"})
+
     issue_date: date | None = Field(None, description="today when left out")
 
 
-class PaymentIn(Schema):
+class PaymentIn(ApiSchema):
+    model_config = examples(
+        {"amount": "24.00", "paid_at": "2030-02-01", "method": "card", "reference": "ch_123"}
+    )
+
     amount: Decimal
     paid_at: date | None = Field(None, description="today when left out")
     method: str = Field("", max_length=40, description="card, bank transfer, ...")
     reference: str = Field("", max_length=100)
 
 
-class PaymentFilterIn(Schema):
+class PaymentFilterIn(ApiSchema):
+    model_config = examples({"customer": 3, "since": "2030-02-01"})
+
     invoice: int | None = None
     customer: int | None = None
     since: date | None = None
     until: date | None = None
+    updated_since: datetime | None = updated_since_param()
+    ordering: str | None = ordering_param(PAYMENT_ORDERING, default="-paid_at")
 
 
-class ReturnFilterIn(Schema):
+class ReturnFilterIn(ApiSchema):
+    model_config = examples({"status": "open"})
+
     status: str | None = None
     order: int | None = None
+    updated_since: datetime | None = updated_since_param()
+    ordering: str | None = ordering_param(RETURN_ORDERING, default="-created_at")
 
 
-class ReturnLineIn(Schema):
+class FulfilmentFilterIn(ApiSchema):
+    """Order lines have no updated_at of their own: no updated_since here."""
+
+    model_config = examples({"channel": 1})
+
+    channel: int | None = None
+    warehouse: int | None = Field(None, description="the channel's warehouse")
+    ordering: str | None = ordering_param(FULFILMENT_ORDERING, default="order_date (oldest first)")
+
+
+class FulfilmentLineOut(ApiSchema):
+    """An open line of a confirmed order with stock held for it: what can ship now."""
+
+    model_config = examples(
+        {
+            "order": 12,
+            "order_number": "SO-00012",
+            "order_date": "2030-01-31T12:00:00Z",
+            "customer_name": "Engines Ltd",
+            "channel_code": "web",
+            "line_id": 31,
+            "sku": "MUG-BLUE",
+            "product_name": "Blue mug",
+            "stock_unit": "pcs",
+            "ordered": "2.0000",
+            "shipped": "0.0000",
+            "open": "2.0000",
+            "reserved": "2.0000",
+        }
+    )
+
+    order: int = Field(alias="order_id")
+    order_number: str = Field(alias="order.number")
+    order_date: datetime = Field(alias="order.order_date")
+    customer_name: str = Field(alias="order.customer.name")
+    channel_code: str = Field(alias="order.channel.code")
+    line_id: int = Field(alias="pk")
+    sku: str = Field(alias="product.sku")
+    product_name: str = Field(alias="product.name")
+    stock_unit: str = Field(alias="product.stock_unit.code")
+    ordered: Quantity = Field(alias="quantity")
+    shipped: Quantity = Field(alias="quantity_shipped")
+    open: Quantity = Field(description="still to ship")
+    reserved: Quantity = Field(
+        description="held in stock for the line now: ship it with POST /orders/{id}/ship"
+    )
+
+    @staticmethod
+    def resolve_open(obj: Any) -> Decimal:
+        return obj.quantity - obj.quantity_shipped
+
+
+class ReturnLineIn(ApiSchema):
+    model_config = examples({"line_id": 31, "quantity": "1", "disposition": "restock", "reason": "damaged"})
+
     line_id: int = Field(description="id of the order line")
     quantity: Decimal
     disposition: ReturnDisposition = ReturnDisposition.RESTOCK
     reason: str = Field("", max_length=255)
 
 
-class ReturnIn(Schema):
+class ReturnIn(ApiSchema):
+    model_config = examples(
+        {
+            "order": 12,
+            "lines": [{"line_id": 31, "quantity": "1", "disposition": "restock"}],
+            "reason": "damaged",
+        }
+    )
+
     order: int = Field(description="sales order id")
     lines: list[ReturnLineIn]
     reason: str = Field("", max_length=255)
 
 
-class RefundIn(Schema):
+class RefundIn(ApiSchema):
+    model_config = examples({"amount": "12.00", "method": "card", "reference": "re_123"})
+
     amount: Decimal | None = Field(None, description="all that is left of the credit note when left out")
     method: str = Field("", max_length=40)
     reference: str = Field("", max_length=100)

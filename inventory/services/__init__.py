@@ -1,5 +1,12 @@
 """Every write of inventory. Other apps call these; nothing else writes inventory's tables."""
 
+from inventory.services.bulk import (
+    BatchInvalid,
+    CountedLevel,
+    ProductUpsert,
+    products_upsert,
+    stock_levels_set_counted,
+)
 from inventory.services.catalog import (
     lot_get_or_create,
     product_archive,
@@ -51,9 +58,12 @@ from inventory.services.warehouses import (
 
 __all__ = [
     "NO_DOCUMENT",
+    "BatchInvalid",
+    "CountedLevel",
     "Demand",
     "Document",
     "Line",
+    "ProductUpsert",
     "count_line_set",
     "count_sheet_apply",
     "count_sheet_cancel",
@@ -67,6 +77,7 @@ __all__ = [
     "product_template_create",
     "product_unit_set",
     "product_update",
+    "products_upsert",
     "reorder_rule_delete",
     "reorder_rule_set",
     "reservation_consume",
@@ -74,6 +85,7 @@ __all__ = [
     "reservations_release_for_demand",
     "stock_adjust",
     "stock_issue",
+    "stock_levels_set_counted",
     "stock_move_reverse",
     "stock_receive",
     "stock_reserve",

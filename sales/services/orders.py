@@ -27,6 +27,7 @@ DEMAND_TYPE = "sales.orderline"
 class TaxSpec:
     name: str
     rate: Decimal | str
+    amount: Decimal | str | None = None  # as charged by a channel (see sales.pricing)
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class LineSpec:
     description: str = ""
     discount_percent: Decimal | str | int = 0
     taxes: Sequence[TaxSpec] = field(default_factory=tuple)
+    discount_amount: Decimal | str | int = 0  # absolute, as a channel allocated it (see sales.pricing)
 
 
 def _actor(user: Any) -> Any:
@@ -71,7 +73,11 @@ def _validate_lines(lines: Sequence[LineSpec]) -> list[dict[str, Any]]:
             quantity = quantize_quantity(spec.quantity)
             price = quantize_money(spec.product.sale_price if spec.unit_price is None else spec.unit_price)
             discount = to_decimal(spec.discount_percent)
-            rates = [(t.name, to_decimal(t.rate)) for t in spec.taxes]
+            discount_amount = quantize_money(spec.discount_amount)
+            rates = [
+                (t.name, to_decimal(t.rate), None if t.amount is None else quantize_money(t.amount))
+                for t in spec.taxes
+            ]
         except (TypeError, ValueError) as exc:
             errors[f"lines.{i}"] = [str(exc)]
             continue
@@ -81,7 +87,11 @@ def _validate_lines(lines: Sequence[LineSpec]) -> list[dict[str, Any]]:
             errors[f"lines.{i}.unit_price"] = ["Cannot be negative."]
         if not 0 <= discount <= 100:
             errors[f"lines.{i}.discount_percent"] = ["Between 0 and 100."]
-        if any(rate < 0 or rate > 1 for _, rate in rates):
+        if discount_amount < 0:
+            errors[f"lines.{i}.discount_amount"] = ["Cannot be negative."]
+        if any(amount is not None and amount < 0 for _, _, amount in rates):
+            errors[f"lines.{i}.taxes"] = ["A tax amount cannot be negative."]
+        if any(rate < 0 or rate > 1 for _, rate, _ in rates):
             errors[f"lines.{i}.taxes"] = ["A tax rate is a fraction between 0 and 1 (0.2 for 20 %)."]
         if not spec.product.is_active:
             errors[f"lines.{i}.product"] = [f"{spec.product.sku} is archived."]
@@ -95,6 +105,7 @@ def _validate_lines(lines: Sequence[LineSpec]) -> list[dict[str, Any]]:
                 "quantity": quantity,
                 "unit_price": price,
                 "discount_percent": discount,
+                "discount_amount": discount_amount,
                 "description": spec.description or spec.product.name,
                 "taxes": rates,
             }
@@ -104,7 +115,13 @@ def _validate_lines(lines: Sequence[LineSpec]) -> list[dict[str, Any]]:
     return clean
 
 
-def _write_lines_and_totals(order: SalesOrder, lines: list[dict[str, Any]], *, tax_exempt: bool) -> None:
+def _write_lines_and_totals(
+    order: SalesOrder,
+    lines: list[dict[str, Any]],
+    *,
+    tax_exempt: bool,
+    shipping_tax_amount: Decimal | str | int | None = None,
+) -> None:
     """(Re)write the lines of a draft order and its stored totals."""
     try:
         result = compute(
@@ -113,7 +130,8 @@ def _write_lines_and_totals(order: SalesOrder, lines: list[dict[str, Any]], *, t
                     ln["quantity"],
                     ln["unit_price"],
                     ln["discount_percent"],
-                    [TaxIn(n, r) for n, r in ln["taxes"]],
+                    [TaxIn(n, r, a) for n, r, a in ln["taxes"]],
+                    ln["discount_amount"],
                 )
                 for ln in lines
             ],
@@ -123,6 +141,7 @@ def _write_lines_and_totals(order: SalesOrder, lines: list[dict[str, Any]], *, t
             shipping=order.shipping_amount,
             shipping_tax_rate=order.shipping_tax_rate,
             tax_exempt=tax_exempt,
+            shipping_tax_amount=shipping_tax_amount,
         )
     except ValueError as exc:
         raise ValidationFailed(str(exc), field_errors={"order_discount": [str(exc)]}) from exc
@@ -148,7 +167,9 @@ def _write_lines_and_totals(order: SalesOrder, lines: list[dict[str, Any]], *, t
         [
             OrderLineTax(line=row, name=name, rate=rate, amount=amount)
             for row, ln, out in zip(created, lines, result.lines, strict=True)
-            for (name, rate), amount in zip(ln["taxes"], out.taxes or [ZERO] * len(ln["taxes"]), strict=True)
+            for (name, rate, _), amount in zip(
+                ln["taxes"], out.taxes or [ZERO] * len(ln["taxes"]), strict=True
+            )
         ]
     )
     order.subtotal = result.subtotal
@@ -178,9 +199,15 @@ def order_create(
     notes: str = "",
     tags: Sequence[str] = (),
     external_reference: str = "",
+    prices_include_tax: bool | None = None,
+    shipping_tax_amount: Decimal | str | int | None = None,
     user: Any = None,
 ) -> SalesOrder:
-    """A draft order with its lines and stored totals, in one transaction."""
+    """A draft order with its lines and stored totals, in one transaction.
+
+    ``prices_include_tax`` defaults to the channel's; an order imported from a channel passes the
+    mode it was priced in there, and ``shipping_tax_amount`` when the channel charged shipping tax.
+    """
     if not channel.is_active:
         raise ValidationFailed(f"Channel {channel} is archived.", field_errors={"channel": ["Archived."]})
     clean = _validate_lines(lines)
@@ -190,7 +217,7 @@ def order_create(
         customer=customer,
         order_date=order_date or timezone.now(),
         currency=channel.currency,
-        prices_include_tax=channel.prices_include_tax,
+        prices_include_tax=channel.prices_include_tax if prices_include_tax is None else prices_include_tax,
         billing_address=billing_address or _default_address(customer, Address.Kind.BILLING),
         shipping_address=shipping_address or _default_address(customer, Address.Kind.SHIPPING),
         shipping_amount=quantize_money(shipping_amount),
@@ -205,7 +232,9 @@ def order_create(
     if order.shipping_amount < 0 or order.order_discount < 0:
         raise ValidationFailed("Shipping and discounts cannot be negative.")
     order.save()
-    _write_lines_and_totals(order, clean, tax_exempt=customer.tax_exempt)
+    _write_lines_and_totals(
+        order, clean, tax_exempt=customer.tax_exempt, shipping_tax_amount=shipping_tax_amount
+    )
     order.save()
     events.emit("sales.order_created", aggregate=order, payload=order_payload(order, lines=len(clean)))
     return order
@@ -227,7 +256,11 @@ def order_update(
     lines: Sequence[LineSpec] | None = None,
     **changes: Any,
 ) -> SalesOrder:
-    """Edit a draft (lines, amounts, addresses); later only notes, tags and addresses."""
+    """Edit a draft (lines, amounts, addresses); later only notes, tags and addresses.
+
+    A draft is re-priced when its lines or amounts change, from its lines' prices, percentages and
+    tax rates (amounts a channel gave at import are not carried over); other edits keep its lines.
+    """
     order = _locked(order)
     free = {"notes", "tags", "billing_address", "shipping_address", "external_reference"}
     money = {"shipping_amount", "shipping_tax_rate", "order_discount"}
@@ -250,7 +283,7 @@ def order_update(
             name,
             to_decimal(changes[name]) if name == "shipping_tax_rate" else quantize_money(changes[name]),
         )
-    if draft:
+    if draft and (lines is not None or set(changes) & money):
         if lines is None:
             current = list(order.lines.select_related("product__stock_unit").prefetch_related("taxes"))
             lines = [

@@ -123,7 +123,7 @@ def wheel_bom(api: Api, parts: dict[str, Any]) -> dict[str, Any]:
 def test_a_bom_with_components_and_operations_in_one_request_rolls_its_cost_up(api: Api, parts):
     # given
     centre = create_centre(api)
-    assert centre["cost_per_hour"] == "60.0000"
+    assert centre["cost_per_hour"] == "60.00"  # money: the base currency's minor-unit digits
 
     # when
     wheel = create_wheel_bom(api, parts, centre)
@@ -156,7 +156,7 @@ def test_a_bom_with_components_and_operations_in_one_request_rolls_its_cost_up(a
     ]
     assert wheel["components"][1]["stock_quantity_per_output"] == "35.2000"
     assert [(o["name"], o["work_centre_code"], o["cost_per_hour"]) for o in wheel["operations"]] == [
-        ("Lace and true", "ASM", "60.0000")  # the work centre's cost
+        ("Lace and true", "ASM", "60.00")  # the work centre's cost
     ]
     assert wheel["cost"] == {
         "components": [
@@ -164,29 +164,30 @@ def test_a_bom_with_components_and_operations_in_one_request_rolls_its_cost_up(a
                 "product": parts["rim"].pk,
                 "sku": "RIM",
                 "quantity": "1.0000",
-                "unit_cost": "8.0000",
-                "cost": "8.0000",
+                "unit_cost": "8.00",
+                "cost": "8.00",
                 "source": "average cost",
             },
             {
                 "product": parts["spoke"].pk,
                 "sku": "SPOKE",
                 "quantity": "35.2000",
-                "unit_cost": "0.1000",
-                "cost": "3.5200",
+                "unit_cost": "0.10",
+                "cost": "3.52",
                 "source": "average cost",
             },
         ],
-        "material_cost": "11.5200",
-        "operations_cost": "30.0000",
-        "unit_cost": "41.5200",
+        "material_cost": "11.52",
+        "operations_cost": "30.00",
+        "unit_cost": "41.52",
+        "currency": "USD",
     }
     # and the bike: frame 50 + 2 wheels rolled up at 41.52 + 60 min at its own 45/h
     assert [(c["sku"], c["unit_cost"], c["cost"], c["source"]) for c in bike["cost"]["components"]] == [
-        ("FRAME", "50.0000", "50.0000", "average cost"),
-        ("WHEEL", "41.5200", "83.0400", "rolled up"),
+        ("FRAME", "50.00", "50.00", "average cost"),
+        ("WHEEL", "41.52", "83.04", "rolled up"),
     ]
-    assert (bike["cost"]["operations_cost"], bike["cost"]["unit_cost"]) == ("45.0000", "178.0400")
+    assert (bike["cost"]["operations_cost"], bike["cost"]["unit_cost"]) == ("45.00", "178.04")
     assert ok(api.get(f"/boms/{bike['id']}")) == bike
     listed = ok(api.get("/boms", component=parts["wheel"].pk))
     assert [(b["sku"], b["component_count"], b["operation_count"]) for b in listed["items"]] == [
@@ -329,7 +330,7 @@ def test_a_second_version_is_activated_and_the_first_is_changed_in_place(api: Ap
         ("SPOKE", "36.0000"),
     ]
     assert (patched["lead_time_days"], patched["notes"], len(patched["operations"])) == (4, "36 spokes", 1)
-    assert patched["cost"]["material_cost"] == "11.6000"  # 8 + 36 x 0.10
+    assert patched["cost"]["material_cost"] == "11.60"  # 8 + 36 x 0.10
     assert api.patch(f"/boms/{wheel_bom['id']}", {"notes": None}).status_code == 422
 
 
@@ -342,14 +343,14 @@ def test_where_used_lists_boms_through_sub_assemblies(api: Api, parts, wheel_bom
         201,
     )
 
-    used = ok(api.get("/boms/where-used", product=parts["spoke"].pk))
+    used = ok(api.get("/boms/where-used", product=parts["spoke"].pk))["items"]  # a paginated list
 
     assert [(u["depth"], u["sku"], u["version"], u["is_active"]) for u in used] == [
         (1, "WHEEL", 1, True),
         (2, "BIKE", 1, True),
     ]
     assert used[0]["bom"] == wheel_bom["id"]
-    assert ok(api.get("/boms/where-used", product=parts["bike"].pk)) == []
+    assert ok(api.get("/boms/where-used", product=parts["bike"].pk)) == {"count": 0, "items": []}
     unknown = api.get("/boms/where-used", product=999999)
     assert (unknown.status_code, field_errors(unknown)) == (422, {"product": "No product with id 999999."})
 
@@ -406,7 +407,7 @@ def test_an_order_is_confirmed_with_shortages_produced_in_two_runs_and_finished(
         "SPOKE": ("141.0000", "105.0000", "36.0000"),
     }
     assert first["allowed_actions"] == ["produce", "finish", "cancel"]
-    assert first["produced_cost"] == "41.6000"  # rim 8 + 36 spokes x 0.10 + 30 of lacing
+    assert first["produced_cost"] == "41.60"  # rim 8 + 36 spokes x 0.10 + 30 of lacing
 
     # when: the missing rim arrives, and the other 3 are produced
     stock(parts["rim"], 1, "8.00")
@@ -416,7 +417,7 @@ def test_an_order_is_confirmed_with_shortages_produced_in_two_runs_and_finished(
     assert (rest["status"], rest["quantity_produced"], rest["produced_cost"]) == (
         "in_progress",
         "4.0000",
-        "166.1000",
+        "166.10",
     )
     assert components_of(rest) == {
         "RIM": ("4.0000", "0.0000", "4.0000"),

@@ -102,7 +102,7 @@ def test_create_a_supplier_with_contacts_then_read_update_and_add_a_contact(api:
     body = created.json()
     assert body["code"].startswith("S-")
     assert (body["currency"], body["payment_terms_days"], body["open_orders"]) == ("EUR", 45, 0)
-    assert body["open_balance"] == "0.0000"
+    assert body["open_balance"] == "0.00"  # money: the currency's minor-unit digits
     assert [c["name"] for c in body["contacts"]] == ["Greta"]
     assert body["items"] == []
     assert body["open_purchase_orders"] == []
@@ -168,16 +168,16 @@ def test_supplier_items_upsert_with_price_breaks_in_boxes_and_delete(api: Api):
         product.pk,
         "box",
         "12.0000",
-        "30.0000",
+        "30.00",
     )
     assert [(b["min_quantity"], b["unit_price"]) for b in item["price_breaks"]] == [
-        ("5.0000", "28.0000"),
-        ("10.0000", "25.0000"),
+        ("5.0000", "28.00"),
+        ("10.0000", "25.00"),
     ]
     assert changed.status_code == 200, changed.content
     assert changed.json()["id"] == item["id"]
     assert [(b["min_quantity"], b["unit_price"]) for b in changed.json()["price_breaks"]] == [
-        ("20.0000", "24.0000")
+        ("20.0000", "24.00")
     ]
     listed = api.get("/supplier-items", supplier=supplier.pk, preferred="true").json()
     assert [i["id"] for i in listed["items"]] == [item["id"]]
@@ -245,7 +245,7 @@ def test_a_purchase_order_with_all_its_lines_in_one_request_priced_from_the_supp
         "BOXED",
         "box",
         "12.0000",
-        "28.0000",
+        "28.00",
     )
     assert (first["ordered"], first["received"], first["billed"], first["open"]) == (
         "5.0000",
@@ -257,9 +257,9 @@ def test_a_purchase_order_with_all_its_lines_in_one_request_priced_from_the_supp
         "LOOSE",
         "pcs",
         "1.0000",
-        "9.0000",
+        "9.00",
     )
-    assert (po["subtotal"], po["tax_total"], po["total"]) == ("147.5000", "1.5000", "149.0000")
+    assert (po["subtotal"], po["tax_total"], po["total"]) == ("147.50", "1.50", "149.00")
     assert (po["needs_approval"], po["approved"]) == (False, False)
     assert po["allowed_actions"] == ["send", "cancel"]
     assert po["receipts"] == []
@@ -314,7 +314,7 @@ def test_patch_a_draft_replaces_its_lines_a_sent_order_changes_only_notes_and_da
         f"/purchase-orders/{po['id']}", {"lines": [{"product": product.pk, "quantity": 4, "unit_cost": 3}]}
     )
     assert edited.status_code == 200, edited.content
-    assert (edited.json()["total"], len(edited.json()["lines"])) == ("12.0000", 1)
+    assert (edited.json()["total"], len(edited.json()["lines"])) == ("12.00", 1)
 
     api.post_empty(f"/purchase-orders/{po['id']}/send")
     noted = api.patch(
@@ -572,8 +572,8 @@ def test_a_matching_bill_opens_a_mismatch_needs_review_then_is_approved_and_paid
     assert good.status_code == 201, good.content
     assert (good.json()["status"], good.json()["match_ok"], good.json()["match_issues"]) == ("open", True, [])
     assert (good.json()["total"], good.json()["balance"], good.json()["order_number"]) == (
-        "30.0000",
-        "30.0000",
+        "30.00",
+        "30.00",
         po["number"],
     )
 
@@ -612,17 +612,17 @@ def test_a_matching_bill_opens_a_mismatch_needs_review_then_is_approved_and_paid
     assert part.status_code == 201, part.content
     assert (part.json()["bill_status"], part.json()["bill_balance"], part.json()["amount"]) == (
         "partially_paid",
-        "6.5000",
-        "10.0000",
+        "6.50",
+        "10.00",
     )
     assert too_much.status_code == 422
     assert (rest.json()["bill_status"], rest.json()["bill_balance"], rest.json()["paid_at"]) == (
         "paid",
-        "0.0000",
+        "0.00",
         "2030-02-01",
     )
     detail = api.get(f"/bills/{bill['id']}").json()
-    assert [p["amount"] for p in detail["payments"]] == ["6.5000", "10.0000"]
+    assert [p["amount"] for p in detail["payments"]] == ["6.50", "10.00"]
     assert [p["bill"] for p in api.get("/payments", bill=bill["id"]).json()["items"]] == [bill["id"]] * 2
     po_detail = api.get(f"/purchase-orders/{po['id']}").json()
     assert po_detail["lines"][0]["billed"] == "9.0000"
@@ -707,7 +707,7 @@ def test_replenishment_suggests_in_purchase_units_and_orders_the_chosen_as_draft
     assert (s["purchase_quantity"], s["purchase_unit"], s["unit_price"], s["stock_quantity"]) == (
         "6.0000",
         "box",
-        "28.0000",
+        "28.00",
         "72.0000",
     )
     assert (s["supplier"], s["supplier_name"], s["orderable"]) == (supplier.pk, "Box Supplier", True)
@@ -733,7 +733,7 @@ def test_replenishment_suggests_in_purchase_units_and_orders_the_chosen_as_draft
         "Replenishment",
     )
     assert [(ln["sku"], ln["ordered"], ln["unit_cost"], ln["factor"]) for ln in po["lines"]] == [
-        ("REPL-1", "6.0000", "28.0000", "12.0000")
+        ("REPL-1", "6.0000", "28.00", "12.0000")
     ]
     assert api.get("/replenishment", warehouse=999999).status_code == 422
 

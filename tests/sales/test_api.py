@@ -276,7 +276,8 @@ def test_an_order_without_confirm_stays_a_draft_and_reserves_nothing(api: Api):
     assert response.status_code == 201, response.content
     order = response.json()
     assert order["status"] == "draft"
-    assert (order["lines"][0]["unit_price"], order["lines"][0]["reserved"]) == ("10.0000", "0.0000")
+    # money with the currency's minor-unit digits, quantities with 4 places
+    assert (order["lines"][0]["unit_price"], order["lines"][0]["reserved"]) == ("10.00", "0.0000")
     assert set(order["allowed_actions"]) == {"confirm", "hold", "cancel"}
 
 
