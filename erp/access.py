@@ -39,6 +39,7 @@ def permission_name(area: str, level: Level) -> str:
 SPECIAL_RIGHTS: dict[str, str] = {
     "procurement_approve": "Can approve purchase orders above the approval threshold",
     "sales_ship": "Can ship sales orders (pick reserved stock and issue it) without editing them",
+    "manage_api_keys": "Can see and revoke the API keys of every user",
 }
 
 
@@ -145,5 +146,6 @@ ROLES: tuple[Role, ...] = (
         "Integration admin",
         "Configures connections and API access; reads every business area.",
         {**_READ_ALL_DOMAIN, "integrations": "write"},
+        rights=("manage_api_keys",),
     ),
 )

@@ -6,7 +6,8 @@ from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from erp import events
-from erp.models import ApiKey, OutboxEvent
+from erp.admin_readonly import ReadOnlyAdmin
+from erp.models import ApiKey, IdempotencyRecord, OutboxEvent
 from erp.services import api_key_revoke
 
 
@@ -45,11 +46,29 @@ class OutboxEventAdmin(admin.ModelAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(SimpleHistoryAdmin):
-    list_display = ("name", "prefix", "user", "created_at", "last_used_at", "revoked_at")
+    list_display = (
+        "name",
+        "prefix",
+        "user",
+        "rate_limit_per_minute",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    )
     list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    list_select_related = ("user",)
     search_fields = ("name", "prefix", "user__username")
-    readonly_fields = ("prefix", "created_at", "last_used_at", "revoked_at")
-    fields = ("user", "name", "prefix", "scopes", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("user", "prefix", "created_at", "last_used_at", "revoked_at")
+    fields = (
+        "user",
+        "name",
+        "prefix",
+        "scopes",
+        "rate_limit_per_minute",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    )
     actions = ("revoke",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -58,6 +77,27 @@ class ApiKeyAdmin(SimpleHistoryAdmin):
 
     @admin.action(description="Revoke the selected keys")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
-        for key in queryset:
+        keys = list(queryset)
+        for key in keys:
             api_key_revoke(api_key=key)
-        self.message_user(request, f"Revoked {queryset.count()} key(s).", messages.SUCCESS)
+        self.message_user(request, f"Revoked {len(keys)} key(s).", messages.SUCCESS)
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(ReadOnlyAdmin):
+    """Which Idempotency-Keys are remembered; the stored answers stay encrypted."""
+
+    list_display = (
+        "key",
+        "principal",
+        "method",
+        "path",
+        "state",
+        "response_status",
+        "created_at",
+        "expires_at",
+    )
+    list_filter = ("state", "method")
+    search_fields = ("=key", "=principal", "path")
+    date_hierarchy = "created_at"
+    exclude = ("response_body",)

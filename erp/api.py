@@ -1,31 +1,56 @@
-"""The API root: one NinjaAPI at /api/v1/ and its one error shape.
+"""The API root: one NinjaAPI at /api/v1/, its one error shape, and what every operation shares.
 
-Every app mounts its Router here; authentication and scopes live in erp.apiauth.
+Every app mounts its Router here; authentication and scopes live in erp.apiauth. Every
+operation is wrapped once (``_platform``): an ``Idempotency-Key`` on a POST makes it act
+once (erp.idempotency), and answers to API-key requests carry the key's RateLimit-*
+headers (erp.ratelimit).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db import DataError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 
+from erp import idempotency, ratelimit
 from erp.exceptions import DomainError
+from erp.openapi import ErpNinjaAPI, document_problems
 from erp.problems import field_errors, problem_response
 
 logger = logging.getLogger(__name__)
 
-api = NinjaAPI(
+
+class PlatformAPI(ErpNinjaAPI):
+    """Its schema also documents the Idempotency-Key header of every authenticated POST."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        idempotency.document(schema)
+        document_problems(schema)  # again: the Idempotency-Key header is input too (422)
+        return schema
+
+
+api = PlatformAPI(
     title="ERP API",
     version="1.0.0",
     urls_namespace="api",
     description=(
         "The one backend every tool connects to. Authenticate with "
-        "`Authorization: Bearer <key>` (create keys with `manage.py create_api_key`). "
-        "Every error is RFC 9457 problem details."
+        "`Authorization: Bearer <key>` (create keys on the API keys page, `/keys/`, or with "
+        "`manage.py create_api_key`). Every error is RFC 9457 problem details. Each key has a rate "
+        "limit per minute (429 with Retry-After over it; `RateLimit-Limit`, `RateLimit-Remaining` and "
+        "`RateLimit-Reset` on every answer). Every POST accepts an `Idempotency-Key` header that "
+        "makes it safe to retry."
     ),
     docs_url="/docs",
     openapi_url="/openapi.json",
@@ -103,6 +128,30 @@ def _object_not_found(request: HttpRequest, exc: ObjectDoesNotExist) -> HttpResp
     return problem_response(404, str(exc) or "Not found.")
 
 
+@_handles(idempotency.IdempotencyAnswer)
+def _idempotency_answer(request: HttpRequest, exc: idempotency.IdempotencyAnswer) -> HttpResponse:
+    return exc.response
+
+
+@_handles(ratelimit.RateLimitExceeded)
+def _rate_limited(request: HttpRequest, exc: ratelimit.RateLimitExceeded) -> HttpResponse:
+    state = exc.state
+    return problem_response(
+        429,
+        f"This API key may make {state.limit} requests per minute; retry in {state.reset} s.",
+        title="Too Many Requests",
+        headers={"Retry-After": str(state.reset), **state.headers()},
+    )
+
+
+@_handles(OverflowError)
+@_handles(DataError)
+def _out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # A value the database cannot hold (an id of 10**30): the input's fault, not a server error.
+    logger.warning("Out-of-range input in %s %s: %s", request.method, request.path, exc)
+    return problem_response(422, "A value in the request is out of range.", title="Invalid input")
+
+
 @_handles(Exception)
 def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("Unhandled API error in %s %s", request.method, request.path)
@@ -112,9 +161,29 @@ def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 install_error_handlers(api)
 
 
+# --- what every operation shares ---------------------------------------------------
+
+
+def _platform(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    run_once = idempotency.idempotent(run)
+
+    @wraps(run)
+    def operation(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = run_once(request, *args, **kwargs)
+        ratelimit.add_headers(request, response)
+        return response
+
+    return operation
+
+
+api.add_decorator(_platform, mode="view")
+
+
 # --- routers of the apps ---------------------------------------------------------
 
 from erp.kernel_api import router as kernel_router  # noqa: E402
+from integrations.api import router as integrations_router  # noqa: E402
+from integrations.api import webhooks_router  # noqa: E402
 from inventory.api import router as inventory_router  # noqa: E402
 from manufacturing.api import router as manufacturing_router  # noqa: E402
 from procurement.api import router as procurement_router  # noqa: E402
@@ -125,3 +194,5 @@ api.add_router("/inventory/", inventory_router)
 api.add_router("/sales/", sales_router)
 api.add_router("/procurement/", procurement_router)
 api.add_router("/manufacturing/", manufacturing_router)
+api.add_router("/integrations/", integrations_router)
+api.add_router("/webhooks/", webhooks_router)

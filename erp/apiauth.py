@@ -2,6 +2,11 @@
 
 A router declares its area (``auth=ErpAuth("sales")``); reads need
 ``<area>:read`` and writes ``<area>:write``, whichever way the caller came in.
+
+Once the caller is known, in this order: a request made with an API key is counted
+against the key's rate limit (erp.ratelimit; 429 over it), the scope is checked
+(403), and an ``Idempotency-Key`` is claimed for the caller (erp.idempotency). So a
+request refused by authentication, rate limit or scope leaves no idempotency record.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from ninja.errors import HttpError
 from ninja.security.http import HttpBearer
 from ninja.utils import check_csrf
 
+from erp import idempotency, ratelimit
 from erp.access import AREAS, Level, scope_grants, scopes_allowed, user_can
 from erp.models import ApiKey, User
 from erp.services import api_key_authenticate
@@ -31,6 +37,11 @@ class Principal:
         if not user_can(self.user, area, level):
             return False
         return self.api_key is None or scope_grants(self.api_key.scopes, area, level)
+
+    @property
+    def idempotency_scope(self) -> str:
+        """Whose Idempotency-Keys these are: the API key's, else the user's."""
+        return idempotency.principal_of(self.user.pk, self.api_key.pk if self.api_key else None)
 
     @property
     def scopes(self) -> list[str]:
@@ -69,7 +80,10 @@ class ErpAuth(HttpBearer):
             principal = self._session_principal(request)
         if principal is None:
             return None
+        if principal.api_key is not None:
+            ratelimit.enforce(request, principal.api_key)
         self._check_scope(request, principal)
+        idempotency.begin(request, principal=principal.idempotency_scope)
         return principal
 
     def authenticate(self, request: HttpRequest, token: str) -> Principal | None:

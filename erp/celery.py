@@ -20,6 +20,30 @@ app.conf.beat_schedule = {
         "task": "inventory.tasks.check_stock_task",
         "schedule": crontab(hour=2, minute=30),
     },
+    "integrations-deliveries-due": {
+        "task": "integrations.tasks.attempt_due_deliveries_task",
+        "schedule": 15.0,
+    },
+    "integrations-inbound-retry": {
+        "task": "integrations.tasks.retry_inbound_task",
+        "schedule": 60.0,
+    },
+    "integrations-poll": {
+        "task": "integrations.tasks.poll_all_task",
+        "schedule": 300.0,
+    },
+    "integrations-health": {
+        "task": "integrations.tasks.health_check_all_task",
+        "schedule": 1800.0,
+    },
+    "integrations-reconcile": {
+        "task": "integrations.tasks.reconcile_all_task",
+        "schedule": 3600.0,
+    },
+    "api-purge-records": {
+        "task": "erp.tasks.purge_api_records_task",
+        "schedule": 600.0,
+    },
     "outbox-prune": {
         "task": "erp.tasks.prune_outbox_task",
         "schedule": crontab(hour=3, minute=15),

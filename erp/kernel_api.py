@@ -1,19 +1,23 @@
-"""The kernel's own endpoints: health, who am I, and the event feed."""
+"""The kernel's own endpoints: health, who am I, the event feed, and API keys."""
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import FilterSchema, Query, Router, Schema, Status
+from ninja import Field, FilterSchema, ModelSchema, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from erp import events
-from erp.apiauth import ErpAuth, Principal
+from erp.access import scope_grants
+from erp.apiauth import ErpAuth, Forbidden, Principal
 from erp.filters import OutboxEventFilter
 from erp.health import check_broker, check_database
-from erp.models import OutboxEvent
-from erp.selectors import outbox_event_list
+from erp.models import ApiKey, OutboxEvent
+from erp.selectors import api_key_list, outbox_event_list
+from erp.services import api_key_admin, api_key_create, api_key_revoke
 
 router = Router(tags=["System"])
 
@@ -108,3 +112,122 @@ def event_dispatch(request: HttpRequest, event_id: int) -> OutboxEvent:
     get_object_or_404(OutboxEvent, pk=event_id)
     events.dispatch_event(event_id)
     return OutboxEvent.objects.get(pk=event_id)
+
+
+# --- API keys ----------------------------------------------------------------------------------
+
+
+class ApiKeyOut(ModelSchema):
+    owner: str = Field(description="Username of the key's owner.")
+    active: bool = Field(description="False once revoked.")
+    scopes: list[str] = Field(description='Granted scopes, "<area>:read" or "<area>:write".')
+
+    class Meta:
+        model = ApiKey
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "scopes",
+            "rate_limit_per_minute",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+        ]
+
+    @staticmethod
+    def resolve_owner(obj: ApiKey) -> str:
+        return obj.user.get_username()
+
+    @staticmethod
+    def resolve_active(obj: ApiKey) -> bool:
+        return obj.is_active
+
+
+class ApiKeyCreatedOut(ApiKeyOut):
+    secret: str = Field(
+        description="The key itself, for `Authorization: Bearer <secret>`. Shown only in this answer.",
+        examples=["erp_1a2b3c4d_q8Jx..."],
+    )
+
+    @staticmethod
+    def resolve_secret(obj: ApiKey, context: dict[str, Any]) -> str:
+        return str(context["secret"])  # the raw key exists only in the request that issued it
+
+
+class ApiKeyIn(Schema):
+    name: str = Field(min_length=1, max_length=100, examples=["ShipStation"])
+    scopes: list[str] | None = Field(
+        default=None,
+        description="`<area>:read` / `<area>:write`; at most what you may do yourself (and, when you "
+        "call with an API key, what that key may do). Default: all of those.",
+        examples=[["inventory:read", "sales:write"]],
+    )
+    rate_limit_per_minute: int | None = Field(
+        default=None,
+        ge=0,
+        description="Requests per minute; default API_RATE_LIMIT_PER_MINUTE. Only API key admins may "
+        "set more than the default, or 0 (unlimited).",
+    )
+
+
+class ApiKeyFilterIn(Schema):
+    everyone: bool = Field(default=False, description="Every user's keys (API key admins only).")
+    active: bool | None = Field(default=None, description="Only active (true) or revoked (false) keys.")
+
+
+def _manages_all(principal: Principal) -> bool:
+    """A key admin, through a session or through a key holding the integrations admin scope."""
+    if not api_key_admin(principal.user):
+        return False
+    return principal.api_key is None or scope_grants(principal.api_key.scopes, "integrations", "write")
+
+
+def _visible_keys(principal: Principal) -> QuerySet[ApiKey]:
+    return api_key_list(user=None if _manages_all(principal) else principal.user)
+
+
+@router.get("/keys", response=list[ApiKeyOut], auth=ErpAuth(), tags=["API keys"])
+@paginate(PageNumberPagination, page_size=50)
+def key_list(request: HttpRequest, filters: Query[ApiKeyFilterIn]) -> QuerySet[ApiKey]:
+    """Your API keys, newest first; with ``everyone=true``, every user's (API key admins only).
+
+    The secret of a key is never shown again after its creation."""
+    principal: Principal = request.auth  # type: ignore[attr-defined]
+    if filters.everyone:
+        if not _manages_all(principal):
+            raise Forbidden("Only API key admins may list every user's keys.")
+        keys = api_key_list()
+    else:
+        keys = api_key_list(user=principal.user)
+    if filters.active is not None:
+        keys = keys.filter(revoked_at__isnull=filters.active)
+    return keys
+
+
+@router.post("/keys", response={201: ApiKeyCreatedOut}, auth=ErpAuth(), tags=["API keys"])
+def key_create(request: HttpRequest, payload: ApiKeyIn) -> Status[ApiKeyCreatedOut]:
+    """Issue yourself a key. The answer holds its secret, the only time it is shown."""
+    principal: Principal = request.auth  # type: ignore[attr-defined]
+    issued = api_key_create(
+        user=principal.user,
+        name=payload.name,
+        scopes=payload.scopes,
+        rate_limit_per_minute=payload.rate_limit_per_minute,
+        within_scopes=principal.api_key.scopes if principal.api_key else None,
+    )
+    return Status(201, ApiKeyCreatedOut.model_validate(issued.api_key, context={"secret": issued.raw_key}))
+
+
+@router.get("/keys/{key_id}", response=ApiKeyOut, auth=ErpAuth(), tags=["API keys"])
+def key_detail(request: HttpRequest, key_id: int) -> ApiKey:
+    """One of your keys (any key, for API key admins)."""
+    return get_object_or_404(_visible_keys(request.auth), pk=key_id)  # type: ignore[attr-defined]
+
+
+@router.post("/keys/{key_id}/revoke", response=ApiKeyOut, auth=ErpAuth(), tags=["API keys"])
+def key_revoke(request: HttpRequest, key_id: int) -> ApiKey:
+    """Revoke one of your keys (any key, for API key admins): it stops working at once.
+    Revoking a revoked key changes nothing."""
+    key = get_object_or_404(_visible_keys(request.auth), pk=key_id)  # type: ignore[attr-defined]
+    return api_key_revoke(api_key=key)

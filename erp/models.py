@@ -149,6 +149,11 @@ class OutboxEvent(models.Model):
         }
 
 
+def default_rate_limit() -> int:
+    """The rate limit a new key gets: settings.API_RATE_LIMIT_PER_MINUTE (0 = unlimited)."""
+    return int(settings.API_RATE_LIMIT_PER_MINUTE)
+
+
 class ApiKey(TimeStampedModel):
     """A key for external tools: stored as a SHA-256 hash, shown once at creation."""
 
@@ -159,6 +164,10 @@ class ApiKey(TimeStampedModel):
     scopes = models.JSONField(default=list, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    rate_limit_per_minute = models.PositiveIntegerField(
+        default=default_rate_limit,
+        help_text="Requests per minute this key may make (0 = unlimited).",
+    )
     history = HistoricalRecords(excluded_fields=["last_used_at", "updated_at"])
 
     class Meta:
@@ -174,3 +183,61 @@ class ApiKey(TimeStampedModel):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class RateLimitWindow(models.Model):
+    """Requests one API key made in one minute (see erp.ratelimit): a fixed-window counter.
+
+    Incremented by one atomic upsert per request; rows of past minutes are purged.
+    """
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    minute = models.PositiveBigIntegerField(help_text="Minutes since the Unix epoch.")
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["api_key", "minute"], name="erp_ratelimit_key_minute_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"key {self.api_key_id} @ minute {self.minute}: {self.hits}"
+
+
+class IdempotencyRecord(models.Model):
+    """One `Idempotency-Key` of one caller: the request it was first used with and its answer.
+
+    Inserted, and committed, before the operation acts; the unique constraint on
+    (principal, key) decides which of several concurrent requests acts (see erp.idempotency).
+    """
+
+    class State(models.TextChoices):
+        PROCESSING = "processing", "Processing"
+        COMPLETED = "completed", "Completed"
+
+    principal = models.CharField(max_length=64, help_text="'key:<api key id>' or 'user:<user id>'.")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=2048)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request body.")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PROCESSING)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+    response_body = models.TextField(blank=True, help_text="The answer's body, encrypted (erp.crypto).")
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "idempotency record"
+        constraints = [
+            models.UniqueConstraint(fields=["principal", "key"], name="erp_idempotency_principal_key_unique"),
+            models.CheckConstraint(
+                condition=Q(state="processing", response_status__isnull=True)
+                | Q(state="completed", response_status__isnull=False),
+                name="erp_idempotency_completed_has_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.principal} {self.key!r} ({self.state})"

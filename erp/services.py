@@ -6,14 +6,17 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 
-from erp.access import scopes_allowed, validate_scopes
-from erp.exceptions import ValidationFailed
+from erp.access import scopes_allowed, user_has_right, validate_scopes
+from erp.exceptions import NotFound, ValidationFailed
 from erp.models import ApiKey, User
 
 KEY_PREFIX = "erp"
+API_KEY_NAME_MAX = 100  # ApiKey.name's max_length
 
 
 def hash_key(raw_key: str) -> str:
@@ -27,13 +30,48 @@ class IssuedKey:
     raw_key: str  # shown once, never stored
 
 
+def api_key_admin(user: AbstractUser | AnonymousUser) -> bool:
+    """Sees and revokes every user's keys: superusers and holders of erp.manage_api_keys
+    (the Integration admin role); may also give a key any rate limit, 0 (unlimited) included."""
+    return user_has_right(user, "manage_api_keys")
+
+
+def _rate_limit(user: User, rate_limit_per_minute: int | None) -> int:
+    default = int(settings.API_RATE_LIMIT_PER_MINUTE)
+    if rate_limit_per_minute is None:
+        return default
+    if rate_limit_per_minute < 0:
+        msg = "The rate limit is a number of requests per minute, 0 or more."
+        raise ValidationFailed(msg, field_errors={"rate_limit_per_minute": [msg]})
+    if default and not api_key_admin(user) and not 1 <= rate_limit_per_minute <= default:
+        msg = (
+            f"Choose 1 to {default} requests per minute; only an API key admin may set more or 0 (unlimited)."
+        )
+        raise ValidationFailed(msg, field_errors={"rate_limit_per_minute": [msg]})
+    return rate_limit_per_minute
+
+
 @transaction.atomic
-def api_key_create(*, user: User, name: str, scopes: list[str] | None = None) -> IssuedKey:
-    """Issue a key. Without scopes it gets every scope the user is allowed now."""
+def api_key_create(
+    *,
+    user: User,
+    name: str,
+    scopes: list[str] | None = None,
+    rate_limit_per_minute: int | None = None,
+    within_scopes: list[str] | None = None,
+) -> IssuedKey:
+    """Issue a key. Without scopes it gets every scope the user is allowed now.
+
+    ``within_scopes`` narrows what may be granted further: a key issued through the API with
+    another key gets at most that key's scopes. Without a rate limit the key gets the default
+    (settings.API_RATE_LIMIT_PER_MINUTE); users other than key admins may only lower it.
+    """
     name = name.strip()
     if not name:
         raise ValidationFailed("A key needs a name.", field_errors={"name": ["This field is required."]})
     allowed = scopes_allowed(user)
+    if within_scopes is not None:
+        allowed = [s for s in allowed if s in within_scopes]
     if scopes is None:
         chosen = allowed
     else:
@@ -48,6 +86,10 @@ def api_key_create(*, user: User, name: str, scopes: list[str] | None = None) ->
     if not chosen:
         msg = f"{user} has no rights to delegate to a key; give them a role first."
         raise ValidationFailed(msg, field_errors={"scopes": [msg]})
+    rate_limit = _rate_limit(user, rate_limit_per_minute)
+    if len(name) > API_KEY_NAME_MAX:
+        msg = f"A key's name has at most {API_KEY_NAME_MAX} characters."
+        raise ValidationFailed(msg, field_errors={"name": [msg]})
     if ApiKey.objects.filter(user=user, name=name).exists():
         msg = f"You already have a key named '{name}'."
         raise ValidationFailed(msg, field_errors={"name": [msg]})
@@ -59,15 +101,22 @@ def api_key_create(*, user: User, name: str, scopes: list[str] | None = None) ->
         prefix=f"{KEY_PREFIX}_{prefix}",
         hashed_key=hash_key(raw),
         scopes=chosen,
+        rate_limit_per_minute=rate_limit,
     )
     return IssuedKey(api_key=key, raw_key=raw)
 
 
 @transaction.atomic
-def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
-    if api_key.revoked_at is None:
-        api_key.revoked_at = timezone.now()
-        api_key.save(update_fields=["revoked_at", "updated_at"])
+def api_key_revoke(*, api_key: ApiKey, by: User | None = None) -> ApiKey:
+    """Revoke a key (again is a no-op). ``by``, when given, must own it or be a key admin;
+    otherwise the key is reported as not found, as it is to them."""
+    if by is not None and api_key.user_id != by.pk and not api_key_admin(by):
+        raise NotFound(f"No API key {api_key.pk}.")
+    locked = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+    if locked.revoked_at is None:
+        locked.revoked_at = timezone.now()
+        locked.save(update_fields=["revoked_at", "updated_at"])
+    api_key.revoked_at, api_key.updated_at = locked.revoked_at, locked.updated_at
     return api_key
 
 

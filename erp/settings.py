@@ -184,12 +184,44 @@ CELERY_TIMEZONE = TIME_ZONE
 OUTBOX_SWEEP_GRACE_SECONDS: int = env.int("OUTBOX_SWEEP_GRACE_SECONDS", default=30)
 OUTBOX_MAX_ATTEMPTS: int = env.int("OUTBOX_MAX_ATTEMPTS", default=20)
 
+# API: requests per minute a new API key may make (0 = unlimited; each key can differ), and
+# how long an Idempotency-Key is remembered (see erp.ratelimit and erp.idempotency).
+API_RATE_LIMIT_PER_MINUTE: int = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
+IDEMPOTENCY_KEY_TTL_HOURS: int = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
+
 # Procurement: purchase orders above this total (in their currency) need a purchasing
 # manager's approval before they are sent; receipts may exceed the ordered quantity by
 # this percentage; a billed price may differ from the ordered one by this percentage.
 PURCHASE_APPROVAL_THRESHOLD = Decimal(env.str("PURCHASE_APPROVAL_THRESHOLD", default="5000"))
 RECEIPT_OVER_TOLERANCE_PERCENT = Decimal(env.str("RECEIPT_OVER_TOLERANCE_PERCENT", default="5"))
 BILL_PRICE_TOLERANCE_PERCENT = Decimal(env.str("BILL_PRICE_TOLERANCE_PERCENT", default="1"))
+
+# Integration hub (integrations/). Where our webhook endpoints are reachable from outside
+# (tools are told to call PUBLIC_BASE_URL/integrations/hooks/<id>/).
+PUBLIC_BASE_URL: str = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+INTEGRATIONS_HTTP_TIMEOUT: float = env.float("INTEGRATIONS_HTTP_TIMEOUT", default=10.0)
+INTEGRATIONS_HTTP_CONNECT_TIMEOUT: float = env.float("INTEGRATIONS_HTTP_CONNECT_TIMEOUT", default=5.0)
+INTEGRATIONS_LOG_BODY_BYTES: int = env.int("INTEGRATIONS_LOG_BODY_BYTES", default=2048)
+# Deliveries and inbound events: attempts before a dead letter, and the backoff between them.
+INTEGRATIONS_MAX_ATTEMPTS: int = env.int("INTEGRATIONS_MAX_ATTEMPTS", default=8)
+INTEGRATIONS_RETRY_BASE_SECONDS: int = env.int("INTEGRATIONS_RETRY_BASE_SECONDS", default=10)
+INTEGRATIONS_RETRY_CAP_SECONDS: int = env.int("INTEGRATIONS_RETRY_CAP_SECONDS", default=3600)
+INTEGRATIONS_INBOUND_BACKOFF_SECONDS: int = env.int("INTEGRATIONS_INBOUND_BACKOFF_SECONDS", default=30)
+INTEGRATIONS_INBOUND_BACKOFF_MAX_SECONDS: int = env.int(
+    "INTEGRATIONS_INBOUND_BACKOFF_MAX_SECONDS", default=21600
+)
+# Level changes of one SKU within this window become one push (0 in the embedded mode, which has
+# no scheduler to come back later).
+INTEGRATIONS_COALESCE_SECONDS: float = env.float(
+    "INTEGRATIONS_COALESCE_SECONDS", default=2.0 if CELERY_BROKER_URL else 0.0
+)
+# Polling: how far back the cursor is rewound so that nothing updated "at the same time" is missed.
+INTEGRATIONS_POLL_OVERLAP_SECONDS: int = env.int("INTEGRATIONS_POLL_OVERLAP_SECONDS", default=300)
+INTEGRATIONS_RECONCILE_AUTO_HEAL: bool = env.bool("INTEGRATIONS_RECONCILE_AUTO_HEAL", default=True)
+# Outbound webhooks to private or loopback addresses are refused in production (SSRF).
+INTEGRATIONS_WEBHOOK_ALLOW_PRIVATE_URLS: bool = env.bool(
+    "INTEGRATIONS_WEBHOOK_ALLOW_PRIVATE_URLS", default=DEBUG
+)
 
 LOGGING = {
     "version": 1,

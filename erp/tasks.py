@@ -1,8 +1,8 @@
-"""Thin tasks of the kernel: they take ids and call erp.events."""
+"""Thin tasks of the kernel: they take ids and call erp.events, or purge what has expired."""
 
 from celery import shared_task
 
-from erp import events
+from erp import events, idempotency, ratelimit
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -18,3 +18,10 @@ def sweep_outbox_task() -> int:
 @shared_task(ignore_result=True)
 def prune_outbox_task() -> int:
     return events.prune()
+
+
+@shared_task(ignore_result=True)
+def purge_api_records_task() -> int:
+    """Forget expired Idempotency-Keys and the rate-limit counters of past minutes (run every
+    few minutes from beat)."""
+    return idempotency.purge_expired() + ratelimit.purge_windows()

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from erp import views
+from erp import views, views_keys
 from erp.api import api
 
 urlpatterns = [
@@ -11,6 +11,9 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("search/", views.search, name="search"),
     path("events/", views.event_list, name="events"),
+    path("keys/", views_keys.key_list, name="keys"),
+    path("keys/new/", views_keys.key_create, name="key-new"),
+    path("keys/<int:pk>/revoke/", views_keys.key_revoke, name="key-revoke"),
     path("inventory/", include("inventory.urls")),
     path("sales/", include("sales.urls")),
     path("procurement/", include("procurement.urls")),

@@ -1,0 +1,299 @@
+"""What the domain APIs share: the output types of money and quantities, look-ups, and lists.
+
+Money and quantities: one rule for every API
+--------------------------------------------
+* A quantity goes out as a decimal string with the 4 places it is stored with: ``"12.0000"``.
+* Money goes out as a decimal string with the minor-unit digits of its currency:
+  ``"705.91"`` (USD), ``"1200"`` (JPY), ``"1.250"`` (KWD). Unit prices and costs are stored
+  with 4 places; they show digits beyond the minor unit only when they carry them
+  (``"0.1234"``, but ``"12.50"``, never ``"12.5000"``). Nothing is lost and nothing is padded.
+* The currency of an amount is the ``currency`` of the nearest object around it in the
+  answer (a document, and so its lines); it is always given next to the amounts of a
+  document. Amounts without one -- costs, stock values -- are in the base currency
+  (``settings.ERP_BASE_CURRENCY``, USD unless set), and so is anything typed ``BaseMoney``.
+* Rates and percentages go out as decimal strings as stored (``"0.2000"``).
+* All of them come in as strings or JSON numbers; the services quantize them. Nothing goes
+  out as a float.
+
+Look-ups and lists
+------------------
+``get_or_404`` answers 404 naming what is missing (and the input field that named it);
+``filtered`` runs query parameters through an app's FilterSet (422 on an invalid filter) and
+then through a ``Listing``: ``ordering`` from an allow-list, ``updated_since`` for incremental
+sync and ``expand`` for related rows fetched with the page (at a constant number of queries).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, TypeVar
+
+import django_filters
+from django.conf import settings
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Field, Schema
+from pydantic import (
+    ConfigDict,
+    PlainSerializer,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
+
+from erp.apiauth import Principal
+from erp.exceptions import NotFound, ValidationFailed
+from erp.models import User
+from erp.money import MONEY_PLACES, currency_places, quantize_money, quantize_quantity
+
+M = TypeVar("M", bound=Model)
+
+CURRENCY_CONTEXT = "erp.currency"
+
+
+# --- money and quantities -----------------------------------------------------------------------
+
+
+def base_currency() -> str:
+    """The currency of costs and stock values (amounts that belong to no document)."""
+    return str(getattr(settings, "ERP_BASE_CURRENCY", "USD"))
+
+
+def quantity_str(value: Decimal) -> str:
+    return format(quantize_quantity(value), "f")
+
+
+def money_str(value: Decimal, currency: str | None = None) -> str:
+    """``value`` with the minor-unit digits of ``currency``, and more only where it carries them."""
+    amount = quantize_money(value)
+    places = min(currency_places(currency or base_currency()), MONEY_PLACES)
+    for digits in range(places, MONEY_PLACES):
+        shorter = amount.quantize(Decimal(1).scaleb(-digits))
+        if shorter == amount:
+            return format(shorter, "f")
+    return format(amount, "f")
+
+
+def _money_out(value: Decimal, info: SerializationInfo) -> str:
+    context = info.context if isinstance(info.context, dict) else {}
+    return money_str(value, context.get(CURRENCY_CONTEXT))
+
+
+def _base_money_out(value: Decimal) -> str:
+    return money_str(value, base_currency())
+
+
+def _rate_out(value: Decimal) -> str:
+    return format(value, "f")
+
+
+Quantity = Annotated[
+    Decimal,
+    PlainSerializer(quantity_str, return_type=str),
+    Field(examples=["12.0000"]),
+]
+Money = Annotated[
+    Decimal,
+    PlainSerializer(_money_out, return_type=str),
+    Field(examples=["705.91"], description="in the currency given next to it"),
+]
+BaseMoney = Annotated[
+    Decimal,
+    PlainSerializer(_base_money_out, return_type=str),
+    Field(examples=["4.2500"], description="in the base currency"),
+]
+Rate = Annotated[Decimal, PlainSerializer(_rate_out, return_type=str), Field(examples=["0.2000"])]
+
+
+class ApiSchema(Schema):
+    """A ninja Schema whose ``currency`` (when it has one) formats the ``Money`` inside it.
+
+    The currency travels down the answer in the serialization context, so a document's lines,
+    which carry no currency of their own, are written in the document's.
+    """
+
+    @model_serializer(mode="wrap")
+    def _with_currency(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo):
+        # No return annotation on purpose: pydantic then documents the fields, not "any".
+        currency = getattr(self, "currency", None)
+        context = info.context
+        if not isinstance(currency, str) or not currency or not isinstance(context, dict):
+            return handler(self)
+        outer = context.get(CURRENCY_CONTEXT)
+        context[CURRENCY_CONTEXT] = currency
+        try:
+            return handler(self)
+        finally:
+            context[CURRENCY_CONTEXT] = outer
+
+
+# --- who is calling, and what they name ----------------------------------------------------------
+
+
+def principal(request: HttpRequest) -> Principal:
+    return request.auth  # type: ignore[attr-defined]
+
+
+def user_of(request: HttpRequest) -> User:
+    return principal(request).user
+
+
+def get_or_404(source: type[M] | QuerySet[M], pk: int, what: str, *, field: str | None = None) -> M:
+    """The row with this id, or a 404 naming it (and the input field that referenced it)."""
+    queryset = source if isinstance(source, QuerySet) else source._default_manager.all()
+    obj = queryset.filter(pk=pk).first()
+    if obj is None:
+        message = f"No {what} with id {pk}."
+        raise NotFound(message, field_errors={field: [message]} if field else None)
+    return obj
+
+
+def no_nulls(changes: dict[str, Any], nullable: Iterable[str] = ()) -> None:
+    """PATCH: a field sent as null that cannot be empty is refused (422), not turned into a crash."""
+    allowed = set(nullable)
+    nulls = sorted(name for name, value in changes.items() if value is None and name not in allowed)
+    if nulls:
+        raise ValidationFailed(
+            f"Cannot be null: {', '.join(nulls)}.", field_errors={name: ["Cannot be null."] for name in nulls}
+        )
+
+
+# --- lists: filters, ordering, updated_since, expand ------------------------------------------------
+
+LIST_PARAMETERS = frozenset({"ordering", "updated_since", "expand"})
+Expander = Callable[[QuerySet[Any]], QuerySet[Any]]
+
+
+def ordering_param(names: Iterable[str], *, default: str) -> Any:
+    """The ``ordering`` query parameter of a list, documenting its allow-list."""
+    allowed = ", ".join(names)
+    return Field(
+        None,
+        description=(
+            f"Sort keys, comma-separated, '-' for descending: {allowed}. Default: {default}. "
+            "Any other key is refused (422)."
+        ),
+        examples=["-updated_at,id"],
+    )
+
+
+def expand_param(*names: str) -> Any:
+    """The ``expand`` query parameter of a list: related rows returned with each item."""
+    return Field(
+        None,
+        description=(
+            f"Related rows to return with each item, comma-separated: {', '.join(names)}. "
+            "They are fetched with the page (a constant number of queries); left out, those fields are null."
+        ),
+        examples=[names[0]],
+    )
+
+
+def updated_since_param() -> Any:
+    return Field(
+        None,
+        description=(
+            "Only items changed at or after this moment (ISO 8601; without an offset, the server's time "
+            "zone). For incremental sync: remember the largest updated_at seen, and ask with "
+            "ordering=updated_at,id."
+        ),
+        examples=["2030-01-31T12:00:00Z"],
+    )
+
+
+class Listing:
+    """What one list endpoint offers beyond its filters.
+
+    ``ordering`` maps each public sort key to a model field (or annotation); ``updated`` is the
+    field ``updated_since`` compares (None: the list has no such field and does not offer it);
+    ``expand`` maps each expandable name to what it adds to the queryset (a Prefetch). A sort
+    always ends with the primary key, so pages are stable.
+    """
+
+    def __init__(
+        self,
+        *,
+        ordering: Mapping[str, str],
+        updated: str | None = "updated_at",
+        expand: Mapping[str, Expander] | None = None,
+    ) -> None:
+        self.ordering = dict(ordering)
+        self.updated = updated
+        self.expand = dict(expand or {})
+
+    def order(self, queryset: QuerySet[M], value: str | None) -> QuerySet[M]:
+        terms = [term.strip() for term in (value or "").split(",") if term.strip()]
+        if not terms:
+            return queryset
+        keys = [(term[1:], "-") if term.startswith("-") else (term, "") for term in terms]
+        unknown = [term for term, (name, _) in zip(terms, keys, strict=True) if name not in self.ordering]
+        if unknown:
+            allowed = sorted(self.ordering)
+            message = (
+                f"Cannot sort by {', '.join(repr(u) for u in unknown)}. "
+                f"Sort keys: {', '.join(allowed)} ('-' for descending)."
+            )
+            raise ValidationFailed(message, field_errors={"ordering": [message]}, allowed=allowed)
+        fields = [f"{sign}{self.ordering[name]}" for name, sign in keys]
+        if not any(f.lstrip("-") in ("pk", "id") for f in fields):
+            fields.append("pk")
+        return queryset.order_by(*fields)
+
+    def since(self, queryset: QuerySet[M], value: datetime | None) -> QuerySet[M]:
+        if value is None:
+            return queryset
+        if self.updated is None:  # pragma: no cover - the parameter is not offered on such lists
+            raise ValidationFailed("This list cannot be filtered by updated_since.")
+        moment = timezone.make_aware(value) if timezone.is_naive(value) else value
+        return queryset.filter(**{f"{self.updated}__gte": moment})
+
+    def expanded(self, queryset: QuerySet[M], value: str | None) -> QuerySet[M]:
+        names = [name.strip() for name in (value or "").split(",") if name.strip()]
+        unknown = [name for name in names if name not in self.expand]
+        if unknown:
+            allowed = sorted(self.expand)
+            message = (
+                f"Cannot expand {', '.join(repr(u) for u in unknown)}. "
+                f"Expandable: {', '.join(allowed) or 'nothing'}."
+            )
+            raise ValidationFailed(message, field_errors={"expand": [message]}, allowed=allowed)
+        for name in dict.fromkeys(names):
+            queryset = self.expand[name](queryset)
+        return queryset
+
+    def apply(self, queryset: QuerySet[M], params: Schema | None) -> QuerySet[M]:
+        queryset = self.since(queryset, getattr(params, "updated_since", None))
+        queryset = self.order(queryset, getattr(params, "ordering", None))
+        return self.expanded(queryset, getattr(params, "expand", None))
+
+
+def filtered(
+    filterset_class: type[django_filters.FilterSet] | None,
+    params: Schema | None,
+    queryset: QuerySet[M],
+    *,
+    listing: Listing | None = None,
+    exclude: Iterable[str] = (),
+) -> QuerySet[M]:
+    """The query parameters through the app's FilterSet (an invalid filter is a 422), then the listing's
+    ``updated_since``, ``ordering`` and ``expand``."""
+    if filterset_class is not None and params is not None:
+        data = params.model_dump(exclude_none=True, exclude=set(exclude) | LIST_PARAMETERS)
+        filterset = filterset_class(data, queryset=queryset)
+        if not filterset.is_valid():
+            raise ValidationFailed(
+                "Invalid filter.",
+                field_errors={
+                    name: [str(m) for m in messages] for name, messages in filterset.errors.items()
+                },
+            )
+        queryset = filterset.qs
+    return listing.apply(queryset, params) if listing is not None else queryset
+
+
+def examples(*items: dict[str, Any]) -> ConfigDict:
+    """A schema's ``model_config`` with examples for the OpenAPI document."""
+    return ConfigDict(json_schema_extra={"examples": list(items)})
