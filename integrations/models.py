@@ -248,6 +248,12 @@ class Delivery(models.Model):
     response_excerpt = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # A worker attempting the delivery holds it until then (a lease: a crashed worker's claim expires).
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    # A replay is a new delivery of the same event to the same target; the log keeps both.
+    replay_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays"
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -261,12 +267,12 @@ class Delivery(models.Model):
             models.UniqueConstraint(
                 fields=["event", "connection"],
                 name="integrations_delivery_event_connection_unique",
-                condition=Q(connection__isnull=False),
+                condition=Q(connection__isnull=False, replay_of__isnull=True),
             ),
             models.UniqueConstraint(
                 fields=["event", "subscription"],
                 name="integrations_delivery_event_subscription_unique",
-                condition=Q(subscription__isnull=False),
+                condition=Q(subscription__isnull=False, replay_of__isnull=True),
             ),
         ]
         indexes = [

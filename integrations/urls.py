@@ -1,9 +1,46 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from erp.views import area_home
+from integrations import hooks, views
+from integrations.demo import fake_urlpatterns
 
 app_name = "integrations"
 
 urlpatterns = [
-    path("", area_home, {"area": "integrations"}, name="index"),
+    path("", views.index, name="index"),
+    path("hooks/<int:connection_id>/", hooks.receive, name="hook"),
+    path("status/", views.hub_status, name="hub-status"),
+    path("connectors/", views.catalogue, name="catalogue"),
+    path("connectors/<str:connector>/new/", views.connection_create, name="connection-new"),
+    path("connections/<int:pk>/", views.connection_detail, name="connection"),
+    path("connections/<int:pk>/settings/", views.connection_edit, name="connection-edit"),
+    path("connections/<int:pk>/delete/", views.connection_delete, name="connection-delete"),
+    re_path(
+        r"^connections/(?P<pk>\d+)/(?P<action>test|poll|reconcile|health-check|import-products|pause|resume)/$",
+        views.connection_action,
+        name="connection-action",
+    ),
+    path("connections/<int:pk>/sync/", views.sync_log, name="connection-sync"),
+    path("connections/<int:pk>/inbound/", views.event_list, name="connection-events"),
+    path("connections/<int:pk>/deliveries/", views.delivery_list, name="connection-deliveries"),
+    path("connections/<int:pk>/quarantine/", views.quarantine, name="connection-quarantine"),
+    path("connections/<int:pk>/quarantine/map/", views.quarantine_map, name="quarantine-map"),
+    path("connections/<int:pk>/reconciliation/", views.drift_list, name="connection-drifts"),
+    path("connections/<int:pk>/mappings/", views.mappings, name="connection-mappings"),
+    path("connections/<int:pk>/mappings/sku/", views.sku_mapping_add, name="sku-mapping-add"),
+    path("connections/<int:pk>/products/", views.product_options, name="product-options"),
+    path("connections/<int:pk>/simulate-order/", views.simulate_order, name="simulate-order"),
+    path("sync-runs/<int:pk>/", views.sync_run_detail, name="sync-run"),
+    path("inbound/<int:pk>/", views.event_detail, name="event"),
+    path("inbound/<int:pk>/replay/", views.event_replay, name="event-replay"),
+    path("deliveries/<int:pk>/", views.delivery_detail, name="delivery"),
+    path("deliveries/<int:pk>/retry/", views.delivery_retry, name="delivery-retry"),
+    path("drifts/<int:pk>/heal/", views.drift_heal, name="drift-heal"),
+    path("drifts/<int:pk>/resolve/", views.drift_resolve, name="drift-resolve"),
+    path("refs/<int:pk>/delete/", views.sku_mapping_delete, name="sku-mapping-delete"),
+    path("webhooks/", views.webhook_list, name="webhooks"),
+    path("webhooks/<int:pk>/", views.webhook_detail, name="webhook"),
+    path("webhooks/<int:pk>/rotate-secret/", views.webhook_rotate, name="webhook-rotate"),
+    path("webhooks/<int:pk>/delete/", views.webhook_delete, name="webhook-delete"),
+    path("webhooks/deliveries/<int:pk>/replay/", views.webhook_delivery_replay, name="webhook-replay"),
+    *fake_urlpatterns(),
 ]

@@ -1,0 +1,87 @@
+"""Appliers: canonical records -> the domain's services, the same for every connector.
+
+Orders (``apply_order``)
+* Lines resolve to products by ExternalRef("variant") -> ExternalRef("sku") -> an
+  active Product with that SKU (case-insensitive); a line that resolves to nothing
+  raises ``MissingDependency(kind="sku")`` and the event waits in quarantine. A
+  variant resolved by SKU is linked (ExternalRef("variant")) so stock is pushed for it.
+* The customer is ExternalRef("customer"), else the active customer with the same
+  email, else a new one (``customer_create``, prepaid); an order without a customer
+  goes to the connection's guest customer (ExternalRef("customer", "guest")).
+* The order is created once: ExternalRef("order") is claimed first (a placeholder row
+  inserted in a savepoint; the unique constraint makes a concurrent claimer wait and
+  then fail, after which it re-reads the committed ref and takes the update path).
+  It is created on the connection's sales channel, priced as the tool priced it
+  (absolute line discounts, tax amounts as charged, the tool's tax mode) and
+  confirmed, which reserves stock (what is missing is backordered). Our totals
+  must equal the tool's (``OrderRecord.totals``) or the event fails (TotalsMismatch)
+  naming both: total and tax exactly; subtotal in the order's price mode (with line
+  tax when prices include tax); shipping as charged after shipping discounts;
+  discount as line discounts (with or without shipping discounts).
+* ExternalRef("order") keeps the tool's updated_at, the record's content hash and, in
+  ``extra``, ``financial_status`` and the ``tags`` the tool set; ExternalRef("order_line")
+  maps each line's id to its OrderLine (the fulfilment push needs it).
+* A later record older than the stored updated_at is dropped (skipped, "stale"); one
+  with the same content hash is a no-op (skipped, "unchanged"). Otherwise what the
+  order's state allows is updated: notes, addresses and tags (the tool's tags replace
+  the ones it set before; tags people added here stay). The financial status is a tag
+  too ("paid", "refunded"…), replacing the previous one. A confirmed order's lines and
+  amounts cannot change: a record that changes them is reported (run errors and the
+  event result), not applied. Action.CANCEL or a cancelled_at cancels the order
+  (``order_cancel``, releasing reservations) where its state allows.
+
+Products (``apply_product``): each variant is linked to the product with its SKU, or
+a product is created (``product_create``); ExternalRef("variant") keeps the variant's
+``extra`` (the tool's inventory item id), ExternalRef("sku") the SKU, and
+ExternalRef("product") the tool's product (pointing at its first variant's product).
+Existing products are linked, never overwritten: the hub owns the catalogue.
+"""
+
+from __future__ import annotations
+
+from integrations.appliers.orders import apply_order, check_totals
+from integrations.appliers.products import apply_product
+from integrations.appliers.refs import (
+    CUSTOMER,
+    GUEST,
+    ORDER,
+    ORDER_LINE,
+    PRODUCT,
+    SKU,
+    VARIANT,
+    Applied,
+    NotConfigured,
+    TotalsMismatch,
+    claim,
+    link,
+)
+from integrations.contract import InboundItem
+from integrations.models import Connection, SyncRun
+
+__all__ = [
+    "CUSTOMER",
+    "GUEST",
+    "ORDER",
+    "ORDER_LINE",
+    "PRODUCT",
+    "SKU",
+    "VARIANT",
+    "Applied",
+    "NotConfigured",
+    "TotalsMismatch",
+    "apply",
+    "apply_order",
+    "apply_product",
+    "check_totals",
+    "claim",
+    "link",
+]
+
+
+def apply(connection: Connection, item: InboundItem, run: SyncRun) -> Applied:
+    """Apply one inbound item with the applier of its object type."""
+    if item.object_type == ORDER:
+        return apply_order(connection, item, run)
+    if item.object_type == PRODUCT:
+        return apply_product(connection, item, run)
+    return Applied(item.object_type, item.external_id, "skipped", f"the hub imports no {item.object_type}")

@@ -1,0 +1,341 @@
+"""Orders in: see the package's doc."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from erp.exceptions import ValidationFailed
+from erp.money import ZERO
+from integrations.appliers.refs import (
+    CUSTOMER,
+    GUEST,
+    ORDER,
+    ORDER_LINE,
+    SKU,
+    VARIANT,
+    Applied,
+    NotConfigured,
+    TotalsMismatch,
+    claim,
+    ct,
+    is_stale,
+    link,
+    refs,
+)
+from integrations.canonical import content_hash
+from integrations.contract import Action, InboundItem, OrderRecord
+from integrations.errors import MissingDependency
+from integrations.models import Connection, ExternalRef, SyncRun
+from inventory.models import Product
+from sales import lifecycle
+from sales.models import (
+    Customer,
+    CustomerKind,
+    OrderLine,
+    OrderStatus,
+    PaymentTerms,
+    SalesChannel,
+    SalesOrder,
+)
+from sales.services import (
+    LineSpec,
+    TaxSpec,
+    customer_create,
+    order_cancel,
+    order_confirm,
+    order_create,
+    order_update,
+)
+
+
+def apply_order(connection: Connection, item: InboundItem, run: SyncRun) -> Applied:
+    record = item.record
+    if item.action == Action.DELETE or record is None:
+        return Applied(ORDER, item.external_id, "skipped", "deleted in the tool: orders here are kept")
+    if not isinstance(record, OrderRecord):
+        raise ValueError(f"An order item carries a {type(record).__name__}.")
+    ref, claimed = claim(connection, ORDER, record.external_id, SalesOrder)
+    if claimed:
+        return _create_order(connection, ref, item, record)
+    return _update_order(connection, ref, item, record, run)
+
+
+def _channel(connection: Connection, record: OrderRecord) -> SalesChannel:
+    channel = connection.sales_channel
+    if channel is None:
+        raise NotConfigured(f"{connection.name} has no sales channel: choose one to import orders into.")
+    if record.currency and record.currency.upper() != channel.currency:
+        raise NotConfigured(
+            f"Order {record.number} is in {record.currency} but channel {channel.code} sells in "
+            f"{channel.currency}: map the connection to a channel in the shop's currency."
+        )
+    return channel
+
+
+def _products(connection: Connection, record: OrderRecord) -> list[Product]:
+    """The product of every line, in order; MissingDependency for the first that resolves to none."""
+    variant_ids = [ln.variant_external_id for ln in record.lines if ln.variant_external_id]
+    skus = [ln.sku for ln in record.lines if ln.sku]
+    product_ct = ct(Product)
+    by_variant = dict(
+        refs(connection, VARIANT)
+        .filter(external_id__in=variant_ids, content_type=product_ct)
+        .values_list("external_id", "object_id")
+    )
+    by_sku_ref = dict(
+        refs(connection, SKU)
+        .filter(external_id__in=skus, content_type=product_ct)
+        .values_list("external_id", "object_id")
+    )
+    ids = set(by_variant.values()) | set(by_sku_ref.values())
+    products = {p.pk: p for p in Product.objects.select_related("stock_unit").filter(pk__in=ids)}
+    by_sku = {
+        p.sku.lower(): p
+        for p in Product.objects.select_related("stock_unit")
+        .annotate(sku_lower=Lower("sku"))
+        .filter(is_active=True, sku_lower__in=[s.lower() for s in skus])
+    }
+    resolved = []
+    for position, line in enumerate(record.lines, start=1):
+        product = (
+            products.get(by_variant.get(line.variant_external_id, 0))
+            or products.get(by_sku_ref.get(line.sku, 0))
+            or by_sku.get(line.sku.lower())
+        )
+        if product is None:
+            what = f"SKU {line.sku!r}" if line.sku else f"variant {line.variant_external_id!r} (no SKU)"
+            raise MissingDependency(
+                f"Unknown {what} on line {position} ({line.title or 'untitled'}) of order {record.number}: "
+                "map it to a product and the order is imported.",
+                kind="sku" if line.sku else "variant",
+                value=line.sku or line.variant_external_id,
+            )
+        if line.variant_external_id and line.variant_external_id not in by_variant:
+            link(connection, VARIANT, line.variant_external_id, product)
+        resolved.append(product)
+    return resolved
+
+
+def _address(values: Any) -> dict[str, str]:
+    return {str(k): str(v or "") for k, v in dict(values or {}).items()}
+
+
+def _customer(connection: Connection, record: OrderRecord, channel: SalesChannel) -> Customer:
+    rec = record.customer
+    external_id = rec.external_id if rec is not None and rec.external_id else ""
+    if rec is None or not (external_id or rec.email):
+        external_id = GUEST
+    ref, claimed = claim(connection, CUSTOMER, external_id, Customer)
+    if not claimed:
+        return Customer.objects.get(pk=ref.object_id)
+    customer = None
+    if external_id != GUEST and rec is not None and rec.email:
+        customer = (
+            Customer.objects.filter(email__iexact=rec.email.strip(), is_active=True).order_by("pk").first()
+        )
+    if customer is None:
+        customer = _new_customer(connection, record, channel, guest=external_id == GUEST)
+    ref.object_id = customer.pk
+    ref.content_type = ct(Customer)
+    ref.save(update_fields=["object_id", "content_type"])
+    return customer
+
+
+def _new_customer(
+    connection: Connection, record: OrderRecord, channel: SalesChannel, *, guest: bool
+) -> Customer:
+    rec = record.customer
+    values: dict[str, Any] = {
+        "name": f"{connection.name} guest" if guest or rec is None else (rec.name or rec.email),
+        "kind": CustomerKind.COMPANY
+        if rec is not None and rec.company and not guest
+        else CustomerKind.PERSON,
+        "email": "" if guest or rec is None else rec.email,
+        "phone": "" if guest or rec is None else rec.phone[:40],
+        "currency": channel.currency,
+        "payment_terms": PaymentTerms.PREPAID,
+        "notes": f"Created from {connection.name} ({connection.connector}).",
+    }
+    billing, shipping = _address(record.billing_address), _address(record.shipping_address)
+    usable = all(billing.get(k) for k in ("line1", "city", "country")) and not guest
+    if usable:
+        try:
+            return customer_create(**values, billing_address=billing, shipping_address=shipping or None)
+        except ValidationFailed:
+            pass  # an address the hub cannot store: the order keeps its own copy anyway
+    return customer_create(**values)
+
+
+def _tool_tags(record: OrderRecord) -> list[str]:
+    tags = {t.strip() for t in record.tags if t.strip()}
+    if record.financial_status:
+        tags.add(record.financial_status.strip().lower())
+    return sorted(tags)
+
+
+def _create_order(
+    connection: Connection, ref: ExternalRef, item: InboundItem, record: OrderRecord
+) -> Applied:
+    channel = _channel(connection, record)
+    products = _products(connection, record)
+    customer = _customer(connection, record, channel)
+    specs = [
+        LineSpec(
+            product=product,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            description=line.title or product.name,
+            discount_amount=line.discount,
+            taxes=[TaxSpec(t.name[:60], t.rate, t.amount) for t in line.taxes],
+        )
+        for line, product in zip(record.lines, products, strict=True)
+    ]
+    ship_taxes = [t for s in record.shipping for t in s.taxes]
+    order = order_create(
+        channel=channel,
+        customer=customer,
+        lines=specs,
+        order_date=record.created_at,
+        billing_address=_address(record.billing_address) or None,
+        shipping_address=_address(record.shipping_address) or None,
+        shipping_amount=sum((s.amount - s.discount for s in record.shipping), ZERO),
+        shipping_tax_rate=ship_taxes[0].rate if ship_taxes else ZERO,
+        shipping_tax_amount=sum((t.amount for t in ship_taxes), ZERO) if ship_taxes else None,
+        notes=record.note,
+        tags=_tool_tags(record),
+        external_reference=record.number[:100],
+        prices_include_tax=record.prices_include_tax,
+    )
+    check_totals(order, record, connection)
+    cancelled = item.action == Action.CANCEL or record.cancelled_at is not None
+    if cancelled:
+        order = order_cancel(order=order, reason=_cancel_reason(connection, record))
+    else:
+        order = order_confirm(order=order)
+    _remember(ref, order, item, record)
+    lines = list(OrderLine.objects.filter(order=order).order_by("position", "pk"))
+    for line, line_record in zip(lines, record.lines, strict=True):
+        if line_record.external_id:
+            ExternalRef.objects.update_or_create(
+                connection=connection,
+                object_type=ORDER_LINE,
+                external_id=line_record.external_id,
+                defaults={
+                    "content_type": ct(OrderLine),
+                    "object_id": line.pk,
+                    "extra": {"order": record.external_id},
+                },
+            )
+    reason = "cancelled in the tool" if cancelled else ""
+    return Applied(ORDER, record.external_id, "created", reason, order.pk, order.number)
+
+
+def _remember(ref: ExternalRef, order: SalesOrder, item: InboundItem, record: OrderRecord) -> None:
+    ref.content_type = ct(SalesOrder)
+    ref.object_id = order.pk
+    updated_at = item.updated_at or record.updated_at
+    if ref.external_updated_at is None or (updated_at and updated_at > ref.external_updated_at):
+        ref.external_updated_at = updated_at
+    ref.content_hash = content_hash(record)
+    ref.extra = {**ref.extra, "financial_status": record.financial_status, "tags": _tool_tags(record)}
+    ref.synced_at = timezone.now()
+    ref.save()
+
+
+def _cancel_reason(connection: Connection, record: OrderRecord) -> str:
+    return f"cancelled in {connection.name}" + (f": {record.cancel_reason}" if record.cancel_reason else "")
+
+
+def check_totals(order: SalesOrder, record: OrderRecord, connection: Connection) -> None:
+    """Fail loudly when our arithmetic does not give the tool's totals (see the module doc)."""
+    theirs = record.totals
+    if theirs is None:
+        return
+    line_tax = sum((ln.tax_amount for ln in order.lines.all()), ZERO)
+    ship_discount = sum((s.discount for s in record.shipping), ZERO)
+    ours: dict[str, tuple[Decimal, ...]] = {
+        "total": (order.total,),
+        "tax": (order.tax_total,),
+        "subtotal": (order.subtotal + (line_tax if order.prices_include_tax else ZERO),),
+        "shipping": (order.shipping_amount,),
+        "discount": (order.discount_total, order.discount_total + ship_discount),
+    }
+    expected = {
+        "total": theirs.total,
+        "tax": theirs.tax,
+        "subtotal": theirs.subtotal,
+        "shipping": theirs.shipping,
+        "discount": theirs.discount,
+    }
+    wrong = [
+        f"{name} {ours[name][0]} here, {value} in {connection.connector}"
+        for name, value in expected.items()
+        if not any(Decimal(value) == mine for mine in ours[name])
+    ]
+    if wrong:
+        raise TotalsMismatch(f"Order {record.number}: our totals differ from the tool's: {'; '.join(wrong)}.")
+
+
+def _update_order(
+    connection: Connection, ref: ExternalRef, item: InboundItem, record: OrderRecord, run: SyncRun
+) -> Applied:
+    order = SalesOrder.objects.get(pk=ref.object_id)
+    updated_at = item.updated_at or record.updated_at
+    done = Applied(ORDER, record.external_id, "skipped", "", order.pk, order.number)
+    if is_stale(ref, updated_at):
+        return replace(done, reason=f"stale: {updated_at.isoformat()} is older than what is stored")
+    cancel = item.action == Action.CANCEL or record.cancelled_at is not None
+    digest = content_hash(record)
+    if digest == ref.content_hash and (not cancel or order.status == OrderStatus.CANCELLED):
+        return replace(done, reason="unchanged")
+    notes: list[str] = []
+    outcome = "skipped"
+    closed = order.status in (OrderStatus.CANCELLED, OrderStatus.CLOSED)
+    if cancel and order.status != OrderStatus.CANCELLED:
+        if lifecycle.can(order.status, OrderStatus.CANCELLED):
+            order = order_cancel(order=order, reason=_cancel_reason(connection, record))
+            outcome = "cancelled"
+        else:
+            notes.append(f"cancelled in the tool, but {order.number} is {order.status} here: not cancelled")
+    elif closed:
+        if _changes(order, ref, record) and not cancel:
+            notes.append(f"{order.number} is {order.status} here: the tool's changes are not applied")
+    else:
+        changes = _changes(order, ref, record)
+        if changes:
+            order = order_update(order=order, **changes)
+            outcome = "updated"
+        if record.totals is not None and record.totals.total != order.total:
+            notes.append(
+                f"the tool's order now totals {record.totals.total} (here {order.total}): lines of a "
+                f"{order.status} order cannot change here"
+            )
+    _remember(ref, order, item, record)
+    for note in notes:
+        run.errors.append({"level": "warning", "message": f"Order {record.number}: {note}."})
+    return replace(
+        done, outcome=outcome, reason="; ".join(notes) or ("" if outcome != "skipped" else "no change")
+    )
+
+
+def _changes(order: SalesOrder, ref: ExternalRef, record: OrderRecord) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    previous_tags = set(ref.extra.get("tags", []))
+    tags = sorted((set(order.tags) - previous_tags) | set(_tool_tags(record)))
+    if tags != sorted(order.tags):
+        changes["tags"] = tags
+    if record.note != order.notes and record.note:
+        changes["notes"] = record.note
+    for name, value in (
+        ("billing_address", record.billing_address),
+        ("shipping_address", record.shipping_address),
+    ):
+        address = _address(value)
+        if address and address != getattr(order, name):
+            changes[name] = address
+    return changes

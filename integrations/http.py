@@ -1,0 +1,532 @@
+"""The hub's one HTTP client: every connector and every outbound webhook talks through it.
+
+Two layers:
+
+* ``send()`` is the core every request goes through, with or without a connection:
+  it applies the timeouts, routes the request to a mounted test transport or the
+  network, turns transport failures into ``TransientError`` and writes one
+  ``RequestLog`` row with secrets redacted and bodies cut to an excerpt.
+  ``check_status()`` and ``retry_after()`` give every caller the same reading of a
+  status code and of ``Retry-After``.
+* ``HubHttp`` binds the core to a connection and its connector: base URL and auth
+  headers, the per-connection token bucket and ``throttled_until``, the tool's
+  rate-limit hints, 429 (not a failure: ``Throttled``), and the single-flight token
+  refresh on 401 under the connection's row lock.
+
+The request log and transactions. A log row is written in the caller's current
+transaction, right after the exchange. The hub's own callers (delivery attempts,
+polling) make requests outside any transaction, so each row commits at once and
+survives whatever happens next. A caller that wraps requests in its own atomic
+block and lets an error escape rolls its log back with its work; the error then
+carries the row as ``exc.request_log`` and ``keep_request_log(exc)`` writes it
+again after the rollback. We chose this over a second database connection for
+the log (which would survive any rollback) because that connection would not see
+the caller's uncommitted sync run or delivery rows the log points to, and would
+double the connections each worker holds.
+
+Tests route URLs to fakes with ``mount(prefix, transport)`` / ``mounted(...)``;
+without a mount a request goes to the network.
+"""
+
+from __future__ import annotations
+
+import datetime
+import email.utils
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import httpx
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.errors import AuthFailed, HubError, PermanentError, Throttled, TransientError
+from integrations.models import Connection, ConnectionStatus, Delivery, RequestLog, SyncRun
+
+if TYPE_CHECKING:
+    from integrations.contract import Connector
+
+REDACTED = "[redacted]"
+ALWAYS_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+USER_AGENT = "erp-integration-hub/1"
+
+
+def now() -> datetime.datetime:
+    """The hub's clock (tests replace it, with ``sleep``, to drive the token bucket)."""
+    return timezone.now()
+
+
+def sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def _setting(name: str, default: float) -> float:
+    return float(getattr(settings, name, default))
+
+
+def timeout() -> httpx.Timeout:
+    """INTEGRATIONS_HTTP_TIMEOUT (read/write/pool, default 10 s), INTEGRATIONS_HTTP_CONNECT_TIMEOUT (5 s)."""
+    return httpx.Timeout(
+        _setting("INTEGRATIONS_HTTP_TIMEOUT", 10.0),
+        connect=_setting("INTEGRATIONS_HTTP_CONNECT_TIMEOUT", 5.0),
+    )
+
+
+# --- transports: the network, or a fake mounted by a test ------------------------------------------
+
+_mounts: dict[str, httpx.Client] = {}
+_network: httpx.Client | None = None
+_clients_lock = threading.Lock()
+
+
+def mount(prefix: str, transport: httpx.BaseTransport) -> None:
+    """Route every URL starting with ``prefix`` to ``transport`` (httpx.MockTransport, WSGITransport)."""
+    with _clients_lock:
+        old = _mounts.pop(prefix, None)
+        _mounts[prefix] = httpx.Client(transport=transport, trust_env=False)
+    if old is not None:
+        old.close()
+
+
+def unmount(prefix: str) -> None:
+    with _clients_lock:
+        client = _mounts.pop(prefix, None)
+    if client is not None:
+        client.close()
+
+
+@contextmanager
+def mounted(prefix: str, transport: httpx.BaseTransport) -> Iterator[None]:
+    mount(prefix, transport)
+    try:
+        yield
+    finally:
+        unmount(prefix)
+
+
+def _client_for(url: str) -> httpx.Client:
+    global _network
+    with _clients_lock:
+        matches = [p for p in _mounts if url.startswith(p)]
+        if matches:
+            return _mounts[max(matches, key=len)]
+        if _network is None:
+            _network = httpx.Client(follow_redirects=False)
+        return _network
+
+
+# --- the core: one request, logged --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LogTarget:
+    """What a request is tied to in the log."""
+
+    connection_id: int | None = None
+    sync_run_id: int | None = None
+    delivery_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Redactor:
+    """Hides secret headers by name, and any secret value wherever it appears (headers, URL, bodies)."""
+
+    header_names: frozenset[str] = ALWAYS_SECRET_HEADERS
+    values: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, *, header_names: frozenset[str] = frozenset(), values: Any = ()) -> Redactor:
+        names = ALWAYS_SECRET_HEADERS | {n.lower() for n in header_names}
+        # Longest first, so a secret containing another is hidden whole; tiny values would hide noise.
+        clean = sorted({str(v) for v in values if isinstance(v, str | int) and len(str(v)) >= 4}, key=len)
+        return cls(header_names=frozenset(names), values=tuple(reversed(clean)))
+
+    def text(self, text: str) -> str:
+        for value in self.values:
+            if value in text:
+                text = text.replace(value, REDACTED)
+        return text
+
+    def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        return {
+            name: REDACTED if name.lower() in self.header_names else self.text(value)
+            for name, value in headers.items()
+        }
+
+
+def _excerpt(content: bytes, redactor: Redactor) -> str:
+    limit = int(_setting("INTEGRATIONS_LOG_BODY_BYTES", 2048))
+    text = content[:limit].decode("utf-8", errors="replace")
+    suffix = f"… ({len(content)} bytes)" if len(content) > limit else ""
+    return redactor.text(text) + suffix
+
+
+@dataclass
+class Exchange:
+    response: httpx.Response
+    log: RequestLog
+
+
+def _write_log(
+    target: LogTarget,
+    redactor: Redactor,
+    request: httpx.Request,
+    started: float,
+    response: httpx.Response | None = None,
+    error: str = "",
+) -> RequestLog:
+    return RequestLog.objects.create(
+        connection_id=target.connection_id,
+        sync_run_id=target.sync_run_id,
+        delivery_id=target.delivery_id,
+        method=request.method,
+        url=redactor.text(str(request.url))[:1000],
+        status_code=response.status_code if response is not None else None,
+        duration_ms=max(0, round((time.monotonic() - started) * 1000)),
+        request_headers=redactor.headers(request.headers),
+        request_body=_excerpt(request.content, redactor),
+        response_headers=redactor.headers(response.headers) if response is not None else {},
+        response_body=_excerpt(response.content, redactor) if response is not None else "",
+        error=redactor.text(error)[:500],
+    )
+
+
+def send(
+    method: str,
+    url: str,
+    *,
+    target: LogTarget,
+    redactor: Redactor | None = None,
+    params: Mapping[str, Any] | None = None,
+    json: Any = None,
+    content: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout_: httpx.Timeout | None = None,
+) -> Exchange:
+    """Send one request and log it. Returns whatever status came back.
+
+    Raises TransientError on a timeout or a connection error, PermanentError on a URL
+    that cannot be requested; the error carries the log row as ``request_log``.
+    """
+    redactor = redactor or Redactor.of()
+    client = _client_for(url)
+    request = client.build_request(
+        method,
+        url,
+        params=dict(params) if params else None,
+        json=json,
+        content=content,
+        headers={"User-Agent": USER_AGENT, **(headers or {})},
+        timeout=timeout_ or timeout(),
+    )
+    started = time.monotonic()
+    error: HubError
+    try:
+        response = client.send(request)
+    except httpx.UnsupportedProtocol as exc:
+        error = PermanentError(f"{method} {redactor.text(url)}: {exc}")
+    except httpx.TimeoutException as exc:
+        error = TransientError(f"{method} {redactor.text(url)} timed out ({type(exc).__name__}).")
+    except (httpx.TransportError, OSError) as exc:
+        error = TransientError(f"{method} {redactor.text(url)} failed: {type(exc).__name__}: {exc}")
+    except Exception as exc:  # a transport's own failure: still logged, and worth another try
+        error = TransientError(f"{method} {redactor.text(url)} failed: {type(exc).__name__}: {exc}")
+    else:
+        return Exchange(response, _write_log(target, redactor, request, started, response))
+    raise carrying(error, _write_log(target, redactor, request, started, error=str(error)))
+
+
+def carrying(error: HubError, log: RequestLog | None) -> HubError:
+    """The error, with the log row of the request that failed (see keep_request_log)."""
+    error.request_log = log  # type: ignore[attr-defined]
+    return error
+
+
+def keep_request_log(exc: BaseException) -> RequestLog | None:
+    """Write again the log row an error carries, if a rollback took it away (see the module doc)."""
+    log: RequestLog | None = getattr(exc, "request_log", None)
+    if log is None or log.pk is None:
+        return None
+    if RequestLog.objects.filter(pk=log.pk).exists():
+        return log
+    log.pk = None
+    if log.sync_run_id is not None and not SyncRun.objects.filter(pk=log.sync_run_id).exists():
+        log.sync_run_id = None
+    if log.delivery_id is not None and not Delivery.objects.filter(pk=log.delivery_id).exists():
+        log.delivery_id = None
+    if log.connection_id is not None and not Connection.objects.filter(pk=log.connection_id).exists():
+        return None
+    log.save(force_insert=True)
+    return log
+
+
+def retry_after(response: httpx.Response, default: float | None = None) -> float:
+    """Seconds to wait from Retry-After (seconds or an HTTP date); ``default`` when absent or unreadable."""
+    if default is None:
+        default = _setting("INTEGRATIONS_DEFAULT_RETRY_AFTER", 2.0)
+    value = response.headers.get("retry-after", "").strip()
+    if not value:
+        return default
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return default
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    return max(0.0, (when - now()).total_seconds())
+
+
+def check_status(response: httpx.Response, redactor: Redactor | None = None) -> None:
+    """The hub's reading of a status: 2xx/3xx pass, 429 waits, 5xx retries, other 4xx are refused."""
+    status = response.status_code
+    if status < 400:
+        return
+    redactor = redactor or Redactor.of()
+    where = f"{response.request.method} {redactor.text(str(response.request.url))}"
+    body = _excerpt(response.content, redactor)
+    if status == 429:
+        wait = retry_after(response)
+        raise Throttled(f"{where} answered 429; retry in {wait:.0f} s.", retry_after=wait)
+    if status >= 500:
+        raise TransientError(f"{where} answered {status}.")
+    raise PermanentError(f"{where} answered {status}: {body[:300]}", status=status, body=body)
+
+
+# --- HubHttp: the client bound to one connection -----------------------------------------------
+
+
+class HubHttp:
+    """The HTTP client a connector gets: ``request(method, url, ...)`` -> a 2xx/3xx httpx.Response."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        connector_cls: type[Connector],
+        *,
+        sync_run_id: int | None = None,
+        delivery_id: int | None = None,
+    ) -> None:
+        self.connection = connection
+        self.connector_cls = connector_cls
+        self.target = LogTarget(connection.pk, sync_run_id, delivery_id)
+        self.last_log: RequestLog | None = None
+        self._connector: Connector | None = None
+        self._refreshing = False
+
+    @property
+    def connector(self) -> Connector:
+        if self._connector is None:
+            self._connector = self.connector_cls(self.connection, self)
+        return self._connector
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+    ) -> httpx.Response:
+        self.last_log = None
+        try:
+            return self._request(method, url, params, json, headers, content)
+        except HubError as exc:
+            if getattr(exc, "request_log", None) is None:
+                carrying(exc, self.last_log)
+            raise
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        headers: Mapping[str, str] | None,
+        content: bytes | None,
+    ) -> httpx.Response:
+        full = url if url.startswith(("http://", "https://")) else self._join(url)
+        self._wait_for_turn()
+        if self._token_expiring() and self._can_refresh():
+            self._refresh(seen=self._auth_state())
+        seen = self._auth_state()
+        response = self._send(method, full, params, json, headers, content)
+        if response.status_code == 401:
+            if self._refreshing or not self._refresh(seen=seen):
+                self._needs_reauth(f"{method} {full} answered 401 and the token cannot be refreshed.")
+            self._wait_for_turn()
+            response = self._send(method, full, params, json, headers, content)
+            if response.status_code == 401:
+                self._needs_reauth(f"{method} {full} answered 401 again after a token refresh.")
+        if response.status_code == 429:
+            wait = retry_after(response)
+            self._throttle(wait)
+            raise Throttled(f"{method} {full} answered 429; retry in {wait:.0f} s.", retry_after=wait)
+        check_status(response, self._redactor())
+        return response
+
+    # --- sending ---------------------------------------------------------------------------------
+
+    def _join(self, url: str) -> str:
+        return f"{self.connector.base_url().rstrip('/')}/{url.lstrip('/')}"
+
+    def _redactor(self, auth: Mapping[str, str] | None = None) -> Redactor:
+        secrets = self.connection.get_secrets()
+        auth = auth if auth is not None else self.connector.auth_headers(secrets)
+        return Redactor.of(
+            header_names=frozenset(self.connector_cls.secret_header_names) | frozenset(auth),
+            values=[*secrets.values(), *auth.values()],
+        )
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        headers: Mapping[str, str] | None,
+        content: bytes | None,
+    ) -> httpx.Response:
+        auth = self.connector.auth_headers(self.connection.get_secrets())
+        try:
+            exchange = send(
+                method,
+                url,
+                target=self.target,
+                redactor=self._redactor(auth),
+                params=params,
+                json=json,
+                content=content,
+                headers={**auth, **(headers or {})},
+            )
+        except HubError as exc:
+            self.last_log = getattr(exc, "request_log", None)
+            raise
+        self.last_log = exchange.log
+        hint = self.connector.rate_limit_hint(exchange.response)
+        if hint is not None and hint.wait_seconds > 0:
+            self._throttle(hint.wait_seconds)
+        return exchange.response
+
+    # --- rate limiting: throttled_until and the token bucket ---------------------------------------
+
+    def _throttle(self, seconds: float) -> None:
+        """Nobody sends to this tool before now + seconds (keeps a later 'until' already set)."""
+        until = now() + datetime.timedelta(seconds=seconds)
+        Connection.objects.filter(pk=self.connection.pk).exclude(throttled_until__gte=until).update(
+            throttled_until=until
+        )
+        if self.connection.throttled_until is None or self.connection.throttled_until < until:
+            self.connection.throttled_until = until
+
+    def _wait_for_turn(self) -> None:
+        """Take a token; wait in-process when the wait is short, else raise Throttled (not a failure)."""
+        max_wait = _setting("INTEGRATIONS_MAX_INLINE_WAIT_SECONDS", 2.0)
+        waited = 0.0
+        while True:
+            wait = self._take_token()
+            if wait <= 0:
+                return
+            if waited + wait > max_wait:
+                raise Throttled(
+                    f"{self.connection} is rate limited for {wait:.1f} s more.", retry_after=max(wait, 0.1)
+                )
+            sleep(wait)
+            waited += wait
+
+    def _take_token(self) -> float:
+        """0 if a token was taken, else how long to wait. Under the connection's row lock."""
+        rate = float(self.connector_cls.rate_limit_per_second)
+        burst = max(1, int(self.connector_cls.rate_limit_burst))
+        with transaction.atomic():
+            row = (
+                Connection.objects.select_for_update()
+                .filter(pk=self.connection.pk)
+                .values("rate_tokens", "rate_refilled_at", "throttled_until")
+                .get()
+            )
+            moment = now()
+            if row["throttled_until"] is not None and row["throttled_until"] > moment:
+                return (row["throttled_until"] - moment).total_seconds()
+            if rate <= 0:
+                return 0.0
+            if row["rate_refilled_at"] is None:
+                tokens = float(burst)
+            else:
+                elapsed = max(0.0, (moment - row["rate_refilled_at"]).total_seconds())
+                tokens = min(float(burst), row["rate_tokens"] + elapsed * rate)
+            wait = 0.0 if tokens >= 1 else (1 - tokens) / rate
+            if wait == 0:
+                tokens -= 1
+            Connection.objects.filter(pk=self.connection.pk).update(
+                rate_tokens=tokens, rate_refilled_at=moment
+            )
+        self.connection.rate_tokens, self.connection.rate_refilled_at = tokens, moment
+        return wait
+
+    # --- auth: single-flight refresh ----------------------------------------------------------------
+
+    def _auth_state(self) -> tuple[str, datetime.datetime | None]:
+        return self.connection.secrets_encrypted, self.connection.token_expires_at
+
+    def _can_refresh(self) -> bool:
+        from integrations.contract import Connector
+
+        return self.connector_cls.refresh_token is not Connector.refresh_token
+
+    def _token_expiring(self) -> bool:
+        expires = self.connection.token_expires_at
+        skew = datetime.timedelta(seconds=_setting("INTEGRATIONS_TOKEN_REFRESH_SKEW_SECONDS", 60.0))
+        return not self._refreshing and expires is not None and expires <= now() + skew
+
+    def _refresh(self, *, seen: tuple[str, datetime.datetime | None]) -> bool:
+        """Refresh the token once for every worker: True if new credentials are there to use.
+
+        Under the connection's row lock: if the stored credentials differ from the ones we
+        sent (another worker refreshed meanwhile) we adopt them; otherwise we call the
+        connector's refresh_token and store the grant.
+        """
+        failure: HubError | None = None
+        with transaction.atomic():
+            row = Connection.objects.select_for_update().get(pk=self.connection.pk)
+            if (row.secrets_encrypted, row.token_expires_at) != seen:
+                self._adopt(row)
+                return True
+            self._refreshing = True
+            try:
+                grant = self.connector.refresh_token(row.get_secrets())
+            except HubError as exc:  # keep the token endpoint's log: leave the block normally
+                grant, failure = None, exc
+            finally:
+                self._refreshing = False
+            if grant is not None:
+                row.set_secrets({**row.get_secrets(), **dict(grant.secrets)})
+                row.token_expires_at = grant.expires_at
+                Connection.objects.filter(pk=row.pk).update(
+                    secrets_encrypted=row.secrets_encrypted, token_expires_at=row.token_expires_at
+                )
+                self._adopt(row)
+        if isinstance(failure, TransientError | Throttled):
+            raise failure
+        return grant is not None
+
+    def _adopt(self, row: Connection) -> None:
+        self.connection.secrets_encrypted = row.secrets_encrypted
+        self.connection.token_expires_at = row.token_expires_at
+
+    def _needs_reauth(self, message: str) -> NoReturn:
+        Connection.objects.filter(pk=self.connection.pk).exclude(status=ConnectionStatus.PAUSED).update(
+            status=ConnectionStatus.NEEDS_REAUTH, last_error=message[:2000], last_failure_at=now()
+        )
+        if self.connection.status != ConnectionStatus.PAUSED:
+            self.connection.status = ConnectionStatus.NEEDS_REAUTH
+        raise carrying(AuthFailed(message), self.last_log)

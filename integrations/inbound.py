@@ -1,0 +1,345 @@
+"""Inbound events: a webhook is verified, stored raw and answered; a task processes it.
+
+Receiving (``webhook_receive``): the connector checks the signature over the raw
+body (in constant time); a bad one raises InvalidSignature and nothing is stored.
+Then exactly one write: the InboundEvent, unique per (connection, the tool's event
+id). A duplicate hits the unique constraint (inside a savepoint, so concurrent
+duplicates are safe) and the stored event is returned as it is. Only a new event
+enqueues processing, after commit. A paused connection still stores its events;
+they are processed once it is active again (the periodic ``inbound_retry_due``
+picks up events left in "received").
+
+Processing (``inbound_process``): the event's items come from the connector
+(``parse_webhook``; a polled event's body is the canonical item itself, see
+``integrations.canonical``); a thin item (record None) is re-read with
+``connector.fetch`` first, outside any transaction (the request log commits). Then,
+under the event's row lock (skip_locked: another worker has it), every item goes
+through ``integrations.appliers`` in one savepoint, and the event ends:
+
+* processed: something was created, updated or cancelled;
+* skipped: every item was stale or unchanged;
+* quarantined: MissingDependency (an unknown SKU): ``missing`` says what, a person
+  maps it (``quarantine_map_sku``) and the event is replayed;
+* failed: any other error, kept with the event; retried after exponential backoff
+  with jitter (``next_attempt_at``); after INTEGRATIONS_MAX_ATTEMPTS (default 8)
+  attempts it is dead. A Throttled tool is not a failed attempt: the event waits.
+
+Each processing is recorded in a SyncRun (job webhook, or poll for polled events;
+a poll processes its events in its own run).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+import random
+from functools import partial
+from typing import Any
+
+import httpx
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from erp.exceptions import ValidationFailed
+from integrations import appliers, registry
+from integrations.canonical import decode_item
+from integrations.contract import Action, Connector, InboundItem
+from integrations.errors import InvalidSignature, MissingDependency, Throttled
+from integrations.models import (
+    Connection,
+    ConnectionStatus,
+    ExternalRef,
+    InboundEvent,
+    InboundStatus,
+    SyncJob,
+    SyncRun,
+    SyncRunStatus,
+)
+from inventory.models import Product
+
+logger = logging.getLogger(__name__)
+
+FINAL = frozenset(
+    {InboundStatus.PROCESSED, InboundStatus.SKIPPED, InboundStatus.QUARANTINED, InboundStatus.DEAD}
+)
+UNSTORED_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})
+
+
+def max_attempts() -> int:
+    return int(getattr(settings, "INTEGRATIONS_MAX_ATTEMPTS", 8))
+
+
+def backoff(attempts: int) -> datetime.timedelta:
+    """Exponential with jitter: base x 2^(n-1), capped, then 50-100 % of it."""
+    base = float(getattr(settings, "INTEGRATIONS_INBOUND_BACKOFF_SECONDS", 30))
+    cap = float(getattr(settings, "INTEGRATIONS_INBOUND_BACKOFF_MAX_SECONDS", 6 * 3600))
+    delay = min(cap, base * 2 ** max(0, attempts - 1))
+    return datetime.timedelta(seconds=delay * random.uniform(0.5, 1.0))  # jitter, not crypto
+
+
+def _enqueue(event_pk: int) -> None:
+    from integrations.tasks import process_inbound_task
+
+    process_inbound_task.delay(event_pk)
+
+
+# --- receiving ----------------------------------------------------------------------------------
+
+
+def webhook_receive(
+    *, connection: Connection, headers: dict[str, str], body: bytes
+) -> tuple[InboundEvent, bool]:
+    """Verify and store one webhook: (event, created). InvalidSignature stores nothing."""
+    connector = registry.connector_for(connection)
+    readable = httpx.Headers(headers)
+    if not connector.verify_webhook(readable, body):
+        raise InvalidSignature(f"The signature of this webhook for {connection.name} is not valid.")
+    try:
+        envelope = connector.webhook_envelope(readable, body)
+    except ValueError as exc:
+        raise ValidationFailed(f"Not a webhook {connection.name} can read: {exc}") from exc
+    event_id = envelope.event_id or "sha256:" + hashlib.sha256(body).hexdigest()
+    stored = {k: v for k, v in headers.items() if k.lower() not in UNSTORED_HEADERS}
+    return store_event(
+        connection=connection,
+        source=InboundEvent.Source.WEBHOOK,
+        external_id=event_id,
+        topic=envelope.topic,
+        headers=stored,
+        body=body,
+    )
+
+
+def store_event(
+    *,
+    connection: Connection,
+    source: str,
+    external_id: str,
+    topic: str,
+    headers: dict[str, Any],
+    body: bytes,
+    enqueue: bool = True,
+) -> tuple[InboundEvent, bool]:
+    """Insert the event unless (connection, external_id) exists: (event, created). One write."""
+    try:
+        with transaction.atomic():
+            event = InboundEvent.objects.create(
+                connection=connection,
+                external_id=external_id[:255],
+                source=source,
+                topic=topic[:100],
+                headers=headers,
+                body=body,
+            )
+    except IntegrityError:
+        return InboundEvent.objects.get(connection=connection, external_id=external_id[:255]), False
+    if enqueue and connection.is_active:
+        transaction.on_commit(partial(_enqueue, event.pk))
+    return event, True
+
+
+# --- processing ---------------------------------------------------------------------------------
+
+
+def run_start(connection: Connection, job: str, object_type: str = "") -> SyncRun:
+    return SyncRun.objects.create(connection=connection, job=job, object_type=object_type[:40])
+
+
+def run_finish(run: SyncRun) -> SyncRun:
+    if run.status == SyncRunStatus.RUNNING:
+        done = run.created + run.updated + run.skipped
+        if not run.failed:
+            run.status = SyncRunStatus.PARTIAL if _has_warnings(run) else SyncRunStatus.SUCCEEDED
+        else:
+            run.status = SyncRunStatus.PARTIAL if done else SyncRunStatus.FAILED
+    run.finished_at = timezone.now()
+    run.save()
+    return run
+
+
+def _has_warnings(run: SyncRun) -> bool:
+    return any(isinstance(e, dict) and e.get("level") == "warning" for e in run.errors)
+
+
+def items_of(event: InboundEvent, connector: Connector) -> list[InboundItem]:
+    """The event's items, thin ones re-read from the tool."""
+    body = bytes(event.body)
+    if event.source == InboundEvent.Source.POLL:
+        items = [decode_item(body)]
+    else:
+        items = connector.parse_webhook(event.topic, httpx.Headers(event.headers), body)
+    return [
+        connector.fetch(item.object_type, item.external_id)
+        if item.record is None and item.action != Action.DELETE
+        else item
+        for item in items
+    ]
+
+
+def inbound_process(event_pk: int, *, run: SyncRun | None = None) -> InboundEvent:
+    """Process one stored event (idempotent: a finished event is returned as it is)."""
+    event = InboundEvent.objects.select_related("connection").get(pk=event_pk)
+    connection = event.connection
+    if event.status in FINAL or not connection.is_active:
+        return event
+    own_run = run is None
+    job = SyncJob.POLL if event.source == InboundEvent.Source.POLL else SyncJob.WEBHOOK
+    active_run = run or run_start(connection, job, event.topic)
+    items: list[InboundItem] | Exception
+    try:
+        items = items_of(event, registry.connector_for(connection, sync_run_id=active_run.pk))
+    except Exception as exc:  # recorded on the event below
+        items = exc
+    with transaction.atomic():
+        locked = InboundEvent.objects.select_for_update(skip_locked=True).filter(pk=event_pk).first()
+        if locked is None or locked.status in FINAL:
+            if own_run and not active_run.requests.exists():
+                active_run.delete()
+            return locked or InboundEvent.objects.get(pk=event_pk)
+        locked.connection = connection
+        _apply(locked, items, active_run)
+        locked.save()
+        if own_run:
+            run_finish(active_run)
+    return locked
+
+
+def _apply(event: InboundEvent, items: list[InboundItem] | Exception, run: SyncRun) -> None:
+    try:
+        if isinstance(items, Exception):
+            raise items
+        with transaction.atomic():
+            results = [appliers.apply(event.connection, item, run) for item in items]
+    except MissingDependency as exc:
+        event.status = InboundStatus.QUARANTINED
+        event.missing = {"kind": exc.kind, "value": exc.value}
+        event.last_error = str(exc)
+        event.next_attempt_at = None
+        run.failed += 1
+        run.errors.append({"level": "error", "event": event.pk, "message": f"Quarantined: {exc}"})
+    except Throttled as exc:
+        event.status = InboundStatus.FAILED
+        event.next_attempt_at = timezone.now() + datetime.timedelta(seconds=exc.retry_after)
+        event.last_error = f"Throttled (not counted as an attempt): {exc}"
+        run.errors.append({"level": "warning", "event": event.pk, "message": str(exc)})
+    except Exception as exc:
+        _fail(event, exc, run)
+    else:
+        _done(event, results, run)
+
+
+def _fail(event: InboundEvent, exc: Exception, run: SyncRun) -> None:
+    event.attempts += 1
+    event.last_error = f"{type(exc).__name__}: {exc}"[:5000]
+    if event.attempts >= max_attempts():
+        event.status, event.next_attempt_at = InboundStatus.DEAD, None
+    else:
+        event.status = InboundStatus.FAILED
+        event.next_attempt_at = timezone.now() + backoff(event.attempts)
+    run.failed += 1
+    run.errors.append({"level": "error", "event": event.pk, "message": event.last_error})
+    if not isinstance(exc, ValidationFailed | ValueError) and not hasattr(exc, "title"):
+        logger.exception("Inbound event %s of connection %s failed", event.pk, event.connection_id)
+
+
+def _done(event: InboundEvent, results: list[appliers.Applied], run: SyncRun) -> None:
+    changed = [r for r in results if r.outcome != "skipped"]
+    event.status = InboundStatus.PROCESSED if changed else InboundStatus.SKIPPED
+    event.result = {"items": [r.as_dict() for r in results]}
+    event.last_error, event.missing, event.next_attempt_at = "", {}, None
+    event.processed_at = timezone.now()
+    event.attempts += 1
+    run.created += sum(r.outcome == "created" for r in results)
+    run.updated += sum(r.outcome in ("updated", "cancelled") for r in results)
+    run.skipped += sum(r.outcome == "skipped" for r in results)
+
+
+# --- replay, quarantine, retries -----------------------------------------------------------------
+
+
+def _reset(event: InboundEvent) -> None:
+    event.status = InboundStatus.RECEIVED
+    event.attempts = 0
+    event.next_attempt_at = None
+    event.last_error = ""
+    event.missing = {}
+    event.result = {}
+    event.processed_at = None
+
+
+@transaction.atomic
+def reset_for_replay(event_pk: int) -> InboundEvent:
+    """Put an event back to received, as new (its result and error cleared); the caller processes it."""
+    locked = InboundEvent.objects.select_for_update().select_related("connection").get(pk=event_pk)
+    _reset(locked)
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def inbound_replay(*, event: InboundEvent, user: Any = None) -> InboundEvent:
+    """Reset any event to received and process it again (after commit)."""
+    locked = reset_for_replay(event.pk)
+    if locked.connection.is_active:
+        transaction.on_commit(partial(_enqueue, locked.pk))
+    return locked
+
+
+@transaction.atomic
+def quarantine_map_sku(*, connection: Connection, sku: str, product: Product, user: Any = None) -> int:
+    """Map the tool's SKU to a product, then replay every event quarantined for it; how many."""
+    sku = sku.strip()
+    if not sku:
+        raise ValidationFailed("A SKU is required.", field_errors={"sku": ["Required."]})
+    if not product.is_active:
+        raise ValidationFailed(f"{product.sku} is archived.", field_errors={"product": ["Archived."]})
+    ExternalRef.objects.update_or_create(
+        connection=connection,
+        object_type=appliers.SKU,
+        external_id=sku,
+        defaults={
+            "content_type": ContentType.objects.get_for_model(Product),
+            "object_id": product.pk,
+            "synced_at": timezone.now(),
+        },
+    )
+    waiting = list(
+        InboundEvent.objects.select_for_update()
+        .filter(connection=connection, status=InboundStatus.QUARANTINED)
+        .filter(missing__kind="sku", missing__value=sku)
+    )
+    for event in waiting:
+        _reset(event)
+        event.save()
+        if connection.is_active:
+            transaction.on_commit(partial(_enqueue, event.pk))
+    return len(waiting)
+
+
+def inbound_retry_due(*, limit: int = 500) -> int:
+    """Enqueue failed events whose time has come, and received ones left behind; how many.
+
+    "Left behind": received more than INTEGRATIONS_INBOUND_STALE_SECONDS (120) ago on an
+    active connection, e.g. stored while it was paused, or whose task was lost.
+    """
+    now = timezone.now()
+    stale = now - datetime.timedelta(
+        seconds=float(getattr(settings, "INTEGRATIONS_INBOUND_STALE_SECONDS", 120))
+    )
+    due = (
+        InboundEvent.objects.filter(connection__status=ConnectionStatus.ACTIVE)
+        .filter(
+            Q(status=InboundStatus.FAILED, next_attempt_at__lte=now)
+            | Q(status=InboundStatus.RECEIVED, received_at__lte=stale)
+        )
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    ids = list(due)
+    for pk in ids:
+        _enqueue(pk)
+    return len(ids)

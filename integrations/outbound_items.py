@@ -1,0 +1,175 @@
+"""What a delivery to a connection pushes: an outbound item resolved from hub state.
+
+The hub, not the connector, turns an outbox event into the tool's terms: the
+variant's id from its ExternalRef, the quantity available now at the
+connection's warehouse, the order's and lines' ids for a fulfilment. Nothing to
+push (no mapping, nothing changed since the last push, an order that came from
+elsewhere) is a reason string, and the delivery is skipped with it. A resolver
+per topic; ``register_resolver`` adds more (invoices out, ...).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR
+
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
+
+from erp.models import OutboxEvent
+from integrations.contract import (
+    Capability,
+    FulfilmentLineOut,
+    FulfilmentOut,
+    InventoryOut,
+    OutboundItem,
+    PushResult,
+)
+from integrations.models import Connection, ExternalRef
+from inventory import availability
+from inventory.models import Product
+from sales.models import OrderLine, SalesOrder, Shipment
+
+LEVEL_CHANGED = "inventory.level_changed"
+SHIPMENT_SHIPPED = "sales.shipment_shipped"
+PUSHED_AVAILABLE = "pushed_available"  # ExternalRef.extra key: the quantity we last pushed
+
+
+def warehouse_of(connection: Connection) -> int | None:
+    """The warehouse whose stock a connection sells: its own, else its sales channel's (None: all)."""
+    if connection.warehouse_id is not None:
+        return connection.warehouse_id
+    channel = connection.sales_channel if connection.sales_channel_id is not None else None
+    return channel.warehouse_id if channel is not None else None
+
+
+# --- resolving what to push from hub state ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Resolved:
+    object_type: str
+    capability: Capability
+    item: OutboundItem
+    remember: Callable[[PushResult], None]  # what the hub records once the tool took the item
+
+
+# (connection, event, force) -> the item, or why there is nothing to push
+Resolver = Callable[[Connection, OutboxEvent, bool], Resolved | str]
+
+
+def available_for(connection: Connection, product_id: int) -> int:
+    """What the connection's tool should show as available: whole units at its warehouse, never < 0."""
+    available = availability.of(product_id, warehouse_of(connection)).available
+    return max(0, int(available.to_integral_value(rounding=ROUND_FLOOR)))
+
+
+def inventory_hash(available: int) -> str:
+    return hashlib.sha256(f"inventory:available={available}".encode()).hexdigest()
+
+
+def resolve_inventory(connection: Connection, product_id: int, *, force: bool = False) -> Resolved | str:
+    """The InventoryOut of one product for a connection, read now (``force``: push even if unchanged)."""
+    product = Product.objects.filter(pk=product_id).only("pk", "sku").first()
+    if product is None:
+        return f"Product {product_id} no longer exists."
+    ref = (
+        ExternalRef.objects.filter(
+            connection=connection,
+            object_type="variant",
+            content_type=ContentType.objects.get_for_model(Product),
+            object_id=product_id,
+        )
+        .order_by("pk")
+        .first()
+    )
+    if ref is None:
+        return f"{product.sku} is not mapped to a variant in {connection}."
+    available = available_for(connection, product_id)
+    digest = inventory_hash(available)
+    if ref.pushed_hash == digest and not force:
+        return f"No change: {available} available for {product.sku} was pushed already."
+    previous = ref.extra.get(PUSHED_AVAILABLE)
+    item = InventoryOut(
+        sku=product.sku,
+        external_id=ref.external_id,
+        extra={k: v for k, v in ref.extra.items() if k != PUSHED_AVAILABLE},
+        available=available,
+        previous=previous if isinstance(previous, int) else None,
+    )
+
+    def remember(result: PushResult) -> None:
+        locked = ExternalRef.objects.select_for_update().get(pk=ref.pk)
+        locked.pushed_hash = digest
+        locked.extra = {**locked.extra, PUSHED_AVAILABLE: available}
+        locked.synced_at = timezone.now()
+        locked.save(update_fields=["pushed_hash", "extra", "synced_at"])
+
+    return Resolved("inventory", Capability.INVENTORY_OUT, item, remember)
+
+
+def _resolve_level_change(connection: Connection, event: OutboxEvent, force: bool) -> Resolved | str:
+    return resolve_inventory(connection, int(event.payload["product_id"]), force=force)
+
+
+def _resolve_shipment(connection: Connection, event: OutboxEvent, force: bool) -> Resolved | str:
+    shipment = Shipment.objects.filter(pk=event.payload.get("shipment_id")).prefetch_related("lines").first()
+    if shipment is None:
+        return "The shipment no longer exists."
+    refs = ExternalRef.objects.filter(connection=connection)
+    cts = ContentType.objects.get_for_models(SalesOrder, OrderLine, Shipment)
+    order_ref = refs.filter(
+        object_type="order", content_type=cts[SalesOrder], object_id=shipment.order_id
+    ).first()
+    if order_ref is None:
+        return f"Order {event.payload.get('number', shipment.order_id)} did not come from {connection}."
+    done = refs.filter(object_type="fulfilment", content_type=cts[Shipment], object_id=shipment.pk).first()
+    if done is not None and not force:
+        return f"Shipment {shipment.number} was pushed already (fulfilment {done.external_id})."
+    lines = list(shipment.lines.all())
+    line_ids = dict(
+        refs.filter(
+            object_type="order_line",
+            content_type=cts[OrderLine],
+            object_id__in=[ln.order_line_id for ln in lines],
+        ).values_list("object_id", "external_id")
+    )
+    out = tuple(
+        FulfilmentLineOut(line_ids[ln.order_line_id], int(ln.quantity))
+        for ln in lines
+        if ln.order_line_id in line_ids
+    )
+    if not out:
+        return f"No line of shipment {shipment.number} is mapped to {connection}."
+    item = FulfilmentOut(
+        order_external_id=order_ref.external_id,
+        shipment_number=shipment.number,
+        lines=out,
+        carrier=shipment.carrier,
+        tracking_number=shipment.tracking_number,
+    )
+
+    def remember(result: PushResult) -> None:
+        if result.external_id:
+            ExternalRef.objects.update_or_create(
+                connection=connection,
+                object_type="fulfilment",
+                external_id=result.external_id,
+                defaults={
+                    "content_type": cts[Shipment],
+                    "object_id": shipment.pk,
+                    "synced_at": timezone.now(),
+                },
+            )
+
+    return Resolved("fulfilment", Capability.FULFILMENT_OUT, item, remember)
+
+
+resolvers: dict[str, Resolver] = {LEVEL_CHANGED: _resolve_level_change, SHIPMENT_SHIPPED: _resolve_shipment}
+
+
+def register_resolver(topic: str, resolver: Resolver) -> None:
+    """Teach the hub to push another topic to connections (e.g. invoices out)."""
+    resolvers[topic] = resolver

@@ -1,0 +1,1 @@
+"""The Shopify connector (connector.py), its wire-format mapping (mapping.py) and a local fake (fake.py)."""

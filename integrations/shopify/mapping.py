@@ -1,0 +1,286 @@
+"""Shopify's wire format -> the hub's canonical records, and nothing else.
+
+Amounts are read in the *shop* currency: where Shopify sends a ``*_set`` object
+(``{"shop_money": {...}, "presentment_money": {...}}``) its ``shop_money`` wins
+over the bare string field, which on older payloads may be in the presentment
+currency. Every amount is a ``Decimal`` built from Shopify's strings; tax rates
+arrive as JSON floats and go through ``str`` first so ``0.06`` stays ``0.06``.
+
+Choices worth knowing:
+
+* Line quantities are the ordered ``quantity``, not ``current_quantity``: a refund
+  after shipping is a return in the hub, not an edit of the order.
+* ``OrderLineRecord.title`` is the line's ``name`` ("Trail Tent 2P - Green",
+  product and variant) and falls back to ``title``.
+* ``ShippingLineRecord.amount`` is the line's ``price`` before shipping discounts and
+  ``discount`` is ``price - discounted_price``; removed shipping lines are dropped.
+* ``OrderTotals``: subtotal = ``subtotal_price`` (lines after line discounts, before
+  shipping and tax), discount = ``total_discounts``, shipping = the shipping lines
+  after their discounts, tax = ``total_tax``, total = ``total_price``. So
+  ``total == subtotal + shipping + tax`` when prices exclude tax.
+* Addresses map to the keys of ``sales.Address.snapshot()``; the region is the
+  ISO province code when Shopify has one, the country its ISO 3166-1 alpha-2 code.
+  A missing address is ``{}``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import html
+import re
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from integrations.contract import (
+    Action,
+    CustomerRecord,
+    InboundItem,
+    OrderLineRecord,
+    OrderRecord,
+    OrderTotals,
+    ProductRecord,
+    ShippingLineRecord,
+    TaxLine,
+    VariantRecord,
+)
+
+ZERO = Decimal("0")
+_TAGS = re.compile(r"<[^>]+>")
+
+
+class MappingError(ValueError):
+    """A payload Shopify would never send: missing ids, unreadable numbers or dates."""
+
+
+def parse_datetime(value: Any) -> datetime.datetime:
+    if not isinstance(value, str) or not value:
+        raise MappingError(f"Not a timestamp: {value!r}")
+    try:
+        parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise MappingError(f"Not a timestamp: {value!r}") from exc
+    if parsed.tzinfo is None:
+        raise MappingError(f"Timestamp without an offset: {value!r}")
+    return parsed
+
+
+def _optional_datetime(value: Any) -> datetime.datetime | None:
+    return parse_datetime(value) if value else None
+
+
+def _decimal(value: Any) -> Decimal:
+    if value is None or value == "":
+        return ZERO
+    if isinstance(value, bool):
+        raise MappingError(f"Not a number: {value!r}")
+    try:
+        return Decimal(str(value))
+    except InvalidOperation as exc:
+        raise MappingError(f"Not a number: {value!r}") from exc
+
+
+def shop_money(obj: Mapping[str, Any], field: str) -> Decimal:
+    """``obj[field + "_set"].shop_money.amount`` when present, else ``obj[field]``."""
+    money_set = obj.get(f"{field}_set")
+    if isinstance(money_set, Mapping):
+        shop = money_set.get("shop_money")
+        if isinstance(shop, Mapping) and shop.get("amount") is not None:
+            return _decimal(shop["amount"])
+    return _decimal(obj.get(field))
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _id(obj: Mapping[str, Any], what: str) -> str:
+    value = obj.get("id")
+    if value in (None, ""):
+        raise MappingError(f"{what} without an id")
+    return str(value)
+
+
+def _taxes(lines: Any) -> tuple[TaxLine, ...]:
+    return tuple(
+        TaxLine(name=_text(t.get("title")), rate=_decimal(t.get("rate")), amount=shop_money(t, "price"))
+        for t in lines or ()
+    )
+
+
+def _allocated(allocations: Any) -> Decimal:
+    return sum((shop_money(a, "amount") for a in allocations or ()), ZERO)
+
+
+def address(raw: Any) -> dict[str, str]:
+    """A Shopify address -> the keys of ``sales.Address.snapshot()``; ``{}`` when there is none."""
+    if not isinstance(raw, Mapping) or not raw:
+        return {}
+    name = _text(raw.get("name")) or " ".join(
+        part for part in (_text(raw.get("first_name")), _text(raw.get("last_name"))) if part
+    )
+    return {
+        "name": name,
+        "company": _text(raw.get("company")),
+        "line1": _text(raw.get("address1")),
+        "line2": _text(raw.get("address2")),
+        "city": _text(raw.get("city")),
+        "region": _text(raw.get("province_code")) or _text(raw.get("province")),
+        "postal_code": _text(raw.get("zip")),
+        "country": _text(raw.get("country_code")).upper(),
+        "phone": _text(raw.get("phone")),
+    }
+
+
+def customer(order: Mapping[str, Any]) -> CustomerRecord | None:
+    raw = order.get("customer")
+    if not isinstance(raw, Mapping) or raw.get("id") in (None, ""):
+        return None
+    default_address = raw.get("default_address") or {}
+    billing = order.get("billing_address") or {}
+    name = " ".join(part for part in (_text(raw.get("first_name")), _text(raw.get("last_name"))) if part)
+    email = _text(raw.get("email")) or _text(order.get("email"))
+    return CustomerRecord(
+        external_id=str(raw["id"]),
+        name=name or _text(default_address.get("name")) or _text(billing.get("name")) or email,
+        email=email,
+        phone=_text(raw.get("phone")) or _text(order.get("phone")),
+        company=_text(default_address.get("company")) or _text(billing.get("company")),
+    )
+
+
+def order_line(raw: Mapping[str, Any]) -> OrderLineRecord:
+    variant_id = raw.get("variant_id")
+    return OrderLineRecord(
+        external_id=_id(raw, "Line item"),
+        sku=_text(raw.get("sku")),
+        variant_external_id="" if variant_id in (None, "") else str(variant_id),
+        title=_text(raw.get("name")) or _text(raw.get("title")),
+        quantity=_decimal(raw.get("quantity")),
+        unit_price=shop_money(raw, "price"),
+        discount=_allocated(raw.get("discount_allocations")),
+        taxes=_taxes(raw.get("tax_lines")),
+    )
+
+
+def shipping_line(raw: Mapping[str, Any]) -> ShippingLineRecord:
+    price = shop_money(raw, "price")
+    if raw.get("discounted_price") is not None or raw.get("discounted_price_set"):
+        discount = price - shop_money(raw, "discounted_price")
+    else:
+        discount = _allocated(raw.get("discount_allocations"))
+    return ShippingLineRecord(
+        title=_text(raw.get("title")) or _text(raw.get("code")),
+        amount=price,
+        discount=discount,
+        taxes=_taxes(raw.get("tax_lines")),
+    )
+
+
+def _tags(value: Any) -> tuple[str, ...]:
+    if isinstance(value, list):
+        return tuple(t for t in (_text(v) for v in value) if t)
+    return tuple(t for t in (part.strip() for part in _text(value).split(",")) if t)
+
+
+def order(raw: Mapping[str, Any]) -> OrderRecord:
+    """A Shopify order (REST resource or order webhook body) -> OrderRecord."""
+    if not isinstance(raw, Mapping):
+        raise MappingError("An order must be a JSON object")
+    external_id = _id(raw, "Order")
+    shipping = tuple(
+        shipping_line(s) for s in raw.get("shipping_lines") or () if not s.get("is_removed", False)
+    )
+    if shipping:
+        shipping_total = sum((s.amount - s.discount for s in shipping), ZERO)
+    else:
+        shipping_total = shop_money(raw, "total_shipping_price")
+    total_price_set = raw.get("total_price_set") or {}
+    currency = _text((total_price_set.get("shop_money") or {}).get("currency_code")) or _text(
+        raw.get("currency")
+    )
+    return OrderRecord(
+        external_id=external_id,
+        number=_text(raw.get("name")) or _text(raw.get("order_number")) or external_id,
+        created_at=parse_datetime(raw.get("created_at")),
+        updated_at=parse_datetime(raw.get("updated_at") or raw.get("created_at")),
+        currency=currency.upper(),
+        prices_include_tax=bool(raw.get("taxes_included")),
+        customer=customer(raw),
+        billing_address=address(raw.get("billing_address")),
+        shipping_address=address(raw.get("shipping_address")),
+        lines=tuple(order_line(li) for li in raw.get("line_items") or ()),
+        shipping=shipping,
+        totals=OrderTotals(
+            subtotal=shop_money(raw, "subtotal_price"),
+            discount=shop_money(raw, "total_discounts"),
+            shipping=shipping_total,
+            tax=shop_money(raw, "total_tax"),
+            total=shop_money(raw, "total_price"),
+        ),
+        financial_status=_text(raw.get("financial_status")),
+        cancelled_at=_optional_datetime(raw.get("cancelled_at")),
+        cancel_reason=_text(raw.get("cancel_reason")),
+        tags=_tags(raw.get("tags")),
+        note=_text(raw.get("note")),
+    )
+
+
+def order_item(raw: Mapping[str, Any]) -> InboundItem:
+    """A whole order as an inbound item: a cancel when Shopify says it is cancelled."""
+    record = order(raw)
+    action = Action.CANCEL if record.cancelled_at else Action.UPSERT
+    return InboundItem(
+        object_type="order",
+        external_id=record.external_id,
+        action=action,
+        updated_at=record.updated_at,
+        record=record,
+    )
+
+
+def _plain(body_html: Any) -> str:
+    return html.unescape(_TAGS.sub(" ", _text(body_html))).strip()
+
+
+def variant(raw: Mapping[str, Any], product_title: str) -> VariantRecord:
+    title = _text(raw.get("title"))
+    full_title = product_title if title in ("", "Default Title") else f"{product_title} - {title}"
+    price = raw.get("price")
+    extra: dict[str, Any] = {}
+    if raw.get("inventory_item_id") is not None:
+        extra["inventory_item_id"] = raw["inventory_item_id"]
+    return VariantRecord(
+        external_id=_id(raw, "Variant"),
+        sku=_text(raw.get("sku")),
+        title=full_title,
+        price=None if price in (None, "") else _decimal(price),
+        barcode=_text(raw.get("barcode")),
+        extra=extra,
+    )
+
+
+def product(raw: Mapping[str, Any]) -> ProductRecord:
+    """A Shopify product (REST resource or products/* webhook body) -> ProductRecord."""
+    if not isinstance(raw, Mapping):
+        raise MappingError("A product must be a JSON object")
+    title = _text(raw.get("title"))
+    return ProductRecord(
+        external_id=_id(raw, "Product"),
+        title=title,
+        updated_at=parse_datetime(raw.get("updated_at") or raw.get("created_at")),
+        variants=tuple(variant(v, title) for v in raw.get("variants") or ()),
+        status=_text(raw.get("status")) or "active",
+        description=_plain(raw.get("body_html")),
+    )
+
+
+def product_item(raw: Mapping[str, Any]) -> InboundItem:
+    record = product(raw)
+    return InboundItem(
+        object_type="product",
+        external_id=record.external_id,
+        action=Action.UPSERT,
+        updated_at=record.updated_at,
+        record=record,
+    )

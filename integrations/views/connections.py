@@ -1,0 +1,240 @@
+"""A connection: adding one from the catalogue, its overview with health and actions, its settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from celery.result import EagerResult
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from erp.exceptions import DomainError
+from erp.ui import flash
+from integrations import connections as services
+from integrations import demo, health, polling, reconcile, registry, selectors
+from integrations.contract import Connector
+from integrations.forms import ConnectionForm
+from integrations.models import Connection, DriftStatus, SyncRun, SyncRunStatus
+from integrations.tasks import import_all_task
+from integrations.views.common import (
+    ConnectorInfo,
+    connection_context,
+    get_connection,
+    read,
+    read_write,
+    render_page,
+    write,
+)
+
+RECENT_RUNS = 8
+
+
+def _connector(key: str) -> type[Connector]:
+    try:
+        return registry.get(key)
+    except registry.UnknownConnector:
+        raise Http404(f"No connector {key}") from None
+
+
+def back(request: HttpRequest, default: str) -> HttpResponseRedirect:
+    """Back to the page the form was on (a local ``next``), else ``default``."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        target = default
+    return HttpResponseRedirect(target or default)
+
+
+@read_write
+def connection_create(request: HttpRequest, connector: str) -> HttpResponse:
+    cls = _connector(connector)
+    form = ConnectionForm(request.POST or None, connector=cls)
+    if request.method == "POST" and form.is_valid():
+        try:
+            connection = services.connection_create(
+                connector=cls.key,
+                name=form.cleaned_data["name"],
+                settings=form.settings(),
+                secrets=form.secrets(),
+                api_version=form.api_version(),
+                warehouse=form.cleaned_data.get("warehouse"),
+                sales_channel=form.cleaned_data.get("sales_channel"),
+                user=request.user,
+            )
+        except DomainError as exc:
+            form.add_service_errors(exc)
+        else:
+            flash(request, f"Connection {connection.name} added. Test it to check the credentials.")
+            return redirect("integrations:connection", pk=connection.pk)
+    context = {"form": form, "connector": ConnectorInfo.of(cls), "connection": None, "active": "catalogue"}
+    return render_page(request, "integrations/connection_form.html", context, fragments=())
+
+
+@read_write
+def connection_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = get_connection(pk)
+    context = connection_context(request, connection, "settings")
+    if context["connector"] is None:
+        raise Http404(f"The connector {connection.connector!r} of this connection is not installed.")
+    cls = registry.get(connection.connector)
+    form = ConnectionForm(request.POST or None, connector=cls, connection=connection)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.connection_update(
+                connection=connection,
+                name=form.cleaned_data["name"],
+                settings=form.settings(),
+                secrets=form.secrets(),
+                api_version=form.api_version() or None,
+                warehouse=form.cleaned_data.get("warehouse"),
+                sales_channel=form.cleaned_data.get("sales_channel"),
+                user=request.user,
+            )
+        except DomainError as exc:
+            form.add_service_errors(exc)
+        else:
+            flash(request, "Settings saved.")
+            return redirect("integrations:connection-edit", pk=pk)
+    context.update(form=form, in_flight=services.work_in_flight(connection))
+    return render_page(request, "integrations/connection_form.html", context, fragments=())
+
+
+@write
+@require_POST
+def connection_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = get_object_or_404(Connection, pk=pk)
+    try:
+        services.connection_delete(
+            connection=connection,
+            user=request.user,
+            force=request.POST.get("force") == "on",
+        )
+    except DomainError as exc:
+        flash(request, exc.message, "error")
+        return redirect("integrations:connection-edit", pk=pk)
+    flash(request, f"Connection {connection.name} deleted.")
+    return redirect("integrations:index")
+
+
+@read
+def connection_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = get_connection(pk)
+    context = connection_context(request, connection, "overview")
+    runs = list(
+        selectors.sync_run_list().filter(connection=connection).order_by("-started_at", "-id")[:RECENT_RUNS]
+    )
+    context.update(health=health.connection_health(connection), runs=runs, demo=demo.page_info(connection))
+    return render_page(request, "integrations/connection.html", context, fragments=())
+
+
+# --- actions --------------------------------------------------------------------------------------
+
+
+def _run_message(what: str, runs: list[SyncRun]) -> tuple[str, str]:
+    if not runs:
+        return f"{what}: nothing to do for this connector.", "warning"
+    failed = [r for r in runs if r.status == SyncRunStatus.FAILED]
+    partial = [r for r in runs if r.status == SyncRunStatus.PARTIAL]
+    counts = {k: sum(getattr(r, k) for r in runs) for k in ("created", "updated", "skipped", "failed")}
+    summary = ", ".join(f"{v} {k}" for k, v in counts.items() if v) or "no changes"
+    if failed:
+        errors = [str(e) for r in failed for e in (r.errors or [])][:1]
+        return f"{what} failed{': ' + _error_text(errors[0]) if errors else ''}", "error"
+    if partial:
+        notes = [_error_text(e) for r in partial for e in (r.errors or []) if _level(e) != "info"][:1]
+        return f"{what} done ({summary}), with warnings{': ' + notes[0] if notes else '.'}", "warning"
+    return f"{what} done ({summary}).", "success"
+
+
+def _level(error: Any) -> str:
+    return str(error.get("level") or "error") if isinstance(error, dict) else "error"
+
+
+def _error_text(error: Any) -> str:
+    if isinstance(error, dict):
+        return str(error.get("message") or error.get("error") or error)
+    return str(error)
+
+
+def _test(connection: Connection, user: Any) -> tuple[str, str]:
+    run = health.connection_test(connection=connection)
+    if run.status == SyncRunStatus.SUCCEEDED:
+        detail = ""
+        for error in run.errors or []:
+            detail = _error_text(error)
+        return f"Connection works{': ' + detail if detail else '.'}", "success"
+    errors = [_error_text(e) for e in run.errors or []]
+    return f"Connection test failed: {errors[0] if errors else run.get_status_display()}", "error"
+
+
+def _poll(connection: Connection, user: Any) -> tuple[str, str]:
+    cls = registry.get(connection.connector)
+    runs = [polling.poll(connection=connection, object_type=t) for t in cls.poll_object_types]
+    return _run_message("Poll", runs)
+
+
+def _reconcile(connection: Connection, user: Any) -> tuple[str, str]:
+    cls = registry.get(connection.connector)
+    runs = [reconcile.reconcile(connection=connection, object_type=t) for t in cls.reconcile_object_types]
+    message, level = _run_message("Reconciliation", runs)
+    if level == "success":
+        open_drifts = connection.drifts.filter(status=DriftStatus.OPEN).count()
+        message = f"Reconciliation done: {open_drifts} open drift{'s' if open_drifts != 1 else ''}."
+        level = "warning" if open_drifts else "success"
+    return message, level
+
+
+def _health_check(connection: Connection, user: Any) -> tuple[str, str]:
+    run = health.health_check(connection=connection)
+    return _run_message("Health check", [run])
+
+
+def _import_products(connection: Connection, user: Any) -> tuple[str, str]:
+    """Every product of the tool, created here or linked by SKU: in a task, as it may take a while."""
+    polling.require_products_in(connection)
+    result = import_all_task.delay(connection.pk, "product")
+    if isinstance(result, EagerResult):  # tasks run in process: it is done, say how it went
+        return _run_message("Product import", list(SyncRun.objects.filter(pk=result.get())))
+    return "Product import started: it shows in the sync log when it is done.", "success"
+
+
+def _pause(connection: Connection, user: Any) -> tuple[str, str]:
+    services.connection_pause(connection=connection, user=user)
+    return f"{connection.name} paused: nothing is pushed or polled until it is resumed.", "success"
+
+
+def _resume(connection: Connection, user: Any) -> tuple[str, str]:
+    services.connection_resume(connection=connection, user=user)
+    return f"{connection.name} resumed.", "success"
+
+
+ACTIONS: dict[str, Callable[[Connection, Any], tuple[str, str]]] = {
+    "test": _test,
+    "poll": _poll,
+    "reconcile": _reconcile,
+    "health-check": _health_check,
+    "import-products": _import_products,
+    "pause": _pause,
+    "resume": _resume,
+}
+
+
+@write
+@require_POST
+def connection_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Test, poll now, reconcile now, check health, import products, pause, resume: say how it went."""
+    connection = get_object_or_404(Connection, pk=pk)
+    handler = ACTIONS.get(action)
+    if handler is None:
+        raise Http404(action)
+    try:
+        message, level = handler(connection, request.user)
+    except DomainError as exc:
+        message, level = exc.message, "error"
+    except registry.UnknownConnector as exc:
+        message, level = str(exc), "error"
+    flash(request, message, level)
+    return back(request, reverse("integrations:connection", args=[pk]))

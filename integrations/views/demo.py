@@ -1,0 +1,113 @@
+"""The demo's fake Shopify, served here (DEBUG or ERP_DEMO_FAKES), and its "simulate an order" button."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from erp.exceptions import DomainError
+from erp.ui import flash
+from integrations import demo
+from integrations.models import Connection
+from integrations.views.common import write
+from integrations.views.connections import back
+
+
+def _enabled() -> None:
+    if not demo.fakes_enabled():
+        raise Http404("The demo fakes are off (DEBUG or ERP_DEMO_FAKES turns them on).")
+
+
+@csrf_exempt
+def fake_api(request: HttpRequest, rest: str) -> HttpResponse:
+    """The fake shop's Admin API (authenticated by its own access token, as Shopify's is)."""
+    _enabled()
+    from integrations.shopify.fake import shared_fake
+
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    status, response_headers, content = shared_fake().respond(
+        request.method or "GET", request.build_absolute_uri(), headers, request.body
+    )
+    response = HttpResponse(content, status=status)
+    for name, value in response_headers.items():
+        if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+            response[name] = value
+    return response
+
+
+@login_required
+def fake_status(request: HttpRequest) -> HttpResponse:
+    """What the fake shop holds: its products with their levels at the location, its orders, its webhooks."""
+    _enabled()
+    from integrations.shopify.fake import LOCATION_ID, shared_fake
+
+    fake = shared_fake()
+    variants = [
+        {
+            "product": product["title"],
+            "title": variant["title"],
+            "sku": variant["sku"],
+            "id": variant["id"],
+            "inventory_item_id": variant["inventory_item_id"],
+            "available": fake.available(variant["inventory_item_id"], LOCATION_ID),
+        }
+        for product, variant in fake.variants()
+    ]
+    orders: list[dict[str, Any]] = sorted(
+        fake.orders.values(), key=lambda o: o.get("order_number") or 0, reverse=True
+    )
+    context = {
+        "shop": fake.shop,
+        "variants": variants,
+        "orders": orders[:50],
+        "webhooks": list(fake.webhooks.values()),
+        "requests": list(reversed(fake.requests[-30:])),
+        "connection": Connection.objects.filter(name=demo.DEMO_NAME).first(),
+        "base_url": demo.demo_base_url(),
+    }
+    return render(request, "integrations/fake_shopify.html", context)
+
+
+@write
+@require_POST
+def simulate_order(request: HttpRequest, pk: int) -> HttpResponse:
+    """The fake shop takes an order and sends its signed orders/create webhook to our hook endpoint."""
+    _enabled()
+    connection = get_object_or_404(Connection, pk=pk)
+    if not demo.is_demo(connection):
+        raise Http404("Only the demo connection talks to the fake shop.")
+    try:
+        result = demo.simulate_order(
+            connection=connection, host=request.get_host(), unknown_sku=request.POST.get("unknown") == "1"
+        )
+    except DomainError as exc:
+        flash(request, exc.message, "error")
+        return back(request, reverse("integrations:connection", args=[pk]))
+    number = result.order.get("name", "")
+    lines = ", ".join(f"{line['quantity']} × {line['sku']}" for line in result.order.get("line_items", []))
+    if result.status_code != 200:
+        flash(
+            request,
+            f"Order {number} ({lines}): the hook answered {result.status_code}: {result.answer}",
+            "error",
+        )
+    elif result.event is None:
+        flash(request, f"Order {number} ({lines}) was delivered, but no event was stored.", "error")
+    else:
+        event = result.event
+        event.refresh_from_db()
+        level = "success" if event.status in ("processed", "received") else "warning"
+        flash(
+            request,
+            f"Order {number} ({lines}) placed in the fake shop; "
+            f"its webhook is {event.get_status_display().lower()}.",
+            level,
+        )
+        return back(request, reverse("integrations:connection-events", args=[pk]))
+    return back(request, reverse("integrations:connection", args=[pk]))

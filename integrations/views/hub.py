@@ -1,0 +1,108 @@
+"""The hub page: the backend in the middle, every connection around it, live.
+
+The diagram and the table below it are drawn once; every few seconds htmx asks
+``hub_status`` for the live parts (each node's status, the edges, the totals,
+the table's rows) and swaps them in place by id, so focus and scroll stay put.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+
+from integrations import registry, selectors
+from integrations.models import Connection, ConnectionStatus
+from integrations.views.common import ConnectorInfo, read, render_page
+
+RING = 12  # nodes on one ring; more go on a second ring
+POLL_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class Node:
+    connection: Any  # a connection_list() row, with its counters
+    x: float  # percent of the diagram's width
+    y: float  # percent of its height
+    health: str  # ok, warn, bad, off
+    connector_name: str
+
+
+def health_of(connection: Any) -> str:
+    """One word for a node's colour: bad needs a person now, warn soon, off is paused."""
+    if connection.status == ConnectionStatus.PAUSED:
+        return "off"
+    if connection.status in (ConnectionStatus.FAILING, ConnectionStatus.NEEDS_REAUTH):
+        return "bad"
+    if connection.dead_letters or connection.failed_events:
+        return "bad"
+    if connection.quarantined or connection.open_drifts or connection.last_sync_status == "failed":
+        return "warn"
+    return "ok"
+
+
+def _connector_names() -> dict[str, str]:
+    return {c.key: c.name for c in registry.all_connectors()}
+
+
+def layout(connections: list[Connection]) -> list[Node]:
+    """Nodes on an ellipse around the centre, the first at the top, clockwise; two rings past RING."""
+    names = _connector_names()
+    count = len(connections)
+    nodes = []
+    for index, connection in enumerate(connections):
+        if count <= RING:
+            ring_count, position, rx, ry = count, index, 39.0, 38.0
+        else:
+            outer = index % 2 == 0
+            ring_count = (count + 1) // 2 if outer else count // 2
+            position = index // 2
+            rx, ry = (42.0, 41.0) if outer else (26.0, 24.0)
+        offset = 0.0 if count <= RING or index % 2 == 0 else math.pi / max(ring_count, 1)
+        angle = -math.pi / 2 + 2 * math.pi * position / max(ring_count, 1) + offset
+        nodes.append(
+            Node(
+                connection=connection,
+                x=round(50 + rx * math.cos(angle), 2),
+                y=round(50 + ry * math.sin(angle), 2),
+                health=health_of(connection),
+                connector_name=names.get(connection.connector, connection.connector),
+            )
+        )
+    return nodes
+
+
+def _context() -> dict[str, Any]:
+    connections = list(selectors.connection_list())
+    return {
+        "nodes": layout(connections),
+        "totals": selectors.hub_totals(connections),
+        "poll_seconds": POLL_SECONDS,
+    }
+
+
+@read
+def index(request: HttpRequest) -> HttpResponse:
+    context = _context()
+    context["connector_count"] = len(registry.all_connectors())
+    return render_page(request, "integrations/hub.html", context, fragments=())
+
+
+@read
+def hub_status(request: HttpRequest) -> HttpResponse:
+    """The live parts of the hub page, each swapped in by its id (hx-swap-oob)."""
+    return render_page(request, "integrations/hub.html#status", _context(), fragments=())
+
+
+@read
+def catalogue(request: HttpRequest) -> HttpResponse:
+    """Every registered connector: what it does and what it needs, with an 'add' link."""
+    connectors: list[dict[str, Any]] = [{"info": ConnectorInfo.of(cls)} for cls in registry.all_connectors()]
+    counts: dict[str, int] = {}
+    for key in Connection.objects.values_list("connector", flat=True):
+        counts[key] = counts.get(key, 0) + 1
+    for item in connectors:
+        item["connections"] = counts.get(item["info"].key, 0)
+    return render_page(request, "integrations/catalogue.html", {"connectors": connectors}, fragments=())

@@ -1,0 +1,69 @@
+"""What the conformance kit needs from a connector: a harness, found next to the connector.
+
+For a connector class defined in ``<package>.connector`` the kit imports
+``<package>.conformance`` and uses its ``Harness`` class, one fresh instance (a
+fresh fake tool) per test. Shipped connectors keep theirs in their own package
+(``integrations/shopify/conformance.py``); test-only connectors next to theirs
+(``tests/integrations/conformance/minimal/conformance.py``). So adding a connector
+adds a harness and touches nothing else: not the kit, not another connector.
+
+``Harness`` below is the protocol (duck-typed: harnesses need not import it).
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+from typing import Any, ClassVar, Protocol
+
+import httpx
+
+from integrations.contract import Connector
+
+
+class Harness(Protocol):
+    connector: ClassVar[type[Connector]]
+    base_url: ClassVar[str]  # every request to a URL starting with this goes to transport()
+    sku: ClassVar[str]  # a SKU the tool sells; the kit stocks it in the hub and maps its variant
+    unknown_sku: ClassVar[str]  # another SKU the tool sells, which the hub will not know
+    tokens_expire: ClassVar[bool]  # False: "expired token refreshed once" is skipped with the reason
+    no_refresh_reason: ClassVar[str]
+
+    # wiring
+    def transport(self) -> httpx.BaseTransport: ...
+    def settings(self) -> dict[str, Any]: ...
+    def secrets(self) -> dict[str, Any]: ...
+    def variant(self, sku: str) -> tuple[str, dict[str, Any]]: ...  # (variant external id, ExternalRef.extra)
+
+    # orders, in the tool's own JSON, and its signed webhooks
+    def new_order(self, *, sku: str, quantity: int, updated_at: datetime.datetime) -> Any: ...
+    def changed(self, order: Any, *, note: str, updated_at: datetime.datetime) -> Any: ...
+    def order_webhook(self, order: Any, *, created: bool) -> tuple[dict[str, str], bytes]: ...
+    def wrongly_signed(self, order: Any) -> tuple[dict[str, str], bytes]: ...
+
+    # the tool's state, and the failures it can be made to answer with
+    def available(self, sku: str) -> int | None: ...
+    def set_available(self, sku: str, quantity: int) -> None: ...  # drift, behind the hub's back
+    def push_requests(self) -> int: ...  # inventory pushes the tool has received (answered or not)
+    def throttle_next(self, *, retry_after: float) -> None: ...  # the next request: 429 + Retry-After
+    def fail_next(self, count: int, *, status: int = 503) -> None: ...  # the next `count` requests
+    def expire_token(self) -> None: ...  # the access token the hub holds stops working
+    def refreshes(self) -> int: ...  # token refreshes the tool has granted
+
+
+def harness_class(connector: type[Connector]) -> type[Harness]:
+    package = connector.__module__.rpartition(".")[0]
+    module_name = f"{package}.conformance"
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        raise LookupError(
+            f"Connector {connector.key!r} has no conformance harness: add {module_name}.Harness "
+            "(see tests/integrations/conformance/harness.py)."
+        ) from None
+    harness: type[Harness] = module.Harness
+    if harness.connector is not connector:
+        raise LookupError(f"{module_name}.Harness is for {harness.connector.key!r}, not {connector.key!r}.")
+    return harness

@@ -1,0 +1,1 @@
+"""Minimal: a made-up tool with OAuth tokens that expire, to prove the kit fits a second connector."""
