@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from erp.demo import seed
 
@@ -12,9 +12,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+        parser.add_argument(
+            "--only",
+            action="append",
+            metavar="APP",
+            help="seed just this app's demo (and the users); repeat for more: --only inventory --only sales",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        report = seed()
+        try:
+            report = seed(only=options["only"])
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
         if options["quiet"]:
             return
         self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
