@@ -22,7 +22,13 @@ LOOPBACK = ["127.0.0.1", "::1", "localhost"]
 REQUIRE_SERVICES = os.environ.get("ERP_REQUIRE_SERVICES") == "1"
 
 
+# Files that take minutes (they seed the demo): run first, so that under pytest-xdist
+# (--dist loadfile) no worker is left with one of them while the other has finished.
+SLOW_FILES = ("test_demo.py",)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.path.name not in SLOW_FILES)  # stable: the rest keep their order
     for item in items:
         if (
             item.get_closest_marker("real_server")
