@@ -3,10 +3,11 @@
 Services call ``emit()`` inside their transaction; the event row commits or
 rolls back with the change it announces. After commit a task dispatches it to
 the subscribers of its topic; a periodic sweep dispatches whatever a crash left
-behind. Dispatch is exactly-once per event: the event row is locked, the
-subscribers run, and the row is marked dispatched, all in one transaction.
-Subscribers must therefore only write to the database (e.g. Delivery rows) and
-enqueue their own work on commit.
+behind, or a broker that was down never got (the request that committed still
+succeeds: see erp.scheduling). Dispatch is exactly-once per event: the event row
+is locked, the subscribers run, and the row is marked dispatched, all in one
+transaction. Subscribers must therefore only write to the database (e.g. Delivery
+rows) and enqueue their own work on commit.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -25,12 +25,15 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from erp import scheduling
 from erp.counters import upsert_increment
 from erp.models import AggregateSequence, OutboxEvent
 
 logger = logging.getLogger(__name__)
 
 Subscriber = Callable[[OutboxEvent], None]
+
+SWEEP_RECOVERY = "the outbox sweep (erp.events.sweep, every minute) dispatches the event"
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,7 @@ def emit(
     )
     from erp.tasks import dispatch_event_task
 
-    transaction.on_commit(partial(dispatch_event_task.delay, event.pk))
+    scheduling.enqueue_on_commit(dispatch_event_task, event.pk, recovery=SWEEP_RECOVERY)
     return event
 
 

@@ -39,6 +39,9 @@ if SECRET_KEY == DEV_SECRET_KEY:
 
 ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The largest request body read into memory (API requests and webhooks; file uploads are not
+# counted): a larger one is refused with 413 before anything is read or stored.
+DATA_UPLOAD_MAX_MEMORY_SIZE: int = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
 
 # Secrets of connections are encrypted at rest with Fernet. A comma-separated
 # list rotates keys: the first encrypts, all of them decrypt.
@@ -179,6 +182,21 @@ CELERY_TASK_ROUTES = {"integrations.*": {"queue": "integrations"}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
+# A request must not hang on a broker that is down: sends after a commit are dropped and left to
+# the sweeps (erp/scheduling.py). What bounds one failed send (measured in kombu 5.7 / redis):
+# port closed (refused at once): the publish retry policy's sleeps, 0 + 0.1 s here (0.6 s with
+# Celery's default policy); broker hung (accepts, never answers) or SYNs dropped: the socket
+# timeouts below and the connection timeout (without them a publish waits forever).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.2,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 3}
+# After a failed send, no send is attempted from that process for this long (a circuit breaker).
+CELERY_ENQUEUE_BACKOFF_SECONDS: float = env.float("CELERY_ENQUEUE_BACKOFF_SECONDS", default=5.0)
 
 # Outbox: an event still undispatched this long after it was written is swept.
 OUTBOX_SWEEP_GRACE_SECONDS: int = env.int("OUTBOX_SWEEP_GRACE_SECONDS", default=30)

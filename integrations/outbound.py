@@ -46,7 +46,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from erp import events
+from erp import events, scheduling
 from erp.access import AREAS, user_can
 from erp.exceptions import DomainError, InvalidTransition
 from erp.models import OutboxEvent
@@ -153,20 +153,36 @@ def fan_out(event: OutboxEvent) -> None:
             event=event, replay_of__isnull=True, status=DeliveryStatus.PENDING
         ).values_list("pk", "next_attempt_at")
     )
-    transaction.on_commit(partial(enqueue, created))
+    enqueue_on_commit(created)
 
 
-def enqueue(deliveries: Iterable[tuple[int, datetime]]) -> None:
-    """Queue an attempt of each delivery when it comes due."""
+# What sends a delivery whose attempt could not be queued (the broker down): see erp.scheduling.
+DUE_RECOVERY = (
+    "the due-deliveries sweep (integrations.outbound.deliveries_enqueue_due, every 15 s) queues "
+    "the delivery once it is due"
+)
+
+
+def enqueue(deliveries: Iterable[tuple[int, datetime]]) -> int:
+    """Queue an attempt of each delivery when it comes due; how many were queued.
+
+    One the broker does not take stays due in the database, for ``deliveries_enqueue_due``.
+    """
     from integrations.tasks import attempt_delivery_task
 
     moment = timezone.now()
+    queued = 0
     for pk, due in deliveries:
         countdown = (due - moment).total_seconds()
-        if countdown > 0:
-            attempt_delivery_task.apply_async((pk,), countdown=countdown)
-        else:
-            attempt_delivery_task.delay(pk)
+        queued += scheduling.enqueue(
+            attempt_delivery_task, pk, countdown=countdown if countdown > 0 else None, recovery=DUE_RECOVERY
+        )
+    return queued
+
+
+def enqueue_on_commit(deliveries: list[tuple[int, datetime]]) -> None:
+    """``enqueue`` once the current transaction commits (each countdown counted from then)."""
+    scheduling.run_on_commit(enqueue, deliveries)
 
 
 # --- attempting ---------------------------------------------------------------------------------
@@ -438,5 +454,5 @@ def delivery_retry(*, delivery: Delivery, user: Any = None) -> Delivery:
     locked.status, locked.attempts, locked.next_attempt_at = DeliveryStatus.PENDING, 0, moment
     locked.last_error = (f"Retried by {who or 'the system'} after: {previous}" if previous else "")[:2000]
     locked.save(update_fields=["status", "attempts", "next_attempt_at", "last_error"])
-    transaction.on_commit(partial(enqueue, [(locked.pk, moment)]))
+    enqueue_on_commit([(locked.pk, moment)])
     return locked

@@ -1,11 +1,14 @@
 """Thin Celery tasks of the hub: they take primary keys and call a service.
 
-Every task here is routed to the "integrations" queue (CELERY_TASK_ROUTES).
+Every task here is routed to the "integrations" queue (CELERY_TASK_ROUTES), and every task
+sent from here goes through erp.scheduling (a broker that is down is logged, never raised).
 """
 
 from __future__ import annotations
 
 from celery import shared_task
+
+from erp import scheduling
 
 # --- outbound: deliveries to connections and webhook subscriptions ------------------------
 
@@ -58,7 +61,9 @@ def poll_all_task() -> int:
 
     pairs = polling.pollable()
     for pk, object_type in pairs:
-        poll_task.delay(pk, object_type)
+        scheduling.enqueue(
+            poll_task, pk, object_type, recovery="the next poll_all_task (every 5 min) polls again"
+        )
     return len(pairs)
 
 
@@ -77,7 +82,9 @@ def reconcile_all_task() -> int:
 
     pairs = reconcile.reconcilable()
     for pk, object_type in pairs:
-        reconcile_task.delay(pk, object_type)
+        scheduling.enqueue(
+            reconcile_task, pk, object_type, recovery="the next reconcile_all_task (hourly) reconciles again"
+        )
     return len(pairs)
 
 
@@ -96,7 +103,9 @@ def health_check_all_task() -> int:
 
     ids = health.health_checkable()
     for pk in ids:
-        health_check_task.delay(pk)
+        scheduling.enqueue(
+            health_check_task, pk, recovery="the next health_check_all_task (every 30 min) checks again"
+        )
     return len(ids)
 
 

@@ -19,7 +19,6 @@ import ipaddress
 import json
 import secrets as secrets_module
 from datetime import UTC
-from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -236,7 +235,7 @@ def webhook_send(
 @transaction.atomic
 def delivery_replay(*, delivery: Delivery, user: Any = None) -> Delivery:
     """A new delivery of the same event to the same target, queued now; the log keeps both."""
-    from integrations.outbound import enqueue
+    from integrations.outbound import enqueue_on_commit
 
     original = Delivery.objects.select_related("subscription").get(pk=delivery.pk)
     if original.subscription is not None and not original.subscription.is_active:
@@ -249,5 +248,5 @@ def delivery_replay(*, delivery: Delivery, user: Any = None) -> Delivery:
         coalesce_key=original.coalesce_key,
         replay_of=original,
     )
-    transaction.on_commit(partial(enqueue, [(replay.pk, replay.next_attempt_at)]))
+    enqueue_on_commit([(replay.pk, replay.next_attempt_at)])  # the broker down: the sweep queues it
     return replay

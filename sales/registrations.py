@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import partial
 
-from django.db import transaction
 from django.db.models import F, Sum
 
-from erp import events
+from erp import events, scheduling
 from erp.models import OutboxEvent
 from erp.money import ZERO
 from inventory import availability
@@ -16,6 +14,12 @@ from inventory.models import Reservation, ReservationStatus
 from sales.models import OrderLine, OrderStatus
 
 OPEN = (OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.ON_HOLD)
+
+# No sweep allocates backorders: an allocation the broker did not take waits for the next rise.
+ALLOCATION_RECOVERY = (
+    "no sweep resends it: the backorders of that product in that warehouse are allocated at its "
+    "next stock increase"
+)
 
 
 def on_level_changed(event: OutboxEvent) -> None:
@@ -29,8 +33,11 @@ def on_level_changed(event: OutboxEvent) -> None:
         return
     from sales.tasks import allocate_backorders_task
 
-    transaction.on_commit(
-        partial(allocate_backorders_task.delay, event.payload["product_id"], event.payload["warehouse_id"])
+    scheduling.enqueue_on_commit(
+        allocate_backorders_task,
+        event.payload["product_id"],
+        event.payload["warehouse_id"],
+        recovery=ALLOCATION_RECOVERY,
     )
 
 

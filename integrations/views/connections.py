@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from erp import scheduling
 from erp.exceptions import DomainError
 from erp.ui import flash
 from integrations import connections as services
@@ -195,7 +196,14 @@ def _health_check(connection: Connection, user: Any) -> tuple[str, str]:
 def _import_products(connection: Connection, user: Any) -> tuple[str, str]:
     """Every product of the tool, created here or linked by SKU: in a task, as it may take a while."""
     polling.require_products_in(connection)
-    result = import_all_task.delay(connection.pk, "product")
+    result = scheduling.submit(
+        import_all_task, connection.pk, "product", recovery="the user is asked to retry"
+    )
+    if result is None:  # the broker is down: nothing was started, and nothing will start it later
+        return (
+            "The task queue cannot be reached, so the import did not start; try again when it is back.",
+            "error",
+        )
     if isinstance(result, EagerResult):  # tasks run in process: it is done, say how it went
         return _run_message("Product import", list(SyncRun.objects.filter(pk=result.get())))
     return "Product import started: it shows in the sync log when it is done.", "success"
