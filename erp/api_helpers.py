@@ -12,8 +12,9 @@ Money and quantities: one rule for every API
   document. Amounts without one -- costs, stock values -- are in the base currency
   (``settings.ERP_BASE_CURRENCY``, USD unless set), and so is anything typed ``BaseMoney``.
 * Rates and percentages go out as decimal strings as stored (``"0.2000"``).
-* All of them come in as strings or JSON numbers; the services quantize them. Nothing goes
-  out as a float.
+* All of them come in as strings or JSON numbers (typed ``QuantityIn`` and ``MoneyIn``: a
+  number that cannot be stored, such as ``"1e30"`` or ``NaN``, is a 422 naming the field);
+  the services quantize them. Nothing goes out as a float.
 
 Look-ups and lists
 ------------------
@@ -37,17 +38,26 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Schema
 from pydantic import (
+    AfterValidator,
     ConfigDict,
     PlainSerializer,
     SerializationInfo,
     SerializerFunctionWrapHandler,
     model_serializer,
 )
+from pydantic_core import PydanticCustomError
 
 from erp.apiauth import Principal
 from erp.exceptions import NotFound, ValidationFailed
 from erp.models import User
-from erp.money import MONEY_PLACES, currency_places, quantize_money, quantize_quantity
+from erp.money import (
+    MONEY_LIMIT,
+    MONEY_PLACES,
+    QUANTITY_LIMIT,
+    currency_places,
+    quantize_money,
+    quantize_quantity,
+)
 
 M = TypeVar("M", bound=Model)
 
@@ -106,6 +116,26 @@ BaseMoney = Annotated[
     Field(examples=["4.2500"], description="in the base currency"),
 ]
 Rate = Annotated[Decimal, PlainSerializer(_rate_out, return_type=str), Field(examples=["0.2000"])]
+
+
+def _storable(limit: Decimal) -> Callable[[Decimal], Decimal]:
+    digits = len(str(int(limit))) - 1
+
+    def check(value: Decimal) -> Decimal:
+        if not value.is_finite() or abs(value) >= limit:
+            raise PydanticCustomError(
+                "out_of_range",
+                "Must be a finite number with at most {digits} digits before the point.",
+                {"digits": digits},
+            )
+        return value
+
+    return check
+
+
+# Input numbers: what the services may quantize without overflowing (quantities, rates, factors).
+QuantityIn = Annotated[Decimal, AfterValidator(_storable(QUANTITY_LIMIT))]
+MoneyIn = Annotated[Decimal, AfterValidator(_storable(MONEY_LIMIT))]
 
 
 class ApiSchema(Schema):

@@ -12,6 +12,10 @@ The rules, decided once for every app:
   of rounded lines.
 * Currencies are ISO 4217 codes, validated against Babel's CLDR data.
 * Floats are refused at the edge: ``to_decimal(0.1)`` raises.
+* A number that cannot be stored (a quantity of 1e30, an amount of 1.93e245, NaN or
+  Infinity) is refused with ``NumberOutOfRange``, a 422 naming the limit: quantities hold
+  at most 14 digits before the point, amounts 15. Nothing reaches ``Decimal.quantize`` that
+  would overflow it.
 """
 
 from __future__ import annotations
@@ -24,12 +28,35 @@ from babel.numbers import format_currency, get_currency_precision, list_currenci
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from erp.exceptions import ValidationFailed
+
 ROUNDING = ROUND_HALF_UP
 QUANTITY_PLACES = 4
 MONEY_PLACES = 4
 QUANTITY_STEP = Decimal(1).scaleb(-QUANTITY_PLACES)
 MONEY_STEP = Decimal(1).scaleb(-MONEY_PLACES)
 ZERO = Decimal("0")
+QUANTITY_DIGITS = 18  # QuantityField.max_digits
+MONEY_DIGITS = 19  # MoneyField.max_digits
+QUANTITY_LIMIT = Decimal(10) ** (QUANTITY_DIGITS - QUANTITY_PLACES)  # 10^14: not reached
+MONEY_LIMIT = Decimal(10) ** (MONEY_DIGITS - MONEY_PLACES)  # 10^15: not reached
+
+
+class NumberOutOfRange(ValidationFailed):
+    """A number too large to be stored, or not a finite number at all."""
+
+    def __init__(self, what: str, limit: Decimal, *, field: str | None = None) -> None:
+        digits = len(str(int(limit))) - 1
+        message = (
+            f"{what.capitalize()} must be a finite number with at most {digits} digits before the point."
+        )
+        super().__init__(message, field_errors={field: [message]} if field else None)
+
+
+def _bounded(value: Decimal, limit: Decimal, what: str) -> Decimal:
+    if not value.is_finite() or abs(value) >= limit:
+        raise NumberOutOfRange(what, limit)
+    return value
 
 
 def to_decimal(value: Any) -> Decimal:
@@ -45,12 +72,16 @@ def to_decimal(value: Any) -> Decimal:
 
 
 def quantize_quantity(value: Any) -> Decimal:
-    return to_decimal(value).quantize(QUANTITY_STEP, rounding=ROUNDING)
+    """Round to the stored quantity precision; NumberOutOfRange when it cannot be stored."""
+    number = _bounded(to_decimal(value), QUANTITY_LIMIT, "a quantity")
+    return number.quantize(QUANTITY_STEP, rounding=ROUNDING)
 
 
 def quantize_money(value: Any) -> Decimal:
-    """Round to the stored money precision (unit prices, costs)."""
-    return to_decimal(value).quantize(MONEY_STEP, rounding=ROUNDING)
+    """Round to the stored money precision (unit prices, costs); NumberOutOfRange when it
+    cannot be stored."""
+    number = _bounded(to_decimal(value), MONEY_LIMIT, "an amount")
+    return number.quantize(MONEY_STEP, rounding=ROUNDING)
 
 
 @cache
@@ -61,7 +92,8 @@ def currency_places(currency: str) -> int:
 def round_money(value: Any, currency: str) -> Decimal:
     """Round an amount to the currency's minor unit, half up (line totals, tax, totals)."""
     places = currency_places(currency)
-    return to_decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUNDING)
+    number = _bounded(to_decimal(value), MONEY_LIMIT, "an amount")
+    return number.quantize(Decimal(1).scaleb(-places), rounding=ROUNDING)
 
 
 @cache

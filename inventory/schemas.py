@@ -20,7 +20,9 @@ from erp.api_helpers import (
     ApiSchema,
     BaseMoney,
     Money,
+    MoneyIn,
     Quantity,
+    QuantityIn,
     examples,
     ordering_param,
     updated_since_param,
@@ -104,8 +106,8 @@ class ProductIn(ApiSchema):
     description: str = ""
     category: int | None = Field(None, description="category id")
     kind: ProductKind = ProductKind.STOCKED
-    weight: Decimal | None = Field(None, description="kg per stock unit")
-    sale_price: Decimal = Decimal(0)
+    weight: QuantityIn | None = Field(None, description="kg per stock unit")
+    sale_price: MoneyIn = Decimal(0)
     currency: str = "USD"
     tracking: Tracking = Tracking.NONE
     barcodes: list[str] = Field(default_factory=list)
@@ -122,8 +124,8 @@ class ProductPatchIn(ApiSchema):
     description: str | None = None
     category: int | None = None
     kind: ProductKind | None = None
-    weight: Decimal | None = None
-    sale_price: Decimal | None = None
+    weight: QuantityIn | None = None
+    sale_price: MoneyIn | None = None
     currency: str | None = None
     tracking: Tracking | None = None
     barcodes: list[str] | None = None
@@ -213,7 +215,7 @@ class ProductUnitIn(ApiSchema):
     model_config = examples({"unit": "box", "factor": "12", "barcode": "14006381333938"})
 
     unit: str = Field(description="unit code, e.g. box")
-    factor: Decimal = Field(description="stock units in one of this unit")
+    factor: QuantityIn = Field(description="stock units in one of this unit")
     barcode: str = Field("", description="a barcode that counts as one of this unit")
 
 
@@ -347,7 +349,7 @@ class ProductTemplateIn(ApiSchema):
     stock_unit: str = "pcs"
     description: str = ""
     category: int | None = None
-    sale_price: Decimal = Decimal(0)
+    sale_price: MoneyIn = Decimal(0)
     currency: str = "USD"
     tracking: Tracking = Tracking.NONE
 
@@ -392,8 +394,8 @@ class ProductUpsertItemIn(ApiSchema):
     category: int | None = Field(None, description="category id")
     kind: ProductKind | None = None
     stock_unit: str | None = Field(None, max_length=16, description="unit code")
-    weight: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=4)
-    sale_price: Decimal | None = Field(None, ge=0, max_digits=19, decimal_places=4)
+    weight: QuantityIn | None = Field(None, ge=0, max_digits=18, decimal_places=4)
+    sale_price: MoneyIn | None = Field(None, ge=0, max_digits=19, decimal_places=4)
     currency: str | None = Field(None, max_length=3)
     tracking: Tracking | None = None
     barcodes: list[str] | None = None
@@ -453,7 +455,7 @@ class CountedLevelIn(ApiSchema):
     location_path: str | None = Field(None, max_length=500, description="bin path, e.g. WH1/A/A-01")
     lot: str | None = Field(None, max_length=64, description="lot or serial code; created if new")
     expiry_date: date | None = Field(None, description="of a new lot")
-    counted: Decimal = Field(ge=0, max_digits=18, decimal_places=4, description="the on-hand quantity now")
+    counted: QuantityIn = Field(ge=0, max_digits=18, decimal_places=4, description="the on-hand quantity now")
 
 
 class CountedLevelsIn(ApiSchema):
@@ -779,8 +781,8 @@ class ReceiptIn(ApiSchema):
 
     product: int
     location: int
-    quantity: Decimal
-    unit_cost: Decimal | None = Field(None, description="per stock unit; default: the average cost")
+    quantity: QuantityIn
+    unit_cost: MoneyIn | None = Field(None, description="per stock unit; default: the average cost")
     lot: str | None = Field(None, max_length=64, description="lot or serial code (created if new)")
     expiry_date: date | None = None
     reference: str = Field("", max_length=100)
@@ -792,7 +794,7 @@ class IssueIn(ApiSchema):
 
     product: int
     location: int
-    quantity: Decimal
+    quantity: QuantityIn
     lot: int | None = None
     reference: str = Field("", max_length=100)
     reason: str = Field("", max_length=255)
@@ -806,8 +808,8 @@ class AdjustmentIn(ApiSchema):
     product: int
     location: int
     lot: int | None = None
-    quantity: Decimal | None = Field(None, description="the new on-hand quantity")
-    delta: Decimal | None = Field(None, description="the change, + or -")
+    quantity: QuantityIn | None = Field(None, description="the new on-hand quantity")
+    delta: QuantityIn | None = Field(None, description="the change, + or -")
     reason: str = Field(max_length=255)
 
 
@@ -833,7 +835,7 @@ class ScrapIn(ApiSchema):
 
     product: int
     location: int
-    quantity: Decimal
+    quantity: QuantityIn
     lot: int | None = None
     reason: str = Field(max_length=255)
 
@@ -845,7 +847,7 @@ class TransferLineIn(ApiSchema):
     model_config = examples({"product": 7, "quantity": "6"})
 
     product: int
-    quantity: Decimal
+    quantity: QuantityIn
     lot: int | None = None
 
 
@@ -948,7 +950,7 @@ class CountLineIn(ApiSchema):
 
     product: int
     lot: int | None = None
-    counted: Decimal
+    counted: QuantityIn
     add: bool = Field(False, description="add to what was counted so far (one scan at a time)")
 
 
@@ -1045,7 +1047,7 @@ class ReservationIn(ApiSchema):
 
     product: int
     warehouse: int
-    quantity: Decimal
+    quantity: QuantityIn
     demand_type: str = Field(max_length=64, description="app.model of the demand: sales.orderline")
     demand_id: str = Field(max_length=64)
     reference: str = Field("", max_length=100)
@@ -1110,7 +1112,7 @@ class ReserveOut(ApiSchema):
 class ReservationQuantityIn(ApiSchema):
     model_config = examples({"quantity": "1"})
 
-    quantity: Decimal | None = Field(None, description="default: everything still held")
+    quantity: QuantityIn | None = Field(None, description="default: everything still held")
 
 
 class ConsumeIn(ReservationQuantityIn):
@@ -1145,9 +1147,9 @@ class ReorderRuleIn(ApiSchema):
 
     product: int
     warehouse: int
-    min_quantity: Decimal
-    max_quantity: Decimal
-    multiple: Decimal = Decimal(1)
+    min_quantity: QuantityIn
+    max_quantity: QuantityIn
+    multiple: QuantityIn = Decimal(1)
 
 
 REORDER_RULE_EXAMPLE: dict[str, Any] = {

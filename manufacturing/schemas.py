@@ -22,7 +22,9 @@ from ninja import Field
 from erp.api_helpers import (
     ApiSchema,
     BaseMoney,
+    MoneyIn,
     Quantity,
+    QuantityIn,
     Rate,
     base_currency,
     examples,
@@ -177,7 +179,7 @@ class WorkCentreIn(ApiSchema):
 
     code: str = Field(min_length=1, max_length=32)
     name: str = Field("", max_length=100, description="the code when left empty")
-    cost_per_hour: Decimal = Field(Decimal(0), description="the default of its operations")
+    cost_per_hour: MoneyIn = Field(Decimal(0), description="the default of its operations")
 
 
 class WorkCentreFilterIn(ApiSchema):
@@ -219,11 +221,11 @@ class BomComponentIn(ApiSchema):
 
     product: int | None = None
     sku: str | None = None
-    quantity: Decimal = Field(description="per the BOM's output quantity, in `unit`")
+    quantity: QuantityIn = Field(description="per the BOM's output quantity, in `unit`")
     unit: str | None = Field(
         None, description="unit code (kg, box...) with a factor on the product; its stock unit when left out"
     )
-    scrap_percent: Decimal = Field(Decimal(0), description="extra consumed, from 0 to under 100")
+    scrap_percent: QuantityIn = Field(Decimal(0), description="extra consumed, from 0 to under 100")
 
 
 class BomOperationIn(ApiSchema):
@@ -231,8 +233,8 @@ class BomOperationIn(ApiSchema):
 
     work_centre: int
     name: str = Field(min_length=1, max_length=100)
-    minutes_per_unit: Decimal = Field(description="per unit of output")
-    cost_per_hour: Decimal | None = Field(None, description="the work centre's when left out")
+    minutes_per_unit: QuantityIn = Field(description="per unit of output")
+    cost_per_hour: MoneyIn | None = Field(None, description="the work centre's when left out")
 
 
 class BomIn(ApiSchema):
@@ -257,7 +259,7 @@ class BomIn(ApiSchema):
     sku: str | None = None
     components: list[BomComponentIn] = Field(min_length=1)
     operations: list[BomOperationIn] = Field(default_factory=list)
-    output_quantity: Decimal = Field(Decimal(1), description="what one run of this BOM makes")
+    output_quantity: QuantityIn = Field(Decimal(1), description="what one run of this BOM makes")
     lead_time_days: int = Field(1, ge=0, description="from start to finish of one order")
     notes: str = ""
     activate: bool = True
@@ -271,7 +273,7 @@ class BomPatchIn(ApiSchema):
 
     components: list[BomComponentIn] | None = None
     operations: list[BomOperationIn] | None = None
-    output_quantity: Decimal | None = None
+    output_quantity: QuantityIn | None = None
     lead_time_days: int | None = Field(None, ge=0)
     notes: str | None = None
 
@@ -446,7 +448,7 @@ class ManufacturingOrderIn(ApiSchema):
 
     product: int | None = None
     sku: str | None = None
-    quantity: Decimal = Field(description="in the product's stock unit")
+    quantity: QuantityIn = Field(description="in the product's stock unit")
     warehouse: int = Field(description="where components are taken from and the output goes")
     bom: int | None = None
     planned_start: date | None = Field(None, description="today when left out")
@@ -560,7 +562,7 @@ class ManufacturingOrderConfirmedOut(ApiSchema):
 class ProduceIn(ApiSchema):
     model_config = examples({"quantity": "2", "lot_code": ""})
 
-    quantity: Decimal = Field(description="produced now, in stock units")
+    quantity: QuantityIn = Field(description="produced now, in stock units")
     lot_code: str = Field("", max_length=64, description="required for a lot-tracked product")
     serials: list[str] = Field(default_factory=list, description="a serial-tracked product: one per unit")
 

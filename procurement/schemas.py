@@ -21,7 +21,9 @@ from ninja import Field
 from erp.api_helpers import (
     ApiSchema,
     Money,
+    MoneyIn,
     Quantity,
+    QuantityIn,
     Rate,
     examples,
     expand_param,
@@ -316,8 +318,8 @@ class SupplierOut(ApiSchema):
 class PriceBreakIn(ApiSchema):
     model_config = examples({"min_quantity": "10", "unit_price": "27.50"})
 
-    min_quantity: Decimal = Field(description="from this quantity on, in purchase units")
-    unit_price: Decimal = Field(description="per purchase unit")
+    min_quantity: QuantityIn = Field(description="from this quantity on, in purchase units")
+    unit_price: MoneyIn = Field(description="per purchase unit")
 
 
 class PriceBreakOut(ApiSchema):
@@ -359,13 +361,13 @@ class SupplierItemIn(ApiSchema):
     supplier: int
     product: int | None = None
     sku: str | None = None
-    unit_price: Decimal = Field(description="per purchase unit, in the supplier's currency")
+    unit_price: MoneyIn = Field(description="per purchase unit, in the supplier's currency")
     purchase_unit: str | None = Field(
         None, description="unit code (box, pcs...); the stock unit when left out"
     )
-    factor: Decimal = Field(Decimal(1), description="stock units in one purchase unit")
+    factor: QuantityIn = Field(Decimal(1), description="stock units in one purchase unit")
     supplier_sku: str = Field("", max_length=64)
-    min_order_quantity: Decimal = Field(Decimal(0), description="in purchase units")
+    min_order_quantity: QuantityIn = Field(Decimal(0), description="in purchase units")
     lead_time_days: int | None = Field(None, ge=0, description="empty: the supplier's")
     is_preferred: bool = Field(False, description="the supplier replenishment buys this product from")
     price_breaks: list[PriceBreakIn] | None = None
@@ -476,11 +478,11 @@ class POLineIn(ApiSchema):
 
     product: int | None = None
     sku: str | None = None
-    quantity: Decimal = Field(description="in purchase units")
-    unit_cost: Decimal | None = Field(None, description="per purchase unit")
+    quantity: QuantityIn = Field(description="in purchase units")
+    unit_cost: MoneyIn | None = Field(None, description="per purchase unit")
     purchase_unit: str | None = Field(None, description="unit code")
-    factor: Decimal | None = None
-    tax_rate: Decimal = Field(Decimal(0), description="a fraction: 0.2 for 20 %")
+    factor: QuantityIn | None = None
+    tax_rate: QuantityIn = Field(Decimal(0), description="a fraction: 0.2 for 20 %")
     description: str = Field("", max_length=255)
 
 
@@ -751,7 +753,7 @@ class ReceiveLineIn(ApiSchema):
     model_config = examples({"line_id": 21, "quantity": "2", "lot_code": "L-2030-01"})
 
     line_id: int = Field(description="id of a line of this purchase order")
-    quantity: Decimal = Field(description="in purchase units (2 boxes of 12: 2)")
+    quantity: QuantityIn = Field(description="in purchase units (2 boxes of 12: 2)")
     lot_code: str = Field("", max_length=64, description="required for lot-tracked products")
     expiry_date: date | None = None
     serials: list[str] = Field(
@@ -802,8 +804,8 @@ class BillLineIn(ApiSchema):
     model_config = examples({"line_id": 21, "quantity": "2", "unit_cost": "30.00"})
 
     line_id: int = Field(description="id of a line of the purchase order")
-    quantity: Decimal = Field(description="in purchase units")
-    unit_cost: Decimal = Field(description="as billed, per purchase unit")
+    quantity: QuantityIn = Field(description="in purchase units")
+    unit_cost: MoneyIn = Field(description="as billed, per purchase unit")
 
 
 class BillIn(ApiSchema):
@@ -827,7 +829,7 @@ class SupplierPaymentIn(ApiSchema):
         {"amount": "60.00", "paid_at": "2030-03-01", "method": "bank transfer", "reference": "TX-77"}
     )
 
-    amount: Decimal
+    amount: MoneyIn
     paid_at: date | None = Field(None, description="today when left out")
     method: str = Field("", max_length=40)
     reference: str = Field("", max_length=100)

@@ -20,7 +20,9 @@ from ninja import Field
 from erp.api_helpers import (
     ApiSchema,
     Money,
+    MoneyIn,
     Quantity,
+    QuantityIn,
     Rate,
     examples,
     expand_param,
@@ -485,7 +487,7 @@ class TaxIn(ApiSchema):
     model_config = examples({"name": "VAT", "rate": "0.2"})
 
     name: str = Field(max_length=60)
-    rate: Decimal = Field(description="a fraction: 0.2 for 20 %")
+    rate: QuantityIn = Field(description="a fraction: 0.2 for 20 %")
 
 
 class OrderLineIn(ApiSchema):
@@ -497,10 +499,10 @@ class OrderLineIn(ApiSchema):
 
     product: int | None = Field(None, description="product id")
     sku: str | None = Field(None, description="SKU (any case), instead of the product id")
-    quantity: Decimal
-    unit_price: Decimal | None = Field(None, description="the product's sale price when left out")
+    quantity: QuantityIn
+    unit_price: MoneyIn | None = Field(None, description="the product's sale price when left out")
     description: str = Field("", max_length=255)
-    discount_percent: Decimal = Decimal(0)
+    discount_percent: QuantityIn = Decimal(0)
     taxes: list[TaxIn] = Field(default_factory=list)
 
 
@@ -546,9 +548,9 @@ class OrderIn(ApiSchema):
     order_date: datetime | None = Field(None, description="now when left out")
     billing_address: AddressFields | None = Field(None, description="the customer's default when left out")
     shipping_address: AddressFields | None = Field(None, description="the customer's default when left out")
-    shipping_amount: Decimal = Decimal(0)
-    shipping_tax_rate: Decimal = Decimal(0)
-    order_discount: Decimal = Field(Decimal(0), description="an amount off the whole order, before tax")
+    shipping_amount: MoneyIn = Decimal(0)
+    shipping_tax_rate: QuantityIn = Decimal(0)
+    order_discount: MoneyIn = Field(Decimal(0), description="an amount off the whole order, before tax")
     notes: str = ""
     tags: list[str] = Field(default_factory=list)
     external_reference: str = Field("", max_length=100, description="the order's number in its channel")
@@ -564,9 +566,9 @@ class OrderPatchIn(ApiSchema):
     lines: list[OrderLineIn] | None = None
     billing_address: AddressFields | None = None
     shipping_address: AddressFields | None = None
-    shipping_amount: Decimal | None = None
-    shipping_tax_rate: Decimal | None = None
-    order_discount: Decimal | None = None
+    shipping_amount: MoneyIn | None = None
+    shipping_tax_rate: QuantityIn | None = None
+    order_discount: MoneyIn | None = None
     notes: str | None = None
     tags: list[str] | None = None
     external_reference: str | None = Field(None, max_length=100)
@@ -576,7 +578,7 @@ class ShipLineIn(ApiSchema):
     model_config = examples({"line_id": 31, "quantity": "2"})
 
     line_id: int
-    quantity: Decimal
+    quantity: QuantityIn
 
 
 class ShipIn(ApiSchema):
@@ -1051,7 +1053,7 @@ class PaymentIn(ApiSchema):
         {"amount": "24.00", "paid_at": "2030-02-01", "method": "card", "reference": "ch_123"}
     )
 
-    amount: Decimal
+    amount: MoneyIn
     paid_at: date | None = Field(None, description="today when left out")
     method: str = Field("", max_length=40, description="card, bank transfer, ...")
     reference: str = Field("", max_length=100)
@@ -1133,7 +1135,7 @@ class ReturnLineIn(ApiSchema):
     model_config = examples({"line_id": 31, "quantity": "1", "disposition": "restock", "reason": "damaged"})
 
     line_id: int = Field(description="id of the order line")
-    quantity: Decimal
+    quantity: QuantityIn
     disposition: ReturnDisposition = ReturnDisposition.RESTOCK
     reason: str = Field("", max_length=255)
 
@@ -1155,7 +1157,7 @@ class ReturnIn(ApiSchema):
 class RefundIn(ApiSchema):
     model_config = examples({"amount": "12.00", "method": "card", "reference": "re_123"})
 
-    amount: Decimal | None = Field(None, description="all that is left of the credit note when left out")
+    amount: MoneyIn | None = Field(None, description="all that is left of the credit note when left out")
     method: str = Field("", max_length=40)
     reference: str = Field("", max_length=100)
     refunded_at: date | None = Field(None, description="today when left out")
