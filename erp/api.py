@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from ninja import NinjaAPI
@@ -21,9 +22,9 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
 
 from erp import idempotency, ratelimit
-from erp.exceptions import DomainError
+from erp.exceptions import DomainError, ValidationFailed
 from erp.openapi import ErpNinjaAPI, document_problems
-from erp.problems import field_errors, problem_response
+from erp.problems import field_errors, problem_response, too_large_response
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +145,11 @@ def _rate_limited(request: HttpRequest, exc: ratelimit.RateLimitExceeded) -> Htt
     )
 
 
+@_handles(RequestDataTooBig)
+def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return too_large_response()
+
+
 @_handles(OverflowError)
 @_handles(DataError)
 def _out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
@@ -163,12 +169,65 @@ install_error_handlers(api)
 
 # --- what every operation shares ---------------------------------------------------
 
+_SHAPE_ATTR = "_erp_request_shape"
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+@dataclass(frozen=True)
+class RequestShape:
+    """What one operation accepts: its query parameters and whether its body is JSON."""
+
+    query: frozenset[str]
+    json_body: bool
+
+    @classmethod
+    def of(cls, operation: Any) -> RequestShape:
+        query: set[str] = set()
+        json_body = False
+        for model in getattr(operation, "models", ()):
+            source = getattr(model, "__ninja_param_source__", None)
+            if source == "query":
+                flattened = getattr(model, "__ninja_flatten_map__", None)
+                query.update(flattened or (f.alias or name for name, f in model.model_fields.items()))
+            elif source == "body":
+                json_body = True
+        return cls(frozenset(query), json_body)
+
+    def check(self, request: HttpRequest) -> None:
+        """422 for a query parameter the operation does not take (it would be silently ignored);
+        415 for a body that is not JSON where the operation reads JSON."""
+        unknown = sorted(set(request.GET) - self.query)
+        if unknown:
+            takes = ", ".join(sorted(self.query)) or "none"
+            message = f"Unknown query parameter(s): {', '.join(unknown)}. This operation takes: {takes}."
+            raise ValidationFailed(
+                message, field_errors={name: ["Unknown query parameter."] for name in unknown}
+            )
+        if self.json_body and request.method in BODY_METHODS:
+            content_type = request.content_type or ""
+            has_body = int(request.META.get("CONTENT_LENGTH") or 0) > 0
+            if (content_type or has_body) and not _is_json(content_type):
+                raise HttpError(
+                    415,
+                    "Send the body as JSON (Content-Type: application/json), not "
+                    f"{content_type or 'without a Content-Type'}.",
+                )
+
+
+def _is_json(content_type: str) -> bool:
+    return content_type == "application/json" or (
+        content_type.startswith("application/") and content_type.endswith("+json")
+    )
+
 
 def _platform(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Around the whole operation (authentication included): Idempotency-Key and rate-limit headers."""
     run_once = idempotency.idempotent(run)
+    shape = RequestShape.of(getattr(run, "__self__", None))
 
     @wraps(run)
     def operation(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        setattr(request, _SHAPE_ATTR, shape)
         response = run_once(request, *args, **kwargs)
         ratelimit.add_headers(request, response)
         return response
@@ -176,7 +235,21 @@ def _platform(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespons
     return operation
 
 
-api.add_decorator(_platform, mode="view")
+def _shaped(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Around the handler (after authentication and parsing): the request's shape is checked."""
+
+    @wraps(view)
+    def handler(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        shape: RequestShape | None = getattr(request, _SHAPE_ATTR, None)
+        if shape is not None:
+            shape.check(request)
+        return view(request, *args, **kwargs)
+
+    return handler
+
+
+api.add_decorator(_platform, mode="view")  # wraps Operation.run
+api.add_decorator(_shaped, mode="operation")  # wraps the handler
 
 
 # --- routers of the apps ---------------------------------------------------------

@@ -9,8 +9,9 @@ The rule, the same in every app:
   reservations, balances) may differ between two answers with the same tag.
 * An update (PATCH) accepts ``If-Match`` with that tag (or several, or ``*``). When the
   document has changed since it was read, nothing is written and the answer is 412
-  problem+json ("changed since you read it") carrying the current tag. A weak tag
-  (``W/"..."``, as compressing proxies rewrite them) is compared by its opaque part.
+  problem+json ("changed since you read it") carrying the current tag. Tags are compared
+  with the strong comparison RFC 9110 prescribes for If-Match: a weak tag (``W/"..."``)
+  never matches, and neither does a header that is not a list of entity tags.
 * ``If-Match`` is optional: without it the update applies to whatever is current (last
   writer wins), as before this existed. Send it whenever a person or a tool decided
   the change from what it read.
@@ -31,6 +32,7 @@ from typing import Any, TypeVar
 from django.db import transaction
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
+from django.utils.http import parse_etags
 
 from erp.exceptions import DomainError, NotFound
 
@@ -61,33 +63,15 @@ def with_etag(response: HttpResponse, obj: Model) -> None:
     response["ETag"] = etag_of(obj)
 
 
-def _opaque(tag: str) -> str:
-    tag = tag.strip()
-    return tag[2:] if tag.startswith("W/") else tag
-
-
 def parse_if_match(header: str) -> list[str]:
-    """The entity tags of an If-Match header (``*`` stays ``*``), weak prefixes dropped."""
-    tags: list[str] = []
-    rest = header.strip()
-    while rest:
-        rest = rest.lstrip(" ,")
-        if not rest:
-            break
-        if rest.startswith("*"):
-            tags.append("*")
-            rest = rest[1:]
-            continue
-        start = 2 if rest.startswith("W/") else 0
-        if rest[start : start + 1] == '"':
-            end = rest.find('"', start + 1)
-            end = len(rest) - 1 if end == -1 else end
-            tags.append(_opaque(rest[: end + 1]))
-            rest = rest[end + 1 :]
-        else:  # not a quoted tag: take up to the next comma, it will not match
-            token, _, rest = rest.partition(",")
-            tags.append(token.strip())
-    return tags
+    """The entity tags of an If-Match header, as Django parses them (``*`` stays ``*``; weak
+    tags keep their ``W/``; a malformed header gives none)."""
+    return parse_etags(header)
+
+
+def strong_match(tags: list[str], current: str) -> bool:
+    """RFC 9110's strong comparison: ``*``, or a tag equal to ``current`` and not weak."""
+    return "*" in tags or any(tag == current and not tag.startswith("W/") for tag in tags)
 
 
 def check_if_match(if_match: str | None, obj: Model, *, what: str) -> None:
@@ -95,8 +79,7 @@ def check_if_match(if_match: str | None, obj: Model, *, what: str) -> None:
     if if_match is None or not if_match.strip():
         return
     current = etag_of(obj)
-    tags = parse_if_match(if_match)
-    if "*" in tags or current in tags:
+    if strong_match(parse_if_match(if_match), current):
         return
     raise PreconditionFailed(
         f"The {what} has changed since you read it: read it again (its ETag is now {current}) "

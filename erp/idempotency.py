@@ -4,7 +4,8 @@ Installed once for the whole API (erp.api installs ``idempotent`` around every
 operation; erp.apiauth.ErpAuth calls ``begin`` once the caller is known):
 
 1. ``idempotent`` notes the key and a fingerprint of the request (SHA-256 of the
-   body) before the operation runs.
+   body; a JSON body by its parsed value, so key order and whitespace do not matter)
+   before the operation runs.
 2. After authentication (a failure stores nothing), ``begin`` INSERTs an
    IdempotencyRecord "processing" and commits it, before the operation acts. The
    unique constraint on (caller, key) decides between concurrent requests; there
@@ -86,6 +87,9 @@ def key_is_valid(key: str) -> bool:
 
 
 def fingerprint(request: HttpRequest) -> str:
+    """SHA-256 of what the request says: a JSON body by its parsed value (the same object with
+    its keys in another order, or other whitespace, is the same request), any other body by
+    its bytes."""
     try:
         body = request.body
     except RawPostDataException:  # the form was parsed already: hash what it held
@@ -93,7 +97,20 @@ def fingerprint(request: HttpRequest) -> str:
             (name, [f"{f.name}:{f.size}" for f in files]) for name, files in request.FILES.lists()
         )
         body = json.dumps(parts).encode()
+    else:
+        body = _canonical_json(body) or body
     return hashlib.sha256(body).hexdigest()
+
+
+def _canonical_json(body: bytes) -> bytes | None:
+    """The body's JSON value written one way (sorted keys, no spaces); None if not JSON."""
+    if not body:
+        return None
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):  # not JSON (UnicodeDecodeError is a ValueError), or too deep
+        return None
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _pending(request: HttpRequest) -> Pending | None:

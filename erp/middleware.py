@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
-from erp.problems import is_problem, problem_response
+from erp.problems import is_problem, problem_response, too_large_response
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ class ApiProblemMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if request.path.startswith(API_PREFIX):
+            if isinstance(exception, RequestDataTooBig):
+                return too_large_response()
             logger.exception("Unhandled error in %s %s", request.method, request.path)
             return problem_response(500, "An unexpected error occurred; it has been logged.")
         return None

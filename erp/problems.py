@@ -48,6 +48,15 @@ def problem_response(status: int, detail: str = "", **kwargs: Any) -> HttpRespon
     return response
 
 
+def too_large_response() -> HttpResponse:
+    """413 for a request body over DATA_UPLOAD_MAX_MEMORY_SIZE (the API and webhooks alike)."""
+    from django.conf import settings
+
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    size = f"{limit / (1024 * 1024):.1f} MiB" if limit else "the configured limit"
+    return problem_response(413, f"The request body is larger than {size}; nothing was read or stored.")
+
+
 def field_errors(mapping: dict[str, list[str]]) -> list[dict[str, str]]:
     return [{"field": field, "message": msg} for field, msgs in mapping.items() for msg in msgs]
 

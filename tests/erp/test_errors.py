@@ -113,3 +113,81 @@ def test_html_pages_keep_html_errors(api_client: Client):
     response = api_client.get("/no/such/page/")
     assert response.status_code == 404
     assert "problem+json" not in response["Content-Type"]
+
+
+# --- bad requests that used to be answered 500 or silently half-read ---------------------------------
+
+
+@pytest.fixture
+def sales_key() -> dict[str, str]:
+    return bearer(api_key_for(UserFactory(is_superuser=True, is_staff=True)))
+
+
+def test_a_10_mb_body_is_413_problem_json_and_stores_nothing(api_client: Client, sales_key, settings):
+    from inventory.models import Product
+
+    body = b'{"sku": "BIG", "name": "' + b"x" * (10 * 1024 * 1024) + b'"}'
+    response = api_client.post(
+        "/api/v1/inventory/products", body, content_type="application/json", **sales_key
+    )
+    problem = assert_problem(response, 413)
+    assert "MiB" in problem["detail"]
+    assert not Product.objects.exists()
+
+
+def test_a_10_mb_webhook_is_413_and_stores_nothing(api_client: Client):
+    from integrations.models import InboundEvent
+    from tests.integrations.test_inbound_shopify import shopify_connection
+
+    connection = shopify_connection()
+    response = api_client.post(
+        f"/integrations/hooks/{connection.pk}/", b"x" * (10 * 1024 * 1024), content_type="application/json"
+    )
+    assert_problem(response, 413)
+    assert not InboundEvent.objects.exists()
+
+
+def test_a_json_body_sent_as_text_plain_is_415_and_creates_nothing(api_client: Client, sales_key):
+    from inventory.models import Product
+
+    for content_type in ("text/plain", "application/x-www-form-urlencoded"):
+        response = api_client.post(
+            "/api/v1/inventory/products", '{"sku": "A1", "name": "x"}', content_type=content_type, **sales_key
+        )
+        body = assert_problem(response, 415)
+        assert "application/json" in body["detail"]
+    assert not Product.objects.exists()
+    merge_patch = api_client.post(
+        "/api/v1/inventory/products",
+        '{"sku": "A1", "name": "x"}',
+        content_type="application/merge-patch+json; charset=utf-8",
+        **sales_key,
+    )
+    assert merge_patch.status_code == 201, merge_patch.content
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/inventory/levels?updated_since=yesterday",
+        "/api/v1/events?updated_since=yesterday",
+        "/api/v1/sales/orders?stauts=confirmed",
+        "/api/v1/health?verbose=1",
+    ],
+)
+def test_a_query_parameter_the_operation_does_not_take_is_422_naming_it(api_client: Client, sales_key, url):
+    name = url.split("?")[1].split("=")[0]
+    body = assert_problem(api_client.get(url, **sales_key), 422)
+    assert body["errors"] == [{"field": name, "message": "Unknown query parameter."}]
+    assert "This operation takes:" in body["detail"]
+
+
+def test_a_query_parameter_of_the_wrong_type_is_422(api_client: Client, sales_key):
+    body = assert_problem(api_client.get("/api/v1/sales/orders?updated_since=yesterday", **sales_key), 422)
+    assert body["errors"][0]["field"] == "updated_since"
+    listed = api_client.get("/api/v1/sales/orders?updated_since=2030-01-01T00:00:00Z&page=1", **sales_key)
+    assert listed.status_code == 200, listed.content
+
+
+def test_an_unauthenticated_request_with_an_unknown_parameter_is_still_401(api_client: Client):
+    assert_problem(api_client.get("/api/v1/events?nonsense=1"), 401)

@@ -112,6 +112,24 @@ def test_the_same_key_with_another_body_is_422_and_does_not_act(caller: Caller, 
     assert SalesOrder.objects.count() == 1
 
 
+def test_the_same_object_with_its_keys_in_another_order_is_a_replay(caller: Caller, order_body):
+    # given
+    first = caller.post(ORDERS, order_body, key="k-2")
+    assert first.status_code == 201, first.content
+
+    # when: the same JSON value, written with its keys reversed and other whitespace
+    reordered = json.dumps(dict(reversed(list(order_body.items()))), indent=2)
+    replay = caller.client.post(
+        ORDERS, reordered, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-2", **caller.headers
+    )
+
+    # then
+    assert replay.status_code == 201, replay.content
+    assert replay["Idempotent-Replayed"] == "true"
+    assert replay.content == first.content
+    assert SalesOrder.objects.count() == 1
+
+
 def test_the_same_key_on_another_path_is_422(caller: Caller, order_body):
     caller.post(ORDERS, order_body, key="k-2")
 
@@ -188,7 +206,9 @@ def test_a_replay_while_the_first_is_processing_is_409_with_retry_after(
         key="busy",
         method="POST",
         path=ORDERS,
-        fingerprint=hashlib.sha256(json.dumps(order_body).encode()).hexdigest(),
+        fingerprint=hashlib.sha256(
+            json.dumps(order_body, sort_keys=True, separators=(",", ":")).encode()
+        ).hexdigest(),
         expires_at=now + timedelta(hours=24),
     )
 
@@ -274,7 +294,7 @@ def test_a_missing_scope_is_not_stored(sales_user, order_body):
 
 def test_the_answer_is_stored_encrypted_with_the_headers_that_matter(sales_user):
     # given: a POST whose answer holds a secret (a new API key)
-    caller = Caller(api_key_for(sales_user, name="admin tool"))
+    caller = Caller(api_key_for(sales_user, name="admin tool", scopes=["sales:write", "keys:write"]))
     first = caller.post("/api/v1/keys", {"name": "ShipStation"}, key="new-key")
     assert first.status_code == 201, first.content
     secret = first.json()["secret"]

@@ -18,7 +18,7 @@ from ninja import Schema
 from erp import kernel_api
 from erp.api import api as erp_api
 from erp.api_helpers import ApiSchema
-from erp.concurrency import etag_of, parse_if_match
+from erp.concurrency import etag_of, parse_if_match, strong_match
 from inventory import schemas as inventory_schemas
 from inventory.models import MoveKind, Product, StockLevel, StockMove
 from inventory.services import stock_receive, warehouse_root
@@ -135,8 +135,8 @@ def test_moves_are_synced_by_when_they_were_made_and_locations_sort(api: Platfor
     assert [m["id"] for m in oldest_first.json()["items"]] == [first.pk, second.pk]
     paths = [loc["path"] for loc in locations.json()["items"]]
     assert paths == sorted(paths, reverse=True)
-    assert no_sync_on_locations.status_code == 200  # not a parameter of this list: ignored
-    assert no_sync_on_locations.json()["count"] >= 1
+    assert no_sync_on_locations.status_code == 422  # not a parameter of this list: refused, not ignored
+    assert no_sync_on_locations.json()["errors"][0]["field"] == "updated_since"
 
 
 def test_every_inventory_list_is_paginated_with_a_total_and_sorts(api: PlatformApi):
@@ -203,26 +203,31 @@ def test_a_stale_if_match_is_refused_with_412_and_changes_nothing(api: PlatformA
     assert product.name == "Cup"
 
 
-def test_if_match_accepts_a_weak_form_a_list_and_a_star(api: PlatformApi):
+def test_if_match_compares_strongly_and_accepts_a_list_and_a_star(api: PlatformApi):
     # given
     wh = warehouse("WH9")
     etag = api.get(f"/warehouses/{wh.pk}")["ETag"]
 
-    # when / then
+    # when / then: RFC 9110 asks If-Match for the strong comparison, so a weak tag never matches
     weak = api.patch(f"/warehouses/{wh.pk}", {"name": "Nine"}, if_match=f"W/{etag}")
-    assert weak.status_code == 200, weak.content
-    listed = api.patch(f"/warehouses/{wh.pk}", {"name": "Nine b"}, if_match=f'"nope", {weak["ETag"]}')
+    assert weak.status_code == 412, weak.content
+    wh.refresh_from_db()
+    assert wh.name != "Nine"
+    listed = api.patch(f"/warehouses/{wh.pk}", {"name": "Nine b"}, if_match=f'"nope", {etag}')
     assert listed.status_code == 200, listed.content
     assert api.patch(f"/warehouses/{wh.pk}", {"name": "X"}, if_match="*").status_code == 200
     assert api.patch(f"/warehouses/{wh.pk}", {"name": "Y"}, if_match=etag).status_code == 412
+    assert api.patch(f"/warehouses/{wh.pk}", {"name": "Y"}, if_match="garbage").status_code == 412
     assert api.patch("/warehouses/999999", {"name": "Y"}, if_match="*").status_code == 404
 
 
-def test_parse_if_match_reads_lists_weak_tags_and_garbage():
-    assert parse_if_match('"a", W/"b" ,"c"') == ['"a"', '"b"', '"c"']
+def test_parse_if_match_reads_lists_keeps_weak_tags_and_drops_garbage():
+    assert parse_if_match('"a", W/"b" ,"c"') == ['"a"', 'W/"b"', '"c"']
     assert parse_if_match("*") == ["*"]
-    assert parse_if_match('garbage, "x"') == ["garbage", '"x"']
-    assert parse_if_match('"unterminated') == ['"unterminated']
+    assert parse_if_match('garbage, "x"') == ['"x"']  # Django keeps the well-formed tags
+    assert parse_if_match('"unterminated') == []
+    assert strong_match(['W/"a"', '"b"'], '"b"')
+    assert not strong_match(['W/"b"'], '"b"')
 
 
 def patch_while_another_writer_holds_the_row(
