@@ -152,6 +152,9 @@ class InboundItem:
 class WebhookEnvelope:
     event_id: str  # the tool's delivery id: what makes a duplicate a duplicate
     topic: str
+    # The account the event says it comes from (shop domain, store hash, seller id, realm id,
+    # portal id); None when the tool names none. Compared by the hub with account_id().
+    account: str | None = None
 
 
 @dataclass(frozen=True)
@@ -297,7 +300,17 @@ class Connector(ABC):
 
     @abstractmethod
     def webhook_envelope(self, headers: Mapping[str, str], body: bytes) -> WebhookEnvelope:
-        """The event id and topic of a verified webhook."""
+        """The event id, topic and claimed account of a verified webhook."""
+
+    def account_id(self) -> str | None:
+        """The tool's account this connection is for, as webhooks name it (normalised like
+        ``WebhookEnvelope.account``). None: the tool's webhooks name no account.
+
+        One app secret often signs the webhooks of every account that installed the app
+        (Shopify does), so a valid signature alone does not say the event is this
+        connection's: the hub refuses a webhook whose account is not this one.
+        """
+        return None
 
     @abstractmethod
     def parse_webhook(self, topic: str, headers: Mapping[str, str], body: bytes) -> list[InboundItem]:

@@ -1,7 +1,9 @@
 """Inbound events: a webhook is verified, stored raw and answered; a task processes it.
 
 Receiving (``webhook_receive``): the connector checks the signature over the raw
-body (in constant time); a bad one raises InvalidSignature and nothing is stored.
+body (in constant time); a bad one raises InvalidSignature and nothing is stored, and so
+does a valid one that names another account of the tool than the connection's
+(``Connector.account_id``: one app secret signs the webhooks of every shop).
 Then exactly one write: the InboundEvent, unique per (connection, the tool's event
 id). A duplicate hits the unique constraint (inside a savepoint, so concurrent
 duplicates are safe) and the stored event is returned as it is. Only a new event
@@ -34,7 +36,6 @@ import datetime
 import hashlib
 import logging
 import random
-from functools import partial
 from typing import Any
 
 import httpx
@@ -44,6 +45,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from erp import scheduling
 from erp.exceptions import ValidationFailed
 from integrations import appliers, registry
 from integrations.canonical import decode_item
@@ -81,10 +83,24 @@ def backoff(attempts: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=delay * random.uniform(0.5, 1.0))  # jitter, not crypto
 
 
-def _enqueue(event_pk: int) -> None:
+# What sends an event whose task could not be queued (the broker down): see erp.scheduling.
+RETRY_RECOVERY = (
+    "the inbound retry (integrations.inbound.inbound_retry_due, every minute) processes events "
+    "still received after INTEGRATIONS_INBOUND_STALE_SECONDS (120 s)"
+)
+
+
+def _enqueue(event_pk: int) -> bool:
+    """Queue the processing of an event now; False if the broker could not be reached."""
     from integrations.tasks import process_inbound_task
 
-    process_inbound_task.delay(event_pk)
+    return scheduling.enqueue(process_inbound_task, event_pk, recovery=RETRY_RECOVERY)
+
+
+def _enqueue_on_commit(event_pk: int) -> None:
+    from integrations.tasks import process_inbound_task
+
+    scheduling.enqueue_on_commit(process_inbound_task, event_pk, recovery=RETRY_RECOVERY)
 
 
 # --- receiving ----------------------------------------------------------------------------------
@@ -102,6 +118,11 @@ def webhook_receive(
         envelope = connector.webhook_envelope(readable, body)
     except ValueError as exc:
         raise ValidationFailed(f"Not a webhook {connection.name} can read: {exc}") from exc
+    expected = connector.account_id()
+    if expected is not None and envelope.account != expected:
+        # Validly signed with the app's secret, but for another account that installed the app.
+        claimed = envelope.account or "no account"
+        raise InvalidSignature(f"This webhook is for {claimed}, not for {connection.name} ({expected}).")
     event_id = envelope.event_id or "sha256:" + hashlib.sha256(body).hexdigest()
     stored = {k: v for k, v in headers.items() if k.lower() not in UNSTORED_HEADERS}
     return store_event(
@@ -138,7 +159,7 @@ def store_event(
     except IntegrityError:
         return InboundEvent.objects.get(connection=connection, external_id=external_id[:255]), False
     if enqueue and connection.is_active:
-        transaction.on_commit(partial(_enqueue, event.pk))
+        _enqueue_on_commit(event.pk)
     return event, True
 
 
@@ -285,7 +306,7 @@ def inbound_replay(*, event: InboundEvent, user: Any = None) -> InboundEvent:
     """Reset any event to received and process it again (after commit)."""
     locked = reset_for_replay(event.pk)
     if locked.connection.is_active:
-        transaction.on_commit(partial(_enqueue, locked.pk))
+        _enqueue_on_commit(locked.pk)
     return locked
 
 
@@ -316,7 +337,7 @@ def quarantine_map_sku(*, connection: Connection, sku: str, product: Product, us
         _reset(event)
         event.save()
         if connection.is_active:
-            transaction.on_commit(partial(_enqueue, event.pk))
+            _enqueue_on_commit(event.pk)
     return len(waiting)
 
 

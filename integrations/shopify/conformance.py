@@ -71,6 +71,10 @@ class Harness:
     def wrongly_signed(self, order: dict[str, Any]) -> tuple[dict[str, str], bytes]:
         return self.fake.webhook("orders/create", order, secret="shpss_not_this_apps_secret")
 
+    def other_accounts_webhook(self, order: dict[str, Any]) -> tuple[dict[str, str], bytes] | None:
+        headers, body = self.order_webhook(order, created=True)
+        return {**headers, "X-Shopify-Shop-Domain": "another-shop.myshopify.com"}, body
+
     # --- the tool's state and its failures ----------------------------------------------------------
 
     def available(self, sku: str) -> int | None:

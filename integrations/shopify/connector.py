@@ -244,7 +244,11 @@ class ShopifyConnector(Connector):
         if not event_id:
             # Never seen from Shopify; the body's hash still makes a redelivery a duplicate.
             event_id = "sha256:" + hashlib.sha256(body).hexdigest()
-        return WebhookEnvelope(event_id=event_id, topic=topic)
+        shop = header(headers, "X-Shopify-Shop-Domain", "shopify-shop-domain").strip().lower()
+        return WebhookEnvelope(event_id=event_id, topic=topic, account=shop or None)
+
+    def account_id(self) -> str:
+        return str(self.settings.shop_domain)
 
     def parse_webhook(self, topic: str, headers: Mapping[str, str], body: bytes) -> list[InboundItem]:
         try:

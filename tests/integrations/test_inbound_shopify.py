@@ -102,3 +102,33 @@ def test_the_sample_posted_five_times_at_once_gives_one_order():
     assert SalesOrder.objects.get().total == D("705.91")
     assert InboundEvent.objects.filter(status=InboundStatus.PROCESSED).count() == 1
     assert InboundEvent.objects.count() == 3  # the sample's id and two new ones
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("shop", ["evil-shop.myshopify.com", "", "ACME-OUTDOORS.myshopify.com.evil.com"])
+def test_a_webhook_signed_with_the_apps_secret_for_another_shop_is_401_and_stores_nothing(client, shop):
+    # given: Shopify signs the webhooks of every shop that installed the app with one secret
+    connection = shopify_connection()
+    stock_the_sample()
+
+    # when: a validly signed webhook that says it comes from another shop (or from none)
+    response = post_sample(client, connection, **{"X-Shopify-Shop-Domain": shop})
+
+    # then
+    assert response.status_code == 401, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    assert connection.name in response.json()["detail"]
+    assert not InboundEvent.objects.exists()
+    assert not SalesOrder.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_shop_domain_is_compared_without_regard_to_case(client, django_capture_on_commit_callbacks):
+    connection = shopify_connection()
+    stock_the_sample()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_sample(client, connection, **{"X-Shopify-Shop-Domain": SHOP_DOMAIN.upper()})
+
+    assert response.status_code == 200, response.content
+    assert SalesOrder.objects.count() == 1

@@ -38,6 +38,20 @@ def test_a_valid_signature_is_accepted_and_invalid_ones_get_401_storing_nothing(
     assert SalesOrder.objects.get().status == OrderStatus.CONFIRMED
 
 
+def test_a_validly_signed_webhook_for_another_account_gets_401_storing_nothing(kit):
+    order = kit.harness.new_order(sku=kit.harness.sku, quantity=1, updated_at=T0)
+    delivery = kit.harness.other_accounts_webhook(order)
+    if delivery is None:
+        pytest.skip(f"{kit.harness.connector.name}'s webhooks name no account")
+
+    response = kit.post(*delivery)
+
+    assert response.status_code == 401
+    assert kit.connection.name in response.json()["detail"]
+    assert InboundEvent.objects.count() == 0
+    assert SalesOrder.objects.count() == 0
+
+
 def test_a_duplicate_delivery_is_processed_once(kit):
     order = kit.harness.new_order(sku=kit.harness.sku, quantity=2, updated_at=T0)
     delivery = kit.harness.order_webhook(order, created=True)

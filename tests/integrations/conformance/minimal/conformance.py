@@ -58,6 +58,9 @@ class Harness:
     def wrongly_signed(self, order: dict[str, Any]) -> tuple[dict[str, str], bytes]:
         return self.fake.webhook("order.created", order, secret="someone-elses-secret")
 
+    def other_accounts_webhook(self, order: dict[str, Any]) -> tuple[dict[str, str], bytes] | None:
+        return self.fake.webhook("order.created", order, account="acct-2")
+
     def available(self, sku: str) -> int | None:
         return self.fake.stock.get(CATALOGUE[sku][0])
 

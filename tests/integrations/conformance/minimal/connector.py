@@ -50,8 +50,12 @@ from integrations.contract import (
 BASE_URL = "https://minimal.test/v1"
 
 
+ACCOUNT = "acct-1"
+
+
 class MinimalSettings(BaseModel):
     base_url: str = BASE_URL
+    account_id: str = ACCOUNT  # the tool's account; its webhooks name it in the signed body
 
 
 class MinimalSecrets(BaseModel):
@@ -152,9 +156,18 @@ class MinimalConnector(Connector):
         return hmac.compare_digest(expected.encode(), parts["v1"].encode())
 
     def webhook_envelope(self, headers: Mapping[str, str], body: bytes) -> WebhookEnvelope:
+        try:
+            account = json.loads(body).get("account_id")
+        except (ValueError, AttributeError) as exc:
+            raise ValueError(f"Not a Minimal webhook body: {exc}") from exc
         return WebhookEnvelope(
-            event_id=headers.get("Minimal-Delivery", ""), topic=headers.get("Minimal-Topic", "")
+            event_id=headers.get("Minimal-Delivery", ""),
+            topic=headers.get("Minimal-Topic", ""),
+            account=str(account) if account is not None else None,
         )
+
+    def account_id(self) -> str:
+        return self.settings.account_id
 
     def parse_webhook(self, topic: str, headers: Mapping[str, str], body: bytes) -> list[InboundItem]:
         if not topic.startswith("order."):

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from tests.integrations.conformance.minimal.connector import signature
+from tests.integrations.conformance.minimal.connector import ACCOUNT, signature
 
 CLIENT_ID = "minimal-client"
 CLIENT_SECRET = "minimal-client-secret"
@@ -113,9 +113,9 @@ class FakeMinimal:
             return json.loads(json.dumps(self.orders[order_id]))
 
     def webhook(
-        self, topic: str, order: dict[str, Any], *, secret: str = SIGNING_SECRET
+        self, topic: str, order: dict[str, Any], *, secret: str = SIGNING_SECRET, account: str = ACCOUNT
     ) -> tuple[dict[str, str], bytes]:
-        body = json.dumps(order).encode()
+        body = json.dumps({**order, "account_id": account}).encode()
         stamp = int(time.time())
         return {
             "Content-Type": "application/json",
