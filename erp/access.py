@@ -3,7 +3,8 @@
 Each business area has two permissions, ``erp.<area>_read`` and
 ``erp.<area>_write`` (write implies read). Roles are Django groups holding
 those permissions; API keys carry scopes ``<area>:read`` / ``<area>:write``,
-and a key acts with the intersection of its scopes and its owner's rights.
+and a key acts with the intersection of its scopes and its owner's rights. A key
+needs ``keys:write`` to create or revoke keys through the API.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ AREAS: dict[str, str] = {
 }
 LEVELS: tuple[Level, ...] = ("read", "write")
 ALL_SCOPES: tuple[str, ...] = tuple(f"{area}:{level}" for area in AREAS for level in LEVELS)
+# Beyond the areas: a key that may create (and revoke) API keys through the API. Any user may
+# give it to a key of theirs, but only by asking for it: it is never a default.
+KEYS_SCOPE = "keys:write"
+KNOWN_SCOPES: tuple[str, ...] = (*ALL_SCOPES, KEYS_SCOPE)
 
 
 def permission_codename(area: str, level: Level) -> str:
@@ -71,16 +76,30 @@ def scopes_allowed(user: AbstractUser | AnonymousUser) -> list[str]:
     return [f"{area}:{level}" for area in AREAS for level in LEVELS if user_can(user, area, level)]
 
 
+def scopes_grantable(user: AbstractUser | AnonymousUser) -> list[str]:
+    """What a user may give a key of theirs: their areas' scopes, and keys:write."""
+    allowed = scopes_allowed(user)
+    return [*allowed, KEYS_SCOPE] if allowed else []
+
+
 def validate_scopes(scopes: Iterable[str]) -> list[str]:
-    unknown = sorted(set(scopes) - set(ALL_SCOPES))
+    unknown = sorted(set(scopes) - set(KNOWN_SCOPES))
     if unknown:
-        raise ValueError(f"Unknown scope(s): {', '.join(unknown)}. Known scopes: {', '.join(ALL_SCOPES)}.")
-    return [s for s in ALL_SCOPES if s in set(scopes)]
+        raise ValueError(f"Unknown scope(s): {', '.join(unknown)}. Known scopes: {', '.join(KNOWN_SCOPES)}.")
+    return [s for s in KNOWN_SCOPES if s in set(scopes)]
 
 
 def scope_grants(scopes: Iterable[str], area: str, level: Level) -> bool:
     held = set(scopes)
     return f"{area}:{level}" in held or (level == "read" and f"{area}:write" in held)
+
+
+def scope_covered(scopes: Iterable[str], scope: str) -> bool:
+    """Whether holding ``scopes`` covers ``scope`` (write covers read)."""
+    area, _, level = scope.partition(":")
+    if area in AREAS and level in LEVELS:
+        return scope_grants(scopes, area, level)  # type: ignore[arg-type]
+    return scope in set(scopes)
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,9 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from simple_history.admin import SimpleHistoryAdmin
 
 from erp import events
-from erp.admin_readonly import ReadOnlyAdmin
+from erp.admin_readonly import HistoryAdmin, ReadOnlyAdmin
 from erp.models import ApiKey, IdempotencyRecord, OutboxEvent
 from erp.services import api_key_revoke
 
@@ -45,7 +44,7 @@ class OutboxEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(SimpleHistoryAdmin):
+class ApiKeyAdmin(HistoryAdmin):
     list_display = (
         "name",
         "prefix",

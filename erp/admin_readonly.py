@@ -1,4 +1,5 @@
-"""Admin bases for rows that services write (documents, ledgers, results): view, never edit here."""
+"""Admin bases: the change history (every app), and rows that services write (documents, ledgers,
+results): view, never edit here."""
 
 from __future__ import annotations
 
@@ -27,7 +28,13 @@ class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """A read-only changelist and change page."""
 
 
-class ReadOnlyHistoryAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+class HistoryAdmin(SimpleHistoryAdmin):
+    """The change history, naming the API key of each change made through the API."""
+
+    history_list_display = ["history_api_key"]
+
+
+class ReadOnlyHistoryAdmin(ReadOnlyMixin, HistoryAdmin):
     """Read-only, with the change history."""
 
 

@@ -19,7 +19,7 @@ from ninja.security.http import HttpBearer
 from ninja.utils import check_csrf
 
 from erp import idempotency, ratelimit
-from erp.access import AREAS, Level, scope_grants, scopes_allowed, user_can
+from erp.access import AREAS, Level, scope_grants, scopes_grantable, user_can
 from erp.models import ApiKey, User
 from erp.services import api_key_authenticate
 
@@ -45,7 +45,7 @@ class Principal:
 
     @property
     def scopes(self) -> list[str]:
-        allowed = scopes_allowed(self.user)
+        allowed = scopes_grantable(self.user)
         if self.api_key is None:
             return allowed
         return [s for s in allowed if s in self.api_key.scopes]
@@ -81,6 +81,9 @@ class ErpAuth(HttpBearer):
         if principal is None:
             return None
         if principal.api_key is not None:
+            # The key acts as its owner: the change history (erp.history) records both.
+            request.user = principal.user
+            request.api_key = principal.api_key  # type: ignore[attr-defined]
             ratelimit.enforce(request, principal.api_key)
         self._check_scope(request, principal)
         idempotency.begin(request, principal=principal.idempotency_scope)

@@ -7,6 +7,10 @@ class ErpConfig(AppConfig):
     verbose_name = "ERP kernel"
 
     def ready(self) -> None:
+        from simple_history.signals import pre_create_historical_record
+
+        from erp.history import record_api_key
         from erp.roles import sync_roles
 
         post_migrate.connect(sync_roles, sender=self, dispatch_uid="erp.sync_roles")
+        pre_create_historical_record.connect(record_api_key, dispatch_uid="erp.history.record_api_key")

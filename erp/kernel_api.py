@@ -11,7 +11,7 @@ from ninja import Field, FilterSchema, ModelSchema, Query, Router, Schema, Statu
 from ninja.pagination import PageNumberPagination, paginate
 
 from erp import events
-from erp.access import scope_grants
+from erp.access import KEYS_SCOPE, scope_grants
 from erp.apiauth import ErpAuth, Forbidden, Principal
 from erp.filters import OutboxEventFilter
 from erp.health import check_broker, check_database
@@ -159,8 +159,9 @@ class ApiKeyIn(Schema):
     name: str = Field(min_length=1, max_length=100, examples=["ShipStation"])
     scopes: list[str] | None = Field(
         default=None,
-        description="`<area>:read` / `<area>:write`; at most what you may do yourself (and, when you "
-        "call with an API key, what that key may do). Default: all of those.",
+        description="`<area>:read` / `<area>:write`, and `keys:write` (create and revoke keys through the "
+        "API); at most what you may do yourself (and, when you call with an API key, what that key may "
+        "do). Default: every area scope of those; `keys:write` only when asked for.",
         examples=[["inventory:read", "sales:write"]],
     )
     rate_limit_per_minute: int | None = Field(
@@ -181,6 +182,12 @@ def _manages_all(principal: Principal) -> bool:
     if not api_key_admin(principal.user):
         return False
     return principal.api_key is None or scope_grants(principal.api_key.scopes, "integrations", "write")
+
+
+def _require_keys_scope(principal: Principal) -> None:
+    """Through the API, an API key creates or revokes keys only with the keys:write scope."""
+    if principal.api_key is not None and KEYS_SCOPE not in principal.api_key.scopes:
+        raise Forbidden(f"Scope '{KEYS_SCOPE}' is required; this API key does not have it.")
 
 
 def _visible_keys(principal: Principal) -> QuerySet[ApiKey]:
@@ -207,14 +214,18 @@ def key_list(request: HttpRequest, filters: Query[ApiKeyFilterIn]) -> QuerySet[A
 
 @router.post("/keys", response={201: ApiKeyCreatedOut}, auth=ErpAuth(), tags=["API keys"])
 def key_create(request: HttpRequest, payload: ApiKeyIn) -> Status[ApiKeyCreatedOut]:
-    """Issue yourself a key. The answer holds its secret, the only time it is shown."""
+    """Issue yourself a key. The answer holds its secret, the only time it is shown.
+
+    With an API key, that key needs the `keys:write` scope; the new key gets at most its scopes
+    and is revoked whenever it is."""
     principal: Principal = request.auth  # type: ignore[attr-defined]
+    _require_keys_scope(principal)
     issued = api_key_create(
         user=principal.user,
         name=payload.name,
         scopes=payload.scopes,
         rate_limit_per_minute=payload.rate_limit_per_minute,
-        within_scopes=principal.api_key.scopes if principal.api_key else None,
+        parent=principal.api_key,
     )
     return Status(201, ApiKeyCreatedOut.model_validate(issued.api_key, context={"secret": issued.raw_key}))
 
@@ -227,7 +238,10 @@ def key_detail(request: HttpRequest, key_id: int) -> ApiKey:
 
 @router.post("/keys/{key_id}/revoke", response=ApiKeyOut, auth=ErpAuth(), tags=["API keys"])
 def key_revoke(request: HttpRequest, key_id: int) -> ApiKey:
-    """Revoke one of your keys (any key, for API key admins): it stops working at once.
+    """Revoke one of your keys (any key, for API key admins): it stops working at once, and so do
+    the keys created with it. With an API key, that key needs the `keys:write` scope.
     Revoking a revoked key changes nothing."""
-    key = get_object_or_404(_visible_keys(request.auth), pk=key_id)  # type: ignore[attr-defined]
+    principal: Principal = request.auth  # type: ignore[attr-defined]
+    _require_keys_scope(principal)
+    key = get_object_or_404(_visible_keys(principal), pk=key_id)
     return api_key_revoke(api_key=key)

@@ -43,10 +43,32 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+class ApiKeyHistory(models.Model):
+    """What every change-history row records besides its user: the API key the change came
+    through (null for a browser session, a task or a command). Filled by erp.history."""
+
+    history_api_key = models.ForeignKey(
+        "erp.ApiKey",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The API key the change was made with.",
+    )
+
+    class Meta:
+        abstract = True
+
+
+def audit_history(**kwargs: Any) -> HistoricalRecords:
+    """The change history of a model: who changed what, when, and through which API key."""
+    return HistoricalRecords(bases=[ApiKeyHistory], **kwargs)
+
+
 class AuditedModel(TimeStampedModel):
     """Who and when on every document and master record.
 
-    Subclasses also declare ``history = HistoricalRecords()`` for the change history.
+    Subclasses also declare ``history = audit_history()`` for the change history.
     """
 
     created_by = models.ForeignKey(
@@ -158,6 +180,14 @@ class ApiKey(TimeStampedModel):
     """A key for external tools: stored as a SHA-256 hash, shown once at creation."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="children",
+        help_text="The key this one was created with through the API; revoking it revokes this one.",
+    )
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=16, help_text="The key's first characters, to recognise it.")
     hashed_key = models.CharField(max_length=64, unique=True, editable=False)
@@ -168,7 +198,7 @@ class ApiKey(TimeStampedModel):
         default=default_rate_limit,
         help_text="Requests per minute this key may make (0 = unlimited).",
     )
-    history = HistoricalRecords(excluded_fields=["last_used_at", "updated_at"])
+    history = audit_history(excluded_fields=["last_used_at", "updated_at"])
 
     class Meta:
         ordering = ["-created_at"]

@@ -8,10 +8,18 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from erp.access import scopes_allowed, user_has_right, validate_scopes
+from erp.access import (
+    KEYS_SCOPE,
+    scope_covered,
+    scopes_allowed,
+    scopes_grantable,
+    user_has_right,
+    validate_scopes,
+)
 from erp.exceptions import NotFound, ValidationFailed
 from erp.models import ApiKey, User
 
@@ -58,22 +66,28 @@ def api_key_create(
     name: str,
     scopes: list[str] | None = None,
     rate_limit_per_minute: int | None = None,
-    within_scopes: list[str] | None = None,
+    parent: ApiKey | None = None,
 ) -> IssuedKey:
-    """Issue a key. Without scopes it gets every scope the user is allowed now.
+    """Issue a key. Without scopes it gets every area scope the user is allowed now (keys:write
+    only when asked for).
 
-    ``within_scopes`` narrows what may be granted further: a key issued through the API with
-    another key gets at most that key's scopes. Without a rate limit the key gets the default
-    (settings.API_RATE_LIMIT_PER_MINUTE); users other than key admins may only lower it.
+    ``parent`` is the key that issues this one through the API: it must hold keys:write and
+    still be active (its row is locked, so a concurrent revocation waits or is seen), the new
+    key gets at most its scopes, and it is revoked whenever the parent is. Without a rate limit
+    the key gets the default (settings.API_RATE_LIMIT_PER_MINUTE); users other than key admins
+    may only lower it.
     """
     name = name.strip()
     if not name:
         raise ValidationFailed("A key needs a name.", field_errors={"name": ["This field is required."]})
-    allowed = scopes_allowed(user)
-    if within_scopes is not None:
-        allowed = [s for s in allowed if s in within_scopes]
+    allowed = scopes_grantable(user)
+    if parent is not None:
+        parent = ApiKey.objects.select_for_update().get(pk=parent.pk)
+        if parent.revoked_at is not None or KEYS_SCOPE not in parent.scopes:
+            raise PermissionDenied(f"Scope '{KEYS_SCOPE}' is required to create API keys with an API key.")
+        allowed = [s for s in allowed if scope_covered(parent.scopes, s)]
     if scopes is None:
-        chosen = allowed
+        chosen = [s for s in scopes_allowed(user) if s in allowed]
     else:
         try:
             chosen = validate_scopes(scopes)
@@ -102,20 +116,35 @@ def api_key_create(
         hashed_key=hash_key(raw),
         scopes=chosen,
         rate_limit_per_minute=rate_limit,
+        parent=parent,
     )
     return IssuedKey(api_key=key, raw_key=raw)
 
 
 @transaction.atomic
 def api_key_revoke(*, api_key: ApiKey, by: User | None = None) -> ApiKey:
-    """Revoke a key (again is a no-op). ``by``, when given, must own it or be a key admin;
-    otherwise the key is reported as not found, as it is to them."""
+    """Revoke a key and every key created with it through the API (again is a no-op). ``by``,
+    when given, must own it or be a key admin; otherwise the key is reported as not found, as
+    it is to them."""
     if by is not None and api_key.user_id != by.pk and not api_key_admin(by):
         raise NotFound(f"No API key {api_key.pk}.")
     locked = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+    moment = timezone.now()
     if locked.revoked_at is None:
-        locked.revoked_at = timezone.now()
+        locked.revoked_at = moment
         locked.save(update_fields=["revoked_at", "updated_at"])
+    # A key created with this one through the API dies with it, and so do their own children.
+    parents = [locked.pk]
+    while parents:
+        children = list(
+            ApiKey.objects.select_for_update()
+            .filter(parent_id__in=parents, revoked_at__isnull=True)
+            .order_by("pk")
+        )
+        for child in children:
+            child.revoked_at = moment
+            child.save(update_fields=["revoked_at", "updated_at"])
+        parents = [child.pk for child in children]
     api_key.revoked_at, api_key.updated_at = locked.revoked_at, locked.updated_at
     return api_key
 

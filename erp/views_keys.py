@@ -22,7 +22,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from erp.access import AREAS, scopes_allowed
+from erp.access import AREAS, KEYS_SCOPE, scopes_allowed, scopes_grantable
 from erp.exceptions import DomainError
 from erp.models import ApiKey, User
 from erp.selectors import api_key_list
@@ -33,6 +33,8 @@ STATUSES = {"active": False, "revoked": True}  # status filter -> revoked_at__is
 
 
 def scope_label(scope: str) -> str:
+    if scope == KEYS_SCOPE:
+        return "API keys: create and revoke"
     area, _, level = scope.partition(":")
     return f"{AREAS.get(area, area)}: {level}"
 
@@ -52,7 +54,7 @@ class ApiKeyForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         scopes = cast(forms.MultipleChoiceField, self.fields["scopes"])
-        scopes.choices = [(s, scope_label(s)) for s in scopes_allowed(user)]
+        scopes.choices = [(s, scope_label(s)) for s in scopes_grantable(user)]
         default = int(settings.API_RATE_LIMIT_PER_MINUTE)
         limit = cast(forms.IntegerField, self.fields["rate_limit_per_minute"])
         limit.initial = default

@@ -6,9 +6,8 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
-from simple_history.admin import SimpleHistoryAdmin
 
-from erp.admin_readonly import ReadOnlyAdmin
+from erp.admin_readonly import HistoryAdmin, ReadOnlyAdmin
 from inventory.models import (
     Attribute,
     AttributeValue,
@@ -68,7 +67,7 @@ class ProductUnitInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(SimpleHistoryAdmin):
+class ProductAdmin(HistoryAdmin):
     list_display = (
         "sku",
         "name",
@@ -90,7 +89,7 @@ class ProductAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ProductTemplate)
-class ProductTemplateAdmin(SimpleHistoryAdmin):
+class ProductTemplateAdmin(HistoryAdmin):
     list_display = ("name", "category", "is_active")
     list_filter = ("is_active", "category")
     search_fields = ("name", "variants__sku")
@@ -107,7 +106,7 @@ class LotAdmin(admin.ModelAdmin):
 
 
 @admin.register(Warehouse)
-class WarehouseAdmin(SimpleHistoryAdmin):
+class WarehouseAdmin(HistoryAdmin):
     list_display = ("code", "name", "allow_negative_stock", "is_active")
     list_filter = ("is_active", "allow_negative_stock")
     search_fields = ("code", "name")
@@ -170,7 +169,7 @@ class ReservationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ReorderRule)
-class ReorderRuleAdmin(SimpleHistoryAdmin):
+class ReorderRuleAdmin(HistoryAdmin):
     list_display = ("product", "warehouse", "min_quantity", "max_quantity", "multiple")
     list_filter = ("warehouse",)
     search_fields = ("product__sku",)

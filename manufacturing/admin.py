@@ -5,9 +5,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from simple_history.admin import SimpleHistoryAdmin
 
-from erp.admin_readonly import ReadOnlyMixin
+from erp.admin_readonly import HistoryAdmin, ReadOnlyMixin
 from erp.exceptions import DomainError
 from manufacturing.models import (
     BillOfMaterials,
@@ -40,7 +39,7 @@ class BomOperationInline(admin.TabularInline):
 
 
 @admin.register(BillOfMaterials)
-class BillOfMaterialsAdmin(SimpleHistoryAdmin):
+class BillOfMaterialsAdmin(HistoryAdmin):
     list_display = ("product", "version", "is_active", "output_quantity", "lead_time_days", "updated_at")
     list_filter = ("is_active",)
     search_fields = ("product__sku", "product__name", "components__product__sku")
@@ -66,7 +65,7 @@ class MOComponentInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(ManufacturingOrder)
-class ManufacturingOrderAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+class ManufacturingOrderAdmin(ReadOnlyMixin, HistoryAdmin):
     list_display = (
         "number",
         "product",

@@ -7,9 +7,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from simple_history.models import HistoricalRecords
 
-from erp.models import AuditedModel
+from erp.models import AuditedModel, audit_history
 from erp.money import MoneyField, QuantityField
 from inventory.models import Product, UnitOfMeasure, Warehouse
 
@@ -35,7 +34,7 @@ class BillOfMaterials(AuditedModel):
     output_quantity = QuantityField(default=1)
     lead_time_days = models.PositiveIntegerField(default=1, help_text="from start to finish of one order")
     notes = models.TextField(blank=True)
-    history = HistoricalRecords()
+    history = audit_history()
 
     class Meta:
         ordering = ["product__sku", "-version"]
@@ -121,7 +120,7 @@ class ManufacturingOrder(AuditedModel):
     planned_finish = models.DateField()
     produced_cost = MoneyField(default=0, help_text="total cost put into the output so far")
     notes = models.TextField(blank=True)
-    history = HistoricalRecords()
+    history = audit_history()
 
     class Meta:
         ordering = ["-planned_start", "-id"]

@@ -13,9 +13,8 @@ from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from simple_history.admin import SimpleHistoryAdmin
 
-from erp.admin_readonly import ReadOnlyAdmin, ReadOnlyHistoryAdmin, ReadOnlyInline
+from erp.admin_readonly import HistoryAdmin, ReadOnlyAdmin, ReadOnlyHistoryAdmin, ReadOnlyInline
 from procurement.models import (
     Bill,
     BillLine,
@@ -76,7 +75,7 @@ class SupplierForm(forms.ModelForm):
 
 
 @admin.register(Supplier)
-class SupplierAdmin(SimpleHistoryAdmin):
+class SupplierAdmin(HistoryAdmin):
     form = SupplierForm
     list_display = (
         "code",
@@ -166,7 +165,7 @@ class SupplierItemForm(forms.ModelForm):
 
 
 @admin.register(SupplierItem)
-class SupplierItemAdmin(SimpleHistoryAdmin):
+class SupplierItemAdmin(HistoryAdmin):
     """Saved through supplier_item_set: one item per (supplier, product), one preferred per product."""
 
     form = SupplierItemForm

@@ -17,10 +17,9 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from simple_history.admin import SimpleHistoryAdmin
 
 from erp.access import user_can
-from erp.admin_readonly import ReadOnlyAdmin, ReadOnlyHistoryAdmin, ReadOnlyInline
+from erp.admin_readonly import HistoryAdmin, ReadOnlyAdmin, ReadOnlyHistoryAdmin, ReadOnlyInline
 from erp.exceptions import DomainError
 from sales.models import (
     Address,
@@ -103,7 +102,7 @@ class ContactInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(SimpleHistoryAdmin):
+class CustomerAdmin(HistoryAdmin):
     list_display = (
         "code",
         "name",
@@ -186,7 +185,7 @@ class ChannelForm(forms.ModelForm):
 
 
 @admin.register(SalesChannel)
-class SalesChannelAdmin(SimpleHistoryAdmin):
+class SalesChannelAdmin(HistoryAdmin):
     form = ChannelForm
     list_display = (
         "code",

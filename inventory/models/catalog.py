@@ -5,9 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
-from simple_history.models import HistoricalRecords
 
-from erp.models import AuditedModel
+from erp.models import AuditedModel, audit_history
 from erp.money import CurrencyField, MoneyField, QuantityField
 
 
@@ -90,7 +89,7 @@ class ProductTemplate(AuditedModel):
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL)
     attributes = models.ManyToManyField(Attribute, blank=True, related_name="templates")
     is_active = models.BooleanField(default=True)
-    history = HistoricalRecords(m2m_fields=[])
+    history = audit_history(m2m_fields=[])
 
     class Meta:
         ordering = ["name"]
@@ -120,7 +119,7 @@ class Product(AuditedModel):
     average_cost = MoneyField(default=0, editable=False, help_text="moving average, per stock unit")
     tracking = models.CharField(max_length=10, choices=Tracking.choices, default=Tracking.NONE)
     is_active = models.BooleanField(default=True)
-    history = HistoricalRecords(excluded_fields=["average_cost", "updated_at"], m2m_fields=[])
+    history = audit_history(excluded_fields=["average_cost", "updated_at"], m2m_fields=[])
 
     class Meta:
         ordering = ["sku"]

@@ -7,9 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from simple_history.models import HistoricalRecords
 
-from erp.models import AuditedModel
+from erp.models import AuditedModel, audit_history
 from erp.money import MoneyField, QuantityField
 from inventory.models.catalog import Lot, Product
 
@@ -22,7 +21,7 @@ class Warehouse(AuditedModel):
         default=False, help_text="Let issues take stock below zero (never past other orders' reservations)."
     )
     is_active = models.BooleanField(default=True)
-    history = HistoricalRecords()
+    history = audit_history()
 
     class Meta:
         ordering = ["code"]
@@ -270,7 +269,7 @@ class ReorderRule(AuditedModel):
     min_quantity = QuantityField()
     max_quantity = QuantityField()
     multiple = QuantityField(default=1)
-    history = HistoricalRecords()
+    history = audit_history()
 
     class Meta:
         ordering = ["product__sku", "warehouse__code"]

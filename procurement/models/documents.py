@@ -7,9 +7,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
 
-from erp.models import AuditedModel
+from erp.models import AuditedModel, audit_history
 from erp.money import CurrencyField, MoneyField, QuantityField
 from inventory.models import Location
 from procurement.models.purchasing import PurchaseOrder, PurchaseOrderLine, Supplier
@@ -71,7 +70,7 @@ class Bill(AuditedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords()
+    history = audit_history()
 
     class Meta:
         ordering = ["-bill_date", "-id"]

@@ -7,9 +7,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
 
-from erp.models import AuditedModel
+from erp.models import AuditedModel, audit_history
 from erp.money import CurrencyField, MoneyField, QuantityField
 from inventory.models import Product, UnitOfMeasure, Warehouse
 
@@ -26,7 +25,7 @@ class Supplier(AuditedModel):
     tax_id = models.CharField("tax id", max_length=40, blank=True)
     notes = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
-    history = HistoricalRecords()
+    history = audit_history()
 
     class Meta:
         ordering = ["name"]
@@ -62,7 +61,7 @@ class SupplierItem(AuditedModel):
     min_order_quantity = QuantityField(default=0, help_text="in purchase units")
     lead_time_days = models.PositiveIntegerField(null=True, blank=True, help_text="empty: the supplier's")
     is_preferred = models.BooleanField(default=False)
-    history = HistoricalRecords()
+    history = audit_history()
 
     class Meta:
         ordering = ["supplier__name", "product__sku"]
@@ -134,7 +133,7 @@ class PurchaseOrder(AuditedModel):
     approved_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     notes = models.TextField(blank=True)
-    history = HistoricalRecords()
+    history = audit_history()
 
     class Meta:
         ordering = ["-order_date", "-id"]

@@ -6,9 +6,8 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import F, Q
-from simple_history.models import HistoricalRecords
 
-from erp.models import AuditedModel
+from erp.models import AuditedModel, audit_history
 from erp.money import CurrencyField, MoneyField, QuantityField
 from sales.models.orders import Customer, OrderLine, SalesOrder
 
@@ -77,7 +76,7 @@ class Invoice(AuditedModel):
     total = MoneyField(default=0)
     amount_paid = MoneyField(default=0)
     billing_address = models.JSONField(default=dict, blank=True)
-    history = HistoricalRecords()
+    history = audit_history()
 
     class Meta:
         ordering = ["-created_at", "-id"]

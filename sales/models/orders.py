@@ -6,9 +6,8 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import F, Q
-from simple_history.models import HistoricalRecords
 
-from erp.models import AuditedModel
+from erp.models import AuditedModel, audit_history
 from erp.money import CurrencyField, MoneyField, QuantityField
 from inventory.models import Product, Warehouse
 
@@ -42,7 +41,7 @@ class Customer(AuditedModel):
     payment_terms = models.CharField(max_length=20, choices=PaymentTerms.choices, default=PaymentTerms.NET_30)
     notes = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
-    history = HistoricalRecords()
+    history = audit_history()
 
     class Meta:
         ordering = ["name"]
@@ -136,7 +135,7 @@ class SalesChannel(AuditedModel):
         max_length=10, choices=InvoicePolicy.choices, default=InvoicePolicy.SHIPPED
     )
     is_active = models.BooleanField(default=True)
-    history = HistoricalRecords()
+    history = audit_history()
 
     class Meta:
         ordering = ["name"]
@@ -183,7 +182,7 @@ class SalesOrder(AuditedModel):
     )
     confirmed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords()
+    history = audit_history()
 
     class Meta:
         ordering = ["-order_date", "-id"]

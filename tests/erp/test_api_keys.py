@@ -4,6 +4,7 @@ import json
 from io import StringIO
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.test import Client
 
@@ -159,15 +160,71 @@ def test_create_a_key_through_the_api_shows_its_secret_once_and_it_works():
 
 def test_a_key_cannot_issue_a_key_with_more_than_its_own_scopes():
     user = UserFactory(roles=["Sales"])
-    narrow = api_key_for(user, name="narrow", scopes=["sales:read"])
+    narrow = api_key_for(user, name="narrow", scopes=["sales:read", "keys:write"])
 
     broader = post_json(Client(), KEYS, {"name": "broader", "scopes": ["sales:write"]}, **bearer(narrow))
     default = post_json(Client(), KEYS, {"name": "default"}, **bearer(narrow))
+    delegating = post_json(
+        Client(), KEYS, {"name": "deleg", "scopes": ["sales:read", "keys:write"]}, **bearer(narrow)
+    )
 
     assert broader.status_code == 422
     assert broader.json()["errors"][0]["field"] == "scopes"
     assert default.status_code == 201
-    assert default.json()["scopes"] == ["sales:read"]
+    assert default.json()["scopes"] == ["sales:read"]  # keys:write only when asked for
+    assert delegating.status_code == 201
+    assert delegating.json()["scopes"] == ["sales:read", "keys:write"]
+
+
+def test_a_read_only_key_can_neither_create_nor_revoke_keys():
+    # given
+    user = UserFactory(roles=["Warehouse"])
+    read_only = api_key_for(user, name="ro", scopes=["inventory:read"])
+    other = api_key_create(user=user, name="other").api_key
+
+    # when
+    created = post_json(Client(), KEYS, {"name": "child"}, **bearer(read_only))
+    revoked = post_json(Client(), f"{KEYS}/{other.pk}/revoke", **bearer(read_only))
+
+    # then
+    assert created.status_code == 403
+    assert "keys:write" in created.json()["detail"]
+    assert revoked.status_code == 403
+    assert set(ApiKey.objects.values_list("name", flat=True)) == {"ro", "other"}
+    assert ApiKey.objects.get(pk=other.pk).revoked_at is None
+
+
+def test_a_key_created_with_a_key_dies_with_it_and_so_do_its_own_children():
+    # given: parent -> child -> grandchild, each created through the API with the one before
+    user = UserFactory(roles=["Sales"])
+    parent = api_key_for(user, name="parent", scopes=["sales:write", "keys:write"])
+    child = post_json(
+        Client(), KEYS, {"name": "child", "scopes": ["sales:read", "keys:write"]}, **bearer(parent)
+    )
+    grandchild = post_json(Client(), KEYS, {"name": "grandchild"}, **bearer(child.json()["secret"]))
+    sibling_by_session = api_key_create(user=user, name="made in the UI").api_key
+    assert grandchild.status_code == 201, grandchild.content
+    assert Client().get("/api/v1/me", **bearer(grandchild.json()["secret"])).status_code == 200
+
+    # when: the parent is revoked
+    parent_key = ApiKey.objects.get(name="parent")
+    api_key_revoke(api_key=parent_key)
+
+    # then: neither its child nor its grandchild works any more; a key made otherwise does
+    for raw in (child.json()["secret"], grandchild.json()["secret"]):
+        assert Client().get("/api/v1/me", **bearer(raw)).status_code == 401
+    assert ApiKey.objects.get(name="child").parent == parent_key
+    assert ApiKey.objects.get(pk=sibling_by_session.pk).revoked_at is None
+
+
+def test_a_revoked_key_cannot_create_a_key():
+    user = UserFactory(roles=["Sales"])
+    parent = api_key_create(user=user, name="parent", scopes=["sales:read", "keys:write"]).api_key
+    api_key_revoke(api_key=parent)
+
+    with pytest.raises(PermissionDenied):
+        api_key_create(user=user, name="late child", parent=parent)
+    assert not ApiKey.objects.filter(name="late child").exists()
 
 
 def test_the_list_is_mine_unless_an_admin_asks_for_everyone():
@@ -207,7 +264,7 @@ def test_the_list_costs_the_same_queries_at_any_length():
 def test_revoke_my_key_but_not_someone_elses():
     # given
     sam = UserFactory(roles=["Sales"])
-    raw = api_key_for(sam, name="sam")
+    raw = api_key_for(sam, name="sam", scopes=["sales:write", "keys:write"])
     mine = api_key_create(user=sam, name="old").api_key
     theirs = api_key_create(user=UserFactory(roles=["Sales"]), name="theirs").api_key
 
@@ -228,8 +285,8 @@ def test_revoke_my_key_but_not_someone_elses():
 def test_an_admin_revokes_any_key_but_only_with_the_integrations_admin_scope():
     # given
     ida = UserFactory(roles=["Integration admin"])
-    admin_key = api_key_for(ida, name="admin")
-    read_only = api_key_for(ida, name="ro", scopes=["sales:read"])
+    admin_key = api_key_for(ida, name="admin", scopes=["integrations:write", "keys:write"])
+    read_only = api_key_for(ida, name="ro", scopes=["sales:read", "keys:write"])
     target = api_key_create(user=UserFactory(roles=["Sales"]), name="target").api_key
 
     # when
