@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 Subscriber = Callable[[OutboxEvent], None]
 
+# By name: erp.tasks imports this module (tests/erp/test_scheduling.py checks the name).
+DISPATCH_TASK = "erp.tasks.dispatch_event_task"
 SWEEP_RECOVERY = "the outbox sweep (erp.events.sweep, every minute) dispatches the event"
 
 
@@ -111,9 +113,7 @@ def emit(
         sequence=_next_sequence(aggregate_type, aggregate_id),
         payload=clean_payload,
     )
-    from erp.tasks import dispatch_event_task
-
-    scheduling.enqueue_on_commit(dispatch_event_task, event.pk, recovery=SWEEP_RECOVERY)
+    scheduling.enqueue_on_commit(DISPATCH_TASK, event.pk, recovery=SWEEP_RECOVERY)
     return event
 
 

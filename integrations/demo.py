@@ -36,7 +36,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.handlers.wsgi import WSGIRequest
 from django.db import transaction
-from django.urls import URLPattern, path, reverse
+from django.urls import reverse
 
 from erp import demo
 from integrations.models import Connection, ExternalRef, InboundEvent
@@ -87,16 +87,10 @@ def install_fakes() -> None:
     http.mount(demo_base_url(), httpx.WSGITransport(app=shared_fake()))
 
 
-def fake_urlpatterns() -> list[URLPattern]:
-    """The fake's routes (they answer 404 unless fakes are enabled); mounts the fake in DEBUG."""
-    from integrations.views import demo as views
-
+def install_fakes_for_serving() -> None:
+    """Mount the fake shop for a served app (the URL conf calls this once); tests mount their own."""
     if fakes_enabled() and not getattr(settings, "TESTING", False):
         install_fakes()
-    return [
-        path(f"{FAKE_PATH}/", views.fake_status, name="fake-shopify"),
-        path(f"{FAKE_PATH}/<path:rest>", views.fake_api, name="fake-shopify-api"),
-    ]
 
 
 def is_demo(connection: Connection) -> bool:

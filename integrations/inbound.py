@@ -45,9 +45,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from erp import scheduling
 from erp.exceptions import ValidationFailed
-from integrations import appliers, registry
+from integrations import appliers, queueing, registry
 from integrations.canonical import decode_item
 from integrations.contract import Action, Connector, InboundItem
 from integrations.errors import InvalidSignature, MissingDependency, Throttled
@@ -81,26 +80,6 @@ def backoff(attempts: int) -> datetime.timedelta:
     cap = float(getattr(settings, "INTEGRATIONS_INBOUND_BACKOFF_MAX_SECONDS", 6 * 3600))
     delay = min(cap, base * 2 ** max(0, attempts - 1))
     return datetime.timedelta(seconds=delay * random.uniform(0.5, 1.0))  # jitter, not crypto
-
-
-# What sends an event whose task could not be queued (the broker down): see erp.scheduling.
-RETRY_RECOVERY = (
-    "the inbound retry (integrations.inbound.inbound_retry_due, every minute) processes events "
-    "still received after INTEGRATIONS_INBOUND_STALE_SECONDS (120 s)"
-)
-
-
-def _enqueue(event_pk: int) -> bool:
-    """Queue the processing of an event now; False if the broker could not be reached."""
-    from integrations.tasks import process_inbound_task
-
-    return scheduling.enqueue(process_inbound_task, event_pk, recovery=RETRY_RECOVERY)
-
-
-def _enqueue_on_commit(event_pk: int) -> None:
-    from integrations.tasks import process_inbound_task
-
-    scheduling.enqueue_on_commit(process_inbound_task, event_pk, recovery=RETRY_RECOVERY)
 
 
 # --- receiving ----------------------------------------------------------------------------------
@@ -159,7 +138,7 @@ def store_event(
     except IntegrityError:
         return InboundEvent.objects.get(connection=connection, external_id=external_id[:255]), False
     if enqueue and connection.is_active:
-        _enqueue_on_commit(event.pk)
+        queueing.process_inbound_on_commit(event.pk)
     return event, True
 
 
@@ -306,7 +285,7 @@ def inbound_replay(*, event: InboundEvent, user: Any = None) -> InboundEvent:
     """Reset any event to received and process it again (after commit)."""
     locked = reset_for_replay(event.pk)
     if locked.connection.is_active:
-        _enqueue_on_commit(locked.pk)
+        queueing.process_inbound_on_commit(locked.pk)
     return locked
 
 
@@ -337,7 +316,7 @@ def quarantine_map_sku(*, connection: Connection, sku: str, product: Product, us
         _reset(event)
         event.save()
         if connection.is_active:
-            _enqueue_on_commit(event.pk)
+            queueing.process_inbound_on_commit(event.pk)
     return len(waiting)
 
 
@@ -362,5 +341,5 @@ def inbound_retry_due(*, limit: int = 500) -> int:
     )
     ids = list(due)
     for pk in ids:
-        _enqueue(pk)
+        queueing.process_inbound(pk)
     return len(ids)

@@ -46,11 +46,11 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from erp import events, scheduling
+from erp import events
 from erp.access import AREAS, user_can
 from erp.exceptions import DomainError, InvalidTransition
 from erp.models import OutboxEvent
-from integrations import outbound_items, registry, webhooks_out
+from integrations import outbound_items, queueing, registry, webhooks_out
 from integrations.errors import AuthFailed, PermanentError, Throttled, TransientError
 from integrations.models import (
     Connection,
@@ -153,36 +153,7 @@ def fan_out(event: OutboxEvent) -> None:
             event=event, replay_of__isnull=True, status=DeliveryStatus.PENDING
         ).values_list("pk", "next_attempt_at")
     )
-    enqueue_on_commit(created)
-
-
-# What sends a delivery whose attempt could not be queued (the broker down): see erp.scheduling.
-DUE_RECOVERY = (
-    "the due-deliveries sweep (integrations.outbound.deliveries_enqueue_due, every 15 s) queues "
-    "the delivery once it is due"
-)
-
-
-def enqueue(deliveries: Iterable[tuple[int, datetime]]) -> int:
-    """Queue an attempt of each delivery when it comes due; how many were queued.
-
-    One the broker does not take stays due in the database, for ``deliveries_enqueue_due``.
-    """
-    from integrations.tasks import attempt_delivery_task
-
-    moment = timezone.now()
-    queued = 0
-    for pk, due in deliveries:
-        countdown = (due - moment).total_seconds()
-        queued += scheduling.enqueue(
-            attempt_delivery_task, pk, countdown=countdown if countdown > 0 else None, recovery=DUE_RECOVERY
-        )
-    return queued
-
-
-def enqueue_on_commit(deliveries: list[tuple[int, datetime]]) -> None:
-    """``enqueue`` once the current transaction commits (each countdown counted from then)."""
-    scheduling.run_on_commit(enqueue, deliveries)
+    queueing.attempt_deliveries_on_commit(created)
 
 
 # --- attempting ---------------------------------------------------------------------------------
@@ -436,7 +407,7 @@ def deliveries_due() -> QuerySet[Delivery]:
 def deliveries_enqueue_due(*, limit: int = 500) -> int:
     """Queue an attempt of each due delivery (the periodic task)."""
     due = list(deliveries_due().values_list("pk", "next_attempt_at")[:limit])
-    enqueue(due)
+    queueing.attempt_deliveries(due)
     return len(due)
 
 
@@ -454,5 +425,5 @@ def delivery_retry(*, delivery: Delivery, user: Any = None) -> Delivery:
     locked.status, locked.attempts, locked.next_attempt_at = DeliveryStatus.PENDING, 0, moment
     locked.last_error = (f"Retried by {who or 'the system'} after: {previous}" if previous else "")[:2000]
     locked.save(update_fields=["status", "attempts", "next_attempt_at", "last_error"])
-    enqueue_on_commit([(locked.pk, moment)])
+    queueing.attempt_deliveries_on_commit([(locked.pk, moment)])
     return locked

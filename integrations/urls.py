@@ -1,7 +1,10 @@
 from django.urls import path, re_path
 
-from integrations import hooks, views
-from integrations.demo import fake_urlpatterns
+from integrations import demo, hooks, views
+from integrations.views import demo as demo_views
+
+# The demo's fake shop answers here (404 unless the fakes are on); a served app mounts it now.
+demo.install_fakes_for_serving()
 
 app_name = "integrations"
 
@@ -42,5 +45,6 @@ urlpatterns = [
     path("webhooks/<int:pk>/rotate-secret/", views.webhook_rotate, name="webhook-rotate"),
     path("webhooks/<int:pk>/delete/", views.webhook_delete, name="webhook-delete"),
     path("webhooks/deliveries/<int:pk>/replay/", views.webhook_delivery_replay, name="webhook-replay"),
-    *fake_urlpatterns(),
+    path(f"{demo.FAKE_PATH}/", demo_views.fake_status, name="fake-shopify"),
+    path(f"{demo.FAKE_PATH}/<path:rest>", demo_views.fake_api, name="fake-shopify-api"),
 ]

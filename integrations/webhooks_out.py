@@ -31,7 +31,7 @@ from standardwebhooks import Webhook
 from erp.access import AREAS, user_can
 from erp.exceptions import ValidationFailed
 from erp.models import OutboxEvent
-from integrations import http
+from integrations import http, queueing
 from integrations.errors import PermanentError, Throttled, TransientError
 from integrations.models import Delivery, WebhookSubscription
 
@@ -235,8 +235,6 @@ def webhook_send(
 @transaction.atomic
 def delivery_replay(*, delivery: Delivery, user: Any = None) -> Delivery:
     """A new delivery of the same event to the same target, queued now; the log keeps both."""
-    from integrations.outbound import enqueue_on_commit
-
     original = Delivery.objects.select_related("subscription").get(pk=delivery.pk)
     if original.subscription is not None and not original.subscription.is_active:
         raise ValidationFailed("The subscription is inactive: activate it before replaying.")
@@ -248,5 +246,7 @@ def delivery_replay(*, delivery: Delivery, user: Any = None) -> Delivery:
         coalesce_key=original.coalesce_key,
         replay_of=original,
     )
-    enqueue_on_commit([(replay.pk, replay.next_attempt_at)])  # the broker down: the sweep queues it
+    queueing.attempt_deliveries_on_commit(
+        [(replay.pk, replay.next_attempt_at)]
+    )  # the broker down: the sweep queues it
     return replay

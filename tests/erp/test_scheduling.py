@@ -226,10 +226,10 @@ def test_a_task_may_be_named(django_capture_on_commit_callbacks):
 def test_deliveries_the_broker_did_not_take_are_left_to_the_due_sweep(
     broker_down: str, caplog: pytest.LogCaptureFixture
 ):
-    from integrations import outbound
+    from integrations import queueing
 
     with caplog.at_level(logging.INFO, logger="erp.scheduling"):
-        queued = outbound.enqueue([(1, timezone.now()), (2, timezone.now() + timedelta(minutes=1))])
+        queued = queueing.attempt_deliveries([(1, timezone.now()), (2, timezone.now() + timedelta(minutes=1))])
 
     assert queued == 0
     assert any("deliveries_enqueue_due" in w for w in warnings_of(caplog))
@@ -238,10 +238,10 @@ def test_deliveries_the_broker_did_not_take_are_left_to_the_due_sweep(
 def test_inbound_events_the_broker_did_not_take_are_left_to_the_inbound_retry(
     broker_down: str, caplog: pytest.LogCaptureFixture
 ):
-    from integrations import inbound
+    from integrations import queueing
 
     with caplog.at_level(logging.INFO, logger="erp.scheduling"):
-        assert inbound._enqueue(1) is False
+        assert queueing.process_inbound(1) is False
 
     assert any("inbound_retry_due" in w for w in warnings_of(caplog))
 
@@ -285,3 +285,15 @@ def test_importing_products_says_the_task_queue_cannot_be_reached(
         "The task queue cannot be reached, so the import did not start; try again when it is back."
     ]
     assert SyncRun.objects.count() == runs
+
+
+def test_the_tasks_named_by_the_seams_are_registered():
+    """erp.events and integrations.queueing name their tasks (to stay free of import cycles):
+    a renamed task must fail here, not in production."""
+    from erp import events
+    from erp.celery import app
+    from integrations import queueing
+
+    app.loader.import_default_modules()
+    for name in (events.DISPATCH_TASK, queueing.PROCESS_INBOUND, queueing.ATTEMPT_DELIVERY):
+        assert name in app.tasks, name
