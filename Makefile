@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 TEST_WORKERS ?= 2   # pytest-xdist processes, each with its own test database
 
-.PHONY: setup run test check format bench worker beat clean openapi
+.PHONY: setup run test check format bench worker beat clean openapi fuzz
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ format: setup
 
 openapi: setup
 	$(PY) manage.py openapi_schema
+
+# Schemathesis against a live server on a throwaway database, beyond CI's seeds: make fuzz SEED=7 EXAMPLES=200
+fuzz: setup
+	$(PY) tools/fuzz_live.py $(if $(SEED),--seed $(SEED)) $(if $(EXAMPLES),--examples $(EXAMPLES)) $(FUZZ_ARGS)
 
 bench: setup
 	$(PY) bench/run.py $(BENCH_ARGS)

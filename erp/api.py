@@ -15,7 +15,7 @@ from functools import wraps
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
-from django.db import DataError
+from django.db import DataError, IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -156,6 +156,15 @@ def _out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
     # A value the database cannot hold (an id of 10**30): the input's fault, not a server error.
     logger.warning("Out-of-range input in %s %s: %s", request.method, request.path, exc)
     return problem_response(422, "A value in the request is out of range.", title="Invalid input")
+
+
+@_handles(IntegrityError)
+def _integrity_error(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
+    if "datatype mismatch" in str(exc):
+        # SQLite's answer to an integer it cannot hold (page=10**25 as an OFFSET): PostgreSQL says
+        # DataError, handled above. The input's fault, not a server error.
+        return _out_of_range(request, exc)
+    return _server_error(request, exc)
 
 
 @_handles(Exception)

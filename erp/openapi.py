@@ -14,6 +14,13 @@ operation, the RFC 9457 problem responses it can actually answer with:
 * 422 when it takes any input (validation failed; `errors` names each field).
 
 A response an operation declares itself is never replaced.
+
+It also keeps the document valid OpenAPI 3.1 where django-ninja does not: a query, path,
+header or cookie parameter declared with ``Field(examples=[...])`` (a JSON Schema list of
+examples) comes out with that list on the Parameter Object too, where the specification
+wants a map of named Example Objects (or one ``example``). `parameter_examples` rewrites
+every such list, so client generators (openapi-python-client) and validators accept it; the
+list stays in the parameter's ``schema``, where JSON Schema's ``examples`` is a list.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from typing import Any
 
 from ninja import NinjaAPI
 from ninja.openapi.schema import OpenAPISchema
+from ninja.operation import Operation
 
 from erp.problems import CONTENT_TYPE
 
@@ -136,8 +144,48 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def parameter_examples(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make every parameter's ``examples`` the map OpenAPI wants, in place (see the module docstring).
+
+    One example becomes ``example``; several become ``examples`` named ``example1``, ``example2``...
+    """
+    for path_item in schema.get("paths", {}).values():
+        operations = [op for op in path_item.values() if isinstance(op, dict)]
+        for holder in [path_item, *operations]:
+            parameters = holder.get("parameters")
+            if not isinstance(parameters, list):
+                continue
+            for parameter in parameters:
+                examples = parameter.get("examples") if isinstance(parameter, dict) else None
+                if not isinstance(examples, list):
+                    continue
+                del parameter["examples"]
+                if "example" in parameter or not examples:
+                    continue  # the two are exclusive: a single example given outright wins
+                if len(examples) == 1:
+                    parameter["example"] = examples[0]
+                else:
+                    parameter["examples"] = {
+                        f"example{number}": {"value": value} for number, value in enumerate(examples, 1)
+                    }
+    return schema
+
+
 class ErpNinjaAPI(NinjaAPI):
-    """The NinjaAPI of this project: its schema documents the problem responses."""
+    """The NinjaAPI of this project: its schema documents the problem responses and is valid OpenAPI.
+
+    Operation ids do not depend on how an app's API is split into modules: a handler anywhere
+    in ``<app>.api`` or the package ``<app>.api.*`` is ``<app>_api_<function name>`` (what it
+    was when each app had one api.py), so a generated client keeps its method names when a
+    module is split. Handlers elsewhere keep ninja's default (their module path and name).
+    """
+
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        module = operation.view_func.__module__
+        app, _, rest = module.partition(".")
+        if rest == "api" or rest.startswith("api."):
+            return f"{app}_api_{operation.view_func.__name__}"
+        return super().get_openapi_operation_id(operation)
 
     def get_openapi_schema(
         self,
@@ -146,6 +194,7 @@ class ErpNinjaAPI(NinjaAPI):
         path_params: dict[str, Any] | None = None,
     ) -> OpenAPISchema:
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        parameter_examples(schema)
         document_problems(schema)
         return schema
 
