@@ -4,7 +4,7 @@ from inventory import views
 
 app_name = "inventory"
 
-# Pages live in inventory/views.py (and the import/export pages in inventory/views_io.py).
+# Pages live in inventory/views/, one module per family of pages (import/export: urls_io.py).
 urlpatterns = [
     path("", views.index, name="index"),
     path("check/", views.stock_check, name="stock-check"),

@@ -1,13 +1,13 @@
-"""CSV import and export pages (inventory/views_io.py), under /inventory/io/ in the "inventory" namespace."""
+"""Import and export pages (inventory/views/import_export.py), under /inventory/io/, namespace "inventory"."""
 
 from django.urls import path
 
-from inventory import views_io
+from inventory import views
 
 urlpatterns = [
-    path("", views_io.io_index, name="io"),
-    path("preview/", views_io.io_preview, name="io_preview"),
-    path("apply/", views_io.io_apply, name="io_apply"),
-    path("export/products.csv", views_io.io_export_products, name="io_export_products"),
-    path("export/stock-levels.csv", views_io.io_export_levels, name="io_export_levels"),
+    path("", views.io_index, name="io"),
+    path("preview/", views.io_preview, name="io_preview"),
+    path("apply/", views.io_apply, name="io_apply"),
+    path("export/products.csv", views.io_export_products, name="io_export_products"),
+    path("export/stock-levels.csv", views.io_export_levels, name="io_export_levels"),
 ]

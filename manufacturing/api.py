@@ -39,11 +39,8 @@ from manufacturing.models import (
     MrpSuggestion,
     WorkCentre,
 )
-from manufacturing.schemas import (
+from manufacturing.schemas.boms import (
     BOM_ORDERING,
-    MO_ORDERING,
-    SUGGESTION_ORDERING,
-    WORK_CENTRE_ORDERING,
     BomComponentIn,
     BomDetailOut,
     BomFilterIn,
@@ -51,20 +48,29 @@ from manufacturing.schemas import (
     BomOperationIn,
     BomOut,
     BomPatchIn,
+    WhereUsedOut,
+)
+from manufacturing.schemas.mrp import (
+    SUGGESTION_ORDERING,
     ConvertedOut,
     ConvertIn,
+    MrpRunIn,
+    MrpRunOut,
+    MrpSuggestionFilterIn,
+    MrpSuggestionOut,
+)
+from manufacturing.schemas.orders import (
+    MO_ORDERING,
     ManufacturingOrderConfirmedOut,
     ManufacturingOrderDetailOut,
     ManufacturingOrderFilterIn,
     ManufacturingOrderIn,
     ManufacturingOrderListOut,
     MoReasonIn,
-    MrpRunIn,
-    MrpRunOut,
-    MrpSuggestionFilterIn,
-    MrpSuggestionOut,
     ProduceIn,
-    WhereUsedOut,
+)
+from manufacturing.schemas.work_centres import (
+    WORK_CENTRE_ORDERING,
     WorkCentreFilterIn,
     WorkCentreIn,
     WorkCentreOut,

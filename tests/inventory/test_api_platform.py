@@ -538,13 +538,19 @@ def test_updated_since_without_offset_is_read_in_the_server_time_zone(api: Platf
 # --- the schema: examples on every schema, one tag per area -------------------------------------------
 
 
+def defined_in(cls: type, module: Any) -> bool:
+    """``cls`` is defined in ``module`` or, when it is a package, in one of its modules (not imported
+    into it from elsewhere)."""
+    return cls.__module__ == module.__name__ or cls.__module__.startswith(f"{module.__name__}.")
+
+
 def assert_schemas_documented(module: Any) -> int:
     """Every schema of ``module`` has an example of its own shape: an input example validates; an
     output example has exactly the output's fields. Returns how many were checked."""
     schemas = [
         cls
         for cls in vars(module).values()
-        if isinstance(cls, type) and issubclass(cls, ApiSchema) and cls.__module__ == module.__name__
+        if isinstance(cls, type) and issubclass(cls, ApiSchema) and defined_in(cls, module)
     ]
     problems: list[str] = []
     for cls in schemas:
@@ -588,7 +594,7 @@ def test_schema_names_are_unique_across_the_apps_so_the_openapi_document_is_righ
     found: dict[str, list[type]] = {}
     for module in modules:
         for name, cls in vars(module).items():
-            if isinstance(cls, type) and issubclass(cls, Schema) and cls.__module__ == module.__name__:
+            if isinstance(cls, type) and issubclass(cls, Schema) and defined_in(cls, module):
                 found.setdefault(name, []).append(cls)
 
     def shape(cls: type[Schema]) -> dict[str, Any]:

@@ -495,7 +495,7 @@ def test_upload_preview_confirm_imports_with_a_toast(client: Client):
 
 
 def csv_io_session_key() -> str:
-    from inventory.views_io import SESSION_KEY
+    from inventory.views.import_export import SESSION_KEY
 
     return SESSION_KEY
 

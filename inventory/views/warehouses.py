@@ -1,0 +1,100 @@
+"""Warehouses: the list (and a new one), and one warehouse with its tree of locations."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Count, Q, Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from erp.exceptions import DomainError
+from erp.money import ZERO
+from inventory import selectors, services, valuation
+from inventory.forms import LocationForm, WarehouseForm, add_domain_errors
+from inventory.models import Location, LocationKind, StockLevel, Warehouse
+from inventory.views.common import or_404, read_write, render_page
+
+
+@read_write
+def warehouse_list(request: HttpRequest) -> HttpResponse:
+    form = WarehouseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            warehouse = services.warehouse_create(user=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+        else:
+            messages.success(request, f"Warehouse {warehouse.code} created with a Stock bin.")
+            return redirect("inventory:warehouse", pk=warehouse.pk)
+    values = {v.warehouse.pk: v for v in valuation.current_by_warehouse()}
+    bins = dict(
+        Location.objects.filter(kind=LocationKind.INTERNAL, warehouse__isnull=False)
+        .values("warehouse")
+        .annotate(n=Count("pk"))
+        .values_list("warehouse", "n")
+    )
+    rows = [
+        {"warehouse": w, "value": values.get(w.pk), "bins": bins.get(w.pk, 0)}
+        for w in selectors.warehouse_list()
+    ]
+    status = 422 if form.errors else 200
+    return render_page(request, "inventory/warehouse_list.html", {"rows": rows, "form": form}, status=status)
+
+
+def _location_tree(warehouse: Warehouse) -> list[dict[str, Any]]:
+    """Locations in path order, each with its depth and the stock in it and below it."""
+    locations = list(selectors.location_list(warehouse_id=warehouse.pk))
+    stock = {
+        row["location_id"]: row
+        for row in StockLevel.objects.filter(warehouse=warehouse)
+        .values("location_id")
+        .annotate(
+            quantity=Sum("on_hand"),
+            products=Count("product_id", filter=~Q(on_hand=0), distinct=True),
+        )
+    }
+    parents = {loc.pk: loc.parent_id for loc in locations}
+    rolled: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for location_id, row in stock.items():
+        node: int | None = location_id
+        while node is not None:
+            rolled[node] += row["quantity"] or ZERO
+            node = parents.get(node)
+    root_depth = min((loc.path.count("/") for loc in locations), default=0)
+    return [
+        {
+            "location": loc,
+            "depth": loc.path.count("/") - root_depth,
+            "on_hand": (stock.get(loc.pk) or {}).get("quantity") or ZERO,
+            "products": (stock.get(loc.pk) or {}).get("products") or 0,
+            "total": rolled.get(loc.pk, ZERO),
+        }
+        for loc in locations
+    ]
+
+
+@read_write
+def warehouse_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    warehouse = or_404(lambda key: selectors.warehouse_list().get(pk=key), pk)
+    tree = _location_tree(warehouse)
+    zones = [row["location"] for row in tree if row["location"].kind == LocationKind.VIEW]
+    form = LocationForm(request.POST or None, zones=zones)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            location = services.location_create(
+                parent=data["parent"], name=data["name"], kind=data["kind"], barcode=data["barcode"] or None
+            )
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+        else:
+            messages.success(request, f"{location.path} added.")
+            return redirect("inventory:warehouse", pk=warehouse.pk)
+    context = {"warehouse": warehouse, "tree": tree, "form": form}
+    return render_page(
+        request, "inventory/warehouse_detail.html", context, status=422 if form.errors else 200
+    )

@@ -1,0 +1,63 @@
+"""What the sections of the sales API share: the router they register on, the page size, and the
+helpers and lookups more than one of them uses."""
+
+from typing import Any
+
+from django.db.models import CharField, DecimalField, OuterRef, Prefetch, Subquery, Sum, Value
+from django.db.models.functions import Cast, Coalesce
+from ninja import Router
+
+from erp.api_helpers import get_or_404
+from erp.apiauth import ErpAuth
+from erp.money import ZERO
+from inventory.models import Reservation, ReservationStatus
+from sales import selectors
+from sales.models import Invoice, Refund, Shipment
+from sales.schemas.common import AddressFields
+
+router = Router(tags=["Sales"], auth=ErpAuth("sales"))
+
+PAGE_SIZE = 50
+
+QUANTITY: "DecimalField[Any, Any]" = DecimalField(max_digits=18, decimal_places=4)
+
+
+def held_quantity() -> Coalesce:
+    """What is still reserved for an order line (the row of the outer query), as a subquery."""
+    total = (
+        Reservation.objects.filter(
+            demand_type=selectors.DEMAND_TYPE,
+            status=ReservationStatus.ACTIVE,
+            demand_id=Cast(OuterRef("pk"), output_field=CharField()),
+        )
+        .order_by()
+        .values("demand_id")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total, output_field=QUANTITY), Value(ZERO), output_field=QUANTITY)
+
+
+def address_dict(fields: AddressFields | None) -> dict[str, str] | None:
+    """An address of the input as the services take it."""
+    return fields.dict() if fields is not None else None
+
+
+def shipment_of(pk: int) -> Shipment:
+    """A shipment as ShipmentDetailOut reads it (404 when unknown)."""
+    return get_or_404(
+        Shipment.objects.select_related("order__customer").prefetch_related("lines__order_line__product"),
+        pk,
+        "shipment",
+    )
+
+
+def invoice_of(pk: int) -> Invoice:
+    """An invoice as InvoiceDetailOut reads it (404 when unknown)."""
+    return get_or_404(
+        selectors.invoice_list().prefetch_related(
+            "lines", "payments", Prefetch("refunds", queryset=Refund.objects.select_related("credit_note"))
+        ),
+        pk,
+        "invoice",
+    )

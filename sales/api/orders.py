@@ -1,0 +1,277 @@
+"""Sales orders: create and change them, their lifecycle actions (confirm, cancel, hold, release,
+close, ship, invoice) and their timeline."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet
+from django.db.models.functions import Lower
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import Query
+from ninja.pagination import PageNumberPagination, paginate
+
+from erp.api_helpers import Listing, filtered, get_or_404, no_nulls, user_of
+from erp.concurrency import if_match_param, locked_for_update, with_etag
+from erp.exceptions import NotFound, ValidationFailed
+from erp.models import OutboxEvent
+from erp.money import ZERO
+from inventory.models import Product
+from sales import selectors, services
+from sales.api.common import PAGE_SIZE, address_dict, held_quantity, invoice_of, router, shipment_of
+from sales.filters import OrderFilter
+from sales.models import Customer, Invoice, OrderLine, SalesChannel, SalesOrder, Shipment
+from sales.schemas.common import SalesReasonIn
+from sales.schemas.invoices import InvoiceDetailOut, InvoiceOrderIn
+from sales.schemas.orders import (
+    ORDER_ORDERING,
+    OrderDetailOut,
+    OrderEventOut,
+    OrderFilterIn,
+    OrderIn,
+    OrderLineIn,
+    OrderListOut,
+    OrderPatchIn,
+)
+from sales.schemas.shipments import ShipIn, ShipmentDetailOut
+
+
+def _expand_order_lines(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    lines = (
+        OrderLine.objects.select_related("product__stock_unit")
+        .prefetch_related("taxes")
+        .annotate(reserved=held_quantity())
+        .order_by("position", "id")
+    )
+    return queryset.prefetch_related(Prefetch("lines", queryset=lines, to_attr="expanded_lines"))
+
+
+ORDERS = Listing(ordering=ORDER_ORDERING, expand={"lines": _expand_order_lines})
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+def _order_detail(pk: int) -> SalesOrder:
+    """An order as OrderDetailOut reads it: everything prefetched, reservations and actions attached."""
+    try:
+        order = selectors.order_detail(pk)
+    except SalesOrder.DoesNotExist:
+        raise NotFound(f"No sales order with id {pk}.") from None
+    figures = selectors.order_figures(order)  # the same figures and actions as the order page
+    for line in order.lines.all():
+        line.reserved = figures.reserved.get(line.pk, ZERO)  # type: ignore[attr-defined]
+        line.backordered = figures.backordered[line.pk]  # type: ignore[attr-defined]
+    order.allowed_actions = list(figures.actions)  # type: ignore[attr-defined]
+    order.invoiced = figures.invoiced  # type: ignore[attr-defined]
+    order.paid = figures.paid  # type: ignore[attr-defined]
+    order.balance = figures.balance  # type: ignore[attr-defined]
+    return order
+
+
+def _order(pk: int) -> SalesOrder:
+    return get_or_404(SalesOrder, pk, "sales order")
+
+
+def _line_specs(lines: Sequence[OrderLineIn], field: str = "lines") -> list[services.LineSpec]:
+    """The lines' products, found by id or SKU (any case) in two queries; any line not found is a 422."""
+    ids = {line.product for line in lines if line.product is not None}
+    skus = {line.sku.strip().lower() for line in lines if line.sku and line.sku.strip()}
+    products = Product.objects.select_related("stock_unit")
+    by_id = products.in_bulk(ids) if ids else {}
+    by_sku = (
+        {p.sku.lower(): p for p in products.annotate(sku_lower=Lower("sku")).filter(sku_lower__in=skus)}
+        if skus
+        else {}
+    )
+    errors: dict[str, list[str]] = {}
+    specs = []
+    for i, line in enumerate(lines):
+        sku = (line.sku or "").strip()
+        product: Product | None = None
+        if (line.product is None) == (not sku):
+            errors[f"{field}.{i}.product"] = ["Give the product id or its SKU, one of the two."]
+        elif line.product is not None:
+            product = by_id.get(line.product)
+            if product is None:
+                errors[f"{field}.{i}.product"] = [f"No product with id {line.product}."]
+        else:
+            product = by_sku.get(sku.lower())
+            if product is None:
+                errors[f"{field}.{i}.sku"] = [f"No product with SKU '{sku}'."]
+        if product is not None:
+            specs.append(
+                services.LineSpec(
+                    product=product,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    description=line.description,
+                    discount_percent=line.discount_percent,
+                    taxes=[services.TaxSpec(t.name, t.rate) for t in line.taxes],
+                )
+            )
+    if errors:
+        raise ValidationFailed(f"The order is invalid: {next(iter(errors.values()))[0]}", field_errors=errors)
+    return specs
+
+
+@router.get("/orders", response=list[OrderListOut])
+@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+def order_list(request: HttpRequest, filters: Query[OrderFilterIn]) -> QuerySet[SalesOrder]:
+    """Orders, newest first. ``status=open``: confirmed, partially shipped or on hold.
+    ``expand=lines``: each order with its lines (fetched with the page)."""
+    return filtered(OrderFilter, filters, selectors.order_list(), listing=ORDERS)
+
+
+@router.post("/orders", response={201: OrderDetailOut})
+def order_create(request: HttpRequest, payload: OrderIn) -> SalesOrder:
+    """A draft order with all its lines in one request; ``"confirm": true`` also confirms it (reserves
+    stock; what is missing is backordered), in the same transaction."""
+    user = user_of(request)
+    channel = get_or_404(
+        SalesChannel.objects.select_related("warehouse"), payload.channel, "sales channel", field="channel"
+    )
+    customer = get_or_404(Customer, payload.customer, "customer", field="customer")
+    specs = _line_specs(payload.lines)
+    with transaction.atomic():
+        order = services.order_create(
+            channel=channel,
+            customer=customer,
+            lines=specs,
+            order_date=_aware(payload.order_date),
+            billing_address=address_dict(payload.billing_address),
+            shipping_address=address_dict(payload.shipping_address),
+            shipping_amount=payload.shipping_amount,
+            shipping_tax_rate=payload.shipping_tax_rate,
+            order_discount=payload.order_discount,
+            notes=payload.notes,
+            tags=payload.tags,
+            external_reference=payload.external_reference,
+            user=user,
+        )
+        if payload.confirm:
+            services.order_confirm(order=order, user=user)
+    return _order_detail(order.pk)
+
+
+@router.get("/orders/{order_id}", response=OrderDetailOut)
+def order_detail(request: HttpRequest, order_id: int, response: HttpResponse) -> SalesOrder:
+    """An order with its lines (ordered, reserved, shipped, invoiced, returned), taxes, shipments,
+    invoices with payments, returns, and the actions its state allows. The ``ETag`` header names
+    its version, for ``If-Match`` on PATCH."""
+    order = _order_detail(order_id)
+    with_etag(response, order)
+    return order
+
+
+@router.patch("/orders/{order_id}", response=OrderDetailOut)
+def order_update(
+    request: HttpRequest,
+    order_id: int,
+    payload: OrderPatchIn,
+    response: HttpResponse,
+    if_match: str | None = if_match_param(),
+) -> SalesOrder:
+    """A draft: anything, ``lines`` replacing all lines; later only notes, tags, addresses and the
+    external reference. With ``If-Match``: 412 when the order changed since it was read (confirmed,
+    shipped, edited...)."""
+    changes = payload.dict(exclude_unset=True)
+    no_nulls(changes)
+    lines = _line_specs(payload.lines) if payload.lines is not None else None
+    changes.pop("lines", None)
+    for name in ("billing_address", "shipping_address"):
+        if name in changes:
+            changes[name] = address_dict(getattr(payload, name))
+    with locked_for_update(SalesOrder, order_id, what="sales order", if_match=if_match) as order:
+        services.order_update(order=order, lines=lines, user=user_of(request), **changes)
+    order = _order_detail(order_id)
+    with_etag(response, order)
+    return order
+
+
+@router.post("/orders/{order_id}/confirm", response=OrderDetailOut)
+def order_confirm(request: HttpRequest, order_id: int) -> SalesOrder:
+    """Confirm a draft: reserve stock in the channel's warehouse; what is missing is backordered."""
+    services.order_confirm(order=_order(order_id), user=user_of(request))
+    return _order_detail(order_id)
+
+
+@router.post("/orders/{order_id}/cancel", response=OrderDetailOut)
+def order_cancel(request: HttpRequest, order_id: int, payload: SalesReasonIn | None = None) -> SalesOrder:
+    """Cancel, releasing every reservation of the order."""
+    reason = payload.reason if payload else ""
+    services.order_cancel(order=_order(order_id), reason=reason, user=user_of(request))
+    return _order_detail(order_id)
+
+
+@router.post("/orders/{order_id}/hold", response=OrderDetailOut)
+def order_hold(request: HttpRequest, order_id: int, payload: SalesReasonIn | None = None) -> SalesOrder:
+    reason = payload.reason if payload else ""
+    services.order_hold(order=_order(order_id), reason=reason, user=user_of(request))
+    return _order_detail(order_id)
+
+
+@router.post("/orders/{order_id}/release", response=OrderDetailOut)
+def order_release(request: HttpRequest, order_id: int) -> SalesOrder:
+    """Take the order off hold, back to the state it was held in."""
+    services.order_release(order=_order(order_id), user=user_of(request))
+    return _order_detail(order_id)
+
+
+@router.post("/orders/{order_id}/close", response=OrderDetailOut)
+def order_close(request: HttpRequest, order_id: int) -> SalesOrder:
+    services.order_close(order=_order(order_id), user=user_of(request))
+    return _order_detail(order_id)
+
+
+@router.post("/orders/{order_id}/ship", response={201: ShipmentDetailOut})
+def order_ship(request: HttpRequest, order_id: int, payload: ShipIn | None = None) -> Shipment:
+    """Ship reserved stock: everything reserved, or the ``lines`` given (order line id and quantity)."""
+    order = _order(order_id)
+    payload = payload or ShipIn.model_validate({})
+    ship_lines = None
+    if payload.lines is not None:
+        found = OrderLine.objects.in_bulk({item.line_id for item in payload.lines})
+        errors = {
+            f"lines.{i}.line_id": [f"No line {item.line_id} in {order.number}."]
+            for i, item in enumerate(payload.lines)
+            if item.line_id not in found or found[item.line_id].order_id != order.pk
+        }
+        if errors:
+            raise ValidationFailed(f"Cannot ship: {next(iter(errors.values()))[0]}", field_errors=errors)
+        ship_lines = [services.ShipLine(found[item.line_id], item.quantity) for item in payload.lines]
+    shipment = services.shipment_create(
+        order=order,
+        lines=ship_lines,
+        carrier=payload.carrier,
+        service=payload.service,
+        tracking_number=payload.tracking_number,
+        user=user_of(request),
+    )
+    return shipment_of(shipment.pk)
+
+
+@router.post("/orders/{order_id}/invoice", response={201: InvoiceDetailOut})
+def order_invoice(request: HttpRequest, order_id: int, payload: InvoiceOrderIn | None = None) -> Invoice:
+    """Invoice what is invoiceable now (ordered or shipped quantities, per the channel) and issue the
+    invoice, unless ``"draft": true``."""
+    order = _order(order_id)
+    payload = payload or InvoiceOrderIn.model_validate({})
+    user = user_of(request)
+    with transaction.atomic():
+        invoice = services.invoice_create(order=order, user=user)
+        if not payload.draft:
+            services.invoice_issue(invoice=invoice, issue_date=payload.issue_date, user=user)
+    return invoice_of(invoice.pk)
+
+
+@router.get("/orders/{order_id}/timeline", response=list[OrderEventOut])
+@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+def order_timeline(request: HttpRequest, order_id: int) -> QuerySet[OutboxEvent]:
+    """Everything announced about the order (created, confirmed, shipped, invoiced, paid...), in order."""
+    return selectors.order_timeline(_order(order_id))
