@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import DecimalField, F, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
@@ -11,9 +12,12 @@ from django.db.models.functions import Coalesce
 from erp.models import OutboxEvent
 from erp.money import ZERO
 from inventory.models import Reservation, ReservationStatus
+from sales import lifecycle
 from sales.models import (
     Customer,
     Invoice,
+    InvoiceKind,
+    InvoicePolicy,
     InvoiceStatus,
     OrderLine,
     OrderStatus,
@@ -125,4 +129,59 @@ def fulfilment_queue() -> QuerySet[OrderLine]:
         )
         .select_related("order__customer", "order__channel", "product__stock_unit")
         .order_by("order__order_date", "order_id", "position")
+    )
+
+
+OPEN_INVOICE = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
+BACKORDERABLE = (OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED)
+
+
+@dataclass(frozen=True)
+class OrderFigures:
+    """What the order page and the API both say about an order beyond its stored fields.
+
+    Computed once, here, from an order read with ``order_detail`` (its lines and invoices
+    prefetched), so that the page and the API never disagree on a figure or an action.
+    """
+
+    reserved: dict[int, Decimal]  # per line id: held in stock now
+    backordered: dict[int, Decimal]  # per line id: still to ship, neither shipped nor reserved
+    invoiceable: bool  # some quantity waits for an invoice (by the channel's invoice policy)
+    invoiced: Decimal  # total of the order's invoices that are not void
+    paid: Decimal
+    balance: Decimal  # still to be paid on its open invoices
+    actions: tuple[str, ...]  # what can be done next, in the order the buttons show
+
+    def backordered_lines(self) -> int:
+        return sum(1 for quantity in self.backordered.values() if quantity > 0)
+
+
+def order_figures(order: SalesOrder) -> OrderFigures:
+    """The figures and allowed actions of an order read with ``order_detail`` (one more query:
+    the reservations)."""
+    lines = list(order.lines.all())
+    reserved = reserved_by_line([ln.pk for ln in lines])
+    backorderable = order.status in BACKORDERABLE
+    backordered = {
+        ln.pk: max(ln.quantity - ln.quantity_shipped - reserved.get(ln.pk, ZERO), ZERO)
+        if backorderable and ln.product.is_stocked
+        else ZERO
+        for ln in lines
+    }
+    by_shipped = order.channel.invoice_policy == InvoicePolicy.SHIPPED
+    invoiceable = any(
+        (ln.quantity_shipped if by_shipped else ln.quantity) > ln.quantity_invoiced for ln in lines
+    )
+    invoices = [inv for inv in order.invoices.all() if inv.kind == InvoiceKind.INVOICE]
+    actions = lifecycle.allowed_actions(order.status, order.held_from)
+    if not invoiceable:
+        actions = [a for a in actions if a != "invoice"]  # it would only be refused: not offered
+    return OrderFigures(
+        reserved=reserved,
+        backordered=backordered,
+        invoiceable=invoiceable,
+        invoiced=sum((inv.total for inv in invoices if inv.status != InvoiceStatus.VOID), ZERO),
+        paid=sum((inv.amount_paid for inv in invoices), ZERO),
+        balance=sum((inv.balance for inv in invoices if inv.status in OPEN_INVOICE), ZERO),
+        actions=tuple(actions),
     )

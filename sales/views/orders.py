@@ -35,7 +35,6 @@ from sales.models import (
     Customer,
     Invoice,
     InvoiceKind,
-    InvoicePolicy,
     InvoiceStatus,
     OrderStatus,
     ReturnStatus,
@@ -226,7 +225,8 @@ def detail_context(
     except SalesOrder.DoesNotExist:
         raise Http404(f"No order {pk}") from None
     lines = list(order.lines.all())
-    reserved = selectors.reserved_by_line([ln.pk for ln in lines])
+    figures = selectors.order_figures(order)
+    reserved = figures.reserved
     invoices = list(order.invoices.all())
     by_id = {inv.pk: inv for inv in invoices}
     returns = list(order.returns.all())
@@ -239,12 +239,7 @@ def detail_context(
         {
             "line": ln,
             "reserved": reserved.get(ln.pk, ZERO),
-            "backordered": (
-                max(ln.quantity - ln.quantity_shipped - reserved.get(ln.pk, ZERO), ZERO)
-                if ln.product.is_stocked
-                and order.status in (OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED)
-                else ZERO
-            ),
+            "backordered": figures.backordered[ln.pk],
             "taxes": list(ln.taxes.all()),
             "pending_return": pending.get(ln.pk, ZERO),
         }
@@ -280,25 +275,16 @@ def detail_context(
                 or (RefundForm(prefix=f"refund{ret.pk}") if refundable > 0 else None),
             }
         )
-    invoiced = sum(
-        (inv.total for inv in invoices if inv.kind == InvoiceKind.INVOICE and inv.status != "void"), ZERO
-    )
-    paid = sum((inv.amount_paid for inv in invoices if inv.kind == InvoiceKind.INVOICE), ZERO)
     if panel == "ship" and panel_form is None:
         panel_form = ShipForm(lines=lines, reserved=reserved)
     if panel == "return" and panel_form is None:
         panel_form = ReturnForm(lines=lines, pending=pending)
     lines_tax = sum((ln.tax_amount for ln in lines), ZERO)
-    actions = lifecycle.allowed_actions(order.status, order.held_from)
-    by_shipped = order.channel.invoice_policy == InvoicePolicy.SHIPPED
-    if not any((ln.quantity_shipped if by_shipped else ln.quantity) > ln.quantity_invoiced for ln in lines):
-        # the button would only be refused ("nothing left to invoice"): not offered
-        actions = [a for a in actions if a != "invoice"]
     return {
         "order": order,
         "lines": line_rows,
         "shipping_net": order.shipping_total - (order.tax_total - lines_tax),
-        "actions": actions,
+        "actions": list(figures.actions),
         "editable": order.status in lifecycle.EDITABLE_STATUSES,
         "can_return": any(
             ln.quantity_shipped - ln.quantity_returned - pending.get(ln.pk, ZERO) > 0 for ln in lines
@@ -308,16 +294,9 @@ def detail_context(
         "payments": payments,
         "returns": return_rows,
         "timeline": [timeline_entry(e) for e in selectors.order_timeline(order)],
-        "invoiced": invoiced,
-        "paid": paid,
-        "balance": sum(
-            (
-                inv.balance
-                for inv in invoices
-                if inv.kind == InvoiceKind.INVOICE and inv.status in OPEN_INVOICE
-            ),
-            ZERO,
-        ),
+        "invoiced": figures.invoiced,
+        "paid": figures.paid,
+        "balance": figures.balance,
         "panel": panel,
         "panel_form": panel_form,
         "error": error,
@@ -404,13 +383,7 @@ def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 def _backordered_count(order: SalesOrder) -> int:
-    lines = list(order.lines.select_related("product"))
-    held = selectors.reserved_by_line([ln.pk for ln in lines])
-    return sum(
-        1
-        for ln in lines
-        if ln.product.is_stocked and ln.quantity - ln.quantity_shipped > held.get(ln.pk, ZERO)
-    )
+    return selectors.order_figures(selectors.order_detail(order.pk)).backordered_lines()
 
 
 @ship
