@@ -20,8 +20,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 setup: $(VENV)/.installed
 	$(PY) tools/fetch_static.py
 
+# HOST and PORT also tell the app where it is served (PUBLIC_BASE_URL: the webhook addresses it shows).
+run: export HOST := $(HOST)
+run: export PORT := $(PORT)
 run: setup
+	@echo "==> Migrating the database (SQLite: db.sqlite3)"
 	$(PY) manage.py migrate --noinput
+	@echo "==> Loading the demo data"
 	$(PY) manage.py seed_demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/, API: http://$(HOST):$(PORT)/api/v1/docs)"
 	$(PY) manage.py runserver $(HOST):$(PORT)

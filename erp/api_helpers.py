@@ -69,7 +69,7 @@ CURRENCY_CONTEXT = "erp.currency"
 
 def base_currency() -> str:
     """The currency of costs and stock values (amounts that belong to no document)."""
-    return str(getattr(settings, "ERP_BASE_CURRENCY", "USD"))
+    return str(settings.ERP_BASE_CURRENCY)
 
 
 def quantity_str(value: Decimal) -> str:

@@ -11,6 +11,16 @@ app = Celery("erp")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+
+@app.on_after_configure.connect
+def _embedded_broker(sender: Celery, **kwargs: object) -> None:
+    """No broker configured (the embedded mode: tasks run in process): eager tasks still take a
+    producer from the pool, so give them the in-memory transport rather than a default AMQP
+    broker on localhost, which kombu warned about ("No hostname was supplied") at every start."""
+    if not sender.conf.broker_url:
+        sender.conf.update(broker_url="memory://localhost//")
+
+
 app.conf.beat_schedule = {
     "outbox-sweep": {
         "task": "erp.tasks.sweep_outbox_task",

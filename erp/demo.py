@@ -7,6 +7,7 @@ creates only what is missing, so running twice gives the same data.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 
 from django.contrib.auth import get_user_model
@@ -58,16 +59,23 @@ register(0, "users", _seed_users)
 
 
 @transaction.atomic
-def seed(only: Iterable[str] | None = None) -> list[str]:
+def seed(only: Iterable[str] | None = None, *, progress: Callable[[str], None] | None = None) -> list[str]:
     """Every registered seeder in order; ``only``: the users and just these (each app's tests seed
-    the apps their demo builds on, not every app that happens to be imported)."""
+    the apps their demo builds on, not every app that happens to be imported). ``progress`` is
+    told each step as it starts and ends (``manage.py seed_demo`` prints them)."""
     sync_roles()
     wanted = None if only is None else {"users", *only}
     unknown = (wanted or set()) - {name for _, name, _ in _seeders}
     if unknown:
         raise ValueError(f"no demo seeder named {', '.join(sorted(unknown))}")
     report: list[str] = []
-    for _, name, seeder in sorted(_seeders, key=lambda s: s[0]):
-        if wanted is None or name in wanted:
-            report.extend(seeder())
+    steps = [(name, seeder) for _, name, seeder in sorted(_seeders, key=lambda s: s[0])]
+    steps = [(name, seeder) for name, seeder in steps if wanted is None or name in wanted]
+    for number, (name, seeder) in enumerate(steps, start=1):
+        started = time.monotonic()
+        if progress:
+            progress(f"[{number}/{len(steps)}] {name}: seeding ...")
+        report.extend(seeder())
+        if progress:
+            progress(f"[{number}/{len(steps)}] {name}: done in {time.monotonic() - started:.0f} s")
     return report

@@ -51,7 +51,7 @@ def _now() -> float:
 
 
 def backoff_seconds() -> float:
-    return float(getattr(settings, "CELERY_ENQUEUE_BACKOFF_SECONDS", 5))
+    return float(settings.CELERY_ENQUEUE_BACKOFF_SECONDS)
 
 
 def breaker_open() -> bool:

@@ -105,6 +105,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "erp.context_processors.navigation",
             ],
+            # Numbers as people read them, on every page: {{ amount|money:currency }}, {{ q|quantity:unit }}.
+            "builtins": ["erp.templatetags.erp_format"],
         },
     }
 ]
@@ -214,16 +216,42 @@ PURCHASE_APPROVAL_THRESHOLD = Decimal(env.str("PURCHASE_APPROVAL_THRESHOLD", def
 RECEIPT_OVER_TOLERANCE_PERCENT = Decimal(env.str("RECEIPT_OVER_TOLERANCE_PERCENT", default="5"))
 BILL_PRICE_TOLERANCE_PERCENT = Decimal(env.str("BILL_PRICE_TOLERANCE_PERCENT", default="1"))
 
+# The company on printed documents (packing slips, invoices); the currency of costs and stock
+# values (amounts that belong to no document).
+COMPANY_NAME: str = env.str("COMPANY_NAME", default="ERP")
+COMPANY_ADDRESS: str = env.str("COMPANY_ADDRESS", default="")  # lines separated by newlines
+ERP_BASE_CURRENCY: str = env.str("ERP_BASE_CURRENCY", default="USD")
+
 # Integration hub (integrations/). Where our webhook endpoints are reachable from outside
-# (tools are told to call PUBLIC_BASE_URL/integrations/hooks/<id>/).
-PUBLIC_BASE_URL: str = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# (tools are told to call PUBLIC_BASE_URL/integrations/hooks/<id>/): by default the address
+# `make run` serves on (its HOST and PORT).
+PUBLIC_BASE_URL: str = env.str(
+    "PUBLIC_BASE_URL",
+    default=f"http://{env.str('HOST', default='127.0.0.1')}:{env.str('PORT', default='8000')}",
+)
+# The demo's fake Shopify, served by the app itself (integrations/demo.py): on in DEBUG.
+ERP_DEMO_FAKES: bool = env.bool("ERP_DEMO_FAKES", default=DEBUG)
+ERP_DEMO_BASE_URL: str = env.str("ERP_DEMO_BASE_URL", default=PUBLIC_BASE_URL)
 INTEGRATIONS_HTTP_TIMEOUT: float = env.float("INTEGRATIONS_HTTP_TIMEOUT", default=10.0)
 INTEGRATIONS_HTTP_CONNECT_TIMEOUT: float = env.float("INTEGRATIONS_HTTP_CONNECT_TIMEOUT", default=5.0)
 INTEGRATIONS_LOG_BODY_BYTES: int = env.int("INTEGRATIONS_LOG_BODY_BYTES", default=2048)
+# A 429 without Retry-After waits this long; a wait up to INTEGRATIONS_MAX_INLINE_WAIT_SECONDS is
+# slept in the request, a longer one reschedules it; tokens are refreshed this long before expiry.
+INTEGRATIONS_DEFAULT_RETRY_AFTER: float = env.float("INTEGRATIONS_DEFAULT_RETRY_AFTER", default=2.0)
+INTEGRATIONS_MAX_INLINE_WAIT_SECONDS: float = env.float("INTEGRATIONS_MAX_INLINE_WAIT_SECONDS", default=2.0)
+INTEGRATIONS_TOKEN_REFRESH_SKEW_SECONDS: float = env.float(
+    "INTEGRATIONS_TOKEN_REFRESH_SKEW_SECONDS", default=60.0
+)
+# Health warns this many days before a connection's token expires.
+INTEGRATIONS_TOKEN_WARNING_DAYS: float = env.float("INTEGRATIONS_TOKEN_WARNING_DAYS", default=7.0)
 # Deliveries and inbound events: attempts before a dead letter, and the backoff between them.
 INTEGRATIONS_MAX_ATTEMPTS: int = env.int("INTEGRATIONS_MAX_ATTEMPTS", default=8)
 INTEGRATIONS_RETRY_BASE_SECONDS: int = env.int("INTEGRATIONS_RETRY_BASE_SECONDS", default=10)
 INTEGRATIONS_RETRY_CAP_SECONDS: int = env.int("INTEGRATIONS_RETRY_CAP_SECONDS", default=3600)
+# A worker attempting a delivery claims it this long; a connection whose token was refused is
+# tried again after INTEGRATIONS_REAUTH_RETRY_SECONDS.
+INTEGRATIONS_CLAIM_SECONDS: int = env.int("INTEGRATIONS_CLAIM_SECONDS", default=300)
+INTEGRATIONS_REAUTH_RETRY_SECONDS: int = env.int("INTEGRATIONS_REAUTH_RETRY_SECONDS", default=300)
 INTEGRATIONS_INBOUND_BACKOFF_SECONDS: int = env.int("INTEGRATIONS_INBOUND_BACKOFF_SECONDS", default=30)
 INTEGRATIONS_INBOUND_BACKOFF_MAX_SECONDS: int = env.int(
     "INTEGRATIONS_INBOUND_BACKOFF_MAX_SECONDS", default=21600
@@ -235,6 +263,17 @@ INTEGRATIONS_COALESCE_SECONDS: float = env.float(
 )
 # Polling: how far back the cursor is rewound so that nothing updated "at the same time" is missed.
 INTEGRATIONS_POLL_OVERLAP_SECONDS: int = env.int("INTEGRATIONS_POLL_OVERLAP_SECONDS", default=300)
+# A first poll looks this far back; one poll reads at most this many pages (the rest next time).
+INTEGRATIONS_POLL_INITIAL_LOOKBACK_SECONDS: int = env.int(
+    "INTEGRATIONS_POLL_INITIAL_LOOKBACK_SECONDS", default=86400
+)
+INTEGRATIONS_POLL_MAX_PAGES: int = env.int("INTEGRATIONS_POLL_MAX_PAGES", default=100)
+# Inbound events still "received" after this long (paused connection, lost task) are retried.
+INTEGRATIONS_INBOUND_STALE_SECONDS: int = env.int("INTEGRATIONS_INBOUND_STALE_SECONDS", default=120)
+# Reconciliation compares the orders changed within this window.
+INTEGRATIONS_RECONCILE_ORDER_WINDOW_SECONDS: int = env.int(
+    "INTEGRATIONS_RECONCILE_ORDER_WINDOW_SECONDS", default=7 * 86400
+)
 INTEGRATIONS_RECONCILE_AUTO_HEAL: bool = env.bool("INTEGRATIONS_RECONCILE_AUTO_HEAL", default=True)
 # Outbound webhooks to private or loopback addresses are refused in production (SSRF).
 INTEGRATIONS_WEBHOOK_ALLOW_PRIVATE_URLS: bool = env.bool(

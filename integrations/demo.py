@@ -69,11 +69,11 @@ PRODUCTS = (
 
 def fakes_enabled() -> bool:
     """The local fakes are served in DEBUG, or when ERP_DEMO_FAKES is on."""
-    return bool(getattr(settings, "ERP_DEMO_FAKES", settings.DEBUG))
+    return bool(settings.ERP_DEMO_FAKES)
 
 
 def demo_base_url() -> str:
-    origin = str(getattr(settings, "ERP_DEMO_BASE_URL", "http://127.0.0.1:8000")).rstrip("/")
+    origin = str(settings.ERP_DEMO_BASE_URL).rstrip("/")
     return f"{origin}/integrations/{FAKE_PATH}"
 
 

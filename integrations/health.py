@@ -96,7 +96,7 @@ class ConnectionHealth:
 
 
 def public_base_url() -> str:
-    return str(getattr(settings, "PUBLIC_BASE_URL", "") or DEFAULT_PUBLIC_BASE_URL).rstrip("/")
+    return str(settings.PUBLIC_BASE_URL or DEFAULT_PUBLIC_BASE_URL).rstrip("/")
 
 
 def hook_url(connection: Connection) -> str:
@@ -181,7 +181,7 @@ def _health(
     successes = [
         t for t in (c.last_success_at, runs.get("last_ok"), deliveries.get("last_ok")) if t is not None
     ]
-    warn_days = float(getattr(settings, "INTEGRATIONS_TOKEN_WARNING_DAYS", 7))
+    warn_days = float(settings.INTEGRATIONS_TOKEN_WARNING_DAYS)
     expires = c.token_expires_at
     token_expiring = expires is not None and expires <= now + datetime.timedelta(days=warn_days)
     version, sunset = _api_version(c)

@@ -64,15 +64,11 @@ def sleep(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def _setting(name: str, default: float) -> float:
-    return float(getattr(settings, name, default))
-
-
 def timeout() -> httpx.Timeout:
     """INTEGRATIONS_HTTP_TIMEOUT (read/write/pool, default 10 s), INTEGRATIONS_HTTP_CONNECT_TIMEOUT (5 s)."""
     return httpx.Timeout(
-        _setting("INTEGRATIONS_HTTP_TIMEOUT", 10.0),
-        connect=_setting("INTEGRATIONS_HTTP_CONNECT_TIMEOUT", 5.0),
+        float(settings.INTEGRATIONS_HTTP_TIMEOUT),
+        connect=float(settings.INTEGRATIONS_HTTP_CONNECT_TIMEOUT),
     )
 
 
@@ -159,7 +155,7 @@ class Redactor:
 
 
 def _excerpt(content: bytes, redactor: Redactor) -> str:
-    limit = int(_setting("INTEGRATIONS_LOG_BODY_BYTES", 2048))
+    limit = int(settings.INTEGRATIONS_LOG_BODY_BYTES)
     text = content[:limit].decode("utf-8", errors="replace")
     suffix = f"… ({len(content)} bytes)" if len(content) > limit else ""
     return redactor.text(text) + suffix
@@ -267,7 +263,7 @@ def keep_request_log(exc: BaseException) -> RequestLog | None:
 def retry_after(response: httpx.Response, default: float | None = None) -> float:
     """Seconds to wait from Retry-After (seconds or an HTTP date); ``default`` when absent or unreadable."""
     if default is None:
-        default = _setting("INTEGRATIONS_DEFAULT_RETRY_AFTER", 2.0)
+        default = float(settings.INTEGRATIONS_DEFAULT_RETRY_AFTER)
     value = response.headers.get("retry-after", "").strip()
     if not value:
         return default
@@ -430,7 +426,7 @@ class HubHttp:
 
     def _wait_for_turn(self) -> None:
         """Take a token; wait in-process when the wait is short, else raise Throttled (not a failure)."""
-        max_wait = _setting("INTEGRATIONS_MAX_INLINE_WAIT_SECONDS", 2.0)
+        max_wait = float(settings.INTEGRATIONS_MAX_INLINE_WAIT_SECONDS)
         waited = 0.0
         while True:
             wait = self._take_token()
@@ -485,7 +481,7 @@ class HubHttp:
 
     def _token_expiring(self) -> bool:
         expires = self.connection.token_expires_at
-        skew = datetime.timedelta(seconds=_setting("INTEGRATIONS_TOKEN_REFRESH_SKEW_SECONDS", 60.0))
+        skew = datetime.timedelta(seconds=float(settings.INTEGRATIONS_TOKEN_REFRESH_SKEW_SECONDS))
         return not self._refreshing and expires is not None and expires <= now() + skew
 
     def _refresh(self, *, seen: tuple[str, datetime.datetime | None]) -> bool:

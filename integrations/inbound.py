@@ -71,13 +71,13 @@ UNSTORED_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})
 
 
 def max_attempts() -> int:
-    return int(getattr(settings, "INTEGRATIONS_MAX_ATTEMPTS", 8))
+    return int(settings.INTEGRATIONS_MAX_ATTEMPTS)
 
 
 def backoff(attempts: int) -> datetime.timedelta:
     """Exponential with jitter: base x 2^(n-1), capped, then 50-100 % of it."""
-    base = float(getattr(settings, "INTEGRATIONS_INBOUND_BACKOFF_SECONDS", 30))
-    cap = float(getattr(settings, "INTEGRATIONS_INBOUND_BACKOFF_MAX_SECONDS", 6 * 3600))
+    base = float(settings.INTEGRATIONS_INBOUND_BACKOFF_SECONDS)
+    cap = float(settings.INTEGRATIONS_INBOUND_BACKOFF_MAX_SECONDS)
     delay = min(cap, base * 2 ** max(0, attempts - 1))
     return datetime.timedelta(seconds=delay * random.uniform(0.5, 1.0))  # jitter, not crypto
 
@@ -327,9 +327,7 @@ def inbound_retry_due(*, limit: int = 500) -> int:
     active connection, e.g. stored while it was paused, or whose task was lost.
     """
     now = timezone.now()
-    stale = now - datetime.timedelta(
-        seconds=float(getattr(settings, "INTEGRATIONS_INBOUND_STALE_SECONDS", 120))
-    )
+    stale = now - datetime.timedelta(seconds=float(settings.INTEGRATIONS_INBOUND_STALE_SECONDS))
     due = (
         InboundEvent.objects.filter(connection__status=ConnectionStatus.ACTIVE)
         .filter(

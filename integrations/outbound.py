@@ -70,22 +70,18 @@ logger = logging.getLogger(__name__)
 OPEN = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
 
 
-def _setting(name: str, default: float) -> float:
-    return float(getattr(settings, name, default))
-
-
 def coalesce_seconds() -> float:
-    return _setting("INTEGRATIONS_COALESCE_SECONDS", 2.0)
+    return float(settings.INTEGRATIONS_COALESCE_SECONDS)
 
 
 def max_attempts() -> int:
-    return int(_setting("INTEGRATIONS_MAX_ATTEMPTS", 8))
+    return int(settings.INTEGRATIONS_MAX_ATTEMPTS)
 
 
 def backoff_seconds(attempts: int) -> float:
     """Full jitter: uniform in [1 s, min(cap, base * 2^(attempts-1))]."""
-    base = _setting("INTEGRATIONS_RETRY_BASE_SECONDS", 10.0)
-    cap = _setting("INTEGRATIONS_RETRY_CAP_SECONDS", 3600.0)
+    base = float(settings.INTEGRATIONS_RETRY_BASE_SECONDS)
+    cap = float(settings.INTEGRATIONS_RETRY_CAP_SECONDS)
     ceiling = min(cap, base * 2 ** max(0, attempts - 1))
     return random.uniform(min(1.0, ceiling), ceiling)
 
@@ -239,7 +235,7 @@ def _claim(delivery_pk: int) -> Delivery | None:
                 status=DeliveryStatus.SUPERSEDED, last_error=f"Coalesced into delivery {newest.pk}."
             )
             delivery = newest
-        delivery.claimed_until = moment + timedelta(seconds=_setting("INTEGRATIONS_CLAIM_SECONDS", 300.0))
+        delivery.claimed_until = moment + timedelta(seconds=float(settings.INTEGRATIONS_CLAIM_SECONDS))
         delivery.save(update_fields=["claimed_until"])
         return delivery
 
@@ -360,7 +356,7 @@ def _remember(delivery: Delivery, remember: Callable[[], None]) -> None:
 
 
 def _reauth_seconds() -> float:
-    return _setting("INTEGRATIONS_REAUTH_RETRY_SECONDS", 300.0)
+    return float(settings.INTEGRATIONS_REAUTH_RETRY_SECONDS)
 
 
 def _note_connection(delivery: Delivery, outcome: Outcome, moment: datetime) -> None:

@@ -36,17 +36,15 @@ logger = logging.getLogger(__name__)
 
 
 def overlap() -> datetime.timedelta:
-    return datetime.timedelta(seconds=float(getattr(settings, "INTEGRATIONS_POLL_OVERLAP_SECONDS", 300)))
+    return datetime.timedelta(seconds=float(settings.INTEGRATIONS_POLL_OVERLAP_SECONDS))
 
 
 def initial_lookback() -> datetime.timedelta:
-    return datetime.timedelta(
-        seconds=float(getattr(settings, "INTEGRATIONS_POLL_INITIAL_LOOKBACK_SECONDS", 86400))
-    )
+    return datetime.timedelta(seconds=float(settings.INTEGRATIONS_POLL_INITIAL_LOOKBACK_SECONDS))
 
 
 def max_pages() -> int:
-    return int(getattr(settings, "INTEGRATIONS_POLL_MAX_PAGES", 100))
+    return int(settings.INTEGRATIONS_POLL_MAX_PAGES)
 
 
 def poll_event_id(object_type: str, item: InboundItem) -> str:

@@ -67,13 +67,11 @@ MISSING_HERE, DUPLICATE_HERE = "missing_here", "duplicate_here"
 
 
 def auto_heal() -> bool:
-    return bool(getattr(settings, "INTEGRATIONS_RECONCILE_AUTO_HEAL", True))
+    return bool(settings.INTEGRATIONS_RECONCILE_AUTO_HEAL)
 
 
 def order_window() -> datetime.timedelta:
-    return datetime.timedelta(
-        seconds=float(getattr(settings, "INTEGRATIONS_RECONCILE_ORDER_WINDOW_SECONDS", 7 * 86400))
-    )
+    return datetime.timedelta(seconds=float(settings.INTEGRATIONS_RECONCILE_ORDER_WINDOW_SECONDS))
 
 
 def reconcile(*, connection: Connection, object_type: str, heal: bool | None = None) -> SyncRun:

@@ -75,7 +75,7 @@ def _clean_url(url: str) -> str:
             "Enter a valid http(s) URL.", field_errors={"url": ["Enter a valid URL."]}
         ) from None
     host = urlsplit(url).hostname or ""
-    if not getattr(settings, "INTEGRATIONS_WEBHOOK_ALLOW_PRIVATE_URLS", settings.DEBUG) and _is_private(host):
+    if not settings.INTEGRATIONS_WEBHOOK_ALLOW_PRIVATE_URLS and _is_private(host):
         raise ValidationFailed(
             "Webhooks are sent to public addresses only.",
             field_errors={"url": ["This address is local or private."]},

@@ -14,9 +14,9 @@ from sales.views.common import read
 
 def company() -> dict[str, Any]:
     """The letterhead: settings.COMPANY_NAME and COMPANY_ADDRESS (lines) when set, else "ERP"."""
-    address = getattr(settings, "COMPANY_ADDRESS", "") or ""
+    address = settings.COMPANY_ADDRESS
     lines = address.splitlines() if isinstance(address, str) else list(address)
-    return {"name": getattr(settings, "COMPANY_NAME", "") or "ERP", "address": lines}
+    return {"name": settings.COMPANY_NAME or "ERP", "address": lines}
 
 
 @read

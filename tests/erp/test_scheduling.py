@@ -229,7 +229,9 @@ def test_deliveries_the_broker_did_not_take_are_left_to_the_due_sweep(
     from integrations import queueing
 
     with caplog.at_level(logging.INFO, logger="erp.scheduling"):
-        queued = queueing.attempt_deliveries([(1, timezone.now()), (2, timezone.now() + timedelta(minutes=1))])
+        queued = queueing.attempt_deliveries(
+            [(1, timezone.now()), (2, timezone.now() + timedelta(minutes=1))]
+        )
 
     assert queued == 0
     assert any("deliveries_enqueue_due" in w for w in warnings_of(caplog))

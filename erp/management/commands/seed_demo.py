@@ -20,8 +20,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        def progress(line: str) -> None:
+            self.stdout.write(line)
+            self.stdout.flush()
+
+        if not options["quiet"]:
+            self.stdout.write(
+                "Loading the demo data (a few minutes on a first run; every step is printed) ..."
+            )
         try:
-            report = seed(only=options["only"])
+            report = seed(only=options["only"], progress=None if options["quiet"] else progress)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         if options["quiet"]:
