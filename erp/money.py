@@ -101,11 +101,20 @@ def iso_currencies() -> frozenset[str]:
     return frozenset(code for code in list_currencies() if len(code) == 3 and code.isupper())
 
 
+CURRENCY_MESSAGE = "'%(code)s' is not an ISO 4217 currency code."
+
+
+def currency_problem(code: object) -> str | None:
+    """What is wrong with ``code`` as a currency (the one message every form and API says), or None."""
+    if isinstance(code, str) and code in iso_currencies():
+        return None
+    return CURRENCY_MESSAGE % {"code": code}
+
+
 def validate_currency(code: str) -> None:
-    if code not in iso_currencies():
-        raise ValidationError(
-            "%(code)s is not an ISO 4217 currency code.", code="currency", params={"code": code}
-        )
+    """The model field validator (CurrencyField)."""
+    if currency_problem(code) is not None:
+        raise ValidationError(CURRENCY_MESSAGE, code="currency", params={"code": code})
 
 
 def format_money(value: Decimal, currency: str, locale: str = "en_US") -> str:

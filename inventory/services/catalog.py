@@ -11,7 +11,7 @@ from django.db import transaction
 
 from erp import events
 from erp.exceptions import ValidationFailed
-from erp.money import quantize_money, quantize_quantity, validate_currency
+from erp.money import currency_problem, quantize_money, quantize_quantity
 from inventory.models import (
     Attribute,
     AttributeValue,
@@ -134,13 +134,8 @@ def _clean_product_values(values: dict[str, Any], *, instance: Product | None = 
                 errors.setdefault("weight", []).append("Cannot be negative.")
         except (TypeError, ValueError) as exc:
             errors.setdefault("weight", []).append(str(exc))
-    if "currency" in clean:
-        try:
-            validate_currency(clean["currency"])
-        except Exception:
-            errors.setdefault("currency", []).append(
-                f"'{clean['currency']}' is not an ISO 4217 currency code."
-            )
+    if "currency" in clean and (problem := currency_problem(clean["currency"])):
+        errors.setdefault("currency", []).append(problem)
     if errors:
         first = next(iter(errors.values()))[0]
         raise ValidationFailed(f"The product is invalid: {first}", field_errors=errors)

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 
 from erp.exceptions import ValidationFailed
-from erp.money import quantize_money, quantize_quantity, validate_currency
+from erp.money import currency_problem, quantize_money, quantize_quantity
 from erp.numbering import next_number
 from inventory.models import Product, UnitOfMeasure
 from procurement.models import PriceBreak, Supplier, SupplierContact, SupplierItem
@@ -36,11 +36,8 @@ def _check_supplier(values: dict[str, Any]) -> None:
     errors: dict[str, list[str]] = {}
     if "name" in values and not str(values["name"] or "").strip():
         errors["name"] = ["A name is required."]
-    if "currency" in values:
-        try:
-            validate_currency(values["currency"])
-        except Exception:
-            errors["currency"] = [f"'{values['currency']}' is not an ISO 4217 currency code."]
+    if "currency" in values and (problem := currency_problem(values["currency"])):
+        errors["currency"] = [problem]
     for field in ("payment_terms_days", "lead_time_days"):
         if field in values and (values[field] is None or int(values[field]) < 0):
             errors[field] = ["A number of days, zero or more."]

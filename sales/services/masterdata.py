@@ -8,7 +8,7 @@ from django.db import transaction
 
 from erp import events
 from erp.exceptions import ValidationFailed
-from erp.money import validate_currency
+from erp.money import currency_problem
 from erp.numbering import next_number
 from inventory.models import Warehouse
 from sales.models import (
@@ -51,11 +51,8 @@ def _clean_customer(values: dict[str, Any]) -> dict[str, Any]:
         errors["kind"] = [f"One of: {', '.join(CustomerKind.values)}."]
     if "payment_terms" in values and values["payment_terms"] not in PaymentTerms.values:
         errors["payment_terms"] = [f"One of: {', '.join(PaymentTerms.values)}."]
-    if "currency" in values:
-        try:
-            validate_currency(values["currency"])
-        except Exception:
-            errors["currency"] = [f"'{values['currency']}' is not an ISO 4217 currency code."]
+    if "currency" in values and (problem := currency_problem(values["currency"])):
+        errors["currency"] = [problem]
     if errors:
         raise ValidationFailed(
             f"The customer is invalid: {next(iter(errors.values()))[0]}", field_errors=errors
@@ -162,11 +159,8 @@ def _check_channel(values: dict[str, Any]) -> None:
         errors["kind"] = [f"One of: {', '.join(ChannelKind.values)}."]
     if "invoice_policy" in values and values["invoice_policy"] not in InvoicePolicy.values:
         errors["invoice_policy"] = [f"One of: {', '.join(InvoicePolicy.values)}."]
-    if "currency" in values:
-        try:
-            validate_currency(values["currency"])
-        except Exception:
-            errors["currency"] = [f"'{values['currency']}' is not an ISO 4217 currency code."]
+    if "currency" in values and (problem := currency_problem(values["currency"])):
+        errors["currency"] = [problem]
     if "name" in values and not str(values["name"] or "").strip():
         errors["name"] = ["A name is required."]
     if errors:
@@ -197,10 +191,8 @@ def channel_create(
         errors["kind"] = [f"One of: {', '.join(ChannelKind.values)}."]
     if invoice_policy not in InvoicePolicy.values:
         errors["invoice_policy"] = [f"One of: {', '.join(InvoicePolicy.values)}."]
-    try:
-        validate_currency(currency)
-    except Exception:
-        errors["currency"] = [f"'{currency}' is not an ISO 4217 currency code."]
+    if problem := currency_problem(currency):
+        errors["currency"] = [problem]
     if errors:
         raise ValidationFailed(
             f"The channel is invalid: {next(iter(errors.values()))[0]}", field_errors=errors
