@@ -20,15 +20,17 @@ VALUE = ExpressionWrapper(
 @dataclass(frozen=True)
 class WarehouseValue:
     warehouse: Warehouse
-    quantity: Decimal
+    quantity: Decimal  # all units together: for the API's figure; people read ``by_unit``
     value: Decimal
+    by_unit: tuple[tuple[Decimal, str], ...] = ()  # (quantity, stock unit code): never kg + pcs
 
 
 def current_by_warehouse() -> list[WarehouseValue]:
-    """On hand x current moving-average cost, per warehouse, in one query."""
+    """On hand x current moving-average cost, per warehouse (and its quantity per stock unit), in one
+    query."""
     rows = (
         StockLevel.objects.filter(location__kind=LocationKind.INTERNAL)
-        .values("warehouse_id")
+        .values("warehouse_id", "product__stock_unit__code")
         .annotate(
             quantity=Sum("on_hand"),
             value=Sum(
@@ -38,16 +40,23 @@ def current_by_warehouse() -> list[WarehouseValue]:
                 )
             ),
         )
+        .order_by("warehouse_id", "product__stock_unit__code")
     )
-    found = {r["warehouse_id"]: r for r in rows}
-    return [
-        WarehouseValue(
-            warehouse=w,
-            quantity=found.get(w.pk, {}).get("quantity") or ZERO,
-            value=(found.get(w.pk, {}).get("value") or ZERO).quantize(Decimal("0.01")),
+    found: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        found.setdefault(row["warehouse_id"], []).append(row)
+    values = []
+    for w in Warehouse.objects.order_by("code"):
+        mine = found.get(w.pk, [])
+        values.append(
+            WarehouseValue(
+                warehouse=w,
+                quantity=sum((r["quantity"] or ZERO for r in mine), ZERO),
+                value=sum((r["value"] or ZERO for r in mine), ZERO).quantize(Decimal("0.01")),
+                by_unit=tuple((r["quantity"], r["product__stock_unit__code"]) for r in mine if r["quantity"]),
+            )
         )
-        for w in Warehouse.objects.order_by("code")
-    ]
+    return values
 
 
 def as_of(moment: datetime) -> list[WarehouseValue]:
@@ -57,25 +66,28 @@ def as_of(moment: datetime) -> list[WarehouseValue]:
     Two grouped queries over the indexed (location, created_at) columns.
     """
     base = StockMove.objects.filter(created_at__lte=moment)
-    inbound = {
-        r["to_location__warehouse_id"]: r
-        for r in base.filter(to_location__kind=LocationKind.INTERNAL)
-        .values("to_location__warehouse_id")
-        .annotate(value=Sum(VALUE), quantity=Sum("quantity"))  # value first: it reads the field
-    }
-    outbound = {
-        r["from_location__warehouse_id"]: r
-        for r in base.filter(from_location__kind=LocationKind.INTERNAL)
-        .values("from_location__warehouse_id")
-        .annotate(value=Sum(VALUE), quantity=Sum("quantity"))  # value first: it reads the field
-    }
+    unit = "product__stock_unit__code"
+    sums: dict[int, dict[str, list[Decimal]]] = {}  # warehouse -> unit -> [quantity, value]
+    for side, sign in (("to_location", 1), ("from_location", -1)):
+        rows = (
+            base.filter(**{f"{side}__kind": LocationKind.INTERNAL})
+            .values(f"{side}__warehouse_id", unit)
+            .annotate(value=Sum(VALUE), quantity=Sum("quantity"))  # value first: it reads the field
+        )
+        for r in rows:
+            held = sums.setdefault(r[f"{side}__warehouse_id"], {}).setdefault(r[unit], [ZERO, ZERO])
+            held[0] += sign * (r["quantity"] or ZERO)
+            held[1] += sign * (r["value"] or ZERO)
     result = []
     for warehouse in Warehouse.objects.order_by("code"):
-        i, o = inbound.get(warehouse.pk, {}), outbound.get(warehouse.pk, {})
-        quantity = (i.get("quantity") or ZERO) - (o.get("quantity") or ZERO)
-        value = (i.get("value") or ZERO) - (o.get("value") or ZERO)
+        mine = sums.get(warehouse.pk, {})
         result.append(
-            WarehouseValue(warehouse=warehouse, quantity=quantity, value=value.quantize(Decimal("0.01")))
+            WarehouseValue(
+                warehouse=warehouse,
+                quantity=sum((q for q, _ in mine.values()), ZERO),
+                value=sum((v for _, v in mine.values()), ZERO).quantize(Decimal("0.01")),
+                by_unit=tuple((q, code) for code, (q, _) in sorted(mine.items()) if q),
+            )
         )
     return result
 
@@ -86,7 +98,13 @@ def by_product(warehouse_id: int | None = None) -> QuerySet[StockLevel, dict[str
     if warehouse_id is not None:
         levels = levels.filter(warehouse_id=warehouse_id)
     return (
-        levels.values("product_id", "product__sku", "product__name", "product__average_cost")
+        levels.values(
+            "product_id",
+            "product__sku",
+            "product__name",
+            "product__average_cost",
+            "product__stock_unit__code",
+        )
         .annotate(
             quantity=Sum("on_hand"),
             value=Sum(

@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import zip_longest
 
+from django.conf import settings
 from django.db.models import Prefetch
 from django.http import QueryDict
 
+from erp import formatting
 from erp.exceptions import ValidationFailed
-from erp.money import ZERO, quantize_money, quantize_quantity
+from erp.money import ZERO, quantize_money, quantize_quantity, round_money
 from erp.ui import int_or_none, parse_decimal, qty
 from inventory.models import Product, ProductKind, ProductUnit, UnitOfMeasure
 from inventory.selectors import product_by_code, product_find
@@ -116,8 +118,17 @@ class OperationRow:
             self.errors["cost"] = "Zero or more (empty: the work centre's)."
 
 
+def shown_cost(value: Decimal | None, *, per_unit: bool = False) -> str:
+    """A cost as people read it, in the base currency: a total to the cent ('$1,234.50'), a cost per
+    unit with the digits it carries ('$0.1235')."""
+    if value is None:
+        return ""
+    currency = settings.ERP_BASE_CURRENCY
+    return formatting.money(value if per_unit else round_money(value, currency), currency)
+
+
 def money_text(value: Decimal | None) -> str:
-    """4.5000 -> '4.50', 0.1250 -> '0.125': an amount as people read it, at least two decimals."""
+    """4.5000 -> '4.50', 0.1250 -> '0.125': an amount to edit in an input, at least two decimals."""
     if value is None:
         return ""
     text = f"{quantize_money(value).normalize():f}"
@@ -239,11 +250,11 @@ class PreviewLine:
 
     @property
     def unit_cost_text(self) -> str:
-        return money_text(self.line.unit_cost)
+        return shown_cost(self.line.unit_cost, per_unit=True)
 
     @property
     def cost_text(self) -> str:
-        return money_text(self.line.cost)
+        return shown_cost(self.line.cost)
 
 
 @dataclass(frozen=True)
@@ -253,11 +264,11 @@ class PreviewOperation:
 
     @property
     def rate_text(self) -> str:
-        return money_text(self.op.rate)
+        return shown_cost(self.op.rate, per_unit=True)
 
     @property
     def cost_text(self) -> str:
-        return money_text(self.cost)
+        return shown_cost(self.cost)
 
 
 @dataclass
@@ -275,21 +286,21 @@ class Preview:
 
     @property
     def material_text(self) -> str:
-        return money_text(self.rollup.material_cost)
+        return shown_cost(self.rollup.material_cost)
 
     @property
     def operations_text(self) -> str:
-        return money_text(self.rollup.operations_cost)
+        return shown_cost(self.rollup.operations_cost)
 
     @property
     def unit_cost_text(self) -> str:
-        return money_text(self.rollup.unit_cost)
+        return shown_cost(self.rollup.unit_cost)
 
     @property
     def batch_cost_text(self) -> str:
         if self.output_quantity is None:
             return ""
-        return money_text(self.rollup.unit_cost * self.output_quantity)
+        return shown_cost(self.rollup.unit_cost * self.output_quantity)
 
     @property
     def output_text(self) -> str:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from erp import events
 from erp.access import user_has_right
 from erp.exceptions import InvalidTransition, ValidationFailed
+from erp.formatting import money
 from erp.money import ZERO, quantize_money, quantize_quantity, round_money, to_decimal
 from erp.numbering import next_number
 from inventory.models import Product, UnitOfMeasure, Warehouse
@@ -233,8 +234,9 @@ def po_send(*, po: PurchaseOrder, user: Any = None) -> PurchaseOrder:
     lifecycle.check(po.status, S.SENT)
     if needs_approval(po) and po.approved_at is None:
         raise ValidationFailed(
-            f"{po.number} totals {po.total} {po.currency}, above the approval threshold of "
-            f"{settings.PURCHASE_APPROVAL_THRESHOLD}: a purchasing manager must approve it before it is sent."
+            f"{po.number} totals {money(po.total, po.currency)}, above the approval threshold of "
+            f"{money(settings.PURCHASE_APPROVAL_THRESHOLD, po.currency)}: a purchasing manager must "
+            "approve it before it is sent."
         )
     po.status = S.SENT
     po.sent_at = timezone.now()

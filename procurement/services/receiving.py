@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from erp import events
+from erp import events, formatting
 from erp.exceptions import InvalidTransition, ValidationFailed
 from erp.money import quantize_money, quantize_quantity
 from erp.numbering import next_number
@@ -70,11 +70,12 @@ def receipt_create(
         wanted[line.pk] = wanted.get(line.pk, Decimal(0)) + quantity
         limit = over_receipt_limit(line)
         if line.quantity_received + wanted[line.pk] > limit:
+            unit = line.purchase_unit.code
             errors[f"line {line.position}"] = [
-                f"{line.product.sku}: {(line.quantity_received + wanted[line.pk]).normalize()} "
-                "would be received "
-                f"of {line.quantity.normalize()} ordered; at most {limit.normalize()} "
-                f"(+{settings.RECEIPT_OVER_TOLERANCE_PERCENT}%) is accepted."
+                f"{line.product.sku}: {formatting.quantity(line.quantity_received + wanted[line.pk], unit)} "
+                f"would be received of {formatting.quantity(line.quantity, unit)} ordered; at most "
+                f"{formatting.quantity(limit, unit)} "
+                f"({formatting.percent(settings.RECEIPT_OVER_TOLERANCE_PERCENT)} over) is accepted."
             ]
         stock_quantity = quantity * line.factor
         tracking = line.product.tracking

@@ -477,7 +477,10 @@ def test_an_over_tolerance_receipt_is_422_and_nothing_changes(api: Api):
 
     # then
     assert response.status_code == 422
-    assert "at most 11 (+10%) is accepted" in response.json()["detail"]
+    assert (
+        "12 pcs would be received of 10 pcs ordered; at most 11 pcs (10% over) is accepted"
+        in (response.json()["detail"])
+    )
     assert field_errors(response) == {"line 1": response.json()["errors"][0]["message"]}
     assert not Receipt.objects.exists()
     assert PurchaseOrderLine.objects.get(pk=line_id).quantity_received == 0
