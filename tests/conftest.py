@@ -13,11 +13,6 @@ import os
 import pytest
 from django.db import connection
 
-# Playwright's sync API keeps an event loop running in the test thread once a browser test has
-# run (under pytest-xdist, for every later test on that worker too); the ORM calls around it
-# are plain synchronous code, so Django's async-context guard is switched off for the suite.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 LOOPBACK = ["127.0.0.1", "::1", "localhost"]
 REQUIRE_SERVICES = os.environ.get("ERP_REQUIRE_SERVICES") == "1"
 

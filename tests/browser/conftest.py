@@ -40,7 +40,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.allow_hosts(["127.0.0.1", "::1", "localhost"]))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     executable = chromium_path()
     if executable is None:
@@ -53,12 +53,20 @@ def browser() -> Iterator[object]:
     # with PostgreSQL, the live server and chromium, and a busy moment is not a failure.
     expect.set_options(timeout=15_000)
 
-    # Playwright's sync API runs an event loop in this thread: tests/conftest.py lets the ORM
-    # calls around it run (DJANGO_ALLOW_ASYNC_UNSAFE).
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    # Playwright's sync API runs an event loop in this thread while it is open: Django's guard
+    # against ORM calls from async code is off for the browser tests, and only for them. One
+    # Playwright per module, so that the loop is closed (and the guard back on) before the
+    # worker runs another file.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=executable, headless=True, args=CHROMIUM_ARGS
+            )
+            yield browser
+            browser.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 @pytest.fixture

@@ -78,7 +78,7 @@ def test_a_two_level_bom_is_typed_with_the_keyboard(page, screenshot, shop):
 
     # the rim by its SKU, Enter before any suggestion has come
     add_component(page, "RIM", "1")
-    expect(page.locator("#rollup-unit")).to_have_text("8.00")
+    expect(page.locator("#rollup-unit")).to_have_text("$8.00")
 
     # the spokes picked from the type-ahead, with 10 % scrap on the same row
     page.keyboard.type("spo")
@@ -92,17 +92,17 @@ def test_a_two_level_bom_is_typed_with_the_keyboard(page, screenshot, shop):
     page.keyboard.type("10")
     page.keyboard.press("Enter")
     expect(page.locator("#c-code")).to_be_focused()
-    expect(page.locator("#rollup-unit")).to_have_text("11.52")  # 8 + 32 x 1.1 x 0.10
+    expect(page.locator("#rollup-unit")).to_have_text("$11.52")  # 8 + 32 x 1.1 x 0.10
 
     # a frame added by mistake, removed in place with the keyboard
     add_component(page, "FRAME", "1")
     expect(page.locator("#c-rows tr.c-row")).to_have_count(3)
-    expect(page.locator("#rollup-unit")).to_have_text("61.52")
+    expect(page.locator("#rollup-unit")).to_have_text("$61.52")
     page.locator("#c-rows tr.c-row", has_text="FRAME").get_by_role("button", name="Remove FRAME").focus()
     page.keyboard.press("Enter")
     expect(page.locator("#c-rows tr.c-row")).to_have_count(2)
     expect(page.locator("#c-code")).to_be_focused()
-    expect(page.locator("#rollup-unit")).to_have_text("11.52")
+    expect(page.locator("#rollup-unit")).to_have_text("$11.52")
 
     # an operation: its name, then Enter through minutes and cost
     page.locator("#o-add").focus()
@@ -113,7 +113,7 @@ def test_a_two_level_bom_is_typed_with_the_keyboard(page, screenshot, shop):
     expect(page.locator("#o-rows input[name=operation_minutes]")).to_be_focused()
     page.keyboard.type("30")
     page.keyboard.press("Enter")
-    expect(page.locator("#rollup-unit")).to_have_text("41.52")  # + 30 min at 60/h
+    expect(page.locator("#rollup-unit")).to_have_text("$41.52")  # + 30 min at 60/h
     page.get_by_label("Lead time (days)").fill("2")
     page.get_by_role("button", name="Save BOM").click()
     page.wait_for_url("**/manufacturing/boms/*/")
@@ -134,7 +134,7 @@ def test_a_two_level_bom_is_typed_with_the_keyboard(page, screenshot, shop):
     wheel_line = page.locator("#rollup tr", has_text="WHEEL")
     expect(wheel_line).to_contain_text("rolled up from its BOM v1")
     expect(wheel_line).to_contain_text("41.52")
-    expect(page.locator("#rollup-unit")).to_have_text("133.04")  # 50 + 2 x 41.52
+    expect(page.locator("#rollup-unit")).to_have_text("$133.04")  # 50 + 2 x 41.52
     expect(page.locator("#c-rows")).to_contain_text("sub-assembly · its BOM v1")
     page.locator("#c-code").fill("BIKE")
     page.keyboard.press("Enter")  # its own product: refused, said where one looks
