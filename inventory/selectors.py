@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from django.db.models import DecimalField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    CharField,
+    DecimalField,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce
 
 from erp.money import ZERO
 from inventory.models import (
@@ -23,6 +34,36 @@ from inventory.models import (
 )
 
 QTY: DecimalField[object, object] = DecimalField(max_digits=18, decimal_places=4)
+
+
+def _active_for_outer_demand(demand_type: str) -> QuerySet[Reservation]:
+    """Active reservations for the demand line that is the outer query's row (``OuterRef("pk")``)."""
+    return Reservation.objects.filter(
+        demand_type=demand_type,
+        status=ReservationStatus.ACTIVE,
+        demand_id=Cast(OuterRef("pk"), output_field=CharField()),
+    )
+
+
+def reserved_for_demand(demand_type: str) -> Coalesce:
+    """An annotation: what is still reserved for each demand line of the outer query (a sales order
+    line, a manufacturing component line), 0 when nothing; one subquery, whatever the page size.
+
+    ``OrderLine.objects.annotate(reserved=reserved_for_demand("sales.orderline"))``
+    """
+    total = (
+        _active_for_outer_demand(demand_type)
+        .order_by()
+        .values("demand_id")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total, output_field=QTY), Value(ZERO), output_field=QTY)
+
+
+def has_reservation_for_demand(demand_type: str) -> Exists:
+    """A filter: the outer query's demand line has stock held for it."""
+    return Exists(_active_for_outer_demand(demand_type))
 
 
 def _level_sum(field: str, warehouse_id: int | None = None) -> Coalesce:

@@ -17,8 +17,8 @@ naming the path.
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import CharField, DecimalField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Cast, Coalesce, Lower
+from django.db.models import DecimalField, Prefetch, Q, QuerySet
+from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 from ninja.pagination import PageNumberPagination, paginate
@@ -28,7 +28,8 @@ from erp.apiauth import ErpAuth
 from erp.concurrency import if_match_param, locked_for_update, with_etag
 from erp.exceptions import NotFound, ValidationFailed
 from erp.money import ZERO
-from inventory.models import Product, Reservation, ReservationStatus, UnitOfMeasure, Warehouse
+from inventory.models import Product, UnitOfMeasure, Warehouse
+from inventory.selectors import reserved_for_demand
 from manufacturing import boms, lifecycle, mrp, selectors, services
 from manufacturing.filters import BomFilter, ManufacturingOrderFilter, SuggestionFilter
 from manufacturing.models import (
@@ -89,22 +90,9 @@ QUANTITY: "DecimalField[Any, Any]" = DecimalField(max_digits=18, decimal_places=
 
 def _expand_components(queryset: QuerySet[Any]) -> QuerySet[Any]:
     """Each order's component lines, with what is still reserved for each (one query for the page)."""
-    held = (
-        Reservation.objects.filter(
-            demand_type=DEMAND_TYPE,
-            status=ReservationStatus.ACTIVE,
-            demand_id=Cast(OuterRef("pk"), output_field=CharField()),
-        )
-        .order_by()
-        .values("demand_id")
-        .annotate(total=Sum("quantity"))
-        .values("total")
-    )
     lines = (
         MOComponent.objects.select_related("product__stock_unit")
-        .annotate(
-            reserved=Coalesce(Subquery(held, output_field=QUANTITY), Value(ZERO), output_field=QUANTITY)
-        )
+        .annotate(reserved=reserved_for_demand(DEMAND_TYPE))
         .order_by("id")
     )
     return queryset.prefetch_related(Prefetch("components", queryset=lines, to_attr="expanded_components"))

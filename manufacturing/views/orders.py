@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
-    CharField,
     Count,
     DecimalField,
     Exists,
@@ -16,11 +15,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Sum,
-    Value,
 )
-from django.db.models.functions import Cast, Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -30,7 +25,8 @@ from erp.exceptions import DomainError
 from erp.money import ZERO, quantize_money
 from erp.ui import flash, is_htmx, paginate, qty, query_with, sort_headers, toast
 from inventory import availability
-from inventory.models import Reservation, ReservationStatus, Tracking, Warehouse
+from inventory.models import Tracking, Warehouse
+from inventory.selectors import reserved_for_demand
 from manufacturing import lifecycle, selectors, services
 from manufacturing.filters import ManufacturingOrderFilter
 from manufacturing.forms import ManufacturingOrderForm, ProduceForm
@@ -64,20 +60,9 @@ QTY: DecimalField[Any, Any] = DecimalField(max_digits=18, decimal_places=4)
 
 def short_lines() -> QuerySet[MOComponent]:
     """Component lines whose unconsumed quantity is not all reserved (one subquery per line)."""
-    held = (
-        Reservation.objects.filter(
-            demand_type=DEMAND_TYPE,
-            demand_id=Cast(OuterRef("pk"), CharField()),
-            status=ReservationStatus.ACTIVE,
-        )
-        .order_by()
-        .values("demand_id")
-        .annotate(total=Sum("quantity"))
-        .values("total")
+    return MOComponent.objects.annotate(held=reserved_for_demand(DEMAND_TYPE)).filter(
+        quantity_required__gt=F("quantity_consumed") + F("held")
     )
-    return MOComponent.objects.annotate(
-        held=Coalesce(Subquery(held, output_field=QTY), Value(ZERO), output_field=QTY)
-    ).filter(quantity_required__gt=F("quantity_consumed") + F("held"))
 
 
 def with_shortage(queryset: QuerySet[ManufacturingOrder]) -> QuerySet[ManufacturingOrder]:

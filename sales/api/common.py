@@ -3,14 +3,13 @@ helpers and lookups more than one of them uses."""
 
 from typing import Any
 
-from django.db.models import CharField, DecimalField, OuterRef, Prefetch, Subquery, Sum, Value
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import DecimalField, Prefetch
+from django.db.models.functions import Coalesce
 from ninja import Router
 
 from erp.api_helpers import get_or_404
 from erp.apiauth import ErpAuth
-from erp.money import ZERO
-from inventory.models import Reservation, ReservationStatus
+from inventory.selectors import reserved_for_demand
 from sales import selectors
 from sales.models import Invoice, Refund, Shipment
 from sales.schemas.common import AddressFields
@@ -24,18 +23,7 @@ QUANTITY: "DecimalField[Any, Any]" = DecimalField(max_digits=18, decimal_places=
 
 def held_quantity() -> Coalesce:
     """What is still reserved for an order line (the row of the outer query), as a subquery."""
-    total = (
-        Reservation.objects.filter(
-            demand_type=selectors.DEMAND_TYPE,
-            status=ReservationStatus.ACTIVE,
-            demand_id=Cast(OuterRef("pk"), output_field=CharField()),
-        )
-        .order_by()
-        .values("demand_id")
-        .annotate(total=Sum("quantity"))
-        .values("total")
-    )
-    return Coalesce(Subquery(total, output_field=QUANTITY), Value(ZERO), output_field=QUANTITY)
+    return reserved_for_demand(selectors.DEMAND_TYPE)
 
 
 def address_dict(fields: AddressFields | None) -> dict[str, str] | None:

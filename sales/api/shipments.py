@@ -1,13 +1,12 @@
 """Shipments, and the fulfilment queue: what can ship now."""
 
-from django.db.models import CharField, Exists, OuterRef, QuerySet
-from django.db.models.functions import Cast
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query
 from ninja.pagination import PageNumberPagination, paginate
 
 from erp.api_helpers import Listing, filtered
-from inventory.models import Reservation, ReservationStatus
+from inventory.selectors import has_reservation_for_demand
 from sales import selectors
 from sales.api.common import PAGE_SIZE, held_quantity, router, shipment_of
 from sales.filters import ShipmentFilter
@@ -45,12 +44,11 @@ def shipment_detail(request: HttpRequest, shipment_id: int) -> Shipment:
 def fulfilment_queue(request: HttpRequest, filters: Query[FulfilmentFilterIn]) -> QuerySet[OrderLine]:
     """What can ship now (the fulfilment queue of the pages): open lines of confirmed orders with
     stock held for them, oldest order first, with what is reserved. Ship with POST /orders/{id}/ship."""
-    held = Reservation.objects.filter(
-        demand_type=selectors.DEMAND_TYPE,
-        status=ReservationStatus.ACTIVE,
-        demand_id=Cast(OuterRef("pk"), output_field=CharField()),
+    queue = (
+        selectors.fulfilment_queue()
+        .filter(has_reservation_for_demand(selectors.DEMAND_TYPE))
+        .annotate(reserved=held_quantity())
     )
-    queue = selectors.fulfilment_queue().filter(Exists(held)).annotate(reserved=held_quantity())
     if filters.channel is not None:
         queue = queue.filter(order__channel_id=filters.channel)
     if filters.warehouse is not None:

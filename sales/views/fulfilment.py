@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import CharField, Exists, OuterRef, QuerySet
-from django.db.models.functions import Cast
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
@@ -13,7 +12,7 @@ from django.views.decorators.http import require_POST
 from erp.exceptions import DomainError
 from erp.money import ZERO
 from erp.ui import flash, is_htmx, paginate, toast
-from inventory.models import Reservation, ReservationStatus
+from inventory.selectors import has_reservation_for_demand
 from sales import selectors, services
 from sales.models import OrderLine, SalesOrder
 from sales.views.common import read, render_page, ship
@@ -23,12 +22,7 @@ QUEUE_PAGE = 100
 
 def queue() -> QuerySet[OrderLine]:
     """selectors.fulfilment_queue narrowed to lines with stock held for them (reserved > 0)."""
-    held = Reservation.objects.filter(
-        demand_type=selectors.DEMAND_TYPE,
-        status=ReservationStatus.ACTIVE,
-        demand_id=Cast(OuterRef("pk"), output_field=CharField()),
-    )
-    return selectors.fulfilment_queue().filter(Exists(held))
+    return selectors.fulfilment_queue().filter(has_reservation_for_demand(selectors.DEMAND_TYPE))
 
 
 def _context(request: HttpRequest) -> dict[str, Any]:

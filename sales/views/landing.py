@@ -5,17 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import CharField, Count, F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import Count, F, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from erp.money import ZERO
 from erp.navigation import AREA_PAGE_BY_KEY
-from inventory.models import ProductKind, Reservation, ReservationStatus
+from inventory.models import ProductKind
+from inventory.selectors import reserved_for_demand
 from sales import selectors
 from sales.models import Invoice, InvoiceKind, InvoiceStatus, OrderLine, OrderStatus, SalesOrder
-from sales.selectors import MONEY
 from sales.views.common import read, render_page
 from sales.views.fulfilment import queue
 
@@ -24,22 +22,11 @@ SHIPPABLE = (OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED)
 
 def backordered_lines() -> int:
     """Open lines of stocked products on confirmed orders with less held than is still to ship."""
-    held = (
-        Reservation.objects.filter(
-            demand_type=selectors.DEMAND_TYPE,
-            status=ReservationStatus.ACTIVE,
-            demand_id=Cast(OuterRef("pk"), output_field=CharField()),
-        )
-        .order_by()
-        .values("demand_id")
-        .annotate(total=Sum("quantity"))
-        .values("total")
-    )
     return (
         OrderLine.objects.filter(
             order__status__in=SHIPPABLE, product__kind=ProductKind.STOCKED, quantity__gt=F("quantity_shipped")
         )
-        .annotate(held=Coalesce(Subquery(held, output_field=MONEY), Value(ZERO), output_field=MONEY))
+        .annotate(held=reserved_for_demand(selectors.DEMAND_TYPE))
         .filter(held__lt=F("quantity") - F("quantity_shipped"))
         .count()
     )
