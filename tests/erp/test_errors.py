@@ -193,8 +193,12 @@ def test_an_unauthenticated_request_with_an_unknown_parameter_is_still_401(api_c
     assert_problem(api_client.get("/api/v1/events?nonsense=1"), 401)
 
 
-def test_a_page_number_too_large_for_the_database_is_422(api_client: Client, sales_key):
-    # schemathesis: SQLite answered "datatype mismatch" (an IntegrityError) for the OFFSET
-    for url in ("/api/v1/keys?page=18446744073709551617", "/api/v1/sales/orders?page=" + "9" * 25):
-        body = assert_problem(api_client.get(url, **sales_key), 422)
-        assert "out of range" in body["detail"]
+@pytest.mark.parametrize(
+    "url", ["/api/v1/keys?page=18446744073709551617", "/api/v1/sales/orders?page=" + "9" * 25]
+)
+def test_a_page_number_too_large_for_the_database_is_422(api_client: Client, sales_key, url):
+    # schemathesis: SQLite answered "datatype mismatch" (an IntegrityError) for the OFFSET,
+    # PostgreSQL "bigint out of range" (a DataError). One request per test: on PostgreSQL the
+    # error aborts the test's transaction, as it would a request's own.
+    body = assert_problem(api_client.get(url, **sales_key), 422)
+    assert "out of range" in body["detail"]
