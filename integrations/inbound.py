@@ -35,7 +35,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
-import random
 from typing import Any
 
 import httpx
@@ -45,6 +44,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from erp import retry
 from erp.exceptions import ValidationFailed
 from integrations import appliers, queueing, registry
 from integrations.canonical import decode_item
@@ -75,11 +75,13 @@ def max_attempts() -> int:
 
 
 def backoff(attempts: int) -> datetime.timedelta:
-    """Exponential with jitter: base x 2^(n-1), capped, then 50-100 % of it."""
-    base = float(settings.INTEGRATIONS_INBOUND_BACKOFF_SECONDS)
-    cap = float(settings.INTEGRATIONS_INBOUND_BACKOFF_MAX_SECONDS)
-    delay = min(cap, base * 2 ** max(0, attempts - 1))
-    return datetime.timedelta(seconds=delay * random.uniform(0.5, 1.0))  # jitter, not crypto
+    """The wait before an event's next processing (erp.retry: exponential, full jitter)."""
+    seconds = retry.backoff_seconds(
+        attempts,
+        base=float(settings.INTEGRATIONS_INBOUND_BACKOFF_SECONDS),
+        cap=float(settings.INTEGRATIONS_INBOUND_BACKOFF_MAX_SECONDS),
+    )
+    return datetime.timedelta(seconds=seconds)
 
 
 # --- receiving ----------------------------------------------------------------------------------

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import fnmatch
 import logging
-import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -46,7 +45,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from erp import events
+from erp import events, retry
 from erp.access import AREAS, user_can
 from erp.exceptions import DomainError, InvalidTransition
 from erp.models import OutboxEvent
@@ -79,11 +78,12 @@ def max_attempts() -> int:
 
 
 def backoff_seconds(attempts: int) -> float:
-    """Full jitter: uniform in [1 s, min(cap, base * 2^(attempts-1))]."""
-    base = float(settings.INTEGRATIONS_RETRY_BASE_SECONDS)
-    cap = float(settings.INTEGRATIONS_RETRY_CAP_SECONDS)
-    ceiling = min(cap, base * 2 ** max(0, attempts - 1))
-    return random.uniform(min(1.0, ceiling), ceiling)
+    """The wait before the next attempt of a delivery (erp.retry: exponential, full jitter)."""
+    return retry.backoff_seconds(
+        attempts,
+        base=float(settings.INTEGRATIONS_RETRY_BASE_SECONDS),
+        cap=float(settings.INTEGRATIONS_RETRY_CAP_SECONDS),
+    )
 
 
 def _id(pk: int | None) -> int:

@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from erp import events
+from erp import events, retry
 from erp.exceptions import InvalidTransition
 from integrations import outbound
 from integrations.models import Connection, ConnectionStatus, Delivery, DeliveryStatus, SyncRun, SyncRunStatus
@@ -51,10 +51,21 @@ def due_now(delivery: Delivery) -> None:
 def test_backoff_is_exponential_with_full_jitter(settings, monkeypatch):
     settings.INTEGRATIONS_RETRY_BASE_SECONDS = 10
     settings.INTEGRATIONS_RETRY_CAP_SECONDS = 100
-    monkeypatch.setattr(outbound.random, "uniform", lambda low, high: high)
+    monkeypatch.setattr(retry.random, "uniform", lambda low, high: high)
     assert [outbound.backoff_seconds(n) for n in range(1, 6)] == [10, 20, 40, 80, 100]
-    monkeypatch.setattr(outbound.random, "uniform", lambda low, high: low)
+    monkeypatch.setattr(retry.random, "uniform", lambda low, high: low)
     assert outbound.backoff_seconds(4) == 1.0  # full jitter: anywhere from (almost) nothing
+
+
+def test_inbound_events_back_off_by_the_same_rule_with_their_own_base_and_cap(settings, monkeypatch):
+    from integrations import inbound
+
+    settings.INTEGRATIONS_INBOUND_BACKOFF_SECONDS = 30
+    settings.INTEGRATIONS_INBOUND_BACKOFF_MAX_SECONDS = 100
+    monkeypatch.setattr(retry.random, "uniform", lambda low, high: high)
+    assert [inbound.backoff(n).total_seconds() for n in range(1, 5)] == [30, 60, 100, 100]
+    monkeypatch.setattr(retry.random, "uniform", lambda low, high: low)
+    assert inbound.backoff(3).total_seconds() == 1.0
 
 
 def test_a_5xx_is_retried_with_backoff_then_dead_lettered(pending, fake, settings):
