@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 TEST_WORKERS ?= 2   # pytest-xdist processes, each with its own test database
 
-.PHONY: setup run test check format bench worker beat clean openapi fuzz
+.PHONY: setup run test test-fast check format bench worker beat clean openapi fuzz
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ run: setup
 
 test: setup
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=20 $(PYTEST_ARGS)
+
+# Local runs: the test databases are kept between runs (created and migrated once; on SQLite in
+# files .test-db*.sqlite3). After a model change, run `make test` (or add --create-db) once.
+test-fast: setup
+	TEST_DATABASE_NAME=.test-db.sqlite3 $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --reuse-db $(PYTEST_ARGS)
 
 check: setup
 	$(BIN)/ruff format --check .
@@ -62,4 +67,4 @@ beat: setup
 	$(BIN)/celery -A erp beat -l info
 
 clean:
-	rm -rf $(VENV) staticfiles erp/static/vendor .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) staticfiles erp/static/vendor .mypy_cache .ruff_cache .pytest_cache .test-db*.sqlite3*

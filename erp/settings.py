@@ -117,6 +117,10 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Tests use an in-memory database unless TEST_DATABASE_NAME names a file, which
+    # `make test-fast` does so that --reuse-db can keep it between local runs.
+    if test_name := env.str("TEST_DATABASE_NAME", default=""):
+        DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / test_name)}
     # WAL and a busy timeout let the dev server and an in-process task share the file.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
