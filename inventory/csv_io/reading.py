@@ -10,13 +10,16 @@
 The first row names the columns (ignoring case; ``aliases`` renames some). Rows are numbered as
 in the file, the header being row 1; rows with no value are skipped. tablib skips a CSV line
 that is completely empty without counting it, and refuses a CSV row with more cells than the
-header: that is a file error naming the row.
+header: that is a file error naming the row. Blank cells past the header's last column, which
+spreadsheet exports often write, are dropped first (``trim_blank_tails``), so only a row with
+a value out there is refused.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO, Any, TypeGuard
@@ -98,7 +101,7 @@ def read_table(plan: ImportPlan, source: Source, aliases: dict[str, str] | None 
         text = decode(raw)
         delimiter = sniff_delimiter(text)
         table.comma_decimal = delimiter == ";"
-        dataset = _load(plan, text, format="csv", delimiter=delimiter)
+        dataset = _load(plan, trim_blank_tails(text, delimiter), format="csv", delimiter=delimiter)
     if dataset is None:
         return table
 
@@ -130,6 +133,26 @@ def read_table(plan: ImportPlan, source: Source, aliases: dict[str, str] | None 
     if not table.rows and not plan.file_errors:
         plan.file_errors.append("The file has a header but no rows.")
     return table
+
+
+def trim_blank_tails(text: str, delimiter: str) -> str:
+    """The CSV with each row's blank cells past the header's width removed ("a,b,," under a
+    two-column header is "a,b"); rows with a value there are left as they are. Unchanged when
+    no row has such cells, or when the text is not CSV (tablib then says why)."""
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error:
+        return text
+    if not rows:
+        return text
+    width = len(rows[0])
+    if not any(len(row) > width and not any(c.strip() for c in row[width:]) for row in rows[1:]):
+        return text
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    for row in rows:
+        writer.writerow(row[:width] if len(row) > width and not any(c.strip() for c in row[width:]) else row)
+    return out.getvalue()
 
 
 def _load(plan: ImportPlan, content: str | bytes, **options: Any) -> tablib.Dataset | None:

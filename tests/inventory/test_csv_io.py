@@ -658,3 +658,26 @@ def test_exports_take_the_list_filters(client: Client, site):
     assert "LAMP-1" not in products
     assert "LAMP-1" in levels
     assert "MUG-1" not in levels
+
+
+def test_blank_cells_past_the_header_as_spreadsheets_export_them_are_ignored():
+    # given: a file whose data rows carry empty cells past the header (a spreadsheet export)
+    text = csv_text("sku,name,sale_price", "CUP-1,Cup,4.50,,", 'CUP-2,"Cup, large",5.00,  ,', "")
+
+    # when
+    plan = csv_io.parse_products(text.encode("utf-8"))
+    csv_io.apply_products(plan)
+
+    # then
+    assert plan.file_errors == []
+    assert sorted(Product.objects.values_list("sku", "name", "sale_price")) == [
+        ("CUP-1", "Cup", D("4.50")),
+        ("CUP-2", "Cup, large", D("5.00")),
+    ]
+
+
+def test_a_value_past_the_header_still_refuses_the_file():
+    plan = csv_io.parse_products(csv_text("sku,name", "CUP-1,Cup,surprise").encode("utf-8"))
+
+    assert plan.file_errors == ["Row 2 has more cells than the 2 columns of the header."]
+    assert not Product.objects.exists()
