@@ -35,7 +35,6 @@ from sales.models import (
     Customer,
     Invoice,
     InvoiceKind,
-    InvoiceStatus,
     OrderStatus,
     ReturnStatus,
     SalesOrder,
@@ -55,7 +54,6 @@ STATUS_TABS: tuple[tuple[str, str], ...] = (
     (OrderStatus.CANCELLED, "Cancelled"),
 )
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-OPEN_INVOICE = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
 
 
 # --- the list ------------------------------------------------------------------------
@@ -256,7 +254,7 @@ def detail_context(
             "pay_form": pay_forms.get(inv.pk)
             or (
                 PaymentForm(prefix=f"pay{inv.pk}", initial={"amount": money_text(inv.balance)})
-                if inv.kind == InvoiceKind.INVOICE and inv.status in OPEN_INVOICE
+                if inv.kind == InvoiceKind.INVOICE and inv.status in selectors.OPEN_INVOICE
                 else None
             ),
         }
