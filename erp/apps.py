@@ -9,6 +9,7 @@ class ErpConfig(AppConfig):
     def ready(self) -> None:
         from simple_history.signals import pre_create_historical_record
 
+        import erp.checks  # noqa: F401  (registers the kernel's system checks)
         from erp.history import record_api_key
         from erp.roles import sync_roles
 

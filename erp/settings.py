@@ -7,7 +7,6 @@ Production sets DEBUG=0 and real values; unsafe defaults are then refused.
 
 from __future__ import annotations
 
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,20 +21,14 @@ DEV_SECRET_KEY = "django-insecure-development-key-do-not-use-in-production"
 
 DEBUG: bool = env.bool("DEBUG", default=True)
 SECRET_KEY: str = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
-TESTING = "pytest" in sys.modules
-QUIET_TOOLS = TESTING or "mypy" in sys.modules  # type checkers load settings too
 
-if SECRET_KEY == DEV_SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "SECRET_KEY is not set. With DEBUG off a real secret is required: "
-            "generate one with `python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
-        )
-    if not QUIET_TOOLS:
-        sys.stderr.write(
-            "*** WARNING: SECRET_KEY is not set: using the public DEVELOPMENT key. "
-            "Never run like this outside your own machine. ***\n"
-        )
+# With DEBUG on the public development key is allowed, and the system checks (runserver,
+# migrate, check) warn about it loudly: erp/checks.py.
+if SECRET_KEY == DEV_SECRET_KEY and not DEBUG:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set. With DEBUG off a real secret is required: "
+        "generate one with `python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+    )
 
 ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -155,12 +148,12 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or TESTING
+            if DEBUG
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG or TESTING
+WHITENOISE_USE_FINDERS = DEBUG
 
 # Production hardening: `manage.py check --deploy` is clean with DEBUG off.
 if not DEBUG:

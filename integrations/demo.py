@@ -89,7 +89,7 @@ def install_fakes() -> None:
 
 def install_fakes_for_serving() -> None:
     """Mount the fake shop for a served app (the URL conf calls this once); tests mount their own."""
-    if fakes_enabled() and not getattr(settings, "TESTING", False):
+    if fakes_enabled():
         install_fakes()
 
 

@@ -51,7 +51,23 @@ def test_defaults_are_the_embedded_mode():
     assert name == str(ROOT / "db.sqlite3")
     assert eager == "True"
     assert debug == "True"
-    assert "SECRET_KEY is not set" in result.stderr  # the loud warning
+
+
+def test_the_development_key_is_a_loud_system_check_warning():
+    clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
+    clean["DJANGO_SETTINGS_MODULE"] = "erp.settings"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "(erp.W001) SECRET_KEY is not set" in result.stderr  # runserver and migrate run the checks too
 
 
 def test_database_url_and_broker_are_read_from_the_environment():

@@ -1,0 +1,22 @@
+"""The settings the test suite runs with: the app's own, plus what tests need.
+
+Behaviour never depends on whether pytest is imported; what differs is set here.
+"""
+
+from __future__ import annotations
+
+from erp.settings import *  # noqa: F403
+
+# Hashing a password the production way costs a quarter of a second; the suite creates
+# hundreds of users. Login and permission behaviour do not depend on the hasher.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Static files from the apps' folders, without `collectstatic` (the browser tests load them).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+# The demo's fake Shopify is mounted by the tests that use it, each with its own state.
+ERP_DEMO_FAKES = False
