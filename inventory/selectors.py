@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from decimal import Decimal
+
 from django.db.models import (
-    CharField,
     DecimalField,
     Exists,
     OuterRef,
@@ -14,7 +16,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Coalesce
 
 from erp.money import ZERO
 from inventory.models import (
@@ -41,7 +43,7 @@ def _active_for_outer_demand(demand_type: str) -> QuerySet[Reservation]:
     return Reservation.objects.filter(
         demand_type=demand_type,
         status=ReservationStatus.ACTIVE,
-        demand_id=Cast(OuterRef("pk"), output_field=CharField()),
+        demand_pk=OuterRef("pk"),
     )
 
 
@@ -54,7 +56,7 @@ def reserved_for_demand(demand_type: str) -> Coalesce:
     total = (
         _active_for_outer_demand(demand_type)
         .order_by()
-        .values("demand_id")
+        .values("demand_pk")
         .annotate(total=Sum("quantity"))
         .values("total")
     )
@@ -64,6 +66,37 @@ def reserved_for_demand(demand_type: str) -> Coalesce:
 def has_reservation_for_demand(demand_type: str) -> Exists:
     """A filter: the outer query's demand line has stock held for it."""
     return Exists(_active_for_outer_demand(demand_type))
+
+
+def reserved_by_demand(demand_type: str, demand_pks: Iterable[int]) -> dict[int, Decimal]:
+    """What is still reserved for each of these demand lines (absent: nothing), in one query."""
+    pks = list(demand_pks)
+    if not pks:
+        return {}
+    rows = (
+        Reservation.objects.filter(
+            demand_type=demand_type, demand_pk__in=pks, status=ReservationStatus.ACTIVE
+        )
+        .order_by()
+        .values("demand_pk")
+        .annotate(total=Sum("quantity"))
+        .values_list("demand_pk", "total")
+    )
+    return {pk: total for pk, total in rows if pk is not None}
+
+
+def active_reservations_by_demand(
+    demand_type: str, demand_pks: Iterable[int]
+) -> dict[int, list[Reservation]]:
+    """The active reservations of each of these demand lines, oldest first (to consume or release)."""
+    held: dict[int, list[Reservation]] = {}
+    rows = Reservation.objects.filter(
+        demand_type=demand_type, demand_pk__in=list(demand_pks), status=ReservationStatus.ACTIVE
+    ).order_by("pk")
+    for reservation in rows:
+        assert reservation.demand_pk is not None
+        held.setdefault(reservation.demand_pk, []).append(reservation)
+    return held
 
 
 def _level_sum(field: str, warehouse_id: int | None = None) -> Coalesce:

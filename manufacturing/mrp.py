@@ -31,13 +31,14 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F
 from django.utils import timezone
 
 from erp.exceptions import ValidationFailed
 from erp.money import ZERO, quantize_quantity
 from inventory import availability
-from inventory.models import Product, ReorderRule, Reservation, ReservationStatus, Warehouse
+from inventory.models import Product, ReorderRule, Warehouse
+from inventory.selectors import reserved_by_demand
 from manufacturing.boms import active_graph, low_level_codes
 from manufacturing.models import (
     BillOfMaterials,
@@ -51,6 +52,7 @@ from manufacturing.services.orders import DEMAND_TYPE as MO_DEMAND
 from procurement.lifecycle import OPEN_STATUSES as PO_OPEN
 from procurement.models import PurchaseOrderLine, SupplierItem
 from sales.models import OrderLine, OrderStatus
+from sales.services.orders import DEMAND_TYPE as SALES_DEMAND
 
 Key = tuple[int, int]  # (product, warehouse)
 SALES_OPEN = (OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.ON_HOLD)
@@ -120,18 +122,9 @@ class Plan:
             .select_related("order__channel")
             .order_by("order__order_date", "pk")
         )
-        held = dict(
-            Reservation.objects.filter(
-                demand_type="sales.orderline",
-                demand_id__in=[str(ln.pk) for ln in lines],
-                status=ReservationStatus.ACTIVE,
-            )
-            .values("demand_id")
-            .annotate(q=Sum("quantity"))
-            .values_list("demand_id", "q")
-        )
+        held = reserved_by_demand(SALES_DEMAND, [line.pk for line in lines])
         for line in lines:
-            open_qty = line.quantity - line.quantity_shipped - held.get(str(line.pk), ZERO)
+            open_qty = line.quantity - line.quantity_shipped - held.get(line.pk, ZERO)
             due = self._day(line.order.order_date)
             if open_qty > 0 and due <= self.horizon:
                 key = (line.product_id, line.order.channel.warehouse_id)
@@ -145,18 +138,9 @@ class Plan:
             .select_related("order")
             .order_by("order__planned_start", "pk")
         )
-        held = dict(
-            Reservation.objects.filter(
-                demand_type=MO_DEMAND,
-                demand_id__in=[str(ln.pk) for ln in lines],
-                status=ReservationStatus.ACTIVE,
-            )
-            .values("demand_id")
-            .annotate(q=Sum("quantity"))
-            .values_list("demand_id", "q")
-        )
+        held = reserved_by_demand(MO_DEMAND, [line.pk for line in lines])
         for line in lines:
-            open_qty = line.quantity_required - line.quantity_consumed - held.get(str(line.pk), ZERO)
+            open_qty = line.quantity_required - line.quantity_consumed - held.get(line.pk, ZERO)
             due = self._day(line.order.planned_start)
             if open_qty > 0 and due <= self.horizon:
                 self.demand[(line.product_id, line.order.warehouse_id)].append(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.db.models import Count, Prefetch, QuerySet
 
-from inventory.models import Reservation, ReservationStatus
+from inventory.selectors import reserved_by_demand
 from manufacturing.models import (
     BillOfMaterials,
     BomComponent,
@@ -61,14 +61,7 @@ def mo_detail(pk: int) -> ManufacturingOrder:
 
 def reserved_by_component(line_ids: list[int]) -> dict[int, Decimal]:
     """Stock still held for each component line, in one query."""
-    rows = (
-        Reservation.objects.filter(
-            demand_type=DEMAND_TYPE, demand_id__in=[str(i) for i in line_ids], status=ReservationStatus.ACTIVE
-        )
-        .values("demand_id")
-        .annotate(total=Sum("quantity"))
-    )
-    return {int(r["demand_id"]): r["total"] for r in rows}
+    return reserved_by_demand(DEMAND_TYPE, line_ids)
 
 
 def latest_run() -> MrpRun | None:

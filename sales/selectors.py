@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 
 from erp.models import OutboxEvent
 from erp.money import ZERO
-from inventory.models import Reservation, ReservationStatus
+from inventory.selectors import reserved_by_demand
 from sales import lifecycle
 from sales.models import (
     Customer,
@@ -34,17 +34,7 @@ MONEY: DecimalField[object, object] = DecimalField(max_digits=19, decimal_places
 
 def reserved_by_line(line_ids: Iterable[int]) -> dict[int, Decimal]:
     """Quantity still held in stock for each order line (active reservations), in one query."""
-    ids = [str(i) for i in line_ids]
-    if not ids:
-        return {}
-    rows = (
-        Reservation.objects.filter(
-            demand_type=DEMAND_TYPE, demand_id__in=ids, status=ReservationStatus.ACTIVE
-        )
-        .values("demand_id")
-        .annotate(total=Sum("quantity"))
-    )
-    return {int(r["demand_id"]): r["total"] for r in rows}
+    return reserved_by_demand(DEMAND_TYPE, line_ids)
 
 
 def order_list() -> QuerySet[SalesOrder]:

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Cast
 
 from erp.models import AuditedModel, audit_history
 from erp.money import MoneyField, QuantityField
@@ -233,7 +234,10 @@ class Reservation(models.Model):
         max_length=10, choices=ReservationStatus.choices, default=ReservationStatus.ACTIVE
     )
     demand_type = models.CharField(max_length=64, help_text="app.model of the demand: sales.orderline")
-    demand_id = models.CharField(max_length=64)
+    demand_id = models.CharField(max_length=64, help_text="the demand's id as its owner names it: 17, A-1001")
+    # The same id as a number when it is one (a sales order line's or a manufacturing component
+    # line's primary key): selectors join on it with no cast; null for an id that is not a number.
+    demand_pk = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
     reference = models.CharField(max_length=100, blank=True, help_text="SO-0042")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -247,9 +251,14 @@ class Reservation(models.Model):
                 condition=Q(status="active", quantity__gt=0) | (~Q(status="active") & Q(quantity=0)),
                 name="inv_reservation_active_iff_held",
             ),
+            models.CheckConstraint(
+                condition=Q(demand_pk__isnull=True) | Q(demand_id=Cast("demand_pk", models.CharField())),
+                name="inv_reservation_demand_pk_is_demand_id",
+            ),
         ]
         indexes = [
             models.Index(fields=["demand_type", "demand_id"], name="inv_reservation_demand_idx"),
+            models.Index(fields=["demand_type", "demand_pk"], name="inv_reservation_demand_pk_idx"),
             models.Index(
                 fields=["product", "location"],
                 condition=Q(status="active"),

@@ -36,6 +36,23 @@ class Demand:
     id: str | int
     reference: str = ""
 
+    @property
+    def pk(self) -> int | None:
+        """The id as a number when it is one (stored typed, for joins without casts)."""
+        return demand_pk(self.id)
+
+
+MAX_DEMAND_PK = 2**63 - 1
+
+
+def demand_pk(demand_id: str | int) -> int | None:
+    """``17`` and ``"17"`` -> 17; ``"A-1001"``, ``"017"`` and numbers beyond a bigint -> None."""
+    text = str(demand_id)
+    if not text.isascii() or not text.isdigit() or (len(text) > 1 and text[0] == "0"):
+        return None
+    number = int(text)
+    return number if number <= MAX_DEMAND_PK else None
+
 
 def _pick_order(level: StockLevel) -> tuple[Any, ...]:
     """First expiring lot first (FEFO), then the bin's path."""
@@ -106,6 +123,7 @@ def stock_reserve(
                 quantity=take,
                 demand_type=demand.type,
                 demand_id=str(demand.id),
+                demand_pk=demand.pk,
                 reference=demand.reference,
                 user=user if getattr(user, "is_authenticated", False) else None,
             )
@@ -161,9 +179,13 @@ def reservation_release(
 @transaction.atomic
 def reservations_release_for_demand(*, demand_type: str, demand_id: str | int, user: Any = None) -> int:
     """Release everything still held for a demand (an order cancelled). Returns how many."""
+    number = demand_pk(demand_id)
+    of_demand: dict[str, int | str] = (
+        {"demand_pk": number} if number is not None else {"demand_id": str(demand_id)}
+    )
     pks = list(
         Reservation.objects.filter(
-            demand_type=demand_type, demand_id=str(demand_id), status=ReservationStatus.ACTIVE
+            demand_type=demand_type, status=ReservationStatus.ACTIVE, **of_demand
         ).values_list("pk", flat=True)
     )
     locked = lock_reservations(pks)

@@ -15,7 +15,8 @@ from erp import events
 from erp.exceptions import InvalidTransition, ValidationFailed
 from erp.money import ZERO, quantize_money, quantize_quantity
 from erp.numbering import next_number
-from inventory.models import LocationKind, Product, Reservation, ReservationStatus, Tracking, Warehouse
+from inventory.models import LocationKind, Product, Reservation, Tracking, Warehouse
+from inventory.selectors import active_reservations_by_demand
 from inventory.services import (
     Demand,
     Document,
@@ -121,12 +122,7 @@ def _locked(mo: ManufacturingOrder) -> ManufacturingOrder:
 
 
 def _held(lines: Sequence[MOComponent]) -> dict[int, list[Reservation]]:
-    holds: dict[int, list[Reservation]] = {}
-    for r in Reservation.objects.filter(
-        demand_type=DEMAND_TYPE, demand_id__in=[str(ln.pk) for ln in lines], status=ReservationStatus.ACTIVE
-    ).order_by("pk"):
-        holds.setdefault(int(r.demand_id), []).append(r)
-    return holds
+    return active_reservations_by_demand(DEMAND_TYPE, [line.pk for line in lines])
 
 
 @transaction.atomic

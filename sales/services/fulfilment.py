@@ -15,7 +15,7 @@ from erp import events
 from erp.exceptions import InvalidTransition, ValidationFailed
 from erp.money import ZERO, quantize_quantity
 from erp.numbering import next_number
-from inventory.models import Reservation, ReservationStatus
+from inventory.selectors import active_reservations_by_demand
 from inventory.services import Document, reservation_consume
 from sales.models import OrderLine, OrderStatus, SalesOrder, Shipment, ShipmentLine
 from sales.selectors import reserved_by_line
@@ -131,11 +131,7 @@ def shipment_create(
         updated_by=_actor(user),
     )
     document = Document("sales.shipment", shipment.pk, shipment.number)
-    holds: dict[int, list[Reservation]] = {}
-    for r in Reservation.objects.filter(
-        demand_type=DEMAND_TYPE, demand_id__in=[str(pk) for pk in wanted], status=ReservationStatus.ACTIVE
-    ).order_by("pk"):
-        holds.setdefault(int(r.demand_id), []).append(r)
+    holds = active_reservations_by_demand(DEMAND_TYPE, wanted)
     for pk, quantity in wanted.items():
         line = all_lines[pk]
         remaining = quantity
