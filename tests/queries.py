@@ -8,6 +8,9 @@ from typing import Any
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+# A list is measured with FEW rows, then with MANY: a query made per row shows as MANY - FEW more.
+FEW, MANY = 5, 20
+
 
 def count_queries(action: Callable[[], Any]) -> int:
     with CaptureQueriesContext(connection) as ctx:

@@ -1,4 +1,4 @@
-"""Every list of the inventory API costs the same number of queries for 5 rows as for 50."""
+"""Every list of the inventory API costs the same number of queries for a few rows as for many."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from inventory.services import (
 )
 from tests.erp.factories import UserFactory, api_key_for, bearer
 from tests.inventory.factories import CategoryFactory, ProductFactory, bin_of, warehouse
-from tests.queries import assert_constant_queries
+from tests.queries import FEW, MANY, assert_constant_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -202,11 +202,11 @@ def _size(body: dict[str, Any]) -> tuple[int, int]:
 
 @pytest.mark.parametrize("endpoint", list(SEEDERS))
 def test_every_list_costs_constant_queries(endpoint: str):
-    # given: 5 rows, a Warehouse user's key
+    # given: a few rows, a Warehouse user's key
     client = Client()
     headers = bearer(api_key_for(UserFactory(roles=["Warehouse"])))
     seed = SEEDERS[endpoint]
-    path = seed(5)
+    path = seed(FEW)
     sizes: list[tuple[int, int]] = []
 
     def list_them() -> None:
@@ -214,12 +214,12 @@ def test_every_list_costs_constant_queries(endpoint: str):
         assert response.status_code == 200, response.content
         sizes.append(_size(response.json()))
 
-    # when: listed with 5 rows, then with 50
-    queries = assert_constant_queries(list_them, lambda: seed(45))
+    # when: listed with a few rows, then with many
+    queries = assert_constant_queries(list_them, lambda: seed(MANY - FEW))
 
-    # then: the same number of queries, and all 50 more rows are there
+    # then: the same number of queries, and all the new rows are there
     (total_before, _), (total_after, shown_after) = sizes[0], sizes[-1]
-    assert total_after - total_before == 45
+    assert total_after - total_before == MANY - FEW
     assert shown_after == min(total_after, 50)
     assert queries < 20
 

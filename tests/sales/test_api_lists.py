@@ -1,4 +1,4 @@
-"""The lists of the sales API: constant queries for 5 rows as for 50, and the shared filters."""
+"""The lists of the sales API: constant queries for a few rows as for many, and the shared filters."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from sales.services import (
 )
 from tests.erp.factories import UserFactory, api_key_for
 from tests.inventory.factories import warehouse
-from tests.queries import assert_constant_queries, count_queries
+from tests.queries import FEW, MANY, assert_constant_queries, count_queries
 from tests.sales.factories import ChannelFactory, CustomerFactory, order_for, stocked_product
 from tests.sales.test_api import Api
 
@@ -144,10 +144,10 @@ SEEDERS: dict[str, Callable[[int], str]] = {
 
 @pytest.mark.parametrize("endpoint", list(SEEDERS))
 def test_every_list_costs_constant_queries(endpoint: str):
-    # given: 5 rows, a Sales user's key
+    # given: a few rows, a Sales user's key
     api = Api(api_key_for(UserFactory(roles=["Sales"])))
     seed = SEEDERS[endpoint]
-    path = seed(5)
+    path = seed(FEW)
     totals: list[tuple[int, int]] = []
 
     def list_them() -> None:
@@ -156,12 +156,12 @@ def test_every_list_costs_constant_queries(endpoint: str):
         body = response.json()
         totals.append((body["count"], len(body["items"])))
 
-    # when: listed with 5 rows, then with 50
-    queries = assert_constant_queries(list_them, lambda: seed(45))
+    # when: listed with a few rows, then with many
+    queries = assert_constant_queries(list_them, lambda: seed(MANY - FEW))
 
     # then: the same number of queries, and the rows are there
     (before, _), (after, shown) = totals[0], totals[-1]
-    assert after - before >= 45
+    assert after - before >= MANY - FEW
     assert shown == min(after, 50)
     assert queries < 15
 
