@@ -83,7 +83,7 @@ class ErpAuth(HttpBearer):
         if principal.api_key is not None:
             # The key acts as its owner: the change history (erp.history) records both.
             request.user = principal.user
-            request.api_key = principal.api_key  # type: ignore[attr-defined]
+            setattr(request, "api_key", principal.api_key)  # noqa: B010  (read by erp.history)
             ratelimit.enforce(request, principal.api_key)
         self._check_scope(request, principal)
         idempotency.begin(request, principal=principal.idempotency_scope)

@@ -24,6 +24,7 @@ both pass: the second waits for the first's lock and then sees the new version.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,8 +53,11 @@ class PreconditionFailed(DomainError):
 
 
 def etag_of(obj: Model) -> str:
-    """The strong entity tag of a document's current version."""
-    stamp = obj.updated_at.isoformat()  # type: ignore[attr-defined]
+    """The strong entity tag of a document's current version (its ``updated_at``)."""
+    updated_at = getattr(obj, "updated_at", None)
+    if not isinstance(updated_at, datetime.datetime):
+        raise TypeError(f"{obj._meta.label} has no updated_at: it cannot carry an ETag.")
+    stamp = updated_at.isoformat()
     digest = hashlib.sha256(f"{obj._meta.label_lower}:{obj.pk}:{stamp}".encode()).hexdigest()
     return f'"{digest[:32]}"'
 

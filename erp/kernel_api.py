@@ -12,6 +12,7 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from erp import events
 from erp.access import KEYS_SCOPE, scope_grants
+from erp.api_helpers import principal as principal_of
 from erp.apiauth import ErpAuth, Forbidden, Principal
 from erp.filters import OutboxEventFilter
 from erp.health import check_broker, check_database
@@ -58,7 +59,7 @@ class MeOut(Schema):
 @router.get("/me", response=MeOut, auth=ErpAuth())
 def me(request: HttpRequest) -> MeOut:
     """Who you are to the API, and the scopes you act with."""
-    principal: Principal = request.auth  # type: ignore[attr-defined]
+    principal = principal_of(request)
     return MeOut(
         username=principal.user.get_username(),
         authenticated_by="api_key" if principal.api_key else "session",
@@ -200,7 +201,7 @@ def key_list(request: HttpRequest, filters: Query[ApiKeyFilterIn]) -> QuerySet[A
     """Your API keys, newest first; with ``everyone=true``, every user's (API key admins only).
 
     The secret of a key is never shown again after its creation."""
-    principal: Principal = request.auth  # type: ignore[attr-defined]
+    principal = principal_of(request)
     if filters.everyone:
         if not _manages_all(principal):
             raise Forbidden("Only API key admins may list every user's keys.")
@@ -218,7 +219,7 @@ def key_create(request: HttpRequest, payload: ApiKeyIn) -> Status[ApiKeyCreatedO
 
     With an API key, that key needs the `keys:write` scope; the new key gets at most its scopes
     and is revoked whenever it is."""
-    principal: Principal = request.auth  # type: ignore[attr-defined]
+    principal = principal_of(request)
     _require_keys_scope(principal)
     issued = api_key_create(
         user=principal.user,
@@ -233,7 +234,7 @@ def key_create(request: HttpRequest, payload: ApiKeyIn) -> Status[ApiKeyCreatedO
 @router.get("/keys/{key_id}", response=ApiKeyOut, auth=ErpAuth(), tags=["API keys"])
 def key_detail(request: HttpRequest, key_id: int) -> ApiKey:
     """One of your keys (any key, for API key admins)."""
-    return get_object_or_404(_visible_keys(request.auth), pk=key_id)  # type: ignore[attr-defined]
+    return get_object_or_404(_visible_keys(principal_of(request)), pk=key_id)
 
 
 @router.post("/keys/{key_id}/revoke", response=ApiKeyOut, auth=ErpAuth(), tags=["API keys"])
@@ -241,7 +242,7 @@ def key_revoke(request: HttpRequest, key_id: int) -> ApiKey:
     """Revoke one of your keys (any key, for API key admins): it stops working at once, and so do
     the keys created with it. With an API key, that key needs the `keys:write` scope.
     Revoking a revoked key changes nothing."""
-    principal: Principal = request.auth  # type: ignore[attr-defined]
+    principal = principal_of(request)
     _require_keys_scope(principal)
     key = get_object_or_404(_visible_keys(principal), pk=key_id)
     return api_key_revoke(api_key=key)

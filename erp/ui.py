@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django_htmx.middleware import HtmxDetails
 
 from erp.money import quantize_quantity
 from erp.permissions import area_required
@@ -40,12 +41,19 @@ def read_write_required(area: str) -> Callable[[View], View]:
     return decorate
 
 
+def htmx_of(request: HttpRequest) -> HtmxDetails:
+    """What htmx says about the request (``request.htmx``, set by django-htmx's middleware, typed;
+    false for a plain request): ``htmx_of(request).target``, ``.trigger_name``, ``.prompt``."""
+    details = getattr(request, "htmx", None)
+    return details if isinstance(details, HtmxDetails) else HtmxDetails(request)
+
+
 def is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
+    return bool(htmx_of(request))
 
 
 def htmx_target(request: HttpRequest) -> str:
-    return (request.htmx.target or "") if is_htmx(request) else ""  # type: ignore[attr-defined]
+    return htmx_of(request).target or ""
 
 
 def render_fragment(

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from erp.exceptions import DomainError
+from erp.ui import htmx_of
 from inventory import services
 from inventory.models import LocationKind, Lot, Tracking
 from inventory.views.common import active_bins, int_or_none, render_page, write
@@ -111,7 +112,7 @@ def adjust(request: HttpRequest) -> HttpResponse:
         return render_page(request, "inventory/adjust.html", context, fragments=("panel",))
     action = request.POST.get("action", "update")
     message: Message | None = None
-    htmx = bool(request.htmx)  # type: ignore[attr-defined]
+    htmx = bool(htmx_of(request))
     if action == "settings" or (not htmx and action in ("update", "done")):
         session.data["bin"] = int_or_none(request.POST.get("bin"))
         if request.POST.get("mode") in ADJUST_MODES:

@@ -18,6 +18,7 @@ from django.shortcuts import render
 from erp.access import user_can
 from erp.money import quantize_quantity, to_decimal
 from erp.permissions import area_required
+from erp.ui import htmx_of
 from inventory import selectors
 from inventory.models import CountSheet, Location, LocationKind, Product, Warehouse
 
@@ -49,7 +50,7 @@ def render_page(
     status: int = 200,
 ) -> HttpResponse:
     """The fragment htmx targets (when the page has it), else the whole page."""
-    target = request.htmx.target if request.htmx else None  # type: ignore[attr-defined]
+    target = htmx_of(request).target if htmx_of(request) else None
     if target and target in fragments:
         template = f"{template}#{target}"
     context.setdefault("can_write", user_can(request.user, "inventory", "write"))

@@ -15,6 +15,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from erp.exceptions import DomainError, ValidationFailed
 from erp.money import ZERO
+from erp.ui import htmx_of
 from inventory import selectors, services
 from inventory.filters import CountSheetFilter
 from inventory.forms import CountSheetForm, add_domain_errors
@@ -87,7 +88,7 @@ def _count_response(
     request: HttpRequest, pk: int, message: Message | None, *, last: int | None = None, toast: str = ""
 ) -> HttpResponse:
     sheet = selectors.count_sheet_detail(pk)
-    if request.htmx:  # type: ignore[attr-defined]
+    if htmx_of(request):
         context = _count_context(sheet, message, last) | {"can_write": True}
         response = render(request, "inventory/count_detail.html#panel", context)
         events = {"scanned": {"ok": message.level == "ok"}} if message and message.level != "info" else {}
@@ -145,7 +146,7 @@ def count_line(request: HttpRequest, pk: int) -> HttpResponse:
     """Counted quantities typed in: one field (htmx) or all of them (the form without JavaScript)."""
     sheet = or_404(selectors.count_sheet_detail, pk)
     lines = {line.pk: line for line in sheet.lines.all()}
-    trigger = request.htmx.trigger_name if request.htmx else None  # type: ignore[attr-defined]
+    trigger = htmx_of(request).trigger_name
     names = [trigger] if trigger else [name for name in request.POST if name.startswith("counted:")]
     message = None
     last = None
@@ -196,4 +197,4 @@ def _count_finished(request: HttpRequest, sheet: CountSheet, text: str) -> HttpR
     """The sheet is read-only now: load it whole (htmx follows HX-Redirect), with the news as a toast."""
     messages.success(request, text)
     url = reverse("inventory:count", kwargs={"pk": sheet.pk})
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)  # type: ignore[attr-defined]
+    return HttpResponseClientRedirect(url) if htmx_of(request) else redirect(url)

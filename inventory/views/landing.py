@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from erp.money import ZERO
 from erp.navigation import AREA_PAGE_BY_KEY
+from erp.ui import htmx_of
 from inventory import integrity, replenishment, selectors, valuation
 from inventory.models import CountSheet, CountStatus, Product, StockCheckRun, Transfer, TransferStatus
 from inventory.views.common import read, render_page, trigger, write
@@ -46,7 +47,7 @@ def stock_check(request: HttpRequest) -> HttpResponse:
     else:
         text = f"Stock check: {run.levels_checked} levels agree with the ledger."
         level = "success"
-    if request.htmx:  # type: ignore[attr-defined]
+    if htmx_of(request):
         response = render(request, "inventory/index.html#checktile", {"last_check": run, "can_write": True})
         return trigger(response, text, level)
     messages.add_message(request, messages.ERROR if run.drift_count else messages.SUCCESS, text)

@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from erp.exceptions import DomainError
+from erp.ui import htmx_of
 from inventory import selectors, services
 from inventory.filters import LevelFilter, MoveFilter
 from inventory.forms import ReverseForm, add_domain_errors
@@ -53,7 +54,7 @@ def move_reverse(request: HttpRequest, pk: int) -> HttpResponse:
             add_domain_errors(form, exc)
         else:
             text = f"Move {move.pk} reversed by move {reversal.pk}."
-            if request.htmx:  # type: ignore[attr-defined]
+            if htmx_of(request):
                 response = HttpResponse("")
                 return trigger(response, text, events={"moves-changed": True})
             messages.success(request, text)

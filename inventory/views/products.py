@@ -16,6 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from erp.exceptions import DomainError
 from erp.money import ZERO
+from erp.ui import htmx_of
 from inventory import availability, selectors, services
 from inventory.filters import ProductFilter
 from inventory.forms import ProductForm, VariantsForm, add_domain_errors
@@ -129,7 +130,7 @@ def product_archive(request: HttpRequest, pk: int) -> HttpResponse:
     services.product_archive(product=product, user=request.user, active=restore)
     messages.success(request, f"{product.sku} {'restored' if restore else 'archived'}.")
     url = reverse("inventory:product", kwargs={"pk": product.pk})
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)  # type: ignore[attr-defined]
+    return HttpResponseClientRedirect(url) if htmx_of(request) else redirect(url)
 
 
 def _variant_preview(form: VariantsForm) -> list[dict[str, Any]]:

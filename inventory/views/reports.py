@@ -15,6 +15,7 @@ from django.utils.dateparse import parse_date
 from erp.exceptions import DomainError
 from erp.formatting import quantities_by_unit
 from erp.money import ZERO
+from erp.ui import htmx_of
 from inventory import replenishment, selectors, services, valuation
 from inventory.filters import ReorderRuleFilter
 from inventory.forms import ReorderRuleForm, add_domain_errors
@@ -60,7 +61,7 @@ def replenishment_list(request: HttpRequest) -> HttpResponse:
         else:
             limits = f"{qty_text(rule.min_quantity)}–{qty_text(rule.max_quantity)}"
             saved = f"Rule saved: {rule.product.sku} in {rule.warehouse.code}, {limits}."
-            if not request.htmx:  # type: ignore[attr-defined]
+            if not htmx_of(request):
                 messages.success(request, saved)
                 return redirect(request.get_full_path())
             form = ReorderRuleForm(initial={"warehouse": rule.warehouse_id})

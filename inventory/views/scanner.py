@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 
 from erp.exceptions import ValidationFailed
 from erp.money import ZERO
+from erp.ui import htmx_of
 from inventory import selectors
 from inventory.models import Location, LocationKind, Lot, Product, Tracking
 from inventory.views.common import int_or_none, parse_qty, qty_text, trigger
@@ -184,7 +185,7 @@ def existing_lot(line: ScanLine) -> Lot | None:
 
 def set_line_quantity(request: HttpRequest, session: ScanSession) -> Message | None:
     """One quantity field changed (htmx names it in HX-Trigger-Name)."""
-    name = request.htmx.trigger_name or ""  # type: ignore[attr-defined]
+    name = htmx_of(request).trigger_name or ""
     if not name.startswith("qty:"):
         return None
     quantity = parse_qty(request.POST.get(name, ""))
@@ -206,7 +207,7 @@ def scanner_response(
 ) -> HttpResponse:
     """htmx: the panel again (with the message) and a flash event; otherwise back to the page."""
     session.save()
-    if request.htmx:  # type: ignore[attr-defined]
+    if htmx_of(request):
         response = render(request, f"{template}#panel", context(session, message))
         events = dict(events or {})
         if message is not None and message.level != "info":

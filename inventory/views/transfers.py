@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from erp.exceptions import DomainError
 from erp.money import ZERO
+from erp.ui import htmx_of
 from inventory import selectors, services
 from inventory.models import Location, LocationKind, Transfer, TransferStatus
 from inventory.views.common import active_bins, int_or_none, qty_text, render_page, trigger, write
@@ -89,7 +90,7 @@ def transfer(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action", "update")
     message: Message | None = None
     done = False
-    htmx = bool(request.htmx)  # type: ignore[attr-defined]
+    htmx = bool(htmx_of(request))
     if action == "bins" or (not htmx and action in ("update", "done")):
         session.data["from"] = int_or_none(request.POST.get("from"))
         session.data["to"] = int_or_none(request.POST.get("to"))
@@ -165,7 +166,7 @@ def transfer_receive(request: HttpRequest, pk: int) -> HttpResponse:
         text = f"{transfer.number} received."
     except DomainError as exc:
         text, level = exc.message, "error"
-    if request.htmx:  # type: ignore[attr-defined]
+    if htmx_of(request):
         in_transit = selectors.transfer_list().filter(status=TransferStatus.IN_TRANSIT)[:50]
         response = render(
             request, "inventory/transfer.html#intransit", {"in_transit": in_transit, "can_write": True}

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from erp.exceptions import DomainError
-from erp.ui import is_htmx, paginate
+from erp.ui import htmx_of, paginate
 from sales import selectors, services
 from sales.filters import InvoiceFilter
 from sales.forms import PaymentForm, add_domain_errors, plain
@@ -52,7 +52,7 @@ def invoice_issue(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def invoice_void(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice, pk=pk)
-    prompt = request.htmx.prompt if is_htmx(request) else None  # type: ignore[attr-defined]
+    prompt = htmx_of(request).prompt
     try:
         services.invoice_void(
             invoice=invoice, reason=(prompt or request.POST.get("reason", "")).strip(), user=request.user

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from erp.exceptions import DomainError
 from erp.models import OutboxEvent
 from erp.money import ZERO, round_money
-from erp.ui import flash, is_htmx, paginate, query_with, sort_headers, toast
+from erp.ui import flash, htmx_of, is_htmx, paginate, query_with, sort_headers, toast
 from inventory.models import Product
 from sales import lifecycle, selectors, services
 from sales.filters import OPEN, OrderFilter
@@ -356,7 +356,7 @@ ORDER_ACTIONS: dict[str, tuple[Callable[..., Any], str]] = {
 
 
 def _reason(request: HttpRequest) -> str:
-    prompt = request.htmx.prompt if is_htmx(request) else None  # type: ignore[attr-defined]
+    prompt = htmx_of(request).prompt
     return (prompt or request.POST.get("reason", "")).strip()
 
 
