@@ -91,6 +91,26 @@ class OrderTotals:
 
 
 @dataclass(frozen=True)
+class ShipmentLineRecord:
+    line_external_id: str  # the order line's id in the tool
+    quantity: Decimal
+
+
+@dataclass(frozen=True)
+class ShipmentRecord:
+    """Goods that left for the customer, as the tool recorded it (a Shopify fulfilment, a
+    shipment of a shipping tool or a 3PL): recorded here as a shipment of the order."""
+
+    external_id: str
+    created_at: datetime.datetime
+    lines: tuple[ShipmentLineRecord, ...]
+    carrier: str = ""
+    service: str = ""
+    tracking_number: str = ""
+    tracking_url: str = ""
+
+
+@dataclass(frozen=True)
 class OrderRecord:
     external_id: str
     number: str  # what people call it in the tool ("#1001")
@@ -109,6 +129,9 @@ class OrderRecord:
     cancel_reason: str = ""
     tags: tuple[str, ...] = ()
     note: str = ""
+    # What the tool shipped itself (fulfilled in its admin, by a shipping tool or a 3PL); the
+    # shipments the hub pushed there come back here too, and are recognised by their ids.
+    shipments: tuple[ShipmentRecord, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,10 @@ Orders (``apply_order``)
   amounts cannot change: a record that changes them is reported (run errors and the
   event result), not applied. Action.CANCEL or a cancelled_at cancels the order
   (``order_cancel``, releasing reservations) where its state allows.
+* What the tool shipped itself (``OrderRecord.shipments``: fulfilled in its admin, by a
+  shipping tool or a 3PL) becomes shipments here (``appliers.shipments``), once each, with
+  their tracking; the stock leaves through the order's reservations. An update that arrives
+  before its create creates the order as it is now, shipped too.
 
 Products (``apply_product``): each variant is linked to the product with its SKU, or
 a product is created (``product_create``); ExternalRef("variant") keeps the variant's

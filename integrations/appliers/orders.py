@@ -27,6 +27,7 @@ from integrations.appliers.refs import (
     link,
     refs,
 )
+from integrations.appliers.shipments import apply_shipments
 from integrations.canonical import content_hash
 from integrations.contract import Action, InboundItem, OrderRecord
 from integrations.errors import MissingDependency
@@ -218,6 +219,7 @@ def _create_order(
     else:
         order = order_confirm(order=order)
     _remember(ref, order, item, record)
+    shipped = 0
     lines = list(OrderLine.objects.filter(order=order).order_by("position", "pk"))
     for line, line_record in zip(lines, record.lines, strict=True):
         if line_record.external_id:
@@ -231,8 +233,12 @@ def _create_order(
                     "extra": {"order": record.external_id},
                 },
             )
-    reason = "cancelled in the tool" if cancelled else ""
-    return Applied(ORDER, record.external_id, "created", reason, order.pk, order.number)
+    notes = ["cancelled in the tool"] if cancelled else []
+    if not cancelled:
+        # An update that arrives before its create: the order is created as it is now, shipped too.
+        shipped, shipment_notes = apply_shipments(connection, order, record)
+        notes += shipment_notes + ([f"{shipped} shipment(s) recorded from the tool"] if shipped else [])
+    return Applied(ORDER, record.external_id, "created", "; ".join(notes), order.pk, order.number)
 
 
 def _remember(ref: ExternalRef, order: SalesOrder, item: InboundItem, record: OrderRecord) -> None:
@@ -293,7 +299,8 @@ def _update_order(
     digest = content_hash(record)
     if digest == ref.content_hash and (not cancel or order.status == OrderStatus.CANCELLED):
         return replace(done, reason="unchanged")
-    notes: list[str] = []
+    notes: list[str] = []  # for a person to look at: run warnings too
+    done_here: list[str] = []
     outcome = "skipped"
     closed = order.status in (OrderStatus.CANCELLED, OrderStatus.CLOSED)
     if cancel and order.status != OrderStatus.CANCELLED:
@@ -310,6 +317,12 @@ def _update_order(
         if changes:
             order = order_update(order=order, **changes)
             outcome = "updated"
+        shipped, shipment_notes = apply_shipments(connection, order, record)
+        notes += shipment_notes
+        if shipped:
+            order.refresh_from_db()
+            outcome = "updated"
+            done_here.append(f"{shipped} shipment(s) recorded from the tool")
         if record.totals is not None and record.totals.total != order.total:
             notes.append(
                 f"the tool's order now totals {record.totals.total} (here {order.total}): lines of a "
@@ -319,7 +332,9 @@ def _update_order(
     for note in notes:
         run.errors.append({"level": "warning", "message": f"Order {record.number}: {note}."})
     return replace(
-        done, outcome=outcome, reason="; ".join(notes) or ("" if outcome != "skipped" else "no change")
+        done,
+        outcome=outcome,
+        reason="; ".join(done_here + notes) or ("" if outcome != "skipped" else "no change"),
     )
 
 

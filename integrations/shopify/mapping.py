@@ -18,6 +18,9 @@ Choices worth knowing:
   shipping and tax), discount = ``total_discounts``, shipping = the shipping lines
   after their discounts, tax = ``total_tax``, total = ``total_price``. So
   ``total == subtotal + shipping + tax`` when prices exclude tax.
+* ``OrderRecord.shipments`` are the order's fulfilments in state ``success`` (pending,
+  open, cancelled and failed ones moved nothing), with the first tracking number and URL;
+  a "manual" service is no service.
 * Addresses map to the keys of ``sales.Address.snapshot()``; the region is the
   ISO province code when Shopify has one, the country its ISO 3166-1 alpha-2 code.
   A missing address is ``{}``.
@@ -40,6 +43,8 @@ from integrations.contract import (
     OrderRecord,
     OrderTotals,
     ProductRecord,
+    ShipmentLineRecord,
+    ShipmentRecord,
     ShippingLineRecord,
     TaxLine,
     VariantRecord,
@@ -177,6 +182,31 @@ def shipping_line(raw: Mapping[str, Any]) -> ShippingLineRecord:
     )
 
 
+# Fulfilments in these states moved goods; "pending" and "open" have not left yet, "cancelled",
+# "error" and "failure" never did.
+SHIPPED_FULFILMENT_STATUSES = frozenset({"success"})
+
+
+def fulfilment(raw: Mapping[str, Any]) -> ShipmentRecord:
+    """A Shopify fulfilment -> ShipmentRecord (its first tracking number and URL)."""
+    numbers = [_text(n) for n in raw.get("tracking_numbers") or () if _text(n)]
+    urls = [_text(u) for u in raw.get("tracking_urls") or () if _text(u)]
+    return ShipmentRecord(
+        external_id=_id(raw, "Fulfillment"),
+        created_at=parse_datetime(raw.get("created_at")),
+        lines=tuple(
+            ShipmentLineRecord(
+                line_external_id=_id(li, "Fulfillment line item"), quantity=_decimal(li.get("quantity"))
+            )
+            for li in raw.get("line_items") or ()
+        ),
+        carrier=_text(raw.get("tracking_company"))[:60],
+        service=_text(raw.get("service"))[:60] if _text(raw.get("service")) != "manual" else "",
+        tracking_number=(_text(raw.get("tracking_number")) or (numbers[0] if numbers else ""))[:100],
+        tracking_url=_text(raw.get("tracking_url")) or (urls[0] if urls else ""),
+    )
+
+
 def _tags(value: Any) -> tuple[str, ...]:
     if isinstance(value, list):
         return tuple(t for t in (_text(v) for v in value) if t)
@@ -223,6 +253,11 @@ def order(raw: Mapping[str, Any]) -> OrderRecord:
         cancel_reason=_text(raw.get("cancel_reason")),
         tags=_tags(raw.get("tags")),
         note=_text(raw.get("note")),
+        shipments=tuple(
+            fulfilment(f)
+            for f in raw.get("fulfillments") or ()
+            if _text(f.get("status")) in SHIPPED_FULFILMENT_STATUSES
+        ),
     )
 
 

@@ -11,17 +11,51 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from erp import events
+from erp import events, formatting
 from erp.exceptions import InvalidTransition, ValidationFailed
 from erp.money import ZERO, quantize_quantity
 from erp.numbering import next_number
 from inventory.selectors import active_reservations_by_demand
-from inventory.services import Document, reservation_consume
+from inventory.services import Document, reservation_consume, stock_reserve
 from sales.models import OrderLine, OrderStatus, SalesOrder, Shipment, ShipmentLine
 from sales.selectors import reserved_by_line
-from sales.services.orders import DEMAND_TYPE, _actor, _locked, _reserve_lines, order_payload
+from sales.services.orders import (
+    DEMAND_TYPE,
+    _actor,
+    _locked,
+    _reserve_lines,
+    demand_of,
+    order_payload,
+)
 
 ALLOCATABLE = (OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED)
+
+
+def _reserve_what_left(
+    order: SalesOrder,
+    all_lines: dict[int, OrderLine],
+    lines: Sequence[ShipLine],
+    reserved: dict[int, Decimal],
+    user: Any,
+) -> dict[int, Decimal]:
+    """Reserve the part of a shipment made elsewhere that is not reserved here (up to what is open)."""
+    topped_up = False
+    for item in lines:
+        line = all_lines.get(item.line.pk)
+        if line is None or not line.product.is_stocked:
+            continue
+        shipped = min(quantize_quantity(item.quantity), line.quantity - line.quantity_shipped)
+        short = shipped - reserved.get(line.pk, ZERO)
+        if short > 0:
+            stock_reserve(
+                product=line.product,
+                warehouse=order.channel.warehouse,
+                quantity=short,
+                demand=demand_of(line, order),
+                user=user,
+            )
+            topped_up = True
+    return reserved_by_line(all_lines) if topped_up else reserved
 
 
 @transaction.atomic
@@ -80,14 +114,22 @@ def shipment_create(
     carrier: str = "",
     service: str = "",
     tracking_number: str = "",
+    shipped_elsewhere: bool = False,
     user: Any = None,
 ) -> Shipment:
-    """Ship reserved stock (all, or given quantities): consume reservations, issue to the customer."""
+    """Ship reserved stock (all, or given quantities): consume reservations, issue to the customer.
+
+    ``shipped_elsewhere``: the goods already left, shipped by a tool (a channel's own admin, a
+    shipping tool, a 3PL): what is not reserved yet is reserved first (InsufficientStock when the
+    warehouse does not have it), so the stock leaves once, through the reservations.
+    """
     order = _locked(order)
     if order.status not in ALLOCATABLE:
         raise InvalidTransition(document="sales order", current=order.status, target=OrderStatus.SHIPPED)
     all_lines = {ln.pk: ln for ln in order.lines.select_related("product__stock_unit")}
     reserved = reserved_by_line(all_lines)
+    if shipped_elsewhere and lines is not None:
+        reserved = _reserve_what_left(order, all_lines, lines, reserved, user)
     if lines is None:
         wanted = {
             pk: (reserved.get(pk, ZERO) if ln.product.is_stocked else ln.quantity - ln.quantity_shipped)
@@ -107,13 +149,15 @@ def shipment_create(
         line = all_lines[pk]
         if quantity > line.quantity - line.quantity_shipped:
             errors[f"line {line.position}"] = [
-                f"{line.product.sku}: {quantity.normalize()} to ship but only "
-                f"{(line.quantity - line.quantity_shipped).normalize()} is open."
+                f"{line.product.sku}: {formatting.quantity(quantity, line.product.stock_unit.code)} to ship "
+                f"but only {formatting.quantity(line.quantity - line.quantity_shipped, line.product.stock_unit.code)} "
+                "is open."
             ]
         elif line.product.is_stocked and quantity > reserved.get(pk, ZERO):
             errors[f"line {line.position}"] = [
-                f"{line.product.sku}: {quantity.normalize()} to ship but only "
-                f"{reserved.get(pk, ZERO).normalize()} is reserved."
+                f"{line.product.sku}: {formatting.quantity(quantity, line.product.stock_unit.code)} to ship "
+                f"but only {formatting.quantity(reserved.get(pk, ZERO), line.product.stock_unit.code)} "
+                "is reserved."
             ]
     if errors:
         raise ValidationFailed(
