@@ -279,6 +279,11 @@ class Connector(ABC):
     rate_limit_burst: ClassVar[int] = 40
     # Header names whose values the request log redacts (besides those auth_headers() sets).
     secret_header_names: ClassVar[frozenset[str]] = frozenset({"authorization"})
+    # Request headers kept with a stored webhook (lower case), besides content-type and
+    # user-agent: what webhook_envelope() and parse_webhook() read when an event is processed
+    # or replayed, and the tool's ids worth seeing. Anything else (a tool's custom auth
+    # header, cookies) is never stored.
+    webhook_headers: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, connection: Connection, http: HttpClient) -> None:
         self.connection = connection
@@ -302,6 +307,14 @@ class Connector(ABC):
     @abstractmethod
     def base_url(self) -> str:
         """Where the tool's API lives for this connection (settings may point it at a local fake)."""
+
+    def hosts(self) -> frozenset[str]:
+        """The hosts this connection's requests may carry its credentials to: the base URL's host,
+        and more where a tool serves its API from several (a token endpoint, a regional host).
+        The hub sends nothing to another host, and follows a URL a tool gave (a thin webhook's
+        resource URL) only to one of these."""
+        host = httpx.URL(self.base_url()).host
+        return frozenset({host.lower()}) if host else frozenset()
 
     @abstractmethod
     def auth_headers(self, secrets: Mapping[str, Any]) -> dict[str, str]:

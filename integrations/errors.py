@@ -49,6 +49,12 @@ class PermanentError(HubError):
         self.body = body
 
 
+class UndeclaredHost(PermanentError):
+    """A request to a host the connector does not declare: never sent, so no credential leaks."""
+
+    title = "Not a host of this tool"
+
+
 class AuthFailed(HubError):
     """Credentials are rejected and cannot be refreshed: the connection needs re-authorisation."""
 

@@ -44,7 +44,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.errors import AuthFailed, HubError, PermanentError, Throttled, TransientError
+from integrations.errors import (
+    AuthFailed,
+    HubError,
+    PermanentError,
+    Throttled,
+    TransientError,
+    UndeclaredHost,
+)
 from integrations.models import Connection, ConnectionStatus, Delivery, RequestLog, SyncRun
 
 if TYPE_CHECKING:
@@ -351,6 +358,7 @@ class HubHttp:
         content: bytes | None,
     ) -> httpx.Response:
         full = url if url.startswith(("http://", "https://")) else self._join(url)
+        self._check_host(method, full)
         self._wait_for_turn()
         if self._token_expiring() and self._can_refresh():
             self._refresh(seen=self._auth_state())
@@ -371,6 +379,18 @@ class HubHttp:
         return response
 
     # --- sending ---------------------------------------------------------------------------------
+
+    def _check_host(self, method: str, url: str) -> None:
+        """Credentials go to the connector's declared hosts only: any other URL (one a tool or a
+        payload gave) is refused before anything is sent."""
+        host = (httpx.URL(url).host or "").lower()
+        hosts = self.connector.hosts()
+        if host not in hosts:
+            raise UndeclaredHost(
+                f"{method} {url}: {host or 'no host'} is not a host of {self.connector_cls.name} for "
+                f"{self.connection.name} ({', '.join(sorted(hosts)) or 'none declared'}); nothing was sent.",
+                status=None,
+            )
 
     def _join(self, url: str) -> str:
         return f"{self.connector.base_url().rstrip('/')}/{url.lstrip('/')}"

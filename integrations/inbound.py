@@ -67,7 +67,8 @@ logger = logging.getLogger(__name__)
 FINAL = frozenset(
     {InboundStatus.PROCESSED, InboundStatus.SKIPPED, InboundStatus.QUARANTINED, InboundStatus.DEAD}
 )
-UNSTORED_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})
+# Stored with every webhook, whatever the tool; the rest only when its connector names it.
+STORED_HEADERS = frozenset({"content-type", "user-agent"})
 
 
 def max_attempts() -> int:
@@ -105,7 +106,8 @@ def webhook_receive(
         claimed = envelope.account or "no account"
         raise InvalidSignature(f"This webhook is for {claimed}, not for {connection.name} ({expected}).")
     event_id = envelope.event_id or "sha256:" + hashlib.sha256(body).hexdigest()
-    stored = {k: v for k, v in headers.items() if k.lower() not in UNSTORED_HEADERS}
+    keep = STORED_HEADERS | {name.lower() for name in connector.webhook_headers}
+    stored = {k: v for k, v in headers.items() if k.lower() in keep}
     return store_event(
         connection=connection,
         source=InboundEvent.Source.WEBHOOK,

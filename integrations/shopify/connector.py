@@ -178,12 +178,31 @@ def _json(response: httpx.Response) -> Any:
         raise TransientError(f"Shopify answered {response.status_code} with a body that is not JSON") from exc
 
 
+# Shopify's webhook headers (X-Shopify-* and, on events webhooks, shopify-*), kept with the event.
+WEBHOOK_HEADER_NAMES = (
+    "topic",
+    "hmac-sha256",
+    "shop-domain",
+    "api-version",
+    "webhook-id",
+    "event-id",
+    "triggered-at",
+    "name",
+)
+
+
 @registry.register
 class ShopifyConnector(Connector):
     key = "shopify"
     name = "Shopify"
     capabilities = frozenset(
-        {Capability.ORDERS_IN, Capability.INVENTORY_OUT, Capability.FULFILMENT_OUT, Capability.PRODUCTS_IN}
+        {
+            Capability.ORDERS_IN,
+            Capability.SHIPMENTS_IN,
+            Capability.INVENTORY_OUT,
+            Capability.FULFILMENT_OUT,
+            Capability.PRODUCTS_IN,
+        }
     )
     settings_schema = ShopifySettings
     secrets_schema = ShopifySecrets
@@ -195,6 +214,15 @@ class ShopifyConnector(Connector):
     rate_limit_per_second = 2.0
     rate_limit_burst = 40
     secret_header_names = frozenset({"authorization", "x-shopify-access-token"})
+    webhook_headers = frozenset(
+        {
+            *(f"x-shopify-{name}" for name in WEBHOOK_HEADER_NAMES),
+            *(f"shopify-{name}" for name in WEBHOOK_HEADER_NAMES),
+            "shopify-handle",
+            "shopify-action",
+            "shopify-resource-id",
+        }
+    )
     page_limit: ClassVar[int] = PAGE_LIMIT
 
     settings: ShopifySettings

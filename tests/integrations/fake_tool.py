@@ -154,6 +154,7 @@ class AcmeConnector(Connector):
     api_versions: ClassVar[Mapping[str, datetime.date | None]] = {"v2": None, "v1": datetime.date(2026, 1, 1)}
     rate_limit_per_second = 1000.0
     rate_limit_burst = 1000
+    webhook_headers = frozenset({"x-acme-signature", "x-acme-delivery", "x-acme-topic"})
 
     settings: AcmeSettings
 

@@ -37,6 +37,7 @@ def test_registered_with_its_capabilities_topics_and_versions():
     assert cls is ShopifyConnector
     assert cls.capabilities == {
         Capability.ORDERS_IN,
+        Capability.SHIPMENTS_IN,
         Capability.INVENTORY_OUT,
         Capability.FULFILMENT_OUT,
         Capability.PRODUCTS_IN,

@@ -122,6 +122,7 @@ class MinimalConnector(Connector):
     rate_limit_per_second = 100.0
     rate_limit_burst = 100
     secret_header_names = frozenset({"authorization"})
+    webhook_headers = frozenset({"minimal-signature", "minimal-delivery", "minimal-topic"})
 
     settings: MinimalSettings
 

