@@ -60,6 +60,7 @@ from integrations.appliers.refs import (
     link,
 )
 from integrations.contract import InboundItem
+from integrations.errors import MissingDependency
 from integrations.models import Connection, SyncRun
 
 __all__ = [
@@ -88,4 +89,11 @@ def apply(connection: Connection, item: InboundItem, run: SyncRun) -> Applied:
         return apply_order(connection, item, run)
     if item.object_type == PRODUCT:
         return apply_product(connection, item, run)
-    return Applied(item.object_type, item.external_id, "skipped", f"the hub imports no {item.object_type}")
+    # Never "skipped": something a tool did would be dropped unseen. Quarantined, it waits on the
+    # connection page until the hub learns the record type, and is replayed then.
+    raise MissingDependency(
+        f"The hub has no applier for {item.object_type!r} records ({item.external_id}): the event is "
+        "kept; replay it once the hub imports them.",
+        kind="record type",
+        value=item.object_type,
+    )

@@ -1,5 +1,6 @@
-"""Credentials reach only a connector's declared hosts, and a stored webhook keeps only the headers
-its connector reads: a tool's custom auth header or a cookie is never written to the database."""
+"""Safety of the hub's edges: credentials reach only a connector's declared hosts; a stored webhook
+keeps only the headers its connector reads (a tool's custom auth header or a cookie is never written
+to the database); a record type the hub cannot apply waits for a person instead of being dropped."""
 
 from __future__ import annotations
 
@@ -55,3 +56,18 @@ def test_a_stored_webhook_keeps_the_tools_headers_and_drops_the_rest(connection)
     assert "s3cr3t" not in str(event.headers)
     # and what is kept is enough to process (and replay) the event
     assert registry.connector_for(connection).parse_webhook(event.topic, httpx.Headers(event.headers), body)
+
+
+def test_a_record_type_the_hub_cannot_apply_is_quarantined_for_a_person_never_skipped(connection):
+    from integrations import appliers
+    from integrations.contract import InboundItem
+    from integrations.errors import MissingDependency
+    from integrations.models import SyncRun
+
+    run = SyncRun.objects.create(connection=connection, job="webhook")
+
+    with pytest.raises(MissingDependency) as raised:
+        appliers.apply(connection, InboundItem("refund", "R-1"), run)
+
+    assert (raised.value.kind, raised.value.value) == ("record type", "refund")
+    assert "no applier for 'refund' records (R-1)" in str(raised.value)
