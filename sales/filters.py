@@ -69,9 +69,12 @@ class OrderFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
+        # A tool's order number is found with or without its "#": "1042" and "#1042" find "#1042".
+        bare = value.lstrip("#").strip() or value
         return queryset.filter(
             Q(number__istartswith=value)
-            | Q(external_reference__istartswith=value)
+            | Q(external_reference__istartswith=bare)
+            | Q(external_reference__istartswith=f"#{bare}")
             | Q(customer__name__icontains=value)
         )
 

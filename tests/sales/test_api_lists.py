@@ -253,6 +253,7 @@ def test_orders_by_channel_customer_dates_and_product(api: Api, orders):
 def test_orders_by_search_tag_and_ordering(api: Api, orders):
     assert _numbers(api, q="grace") == _of(orders, "confirmed", "shipped", "cancelled")
     assert _numbers(api, q="#77") == _of(orders, "confirmed")
+    assert _numbers(api, q="77") == _of(orders, "confirmed")  # a tool's number, typed without its "#"
     assert _numbers(api, q=orders["held"].number) == _of(orders, "held")
     assert _numbers(api, tag="vip") == _of(orders, "draft", "cancelled")
     assert _numbers(api, tag="vi") == set()
