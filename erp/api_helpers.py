@@ -22,14 +22,21 @@ Look-ups and lists
 ``filtered`` runs query parameters through an app's FilterSet (422 on an invalid filter) and
 then through a ``Listing``: ``ordering`` from an allow-list, ``updated_since`` for incremental
 sync and ``expand`` for related rows fetched with the page (at a constant number of queries).
+
+Answers
+-------
+``Shown`` is a model instance with what its answer shows beside the instance's own fields (the
+latest orders of a customer, the actions an order's state allows), typed, and never stuck onto
+the instance.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 import django_filters
 from django.conf import settings
@@ -164,7 +171,11 @@ class ApiSchema(Schema):
 
 
 def principal(request: HttpRequest) -> Principal:
-    return request.auth  # type: ignore[attr-defined]
+    """Who is calling: what ``ErpAuth`` authenticated (ninja sets it as ``request.auth``)."""
+    auth = getattr(request, "auth", None)
+    if not isinstance(auth, Principal):
+        raise TypeError("This request was not authenticated by ErpAuth: it has no principal.")
+    return auth
 
 
 def user_of(request: HttpRequest) -> User:
@@ -189,6 +200,42 @@ def no_nulls(changes: dict[str, Any], nullable: Iterable[str] = ()) -> None:
         raise ValidationFailed(
             f"Cannot be null: {', '.join(nulls)}.", field_errors={name: ["Cannot be null."] for name in nulls}
         )
+
+
+# --- answers: a model instance and what is computed for it ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Shown(Generic[M]):
+    """A model instance as an answer shows it: the instance (``obj``) and, as the fields of a
+    subclass, what is computed for the answer beside the instance's own fields.
+
+    A schema reads the subclass's fields from it and every other name from the instance, so what
+    is computed is typed where it is computed and nothing is stuck onto the instance::
+
+        @dataclass(frozen=True)
+        class CustomerDetail(Shown[Customer]):
+            recent_orders: list[SalesOrder]
+
+        CustomerDetail(obj=customer, recent_orders=[...])  # answered with CustomerDetailOut
+
+    To the type checker a ``Shown`` has only its fields: code reads the instance as ``.obj``.
+    """
+
+    obj: M
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            # Only names the dataclass does not have; never its own (while it is being built or copied).
+            if name == "obj" or name.startswith("__"):
+                raise AttributeError(name)
+            return getattr(self.obj, name)
+
+
+def model_of(answer: M | Shown[M]) -> M:
+    """The model instance of an answer, shown or not."""
+    return answer.obj if isinstance(answer, Shown) else answer
 
 
 # --- lists: filters, ordering, updated_since, expand ------------------------------------------------

@@ -15,20 +15,21 @@ naming the path.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import DecimalField, Prefetch, Q, QuerySet
-from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 from ninja.pagination import PageNumberPagination, paginate
 
-from erp.api_helpers import Listing, filtered, get_or_404, no_nulls, user_of
+from erp.api_helpers import Listing, Shown, filtered, get_or_404, no_nulls, user_of
 from erp.apiauth import ErpAuth
-from erp.concurrency import if_match_param, locked_for_update, with_etag
+from erp.concurrency import if_match_param, locked_for_update
 from erp.exceptions import NotFound, ValidationFailed
-from erp.money import ZERO
-from inventory.models import Product, UnitOfMeasure, Warehouse
+from erp.patching import answer_with_etag
+from inventory.lookups import one_product, product_of, products_named, units_by_code
+from inventory.models import Product, Warehouse
 from inventory.selectors import reserved_for_demand
 from manufacturing import boms, lifecycle, mrp, selectors, services
 from manufacturing.filters import BomFilter, ManufacturingOrderFilter, SuggestionFilter
@@ -88,13 +89,17 @@ PAGE_SIZE = 50
 QUANTITY: "DecimalField[Any, Any]" = DecimalField(max_digits=18, decimal_places=4)
 
 
+def _component_lines() -> QuerySet[MOComponent]:
+    """Component lines as ManufacturingOrderComponentOut reads them: with ``reserved``, what is still
+    held for each (one subquery, whatever the number of lines)."""
+    return MOComponent.objects.select_related("product__stock_unit").annotate(
+        reserved=reserved_for_demand(DEMAND_TYPE)
+    )
+
+
 def _expand_components(queryset: QuerySet[Any]) -> QuerySet[Any]:
     """Each order's component lines, with what is still reserved for each (one query for the page)."""
-    lines = (
-        MOComponent.objects.select_related("product__stock_unit")
-        .annotate(reserved=reserved_for_demand(DEMAND_TYPE))
-        .order_by("id")
-    )
+    lines = _component_lines().order_by("id")
     return queryset.prefetch_related(Prefetch("components", queryset=lines, to_attr="expanded_components"))
 
 
@@ -104,62 +109,15 @@ ORDERS = Listing(ordering=MO_ORDERING, expand={"components": _expand_components}
 SUGGESTIONS = Listing(ordering=SUGGESTION_ORDERING, updated=None)
 
 
-def _products(ids: set[int], skus: set[str]) -> tuple[dict[int, Product], dict[str, Product]]:
-    """Products by id and by SKU (any case), in at most two queries."""
-    products = Product.objects.select_related("stock_unit")
-    by_id: dict[int, Product] = products.in_bulk(ids) if ids else {}
-    by_sku: dict[str, Product] = {}
-    if skus:
-        wanted = {s.lower() for s in skus}
-        for p in products.annotate(lc=Lower("sku")).filter(lc__in=wanted):
-            by_sku[p.sku.lower()] = p
-    return by_id, by_sku
-
-
-def _product_of(
-    product_id: int | None, sku: str | None, by_id: dict[int, Product], by_sku: dict[str, Product]
-) -> tuple[Product | None, str, str]:
-    """(product, field, error): the product named by id or SKU, or which field is wrong and why."""
-    sku = (sku or "").strip()
-    if (product_id is None) == (not sku):
-        return None, "product", "Give the product id or its SKU, one of the two."
-    if product_id is not None:
-        found = by_id.get(product_id)
-        return found, "product", "" if found else f"No product with id {product_id}."
-    found = by_sku.get(sku.lower())
-    return found, "sku", "" if found else f"No product with SKU '{sku}'."
-
-
-def _one_product(product_id: int | None, sku: str | None) -> Product:
-    """The product a request names by id or SKU; a 422 on the field that is wrong."""
-    sku = (sku or "").strip()
-    by_id, by_sku = _products({product_id} if product_id is not None else set(), {sku} if sku else set())
-    product, field, error = _product_of(product_id, sku, by_id, by_sku)
-    if product is None:
-        raise ValidationFailed(error, field_errors={field: [error]})
-    return product
-
-
-def _units(codes: set[str]) -> dict[str, UnitOfMeasure]:
-    """Units by code (any case), in one query."""
-    if not codes:
-        return {}
-    wanted = {c.strip().lower() for c in codes}
-    return {u.code.lower(): u for u in UnitOfMeasure.objects.annotate(lc=Lower("code")).filter(lc__in=wanted)}
-
-
 def _component_specs(lines: Sequence[BomComponentIn]) -> list[services.ComponentSpec]:
     """The components' products (by id or SKU) and units (by code), in three queries; any not found is
     a 422 naming the line and field."""
-    by_id, by_sku = _products(
-        {ln.product for ln in lines if ln.product is not None},
-        {ln.sku.strip() for ln in lines if ln.sku and ln.sku.strip()},
-    )
-    units = _units({ln.unit for ln in lines if ln.unit and ln.unit.strip()})
+    by_id, by_sku = products_named(lines)
+    units = units_by_code({ln.unit for ln in lines if ln.unit and ln.unit.strip()})
     errors: dict[str, list[str]] = {}
     specs = []
     for i, line in enumerate(lines):
-        product, name, error = _product_of(line.product, line.sku, by_id, by_sku)
+        product, name, error = product_of(line.product, line.sku, by_id, by_sku)
         if product is None:
             errors[f"components.{i}.{name}"] = [error]
         unit = None
@@ -224,14 +182,20 @@ def work_centre_create(request: HttpRequest, payload: WorkCentreIn) -> WorkCentr
 # --- bills of materials ---------------------------------------------------------------------------
 
 
-def _bom_detail(pk: int) -> BillOfMaterials:
-    """A BOM as BomDetailOut reads it: components and operations prefetched, the cost roll-up attached."""
+@dataclass(frozen=True)
+class BomDetail(Shown[BillOfMaterials]):
+    """A BOM as BomDetailOut reads it, with the cost of one unit of output rolled up."""
+
+    cost: boms.CostRollup
+
+
+def _bom_detail(pk: int) -> BomDetail:
+    """A BOM as BomDetailOut reads it: components and operations prefetched, the cost rolled up."""
     try:
         bom = selectors.bom_detail(pk)
     except BillOfMaterials.DoesNotExist:
         raise NotFound(f"No bill of materials with id {pk}.") from None
-    bom.cost = boms.rollup(bom)  # type: ignore[attr-defined]
-    return bom
+    return BomDetail(obj=bom, cost=boms.rollup(bom))
 
 
 @router.get("/boms", response=list[BomOut])
@@ -242,11 +206,11 @@ def bom_list(request: HttpRequest, filters: Query[BomFilterIn]) -> QuerySet[Bill
 
 
 @router.post("/boms", response={201: BomDetailOut})
-def bom_create(request: HttpRequest, payload: BomIn) -> BillOfMaterials:
+def bom_create(request: HttpRequest, payload: BomIn) -> BomDetail:
     """A new version of the product's BOM with its components and operations, in one request. With
     ``activate`` (the default) it becomes the active version; a cycle is a 422 naming the path and
     nothing is saved."""
-    product = _one_product(payload.product, payload.sku)
+    product = one_product(payload.product, payload.sku)
     bom = services.bom_create(
         product=product,
         components=_component_specs(payload.components),
@@ -285,13 +249,11 @@ def bom_where_used(request: HttpRequest, product: int) -> list[dict[str, Any]]:
 
 
 @router.get("/boms/{bom_id}", response=BomDetailOut)
-def bom_detail(request: HttpRequest, bom_id: int, response: HttpResponse) -> BillOfMaterials:
+def bom_detail(request: HttpRequest, bom_id: int, response: HttpResponse) -> BomDetail:
     """A BOM with its components, operations and the cost of one unit of output rolled up through
     sub-assemblies (each component's cost and where it comes from). The ``ETag`` header names its
     version, for ``If-Match`` on PATCH."""
-    bom = _bom_detail(bom_id)
-    with_etag(response, bom)
-    return bom
+    return answer_with_etag(response, _bom_detail(bom_id))
 
 
 @router.patch("/boms/{bom_id}", response=BomDetailOut)
@@ -301,7 +263,7 @@ def bom_update(
     payload: BomPatchIn,
     response: HttpResponse,
     if_match: str | None = if_match_param(),
-) -> BillOfMaterials:
+) -> BomDetail:
     """Change the fields sent; ``components`` / ``operations`` replace all of them. With
     ``If-Match``: 412 when the BOM changed since it was read."""
     changes = payload.dict(exclude_unset=True)
@@ -318,13 +280,11 @@ def bom_update(
             notes=changes.get("notes"),
             user=user_of(request),
         )
-    bom = _bom_detail(bom_id)
-    with_etag(response, bom)
-    return bom
+    return answer_with_etag(response, _bom_detail(bom_id))
 
 
 @router.post("/boms/{bom_id}/activate", response=BomDetailOut)
-def bom_activate(request: HttpRequest, bom_id: int) -> BillOfMaterials:
+def bom_activate(request: HttpRequest, bom_id: int) -> BomDetail:
     """Make this version the product's active one (a cycle through the active BOMs is a 422)."""
     services.bom_activate(bom=get_or_404(BillOfMaterials, bom_id, "bill of materials"), user=user_of(request))
     return _bom_detail(bom_id)
@@ -333,19 +293,21 @@ def bom_activate(request: HttpRequest, bom_id: int) -> BillOfMaterials:
 # --- manufacturing orders -------------------------------------------------------------------------
 
 
-def _mo_detail(pk: int) -> ManufacturingOrder:
+@dataclass(frozen=True)
+class MoDetail(Shown[ManufacturingOrder]):
+    """An order as ManufacturingOrderDetailOut reads it, with the actions its state allows."""
+
+    allowed_actions: list[str]
+
+
+def _mo_detail(pk: int) -> MoDetail:
     """An order as ManufacturingOrderDetailOut reads it: components prefetched, with what each holds,
     and the actions."""
-    try:
-        mo = selectors.mo_detail(pk)
-    except ManufacturingOrder.DoesNotExist:
-        raise NotFound(f"No manufacturing order with id {pk}.") from None
-    lines = list(mo.components.all())
-    held = selectors.reserved_by_component([line.pk for line in lines])
-    for line in lines:
-        line.reserved = held.get(line.pk, ZERO)  # type: ignore[attr-defined]
-    mo.allowed_actions = lifecycle.allowed_actions(mo.status)  # type: ignore[attr-defined]
-    return mo
+    orders = ManufacturingOrder.objects.select_related(
+        "product__stock_unit", "warehouse", "bom", "created_by"
+    ).prefetch_related(Prefetch("components", queryset=_component_lines()))
+    mo = get_or_404(orders, pk, "manufacturing order")
+    return MoDetail(obj=mo, allowed_actions=lifecycle.allowed_actions(mo.status))
 
 
 def _mo(pk: int) -> ManufacturingOrder:
@@ -363,9 +325,9 @@ def order_list(
 
 
 @router.post("/orders", response={201: ManufacturingOrderDetailOut})
-def order_create(request: HttpRequest, payload: ManufacturingOrderIn) -> ManufacturingOrder:
+def order_create(request: HttpRequest, payload: ManufacturingOrderIn) -> MoDetail:
     """A draft order; its component lines come from the BOM (the product's active one unless ``bom``)."""
-    product = _one_product(payload.product, payload.sku)
+    product = one_product(payload.product, payload.sku)
     warehouse = get_or_404(Warehouse, payload.warehouse, "warehouse", field="warehouse")
     bom = None
     if payload.bom is not None:
@@ -384,7 +346,7 @@ def order_create(request: HttpRequest, payload: ManufacturingOrderIn) -> Manufac
 
 
 @router.get("/orders/{order_id}", response=ManufacturingOrderDetailOut)
-def order_detail(request: HttpRequest, order_id: int) -> ManufacturingOrder:
+def order_detail(request: HttpRequest, order_id: int) -> MoDetail:
     """An order with its components (required, reserved, consumed, in stock units) and the actions its
     state allows."""
     return _mo_detail(order_id)
@@ -402,13 +364,13 @@ def order_confirm(request: HttpRequest, order_id: int) -> dict[str, Any]:
 
 
 @router.post("/orders/{order_id}/start", response=ManufacturingOrderDetailOut)
-def order_start(request: HttpRequest, order_id: int) -> ManufacturingOrder:
+def order_start(request: HttpRequest, order_id: int) -> MoDetail:
     services.mo_start(mo=_mo(order_id), user=user_of(request))
     return _mo_detail(order_id)
 
 
 @router.post("/orders/{order_id}/produce", response=ManufacturingOrderDetailOut)
-def order_produce(request: HttpRequest, order_id: int, payload: ProduceIn) -> ManufacturingOrder:
+def order_produce(request: HttpRequest, order_id: int, payload: ProduceIn) -> MoDetail:
     """Produce part or all of the order (a confirmed order starts): components are consumed in
     proportion, reserved stock first, and the output goes into stock at what it cost."""
     services.mo_produce(
@@ -422,16 +384,14 @@ def order_produce(request: HttpRequest, order_id: int, payload: ProduceIn) -> Ma
 
 
 @router.post("/orders/{order_id}/finish", response=ManufacturingOrderDetailOut)
-def order_finish(request: HttpRequest, order_id: int) -> ManufacturingOrder:
+def order_finish(request: HttpRequest, order_id: int) -> MoDetail:
     """Done (possibly short of the quantity): what was not used is released."""
     services.mo_finish(mo=_mo(order_id), user=user_of(request))
     return _mo_detail(order_id)
 
 
 @router.post("/orders/{order_id}/cancel", response=ManufacturingOrderDetailOut)
-def order_cancel(
-    request: HttpRequest, order_id: int, payload: MoReasonIn | None = None
-) -> ManufacturingOrder:
+def order_cancel(request: HttpRequest, order_id: int, payload: MoReasonIn | None = None) -> MoDetail:
     """Cancel, releasing every component reservation (what was produced stays produced)."""
     reason = payload.reason if payload else ""
     services.mo_cancel(mo=_mo(order_id), reason=reason, user=user_of(request))
@@ -441,14 +401,20 @@ def order_cancel(
 # --- MRP ------------------------------------------------------------------------------------------
 
 
-def _run_out(run: MrpRun) -> MrpRun:
+@dataclass(frozen=True)
+class RunOut(Shown[MrpRun]):
+    """A run as MrpRunOut reads it, with its suggestions in planning order."""
+
+    suggestions_list: list[MrpSuggestion]
+
+
+def _run_out(run: MrpRun) -> RunOut:
     """A run as MrpRunOut reads it: its suggestions in planning order, fetched in one query."""
-    run.suggestions_list = list(selectors.suggestion_list(run))  # type: ignore[attr-defined]
-    return run
+    return RunOut(obj=run, suggestions_list=list(selectors.suggestion_list(run)))
 
 
 @router.post("/mrp/run", response={201: MrpRunOut})
-def mrp_run(request: HttpRequest, payload: MrpRunIn | None = None) -> MrpRun:
+def mrp_run(request: HttpRequest, payload: MrpRunIn | None = None) -> RunOut:
     """Plan up to the horizon: net requirements level by level, offset by lead times. Earlier
     unconverted suggestions are replaced by this run's."""
     horizon = payload.horizon if payload else None

@@ -19,6 +19,14 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
+def _model_choice(form: forms.Form, name: str) -> forms.ModelChoiceField[Any]:
+    """The form's field ``name``, a choice of model rows (whose queryset a form sets when it is made)."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ModelChoiceField):
+        raise TypeError(f"{type(form).__name__}.{name} is not a ModelChoiceField")
+    return field
+
+
 class ProductChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.sku} · {obj.name}"
@@ -71,8 +79,8 @@ class ManufacturingOrderForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         made = BillOfMaterials.objects.filter(is_active=True).values("product_id")
-        self.fields["product"].queryset = Product.objects.filter(pk__in=made).order_by("sku")  # type: ignore[attr-defined]
-        self.fields["warehouse"].queryset = Warehouse.objects.order_by("code")  # type: ignore[attr-defined]
+        _model_choice(self, "product").queryset = Product.objects.filter(pk__in=made).order_by("sku")
+        _model_choice(self, "warehouse").queryset = Warehouse.objects.order_by("code")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

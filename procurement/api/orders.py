@@ -10,20 +10,15 @@ from ninja import Query
 from ninja.pagination import PageNumberPagination, paginate
 
 from erp.access import user_has_right
-from erp.api_helpers import Listing, filtered, get_or_404, no_nulls, principal, user_of
+from erp.api_helpers import Listing, filtered, get_or_404, principal, user_of
 from erp.apiauth import ErpAuth, Forbidden
-from erp.concurrency import if_match_param, locked_for_update, with_etag
+from erp.concurrency import if_match_param
 from erp.exceptions import ValidationFailed
+from erp.patching import answer_with_etag, changes_of, patch_with_etag
+from inventory.lookups import product_of, products_named, units_by_code
 from inventory.models import Location, Warehouse
 from procurement import selectors, services
-from procurement.api.common import (
-    PAGE_SIZE,
-    po_detail_of,
-    product_of,
-    products_by_id_and_sku,
-    router,
-    units_by_code,
-)
+from procurement.api.common import PAGE_SIZE, PurchaseOrderDetail, po_detail_of, router
 from procurement.filters import PurchaseOrderFilter
 from procurement.models import PurchaseOrder, PurchaseOrderLine, Receipt, Supplier
 from procurement.schemas.orders import (
@@ -55,10 +50,7 @@ def _po(pk: int) -> PurchaseOrder:
 
 def _line_specs(lines: Sequence[POLineIn], field: str = "lines") -> list[services.POLineSpec]:
     """The lines' products (by id or SKU) and units (by code), in three queries; any not found is a 422."""
-    by_id, by_sku = products_by_id_and_sku(
-        {ln.product for ln in lines if ln.product is not None},
-        {ln.sku.strip() for ln in lines if ln.sku and ln.sku.strip()},
-    )
+    by_id, by_sku = products_named(lines)
     units = units_by_code({ln.purchase_unit for ln in lines if ln.purchase_unit})
     errors: dict[str, list[str]] = {}
     specs = []
@@ -99,7 +91,7 @@ def po_list(request: HttpRequest, filters: Query[PurchaseOrderFilterIn]) -> Quer
 
 
 @router.post("/purchase-orders", response={201: PurchaseOrderDetailOut})
-def po_create(request: HttpRequest, payload: PurchaseOrderIn) -> PurchaseOrder:
+def po_create(request: HttpRequest, payload: PurchaseOrderIn) -> PurchaseOrderDetail:
     """A draft purchase order with all its lines in one request, priced from the supplier's items
     (price breaks apply) where no unit cost is given."""
     supplier = get_or_404(Supplier, payload.supplier, "supplier", field="supplier")
@@ -117,13 +109,11 @@ def po_create(request: HttpRequest, payload: PurchaseOrderIn) -> PurchaseOrder:
 
 
 @router.get("/purchase-orders/{po_id}", response=PurchaseOrderDetailOut)
-def po_detail(request: HttpRequest, po_id: int, response: HttpResponse) -> PurchaseOrder:
+def po_detail(request: HttpRequest, po_id: int, response: HttpResponse) -> PurchaseOrderDetail:
     """A purchase order with its lines (ordered, received, billed, open, in purchase units), receipts,
     bills with payments, whether it needs (and has) approval, and the actions its state allows. The
     ``ETag`` header names its version, for ``If-Match`` on PATCH."""
-    po = po_detail_of(po_id)
-    with_etag(response, po)
-    return po
+    return answer_with_etag(response, po_detail_of(po_id))
 
 
 @router.patch("/purchase-orders/{po_id}", response=PurchaseOrderDetailOut)
@@ -133,24 +123,27 @@ def po_update(
     payload: PurchaseOrderPatchIn,
     response: HttpResponse,
     if_match: str | None = if_match_param(),
-) -> PurchaseOrder:
+) -> PurchaseOrderDetail:
     """A draft: anything, ``lines`` replacing every line; later only notes and the expected date.
     With ``If-Match``: 412 when the order changed since it was read (approved, sent, received...)."""
-    changes = payload.dict(exclude_unset=True)
-    no_nulls(changes, nullable=frozenset({"expected_date"}))
+    changes = changes_of(payload, nullable=frozenset({"expected_date"}))
     changes.pop("lines", None)
     lines = _line_specs(payload.lines) if payload.lines is not None else None
     if "warehouse" in changes:
         changes["warehouse"] = get_or_404(Warehouse, changes["warehouse"], "warehouse", field="warehouse")
-    with locked_for_update(PurchaseOrder, po_id, what="purchase order", if_match=if_match) as po:
-        services.po_update(po=po, lines=lines, user=user_of(request), **changes)
-    po = po_detail_of(po_id)
-    with_etag(response, po)
-    return po
+    return patch_with_etag(
+        response,
+        PurchaseOrder,
+        po_id,
+        what="purchase order",
+        if_match=if_match,
+        update=lambda po: services.po_update(po=po, lines=lines, user=user_of(request), **changes),
+        detail=po_detail_of,
+    )
 
 
 @router.post("/purchase-orders/{po_id}/approve", response=PurchaseOrderDetailOut)
-def po_approve(request: HttpRequest, po_id: int) -> PurchaseOrder:
+def po_approve(request: HttpRequest, po_id: int) -> PurchaseOrderDetail:
     """A purchasing manager approves a draft above the approval threshold (403 for anyone else)."""
     po = _po(po_id)
     user = user_of(request)
@@ -161,14 +154,16 @@ def po_approve(request: HttpRequest, po_id: int) -> PurchaseOrder:
 
 
 @router.post("/purchase-orders/{po_id}/send", response=PurchaseOrderDetailOut)
-def po_send(request: HttpRequest, po_id: int) -> PurchaseOrder:
+def po_send(request: HttpRequest, po_id: int) -> PurchaseOrderDetail:
     """Send to the supplier; above the approval threshold only once approved (else 422)."""
     services.po_send(po=_po(po_id), user=user_of(request))
     return po_detail_of(po_id)
 
 
 @router.post("/purchase-orders/{po_id}/cancel", response=PurchaseOrderDetailOut)
-def po_cancel(request: HttpRequest, po_id: int, payload: PurchaseReasonIn | None = None) -> PurchaseOrder:
+def po_cancel(
+    request: HttpRequest, po_id: int, payload: PurchaseReasonIn | None = None
+) -> PurchaseOrderDetail:
     """Cancel a draft, or a sent order of which nothing is received."""
     reason = payload.reason if payload else ""
     services.po_cancel(po=_po(po_id), reason=reason, user=user_of(request))
@@ -176,7 +171,7 @@ def po_cancel(request: HttpRequest, po_id: int, payload: PurchaseReasonIn | None
 
 
 @router.post("/purchase-orders/{po_id}/close", response=PurchaseOrderDetailOut)
-def po_close(request: HttpRequest, po_id: int) -> PurchaseOrder:
+def po_close(request: HttpRequest, po_id: int) -> PurchaseOrderDetail:
     """Nothing more is expected: a received order, or a partially received one closed short."""
     services.po_close(po=_po(po_id), user=user_of(request))
     return po_detail_of(po_id)

@@ -9,8 +9,7 @@ from erp.api_helpers import user_of
 from erp.exceptions import ValidationFailed
 from inventory.models import Warehouse
 from procurement import replenishment
-from procurement.api.common import PAGE_SIZE, po_detail_of, router
-from procurement.models import PurchaseOrder
+from procurement.api.common import PAGE_SIZE, PurchaseOrderDetail, po_detail_of, router
 from procurement.schemas.orders import PurchaseOrderDetailOut
 from procurement.schemas.replenishment import PurchaseSuggestionOut, ReplenishIn
 
@@ -53,7 +52,7 @@ def replenishment_suggestions(request: HttpRequest, warehouse: int | None = None
 
 
 @router.post("/replenishment", response={201: list[PurchaseOrderDetailOut]})
-def replenishment_order(request: HttpRequest, payload: ReplenishIn) -> list[PurchaseOrder]:
+def replenishment_order(request: HttpRequest, payload: ReplenishIn) -> list[PurchaseOrderDetail]:
     """Order the chosen suggestions (by key): draft purchase orders, one per supplier and warehouse."""
     orders = replenishment.orders_from_suggestions(keys=payload.keys, user=user_of(request))
     return [po_detail_of(po.pk) for po in orders]

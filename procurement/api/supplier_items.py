@@ -7,8 +7,9 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from erp.api_helpers import Listing, filtered, get_or_404, user_of
 from erp.exceptions import ValidationFailed
+from inventory.lookups import one_product, units_by_code
 from procurement import selectors, services
-from procurement.api.common import PAGE_SIZE, product_of, products_by_id_and_sku, router, units_by_code
+from procurement.api.common import PAGE_SIZE, router
 from procurement.filters import SupplierItemFilter
 from procurement.models import Supplier, SupplierItem
 from procurement.schemas.supplier_items import (
@@ -33,13 +34,7 @@ def supplier_item_set(request: HttpRequest, payload: SupplierItemIn) -> Status[S
     ``price_breaks``, when sent, replaces the item's breaks; ``is_preferred`` takes the preference
     from any other supplier of the product."""
     supplier = get_or_404(Supplier, payload.supplier, "supplier", field="supplier")
-    by_id, by_sku = products_by_id_and_sku(
-        {payload.product} if payload.product is not None else set(),
-        {payload.sku.strip()} if payload.sku and payload.sku.strip() else set(),
-    )
-    product, field, error = product_of(payload.product, payload.sku, by_id, by_sku)
-    if product is None:
-        raise ValidationFailed(error, field_errors={field: [error]})
+    product = one_product(payload.product, payload.sku)
     unit = None
     if payload.purchase_unit:
         unit = units_by_code({payload.purchase_unit}).get(payload.purchase_unit.strip().lower())

@@ -1,18 +1,21 @@
 """Suppliers and their contacts."""
 
-from django.db import transaction
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Query
 from ninja.pagination import PageNumberPagination, paginate
 
-from erp.api_helpers import Listing, filtered, get_or_404, no_nulls, user_of
-from erp.concurrency import if_match_param, locked_for_update, with_etag
+from erp.api_helpers import Listing, Shown, filtered, get_or_404, user_of
+from erp.concurrency import if_match_param
+from erp.contacts import create_with_contacts
 from erp.exceptions import NotFound
+from erp.patching import answer_with_etag, changes_of, patch_with_etag
 from procurement import selectors, services
 from procurement.api.common import PAGE_SIZE, router
 from procurement.filters import SupplierFilter
-from procurement.models import Supplier, SupplierContact
+from procurement.models import PurchaseOrder, Supplier, SupplierContact
 from procurement.schemas.suppliers import (
     SUPPLIER_ORDERING,
     SupplierContactIn,
@@ -27,13 +30,19 @@ from procurement.schemas.suppliers import (
 SUPPLIERS = Listing(ordering=SUPPLIER_ORDERING)
 
 
-def _supplier_detail(pk: int) -> Supplier:
+@dataclass(frozen=True)
+class SupplierDetail(Shown[Supplier]):
+    """A supplier as SupplierDetailOut reads it, with its open purchase orders."""
+
+    open_purchase_orders: list[PurchaseOrder]
+
+
+def _supplier_detail(pk: int) -> SupplierDetail:
     try:
         supplier = selectors.supplier_detail(pk)
     except Supplier.DoesNotExist:
         raise NotFound(f"No supplier with id {pk}.") from None
-    supplier.open_purchase_orders = list(selectors.supplier_open_orders(supplier))  # type: ignore[attr-defined]
-    return supplier
+    return SupplierDetail(obj=supplier, open_purchase_orders=list(selectors.supplier_open_orders(supplier)))
 
 
 @router.get("/suppliers", response=list[SupplierOut])
@@ -44,23 +53,22 @@ def supplier_list(request: HttpRequest, filters: Query[SupplierFilterIn]) -> Que
 
 
 @router.post("/suppliers", response={201: SupplierDetailOut})
-def supplier_create(request: HttpRequest, payload: SupplierIn) -> Supplier:
+def supplier_create(request: HttpRequest, payload: SupplierIn) -> SupplierDetail:
     """A supplier, with its contacts."""
     user = user_of(request)
-    with transaction.atomic():
-        supplier = services.supplier_create(user=user, **payload.dict(exclude={"contacts"}))
-        for contact in payload.contacts:
-            services.supplier_contact_add(supplier=supplier, **contact.dict())
+    supplier = create_with_contacts(
+        lambda: services.supplier_create(user=user, **payload.dict(exclude={"contacts"})),
+        payload.contacts,
+        lambda owner, values: services.supplier_contact_add(supplier=owner, **values),
+    )
     return _supplier_detail(supplier.pk)
 
 
 @router.get("/suppliers/{supplier_id}", response=SupplierDetailOut)
-def supplier_detail(request: HttpRequest, supplier_id: int, response: HttpResponse) -> Supplier:
+def supplier_detail(request: HttpRequest, supplier_id: int, response: HttpResponse) -> SupplierDetail:
     """A supplier with contacts, items (with price breaks) and open purchase orders. The ``ETag``
     header names its version, for ``If-Match`` on PATCH."""
-    supplier = _supplier_detail(supplier_id)
-    with_etag(response, supplier)
-    return supplier
+    return answer_with_etag(response, _supplier_detail(supplier_id))
 
 
 @router.patch("/suppliers/{supplier_id}", response=SupplierDetailOut)
@@ -70,16 +78,19 @@ def supplier_update(
     payload: SupplierPatchIn,
     response: HttpResponse,
     if_match: str | None = if_match_param(),
-) -> Supplier:
+) -> SupplierDetail:
     """Change the fields sent; ``is_active: false`` archives the supplier. With ``If-Match``: 412
     when the supplier changed since it was read."""
-    changes = payload.dict(exclude_unset=True)
-    no_nulls(changes)
-    with locked_for_update(Supplier, supplier_id, what="supplier", if_match=if_match) as supplier:
-        services.supplier_update(supplier=supplier, user=user_of(request), **changes)
-    supplier = _supplier_detail(supplier_id)
-    with_etag(response, supplier)
-    return supplier
+    changes = changes_of(payload)
+    return patch_with_etag(
+        response,
+        Supplier,
+        supplier_id,
+        what="supplier",
+        if_match=if_match,
+        update=lambda supplier: services.supplier_update(supplier=supplier, user=user_of(request), **changes),
+        detail=_supplier_detail,
+    )
 
 
 @router.post("/suppliers/{supplier_id}/contacts", response={201: SupplierContactOut})

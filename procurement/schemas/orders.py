@@ -15,8 +15,10 @@ from erp.api_helpers import (
     Quantity,
     QuantityIn,
     Rate,
+    Shown,
     examples,
     expand_param,
+    model_of,
     ordering_param,
     updated_since_param,
 )
@@ -24,6 +26,9 @@ from procurement.models import PurchaseOrder, PurchaseOrderLine
 from procurement.schemas.bills import BillInOrderOut
 from procurement.schemas.receipts import ReceiptOut
 from procurement.services import needs_approval
+
+# A purchase order as the schemas read it: in a list the model, in a detail shown with its actions.
+AnyPurchaseOrder = PurchaseOrder | Shown[PurchaseOrder]
 
 # The sort keys of each list: public name -> field. Old short names stay as aliases.
 PO_ORDERING = {
@@ -199,12 +204,12 @@ class PurchaseOrderOut(ApiSchema):
     updated_at: datetime
 
     @staticmethod
-    def resolve_needs_approval(obj: PurchaseOrder) -> bool:
-        return needs_approval(obj)
+    def resolve_needs_approval(obj: AnyPurchaseOrder) -> bool:
+        return needs_approval(model_of(obj))
 
     @staticmethod
-    def resolve_approved(obj: PurchaseOrder) -> bool:
-        return obj.approved_at is not None
+    def resolve_approved(obj: AnyPurchaseOrder) -> bool:
+        return model_of(obj).approved_at is not None
 
 
 class POLineOut(ApiSchema):
@@ -255,20 +260,21 @@ class PurchaseOrderDetailOut(PurchaseOrderOut):
     )
 
     @staticmethod
-    def resolve_approved_by(obj: PurchaseOrder) -> str | None:
-        return obj.approved_by.get_username() if obj.approved_by else None
+    def resolve_approved_by(obj: AnyPurchaseOrder) -> str | None:
+        po = model_of(obj)
+        return po.approved_by.get_username() if po.approved_by else None
 
     @staticmethod
-    def resolve_lines(obj: PurchaseOrder) -> list[PurchaseOrderLine]:
-        return list(obj.lines.all())
+    def resolve_lines(obj: AnyPurchaseOrder) -> list[PurchaseOrderLine]:
+        return list(model_of(obj).lines.all())
 
     @staticmethod
-    def resolve_receipts(obj: PurchaseOrder) -> list[Any]:
-        return list(obj.receipts.all())
+    def resolve_receipts(obj: AnyPurchaseOrder) -> list[Any]:
+        return list(model_of(obj).receipts.all())
 
     @staticmethod
-    def resolve_bills(obj: PurchaseOrder) -> list[Any]:
-        return list(obj.bills.all())
+    def resolve_bills(obj: AnyPurchaseOrder) -> list[Any]:
+        return list(model_of(obj).bills.all())
 
 
 class PurchaseOrderListOut(PurchaseOrderOut):

@@ -8,6 +8,7 @@ from typing import Any
 from ninja import Field
 
 from erp.api_helpers import ApiSchema, Money, examples, ordering_param, updated_since_param
+from erp.contacts import ContactFieldsIn, ContactFieldsOut
 from procurement.schemas.orders import PurchaseOrderBriefOut
 from procurement.schemas.supplier_items import SUPPLIER_ITEM_EXAMPLE, SupplierItemOut
 
@@ -48,25 +49,14 @@ class SupplierFilterIn(ApiSchema):
     ordering: str | None = ordering_param(SUPPLIER_ORDERING, default="name")
 
 
-class SupplierContactIn(ApiSchema):
+class SupplierContactIn(ContactFieldsIn):
     model_config = examples({"name": "Grace", "email": "grace@parts.example", "role": "sales"})
 
-    name: str = Field(max_length=200)
-    email: str = Field("", max_length=254)
-    phone: str = Field("", max_length=40)
-    role: str = Field("", max_length=100)
 
-
-class SupplierContactOut(ApiSchema):
+class SupplierContactOut(ContactFieldsOut):
     model_config = examples(
         {"id": 3, "name": "Grace", "email": "grace@parts.example", "phone": "", "role": "sales"}
     )
-
-    id: int
-    name: str
-    email: str
-    phone: str
-    role: str
 
 
 class SupplierIn(ApiSchema):

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
+from erp.contacts import contact_create
 from erp.exceptions import ValidationFailed
 from erp.money import currency_problem, quantize_money, quantize_quantity
 from erp.numbering import next_number
@@ -79,10 +80,14 @@ def supplier_update(*, supplier: Supplier, user: Any = None, **changes: Any) -> 
 def supplier_contact_add(
     *, supplier: Supplier, name: str, email: str = "", phone: str = "", role: str = ""
 ) -> SupplierContact:
-    if not name.strip():
-        raise ValidationFailed("A contact needs a name.", field_errors={"name": ["Required."]})
-    return SupplierContact.objects.create(
-        supplier=supplier, name=name.strip(), email=email, phone=phone, role=role
+    return contact_create(
+        SupplierContact,
+        owner_field="supplier",
+        owner=supplier,
+        name=name,
+        email=email,
+        phone=phone,
+        role=role,
     )
 
 

@@ -2,7 +2,9 @@
 close, ship, invoice) and their timeline."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -13,11 +15,12 @@ from django.utils import timezone
 from ninja import Query
 from ninja.pagination import PageNumberPagination, paginate
 
-from erp.api_helpers import Listing, filtered, get_or_404, no_nulls, user_of
-from erp.concurrency import if_match_param, locked_for_update, with_etag
+from erp.api_helpers import Listing, Shown, filtered, get_or_404, no_nulls, user_of
+from erp.concurrency import if_match_param
 from erp.exceptions import NotFound, ValidationFailed
 from erp.models import OutboxEvent
 from erp.money import ZERO
+from erp.patching import answer_with_etag, patch_with_etag
 from inventory.models import Product
 from sales import selectors, services
 from sales.api.common import PAGE_SIZE, address_dict, held_quantity, invoice_of, router, shipment_of
@@ -57,21 +60,47 @@ def _aware(moment: datetime | None) -> datetime | None:
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
-def _order_detail(pk: int) -> SalesOrder:
-    """An order as OrderDetailOut reads it: everything prefetched, reservations and actions attached."""
+@dataclass(frozen=True)
+class OrderLineDetail(Shown[OrderLine]):
+    """A line as OrderDetailLineOut reads it: what is held for it now and what waits for stock."""
+
+    reserved: Decimal
+    backordered: Decimal
+
+
+@dataclass(frozen=True)
+class OrderDetail(Shown[SalesOrder]):
+    """An order as OrderDetailOut reads it, with the figures and actions of the order page."""
+
+    lines: list[OrderLineDetail]
+    allowed_actions: list[str]
+    invoiced: Decimal
+    paid: Decimal
+    balance: Decimal
+
+
+def _order_detail(pk: int) -> OrderDetail:
+    """An order as OrderDetailOut reads it: everything prefetched, with selectors.order_figures."""
     try:
         order = selectors.order_detail(pk)
     except SalesOrder.DoesNotExist:
         raise NotFound(f"No sales order with id {pk}.") from None
     figures = selectors.order_figures(order)  # the same figures and actions as the order page
-    for line in order.lines.all():
-        line.reserved = figures.reserved.get(line.pk, ZERO)  # type: ignore[attr-defined]
-        line.backordered = figures.backordered[line.pk]  # type: ignore[attr-defined]
-    order.allowed_actions = list(figures.actions)  # type: ignore[attr-defined]
-    order.invoiced = figures.invoiced  # type: ignore[attr-defined]
-    order.paid = figures.paid  # type: ignore[attr-defined]
-    order.balance = figures.balance  # type: ignore[attr-defined]
-    return order
+    return OrderDetail(
+        obj=order,
+        lines=[
+            OrderLineDetail(
+                obj=line,
+                reserved=figures.reserved.get(line.pk, ZERO),
+                backordered=figures.backordered[line.pk],
+            )
+            for line in order.lines.all()
+        ],
+        allowed_actions=list(figures.actions),
+        invoiced=figures.invoiced,
+        paid=figures.paid,
+        balance=figures.balance,
+    )
 
 
 def _order(pk: int) -> SalesOrder:
@@ -129,7 +158,7 @@ def order_list(request: HttpRequest, filters: Query[OrderFilterIn]) -> QuerySet[
 
 
 @router.post("/orders", response={201: OrderDetailOut})
-def order_create(request: HttpRequest, payload: OrderIn) -> SalesOrder:
+def order_create(request: HttpRequest, payload: OrderIn) -> OrderDetail:
     """A draft order with all its lines in one request; ``"confirm": true`` also confirms it (reserves
     stock; what is missing is backordered), in the same transaction."""
     user = user_of(request)
@@ -160,13 +189,11 @@ def order_create(request: HttpRequest, payload: OrderIn) -> SalesOrder:
 
 
 @router.get("/orders/{order_id}", response=OrderDetailOut)
-def order_detail(request: HttpRequest, order_id: int, response: HttpResponse) -> SalesOrder:
+def order_detail(request: HttpRequest, order_id: int, response: HttpResponse) -> OrderDetail:
     """An order with its lines (ordered, reserved, shipped, invoiced, returned), taxes, shipments,
     invoices with payments, returns, and the actions its state allows. The ``ETag`` header names
     its version, for ``If-Match`` on PATCH."""
-    order = _order_detail(order_id)
-    with_etag(response, order)
-    return order
+    return answer_with_etag(response, _order_detail(order_id))
 
 
 @router.patch("/orders/{order_id}", response=OrderDetailOut)
@@ -176,7 +203,7 @@ def order_update(
     payload: OrderPatchIn,
     response: HttpResponse,
     if_match: str | None = if_match_param(),
-) -> SalesOrder:
+) -> OrderDetail:
     """A draft: anything, ``lines`` replacing all lines; later only notes, tags, addresses and the
     external reference. With ``If-Match``: 412 when the order changed since it was read (confirmed,
     shipped, edited...)."""
@@ -187,22 +214,27 @@ def order_update(
     for name in ("billing_address", "shipping_address"):
         if name in changes:
             changes[name] = address_dict(getattr(payload, name))
-    with locked_for_update(SalesOrder, order_id, what="sales order", if_match=if_match) as order:
-        services.order_update(order=order, lines=lines, user=user_of(request), **changes)
-    order = _order_detail(order_id)
-    with_etag(response, order)
-    return order
+    user = user_of(request)
+    return patch_with_etag(
+        response,
+        SalesOrder,
+        order_id,
+        what="sales order",
+        if_match=if_match,
+        update=lambda order: services.order_update(order=order, lines=lines, user=user, **changes),
+        detail=_order_detail,
+    )
 
 
 @router.post("/orders/{order_id}/confirm", response=OrderDetailOut)
-def order_confirm(request: HttpRequest, order_id: int) -> SalesOrder:
+def order_confirm(request: HttpRequest, order_id: int) -> OrderDetail:
     """Confirm a draft: reserve stock in the channel's warehouse; what is missing is backordered."""
     services.order_confirm(order=_order(order_id), user=user_of(request))
     return _order_detail(order_id)
 
 
 @router.post("/orders/{order_id}/cancel", response=OrderDetailOut)
-def order_cancel(request: HttpRequest, order_id: int, payload: SalesReasonIn | None = None) -> SalesOrder:
+def order_cancel(request: HttpRequest, order_id: int, payload: SalesReasonIn | None = None) -> OrderDetail:
     """Cancel, releasing every reservation of the order."""
     reason = payload.reason if payload else ""
     services.order_cancel(order=_order(order_id), reason=reason, user=user_of(request))
@@ -210,21 +242,21 @@ def order_cancel(request: HttpRequest, order_id: int, payload: SalesReasonIn | N
 
 
 @router.post("/orders/{order_id}/hold", response=OrderDetailOut)
-def order_hold(request: HttpRequest, order_id: int, payload: SalesReasonIn | None = None) -> SalesOrder:
+def order_hold(request: HttpRequest, order_id: int, payload: SalesReasonIn | None = None) -> OrderDetail:
     reason = payload.reason if payload else ""
     services.order_hold(order=_order(order_id), reason=reason, user=user_of(request))
     return _order_detail(order_id)
 
 
 @router.post("/orders/{order_id}/release", response=OrderDetailOut)
-def order_release(request: HttpRequest, order_id: int) -> SalesOrder:
+def order_release(request: HttpRequest, order_id: int) -> OrderDetail:
     """Take the order off hold, back to the state it was held in."""
     services.order_release(order=_order(order_id), user=user_of(request))
     return _order_detail(order_id)
 
 
 @router.post("/orders/{order_id}/close", response=OrderDetailOut)
-def order_close(request: HttpRequest, order_id: int) -> SalesOrder:
+def order_close(request: HttpRequest, order_id: int) -> OrderDetail:
     services.order_close(order=_order(order_id), user=user_of(request))
     return _order_detail(order_id)
 

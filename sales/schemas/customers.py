@@ -8,6 +8,7 @@ from typing import Any
 from ninja import Field
 
 from erp.api_helpers import ApiSchema, Money, examples, ordering_param, updated_since_param
+from erp.contacts import ContactFieldsIn, ContactFieldsOut
 from sales.models import Address, CustomerKind, PaymentTerms
 from sales.schemas.common import ADDRESS_EXAMPLE, AddressFields
 from sales.schemas.orders import OrderBriefOut
@@ -65,25 +66,14 @@ class AddressOut(ApiSchema):
     is_default: bool
 
 
-class ContactIn(ApiSchema):
+class ContactIn(ContactFieldsIn):
     model_config = examples({"name": "Charles", "email": "charles@engines.example", "role": "buyer"})
 
-    name: str = Field(max_length=200)
-    email: str = Field("", max_length=254)
-    phone: str = Field("", max_length=40)
-    role: str = Field("", max_length=100)
 
-
-class ContactOut(ApiSchema):
+class ContactOut(ContactFieldsOut):
     model_config = examples(
         {"id": 2, "name": "Charles", "email": "charles@engines.example", "phone": "", "role": "buyer"}
     )
-
-    id: int
-    name: str
-    email: str
-    phone: str
-    role: str
 
 
 class CustomerFilterIn(ApiSchema):

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from erp import events
+from erp.contacts import contact_create
 from erp.exceptions import ValidationFailed
 from erp.money import currency_problem
 from erp.numbering import next_number
@@ -148,9 +149,9 @@ def address_set(*, customer: Customer, kind: str, values: dict[str, str], defaul
 def contact_add(
     *, customer: Customer, name: str, email: str = "", phone: str = "", role: str = ""
 ) -> Contact:
-    if not name.strip():
-        raise ValidationFailed("A contact needs a name.", field_errors={"name": ["Required."]})
-    return Contact.objects.create(customer=customer, name=name.strip(), email=email, phone=phone, role=role)
+    return contact_create(
+        Contact, owner_field="customer", owner=customer, name=name, email=email, phone=phone, role=role
+    )
 
 
 def _check_channel(values: dict[str, Any]) -> None:
