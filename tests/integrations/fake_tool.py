@@ -378,19 +378,17 @@ def acme_environment(fake: AcmeFake | None = None) -> Iterator[AcmeFake]:
 
 def acme_connection(name: str = "Acme store", **fields: Any) -> Any:
     """A saved Acme connection selling from WH1 through the 'web' channel (created if missing)."""
-    from integrations.models import Connection
+    from tests.integrations.factories import ConnectionFactory
     from tests.inventory.factories import warehouse
     from tests.sales.factories import ChannelFactory
 
     wh = warehouse("WH1")
-    connection = Connection(
+    return ConnectionFactory.create(
         connector="acme",
         name=name,
         settings={"base_url": BASE_URL},
+        secrets={"api_key": API_KEY, "webhook_secret": WEBHOOK_SECRET},
         warehouse=fields.pop("warehouse", wh),
         sales_channel=fields.pop("sales_channel", None) or ChannelFactory(warehouse=wh),
         **fields,
     )
-    connection.set_secrets({"api_key": API_KEY, "webhook_secret": WEBHOOK_SECRET})
-    connection.save()
-    return connection

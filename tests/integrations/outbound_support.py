@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from pydantic import BaseModel
 
@@ -34,6 +33,7 @@ from integrations.contract import (
     WebhookEnvelope,
 )
 from integrations.models import Connection, ExternalRef
+from tests.integrations.factories import ConnectionFactory, ExternalRefFactory
 
 BASE = "https://tiny.test"
 
@@ -189,18 +189,16 @@ def fake_fixture() -> Iterator[FakeTiny]:
 def make_connection(
     name: str = "Tiny store", *, secrets: dict[str, Any] | None = None, **fields: Any
 ) -> Connection:
-    connection = Connection(connector=TinyConnector.key, name=name, settings={"base_url": BASE}, **fields)
-    connection.set_secrets(secrets or {"access_token": "tok-1", "refresh_token": "refresh-1"})
-    connection.save()
-    return connection
+    return ConnectionFactory.create(
+        connector=TinyConnector.key,
+        name=name,
+        settings={"base_url": BASE},
+        secrets=secrets or {"access_token": "tok-1", "refresh_token": "refresh-1"},
+        **fields,
+    )
 
 
 def map_variant(connection: Connection, product: Any, external_id: str, **extra: Any) -> ExternalRef:
-    return ExternalRef.objects.create(
-        connection=connection,
-        object_type="variant",
-        external_id=external_id,
-        content_type=ContentType.objects.get_for_model(type(product)),
-        object_id=product.pk,
-        extra=extra,
+    return ExternalRefFactory.create(
+        connection=connection, external_id=external_id, internal=product, extra=extra
     )

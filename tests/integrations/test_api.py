@@ -22,6 +22,7 @@ from integrations.models import (
 from integrations.shopify.connector import ShopifyConnector
 from integrations.shopify.fake import CLIENT_SECRET, FakeShopify
 from tests.erp.factories import UserFactory, api_key_for, bearer
+from tests.integrations.factories import ConnectionFactory
 from tests.integrations.ui_support import (
     SECRETS,
     connection_fixture,  # noqa: F401  (a fixture)
@@ -402,9 +403,7 @@ def test_every_list_costs_the_same_for_more_rows(
         n = Connection.objects.count()
         if grow == "connections":
             for i in range(3):
-                other = Connection.objects.create(
-                    connector="shopify", name=f"S{n + i}", settings=connection.settings
-                )
+                other = ConnectionFactory(name=f"S{n + i}", settings=connection.settings)
                 delivery(connection=other)
         for _ in range(3):
             if grow == "deliveries":

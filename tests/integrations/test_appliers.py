@@ -9,17 +9,17 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
-from django.contrib.contenttypes.models import ContentType
 
 from erp.money import ZERO
 from integrations import appliers
 from integrations.canonical import content_hash
 from integrations.contract import Action, InboundItem, TaxLine
 from integrations.errors import MissingDependency
-from integrations.models import ExternalRef, SyncRun
+from integrations.models import ExternalRef
 from inventory.models import Product
 from sales.models import Customer, OrderLine, OrderStatus, SalesOrder
 from sales.selectors import reserved_by_line
+from tests.integrations.factories import ExternalRefFactory, SyncRunFactory
 from tests.integrations.fake_tool import (
     T0,
     acme_connection,
@@ -48,7 +48,7 @@ def connection(db):
 
 @pytest.fixture
 def run(connection):
-    return SyncRun.objects.create(connection=connection, job="webhook")
+    return SyncRunFactory(connection=connection, job="webhook")
 
 
 def ref(connection, object_type, external_id):
@@ -105,21 +105,8 @@ def test_lines_resolve_by_variant_ref_then_sku_ref_then_active_sku(connection, r
         ProductFactory(sku="P-Sku"),
     )
     ProductFactory(sku="P-ARCH", is_active=False)
-    product_ct = ContentType.objects.get_for_model(Product)
-    ExternalRef.objects.create(
-        connection=connection,
-        object_type="variant",
-        external_id="v-9",
-        content_type=product_ct,
-        object_id=by_variant.pk,
-    )
-    ExternalRef.objects.create(
-        connection=connection,
-        object_type="sku",
-        external_id="TOOL-SKU",
-        content_type=product_ct,
-        object_id=by_sku_ref.pk,
-    )
+    ExternalRefFactory(connection=connection, object_type="variant", external_id="v-9", internal=by_variant)
+    ExternalRefFactory(connection=connection, object_type="sku", external_id="TOOL-SKU", internal=by_sku_ref)
     lines = [
         {"id": "a", "sku": "P-SKU", "variant_id": "v-9", "qty": 1, "price": "1.00"},
         {"id": "b", "sku": "TOOL-SKU", "variant_id": "", "qty": 1, "price": "1.00"},

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import datetime
-import uuid
 
 import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from erp.models import OutboxEvent
 from integrations import health
-from integrations.models import (
-    ConnectionStatus,
-    Delivery,
-    Drift,
-    InboundEvent,
-    SyncRun,
-)
+from integrations.models import ConnectionStatus
+from tests.integrations.factories import DeliveryFactory, DriftFactory, InboundEventFactory, SyncRunFactory
 from tests.integrations.fake_tool import AcmeConnector, AcmeFake, acme_connection, acme_environment
 from tests.queries import assert_constant_queries
 
@@ -33,30 +26,18 @@ def connection(acme):
     return acme_connection()
 
 
-def outbox_event(n: int) -> OutboxEvent:
-    return OutboxEvent.objects.create(
-        topic="inventory.level_changed", aggregate_type="t", aggregate_id=uuid.uuid4().hex[:20], sequence=n
-    )
-
-
 def make_activity(connection) -> None:
     now = timezone.now()
     old = now - datetime.timedelta(days=2)
-    SyncRun.objects.create(connection=connection, job="poll", status="succeeded", finished_at=now)
-    SyncRun.objects.create(connection=connection, job="poll", status="failed", finished_at=now)
-    SyncRun.objects.create(
-        connection=connection, job="poll", status="failed", started_at=old
-    )  # too old to count
-    for n, status in enumerate(("pending", "failed", "dead", "succeeded"), start=1):
-        Delivery.objects.create(event=outbox_event(n), connection=connection, topic="t", status=status)
-    for n, status in enumerate(("quarantined", "quarantined", "failed", "dead", "processed")):
-        InboundEvent.objects.create(
-            connection=connection, external_id=f"e{n}", topic="t", body=b"", status=status
-        )
-    Drift.objects.create(
-        connection=connection, object_type="inventory", label="TENT", kind="quantity_mismatch"
-    )
-    Drift.objects.create(connection=connection, object_type="inventory", label="X", kind="k", status="healed")
+    SyncRunFactory(connection=connection, job="poll", status="succeeded", finished_at=now)
+    SyncRunFactory(connection=connection, job="poll", status="failed", finished_at=now)
+    SyncRunFactory(connection=connection, job="poll", status="failed", started_at=old)  # too old to count
+    for status in ("pending", "failed", "dead", "succeeded"):
+        DeliveryFactory(connection=connection, status=status)
+    for status in ("quarantined", "quarantined", "failed", "dead", "processed"):
+        InboundEventFactory(connection=connection, status=status)
+    DriftFactory(connection=connection, label="TENT")
+    DriftFactory(connection=connection, label="X", status="healed")
 
 
 def test_the_numbers_of_a_connection(connection, monkeypatch):

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,9 +27,9 @@ from integrations.outbound_items import PUSHED_AVAILABLE, available_for, invento
 from integrations.webhooks_out import subscription_create
 from inventory.models import Product
 from inventory.services import stock_receive
-from sales.models import OrderLine, SalesOrder
 from sales.services import order_confirm, shipment_create
 from tests.erp.factories import UserFactory
+from tests.integrations.factories import ExternalRefFactory
 from tests.integrations.outbound_support import (  # noqa: F401  (fixtures)
     fake_fixture,
     make_connection,
@@ -286,16 +285,10 @@ def test_a_shipment_pushes_a_fulfilment_with_the_tools_line_ids_and_tracking(
     shirt, mug = stocked_product(5), stocked_product(5)
     order = order_for((shirt, 2), (mug, 1), channel=channel)
     order_confirm(order=order)
-    refs = [("order", "450789469", SalesOrder, order.pk)] + [
-        ("order_line", f"1071823{i}", OrderLine, line.pk) for i, line in enumerate(order.lines.order_by("pk"))
-    ]
-    for object_type, external_id, model, pk in refs:
-        ExternalRef.objects.create(
-            connection=connection,
-            object_type=object_type,
-            external_id=external_id,
-            content_type=ContentType.objects.get_for_model(model),
-            object_id=pk,
+    ExternalRefFactory(connection=connection, object_type="order", external_id="450789469", internal=order)
+    for i, line in enumerate(order.lines.order_by("pk")):
+        ExternalRefFactory(
+            connection=connection, object_type="order_line", external_id=f"1071823{i}", internal=line
         )
 
     # when

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.contenttypes.models import ContentType
 
 from erp.exceptions import ValidationFailed
 from integrations import reconcile
 from integrations.errors import HubError
 from integrations.models import Drift, DriftStatus, ExternalRef, RequestLog, SyncRun
 from integrations.outbound_items import PUSHED_AVAILABLE, inventory_hash
-from inventory.models import Product
 from sales.models import SalesOrder
 from sales.services import LineSpec, order_create
+from tests.integrations.factories import ExternalRefFactory, SyncRunFactory
 from tests.integrations.fake_tool import AcmeFake, acme_connection, acme_environment, acme_order, order_item
 from tests.sales.factories import CustomerFactory, stocked_product
 
@@ -29,14 +28,7 @@ def connection(acme):
 
 
 def map_variant(connection, product, external_id, **extra):
-    return ExternalRef.objects.create(
-        connection=connection,
-        object_type="variant",
-        external_id=external_id,
-        content_type=ContentType.objects.get_for_model(Product),
-        object_id=product.pk,
-        extra=extra,
-    )
+    return ExternalRefFactory(connection=connection, external_id=external_id, internal=product, extra=extra)
 
 
 @pytest.fixture
@@ -124,7 +116,7 @@ def test_an_order_missing_here_is_found_and_healed_by_importing_it(acme, connect
     stocked_product(5, sku="TENT")
     from integrations import appliers
 
-    run = SyncRun.objects.create(connection=connection, job="webhook")
+    run = SyncRunFactory(connection=connection, job="webhook")
     appliers.apply_order(connection, order_item(acme_order("1")), run)
     acme.orders["1"] = acme_order("1")
     acme.orders["2"] = acme_order("2")
@@ -149,7 +141,7 @@ def test_two_orders_for_one_external_order_are_a_duplicate_a_person_resolves(acm
     from integrations import appliers
 
     appliers.apply_order(
-        connection, order_item(acme_order("1")), SyncRun.objects.create(connection=connection, job="webhook")
+        connection, order_item(acme_order("1")), SyncRunFactory(connection=connection, job="webhook")
     )
     order_create(
         channel=connection.sales_channel,

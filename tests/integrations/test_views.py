@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from integrations.models import Connection, ConnectionStatus, DeliveryStatus, InboundStatus
 from tests.erp.factories import UserFactory
+from tests.integrations.factories import ConnectionFactory
 from tests.integrations.ui_support import (
     SECRETS,
     admin_fixture,  # noqa: F401  (a fixture)
@@ -169,7 +170,7 @@ def test_a_refused_form_does_not_echo_the_secrets_typed(admin: Client, connectio
 
 def test_the_hub_draws_every_connection_around_the_backend(reader: Client, connection: Connection) -> None:
     # given: a second connection, with a dead letter
-    other = Connection.objects.create(connector="shopify", name="Outlet", settings=connection.settings)
+    other = ConnectionFactory(name="Outlet", settings=connection.settings)
     delivery(connection=other)
     # when
     content = reader.get(reverse("integrations:index")).content.decode()
@@ -209,9 +210,7 @@ def test_the_hub_page_and_its_status_cost_the_same_for_many_connections(
     def grow() -> None:
         start = Connection.objects.count()
         for i in range(start, start + 5):
-            other = Connection.objects.create(
-                connector="shopify", name=f"Store {i}", settings=connection.settings
-            )
+            other = ConnectionFactory(name=f"Store {i}", settings=connection.settings)
             delivery(connection=other)
             quarantined(other, f"SKU-{i}")
             drift(other)

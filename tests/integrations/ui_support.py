@@ -1,5 +1,6 @@
 """What the hub's page, API and command tests share: users by role, a Shopify connection to a fake
-shop (mounted on the hub's HTTP client), and rows of every kind the pages list.
+shop (mounted on the hub's HTTP client), and rows of every kind the pages list (made by the factories
+of tests/integrations/factories.py).
 
 Test modules import the fixtures they use by their function names (``connection_fixture``…);
 tests ask for them by name (``connection``).
@@ -7,14 +8,12 @@ tests ask for them by name (``connection``).
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.utils import timezone
 
@@ -26,11 +25,8 @@ from integrations.models import (
     Delivery,
     DeliveryStatus,
     Drift,
-    DriftStatus,
-    ExternalRef,
     InboundEvent,
     InboundStatus,
-    RequestLog,
     SyncJob,
     SyncRun,
     SyncRunStatus,
@@ -39,12 +35,20 @@ from integrations.models import (
 from integrations.shopify.fake import ACCESS_TOKEN, CLIENT_SECRET, LOCATION_ID, SHOP_DOMAIN, FakeShopify
 from inventory.models import Product
 from tests.erp.factories import UserFactory
+from tests.integrations.factories import (
+    DeliveryFactory,
+    DriftFactory,
+    ExternalRefFactory,
+    InboundEventFactory,
+    OutboxEventFactory,
+    RequestLogFactory,
+    SyncRunFactory,
+)
 from tests.inventory.factories import warehouse
 from tests.sales.factories import ChannelFactory, stocked_product
 
 SHOP_URL = f"https://{SHOP_DOMAIN}"
 HTMX = {"HTTP_HX_REQUEST": "true"}
-_seq = itertools.count(1)
 
 
 def htmx(target: str = "") -> dict[str, str]:
@@ -109,13 +113,8 @@ def connection_fixture(db) -> Connection:
 def product_ref(
     connection: Connection, product: Product, object_type: str, external_id: str, **extra: Any
 ) -> Any:
-    return ExternalRef.objects.create(
-        connection=connection,
-        object_type=object_type,
-        external_id=external_id,
-        content_type=ContentType.objects.get_for_model(Product),
-        object_id=product.pk,
-        extra=extra,
+    return ExternalRefFactory.create(
+        connection=connection, object_type=object_type, external_id=external_id, internal=product, extra=extra
     )
 
 
@@ -132,14 +131,7 @@ def mapped_variant(connection: Connection, fake: FakeShopify, sku: str, stock: i
 def outbox_event(topic: str = "inventory.level_changed", **payload: Any) -> OutboxEvent:
     """An event as the outbox holds it; a level change of a product that no longer exists (pushing it
     is skipped), unless a payload is given."""
-    n = next(_seq)
-    return OutboxEvent.objects.create(
-        topic=topic,
-        aggregate_type="test.thing",
-        aggregate_id=str(n),
-        sequence=1,
-        payload=payload or {"n": n, "product_id": 0, "warehouse_id": 0, "available": "0"},
-    )
+    return OutboxEventFactory.create(topic=topic, **({"payload": payload} if payload else {}))
 
 
 def delivery(
@@ -149,16 +141,12 @@ def delivery(
     status: str = DeliveryStatus.DEAD,
     topic: str = "inventory.level_changed",
 ) -> Delivery:
-    dead = status == DeliveryStatus.DEAD
-    return Delivery.objects.create(
-        event=outbox_event(topic),
+    return DeliveryFactory.create(
         connection=connection,
         subscription=subscription,
         topic=topic,
         status=status,
-        attempts=8 if dead else 0,
-        last_status_code=503 if dead else None,
-        last_error="Shop answered 503." if dead else "",
+        dead=status == DeliveryStatus.DEAD,
     )
 
 
@@ -169,16 +157,7 @@ def inbound_event(
     topic: str = "orders/create",
     **fields: Any,
 ) -> InboundEvent:
-    n = next(_seq)
-    return InboundEvent.objects.create(
-        connection=connection,
-        external_id=f"evt-{n}",
-        topic=topic,
-        headers={"X-Shopify-Topic": topic},
-        body=b'{"id": %d}' % n,
-        status=status,
-        **fields,
-    )
+    return InboundEventFactory.create(connection=connection, status=status, topic=topic, **fields)
 
 
 def quarantined(connection: Connection, sku: str) -> InboundEvent:
@@ -191,22 +170,12 @@ def quarantined(connection: Connection, sku: str) -> InboundEvent:
 
 
 def drift(connection: Connection, *, label: str = "TENT-2P-GRN", healable: bool = False) -> Drift:
-    return Drift.objects.create(
-        connection=connection,
-        object_type="inventory",
-        external_id=str(next(_seq)),
-        label=label,
-        kind="quantity_mismatch",
-        hub_value="40",
-        tool_value="12",
-        healable=healable,
-        status=DriftStatus.OPEN,
-    )
+    return DriftFactory.create(connection=connection, label=label, healable=healable)
 
 
 def sync_run(connection: Connection, *, requests: int = 1, job: str = SyncJob.POLL) -> SyncRun:
     now = timezone.now()
-    run = SyncRun.objects.create(
+    run = SyncRunFactory.create(
         connection=connection,
         job=job,
         object_type="order",
@@ -216,13 +185,9 @@ def sync_run(connection: Connection, *, requests: int = 1, job: str = SyncJob.PO
         created=1,
     )
     for i in range(requests):
-        RequestLog.objects.create(
-            connection=connection,
+        RequestLogFactory.create(
             sync_run=run,
-            method="GET",
             url=f"{SHOP_URL}/admin/api/2025-07/orders.json?page={i}",
-            status_code=200,
-            duration_ms=12,
             request_headers={"X-Shopify-Access-Token": "[redacted]"},
         )
     return run

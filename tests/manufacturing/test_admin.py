@@ -14,16 +14,12 @@ from manufacturing.mrp import mrp_run
 from manufacturing.services import (
     ComponentSpec,
     OperationSpec,
-    bom_create,
     mo_cancel,
-    mo_confirm,
-    mo_create,
     mo_finish,
     mo_produce,
-    work_centre_create,
 )
-from tests.inventory.factories import ProductFactory, warehouse
-from tests.manufacturing.test_api import stock
+from tests.inventory.factories import ProductFactory
+from tests.manufacturing.factories import BomFactory, ManufacturingOrderFactory, WorkCentreFactory, stock
 
 pytestmark = pytest.mark.django_db
 
@@ -49,21 +45,20 @@ def plant() -> dict[str, ManufacturingOrder]:
     rim, spoke, wheel = ProductFactory(sku="RIM"), ProductFactory(sku="SPOKE"), ProductFactory(sku="WHEEL")
     stock(rim, 4, "8.00")
     stock(spoke, 500, "0.10")
-    centre = work_centre_create(code="ASM", name="Assembly", cost_per_hour="60")
-    bom_create(product=wheel, components=[ComponentSpec(rim, 1), ComponentSpec(spoke, 36)])
-    bom_create(
+    centre = WorkCentreFactory(code="ASM", name="Assembly", cost_per_hour="60")
+    BomFactory(product=wheel, components=[ComponentSpec(rim, 1), ComponentSpec(spoke, 36)])
+    BomFactory(
         product=wheel,
         components=[ComponentSpec(rim, 1), ComponentSpec(spoke, 32, scrap_percent=10)],
         operations=[OperationSpec("Lace and true", centre, 30)],
     )
-    wh = warehouse()
-    done, _ = mo_confirm(mo=mo_create(product=wheel, quantity=1, warehouse=wh))
+    done = ManufacturingOrderFactory(product=wheel, confirmed=True)
     mo_finish(mo=mo_produce(mo=done, quantity=1))
-    cancelled, _ = mo_confirm(mo=mo_create(product=wheel, quantity=1, warehouse=wh))
+    cancelled = ManufacturingOrderFactory(product=wheel, confirmed=True)
     mo_cancel(mo=cancelled, reason="not needed")
-    in_progress, _ = mo_confirm(mo=mo_create(product=wheel, quantity=2, warehouse=wh))
+    in_progress = ManufacturingOrderFactory(product=wheel, quantity=2, confirmed=True)
     mo_produce(mo=in_progress, quantity=1)
-    draft = mo_create(product=wheel, quantity=5, warehouse=wh)
+    draft = ManufacturingOrderFactory(product=wheel, quantity=5)
     mrp_run()
     return {"draft": draft, "in_progress": in_progress}
 

@@ -8,20 +8,16 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from inventory.services import stock_receive
 from manufacturing import schemas as manufacturing_schemas
 from manufacturing.models import BillOfMaterials, ManufacturingOrder
 from manufacturing.services import (
     ComponentSpec,
     OperationSpec,
     bom_activate,
-    bom_create,
-    mo_confirm,
-    mo_create,
     work_centre_create,
 )
 from tests.erp.factories import UserFactory, api_key_for
-from tests.inventory.factories import ProductFactory, bin_of, warehouse
+from tests.inventory.factories import ProductFactory
 from tests.inventory.test_api_platform import (
     PlatformApi,
     assert_one_tag_per_area,
@@ -29,6 +25,7 @@ from tests.inventory.test_api_platform import (
     errors_of,
     patch_while_another_writer_holds_the_row,
 )
+from tests.manufacturing.factories import BomFactory, ManufacturingOrderFactory, stock
 from tests.queries import assert_constant_queries
 
 pytestmark = pytest.mark.django_db
@@ -44,19 +41,12 @@ def api() -> PlatformApi:
 def _bom(**kwargs) -> BillOfMaterials:
     part, other = ProductFactory(), ProductFactory()
     for component in (part, other):
-        stock_receive(product=component, location=bin_of(warehouse("WH1")), quantity=1000, unit_cost="2.50")
-    return bom_create(
-        product=ProductFactory(),
-        components=[ComponentSpec(part, 2), ComponentSpec(other, 1)],
-        **kwargs,
-    )
+        stock(component, 1000, "2.50")
+    return BomFactory(components=[ComponentSpec(part, 2), ComponentSpec(other, 1)], **kwargs)
 
 
 def _order(bom: BillOfMaterials, quantity: int = 3, **kwargs) -> ManufacturingOrder:
-    mo, _ = mo_confirm(
-        mo=mo_create(product=bom.product, quantity=quantity, warehouse=warehouse("WH1"), **kwargs)
-    )
-    return mo
+    return ManufacturingOrderFactory(bom=bom, quantity=quantity, confirmed=True, **kwargs)
 
 
 # --- ordering and updated_since ---------------------------------------------------------------------

@@ -12,14 +12,13 @@ from erp.exceptions import InvalidTransition, ValidationFailed
 from erp.models import OutboxEvent
 from inventory import availability
 from inventory.models import LocationKind, Reservation, StockLevel
-from inventory.services import product_unit_set, reorder_rule_set, stock_receive, virtual_location
+from inventory.services import product_unit_set, reorder_rule_set, virtual_location
 from manufacturing import lifecycle
 from manufacturing.boms import low_level_codes, rollup, where_used
 from manufacturing.models import MOStatus, MrpSuggestion
 from manufacturing.mrp import mrp_convert, mrp_run
 from manufacturing.services import (
     ComponentSpec,
-    OperationSpec,
     bom_activate,
     bom_create,
     mo_cancel,
@@ -28,12 +27,12 @@ from manufacturing.services import (
     mo_finish,
     mo_produce,
     mo_start,
-    work_centre_create,
 )
 from procurement.models import PurchaseOrder
 from procurement.services import POLineSpec, po_create, po_send, supplier_item_set
 from sales.services import order_confirm
 from tests.inventory.factories import ProductFactory, bin_of, unit, warehouse
+from tests.manufacturing.factories import ManufacturingOrderFactory, bike_world, stock
 from tests.procurement.factories import SupplierFactory
 from tests.sales.factories import order_for
 
@@ -41,40 +40,10 @@ pytestmark = pytest.mark.django_db
 S = MOStatus
 
 
-def stock(product, quantity, cost="1.00"):
-    stock_receive(product=product, location=bin_of(warehouse()), quantity=quantity, unit_cost=cost)
-
-
 @pytest.fixture
 def bike():
     """bike = 1 frame + 2 wheels; wheel = 1 rim + 32 spokes (+10 % scrap); frame and rim bought."""
-    frame, rim, spoke = ProductFactory(sku="FRAME"), ProductFactory(sku="RIM"), ProductFactory(sku="SPOKE")
-    wheel, bike = ProductFactory(sku="WHEEL"), ProductFactory(sku="BIKE")
-    stock(frame, 10, "50.00")
-    stock(rim, 20, "8.00")
-    stock(spoke, 1000, "0.10")
-    centre = work_centre_create(code="ASM", name="Assembly", cost_per_hour="60.00")
-    wheel_bom = bom_create(
-        product=wheel,
-        components=[ComponentSpec(rim, 1), ComponentSpec(spoke, 32, scrap_percent=10)],
-        operations=[OperationSpec("Lace and true", centre, 30)],
-        lead_time_days=2,
-    )
-    bike_bom = bom_create(
-        product=bike,
-        components=[ComponentSpec(frame, 1), ComponentSpec(wheel, 2)],
-        operations=[OperationSpec("Assemble", centre, 60)],
-        lead_time_days=3,
-    )
-    return {
-        "frame": frame,
-        "rim": rim,
-        "spoke": spoke,
-        "wheel": wheel,
-        "bike": bike,
-        "wheel_bom": wheel_bom,
-        "bike_bom": bike_bom,
-    }
+    return bike_world()
 
 
 def test_cost_rolls_up_through_sub_assemblies(bike):
@@ -184,7 +153,7 @@ def test_cancel_releases_component_reservations(bike):
 
 
 def test_open_orders_feed_incoming_and_outgoing(bike):
-    mo_confirm(mo=mo_create(product=bike["bike"], quantity=3, warehouse=warehouse()))
+    ManufacturingOrderFactory(product=bike["bike"], quantity=3, confirmed=True)
     assert availability.of(bike["bike"].pk).incoming == 3
     flows = availability.of(bike["wheel"].pk)
     assert flows.outgoing == 6  # nothing reserved: no wheels in stock

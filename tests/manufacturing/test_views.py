@@ -1,7 +1,7 @@
 """Manufacturing pages: who may open them, what htmx gets back, what a page costs in queries.
 
-The helpers here (``make_world``, ``login``, ``htmx``, ``toast_of``) are shared by the other
-tests/manufacturing/test_views_*.py modules.
+The helpers here (``login``, ``htmx``, ``toast_of``) are shared by the other
+tests/manufacturing/test_views_*.py modules; the world they show is ``bike_world`` (factories.py).
 """
 
 from __future__ import annotations
@@ -16,21 +16,12 @@ from django.test import Client
 from django.utils import timezone
 
 from erp import search as global_search
-from inventory.services import stock_receive
 from manufacturing.models import BillOfMaterials, ManufacturingOrder, MOStatus
 from manufacturing.mrp import mrp_run
-from manufacturing.services import (
-    ComponentSpec,
-    OperationSpec,
-    bom_create,
-    mo_confirm,
-    mo_create,
-    mo_produce,
-    mo_start,
-    work_centre_create,
-)
+from manufacturing.services import ComponentSpec, mo_produce, mo_start
 from tests.erp.factories import UserFactory
-from tests.inventory.factories import ProductFactory, bin_of, warehouse
+from tests.inventory.factories import ProductFactory
+from tests.manufacturing.factories import BomFactory, ManufacturingOrderFactory, bike_world, stock
 from tests.queries import assert_constant_queries
 
 pytestmark = pytest.mark.django_db
@@ -57,53 +48,9 @@ def toast_of(response) -> dict:
     return json.loads(response["HX-Trigger"])["toast"]
 
 
-def stock(product, quantity, cost="1.00", wh=None):
-    stock_receive(product=product, location=bin_of(wh or warehouse()), quantity=quantity, unit_cost=cost)
-
-
-def make_world() -> dict:
-    """BIKE = 1 FRAME + 2 WHEEL (60 min); WHEEL = 1 RIM + 32 SPOKE +10 % scrap (30 min); at 60/h.
-
-    In stock in WH1: 10 FRAME at 50, 20 RIM at 8, 1000 SPOKE at 0.10; no WHEEL, no BIKE.
-    """
-    wh = warehouse("WH1")
-    frame = ProductFactory(sku="FRAME", name="Frame")
-    rim = ProductFactory(sku="RIM", name="Rim 26 inch")
-    spoke = ProductFactory(sku="SPOKE", name="Spoke steel")
-    wheel = ProductFactory(sku="WHEEL", name="Wheel 26 inch")
-    bike = ProductFactory(sku="BIKE", name="City bike")
-    stock(frame, 10, "50.00", wh)
-    stock(rim, 20, "8.00", wh)
-    stock(spoke, 1000, "0.10", wh)
-    centre = work_centre_create(code="ASM", name="Assembly", cost_per_hour="60.00")
-    wheel_bom = bom_create(
-        product=wheel,
-        components=[ComponentSpec(rim, 1), ComponentSpec(spoke, 32, scrap_percent=10)],
-        operations=[OperationSpec("Lace and true", centre, 30)],
-        lead_time_days=2,
-    )
-    bike_bom = bom_create(
-        product=bike,
-        components=[ComponentSpec(frame, 1), ComponentSpec(wheel, 2)],
-        operations=[OperationSpec("Assemble", centre, 60)],
-        lead_time_days=3,
-    )
-    return {
-        "warehouse": wh,
-        "centre": centre,
-        "frame": frame,
-        "rim": rim,
-        "spoke": spoke,
-        "wheel": wheel,
-        "bike": bike,
-        "wheel_bom": wheel_bom,
-        "bike_bom": bike_bom,
-    }
-
-
 @pytest.fixture
 def world(db) -> dict:
-    return make_world()
+    return bike_world()
 
 
 @pytest.fixture
@@ -112,7 +59,7 @@ def planner(client: Client) -> Client:
 
 
 def pages(world: dict) -> list[str]:
-    mo = mo_create(product=world["wheel"], quantity=2, warehouse=world["warehouse"])
+    mo = ManufacturingOrderFactory(product=world["wheel"], quantity=2)
     return [
         "/manufacturing/",
         "/manufacturing/boms/",
@@ -143,7 +90,7 @@ def test_every_page_opens_for_production(planner: Client, world):
 def test_a_sales_user_cannot_read_manufacturing_nor_write(client: Client, world):
     # given: Sales reads inventory and writes sales, nothing of manufacturing
     login(client, "Sales")
-    mo = mo_create(product=world["wheel"], quantity=1, warehouse=world["warehouse"])
+    mo = ManufacturingOrderFactory(product=world["wheel"])
 
     # then: every page and every write answers 403 and says which right is missing
     for url in [*pages(world), *WRITE_PAGES]:
@@ -171,7 +118,7 @@ def test_a_sales_user_cannot_read_manufacturing_nor_write(client: Client, world)
 def test_a_reader_sees_the_pages_without_a_way_to_change_anything(client: Client, world):
     # given: Warehouse reads manufacturing but does not write it
     login(client, "Warehouse")
-    mo = mo_create(product=world["wheel"], quantity=1, warehouse=world["warehouse"])
+    mo = ManufacturingOrderFactory(product=world["wheel"])
 
     # when
     detail = client.get(f"/manufacturing/orders/{mo.pk}/")
@@ -210,11 +157,10 @@ def test_anonymous_visitors_are_sent_to_log_in(client: Client, world):
 
 def test_landing_tiles_count_orders_by_state_and_the_latest_mrp_run(planner: Client, world):
     # given: a draft, an order confirmed with all its components, one confirmed short, one in progress
-    wh = world["warehouse"]
-    mo_create(product=world["wheel"], quantity=1, warehouse=wh)
-    mo_confirm(mo=mo_create(product=world["wheel"], quantity=1, warehouse=wh))
-    mo_confirm(mo=mo_create(product=world["bike"], quantity=1, warehouse=wh))  # no wheels in stock
-    mo_start(mo=mo_confirm(mo=mo_create(product=world["wheel"], quantity=1, warehouse=wh))[0])
+    ManufacturingOrderFactory(product=world["wheel"])
+    ManufacturingOrderFactory(product=world["wheel"], confirmed=True)
+    ManufacturingOrderFactory(product=world["bike"], confirmed=True)  # no wheels in stock
+    mo_start(mo=ManufacturingOrderFactory(product=world["wheel"], confirmed=True))
     run = mrp_run(horizon=timezone.localdate() + datetime.timedelta(days=30))
 
     # when
@@ -238,9 +184,8 @@ def test_landing_tiles_count_orders_by_state_and_the_latest_mrp_run(planner: Cli
 
 
 def test_the_order_list_has_status_tabs_with_counts_and_answers_htmx_with_rows(planner: Client, world):
-    wh = world["warehouse"]
-    drafts = [mo_create(product=world["wheel"], quantity=1, warehouse=wh) for _ in range(2)]
-    confirmed, _ = mo_confirm(mo=mo_create(product=world["wheel"], quantity=1, warehouse=wh))
+    drafts = [ManufacturingOrderFactory(product=world["wheel"]) for _ in range(2)]
+    confirmed = ManufacturingOrderFactory(product=world["wheel"], confirmed=True)
 
     page = planner.get("/manufacturing/orders/?status=draft")
     fragment = planner.get("/manufacturing/orders/?status=confirmed", **htmx("rows"))
@@ -263,9 +208,8 @@ def test_the_order_list_has_status_tabs_with_counts_and_answers_htmx_with_rows(p
 
 
 def test_the_order_list_filters_by_text_and_shows_only_short_orders_on_request(planner: Client, world):
-    wh = world["warehouse"]
-    short, _ = mo_confirm(mo=mo_create(product=world["bike"], quantity=1, warehouse=wh))
-    full, _ = mo_confirm(mo=mo_create(product=world["wheel"], quantity=1, warehouse=wh))
+    short = ManufacturingOrderFactory(product=world["bike"], confirmed=True)
+    full = ManufacturingOrderFactory(product=world["wheel"], confirmed=True)
 
     by_sku = planner.get("/manufacturing/orders/?q=BIK")
     shorts = planner.get("/manufacturing/orders/?status=confirmed&short=1")
@@ -276,13 +220,12 @@ def test_the_order_list_filters_by_text_and_shows_only_short_orders_on_request(p
 
 
 def test_the_order_list_costs_the_same_queries_for_5_and_50_orders(planner: Client, world):
-    wh = world["warehouse"]
     for _ in range(5):
-        mo_confirm(mo=mo_create(product=world["wheel"], quantity=1, warehouse=wh))
+        ManufacturingOrderFactory(product=world["wheel"], confirmed=True)
 
     def grow():
         for _ in range(45):
-            mo_create(product=world["bike"], quantity=1, warehouse=wh)
+            ManufacturingOrderFactory(product=world["bike"])
 
     assert_constant_queries(lambda: planner.get("/manufacturing/orders/?ordering=number"), grow)
 
@@ -292,7 +235,7 @@ def test_the_bom_list_costs_the_same_queries_for_5_and_50_boms(planner: Client, 
 
     def add(n):
         for _ in range(n):
-            bom_create(product=ProductFactory(), components=[ComponentSpec(p, 2) for p in parts])
+            BomFactory(components=[ComponentSpec(p, 2) for p in parts])
 
     add(3)
     assert_constant_queries(lambda: planner.get("/manufacturing/boms/"), lambda: add(45))
@@ -315,10 +258,10 @@ def test_the_order_detail_costs_the_same_queries_for_2_and_20_components(planner
     for p in parts:
         stock(p, 100, "1.00", wh)
     small_product, big_product = ProductFactory(sku="SMALL"), ProductFactory(sku="BIG")
-    bom_create(product=small_product, components=[ComponentSpec(p, 1) for p in parts[:2]])
-    bom_create(product=big_product, components=[ComponentSpec(p, 1) for p in parts])
-    small, _ = mo_confirm(mo=mo_create(product=small_product, quantity=2, warehouse=wh))
-    big, _ = mo_confirm(mo=mo_create(product=big_product, quantity=2, warehouse=wh))
+    BomFactory(product=small_product, components=[ComponentSpec(p, 1) for p in parts[:2]])
+    BomFactory(product=big_product, components=[ComponentSpec(p, 1) for p in parts])
+    small = ManufacturingOrderFactory(product=small_product, quantity=2, confirmed=True)
+    big = ManufacturingOrderFactory(product=big_product, quantity=2, confirmed=True)
     target = {"pk": small.pk}
 
     def show():
@@ -371,7 +314,7 @@ def search_providers():
 
 
 def test_search_finds_orders_by_number_and_boms_by_product(world, search_providers):
-    mo = mo_create(product=world["bike"], quantity=2, warehouse=world["warehouse"])
+    mo = ManufacturingOrderFactory(product=world["bike"], quantity=2)
     user = UserFactory(username="searcher", roles=["Production"])
     outsider = UserFactory(username="seller", roles=["Sales"])
 
@@ -386,7 +329,7 @@ def test_search_finds_orders_by_number_and_boms_by_product(world, search_provide
 
 
 def test_an_order_in_progress_shows_what_was_produced_and_its_cost(planner: Client, world):
-    mo, _ = mo_confirm(mo=mo_create(product=world["wheel"], quantity=4, warehouse=world["warehouse"]))
+    mo = ManufacturingOrderFactory(product=world["wheel"], quantity=4, confirmed=True)
     mo_produce(mo=mo, quantity=1)
 
     response = planner.get(f"/manufacturing/orders/{mo.pk}/")

@@ -13,14 +13,15 @@ from manufacturing.boms import rollup
 from manufacturing.models import BillOfMaterials
 from manufacturing.services import ComponentSpec, bom_create
 from tests.inventory.factories import ProductFactory, unit
-from tests.manufacturing.test_views import htmx, login, make_world, toast_of
+from tests.manufacturing.factories import bike_world
+from tests.manufacturing.test_views import htmx, login, toast_of
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def world(db) -> dict:
-    return make_world()
+    return bike_world()
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from procurement.models import PurchaseOrder
 from procurement.services import supplier_item_set
 from sales.services import order_confirm
 from tests.inventory.factories import unit
-from tests.manufacturing.test_views import htmx, login, make_world, toast_of
+from tests.manufacturing.factories import bike_world
+from tests.manufacturing.test_views import htmx, login, toast_of
 from tests.procurement.factories import SupplierFactory
 from tests.sales.factories import order_for
 
@@ -29,7 +30,7 @@ def day(n: int) -> datetime.date:
 @pytest.fixture
 def world(db) -> dict:
     """The bike world, 5 bikes ordered in 10 days; frames bought from Acme in boxes of 2."""
-    w = make_world()
+    w = bike_world()
     acme = SupplierFactory(name="Acme Frames", lead_time_days=6)
     supplier_item_set(
         supplier=acme,

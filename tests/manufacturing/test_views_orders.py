@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from inventory.models import Lot, StockLevel
 from manufacturing.models import ManufacturingOrder, MOStatus
-from manufacturing.services import ComponentSpec, bom_create, mo_confirm, mo_create, mo_produce, mo_start
+from manufacturing.services import ComponentSpec, mo_produce, mo_start
 from tests.inventory.factories import ProductFactory, bin_of
-from tests.manufacturing.test_views import htmx, login, make_world, stock, toast_of
+from tests.manufacturing.factories import BomFactory, ManufacturingOrderFactory, bike_world, stock
+from tests.manufacturing.test_views import htmx, login, toast_of
 
 pytestmark = pytest.mark.django_db
 S = MOStatus
@@ -21,7 +22,7 @@ S = MOStatus
 
 @pytest.fixture
 def world(db) -> dict:
-    return make_world()
+    return bike_world()
 
 
 @pytest.fixture
@@ -88,7 +89,7 @@ def test_the_create_form_offers_only_products_with_an_active_bom_and_checks_the_
 
 
 def test_confirm_reserves_components_and_says_so(planner: Client, world):
-    mo = mo_create(product=world["wheel"], quantity=2, warehouse=world["warehouse"])
+    mo = ManufacturingOrderFactory(product=world["wheel"], quantity=2)
 
     response = act(planner, mo, "confirm")
 
@@ -106,7 +107,7 @@ def test_confirm_reserves_components_and_says_so(planner: Client, world):
 
 def test_confirm_with_shortages_warns_and_highlights_them(planner: Client, world):
     # given: a bike needs 2 wheels; none in stock
-    mo = mo_create(product=world["bike"], quantity=1, warehouse=world["warehouse"])
+    mo = ManufacturingOrderFactory(product=world["bike"])
 
     response = act(planner, mo, "confirm")
 
@@ -124,7 +125,7 @@ def test_confirm_with_shortages_warns_and_highlights_them(planner: Client, world
 
 
 def test_a_refused_action_changes_nothing_and_says_why(planner: Client, world):
-    mo, _ = mo_confirm(mo=mo_create(product=world["wheel"], quantity=1, warehouse=world["warehouse"]))
+    mo = ManufacturingOrderFactory(product=world["wheel"], confirmed=True)
 
     response = act(planner, mo, "confirm")
 
@@ -141,8 +142,8 @@ def test_a_refused_action_changes_nothing_and_says_why(planner: Client, world):
 
 
 def test_start_moves_a_confirmed_order_in_progress_and_refuses_a_draft(planner: Client, world):
-    draft = mo_create(product=world["wheel"], quantity=1, warehouse=world["warehouse"])
-    confirmed, _ = mo_confirm(mo=mo_create(product=world["wheel"], quantity=1, warehouse=world["warehouse"]))
+    draft = ManufacturingOrderFactory(product=world["wheel"])
+    confirmed = ManufacturingOrderFactory(product=world["wheel"], confirmed=True)
 
     refused = act(planner, draft, "start")
     started = act(planner, confirmed, "start")
@@ -156,7 +157,7 @@ def test_start_moves_a_confirmed_order_in_progress_and_refuses_a_draft(planner: 
 
 def test_produce_part_then_the_rest_then_finish(planner: Client, world):
     # given: 4 wheels, confirmed
-    mo, _ = mo_confirm(mo=mo_create(product=world["wheel"], quantity=4, warehouse=world["warehouse"]))
+    mo = ManufacturingOrderFactory(product=world["wheel"], quantity=4, confirmed=True)
 
     # when: 1, then 3, then finish
     first = act(planner, mo, "produce", quantity="1")
@@ -176,7 +177,7 @@ def test_produce_part_then_the_rest_then_finish(planner: Client, world):
 
 
 def test_producing_too_many_is_refused_on_the_field_and_nothing_changes(planner: Client, world):
-    mo, _ = mo_confirm(mo=mo_create(product=world["wheel"], quantity=2, warehouse=world["warehouse"]))
+    mo = ManufacturingOrderFactory(product=world["wheel"], quantity=2, confirmed=True)
 
     response = act(planner, mo, "produce", quantity="3")
     nonsense = act(planner, mo, "produce", quantity="many")
@@ -191,7 +192,7 @@ def test_producing_too_many_is_refused_on_the_field_and_nothing_changes(planner:
 
 
 def test_producing_a_draft_is_refused(planner: Client, world):
-    mo = mo_create(product=world["wheel"], quantity=2, warehouse=world["warehouse"])
+    mo = ManufacturingOrderFactory(product=world["wheel"], quantity=2)
     response = act(planner, mo, "produce", quantity="1")
     assert "'draft' to 'produced'" in toast_of(response)["message"]
     assert ManufacturingOrder.objects.get(pk=mo.pk).quantity_produced == 0
@@ -202,8 +203,8 @@ def test_a_lot_tracked_output_needs_its_lot(planner: Client, world):
     fruit = ProductFactory(sku="FRUIT")
     stock(fruit, 10)
     jam = ProductFactory(sku="JAM", tracking="lot")
-    bom_create(product=jam, components=[ComponentSpec(fruit, 2)])
-    mo, _ = mo_confirm(mo=mo_create(product=jam, quantity=2, warehouse=world["warehouse"]))
+    BomFactory(product=jam, components=[ComponentSpec(fruit, 2)])
+    mo = ManufacturingOrderFactory(product=jam, quantity=2, confirmed=True)
     page = planner.get(f"/manufacturing/orders/{mo.pk}/").content.decode()
     assert 'id="produce-lot"' in page
 
@@ -219,8 +220,8 @@ def test_a_serial_tracked_output_takes_one_serial_per_unit(planner: Client, worl
     part = ProductFactory(sku="BOARD")
     stock(part, 10)
     phone = ProductFactory(sku="PHONE", tracking="serial")
-    bom_create(product=phone, components=[ComponentSpec(part, 1)])
-    mo, _ = mo_confirm(mo=mo_create(product=phone, quantity=3, warehouse=world["warehouse"]))
+    BomFactory(product=phone, components=[ComponentSpec(part, 1)])
+    mo = ManufacturingOrderFactory(product=phone, quantity=3, confirmed=True)
 
     refused = act(planner, mo, "produce", quantity="2", serials="SN-1")
     made = act(planner, mo, "produce", quantity="2", serials="SN-1\nSN-2")
@@ -231,9 +232,7 @@ def test_a_serial_tracked_output_takes_one_serial_per_unit(planner: Client, worl
 
 
 def test_finish_without_production_is_refused(planner: Client, world):
-    mo = mo_start(
-        mo=mo_confirm(mo=mo_create(product=world["wheel"], quantity=1, warehouse=world["warehouse"]))[0]
-    )
+    mo = mo_start(mo=ManufacturingOrderFactory(product=world["wheel"], confirmed=True))
     response = act(planner, mo, "finish")
     assert "Nothing of" in toast_of(response)["message"]
     assert status_of(mo) == S.IN_PROGRESS
@@ -241,8 +240,8 @@ def test_finish_without_production_is_refused(planner: Client, world):
 
 def test_cancel_releases_reservations_and_a_done_order_cannot_be_cancelled(planner: Client, world):
     wh = world["warehouse"]
-    mo, _ = mo_confirm(mo=mo_create(product=world["wheel"], quantity=2, warehouse=wh))
-    finished, _ = mo_confirm(mo=mo_create(product=world["wheel"], quantity=1, warehouse=wh))
+    mo = ManufacturingOrderFactory(product=world["wheel"], quantity=2, confirmed=True)
+    finished = ManufacturingOrderFactory(product=world["wheel"], confirmed=True)
     mo_produce(mo=finished, quantity=1)
     act(planner, finished, "finish")
 
@@ -256,7 +255,7 @@ def test_cancel_releases_reservations_and_a_done_order_cannot_be_cancelled(plann
 
 
 def test_without_htmx_an_action_redirects_with_its_message(planner: Client, world):
-    mo = mo_create(product=world["wheel"], quantity=1, warehouse=world["warehouse"])
+    mo = ManufacturingOrderFactory(product=world["wheel"])
 
     response = planner.post(f"/manufacturing/orders/{mo.pk}/confirm/", follow=True)
 
@@ -266,7 +265,7 @@ def test_without_htmx_an_action_redirects_with_its_message(planner: Client, worl
 
 
 def test_the_detail_offers_the_actions_of_the_lifecycle_with_confirmations(planner: Client, world):
-    mo = mo_create(product=world["wheel"], quantity=2, warehouse=world["warehouse"])
+    mo = ManufacturingOrderFactory(product=world["wheel"], quantity=2)
 
     draft = planner.get(f"/manufacturing/orders/{mo.pk}/")
 

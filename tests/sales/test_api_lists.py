@@ -32,7 +32,7 @@ from tests.erp.factories import UserFactory, api_key_for
 from tests.inventory.factories import warehouse
 from tests.queries import FEW, MANY, assert_constant_queries, count_queries
 from tests.sales.factories import ChannelFactory, CustomerFactory, order_for, stocked_product
-from tests.sales.test_api import Api
+from tests.sales.api_support import Api
 
 pytestmark = pytest.mark.django_db
 

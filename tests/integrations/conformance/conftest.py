@@ -12,18 +12,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone
 
 from integrations import http, outbound, registry
 from integrations.connections import connection_create
 from integrations.contract import Connector
-from integrations.models import Connection, Delivery, DeliveryStatus, ExternalRef
+from integrations.models import Connection, Delivery, DeliveryStatus
 from inventory.models import Product, Warehouse
 from inventory.services import stock_receive
 from tests.integrations.conformance.harness import Harness, harness_class
 from tests.integrations.conformance.minimal.connector import MinimalConnector
+from tests.integrations.factories import ExternalRefFactory
 from tests.inventory.factories import bin_of, warehouse
 from tests.sales.factories import ChannelFactory, stocked_product
 
@@ -116,12 +116,5 @@ def kit(harness, db, client, django_capture_on_commit_callbacks) -> Kit:
         sales_channel=channel,
     )
     external_id, extra = harness.variant(harness.sku)
-    ExternalRef.objects.create(
-        connection=connection,
-        object_type="variant",
-        external_id=external_id,
-        content_type=ContentType.objects.get_for_model(Product),
-        object_id=product.pk,
-        extra=extra,
-    )
+    ExternalRefFactory(connection=connection, external_id=external_id, internal=product, extra=extra)
     return Kit(harness, connection, product, wh, client, django_capture_on_commit_callbacks)
