@@ -11,6 +11,8 @@ search results, CSV exports and printed documents all write numbers through here
   most the 4 stored), grouping, never an exponent. Quantities of different units are never
   added up: ``quantities_by_unit`` says ``12 pcs + 2.5 kg``.
 * **Plain numbers** (percentages, factors) the same way, without a unit.
+* **Numbers in files** a program reads back (CSV exports): ``plain``, without grouping or
+  symbol, but never an exponent and no trailing zeros beyond the minor unit.
 
 The API does not use this: it writes machine-readable decimal strings (erp.api_helpers).
 """
@@ -82,18 +84,34 @@ def quantities_by_unit(pairs: Iterable[tuple[Any, str]]) -> str:
     return " + ".join(quantity(total, unit) for unit, total in totals.items())
 
 
-def money(value: Any, currency: str) -> str:
+def money(value: Any, currency: str, *, total: bool = False) -> str:
     """``money(Decimal("10016.3400"), "EUR")`` -> ``€10,016.34``; ``money(1200, "JPY")`` -> ``¥1,200``;
     ``money("1.25", "KWD")`` -> ``KWD 1.250``; a unit price keeps the digits it carries beyond the
-    minor unit (``$0.1234``)."""
-    amount = _rounded(_decimal(value), MONEY_PLACES)
+    minor unit (``$0.1234``). ``total=True``: a total (a stock value, a cost so far), rounded half up
+    to the minor unit (``$1,234.57``, not ``$1,234.5678``)."""
     minor = min(currency_places(currency), MONEY_PLACES)
+    amount = _rounded(_decimal(value), minor if total else MONEY_PLACES)
     text = _grouped(abs(amount), _places(amount, minor, MONEY_PLACES))
     sign = "-" if amount < 0 else ""
     symbol = _UNAMBIGUOUS_SYMBOLS.get(currency)
-    return f"{sign}{symbol}{text}" if symbol else f"{sign}{currency} {text}"
+    if symbol or not currency:  # no currency (yet): the number alone, to its minor unit
+        return f"{sign}{symbol or ''}{text}"
+    return f"{sign}{currency} {text}"
 
 
 def percent(value: Any) -> str:
     """A percentage given in percent: ``5`` -> ``5%``, ``12.50`` -> ``12.5%``."""
     return f"{number(value, max_places=2)}%"
+
+
+def plain(value: Any, places: int | None = None) -> str:
+    """A number for a file a program reads back (CSV exports): no grouping, no symbol, never an
+    exponent, no trailing zeros beyond ``places`` (at least that many decimals: an amount's minor
+    unit), the digits the value carries up to the 4 stored. ``plain(Decimal("5.15E+3"))`` ->
+    ``5150``, ``plain(Decimal("12.5000"), 2)`` -> ``12.50``, ``plain(Decimal("0.1234"), 2)`` ->
+    ``0.1234``, ``plain(Decimal("-0.0000"))`` -> ``0``."""
+    amount = _rounded(_decimal(value), max(QUANTITY_PLACES, places or 0))
+    digits = _places(amount, places or 0, max(QUANTITY_PLACES, places or 0))
+    with localcontext() as context:
+        context.prec = max(context.prec, len(amount.as_tuple().digits) + digits + 30)
+        return f"{amount.quantize(Decimal(1).scaleb(-digits)):f}"

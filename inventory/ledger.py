@@ -20,7 +20,7 @@ from typing import Any
 from django.db.models import Sum
 from django.utils import timezone
 
-from erp import events
+from erp import events, formatting
 from erp.money import ZERO, quantize_money, quantize_quantity
 from inventory.exceptions import InsufficientStock, InvalidStockOperation
 from inventory.locks import LevelKey, lock_levels, lock_products
@@ -170,8 +170,8 @@ def post(
         if s.consume_reserved:
             if s.consume_reserved > source.reserved:
                 raise InvalidStockOperation(
-                    f"{s.product.sku} at {s.from_location}: {s.consume_reserved.normalize()} reserved "
-                    f"to take but only {source.reserved.normalize()} is."
+                    f"{s.product.sku} at {s.from_location}: {formatting.number(s.consume_reserved)} reserved "
+                    f"to take but only {formatting.number(source.reserved)} is."
                 )
             source.reserved -= s.consume_reserved
         available_before = source.on_hand - source.reserved

@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from erp import formatting
 from erp.admin_readonly import HistoryAdmin, ReadOnlyMixin
 from erp.exceptions import DomainError
 from manufacturing.models import (
@@ -88,7 +89,7 @@ class ManufacturingOrderAdmin(ReadOnlyMixin, HistoryAdmin):
             try:
                 _, shortages = mo_confirm(mo=mo, user=request.user)
                 if shortages:
-                    missing = ", ".join(f"{sku} {q.normalize()}" for sku, q in shortages.items())
+                    missing = ", ".join(f"{sku} {formatting.number(q)}" for sku, q in shortages.items())
                     self.message_user(request, f"{mo.number}: short of {missing}", messages.WARNING)
             except DomainError as exc:
                 self.message_user(request, f"{mo.number}: {exc.message}", messages.ERROR)

@@ -34,6 +34,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from erp import formatting
 from erp.exceptions import ValidationFailed
 from erp.money import ZERO, quantize_quantity
 from inventory import availability
@@ -201,7 +202,7 @@ class Plan:
                                 Flow(
                                     planned.release,
                                     1,
-                                    f"proposed MO for {planned.quantity.normalize()} {skus[key[0]]}",
+                                    f"proposed MO for {formatting.number(planned.quantity)} {skus[key[0]]}",
                                     quantize_quantity(comp.stock_quantity_per_output() * planned.quantity),
                                 )
                             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.urls import reverse
 
+from erp import formatting
 from erp.search import SearchProvider, SearchResult, register
 from manufacturing.models import BillOfMaterials, ManufacturingOrder
 
@@ -22,7 +23,7 @@ def search_orders(query: str, limit: int) -> list[SearchResult]:
             url=reverse("manufacturing:order", args=[mo.pk]),
             subtitle=" · ".join(
                 (
-                    f"{mo.quantity.normalize():f} × {mo.product.sku}",
+                    f"{formatting.number(mo.quantity)} × {mo.product.sku}",
                     mo.warehouse.code,
                     mo.get_status_display(),
                 )

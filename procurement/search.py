@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.urls import reverse
 
+from erp import formatting
 from erp.search import SearchProvider, SearchResult, register
 from procurement.models import PurchaseOrder, Supplier
 
@@ -20,7 +21,9 @@ def search_orders(query: str, limit: int) -> list[SearchResult]:
         SearchResult(
             title=po.number,
             url=reverse("procurement:order", args=[po.pk]),
-            subtitle=f"{po.supplier.name} · {po.get_status_display()} · {po.total} {po.currency}",
+            subtitle=" · ".join(
+                (po.supplier.name, po.get_status_display(), formatting.money(po.total, po.currency))
+            ),
         )
         for po in orders
     ]

@@ -13,6 +13,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
+from erp import formatting
 from erp.exceptions import DomainError
 from erp.money import ZERO
 from inventory.models import Product
@@ -116,8 +117,10 @@ class LineRow:
 
     @property
     def tax_text(self) -> str:
-        """Several taxes, shown as one rate: 'State 6 + County 1.5 %'."""
-        return " + ".join(f"{t.name} {percent(Decimal(str(t.rate)))}" for t in self.taxes()) + " %"
+        """Several taxes, each with its rate: 'State 6% + County 1.5%'."""
+        return " + ".join(
+            f"{t.name} {formatting.percent(Decimal(str(t.rate)) * HUNDRED)}" for t in self.taxes()
+        )
 
     def check(self) -> bool:
         """Parse the numbers; say what is wrong next to the line. True if it can be priced."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from erp import formatting
 from erp.search import SearchProvider, SearchResult, register
 from sales import selectors
 from sales.filters import CustomerFilter, OrderFilter
@@ -21,7 +22,7 @@ def search_orders(query: str, limit: int) -> list[SearchResult]:
                 part
                 for part in (
                     order.get_status_display(),
-                    f"{order.total:,.2f} {order.currency}",
+                    formatting.money(order.total, order.currency),
                     order.external_reference,
                     order.channel.name,
                 )

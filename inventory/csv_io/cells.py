@@ -8,6 +8,8 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from erp import formatting
+from erp.money import currency_places
 from inventory.csv_io.plan import RowPlan
 
 MAX_PLACES = 4  # quantities and money are stored with 4 decimal places
@@ -61,9 +63,11 @@ def parse_cell(row: RowPlan, column: str, parse: Callable[[str], Any]) -> Any:
 
 
 def format_number(value: Decimal) -> str:
-    return f"{value.normalize():f}" if value else "0"
+    """``12.5000`` -> ``12.5``, ``5.15E+3`` -> ``5150``: no grouping, no exponent, no trailing zeros."""
+    return formatting.plain(value)
 
 
-def format_money(value: Decimal) -> str:
-    cents = value.quantize(Decimal("0.01"))
-    return f"{cents:f}" if cents == value else format_number(value)
+def format_money(value: Decimal, currency: str | None = None) -> str:
+    """An amount to the currency's minor unit (two decimals when none is given), more digits only
+    where it carries them: ``12.50``, ``0.1234``, ``1200`` (JPY). No grouping, no symbol."""
+    return formatting.plain(value, currency_places(currency) if currency else 2)

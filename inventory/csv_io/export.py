@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Iterator
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from inventory.csv_io.cells import format_money, format_number
@@ -62,7 +63,7 @@ def _product_rows(queryset: QuerySet[Product]) -> Iterator[list[str]]:
             paths.get(product.category_id, "") if product.category_id else "",
             product.kind,
             product.stock_unit.code,
-            format_money(product.sale_price),
+            format_money(product.sale_price, product.currency),
             product.currency,
             product.tracking,
             BARCODE_SEPARATOR.join(codes),
@@ -95,5 +96,5 @@ def _level_rows(queryset: QuerySet[StockLevel]) -> Iterator[list[str]]:
             level.lot.code if level.lot else "",
             format_number(level.on_hand),
             format_number(level.reserved),
-            format_money(level.product.average_cost),
+            format_money(level.product.average_cost, settings.ERP_BASE_CURRENCY),
         ]

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from erp import formatting
 from erp.models import AuditedModel, audit_history
 from erp.money import CurrencyField, MoneyField, QuantityField
 
@@ -158,7 +159,7 @@ class ProductUnit(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"1 {self.unit} = {self.factor.normalize()} {self.product.stock_unit}"
+        return f"1 {self.unit} = {formatting.number(self.factor)} {self.product.stock_unit}"
 
 
 class Barcode(models.Model):

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
+from erp import formatting
 from erp.exceptions import ValidationFailed
 from erp.money import ZERO, quantize_quantity
 from inventory.exceptions import InsufficientStock, InvalidStockOperation
@@ -162,7 +163,7 @@ def reservation_release(
     release = held.quantity if quantity is None else quantize_quantity(quantity)
     if release <= 0 or release > held.quantity:
         raise ValidationFailed(
-            f"Can release between 0 and {held.quantity.normalize()}, not {release.normalize()}."
+            f"Can release between 0 and {formatting.number(held.quantity)}, not {formatting.number(release)}."
         )
     post(
         reserved=[ReservedDelta(product=full.product, location=full.location, lot=full.lot, delta=-release)],
@@ -233,7 +234,7 @@ def reservation_consume(
     take = held.quantity if quantity is None else quantize_quantity(quantity)
     if take <= 0 or take > held.quantity:
         raise ValidationFailed(
-            f"Can consume between 0 and {held.quantity.normalize()}, not {take.normalize()}."
+            f"Can consume between 0 and {formatting.number(held.quantity)}, not {formatting.number(take)}."
         )
     kind = MoveKind.CONSUMPTION if destination == LocationKind.PRODUCTION else MoveKind.ISSUE
     spec = MoveSpec(

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
+from erp import formatting
 from erp.exceptions import ValidationFailed
 from erp.money import quantize_quantity
 from inventory.models import Product, ReorderRule, Warehouse
@@ -32,7 +33,7 @@ def reorder_rule_set(
     if low < 0:
         errors["min_quantity"] = ["Cannot be negative."]
     if high < low:
-        errors["max_quantity"] = [f"Must be at least the minimum ({low.normalize()})."]
+        errors["max_quantity"] = [f"Must be at least the minimum ({formatting.number(low)})."]
     if step <= 0:
         errors["multiple"] = ["Must be positive."]
     if not product.is_stocked:

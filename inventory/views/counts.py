@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from erp import formatting
 from erp.exceptions import DomainError, ValidationFailed
 from erp.money import ZERO
 from erp.ui import htmx_of
@@ -27,7 +28,6 @@ from inventory.views.common import (
     or_404,
     paginate,
     parse_qty,
-    qty_text,
     read,
     render_page,
     trigger,
@@ -133,10 +133,9 @@ def count_scan(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             last = line.pk
             box = f" (1 {scanned.unit})" if scanned.unit else ""
-            counted = qty_text(line.counted_quantity or ZERO)
-            message = Message(
-                f"+{qty_text(scanned.factor)} {product.sku}{box} · {product.name} → {counted} counted"
-            )
+            counted = formatting.quantity(line.counted_quantity or ZERO, product.stock_unit.code)
+            added = formatting.number(scanned.factor)
+            message = Message(f"+{added} {product.sku}{box} · {product.name} → {counted} counted")
     return _count_response(request, pk, message, last=last)
 
 

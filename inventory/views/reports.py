@@ -12,6 +12,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
+from erp import formatting
 from erp.exceptions import DomainError
 from erp.formatting import quantities_by_unit
 from erp.money import ZERO
@@ -59,7 +60,8 @@ def replenishment_list(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             add_domain_errors(form, exc)
         else:
-            limits = f"{qty_text(rule.min_quantity)}–{qty_text(rule.max_quantity)}"
+            unit = rule.product.stock_unit.code
+            limits = f"{formatting.number(rule.min_quantity)}–{formatting.quantity(rule.max_quantity, unit)}"
             saved = f"Rule saved: {rule.product.sku} in {rule.warehouse.code}, {limits}."
             if not htmx_of(request):
                 messages.success(request, saved)

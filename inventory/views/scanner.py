@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 
+from erp import formatting
 from erp.exceptions import ValidationFailed
 from erp.money import ZERO
 from erp.ui import htmx_of
@@ -157,8 +158,12 @@ def scan_product(session: ScanSession, scanned: Scanned, lot: str) -> Message:
     if product.tracking == Tracking.NONE:
         lot = ""
     total = session.add(product, scanned.factor, lot)
-    box = f" (1 {scanned.unit} = {qty_text(scanned.factor)})" if scanned.unit else ""
-    return Message(f"+{qty_text(scanned.factor)} {product.sku}{box} · {product.name} → {qty_text(total)}")
+    unit = product.stock_unit.code
+    box = f" (1 {scanned.unit} = {formatting.quantity(scanned.factor, unit)})" if scanned.unit else ""
+    return Message(
+        f"+{formatting.number(scanned.factor)} {product.sku}{box} · {product.name} → "
+        f"{formatting.quantity(total, unit)}"
+    )
 
 
 def unknown_code(code: str) -> Message:

@@ -10,12 +10,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from erp import formatting
 from erp.exceptions import DomainError
-from erp.money import ZERO
 from erp.ui import htmx_of
 from inventory import selectors, services
 from inventory.models import Location, LocationKind, Transfer, TransferStatus
-from inventory.views.common import active_bins, int_or_none, qty_text, render_page, trigger, write
+from inventory.views.common import active_bins, int_or_none, render_page, trigger, write
 from inventory.views.scanner import (
     Message,
     ScanSession,
@@ -40,7 +40,7 @@ def _transfer_context(session: ScanSession, message: Message | None) -> dict[str
         "from_bin": from_bin,
         "to_bin": to_bin,
         "lines": lines,
-        "units": sum((line.quantity for line in lines), ZERO),
+        "units": [(line.quantity, line.product.stock_unit.code) for line in lines],  # never kg + pcs
         "cross_warehouse": bool(from_bin and to_bin and from_bin.warehouse_id != to_bin.warehouse_id),
         "message": message,
         "can_write": True,
@@ -70,8 +70,8 @@ def _transfer_done(request: HttpRequest, session: ScanSession) -> tuple[Message,
             services.stock_transfer(
                 from_location=from_bin, to_location=to_bin, lines=specs, user=request.user
             )
-            units = qty_text(sum((ln.quantity for ln in lines), ZERO))
-            text = f"Moved {units} unit(s) of {len(specs)} product(s) from {from_bin} to {to_bin}."
+            units = formatting.quantities_by_unit((ln.quantity, ln.product.stock_unit.code) for ln in lines)
+            text = f"Moved {units} of {len(specs)} product(s) from {from_bin} to {to_bin}."
     except DomainError as exc:
         return Message(exc.message, "bad"), False
     session.clear_lines()

@@ -46,32 +46,39 @@ def warehouse_list(request: HttpRequest) -> HttpResponse:
 
 
 def _location_tree(warehouse: Warehouse) -> list[dict[str, Any]]:
-    """Locations in path order, each with its depth and the stock in it and below it."""
+    """Locations in path order, each with its depth and the stock in it and below it, per stock unit
+    (``[(quantity, unit)]``: kilograms are never added to pieces)."""
     locations = list(selectors.location_list(warehouse_id=warehouse.pk))
-    stock = {
-        row["location_id"]: row
-        for row in StockLevel.objects.filter(warehouse=warehouse)
-        .values("location_id")
+    products: dict[int, int] = defaultdict(int)
+    stock: dict[int, dict[str, Decimal]] = defaultdict(dict)  # location -> unit -> on hand
+    for row in (
+        StockLevel.objects.filter(warehouse=warehouse)
+        .values("location_id", "product__stock_unit__code")
         .annotate(
             quantity=Sum("on_hand"),
             products=Count("product_id", filter=~Q(on_hand=0), distinct=True),
         )
-    }
+        .order_by("location_id", "product__stock_unit__code")
+    ):
+        products[row["location_id"]] += row["products"] or 0
+        if row["quantity"]:
+            stock[row["location_id"]][row["product__stock_unit__code"]] = row["quantity"]
     parents = {loc.pk: loc.parent_id for loc in locations}
-    rolled: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for location_id, row in stock.items():
+    rolled: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for location_id, by_unit in stock.items():
         node: int | None = location_id
         while node is not None:
-            rolled[node] += row["quantity"] or ZERO
+            for unit, quantity in by_unit.items():
+                rolled[node][unit] = rolled[node].get(unit, ZERO) + quantity
             node = parents.get(node)
     root_depth = min((loc.path.count("/") for loc in locations), default=0)
     return [
         {
             "location": loc,
             "depth": loc.path.count("/") - root_depth,
-            "on_hand": (stock.get(loc.pk) or {}).get("quantity") or ZERO,
-            "products": (stock.get(loc.pk) or {}).get("products") or 0,
-            "total": rolled.get(loc.pk, ZERO),
+            "on_hand": [(q, unit) for unit, q in stock.get(loc.pk, {}).items()],
+            "products": products.get(loc.pk, 0),
+            "total": [(q, unit) for unit, q in rolled.get(loc.pk, {}).items()],
         }
         for loc in locations
     ]

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from erp import events
+from erp import events, formatting
 from erp.exceptions import InvalidTransition, ValidationFailed
 from erp.money import ZERO, quantize_money, quantize_quantity
 from erp.numbering import next_number
@@ -193,14 +193,14 @@ def mo_produce(
     produced_after = mo.quantity_produced + quantity
     if produced_after > mo.quantity:
         raise ValidationFailed(
-            f"{mo.number} is for {mo.quantity.normalize()}; {mo.quantity_produced.normalize()} are made, "
-            f"so at most {(mo.quantity - mo.quantity_produced).normalize()} more.",
+            f"{mo.number} is for {formatting.number(mo.quantity)}; {formatting.number(mo.quantity_produced)} "
+            f"are made, so at most {formatting.number(mo.quantity - mo.quantity_produced)} more.",
             field_errors={"quantity": ["Too many."]},
         )
     product = mo.product
     if product.tracking == Tracking.SERIAL and len({s.strip() for s in serials if s.strip()}) != quantity:
         raise ValidationFailed(
-            f"{product.sku} is serial-tracked: give {quantity.normalize()} serial numbers."
+            f"{product.sku} is serial-tracked: give {formatting.number(quantity)} serial numbers."
         )
     if product.tracking == Tracking.LOT and not lot_code.strip():
         raise ValidationFailed(f"{product.sku} is tracked by lot: give the lot of this output.")

@@ -246,7 +246,7 @@ class PreviewLine:
 
     @property
     def quantity_text(self) -> str:
-        return qty(self.line.quantity)
+        return formatting.number(self.line.quantity)
 
     @property
     def unit_cost_text(self) -> str:
@@ -304,7 +304,7 @@ class Preview:
 
     @property
     def output_text(self) -> str:
-        return qty(self.output_quantity)
+        return formatting.number(self.output_quantity) if self.output_quantity is not None else ""
 
 
 def preview_rollup(

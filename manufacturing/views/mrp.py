@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from erp import formatting
 from erp.exceptions import DomainError
-from erp.ui import flash, int_or_none, is_htmx, paginate, parse_decimal, qty, toast
+from erp.ui import flash, int_or_none, is_htmx, paginate, parse_decimal, toast
 from inventory.models import Warehouse
 from manufacturing import selectors
 from manufacturing.filters import SuggestionFilter
@@ -50,7 +51,7 @@ class SuggestionRow:
         item = self.s.supplier_item
         if self.s.kind != SuggestionKind.BUY or item is None:
             return ""
-        return f"{qty(self.s.quantity / item.factor)} {item.purchase_unit.code}"
+        return formatting.quantity(self.s.quantity / item.factor, item.purchase_unit.code)
 
     @property
     def product_url(self) -> str:
@@ -66,7 +67,7 @@ def _covers(raw: Any) -> list[Cover]:
         quantity = str(c.get("quantity", ""))
         number = parse_decimal(quantity)
         if number is not None:
-            quantity = qty(number)
+            quantity = formatting.number(number)
         covers.append(Cover(demand, str(c.get("date", "")), quantity, url))
     return covers
 

@@ -21,6 +21,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from erp import formatting
 from erp.exceptions import DomainError
 from erp.money import ZERO, quantize_money
 from erp.ui import flash, is_htmx, paginate, qty, query_with, sort_headers, toast
@@ -262,8 +263,8 @@ def detail_context(request: HttpRequest, pk: int, **extra: Any) -> dict[str, Any
     words = {
         "number": mo.number,
         "warehouse": mo.warehouse.code,
-        "produced": qty(mo.quantity_produced),
-        "quantity": qty(mo.quantity),
+        "produced": formatting.number(mo.quantity_produced),
+        "quantity": formatting.number(mo.quantity),
     }
     actions = [
         Action(key, label, confirm.format(**words), primary, danger)
@@ -321,7 +322,7 @@ def _answer(request: HttpRequest, pk: int, message: str, level: str, **extra: An
 def _confirm(mo: ManufacturingOrder, user: Any) -> tuple[str, str, dict[str, Any]]:
     mo, shortages = services.mo_confirm(mo=mo, user=user)
     if shortages:
-        short = ", ".join(f"{sku} {qty(q)}" for sku, q in shortages.items())
+        short = ", ".join(f"{sku} {formatting.number(q)}" for sku, q in shortages.items())
         return f"{mo.number} is confirmed, but short of {short}.", "warning", {"shortages": shortages}
     return f"{mo.number} is confirmed: every component is reserved.", "success", {"shortages": {}}
 
@@ -348,7 +349,7 @@ def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             kwargs: dict[str, Any] = {"reason": request.POST.get("reason", "")} if action == "cancel" else {}
             mo = service(mo=mo, user=request.user, **kwargs)
             message, level, extra = (
-                done.format(number=mo.number, produced=qty(mo.quantity_produced)),
+                done.format(number=mo.number, produced=formatting.number(mo.quantity_produced)),
                 "success",
                 {},
             )
@@ -382,7 +383,8 @@ def order_produce(request: HttpRequest, pk: int) -> HttpResponse:
         return _answer(request, pk, exc.message, "error", error=exc.message, produce_form=form)
     left = mo.quantity - mo.quantity_produced
     message = (
-        f"{qty(data['quantity'])} {mo.product.sku} made: {qty(mo.quantity_produced)} of {qty(mo.quantity)}."
+        f"{formatting.number(data['quantity'])} {mo.product.sku} made: "
+        f"{formatting.number(mo.quantity_produced)} of {formatting.number(mo.quantity)}."
     )
-    message += f" {qty(left)} to go." if left > 0 else " All made: finish the order."
+    message += f" {formatting.number(left)} to go." if left > 0 else " All made: finish the order."
     return _answer(request, pk, message, "success")

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from erp import events
+from erp import events, formatting
 from erp.exceptions import InvalidTransition, ValidationFailed
 from erp.money import ZERO, quantize_money, quantize_quantity, round_money
 from erp.numbering import next_number
@@ -44,17 +44,21 @@ def three_way_match(
     billable = line.quantity_received - line.quantity_billed
     if quantity > billable:
         issues.append(
-            f"{line.product.sku}: {quantity.normalize()} billed but "
-            f"{billable.normalize()} received and not yet billed."
+            f"{line.product.sku}: {formatting.number(quantity)} billed but "
+            f"{formatting.number(billable)} received and not yet billed."
         )
     tolerance = line.unit_cost * settings.BILL_PRICE_TOLERANCE_PERCENT / 100
     if abs(unit_cost - line.unit_cost) > tolerance:
-        issues.append(f"{line.product.sku}: billed at {unit_cost} per unit, ordered at {line.unit_cost}.")
+        issues.append(
+            f"{line.product.sku}: billed at {formatting.money(unit_cost, currency)} per unit, "
+            f"ordered at {formatting.money(line.unit_cost, currency)}."
+        )
     expected = round_money(line.unit_cost * min(quantity, max(billable, ZERO)), currency)
     billed = round_money(unit_cost * quantity, currency)
     if not issues and billed != expected:
         issues.append(
-            f"{line.product.sku}: billed {billed}, expected {expected} (ordered price x received quantity)."
+            f"{line.product.sku}: billed {formatting.money(billed, currency)}, expected "
+            f"{formatting.money(expected, currency)} (ordered price x received quantity)."
         )
     return issues
 
@@ -199,7 +203,8 @@ def supplier_payment_record(
         raise InvalidTransition(document="bill", current=bill.status, target=BillStatus.PAID)
     if amount <= 0 or amount > bill.balance:
         raise ValidationFailed(
-            f"A payment is between 0 and {bill.balance}, not {amount}.",
+            f"A payment is between 0 and {formatting.money(bill.balance, bill.currency)}, not "
+            f"{formatting.money(amount, bill.currency)}.",
             field_errors={"amount": ["Out of range."]},
         )
     payment = SupplierPayment.objects.create(

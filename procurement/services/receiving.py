@@ -87,7 +87,7 @@ def receipt_create(
         ):
             errors[f"line {line.position}"] = [
                 f"{line.product.sku} is tracked by serial: "
-                f"give {stock_quantity.normalize()} distinct serial numbers."
+                f"give {formatting.number(stock_quantity)} distinct serial numbers."
             ]
     if errors:
         raise ValidationFailed(

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 
+from erp import formatting
 from erp.exceptions import DomainError
 from erp.money import ZERO, round_money
 from erp.ui import flash, is_htmx, paginate, parse_decimal, qty, sort_headers, toast
@@ -116,26 +117,6 @@ class BillLineRow:
     def difference(self) -> Decimal:
         return self.row.subtotal - self.expected
 
-    @property
-    def ordered_price(self) -> str:
-        return price_text(self.line.unit_cost)
-
-    @property
-    def billed_price(self) -> str:
-        return price_text(self.row.unit_cost)
-
-    @property
-    def received(self) -> str:
-        return qty(self.line.quantity_received)
-
-    @property
-    def billable_text(self) -> str:
-        return qty(self.billable)
-
-    @property
-    def quantity(self) -> str:
-        return qty(self.row.quantity)
-
 
 def _line_rows(bill: Bill) -> list[BillLineRow]:
     bill_lines = list(bill.lines.all())
@@ -229,9 +210,8 @@ def bill_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         except DomainError as exc:
             add_domain_errors(pay_form, exc)
             return _answer(request, pk, error=exc.message, pay_form=pay_form)
-        return _answer(
-            request, pk, message=f"Payment of {payment.amount} {bill.currency} recorded on {bill.number}."
-        )
+        paid = formatting.money(payment.amount, bill.currency)
+        return _answer(request, pk, message=f"Payment of {paid} recorded on {bill.number}.")
     raise Http404(action)
 
 
@@ -241,18 +221,6 @@ class RecordLine:
     quantity_text: str
     cost_text: str
     error: str = ""
-
-    @property
-    def ordered(self) -> str:
-        return qty(self.line.quantity)
-
-    @property
-    def received(self) -> str:
-        return qty(self.line.quantity_received)
-
-    @property
-    def billed(self) -> str:
-        return qty(self.line.quantity_billed)
 
 
 @write

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
+from erp import formatting
 from erp.exceptions import DomainError
 from erp.money import ZERO
 from erp.ui import flash, int_or_none, is_htmx, toast
@@ -155,7 +156,9 @@ def _save(
                     notes=data["notes"],
                     user=request.user,
                 )
-                message = f"{saved.number} is saved as a draft: {saved.total} {saved.currency}."
+                message = (
+                    f"{saved.number} is saved as a draft: {formatting.money(saved.total, saved.currency)}."
+                )
             else:
                 saved = services.po_update(
                     po=po,
@@ -165,7 +168,7 @@ def _save(
                     notes=data["notes"],
                     user=request.user,
                 )
-                message = f"{saved.number} is saved: {saved.total} {saved.currency}."
+                message = f"{saved.number} is saved: {formatting.money(saved.total, saved.currency)}."
         except DomainError as exc:
             rest = line_errors_from(exc, lines)
             for text in rest:

@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db.models import Prefetch
 from django.http import QueryDict
 
+from erp import formatting
 from erp.exceptions import DomainError
 from erp.money import ZERO, quantize_money, round_money
 from erp.ui import int_or_none, parse_decimal, qty
@@ -49,7 +50,11 @@ class UnitChoice:
 
     @property
     def label(self) -> str:
-        return f"{self.unit.code} ({qty(self.factor)})" if self.factor != 1 else str(self.unit.code)
+        return (
+            f"{self.unit.code} ({formatting.number(self.factor)})"
+            if self.factor != 1
+            else str(self.unit.code)
+        )
 
 
 @dataclass
@@ -102,26 +107,6 @@ class DraftLine:
     @property
     def converts(self) -> bool:
         return self.unit.pk != self.product.stock_unit_id or self.factor != 1
-
-    @property
-    def stock_quantity_text(self) -> str:
-        return qty(self.stock_quantity)
-
-    @property
-    def minimum_text(self) -> str:
-        return f"{qty(self.item.min_order_quantity)} {self.item.purchase_unit.code}" if self.item else ""
-
-    @property
-    def supplier_price_text(self) -> str:
-        return price_text(self.supplier_price)
-
-    @property
-    def break_texts(self) -> list[tuple[str, bool]]:
-        """The supplier's breaks (in its unit), and whether each is the one reached."""
-        return [
-            (f"from {qty(b.min_quantity)}: {price_text(b.unit_price)}", b == self.applied_break)
-            for b in self.breaks
-        ]
 
 
 def raw_lines(data: QueryDict) -> list[dict[str, str]]:
@@ -359,7 +344,9 @@ def add_line(
     index = max((int(r["_index"]) for r in raws), default=-1) + 1
     tax = raws[-1]["tax"] if raws else "0"
     raws.append(_new_raw(product, index, unit=unit, item=item, tax=tax))
-    box = f" (1 {unit.unit.code} = {qty(unit.factor)} {product.stock_unit.code})" if unit else ""
+    box = (
+        f" (1 {unit.unit.code} = {formatting.quantity(unit.factor, product.stock_unit.code)})" if unit else ""
+    )
     hint = "" if item or supplier is None else f" {supplier.name} has no price for it: type one."
     return Added(
         f"Added {product.sku} · {product.name}{box}. Type the quantity, then Enter.{hint}",

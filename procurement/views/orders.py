@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from erp import formatting
 from erp.access import user_has_right
 from erp.exceptions import DomainError
 from erp.ui import flash, is_htmx, paginate, qty, query_with, sort_headers, toast
@@ -28,7 +29,7 @@ from procurement.models import (
     PurchaseOrderStatus,
     Supplier,
 )
-from procurement.views.common import can_receive, price_text, read, render_page, rights, write
+from procurement.views.common import can_receive, read, render_page, rights, write
 
 S = PurchaseOrderStatus
 STATUS_TABS: tuple[tuple[str, str], ...] = (
@@ -173,8 +174,8 @@ class LineRow:
 
     def _both(self, quantity: Decimal) -> tuple[str, str]:
         """The quantity in the purchase unit, and in stock units when they differ ('' otherwise)."""
-        stock = f"{qty(quantity * self.line.factor)} {self.stock_unit}" if self.converts else ""
-        return f"{qty(quantity)} {self.unit}", stock
+        stock = formatting.quantity(quantity * self.line.factor, self.stock_unit) if self.converts else ""
+        return formatting.quantity(quantity, self.unit), stock
 
     @property
     def ordered(self) -> tuple[str, str]:
@@ -191,10 +192,6 @@ class LineRow:
     @property
     def open_text(self) -> tuple[str, str]:
         return self._both(self.open)
-
-    @property
-    def cost(self) -> str:
-        return price_text(self.line.unit_cost)
 
     @property
     def supplier_sku(self) -> str:
@@ -259,7 +256,9 @@ def detail_context(request: HttpRequest, pk: int, **extra: Any) -> dict[str, Any
         label, confirm, primary, danger = ACTION_LABELS[key]
         if key == "send" and needs and not approved:
             primary = False
-        text = confirm.format(number=po.number, supplier=po.supplier.name, total=f"{po.total} {po.currency}")
+        text = confirm.format(
+            number=po.number, supplier=po.supplier.name, total=formatting.money(po.total, po.currency)
+        )
         actions.append(Action(key, label, text, primary, danger))
     return {
         "po": po,

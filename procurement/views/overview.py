@@ -16,13 +16,13 @@ from django.utils import timezone
 from erp.exceptions import DomainError
 from erp.money import round_money
 from erp.navigation import AREA_PAGE_BY_KEY
-from erp.ui import flash, int_or_none, is_htmx, qty, toast
+from erp.ui import flash, int_or_none, is_htmx, toast
 from inventory.selectors import warehouse_list
 from procurement import replenishment
 from procurement.lifecycle import OPEN_STATUSES
 from procurement.models import Bill, BillStatus, PurchaseOrder, PurchaseOrderStatus
 from procurement.replenishment import PurchaseSuggestion
-from procurement.views.common import price_text, read, read_write, render_page
+from procurement.views.common import read, read_write, render_page
 
 
 @read
@@ -75,31 +75,6 @@ class SuggestionRow:
         if s.item is None or s.unit_price is None:
             return None
         return round_money(s.quantity * s.unit_price, s.item.supplier.currency)
-
-    @property
-    def price(self) -> str:
-        return price_text(self.s.unit_price)
-
-    @property
-    def quantity(self) -> str:
-        return qty(self.s.quantity)
-
-    @property
-    def stock_quantity(self) -> str:
-        return qty(self.s.stock_quantity)
-
-    @property
-    def need(self) -> str:
-        return qty(self.s.stock.quantity)
-
-    @property
-    def projected(self) -> str:
-        return qty(self.s.stock.projected)
-
-    @property
-    def min_max(self) -> str:
-        rule = self.s.stock.rule
-        return f"{qty(rule.min_quantity)} / {qty(rule.max_quantity)}"
 
 
 def _replenishment_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:

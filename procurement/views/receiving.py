@@ -27,6 +27,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.dateparse import parse_date
 
+from erp import formatting
 from erp.exceptions import DomainError
 from erp.money import ZERO, quantize_quantity
 from erp.ui import flash, int_or_none, is_htmx, parse_decimal, qty, toast
@@ -64,18 +65,6 @@ class ReceiveRow:
     def now(self) -> Decimal:
         """Receiving now, in purchase units."""
         return self.stock_now / self.line.factor
-
-    @property
-    def ordered_text(self) -> str:
-        return qty(self.line.quantity)
-
-    @property
-    def received_text(self) -> str:
-        return qty(self.line.quantity_received)
-
-    @property
-    def open_text(self) -> str:
-        return qty(self.open)
 
     @property
     def stock_text(self) -> str:
@@ -220,7 +209,7 @@ def _line_for(state: State, product_id: int) -> ReceiveRow | None:
 
 
 def _unit_text(row: ReceiveRow, quantity: Decimal) -> str:
-    return f"{qty(quantity)} {row.line.purchase_unit.code}"
+    return formatting.quantity(quantity, row.line.purchase_unit.code)
 
 
 def scan(state: State, code: str) -> tuple[State, Message]:
@@ -247,7 +236,12 @@ def scan(state: State, code: str) -> tuple[State, Message]:
         row.stock_now += scanned_stock
         state.last = row.pk
         added = scanned_stock / row.line.factor
-        box = f" (a {barcode.unit.unit.code} of {qty(scanned_stock)})" if barcode and barcode.unit else ""
+        stock_unit = row.line.product.stock_unit.code
+        box = (
+            f" (a {barcode.unit.unit.code} of {formatting.quantity(scanned_stock, stock_unit)})"
+            if barcode and barcode.unit
+            else ""
+        )
         text = (
             f"+{_unit_text(row, added)}{box} {product.sku} · {product.name} → {_unit_text(row, row.now)} now"
         )
@@ -321,11 +315,12 @@ def done(state: State, user: Any) -> tuple[State, Message, Receipt | None]:
         return state, Message("Nothing scanned yet.", "bad"), None
     for r in chosen:
         if not r.exact:
+            scanned = formatting.quantity(r.stock_now, r.line.product.stock_unit.code)
             return (
                 state,
                 Message(
-                    f"{r.line.product.sku}: {qty(r.stock_now)} {r.line.product.stock_unit.code} is not a "
-                    f"quantity of {r.line.purchase_unit.code} (×{qty(r.line.factor)}) that can be recorded "
+                    f"{r.line.product.sku}: {scanned} is not a quantity of {r.line.purchase_unit.code} "
+                    f"(×{formatting.number(r.line.factor)}) that can be recorded "
                     "exactly: receive whole units, or halves, quarters...",
                     "bad",
                 ),

@@ -60,27 +60,9 @@ def supplier_list(request: HttpRequest) -> HttpResponse:
 
 @dataclass(frozen=True)
 class ItemRow:
-    """A supplier item with its numbers as people read them."""
+    """A supplier item (the page writes its numbers with the erp_format filters)."""
 
     item: SupplierItem
-
-    @property
-    def price(self) -> str:
-        return price_text(self.item.unit_price)
-
-    @property
-    def factor(self) -> str:
-        return qty(self.item.factor)
-
-    @property
-    def minimum(self) -> str:
-        return qty(self.item.min_order_quantity)
-
-    @property
-    def breaks(self) -> list[str]:
-        return [
-            f"from {qty(b.min_quantity)}: {price_text(b.unit_price)}" for b in self.item.price_breaks.all()
-        ]
 
 
 def _detail_context(pk: int, **extra: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from erp import events
+from erp import events, formatting
 from erp.exceptions import InvalidTransition, ValidationFailed
 from erp.money import ZERO, quantize_money, round_money
 from erp.numbering import next_number
@@ -219,8 +219,9 @@ def payment_record(
         raise ValidationFailed("A payment must be positive.", field_errors={"amount": ["Must be positive."]})
     if amount > invoice.balance:
         raise ValidationFailed(
-            f"{amount} is more than the {invoice.balance} still due on {invoice.number}.",
-            field_errors={"amount": [f"At most {invoice.balance}."]},
+            f"{formatting.money(amount, invoice.currency)} is more than the "
+            f"{formatting.money(invoice.balance, invoice.currency)} still due on {invoice.number}.",
+            field_errors={"amount": [f"At most {formatting.money(invoice.balance, invoice.currency)}."]},
         )
     payment = Payment.objects.create(
         invoice=invoice,
@@ -257,7 +258,7 @@ def credit_note_create(
     rows = []
     for line, quantity in lines:
         if line.order_id != order.pk or quantity <= 0 or quantity > line.quantity:
-            raise ValidationFailed(f"Cannot credit {quantity} of line {line.pk}.")
+            raise ValidationFailed(f"Cannot credit {formatting.number(quantity)} of line {line.pk}.")
         subtotal = round_money(line.line_subtotal * quantity / line.quantity, order.currency)
         tax = round_money(line.tax_amount * quantity / line.quantity, order.currency)
         rows.append(

@@ -149,15 +149,13 @@ def shipment_create(
         line = all_lines[pk]
         if quantity > line.quantity - line.quantity_shipped:
             errors[f"line {line.position}"] = [
-                f"{line.product.sku}: {formatting.quantity(quantity, line.product.stock_unit.code)} to ship "
-                f"but only {formatting.quantity(line.quantity - line.quantity_shipped, line.product.stock_unit.code)} "
-                "is open."
+                f"{line.product.sku}: {formatting.number(quantity)} to ship but only "
+                f"{formatting.number(line.quantity - line.quantity_shipped)} is open."
             ]
         elif line.product.is_stocked and quantity > reserved.get(pk, ZERO):
             errors[f"line {line.position}"] = [
-                f"{line.product.sku}: {formatting.quantity(quantity, line.product.stock_unit.code)} to ship "
-                f"but only {formatting.quantity(reserved.get(pk, ZERO), line.product.stock_unit.code)} "
-                "is reserved."
+                f"{line.product.sku}: {formatting.number(quantity)} to ship but only "
+                f"{formatting.number(reserved.get(pk, ZERO))} is reserved."
             ]
     if errors:
         raise ValidationFailed(

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from erp import events
+from erp import events, formatting
 from erp.exceptions import InvalidTransition, ValidationFailed
 from erp.money import ZERO, quantize_money, quantize_quantity
 from erp.numbering import next_number
@@ -63,7 +63,8 @@ def return_create(
             raise ValidationFailed(f"Line {line.pk} is not a line of {order.number}.")
         if quantity <= 0 or quantity > returnable:
             raise ValidationFailed(
-                f"{line.product.sku}: {quantity.normalize()} to return, but {returnable.normalize()} can be "
+                f"{line.product.sku}: {formatting.number(quantity)} to return, but "
+                f"{formatting.number(returnable)} can be "
                 "(shipped, less what is returned or announced).",
                 field_errors={f"line {line.position}": ["Too many."]},
             )
@@ -172,7 +173,9 @@ def refund_record(
     amount = left if amount is None else quantize_money(amount)
     if amount <= 0 or amount > left:
         raise ValidationFailed(
-            f"A refund is between 0 and {left}, not {amount}.", field_errors={"amount": ["Out of range."]}
+            f"A refund is between 0 and {formatting.money(left, note.currency)}, not "
+            f"{formatting.money(amount, note.currency)}.",
+            field_errors={"amount": ["Out of range."]},
         )
     refund = Refund.objects.create(
         sales_return=sales_return,

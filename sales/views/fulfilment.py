@@ -32,12 +32,12 @@ def _context(request: HttpRequest) -> dict[str, Any]:
     groups: list[dict[str, Any]] = []
     for line in lines:
         if not groups or groups[-1]["order"].pk != line.order_id:
-            groups.append({"order": line.order, "lines": [], "units": ZERO})
+            groups.append({"order": line.order, "lines": [], "units": []})
         held = reserved.get(line.pk, ZERO)
         groups[-1]["lines"].append(
             {"line": line, "reserved": held, "open": line.quantity - line.quantity_shipped}
         )
-        groups[-1]["units"] += held
+        groups[-1]["units"].append((held, line.product.stock_unit.code))  # per unit: no kg + pcs
     return {"page": page, "groups": groups}
 
 

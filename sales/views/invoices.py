@@ -7,11 +7,12 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from erp import formatting
 from erp.exceptions import DomainError
 from erp.ui import htmx_of, paginate
 from sales import selectors, services
 from sales.filters import InvoiceFilter
-from sales.forms import PaymentForm, add_domain_errors, plain
+from sales.forms import PaymentForm, add_domain_errors
 from sales.models import Invoice, InvoiceKind, InvoiceStatus
 from sales.views.common import read, render_page, write
 from sales.views.orders import answer
@@ -76,10 +77,14 @@ def invoice_pay(request: HttpRequest, pk: int) -> HttpResponse:
             add_domain_errors(form, exc)
         else:
             invoice.refresh_from_db(fields=["status", "amount_paid", "total"])
-            left = f"; {plain(invoice.balance)} still due" if invoice.balance else "; paid in full"
+            due = formatting.money(invoice.balance, invoice.currency)
+            left = f"; {due} still due" if invoice.balance else "; paid in full"
             return answer(
                 request,
                 invoice.order_id,
-                message=f"Payment of {plain(payment.amount)} on {invoice.number} recorded{left}.",
+                message=(
+                    f"Payment of {formatting.money(payment.amount, invoice.currency)} on {invoice.number} "
+                    f"recorded{left}."
+                ),
             )
     return answer(request, invoice.order_id, pay_forms={pk: form})

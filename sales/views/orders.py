@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from erp import formatting
 from erp.exceptions import DomainError
 from erp.models import OutboxEvent
 from erp.money import ZERO, round_money
@@ -28,7 +29,6 @@ from sales.forms import (
     ShipForm,
     add_domain_errors,
     money_text,
-    plain,
 )
 from sales.lifecycle import OPEN_STATUSES
 from sales.models import (
@@ -162,12 +162,12 @@ def _money(value: Any, currency: str) -> str:
     amount = _decimal(value)
     if amount is None or not currency:
         return f"{value} {currency}".strip()
-    return f"{round_money(amount, currency):,} {currency}"
+    return formatting.money(round_money(amount, currency), currency)
 
 
 def _qty(value: Any) -> str:
     number = _decimal(value)
-    return plain(number) if number is not None else str(value)
+    return formatting.number(number) if number is not None and number.is_finite() else str(value)
 
 
 def timeline_entry(event: OutboxEvent) -> TimelineEntry:
@@ -502,7 +502,9 @@ def return_refund(request: HttpRequest, pk: int) -> HttpResponse:
             add_domain_errors(form, exc)
         else:
             return answer(
-                request, sales_return.order_id, message=f"Refund of {plain(refund.amount)} recorded."
+                request,
+                sales_return.order_id,
+                message=f"Refund of {formatting.money(refund.amount, refund.credit_note.currency)} recorded.",
             )
     return answer(request, sales_return.order_id, refund_forms={pk: form})
 

@@ -155,11 +155,13 @@ def test_scanner_transfer_with_the_keyboard_only(page, screenshot, floor):
     mug_qty = page.get_by_label("Quantity of MUG-BLUE")
     mug_qty.fill("4")
     mug_qty.press("Enter")
-    expect(page.locator("#panel .summary")).to_contain_text("2 lines · 18 units")  # 14 tees + 4 mugs
+    expect(page.locator("#panel .summary")).to_contain_text(
+        "2 lines · 18 pcs"
+    )  # 14 tees + 4 mugs, per stock unit
     screenshot("inventory-transfer-ready")
 
     page.get_by_role("button", name="Done").click()
-    expect(page.locator("#scan-message")).to_contain_text("Moved 18 unit(s) of 2 product(s)")
+    expect(page.locator("#scan-message")).to_contain_text("Moved 18 pcs of 2 product(s)")
     expect(page.locator("#panel")).to_contain_text("Nothing scanned yet")
     assert (on_hand(tee, stock), on_hand(tee, shelf)) == (26, 14)
     assert (on_hand(mug, stock), on_hand(mug, shelf)) == (5, 4)
@@ -181,7 +183,7 @@ def test_cycle_count_scanned_reviewed_and_applied(page, screenshot, floor):
     # the mugs counted by hand
     for code in ("BOX-TEE-12", "BOX-TEE-12", "BOX-TEE-12", EAN):
         scan(page, code)
-    expect(page.locator("#scan-message")).to_contain_text("→ 37 counted")
+    expect(page.locator("#scan-message")).to_contain_text("→ 37 pcs counted")
     mug_count = page.get_by_label("Counted MUG-BLUE")
     mug_count.fill("9")
     mug_count.press("Enter")

@@ -191,15 +191,15 @@ def test_an_order_is_confirmed_produced_in_part_and_finished(page, screenshot, s
 
     page.locator("#produce-quantity").fill("1")
     page.get_by_role("button", name="Produce", exact=True).click()
-    expect(page.locator("#mo-produced")).to_have_text("1 of 4")
+    expect(page.locator("#mo-produced")).to_have_text("1 of 4 pcs")
     expect(page.locator("#mo-status")).to_have_text("In progress")
-    expect(page.locator("#mo-cost")).to_have_text("41.60")
+    expect(page.locator("#mo-cost")).to_have_text("$41.60")
     screenshot("manufacturing-order-detail")
 
     page.locator("#produce-quantity").fill("5")
     page.get_by_role("button", name="Produce", exact=True).click()
     expect(page.locator("#mo-error")).to_contain_text("at most 3 more")
-    expect(page.locator("#mo-produced")).to_have_text("1 of 4")
+    expect(page.locator("#mo-produced")).to_have_text("1 of 4 pcs")
 
     page.locator("#action-finish").click()
     expect(page.locator("#mo-status")).to_have_text("Done")

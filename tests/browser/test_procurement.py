@@ -88,7 +88,7 @@ def test_order_with_the_keyboard_send_it_and_receive_it_with_a_scanner(page, scr
     page.keyboard.type("3")
     page.keyboard.press("Enter")
     expect(page.locator("#po-code")).to_be_focused()
-    expect(page.locator("#po-total")).to_have_text("180.00")
+    expect(page.locator("#po-total")).to_have_text("$180.00")
 
     # by name, through the type-ahead: arrows and Enter
     page.keyboard.type("mug bl")
@@ -98,7 +98,7 @@ def test_order_with_the_keyboard_send_it_and_receive_it_with_a_scanner(page, scr
     expect(page.locator("#line-1-quantity")).to_be_focused()
     page.keyboard.type("10")
     page.keyboard.press("Enter")
-    expect(page.locator("#po-total")).to_have_text("205.00")
+    expect(page.locator("#po-total")).to_have_text("$205.00")
     screenshot("procurement-po-form")
 
     page.get_by_role("button", name="Save draft").click()

@@ -73,12 +73,12 @@ def test_keyboard_only_order_then_ship_invoice_and_pay(page, screenshot):
     page.keyboard.press("Enter")
     expect(page.locator("#lines tr")).to_have_count(2)
     expect(page.locator("#lines")).to_contain_text("MUG-01")
-    expect(page.locator("#order-total")).to_have_text("77.00 USD")  # 3 x 20 + 2 x 8.50, live
+    expect(page.locator("#order-total")).to_have_text("$77.00")  # 3 x 20 + 2 x 8.50, live
 
     # a changed quantity re-prices the order at once
     page.locator("[name=lines-1-quantity]").fill("4")
-    expect(page.locator("#order-total")).to_have_text("94.00 USD")
-    expect(page.locator("#line-total-1")).to_have_text("34.00")
+    expect(page.locator("#order-total")).to_have_text("$94.00")
+    expect(page.locator("#line-total-1")).to_have_text("$34.00")
     screenshot("sales-order-form")
 
     # removing a line keeps the keyboard in the line entry
@@ -92,7 +92,7 @@ def test_keyboard_only_order_then_ship_invoice_and_pay(page, screenshot):
     page.get_by_role("button", name="Remove line 3").click()
     expect(page.locator("#lines tr")).to_have_count(2)
     expect(page.locator("#entry-query")).to_be_focused()
-    expect(page.locator("#order-total")).to_have_text("94.00 USD")
+    expect(page.locator("#order-total")).to_have_text("$94.00")
     page.locator("#entry-query").focus()
     page.keyboard.press("Control+Shift+Enter")  # save and confirm
 

@@ -65,3 +65,57 @@ def test_the_template_filters_are_on_every_page_without_a_load():
         Context({"a": D("10016.34"), "c": "EUR", "q": D("5.15E+3"), "u": "kg", "n": D("1E+6"), "none": None})
     )
     assert rendered == "€10,016.34 | 5,150 kg | 1,000,000 | "
+
+
+@pytest.mark.parametrize(
+    ("value", "currency", "shown"),
+    [
+        (D("1234.5678"), "USD", "$1,234.57"),  # a stock value: to the cent, not "$1,234.5678"
+        (D("12345678.5"), "JPY", "¥12,345,679"),
+        (D("-0.001"), "USD", "$0.00"),
+        (D("1.2345"), "KWD", "KWD 1.235"),
+    ],
+)
+def test_a_total_is_rounded_to_the_minor_unit(value, currency, shown):
+    assert formatting.money(value, currency, total=True) == shown
+
+
+def test_money_without_a_currency_yet_is_the_number_alone():
+    assert formatting.money(D("1234.5"), "") == "1,234.50"
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "written"),
+    [
+        (D("5.15E+3"), None, "5150"),  # no exponent
+        (D("12.5000"), None, "12.5"),  # no trailing noise
+        (D("12.5000"), 2, "12.50"),  # an amount: at least its minor unit
+        (D("0.1234"), 2, "0.1234"),  # ... and the digits it carries
+        (D("1200"), 0, "1200"),  # JPY
+        (D("12345678.9"), 2, "12345678.90"),  # no grouping
+        (D("-0.0000"), 2, "0.00"),  # no "-0"
+        (D("-5.5"), None, "-5.5"),
+        (D("-1.7E-298"), None, "0"),
+    ],
+)
+def test_plain_numbers_for_files_a_program_reads_back(value, places, written):
+    assert formatting.plain(value, places) == written
+
+
+def test_the_filters_for_base_currency_amounts_inputs_and_percentages(settings):
+    settings.ERP_BASE_CURRENCY = "EUR"
+    rendered = Template(
+        "{{ c|base_money }} | {{ t|base_total }} | {{ q|plain }} | {{ p|percent }}"
+        " | {{ pairs|quantities_by_unit }}"
+    ).render(
+        Context(
+            {
+                "c": D("0.1235"),
+                "t": D("10016.3456"),
+                "q": D("1.2E+4"),
+                "p": D("7.50"),
+                "pairs": [(D("12"), "pcs"), (D("2.5"), "kg"), (D("1E+1"), "pcs")],
+            }
+        )
+    )
+    assert rendered == "€0.1235 | €10,016.35 | 12000 | 7.5% | 22 pcs + 2.5 kg"

@@ -353,8 +353,8 @@ def test_warehouse_detail_shows_the_location_tree_with_stock(staff: Client, stoc
     tree = {row["location"].path: row for row in response.context["tree"]}
     assert tree["WH1"]["depth"] == 0
     assert tree["WH1/Aisle B/B-01"]["depth"] == 2
-    assert tree["WH1/Stock"]["on_hand"] == Decimal(10)
-    assert tree["WH1"]["total"] == Decimal(10)
+    assert tree["WH1/Stock"]["on_hand"] == [(Decimal(10), "pcs")]  # per stock unit: never kg + pcs
+    assert tree["WH1"]["total"] == [(Decimal(10), "pcs")]
     assert b"LOC-B01" in response.content
 
 

@@ -68,8 +68,8 @@ def test_scanning_a_barcode_a_sku_and_a_box_adds_lines(staff: Client, floor):
     assert b"<html" not in by_box.content
     assert b'class="scan-panel"' in by_box.content
     assert "+1 TEE-RED-M" in by_ean.content.decode()
-    assert "+12 TEE-RED-M (1 box = 12)" in by_box.content.decode()
-    assert "→ 14" in by_box.content.decode()
+    assert "+12 TEE-RED-M (1 box = 12 pcs)" in by_box.content.decode()
+    assert "→ 14 pcs" in by_box.content.decode()
     assert lines(staff, "transfer") == {f"{tee.pk}:": "14"}
 
 
@@ -103,7 +103,7 @@ def test_scanning_bins_sets_from_then_to_and_done_moves_the_stock(staff: Client,
     assert (on_hand(tee, stock), on_hand(tee, shelf)) == (6, 14)
     move = StockMove.objects.get(kind=MoveKind.TRANSFER)
     assert (move.quantity, move.user.username) == (14, "wendy")
-    assert "Moved 14 unit(s) of 1 product(s)" in done.content.decode()
+    assert "Moved 14 pcs of 1 product(s)" in done.content.decode()  # per stock unit, never kg + pcs
     assert json.loads(done["HX-Trigger"]) == {"transfers-changed": True, "scanned": {"ok": True}}
     assert lines(staff, "transfer") == {}
     assert staff.session["inventory.scan.transfer"]["from"] == stock.pk  # the next one starts here too
@@ -385,7 +385,7 @@ def test_each_scan_counts_one_and_a_box_its_content(staff: Client, floor, sheet)
     assert (line.expected_quantity, line.counted_quantity) == (20, 14)
     html = response.content.decode()
     assert "<html" not in html
-    assert "→ 14 counted" in html
+    assert "→ 14 pcs counted" in html
     assert 'class="diff last"' in html  # highlighted: 14 counted, 20 expected
     assert "-6" in html
     assert scanned(response) is True

@@ -58,7 +58,7 @@ def test_a_matching_bill_opens_a_mismatch_needs_review_then_is_approved_and_paid
     bill = bad.json()
     assert (bill["status"], bill["match_ok"]) == ("needs_review", False)
     assert any("3 billed but 0 received" in issue for issue in bill["match_issues"])
-    assert any("billed at 5.5000 per unit, ordered at 5.0000" in issue for issue in bill["match_issues"])
+    assert any("billed at $5.50 per unit, ordered at $5.00" in issue for issue in bill["match_issues"])
     assert [b["id"] for b in api.get("/bills", match_ok="false").json()["items"]] == [bill["id"]]
     not_yet = api.post(f"/bills/{bill['id']}/pay", {"amount": "1.00"})
     assert not_yet.status_code == 409

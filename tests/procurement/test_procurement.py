@@ -204,7 +204,7 @@ def test_three_way_match_opens_matching_bills_and_flags_mismatches():
     bad = bill_record(po=po, supplier_reference="INV-2", lines=[BillLineSpec(line, 3, "5.50")])
     assert bad.status == BillStatus.NEEDS_REVIEW
     assert any("3 billed but 2 received" in issue for issue in bad.match_issues)
-    assert any("billed at 5.5000 per unit, ordered at 5.0000" in issue for issue in bad.match_issues)
+    assert any("billed at $5.50 per unit, ordered at $5.00" in issue for issue in bad.match_issues)
     with pytest.raises(InvalidTransition):
         supplier_payment_record(bill=bad, amount="1")
     bill_approve(bill=bad, note="price increase agreed by phone")

@@ -84,7 +84,7 @@ def test_a_bill_above_the_ordered_price_needs_review_and_shows_why(buyer: Client
     page = buyer.get(f"/procurement/bills/{bill.pk}/")
     html = page.content.decode()
     assert "The three-way match failed" in html
-    assert "billed at 65.0000 per unit, ordered at 60.0000" in html
+    assert "billed at $65.00 per unit, ordered at $60.00" in html
     (row,) = page.context["rows"]
     assert (row.expected, row.row.subtotal, row.difference, row.price_differs) == (
         D("120.00"),
@@ -141,7 +141,7 @@ def test_approve_a_reviewed_bill_then_pay_it(buyer: Client, world):
     too_much = buyer.post(
         f"/procurement/bills/{bill.pk}/pay/", {"amount": "999", "paid_at": "2030-04-01"}, **htmx("bill")
     )
-    assert "A payment is between 0 and 130.00" in toast_of(too_much)["message"]
+    assert "A payment is between 0 and $130.00, not $999.00" in toast_of(too_much)["message"]
     paid = buyer.post(
         f"/procurement/bills/{bill.pk}/pay/",
         {"amount": "130.00", "paid_at": "2030-04-01", "method": "wire", "reference": "T-1"},

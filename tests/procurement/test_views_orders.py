@@ -136,7 +136,7 @@ def test_detail_shows_lines_in_purchase_and_stock_units_and_the_bills_issues(buy
     assert "3 box" in html
     assert "= 36 pcs" in html
     assert "= 24 pcs" in html  # open
-    assert "billed at 70.0000 per unit, ordered at 60.0000" in html
+    assert "billed at $70.00 per unit, ordered at $60.00" in html
     assert "1 issue" in html
     assert 'href="/procurement/receive/?po=' in html
 
@@ -251,7 +251,7 @@ def test_the_type_ahead_lists_matches_with_the_suppliers_price(buyer: Client, wo
     )
     html = response.content.decode()
     assert "TEE-BLK" in html
-    assert "60.00 USD / box" in html
+    assert "$60.00 / box" in html
     assert 'value="pick:' in html
 
 

@@ -81,7 +81,7 @@ def test_scan_the_order_then_a_box_and_a_piece_then_done(worker: Client, world):
 
     # when: a box barcode, then a box barcode again
     screen.scan("BOX-TEE-BLK")
-    assert "+1 box (a box of 12) TEE-BLK" in screen.html
+    assert "+1 box (a box of 12 pcs) TEE-BLK" in screen.html
     screen.scan("BOX-TEE-BLK")
 
     # then: 2 boxes (24 pieces) receiving now
@@ -141,7 +141,7 @@ def test_a_box_on_a_line_in_pieces_adds_its_unit_factor(worker: Client, world):
     screen.scan(po.number)
     screen.scan("BOX-TEE-BLK")
     assert screen.state[f"stk-{line.pk}"] == "12"
-    assert "+12 pcs (a box of 12)" in screen.html
+    assert "+12 pcs (a box of 12 pcs)" in screen.html
 
 
 def test_unknown_codes_and_wrong_items_flash_an_error_and_keep_the_work(worker: Client, world):

@@ -139,7 +139,7 @@ def test_add_and_edit_a_supplier_item_with_price_breaks(buyer: Client, world):
 
     detail = buyer.get(f"/procurement/suppliers/{supplier.pk}/").content.decode()
     assert "AC-MUG" in detail
-    assert "from 10: 55.00" in detail
+    assert "from 10: $55.00" in detail
 
 
 def test_an_unknown_product_or_a_bad_break_is_refused(buyer: Client, world):

@@ -31,8 +31,8 @@ from sales.services import (
 from tests.erp.factories import UserFactory, api_key_for
 from tests.inventory.factories import warehouse
 from tests.queries import FEW, MANY, assert_constant_queries, count_queries
-from tests.sales.factories import ChannelFactory, CustomerFactory, order_for, stocked_product
 from tests.sales.api_support import Api
+from tests.sales.factories import ChannelFactory, CustomerFactory, order_for, stocked_product
 
 pytestmark = pytest.mark.django_db
 

@@ -220,7 +220,7 @@ def test_invoice_issue_pay_in_two_parts(seller):
         **HTMX,
     )
     assert toast_of(too_much)["level"] == "error"
-    assert f"At most {invoice.total}" in too_much.content.decode()
+    assert f"At most ${invoice.total:,.2f}" in too_much.content.decode()  # the amount, with its currency
     assert not Payment.objects.exists()
     seller.post(
         f"/sales/invoices/{invoice.pk}/pay/",

@@ -173,7 +173,7 @@ def test_preview_computes_totals_and_line_totals_without_writing(seller, setup):
     # then: 36 + 8.50 - 4 = 40.50 net; tax 8.10; shipping 5 + 1; total 54.60
     body = response.content.decode()
     assert body.lstrip().startswith('<div id="totals"')
-    assert totals_of(body) == {"Subtotal": "40.50", "Shipping": "5.00", "Tax": "9.10", "Total": "54.60 USD"}
+    assert totals_of(body) == {"Subtotal": "$40.50", "Shipping": "$5.00", "Tax": "$9.10", "Total": "$54.60"}
     assert '<span id="line-total-0" hx-swap-oob="true">' in body
     assert '<span id="line-total-1" hx-swap-oob="true">' in body
     assert not [
@@ -199,7 +199,7 @@ def test_preview_of_a_tax_exempt_customer_has_no_tax(seller, setup):
     exempt = CustomerFactory(tax_exempt=True)
     posted = {**header(setup, customer=str(exempt.pk)), **line(0, setup["tee"], "1")}
     response = seller.post("/sales/orders/preview/", posted, **HTMX)
-    assert totals_of(response.content.decode())["Tax"] == "0.00"
+    assert totals_of(response.content.decode())["Tax"] == "$0.00"
     assert b"tax exempt" in response.content
 
 
@@ -309,7 +309,7 @@ def test_edit_keeps_several_taxes_of_a_line_as_they_are(seller, setup):
         lines=[LineSpec(setup["tee"], 1, taxes=[TaxSpec("State", "0.06"), TaxSpec("County", "0.015")])],
     )
     page = seller.get(f"/sales/orders/{order.pk}/edit/").content.decode()
-    assert "State 6 + County 1.5 %" in page
+    assert "State 6% + County 1.5%" in page
     posted = {"order": str(order.pk), "op": "save", **line(0, setup["tee"], "2")}
     posted["lines-0-taxes"] = (
         page.split('name="lines-0-taxes" value="')[1].split('"')[0].replace("&quot;", '"')
@@ -384,7 +384,7 @@ def test_the_preview_and_the_saved_order_agree(seller, setup):
 
     # then
     assert (preview["Subtotal"], preview["Tax"], preview["Total"]) == (
-        f"{saved.subtotal:.2f}",
-        f"{saved.tax_total:.2f}",
-        f"{saved.total:.2f} USD",
+        f"${saved.subtotal:,.2f}",
+        f"${saved.tax_total:,.2f}",
+        f"${saved.total:,.2f}",
     )
