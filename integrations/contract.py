@@ -110,6 +110,32 @@ class ShipmentRecord:
     tracking_url: str = ""
 
 
+class Restock(StrEnum):
+    """What became of the goods of a refunded line."""
+
+    RETURN = "return"  # shipped, and back into stock
+    CANCEL = "cancel"  # never shipped: the line is refunded before it left
+    NONE = "none"  # shipped, and not coming back (damaged, kept by the customer)
+
+
+@dataclass(frozen=True)
+class RefundLineRecord:
+    line_external_id: str
+    quantity: Decimal
+    restock: Restock
+
+
+@dataclass(frozen=True)
+class RefundRecord:
+    """Money paid back in the tool, with the lines it was for and what became of their goods."""
+
+    external_id: str
+    created_at: datetime.datetime
+    lines: tuple[RefundLineRecord, ...]
+    amount: Decimal  # paid back (the refund's successful transactions), in the order's currency
+    note: str = ""
+
+
 @dataclass(frozen=True)
 class OrderRecord:
     external_id: str
@@ -132,6 +158,7 @@ class OrderRecord:
     # What the tool shipped itself (fulfilled in its admin, by a shipping tool or a 3PL); the
     # shipments the hub pushed there come back here too, and are recognised by their ids.
     shipments: tuple[ShipmentRecord, ...] = ()
+    refunds: tuple[RefundRecord, ...] = ()
 
 
 @dataclass(frozen=True)

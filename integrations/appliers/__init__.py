@@ -33,6 +33,10 @@ Orders (``apply_order``)
   shipping tool or a 3PL) becomes shipments here (``appliers.shipments``), once each, with
   their tracking; the stock leaves through the order's reservations. An update that arrives
   before its create creates the order as it is now, shipped too.
+* Refunds made in the tool (``OrderRecord.refunds``) become credit notes here
+  (``appliers.refunds``): restocked goods come back through a received return (stock in, credit
+  note, the money paid back as its refund); goods not coming back are credited only; a refund
+  of goods that never shipped is noted for a person.
 
 Products (``apply_product``): each variant is linked to the product with its SKU, or
 a product is created (``product_create``); ExternalRef("variant") keeps the variant's

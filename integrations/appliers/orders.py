@@ -27,6 +27,7 @@ from integrations.appliers.refs import (
     link,
     refs,
 )
+from integrations.appliers.refunds import apply_refunds
 from integrations.appliers.shipments import apply_shipments
 from integrations.canonical import content_hash
 from integrations.contract import Action, InboundItem, OrderRecord
@@ -237,7 +238,10 @@ def _create_order(
     if not cancelled:
         # An update that arrives before its create: the order is created as it is now, shipped too.
         shipped, shipment_notes = apply_shipments(connection, order, record)
-        notes += shipment_notes + ([f"{shipped} shipment(s) recorded from the tool"] if shipped else [])
+        refunded, refund_notes = apply_refunds(connection, order, record)
+        notes += shipment_notes + refund_notes
+        notes += [f"{shipped} shipment(s) recorded from the tool"] if shipped else []
+        notes += [f"{refunded} refund(s) recorded from the tool"] if refunded else []
     return Applied(ORDER, record.external_id, "created", "; ".join(notes), order.pk, order.number)
 
 
@@ -312,6 +316,12 @@ def _update_order(
     elif closed:
         if _changes(order, ref, record) and not cancel:
             notes.append(f"{order.number} is {order.status} here: the tool's changes are not applied")
+        if order.status == OrderStatus.CLOSED:  # a refund often comes after the order is closed
+            refunded, refund_notes = apply_refunds(connection, order, record)
+            notes += refund_notes
+            if refunded:
+                outcome = "updated"
+                done_here.append(f"{refunded} refund(s) recorded from the tool")
     else:
         changes = _changes(order, ref, record)
         if changes:
@@ -323,6 +333,11 @@ def _update_order(
             order.refresh_from_db()
             outcome = "updated"
             done_here.append(f"{shipped} shipment(s) recorded from the tool")
+        refunded, refund_notes = apply_refunds(connection, order, record)
+        notes += refund_notes
+        if refunded:
+            outcome = "updated"
+            done_here.append(f"{refunded} refund(s) recorded from the tool")
         if record.totals is not None and record.totals.total != order.total:
             notes.append(
                 f"the tool's order now totals {record.totals.total} (here {order.total}): lines of a "

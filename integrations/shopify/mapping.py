@@ -21,6 +21,9 @@ Choices worth knowing:
 * ``OrderRecord.shipments`` are the order's fulfilments in state ``success`` (pending,
   open, cancelled and failed ones moved nothing), with the first tracking number and URL;
   a "manual" service is no service.
+* ``OrderRecord.refunds``: each refund's line items with their ``restock_type`` (``return``
+  and ``legacy_restock``: back in stock; ``no_restock``: not coming back; ``cancel``: never
+  shipped), and the sum of its successful ``refund`` transactions.
 * Addresses map to the keys of ``sales.Address.snapshot()``; the region is the
   ISO province code when Shopify has one, the country its ISO 3166-1 alpha-2 code.
   A missing address is ``{}``.
@@ -43,6 +46,9 @@ from integrations.contract import (
     OrderRecord,
     OrderTotals,
     ProductRecord,
+    RefundLineRecord,
+    RefundRecord,
+    Restock,
     ShipmentLineRecord,
     ShipmentRecord,
     ShippingLineRecord,
@@ -207,6 +213,50 @@ def fulfilment(raw: Mapping[str, Any]) -> ShipmentRecord:
     )
 
 
+# Shopify's restock_type -> what became of the goods ("legacy_restock": restocked, by an older API).
+RESTOCK_TYPES = {
+    "return": Restock.RETURN,
+    "legacy_restock": Restock.RETURN,
+    "cancel": Restock.CANCEL,
+    "no_restock": Restock.NONE,
+}
+
+
+def refund(raw: Mapping[str, Any]) -> RefundRecord:
+    """A Shopify refund -> RefundRecord: its line items and the sum of its successful refund
+    transactions (what the customer got back, shipping refunds included)."""
+    lines = []
+    for item in raw.get("refund_line_items") or ():
+        kind = _text(item.get("restock_type")) or ("legacy_restock" if raw.get("restock") else "no_restock")
+        if kind not in RESTOCK_TYPES:
+            raise MappingError(f"Unknown restock_type {kind!r} on refund {raw.get('id')}")
+        line_id = item.get("line_item_id") or (item.get("line_item") or {}).get("id")
+        if line_id in (None, ""):
+            raise MappingError(f"A line of refund {raw.get('id')} names no line item")
+        lines.append(
+            RefundLineRecord(
+                line_external_id=str(line_id),
+                quantity=_decimal(item.get("quantity")),
+                restock=RESTOCK_TYPES[kind],
+            )
+        )
+    paid_back = sum(
+        (
+            _decimal(t.get("amount"))
+            for t in raw.get("transactions") or ()
+            if _text(t.get("kind")) == "refund" and _text(t.get("status")) == "success"
+        ),
+        ZERO,
+    )
+    return RefundRecord(
+        external_id=_id(raw, "Refund"),
+        created_at=parse_datetime(raw.get("created_at") or raw.get("processed_at")),
+        lines=tuple(lines),
+        amount=paid_back,
+        note=_text(raw.get("note")),
+    )
+
+
 def _tags(value: Any) -> tuple[str, ...]:
     if isinstance(value, list):
         return tuple(t for t in (_text(v) for v in value) if t)
@@ -258,6 +308,7 @@ def order(raw: Mapping[str, Any]) -> OrderRecord:
             for f in raw.get("fulfillments") or ()
             if _text(f.get("status")) in SHIPPED_FULFILMENT_STATUSES
         ),
+        refunds=tuple(refund(r) for r in raw.get("refunds") or ()),
     )
 
 

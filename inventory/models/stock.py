@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Cast
 
+from erp import formatting
 from erp.models import AuditedModel, audit_history
 from erp.money import MoneyField, QuantityField
 from inventory.models.catalog import Lot, Product
@@ -160,7 +161,7 @@ class StockMove(models.Model):
         ]
 
     def __str__(self) -> str:
-        q = self.quantity.normalize()
+        q = formatting.number(self.quantity)
         return f"{q} × {self.product_id}: {self.from_location_id} → {self.to_location_id}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
@@ -208,7 +209,8 @@ class StockLevel(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.product_id}@{self.location_id}: {self.on_hand} ({self.reserved} reserved)"
+        on_hand, reserved = formatting.number(self.on_hand), formatting.number(self.reserved)
+        return f"{self.product_id}@{self.location_id}: {on_hand} ({reserved} reserved)"
 
     @property
     def available(self) -> Any:
@@ -267,7 +269,9 @@ class Reservation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.quantity} of {self.product_id} for {self.demand_type}:{self.demand_id}"
+        return (
+            f"{formatting.number(self.quantity)} of {self.product_id} for {self.demand_type}:{self.demand_id}"
+        )
 
 
 class ReorderRule(AuditedModel):

@@ -9,22 +9,23 @@ reports it back.
 
 from __future__ import annotations
 
-import copy
-import json
 from decimal import Decimal as D
-from typing import Any
 
 import pytest
 
 from integrations.models import ExternalRef, InboundEvent, InboundStatus
-from integrations.shopify.fake import sample_bytes, sample_webhook
-from inventory.models import LocationKind, MoveKind, Reservation, ReservationStatus, StockLevel, StockMove
+from integrations.shopify.fake import sample_webhook
+from inventory.models import MoveKind, Reservation, ReservationStatus, StockMove
 from sales.models import OrderStatus, SalesOrder, Shipment
 from sales.services import shipment_create
-from tests.integrations.shopify.scenario import post_webhook, shopify_connection, stocked_store
-
-SAMPLE: dict[str, Any] = json.loads(sample_bytes("webhook_orders_create.json"))
-LINES = {li["sku"]: li["id"] for li in SAMPLE["line_items"]}  # TENT 1, SLBAG 2, STOVE 1
+from tests.integrations.shopify.scenario import (
+    deliver,
+    fulfilment,
+    on_hand,
+    shopify_connection,
+    stocked_store,
+    updated,
+)
 
 
 @pytest.fixture
@@ -35,61 +36,6 @@ def store(db):
 @pytest.fixture
 def connection(store, shop):
     return shopify_connection(store)
-
-
-def fulfilment(fid: int, lines: dict[str, int], *, tracking: str = "1Z999AA10123456784") -> dict[str, Any]:
-    """A Shopify fulfilment (REST shape) of ``lines`` (SKU -> quantity) of the sample order."""
-    return {
-        "id": fid,
-        "order_id": SAMPLE["id"],
-        "status": "success",
-        "created_at": "2026-03-15T09:00:00-04:00",
-        "updated_at": "2026-03-15T09:00:00-04:00",
-        "service": "manual",
-        "shipment_status": None,
-        "location_id": 24826418,
-        "name": f"#1042.{fid % 10}",
-        "tracking_company": "UPS",
-        "tracking_number": tracking,
-        "tracking_numbers": [tracking],
-        "tracking_url": f"https://www.ups.com/track?tracknum={tracking}",
-        "tracking_urls": [f"https://www.ups.com/track?tracknum={tracking}"],
-        "line_items": [
-            {"id": LINES[sku], "sku": sku, "quantity": quantity, "fulfillment_status": "fulfilled"}
-            for sku, quantity in lines.items()
-        ],
-    }
-
-
-def updated(*fulfilments: dict[str, Any], minute: int = 1) -> dict[str, Any]:
-    """The sample order as orders/updated sends it after these fulfilments."""
-    order = copy.deepcopy(SAMPLE)
-    order["fulfillments"] = list(fulfilments)
-    shipped = dict.fromkeys(LINES, 0)
-    for f in fulfilments:
-        for li in f["line_items"]:
-            shipped[li["sku"]] += li["quantity"]
-    for li in order["line_items"]:
-        li["fulfillable_quantity"] = li["quantity"] - shipped[li["sku"]]
-        li["fulfillment_status"] = "fulfilled" if li["fulfillable_quantity"] == 0 else None
-    complete = all(li["fulfillable_quantity"] == 0 for li in order["line_items"])
-    order["fulfillment_status"] = "fulfilled" if complete else "partial"
-    order["updated_at"] = f"2026-03-15T09:{minute:02d}:00-04:00"
-    return order
-
-
-def deliver(client, connection, delivery: tuple[dict[str, str], bytes], capture):
-    """Post a (headers, body) delivery and run what it commits (the processing task)."""
-    headers, body = delivery
-    with capture(execute=True):
-        response = post_webhook(client, connection, headers, body)
-    assert response.status_code == 200, response.content
-    return response
-
-
-def on_hand(sku: str) -> D:
-    levels = StockLevel.objects.filter(product__sku=sku, location__kind=LocationKind.INTERNAL)
-    return sum((lv.on_hand for lv in levels), D(0))
 
 
 def test_an_order_fulfilled_in_shopify_is_shipped_here_once_with_its_tracking(

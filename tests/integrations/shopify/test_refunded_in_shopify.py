@@ -1,0 +1,119 @@
+"""Refunds made in Shopify: a credit note here, the money paid back recorded against it, and the
+goods Shopify restocked back in stock, once.
+
+Hub v2's "done when": a refund with restock ends as a credit note and the stock back.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+
+from erp.money import round_money
+from integrations.models import ExternalRef, InboundEvent
+from inventory.models import MoveKind, StockMove
+from sales.models import Invoice, InvoiceKind, InvoiceStatus, OrderLine, Refund, ReturnStatus, SalesReturn
+from tests.integrations.shopify.scenario import (
+    deliver,
+    fulfilment,
+    on_hand,
+    refund,
+    shopify_connection,
+    stocked_store,
+    updated,
+)
+
+EVERYTHING = {"TENT-2P-GRN": 1, "SLBAG-20F-REG": 2, "STOVE-TI-01": 1}
+
+
+@pytest.fixture
+def store(db):
+    return stocked_store()
+
+
+@pytest.fixture
+def connection(store, shop):
+    return shopify_connection(store)
+
+
+@pytest.fixture
+def shipped(client, connection, shop, django_capture_on_commit_callbacks):
+    """The sample order, created and then fulfilled in Shopify: a delivery function for what follows."""
+    shipment = fulfilment(4001, EVERYTHING)
+
+    def send(*refunds, minute: int):
+        body = updated(shipment, refunds=refunds, minute=minute)
+        return deliver(
+            client, connection, shop.webhook("orders/updated", body), django_capture_on_commit_callbacks
+        )
+
+    send(minute=1)
+    assert on_hand("SLBAG-20F-REG") == D(8)
+    return send
+
+
+def sleeping_bag_share(quantity: int) -> D:
+    """What our credit note credits for ``quantity`` of the order's sleeping bags (2 ordered)."""
+    line = OrderLine.objects.get(product__sku="SLBAG-20F-REG")
+    return round_money(line.line_subtotal * quantity / line.quantity, "USD") + round_money(
+        line.tax_amount * quantity / line.quantity, "USD"
+    )
+
+
+def test_a_refund_with_restock_ends_as_a_credit_note_a_refund_and_the_stock_back(shipped, connection):
+    # when: one sleeping bag is refunded in Shopify and restocked
+    shipped(refund(7001, {"SLBAG-20F-REG": 1}, restock="return", amount="179.00"), minute=2)
+
+    # then: a received return, its credit note, the money paid back, the bag back on the shelf
+    credit = sleeping_bag_share(1)
+    sales_return = SalesReturn.objects.get()
+    note = Invoice.objects.get(kind=InvoiceKind.CREDIT_NOTE)
+    assert sales_return.status == ReturnStatus.RECEIVED
+    assert sales_return.credit_note == note
+    assert note.total == credit
+    assert list(Refund.objects.values_list("amount", "reference")) == [(min(D("179.00"), credit), "7001")]
+    assert on_hand("SLBAG-20F-REG") == D(9)
+    assert OrderLine.objects.get(product__sku="SLBAG-20F-REG").quantity_returned == D(1)
+    assert ExternalRef.objects.get(connection=connection, object_type="refund").external_id == "7001"
+    event = InboundEvent.objects.filter(topic="orders/updated").latest("pk")
+    assert "1 refund(s) recorded from the tool" in event.result["items"][0]["reason"]
+
+    # when: Shopify sends the order again (another change), the refund still on it
+    shipped(refund(7001, {"SLBAG-20F-REG": 1}, restock="return", amount="179.00"), minute=3)
+
+    # then: nothing twice
+    assert (SalesReturn.objects.count(), Refund.objects.count()) == (1, 1)
+    assert StockMove.objects.filter(kind=MoveKind.RETURN, product__sku="SLBAG-20F-REG").count() == 1
+    assert on_hand("SLBAG-20F-REG") == D(9)
+
+
+def test_a_refund_without_restock_credits_the_goods_and_moves_no_stock(shipped):
+    shipped(refund(7002, {"TENT-2P-GRN": 1}, restock="no_restock", amount="0.00"), minute=2)
+
+    note = Invoice.objects.get(kind=InvoiceKind.CREDIT_NOTE)
+    assert note.status == InvoiceStatus.ISSUED
+    assert list(note.lines.values_list("order_line__product__sku", "quantity")) == [("TENT-2P-GRN", D(1))]
+    assert not SalesReturn.objects.exists()
+    assert on_hand("TENT-2P-GRN") == D(9)
+
+
+def test_more_paid_back_than_the_goods_are_worth_is_recorded_up_to_the_credit_and_noted(shipped):
+    shipped(refund(7003, {"SLBAG-20F-REG": 1}, restock="return", amount="500.00"), minute=2)
+
+    credit = sleeping_bag_share(1)
+    assert Refund.objects.get().amount == credit
+    event = InboundEvent.objects.filter(topic="orders/updated").latest("pk")
+    assert f"paid back 500.00, the returned goods are credited {credit}" in event.result["items"][0]["reason"]
+
+
+def test_a_refund_before_shipping_is_noted_not_credited(
+    client, connection, shop, django_capture_on_commit_callbacks
+):
+    body = updated(refunds=(refund(7004, {"STOVE-TI-01": 1}, restock="cancel", amount="59.00"),))
+
+    deliver(client, connection, shop.webhook("orders/updated", body), django_capture_on_commit_callbacks)
+
+    assert not Invoice.objects.filter(kind=InvoiceKind.CREDIT_NOTE).exists()
+    event = InboundEvent.objects.get()
+    assert "cancels 1 line(s) that never shipped" in event.result["items"][0]["reason"]
