@@ -31,13 +31,15 @@ from collections.abc import Mapping
 from typing import Any
 
 import pydantic
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from erp.exceptions import DomainError, NotFound, ValidationFailed
 from integrations import registry
-from integrations.contract import Connector
+from integrations.contract import Capability, Connector
 from integrations.models import (
     Connection,
     ConnectionStatus,
@@ -49,6 +51,7 @@ from integrations.models import (
 )
 from inventory.models import Product, Warehouse
 from sales.models import SalesChannel
+from sales.services import channel_create
 
 SKU = "sku"
 NAME_MAX = Connection._meta.get_field("name").max_length or 100
@@ -180,9 +183,16 @@ def connection_create(
     api_version: str = "",
     warehouse: Warehouse | None = None,
     sales_channel: SalesChannel | None = None,
+    own_channel: bool = True,
     user: Any = None,
 ) -> Connection:
-    """A new, active connection of a registered connector, its settings and secrets validated."""
+    """A new, active connection of a registered connector, its settings and secrets validated.
+
+    A connector that brings orders in gets a sales channel of its own when none is named
+    (``own_channel``): named after the connection, selling from ``warehouse`` or the first
+    active warehouse, in the base currency until its first order says the account's currency
+    (see appliers.orders). So a connection made with no more than its credentials imports its
+    first order at once."""
     cls = connector_class(connector)
     clean_name = _clean_name(name)
     _check_secret_values(secrets)
@@ -215,11 +225,35 @@ def connection_create(
     connection.set_secrets(clean_secrets)
     try:
         with transaction.atomic():
+            if sales_channel is None and own_channel and Capability.ORDERS_IN in cls.capabilities:
+                connection.sales_channel = _own_channel(cls, clean_name, warehouse, user)
             connection.save()
     except IntegrityError:  # a concurrent create took the name between the check and the insert
         message = f"There is already a connection named {clean_name!r}."
         raise ValidationFailed(message, field_errors={"name": [message]}) from None
     return connection
+
+
+def _own_channel(
+    cls: type[Connector], name: str, warehouse: Warehouse | None, user: Any
+) -> SalesChannel | None:
+    """A sales channel for a new connection's orders (None: there is no warehouse to sell from)."""
+    warehouse = warehouse or Warehouse.objects.filter(is_active=True).order_by("pk").first()
+    if warehouse is None:
+        return None
+    base = slugify(name)[:28] or cls.key
+    code, n = base, 1
+    while SalesChannel.objects.filter(code=code).exists():
+        n += 1
+        code = f"{base}-{n}"
+    return channel_create(
+        code=code,
+        name=name[:100],
+        warehouse=warehouse,
+        kind=cls.channel_kind,
+        currency=str(settings.ERP_BASE_CURRENCY),
+        user=user,
+    )
 
 
 _UNSET: Any = object()

@@ -301,6 +301,8 @@ class Connector(ABC):
     webhook_topics: ClassVar[tuple[str, ...]] = ()
     # API version -> its sunset date (None: not announced). The first is the default.
     api_versions: ClassVar[Mapping[str, datetime.date | None]] = {}
+    # The kind of sales channel a new connection of this tool sells through (ORDERS_IN only).
+    channel_kind: ClassVar[str] = "web_store"
     # The token bucket the hub keeps per connection.
     rate_limit_per_second: ClassVar[float] = 2.0
     rate_limit_burst: ClassVar[int] = 40

@@ -47,6 +47,7 @@ from sales.models import (
 from sales.services import (
     LineSpec,
     TaxSpec,
+    channel_update,
     customer_create,
     order_cancel,
     order_confirm,
@@ -70,7 +71,16 @@ def apply_order(connection: Connection, item: InboundItem, run: SyncRun) -> Appl
 def _channel(connection: Connection, record: OrderRecord) -> SalesChannel:
     channel = connection.sales_channel
     if channel is None:
-        raise NotConfigured(f"{connection.name} has no sales channel: choose one to import orders into.")
+        raise NotConfigured(
+            f"{connection.name} has no sales channel: choose one to import orders into on the "
+            "connection's page (Edit), then retry this event."
+        )
+    currency = record.currency.upper()
+    if currency and currency != channel.currency and not SalesOrder.objects.filter(channel=channel).exists():
+        # A channel that has sold nothing yet takes the account's currency from its first order
+        # (a new connection's own channel starts in the base currency).
+        channel = channel_update(channel=channel, currency=currency)
+        connection.sales_channel = channel
     if record.currency and record.currency.upper() != channel.currency:
         raise NotConfigured(
             f"Order {record.number} is in {record.currency} but channel {channel.code} sells in "
