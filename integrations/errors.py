@@ -62,6 +62,19 @@ class AuthFailed(HubError):
     status_code = 502
 
 
+class NeedsAPerson(HubError):
+    """The same input fails the same way every time (totals that do not add up, a connection not
+    configured for it): retrying is pointless. The event goes to the quarantine at once, grouped
+    by ``kind`` and ``value``, until a person fixes the cause and replays it."""
+
+    status_code = 422
+    kind = "a person"
+
+    def __init__(self, message: str, *, value: str = "") -> None:
+        super().__init__(message)
+        self.value = value
+
+
 class MissingDependency(HubError):
     """An inbound record refers to something the hub cannot map yet (an unknown SKU).
 

@@ -49,7 +49,7 @@ from erp.exceptions import ValidationFailed
 from integrations import appliers, queueing, registry
 from integrations.canonical import decode_item
 from integrations.contract import Action, Connector, InboundItem
-from integrations.errors import InvalidSignature, MissingDependency, Throttled
+from integrations.errors import InvalidSignature, MissingDependency, NeedsAPerson, Throttled
 from integrations.models import (
     Connection,
     ConnectionStatus,
@@ -218,7 +218,8 @@ def _apply(event: InboundEvent, items: list[InboundItem] | Exception, run: SyncR
             raise items
         with transaction.atomic():
             results = [appliers.apply(event.connection, item, run) for item in items]
-    except MissingDependency as exc:
+    except (MissingDependency, NeedsAPerson) as exc:
+        # Deterministic: the same input fails the same way until a person maps or fixes something.
         event.status = InboundStatus.QUARANTINED
         event.missing = {"kind": exc.kind, "value": exc.value}
         event.last_error = str(exc)
@@ -311,10 +312,21 @@ def quarantine_map_sku(*, connection: Connection, sku: str, product: Product, us
             "synced_at": timezone.now(),
         },
     )
+    return _replay_waiting(connection, "sku", sku)
+
+
+@transaction.atomic
+def quarantine_replay(*, connection: Connection, kind: str, value: str, user: Any = None) -> int:
+    """Replay every event quarantined for ``kind`` ``value`` (a person fixed the cause: chose a
+    channel, corrected a price in the tool); how many. One that fails again waits again."""
+    return _replay_waiting(connection, kind, value)
+
+
+def _replay_waiting(connection: Connection, kind: str, value: str) -> int:
     waiting = list(
         InboundEvent.objects.select_for_update()
         .filter(connection=connection, status=InboundStatus.QUARANTINED)
-        .filter(missing__kind="sku", missing__value=sku)
+        .filter(missing__kind=kind, missing__value=value)
     )
     for event in waiting:
         _reset(event)

@@ -27,6 +27,7 @@ urlpatterns = [
     path("connections/<int:pk>/deliveries/", views.delivery_list, name="connection-deliveries"),
     path("connections/<int:pk>/quarantine/", views.quarantine, name="connection-quarantine"),
     path("connections/<int:pk>/quarantine/map/", views.quarantine_map, name="quarantine-map"),
+    path("connections/<int:pk>/quarantine/replay/", views.quarantine_replay, name="quarantine-replay"),
     path("connections/<int:pk>/reconciliation/", views.drift_list, name="connection-drifts"),
     path("connections/<int:pk>/mappings/", views.mappings, name="connection-mappings"),
     path("connections/<int:pk>/mappings/sku/", views.sku_mapping_add, name="sku-mapping-add"),

@@ -73,7 +73,8 @@ def _channel(connection: Connection, record: OrderRecord) -> SalesChannel:
     if channel is None:
         raise NotConfigured(
             f"{connection.name} has no sales channel: choose one to import orders into on the "
-            "connection's page (Edit), then retry this event."
+            "connection's page (Edit), then replay the waiting events.",
+            value="sales channel",
         )
     currency = record.currency.upper()
     if currency and currency != channel.currency and not SalesOrder.objects.filter(channel=channel).exists():
@@ -84,7 +85,8 @@ def _channel(connection: Connection, record: OrderRecord) -> SalesChannel:
     if record.currency and record.currency.upper() != channel.currency:
         raise NotConfigured(
             f"Order {record.number} is in {record.currency} but channel {channel.code} sells in "
-            f"{channel.currency}: map the connection to a channel in the shop's currency."
+            f"{channel.currency}: map the connection to a channel in the shop's currency.",
+            value=f"channel currency {record.currency.upper()}",
         )
     return channel
 
@@ -298,7 +300,10 @@ def check_totals(order: SalesOrder, record: OrderRecord, connection: Connection)
         if not any(Decimal(value) == mine for mine in ours[name])
     ]
     if wrong:
-        raise TotalsMismatch(f"Order {record.number}: our totals differ from the tool's: {'; '.join(wrong)}.")
+        raise TotalsMismatch(
+            f"Order {record.number}: our totals differ from the tool's: {'; '.join(wrong)}.",
+            value=record.number,
+        )
 
 
 def _update_order(

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 
-from integrations.errors import HubError
+from integrations.errors import NeedsAPerson
 from integrations.models import Connection, ExternalRef
 
 ORDER, ORDER_LINE, CUSTOMER, VARIANT, SKU, PRODUCT = (
@@ -22,12 +22,14 @@ ORDER, ORDER_LINE, CUSTOMER, VARIANT, SKU, PRODUCT = (
 GUEST = "guest"
 
 
-class TotalsMismatch(HubError):
+class TotalsMismatch(NeedsAPerson):
     title = "The order's totals differ from the tool's"
+    kind = "totals of order"
 
 
-class NotConfigured(HubError):
+class NotConfigured(NeedsAPerson):
     title = "The connection is not configured for this"
+    kind = "setting"
 
 
 @dataclass(frozen=True)

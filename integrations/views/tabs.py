@@ -283,6 +283,20 @@ def quarantine_map(request: HttpRequest, pk: int) -> HttpResponse:
     return back(request, reverse("integrations:connection-quarantine", args=[pk]))
 
 
+@write
+@require_POST
+def quarantine_replay(request: HttpRequest, pk: int) -> HttpResponse:
+    """Replay the events waiting for one cause, once a person has fixed it."""
+    connection = get_connection(pk)
+    kind, value = request.POST.get("kind", "").strip(), request.POST.get("value", "").strip()
+    if not kind:
+        flash(request, "Nothing replayed: say which waiting events.", "error")
+        return back(request, reverse("integrations:connection-quarantine", args=[pk]))
+    replayed = inbound.quarantine_replay(connection=connection, kind=kind, value=value, user=request.user)
+    flash(request, f"{replayed} event{'s' if replayed != 1 else ''} replayed.")
+    return back(request, reverse("integrations:connection-quarantine", args=[pk]))
+
+
 @read
 def product_options(request: HttpRequest, pk: int) -> HttpResponse:
     """Products matching what is typed (SKU prefix, barcode, name): the picker's options."""

@@ -208,11 +208,13 @@ def test_an_unknown_sku_is_quarantined_then_mapped_and_replayed_into_an_order(
 
 
 def test_a_failure_keeps_the_event_with_its_error_and_backs_off_until_dead(
-    client, acme, connection, tent, django_capture_on_commit_callbacks
+    client, acme, connection, tent, django_capture_on_commit_callbacks, monkeypatch
 ):
-    # given: the connection has no sales channel to import into
-    connection.sales_channel = None
-    connection.save()
+    # given: applying fails in a way that may pass later (a bug fixed, a database back)
+    def broken(*args, **kwargs):
+        raise RuntimeError("the ledger is away")
+
+    monkeypatch.setattr(inbound.appliers, "apply", broken)
     before = timezone.now()
 
     # when
@@ -226,7 +228,7 @@ def test_a_failure_keeps_the_event_with_its_error_and_backs_off_until_dead(
     # then
     event = InboundEvent.objects.get()
     assert (event.status, event.attempts) == (InboundStatus.FAILED, 1)
-    assert "no sales channel" in event.last_error
+    assert event.last_error == "RuntimeError: the ledger is away"
     assert (  # full jitter (erp.retry): 1 to 30 s after the first failure
         before + datetime.timedelta(seconds=1)
         <= event.next_attempt_at
@@ -257,9 +259,46 @@ def test_totals_that_differ_from_the_tools_fail_loudly_naming_both(
     payload["totals"]["total"] = "99.00"
     deliver(client, connection, acme.webhook("order.created", payload), django_capture_on_commit_callbacks)
     event = InboundEvent.objects.get()
-    assert event.status == InboundStatus.FAILED
+    # deterministic: quarantined at once for a person, not retried for hours
+    assert (event.status, event.attempts, event.next_attempt_at) == (InboundStatus.QUARANTINED, 0, None)
+    assert event.missing == {"kind": "totals of order", "value": "A-1001"}
     assert "total 100.00 here, 99.00 in acme" in event.last_error
     assert SalesOrder.objects.count() == 0  # rolled back
+
+
+def test_a_connection_without_a_channel_quarantines_its_orders_until_one_is_chosen_then_replays_them(
+    client, acme, connection, tent, django_capture_on_commit_callbacks, admin_user
+):
+    # given: the connection lost its channel; two orders arrive
+    channel = connection.sales_channel
+    connection.sales_channel = None
+    connection.save()
+    for number in ("1001", "1002"):
+        deliver(
+            client,
+            connection,
+            acme.webhook("order.created", acme_order(number)),
+            django_capture_on_commit_callbacks,
+        )
+    assert set(InboundEvent.objects.values_list("status", flat=True)) == {InboundStatus.QUARANTINED}
+    assert InboundEvent.objects.first().missing == {"kind": "setting", "value": "sales channel"}
+    client.force_login(admin_user)
+    page = client.get(f"/integrations/connections/{connection.pk}/quarantine/")
+    assert b"Replay 2 events" in page.content
+
+    # when: a person chooses the channel again and replays them
+    connection.sales_channel = channel
+    connection.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/integrations/connections/{connection.pk}/quarantine/replay/",
+            {"kind": "setting", "value": "sales channel"},
+        )
+
+    # then
+    assert response.status_code == 302
+    assert set(InboundEvent.objects.values_list("status", flat=True)) == {InboundStatus.PROCESSED}
+    assert SalesOrder.objects.count() == 2
 
 
 def test_a_thin_event_is_read_again_from_the_tool(

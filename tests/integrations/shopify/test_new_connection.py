@@ -66,7 +66,8 @@ def test_two_connections_of_the_same_name_stem_get_channels_of_their_own():
     first = create_connection("Acme Outdoors")
     second = create_connection("Acme  Outdoors!")
 
-    assert first.sales_channel is not None and second.sales_channel is not None
+    assert first.sales_channel is not None
+    assert second.sales_channel is not None
     assert (first.sales_channel.code, second.sales_channel.code) == ("acme-outdoors", "acme-outdoors-2")
 
 
@@ -81,5 +82,6 @@ def test_without_a_warehouse_the_first_order_says_how_to_fix_it(
     deliver(client, connection, sample_webhook(), django_capture_on_commit_callbacks)
 
     event = InboundEvent.objects.get()
-    assert event.status == InboundStatus.FAILED
+    assert event.status == InboundStatus.QUARANTINED  # for a person: retrying alone would not help
+    assert event.missing == {"kind": "setting", "value": "sales channel"}
     assert "choose one to import orders into on the connection's page (Edit)" in event.last_error
