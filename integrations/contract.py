@@ -199,12 +199,55 @@ class InboundItem:
 
 
 @dataclass(frozen=True)
+class WebhookRequest:
+    """A webhook delivery as the hub received it: everything a tool's signature may cover.
+
+    HubSpot's v3 signature covers the method, the URL and a timestamp; Standard Webhooks
+    (BigCommerce, ShipBob) the id, a timestamp and the body; QuickBooks and Shopify the body; an
+    unsigned tool (ShipStation) is secured by a secret token in the URL's query.
+    """
+
+    method: str
+    url: str  # absolute, as the tool called it: scheme, host, path and query
+    headers: httpx.Headers  # case-insensitive
+    body: bytes  # the exact bytes received
+    received_at: datetime.datetime
+
+    @classmethod
+    def of(
+        cls,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        method: str = "POST",
+        url: str = "https://erp.invalid/integrations/hooks/",
+        received_at: datetime.datetime | None = None,
+    ) -> WebhookRequest:
+        return cls(
+            method=method.upper(),
+            url=url,
+            headers=httpx.Headers(dict(headers)),
+            body=body,
+            received_at=received_at or datetime.datetime.now(datetime.UTC),
+        )
+
+    @property
+    def query(self) -> Mapping[str, str]:
+        return dict(httpx.URL(self.url).params)
+
+
+@dataclass(frozen=True)
 class WebhookEnvelope:
-    event_id: str  # the tool's delivery id: what makes a duplicate a duplicate
+    """One event of a delivery: a delivery may carry several (HubSpot and QuickBooks send arrays)."""
+
+    event_id: str  # the tool's id of this event: what makes a duplicate a duplicate
     topic: str
     # The account the event says it comes from (shop domain, store hash, seller id, realm id,
-    # portal id); None when the tool names none. Compared by the hub with account_id().
+    # portal id); None when the tool names none. Compared by the hub with account_id(), and
+    # what routes an event that arrives at the app-level endpoint to its connection.
     account: str | None = None
+    # This event's own bytes, stored and later parsed on their own; None: the whole delivery.
+    body: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -359,13 +402,21 @@ class Connector(ABC):
 
     # --- inbound -----------------------------------------------------------------------
 
-    @abstractmethod
-    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
-        """True if the signature over the raw body is valid. Compare in constant time."""
+    # The tool sends every account's events to one address (QuickBooks, HubSpot): they arrive at
+    # POST /integrations/hooks/app/<key>/ and each goes to the connection whose account_id() it names.
+    app_webhooks: ClassVar[bool] = False
 
     @abstractmethod
-    def webhook_envelope(self, headers: Mapping[str, str], body: bytes) -> WebhookEnvelope:
-        """The event id, topic and claimed account of a verified webhook."""
+    def verify_webhook(self, request: WebhookRequest) -> bool:
+        """True if the delivery is authentic: its signature (over what the tool signs: the body,
+        the method and URL, a timestamp within the tool's window, checked against
+        ``request.received_at``) or its secret token. Compare in constant time."""
+
+    @abstractmethod
+    def webhook_events(self, request: WebhookRequest) -> list[WebhookEnvelope]:
+        """The events of a verified delivery, each with its own id, topic and claimed account
+        (and its own bytes when the delivery carries several). Raises ValueError on a delivery
+        it cannot read."""
 
     def account_id(self) -> str | None:
         """The tool's account this connection is for, as webhooks name it (normalised like

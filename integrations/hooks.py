@@ -1,25 +1,60 @@
-"""POST /integrations/hooks/<connection id>/: where tools deliver their webhooks.
+"""Where tools deliver their webhooks.
 
-Thin: the raw body (the signature is over these exact bytes) and the headers go to
-``inbound.webhook_receive``; the answer is 200 once the event is stored (a duplicate
-too, so the tool stops redelivering), 401 for a bad signature (nothing stored), 404
-for an unknown connection, 413 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE. No session,
-no CSRF: the signature is the authentication.
-A paused connection still accepts and stores events; they are processed on resume.
+* POST /integrations/hooks/<connection id>/: a connection's own address.
+* POST /integrations/hooks/app/<connector>/: the one address of a tool that sends every
+  account's events to one URL (QuickBooks, HubSpot); each event goes to the connection of the
+  account it names (``inbound.webhook_receive_for_app``).
+
+Thin: the whole request (method, the URL as called, headers, the raw body the signature is over,
+the time it arrived) goes to ``inbound``; the answer is 200 once the delivery's events are stored
+(duplicates too, so the tool stops redelivering), 401 for a bad signature (nothing stored), 404
+for an unknown connection or connector, 413 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE. No
+session, no CSRF: the signature is the authentication. A paused connection still accepts and
+stores events; they are processed on resume.
 """
 
 from __future__ import annotations
 
+import httpx
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from erp.exceptions import ValidationFailed
 from erp.problems import problem_response, too_large_response
 from integrations import inbound
+from integrations.contract import WebhookRequest
 from integrations.errors import InvalidSignature
-from integrations.models import Connection
+from integrations.models import Connection, InboundEvent
 from integrations.registry import UnknownConnector
+
+
+def _delivery(request: HttpRequest) -> WebhookRequest:
+    """The request as the tool sent it (RequestDataTooBig for a body over the limit)."""
+    return WebhookRequest(
+        method=request.method or "POST",
+        url=request.build_absolute_uri(),
+        headers=httpx.Headers(dict(request.headers)),
+        body=request.body,
+        received_at=timezone.now(),
+    )
+
+
+def _answer(stored: list[tuple[InboundEvent, bool]], **extra: object) -> JsonResponse:
+    new = sum(created for _, created in stored)
+    first = stored[0] if stored else None
+    return JsonResponse(
+        {
+            # one event: "received" or "duplicate"; several: "received" when any was new
+            "status": "received" if new else "duplicate",
+            "event": first[0].pk if first else None,
+            "events": [event.pk for event, _ in stored],
+            "received": new,
+            "duplicates": len(stored) - new,
+            **extra,
+        }
+    )
 
 
 @csrf_exempt
@@ -30,17 +65,34 @@ def receive(request: HttpRequest, connection_id: int) -> HttpResponse:
     if connection is None:
         return problem_response(404, f"No connection {connection_id}.")
     try:
-        body = request.body
+        delivery = _delivery(request)
     except RequestDataTooBig:
         return too_large_response()
     try:
-        event, created = inbound.webhook_receive(
-            connection=connection, headers=dict(request.headers), body=body
-        )
+        stored = inbound.webhook_receive(connection=connection, request=delivery)
     except InvalidSignature as exc:
         return problem_response(401, str(exc), title=exc.title)
     except UnknownConnector as exc:
         return problem_response(404, str(exc))
     except ValidationFailed as exc:
         return problem_response(400, str(exc))
-    return JsonResponse({"status": "received" if created else "duplicate", "event": event.pk})
+    return _answer(stored)
+
+
+@csrf_exempt
+def receive_for_app(request: HttpRequest, connector: str) -> HttpResponse:
+    if request.method != "POST":
+        return problem_response(405, "Webhooks are delivered with POST.", headers={"Allow": "POST"})
+    try:
+        delivery = _delivery(request)
+    except RequestDataTooBig:
+        return too_large_response()
+    try:
+        result = inbound.webhook_receive_for_app(connector_key=connector, request=delivery)
+    except InvalidSignature as exc:
+        return problem_response(401, str(exc), title=exc.title)
+    except UnknownConnector as exc:
+        return problem_response(404, str(exc))
+    except ValidationFailed as exc:
+        return problem_response(400, str(exc))
+    return _answer(result.stored, unrouted=result.unrouted)

@@ -35,6 +35,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -48,7 +49,7 @@ from erp import retry
 from erp.exceptions import ValidationFailed
 from integrations import appliers, queueing, registry
 from integrations.canonical import decode_item
-from integrations.contract import Action, Connector, InboundItem
+from integrations.contract import Action, Connector, InboundItem, WebhookEnvelope, WebhookRequest
 from integrations.errors import InvalidSignature, MissingDependency, NeedsAPerson, Throttled
 from integrations.models import (
     Connection,
@@ -88,26 +89,84 @@ def backoff(attempts: int) -> datetime.timedelta:
 # --- receiving ----------------------------------------------------------------------------------
 
 
-def webhook_receive(
-    *, connection: Connection, headers: dict[str, str], body: bytes
-) -> tuple[InboundEvent, bool]:
-    """Verify and store one webhook: (event, created). InvalidSignature stores nothing."""
+def webhook_receive(*, connection: Connection, request: WebhookRequest) -> list[tuple[InboundEvent, bool]]:
+    """Verify a delivery and store each of its events: [(event, created)], in the delivery's order.
+
+    All or nothing: a bad signature, an unreadable delivery or an event for another account of
+    the tool stores nothing. Each event is de-duplicated on its own id, so a redelivered batch
+    stores only the events not seen before."""
     connector = registry.connector_for(connection)
-    readable = httpx.Headers(headers)
-    if not connector.verify_webhook(readable, body):
+    if not connector.verify_webhook(request):
         raise InvalidSignature(f"The signature of this webhook for {connection.name} is not valid.")
-    try:
-        envelope = connector.webhook_envelope(readable, body)
-    except ValueError as exc:
-        raise ValidationFailed(f"Not a webhook {connection.name} can read: {exc}") from exc
+    envelopes = _events_of(connector, request, connection.name)
     expected = connector.account_id()
-    if expected is not None and envelope.account != expected:
-        # Validly signed with the app's secret, but for another account that installed the app.
-        claimed = envelope.account or "no account"
-        raise InvalidSignature(f"This webhook is for {claimed}, not for {connection.name} ({expected}).")
+    for envelope in envelopes:
+        if expected is not None and envelope.account != expected:
+            # Validly signed with the app's secret, but for another account that installed the app.
+            claimed = envelope.account or "no account"
+            raise InvalidSignature(f"This webhook is for {claimed}, not for {connection.name} ({expected}).")
+    with transaction.atomic():
+        return [_store_webhook_event(connection, connector, request, envelope) for envelope in envelopes]
+
+
+@dataclass(frozen=True)
+class AppDelivery:
+    """What the app-level endpoint did with a delivery: events stored per connection, and the
+    events naming an account no connection is for (answered, not stored)."""
+
+    stored: list[tuple[InboundEvent, bool]]
+    unrouted: list[str]  # the accounts named by events no connection takes
+
+
+def webhook_receive_for_app(*, connector_key: str, request: WebhookRequest) -> AppDelivery:
+    """A delivery to the tool's one app-level address: verified with the app's secret (any of its
+    connections holds it), then each event is stored on the connection of the account it names."""
+    cls = registry.get(connector_key)
+    if not cls.app_webhooks:
+        raise registry.UnknownConnector(f"{cls.name} sends its webhooks to each connection's own address.")
+    connectors = [
+        registry.connector_for(c) for c in Connection.objects.filter(connector=cls.key).order_by("pk")
+    ]
+    verifier = next((c for c in connectors if c.verify_webhook(request)), None)
+    if verifier is None:
+        raise InvalidSignature(f"The signature of this {cls.name} webhook is not valid for any connection.")
+    envelopes = _events_of(verifier, request, cls.name)
+    by_account = {c.account_id(): c for c in connectors if c.account_id() is not None}
+    stored: list[tuple[InboundEvent, bool]] = []
+    unrouted: list[str] = []
+    with transaction.atomic():
+        for envelope in envelopes:
+            target = by_account.get(envelope.account)
+            if target is None:
+                unrouted.append(envelope.account or "no account")
+                continue
+            stored.append(_store_webhook_event(target.connection, target, request, envelope))
+    if unrouted:
+        logger.warning("%s webhook: events for accounts no connection is for: %s", cls.name, unrouted)
+    return AppDelivery(stored, unrouted)
+
+
+def _events_of(connector: Connector, request: WebhookRequest, name: str) -> list[WebhookEnvelope]:
+    try:
+        envelopes = connector.webhook_events(request)
+    except ValueError as exc:
+        raise ValidationFailed(f"Not a webhook {name} can read: {exc}") from exc
+    if not envelopes:
+        raise ValidationFailed(f"This webhook for {name} carries no event.")
+    return envelopes
+
+
+def _store_webhook_event(
+    connection: Connection, connector: Connector, request: WebhookRequest, envelope: WebhookEnvelope
+) -> tuple[InboundEvent, bool]:
+    body = request.body if envelope.body is None else envelope.body
     event_id = envelope.event_id or "sha256:" + hashlib.sha256(body).hexdigest()
     keep = STORED_HEADERS | {name.lower() for name in connector.webhook_headers}
-    stored = {k: v for k, v in headers.items() if k.lower() in keep}
+    stored = {  # as the tool wrote them (httpx.Headers.items() would lower-case the names)
+        name.decode("latin-1"): value.decode("latin-1")
+        for name, value in request.headers.raw
+        if name.decode("latin-1").lower() in keep
+    }
     return store_event(
         connection=connection,
         source=InboundEvent.Source.WEBHOOK,

@@ -11,6 +11,7 @@ app_name = "integrations"
 urlpatterns = [
     path("", views.index, name="index"),
     path("hooks/<int:connection_id>/", hooks.receive, name="hook"),
+    path("hooks/app/<slug:connector>/", hooks.receive_for_app, name="hook-app"),
     path("status/", views.hub_status, name="hub-status"),
     path("connectors/", views.catalogue, name="catalogue"),
     path("connectors/<str:connector>/new/", views.connection_create, name="connection-new"),

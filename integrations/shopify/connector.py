@@ -57,6 +57,7 @@ from integrations.contract import (
     PushResult,
     RateLimitHint,
     WebhookEnvelope,
+    WebhookRequest,
 )
 from integrations.errors import PermanentError, Throttled, TransientError
 from integrations.shopify import mapping
@@ -255,14 +256,19 @@ class ShopifyConnector(Connector):
 
     # --- inbound ---------------------------------------------------------------------------
 
-    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
+    def verify_webhook(self, request: WebhookRequest) -> bool:
+        """Shopify signs the raw body only: base64(HMAC-SHA256(client secret, body))."""
         secret = str(self.connection.get_secrets().get("client_secret") or "")
-        received = header(headers, "X-Shopify-Hmac-Sha256", "shopify-hmac-sha256")
+        received = header(request.headers, "X-Shopify-Hmac-Sha256", "shopify-hmac-sha256")
         if not secret or not received:
             return False
-        return hmac.compare_digest(sign(secret, body).encode(), received.strip().encode())
+        return hmac.compare_digest(sign(secret, request.body).encode(), received.strip().encode())
 
-    def webhook_envelope(self, headers: Mapping[str, str], body: bytes) -> WebhookEnvelope:
+    def webhook_events(self, request: WebhookRequest) -> list[WebhookEnvelope]:
+        """A Shopify delivery is one event: its topic, X-Shopify-Webhook-Id, and the shop."""
+        return [self._envelope(request.headers, request.body)]
+
+    def _envelope(self, headers: Mapping[str, str], body: bytes) -> WebhookEnvelope:
         topic = header(headers, "X-Shopify-Topic", "shopify-topic")
         if not topic:
             raise ValueError("A Shopify webhook without X-Shopify-Topic")

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from integrations.contract import WebhookRequest
 from integrations.http import mounted
 from integrations.inbound import webhook_receive
 from integrations.models import Connection, DeliveryStatus, InboundStatus
@@ -94,7 +95,7 @@ def test_a_connection_is_added_tested_and_looked_after(page, hub: FakeShopify):
     drift(connection, label="TENT-2P-GRN", healable=False)
     sync_run(connection, requests=3)
     headers, body = sample_webhook()
-    event, _ = webhook_receive(connection=connection, headers=headers, body=body)
+    [(event, _)] = webhook_receive(connection=connection, request=WebhookRequest.of(headers, body))
     event.refresh_from_db()
     assert event.status == InboundStatus.QUARANTINED
 

@@ -48,6 +48,7 @@ from integrations.contract import (
     TaxLine,
     VariantRecord,
     WebhookEnvelope,
+    WebhookRequest,
 )
 
 BASE_URL = "https://acme.test/api"
@@ -164,15 +165,18 @@ class AcmeConnector(Connector):
     def auth_headers(self, secrets: Mapping[str, Any]) -> dict[str, str]:
         return {"Authorization": f"Bearer {secrets.get('api_key', '')}"}
 
-    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
+    def verify_webhook(self, request: WebhookRequest) -> bool:
         secret = str(self.connection.get_secrets().get("webhook_secret", ""))
-        given = headers.get("X-Acme-Signature", "")
-        return bool(secret and given) and hmac.compare_digest(sign(body, secret), given)
+        given = request.headers.get("X-Acme-Signature", "")
+        return bool(secret and given) and hmac.compare_digest(sign(request.body, secret), given)
 
-    def webhook_envelope(self, headers: Mapping[str, str], body: bytes) -> WebhookEnvelope:
-        return WebhookEnvelope(
-            event_id=headers.get("X-Acme-Delivery", ""), topic=headers.get("X-Acme-Topic", "")
-        )
+    def webhook_events(self, request: WebhookRequest) -> list[WebhookEnvelope]:
+        headers = request.headers
+        return [
+            WebhookEnvelope(
+                event_id=headers.get("X-Acme-Delivery", ""), topic=headers.get("X-Acme-Topic", "")
+            )
+        ]
 
     def parse_webhook(self, topic: str, headers: Mapping[str, str], body: bytes) -> list[InboundItem]:
         payload = json.loads(body)

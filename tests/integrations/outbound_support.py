@@ -31,6 +31,7 @@ from integrations.contract import (
     RateLimitHint,
     TokenGrant,
     WebhookEnvelope,
+    WebhookRequest,
 )
 from integrations.models import Connection, ExternalRef
 from tests.integrations.factories import ConnectionFactory, ExternalRefFactory
@@ -82,10 +83,10 @@ class TinyConnector(Connector):
         near_full = int(used) >= int(limit) - 1
         return RateLimitHint(wait_seconds=1.0 if near_full else 0.0, used=int(used), limit=int(limit))
 
-    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
+    def verify_webhook(self, request: WebhookRequest) -> bool:
         return False
 
-    def webhook_envelope(self, headers: Mapping[str, str], body: bytes) -> WebhookEnvelope:
+    def webhook_events(self, request: WebhookRequest) -> list[WebhookEnvelope]:
         raise ValueError("Tiny sends no webhooks.")
 
     def parse_webhook(self, topic: str, headers: Mapping[str, str], body: bytes) -> list[InboundItem]:

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from integrations import registry
+from integrations.contract import WebhookRequest
 from integrations.errors import UndeclaredHost
 from integrations.http import HubHttp, mounted
 from integrations.inbound import webhook_receive
@@ -46,7 +47,7 @@ def test_a_stored_webhook_keeps_the_tools_headers_and_drops_the_rest(connection)
         "Authorization": "Bearer x",
     }
 
-    event, created = webhook_receive(connection=connection, headers=headers, body=body)
+    [(event, created)] = webhook_receive(connection=connection, request=WebhookRequest.of(headers, body))
 
     assert created
     kept = {k.lower() for k in event.headers}

@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from integrations.contract import WebhookRequest
 from integrations.inbound import webhook_receive
 from integrations.models import (
     Connection,
@@ -194,7 +195,7 @@ def test_mapping_a_quarantined_sku_replays_the_waiting_order(
     stove = stocked_product(10, sku="STOVE-TITANIUM", wh=wh, price="59.00")
     headers, body = sample_webhook()
     with django_capture_on_commit_callbacks(execute=True):
-        event, _ = webhook_receive(connection=connection, headers=headers, body=body)
+        [(event, _)] = webhook_receive(connection=connection, request=WebhookRequest.of(headers, body))
     event.refresh_from_db()
     assert event.status == InboundStatus.QUARANTINED
     page = admin.get(reverse("integrations:connection-quarantine", args=[connection.pk])).content.decode()

@@ -14,7 +14,7 @@ import pytest
 from erp.exceptions import ValidationFailed
 from integrations import registry
 from integrations.connections import connection_create
-from integrations.contract import Action, Capability
+from integrations.contract import Action, Capability, WebhookRequest
 from integrations.models import Connection
 from integrations.shopify.connector import ShopifyConnector, ShopifySettings
 from integrations.shopify.fake import CLIENT_SECRET, FakeShopify, sample_webhook
@@ -138,7 +138,7 @@ def test_the_sample_signature_is_valid_byte_for_byte(connection):
     headers, body = sample_webhook()
 
     assert headers["X-Shopify-Hmac-Sha256"] == "u54DKVwtdBvXm6oYOSTgNUwaF3+iUePmkSuGojTZDNg="
-    assert offline(connection).verify_webhook(headers, body) is True
+    assert offline(connection).verify_webhook(WebhookRequest.of(headers, body)) is True
 
 
 @pytest.mark.parametrize(
@@ -155,13 +155,13 @@ def test_the_sample_signature_is_valid_byte_for_byte(connection):
 def test_a_tampered_delivery_is_invalid(connection, tamper):
     headers, body = tamper(*sample_webhook())
 
-    assert offline(connection).verify_webhook(headers, body) is False
+    assert offline(connection).verify_webhook(WebhookRequest.of(headers, body)) is False
 
 
 def test_a_wrong_client_secret_makes_the_sample_invalid(connection):
     connection.set_secrets({"access_token": "a", "client_secret": "shpss_other"})
 
-    assert offline(connection).verify_webhook(*sample_webhook()) is False
+    assert offline(connection).verify_webhook(WebhookRequest.of(*sample_webhook())) is False
 
 
 def test_headers_match_case_insensitively_and_events_headers_work(connection):
@@ -171,9 +171,9 @@ def test_headers_match_case_insensitively_and_events_headers_work(connection):
     lower = {k.lower(): v for k, v in headers.items()}
     events = {"shopify-hmac-sha256": signature, "shopify-topic": "orders/create", "shopify-event-id": "ev-1"}
 
-    assert offline(connection).verify_webhook(lower, body) is True
-    assert offline(connection).verify_webhook(events, body) is True
-    assert offline(connection).webhook_envelope(events, body).event_id == "ev-1"
+    assert offline(connection).verify_webhook(WebhookRequest.of(lower, body)) is True
+    assert offline(connection).verify_webhook(WebhookRequest.of(events, body)) is True
+    assert offline(connection).webhook_events(WebhookRequest.of(events, body))[0].event_id == "ev-1"
 
 
 def test_the_fake_signs_like_shopify(connection):
@@ -182,7 +182,7 @@ def test_the_fake_signs_like_shopify(connection):
 
     digest = hmac.new(CLIENT_SECRET.encode(), body, hashlib.sha256).digest()
     assert headers["X-Shopify-Hmac-Sha256"] == base64.b64encode(digest).decode()
-    assert offline(connection).verify_webhook(headers, body) is True
+    assert offline(connection).verify_webhook(WebhookRequest.of(headers, body)) is True
     assert (
         fake.webhook("orders/create", sample_bytes("webhook_orders_create.json"))[0]["X-Shopify-Hmac-Sha256"]
         == (sample_webhook()[0]["X-Shopify-Hmac-Sha256"])
@@ -204,7 +204,7 @@ def test_the_fake_signs_like_shopify(connection):
 def test_the_envelope_is_the_webhook_id_and_topic(connection):
     headers, body = sample_webhook()
 
-    envelope = offline(connection).webhook_envelope(headers, body)
+    envelope = offline(connection).webhook_events(WebhookRequest.of(headers, body))[0]
 
     assert envelope.event_id == "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"
     assert envelope.topic == "orders/create"
@@ -215,14 +215,14 @@ def test_the_envelope_falls_back_to_the_event_id_then_the_body(connection):
     without_webhook_id = {k: v for k, v in headers.items() if k != "X-Shopify-Webhook-Id"}
     bare = {"X-Shopify-Topic": "orders/create"}
 
-    assert offline(connection).webhook_envelope(without_webhook_id, body).event_id == (
+    assert offline(connection).webhook_events(WebhookRequest.of(without_webhook_id, body))[0].event_id == (
         "98880550-7158-44d4-b7cd-2c97c8a091b5"
     )
-    assert offline(connection).webhook_envelope(bare, body).event_id == (
+    assert offline(connection).webhook_events(WebhookRequest.of(bare, body))[0].event_id == (
         "sha256:" + hashlib.sha256(body).hexdigest()
     )
     with pytest.raises(ValueError, match="X-Shopify-Topic"):
-        offline(connection).webhook_envelope({}, body)
+        offline(connection).webhook_events(WebhookRequest.of({}, body))[0]
 
 
 @pytest.mark.parametrize("topic", ["orders/create", "orders/updated", "orders/paid"])

@@ -45,6 +45,7 @@ from integrations.contract import (
     TaxLine,
     TokenGrant,
     WebhookEnvelope,
+    WebhookRequest,
 )
 
 BASE_URL = "https://minimal.test/v1"
@@ -64,6 +65,9 @@ class MinimalSecrets(BaseModel):
     access_token: str
     refresh_token: str
     signing_secret: str
+
+
+SIGNATURE_TOLERANCE_SECONDS = 300  # like Standard Webhooks and HubSpot v3: five minutes
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -148,24 +152,30 @@ class MinimalConnector(Connector):
             expires_at=timezone.now() + datetime.timedelta(seconds=int(body["expires_in"])),
         )
 
-    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
+    def verify_webhook(self, request: WebhookRequest) -> bool:
+        """t=<unix time>,v1=<HMAC over "t.body">, refused outside five minutes of when it arrived."""
         secret = str(self.connection.get_secrets().get("signing_secret") or "")
-        parts = dict(p.split("=", 1) for p in headers.get("Minimal-Signature", "").split(",") if "=" in p)
+        header = request.headers.get("Minimal-Signature", "")
+        parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
         if not secret or not parts.get("t", "").isdigit() or "v1" not in parts:
             return False
-        expected = signature(secret, int(parts["t"]), body)
+        if abs(request.received_at.timestamp() - int(parts["t"])) > SIGNATURE_TOLERANCE_SECONDS:
+            return False  # a replay of an old delivery
+        expected = signature(secret, int(parts["t"]), request.body)
         return hmac.compare_digest(expected.encode(), parts["v1"].encode())
 
-    def webhook_envelope(self, headers: Mapping[str, str], body: bytes) -> WebhookEnvelope:
+    def webhook_events(self, request: WebhookRequest) -> list[WebhookEnvelope]:
         try:
-            account = json.loads(body).get("account_id")
+            account = json.loads(request.body).get("account_id")
         except (ValueError, AttributeError) as exc:
             raise ValueError(f"Not a Minimal webhook body: {exc}") from exc
-        return WebhookEnvelope(
-            event_id=headers.get("Minimal-Delivery", ""),
-            topic=headers.get("Minimal-Topic", ""),
-            account=str(account) if account is not None else None,
-        )
+        return [
+            WebhookEnvelope(
+                event_id=request.headers.get("Minimal-Delivery", ""),
+                topic=request.headers.get("Minimal-Topic", ""),
+                account=str(account) if account is not None else None,
+            )
+        ]
 
     def account_id(self) -> str:
         return self.settings.account_id
