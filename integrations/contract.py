@@ -290,6 +290,20 @@ OutboundItem = InventoryOut | FulfilmentOut
 
 
 @dataclass(frozen=True)
+class PushContext:
+    """What the hub tells a push besides the item.
+
+    ``idempotency_key`` is the same for every attempt of one delivery (and new for a replay): a
+    connector sends it as the tool's own idempotency field (QuickBooks ``requestid``, ShipStation
+    ``orderKey``, ShipBob ``reference_id``, Shopify's ``@idempotent`` key), so an attempt retried
+    after a lost answer or a killed worker never creates a second invoice or shipment order.
+    """
+
+    idempotency_key: str
+    attempt: int = 1  # 1 for the first attempt of the delivery
+
+
+@dataclass(frozen=True)
 class PushResult:
     external_id: str = ""  # the id the tool gave the pushed thing, if any
     detail: str = ""
@@ -442,8 +456,9 @@ class Connector(ABC):
 
     # --- outbound ----------------------------------------------------------------------
 
-    def push(self, item: OutboundItem) -> PushResult:
-        """Send one resolved outbound item to the tool."""
+    def push(self, item: OutboundItem, context: PushContext) -> PushResult:
+        """Send one resolved outbound item to the tool, with ``context.idempotency_key`` as the
+        tool's idempotency field where it has one."""
         raise NotImplementedError(f"{self.key} does not push {type(item).__name__}")
 
     # --- reconciliation and health -------------------------------------------------------

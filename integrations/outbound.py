@@ -50,6 +50,7 @@ from erp.access import AREAS, user_can
 from erp.exceptions import DomainError, InvalidTransition
 from erp.models import OutboxEvent
 from integrations import outbound_items, queueing, registry, webhooks_out
+from integrations.contract import PushContext
 from integrations.errors import AuthFailed, PermanentError, Throttled, TransientError
 from integrations.models import (
     Connection,
@@ -240,6 +241,11 @@ def _claim(delivery_pk: int) -> Delivery | None:
         return delivery
 
 
+def idempotency_key(delivery: Delivery) -> str:
+    """Stable across the delivery's attempts (a retry after a lost answer is the same request)."""
+    return f"erp-delivery-{delivery.pk}"
+
+
 def _push(delivery: Delivery) -> Outcome:
     connection = Connection.objects.select_related("sales_channel").get(pk=_id(delivery.connection_id))
     try:
@@ -260,7 +266,8 @@ def _push(delivery: Delivery) -> Outcome:
     try:
         connector = registry.connector_for(connection, sync_run_id=run.pk, delivery_id=delivery.pk)
         http_client = connector.http
-        result = connector.push(resolved.item)
+        context = PushContext(idempotency_key=idempotency_key(delivery), attempt=delivery.attempts + 1)
+        result = connector.push(resolved.item, context)
     except Exception as exc:
         outcome = outcome_of(exc, getattr(http_client, "last_log", None))
     else:

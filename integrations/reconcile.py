@@ -41,7 +41,7 @@ from django.utils import timezone
 from erp.exceptions import ValidationFailed
 from integrations import inbound, polling, registry
 from integrations.appliers import ORDER, VARIANT
-from integrations.contract import Connector, InventoryOut
+from integrations.contract import Connector, InventoryOut, PushContext
 from integrations.errors import HubError
 from integrations.models import (
     Connection,
@@ -200,7 +200,7 @@ def _heal_inventory(drift: Drift, connector: Connector) -> None:
     product = Product.objects.get(pk=ref.object_id)
     available = _hub_available(drift.connection, [product.pk]).get(product.pk, 0)
     previous = int(drift.tool_value) if drift.tool_value.lstrip("-").isdigit() else None
-    connector.push(_out(ref, product.sku, available, previous))
+    connector.push(_out(ref, product.sku, available, previous), PushContext(f"erp-drift-{drift.pk}"))
     with transaction.atomic():
         locked = ExternalRef.objects.select_for_update().get(pk=ref.pk)
         locked.pushed_hash = inventory_hash(available)

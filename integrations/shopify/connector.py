@@ -54,6 +54,7 @@ from integrations.contract import (
     InventoryOut,
     OutboundItem,
     PullPage,
+    PushContext,
     PushResult,
     RateLimitHint,
     WebhookEnvelope,
@@ -349,14 +350,14 @@ class ShopifyConnector(Connector):
 
     # --- outbound ----------------------------------------------------------------------
 
-    def push(self, item: OutboundItem) -> PushResult:
+    def push(self, item: OutboundItem, context: PushContext) -> PushResult:
         if isinstance(item, InventoryOut):
             if self.settings.inventory_api == "graphql":
                 return self._push_inventory_graphql(item)
             return self._push_inventory_rest(item)
         if isinstance(item, FulfilmentOut):
             return self._push_fulfilment(item)
-        return super().push(item)
+        return super().push(item, context)
 
     def inventory_item_id(self, item: InventoryOut) -> int:
         """From the variant's ExternalRef extra; else one read of the variant."""

@@ -43,6 +43,7 @@ from integrations.contract import (
     OutboundItem,
     ProductRecord,
     PullPage,
+    PushContext,
     PushResult,
     ShippingLineRecord,
     TaxLine,
@@ -198,9 +199,9 @@ class AcmeConnector(Connector):
         parse = order_item if object_type == "order" else product_item
         return PullPage(tuple(parse(raw) for raw in body[f"{object_type}s"]), body.get("next_cursor"))
 
-    def push(self, item: OutboundItem) -> PushResult:
+    def push(self, item: OutboundItem, context: PushContext) -> PushResult:
         if not isinstance(item, InventoryOut):
-            return super().push(item)
+            return super().push(item, context)
         self.http.request(
             "POST", "inventory", json={"variant_id": item.external_id, "available": item.available}
         )

@@ -27,6 +27,7 @@ from integrations.contract import (
     InboundItem,
     InventoryOut,
     OutboundItem,
+    PushContext,
     PushResult,
     RateLimitHint,
     TokenGrant,
@@ -92,7 +93,7 @@ class TinyConnector(Connector):
     def parse_webhook(self, topic: str, headers: Mapping[str, str], body: bytes) -> list[InboundItem]:
         raise ValueError("Tiny sends no webhooks.")
 
-    def push(self, item: OutboundItem) -> PushResult:
+    def push(self, item: OutboundItem, context: PushContext) -> PushResult:
         if isinstance(item, InventoryOut):
             self.http.request(
                 "POST",
@@ -103,6 +104,7 @@ class TinyConnector(Connector):
                     "previous": item.previous,
                     **dict(item.extra),
                 },
+                headers={"Idempotency-Key": context.idempotency_key, "X-Attempt": str(context.attempt)},
             )
             return PushResult(detail=f"{item.sku} = {item.available}")
         if isinstance(item, FulfilmentOut):

@@ -100,6 +100,19 @@ def test_a_5xx_is_retried_with_backoff_then_dead_lettered(pending, fake, setting
     assert list(SyncRun.objects.values_list("status", flat=True)) == [SyncRunStatus.FAILED] * 3
 
 
+def test_every_attempt_of_a_delivery_carries_the_same_idempotency_key(pending, fake):
+    # a lost answer: the tool may have done it; the retry must be recognisable as the same request
+    fake.then(httpx.Response(502, text="bad gateway"), httpx.Response(200, json={}))
+
+    outbound.delivery_attempt(pending.pk)
+    due_now(pending)
+    delivery = outbound.delivery_attempt(pending.pk)
+
+    assert delivery.status == DeliveryStatus.SUCCEEDED
+    sent = [(r.headers["Idempotency-Key"], r.headers["X-Attempt"]) for r in fake.requests]
+    assert sent == [(f"erp-delivery-{pending.pk}", "1"), (f"erp-delivery-{pending.pk}", "2")]
+
+
 def test_a_timeout_counts_as_a_failed_attempt(pending, fake):
     def slow(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectTimeout("too slow", request=request)
@@ -167,7 +180,7 @@ def test_rejected_credentials_leave_the_delivery_failed_uncounted_and_the_connec
 def test_an_unexpected_error_in_the_connector_is_retried(pending, fake, monkeypatch):
     from tests.integrations.outbound_support import TinyConnector
 
-    def broken(self, item):
+    def broken(self, item, context):
         raise KeyError("inventory_item_id")
 
     monkeypatch.setattr(TinyConnector, "push", broken)

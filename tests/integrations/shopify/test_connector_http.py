@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from integrations import registry
 from integrations.connections import connection_create
-from integrations.contract import Action, FulfilmentLineOut, FulfilmentOut, InventoryOut
+from integrations.contract import Action, FulfilmentLineOut, FulfilmentOut, InventoryOut, PushContext
 from integrations.errors import AuthFailed, PermanentError, Throttled, TransientError
 from integrations.models import Connection, ConnectionStatus, RequestLog
 from integrations.shopify.connector import ShopifyConnector
@@ -20,6 +20,8 @@ SAMPLE_ORDER = "5834021535987"
 TENT_GREEN = InventoryOut(
     sku="TENT-2P-GRN", external_id="44012345678901", extra={"inventory_item_id": 46012345678901}, available=30
 )
+
+CONTEXT = PushContext(idempotency_key="erp-delivery-1")
 
 
 def graphql_connector(shop, *, api_version: str) -> ShopifyConnector:
@@ -92,7 +94,7 @@ def test_fetch_an_order_and_a_missing_one(connector):
 
 
 def test_push_inventory_sets_the_level_with_the_rest_body(connector, shop):
-    result = connector.push(TENT_GREEN)
+    result = connector.push(TENT_GREEN, CONTEXT)
 
     [request] = shop.requests_to("inventory_levels/set.json", "POST")
     assert request.json == {"location_id": LOCATION_ID, "inventory_item_id": 46012345678901, "available": 30}
@@ -103,7 +105,7 @@ def test_push_inventory_sets_the_level_with_the_rest_body(connector, shop):
 def test_push_inventory_without_a_known_inventory_item_reads_the_variant_first(connector, shop):
     item = InventoryOut(sku="STOVE-TI-01", external_id="44012345678903", extra={}, available=3)
 
-    connector.push(item)
+    connector.push(item, CONTEXT)
 
     assert [r.resource for r in shop.requests] == [
         "variants/44012345678903.json",
@@ -116,7 +118,7 @@ def test_push_inventory_with_graphql_compare_and_set(shop, db):
     connector = graphql_connector(shop, api_version="2026-01")
     shop.set_available("TENT-2P-GRN", 42)
 
-    connector.push(InventoryOut(**{**TENT_GREEN.__dict__, "previous": 42}))
+    connector.push(InventoryOut(**{**TENT_GREEN.__dict__, "previous": 42}), CONTEXT)
 
     [request] = shop.requests_to("graphql.json")
     [quantity] = request.json["variables"]["input"]["quantities"]
@@ -133,7 +135,7 @@ def test_a_stale_compare_and_set_rereads_and_sets_once_more(shop, db):
     connector = graphql_connector(shop, api_version="2026-01")
     shop.set_available("TENT-2P-GRN", 39)  # a sale in Shopify since our last push of 42
 
-    connector.push(InventoryOut(**{**TENT_GREEN.__dict__, "previous": 42}))
+    connector.push(InventoryOut(**{**TENT_GREEN.__dict__, "previous": 42}), CONTEXT)
 
     set_calls = [r.json["variables"] for r in shop.requests_to("graphql.json")]
     assert [v.get("input", {}).get("quantities", [{}])[0].get("changeFromQuantity") for v in set_calls] == [
@@ -148,7 +150,7 @@ def test_a_stale_compare_and_set_rereads_and_sets_once_more(shop, db):
 def test_older_api_versions_use_compare_quantity(shop, db):
     connector = graphql_connector(shop, api_version="2025-07")
 
-    connector.push(TENT_GREEN)  # previous unknown: ignore the compare
+    connector.push(TENT_GREEN, CONTEXT)  # previous unknown: ignore the compare
 
     [request] = shop.requests_to("graphql.json")
     assert request.json["variables"]["input"]["ignoreCompareQuantity"] is True
@@ -161,7 +163,7 @@ def test_graphql_throttling_is_a_throttle(shop, db):
     shop.throttle_next(1)
 
     with pytest.raises(Throttled):
-        connector.push(TENT_GREEN)
+        connector.push(TENT_GREEN, CONTEXT)
 
 
 def test_graphql_user_errors_other_than_stale_are_permanent(shop, db):
@@ -169,7 +171,7 @@ def test_graphql_user_errors_other_than_stale_are_permanent(shop, db):
     unknown = InventoryOut(sku="X", external_id="1", extra={"inventory_item_id": 999}, available=1)
 
     with pytest.raises(PermanentError, match="INVALID_INVENTORY_ITEM"):
-        connector.push(unknown)
+        connector.push(unknown, CONTEXT)
 
 
 # --- fulfilments ------------------------------------------------------------------------------------
@@ -187,7 +189,7 @@ def shipment(*lines: tuple[str, int], tracking: str = "1Z999AA10123456784") -> F
 
 
 def test_a_shipment_becomes_a_fulfilment_with_tracking(connector, shop):
-    result = connector.push(shipment(("13950000000001", 1), ("13950000000002", 1)))
+    result = connector.push(shipment(("13950000000001", 1), ("13950000000002", 1)), CONTEXT)
 
     [fo] = shop.requests_to(f"orders/{SAMPLE_ORDER}/fulfillment_orders.json")
     [post] = shop.requests_to("fulfillments.json", "POST")
@@ -221,9 +223,9 @@ def test_a_shipment_becomes_a_fulfilment_with_tracking(connector, shop):
 
 
 def test_a_repeated_shipment_push_creates_no_second_fulfilment(connector, shop):
-    first = connector.push(shipment(("13950000000001", 1)))
+    first = connector.push(shipment(("13950000000001", 1)), CONTEXT)
 
-    again = connector.push(shipment(("13950000000001", 1)))
+    again = connector.push(shipment(("13950000000001", 1)), CONTEXT)
 
     assert again.external_id == first.external_id
     assert again.detail == "already fulfilled"
@@ -231,12 +233,12 @@ def test_a_repeated_shipment_push_creates_no_second_fulfilment(connector, shop):
 
 
 def test_the_rest_of_the_order_ships_then_nothing_is_left(connector, shop):
-    connector.push(shipment(("13950000000002", 1), tracking="T1"))
+    connector.push(shipment(("13950000000002", 1), tracking="T1"), CONTEXT)
     connector.push(
-        shipment(("13950000000001", 1), ("13950000000002", 1), ("13950000000003", 1), tracking="T2")
+        shipment(("13950000000001", 1), ("13950000000002", 1), ("13950000000003", 1), tracking="T2"), CONTEXT
     )
 
-    late = connector.push(shipment(("13950000000003", 1), tracking=""))
+    late = connector.push(shipment(("13950000000003", 1), tracking=""), CONTEXT)
 
     assert shop.order(int(SAMPLE_ORDER))["fulfillment_status"] == "fulfilled"
     assert "nothing left" in late.detail
@@ -245,7 +247,7 @@ def test_the_rest_of_the_order_ships_then_nothing_is_left(connector, shop):
 
 def test_a_line_shopify_does_not_know_is_refused(connector):
     with pytest.raises(PermanentError, match="no line item 999"):
-        connector.push(shipment(("999", 1)))
+        connector.push(shipment(("999", 1)), CONTEXT)
 
 
 # --- reconciliation, webhooks, errors -----------------------------------------------------------------

@@ -40,6 +40,7 @@ from integrations.contract import (
     OrderTotals,
     OutboundItem,
     PullPage,
+    PushContext,
     PushResult,
     ShippingLineRecord,
     TaxLine,
@@ -196,9 +197,9 @@ class MinimalConnector(Connector):
         body = self.http.request("GET", f"{self.base_url()}/orders", params=params).json()
         return PullPage(tuple(order_item(o) for o in body["orders"]), body.get("next") or None)
 
-    def push(self, item: OutboundItem) -> PushResult:
+    def push(self, item: OutboundItem, context: PushContext) -> PushResult:
         if not isinstance(item, InventoryOut):
-            return super().push(item)
+            return super().push(item, context)
         self.http.request(
             "PUT", f"{self.base_url()}/stock/{item.external_id}", json={"on_sale": item.available}
         )
