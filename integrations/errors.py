@@ -38,6 +38,18 @@ class TransientError(HubError):
     title = "Temporary failure talking to the tool"
 
 
+class CountMoved(TransientError):
+    """A compare-and-set push found the tool's count changed since our last push: the tool sold
+    (or someone counted) what the hub may not have imported yet. Overwriting it would erase that
+    sale, so the hub first pulls the tool's recent orders, then pushes against ``current``."""
+
+    title = "The tool's count moved since the last push"
+
+    def __init__(self, message: str, *, current: int | None) -> None:
+        super().__init__(message)
+        self.current = current
+
+
 class PermanentError(HubError):
     """The tool refused the request (a 4xx other than 401/429): retrying the same request won't help."""
 

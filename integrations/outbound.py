@@ -31,6 +31,7 @@ puts a dead or failed delivery back to pending now (the UI's Retry button).
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import logging
 from collections.abc import Callable, Iterable
@@ -49,9 +50,9 @@ from erp import events, retry
 from erp.access import AREAS, user_can
 from erp.exceptions import DomainError, InvalidTransition
 from erp.models import OutboxEvent
-from integrations import outbound_items, queueing, registry, webhooks_out
-from integrations.contract import PushContext
-from integrations.errors import AuthFailed, PermanentError, Throttled, TransientError
+from integrations import outbound_items, polling, queueing, registry, webhooks_out
+from integrations.contract import Capability, Connector, InventoryOut, PushContext
+from integrations.errors import AuthFailed, CountMoved, PermanentError, Throttled, TransientError
 from integrations.models import (
     Connection,
     ConnectionStatus,
@@ -241,6 +242,26 @@ def _claim(delivery_pk: int) -> Delivery | None:
         return delivery
 
 
+def _after_count_moved(
+    connection: Connection,
+    connector_cls: type[Connector],
+    resolved: outbound_items.Resolved,
+    moved: CountMoved,
+) -> outbound_items.Resolved:
+    """The tool's count moved since our last push: import its recent orders first (the sales the
+    hub may not know yet), then push what is available now, against the count the tool has.
+    A second CountMoved is left to the retry (somebody is writing right now)."""
+    if not isinstance(resolved.item, InventoryOut):
+        raise moved
+    if "order" in connector_cls.poll_object_types and Capability.ORDERS_IN in connector_cls.capabilities:
+        polling.poll(connection=connection, object_type="order")
+    product_id = resolved.product_id
+    fresh = outbound_items.resolve_inventory(connection, product_id, force=True) if product_id else resolved
+    if isinstance(fresh, str) or not isinstance(fresh.item, InventoryOut):
+        raise moved
+    return dataclasses.replace(fresh, item=dataclasses.replace(fresh.item, previous=moved.current))
+
+
 def idempotency_key(delivery: Delivery) -> str:
     """Stable across the delivery's attempts (a retry after a lost answer is the same request)."""
     return f"erp-delivery-{delivery.pk}"
@@ -267,7 +288,11 @@ def _push(delivery: Delivery) -> Outcome:
         connector = registry.connector_for(connection, sync_run_id=run.pk, delivery_id=delivery.pk)
         http_client = connector.http
         context = PushContext(idempotency_key=idempotency_key(delivery), attempt=delivery.attempts + 1)
-        result = connector.push(resolved.item, context)
+        try:
+            result = connector.push(resolved.item, context)
+        except CountMoved as moved:
+            resolved = _after_count_moved(connection, connector_cls, resolved, moved)
+            result = connector.push(resolved.item, context)
     except Exception as exc:
         outcome = outcome_of(exc, getattr(http_client, "last_log", None))
     else:

@@ -54,6 +54,7 @@ class Resolved:
     capability: Capability
     item: OutboundItem
     remember: Callable[[PushResult], None]  # what the hub records once the tool took the item
+    product_id: int | None = None  # the product of an inventory item (to read it again)
 
 
 # (connection, event, force) -> the item, or why there is nothing to push
@@ -107,7 +108,7 @@ def resolve_inventory(connection: Connection, product_id: int, *, force: bool = 
         locked.synced_at = timezone.now()
         locked.save(update_fields=["pushed_hash", "extra", "synced_at"])
 
-    return Resolved("inventory", Capability.INVENTORY_OUT, item, remember)
+    return Resolved("inventory", Capability.INVENTORY_OUT, item, remember, product_id=product_id)
 
 
 def _resolve_level_change(connection: Connection, event: OutboxEvent, force: bool) -> Resolved | str:

@@ -17,11 +17,11 @@ Wire format notes (sources in /work/shared/payloads/shopify/FORMAT.md):
 Inventory out uses ``POST inventory_levels/set.json`` by default. With the setting
 ``inventory_api="graphql"`` it uses the GraphQL ``inventorySetQuantities`` mutation
 with compare-and-set (``changeFromQuantity`` from 2026-01, ``compareQuantity``
-before): when Shopify answers ``CHANGE_FROM_QUANTITY_STALE`` (someone changed the
-level since our last push), the hub is still the source of truth for what is
-available, so the connector re-reads the level and sets it once more against what it
-read; if that is stale too, somebody is writing right now and the push raises
-``TransientError`` to be retried later (with a fresh coalesced quantity).
+before): when Shopify answers ``CHANGE_FROM_QUANTITY_STALE`` (the level changed since
+our last push: most often a sale in Shopify whose order the hub has not imported yet),
+the connector reads the level and raises ``CountMoved`` with it. Setting it blindly would
+erase that sale; the hub pulls the shop's recent orders first, then pushes the quantity
+it computes then, against the level read (integrations.outbound).
 
 API versions: Shopify releases one every quarter (January, April, July, October)
 and supports each for at least twelve months; the sunset dates below are the first
@@ -60,7 +60,7 @@ from integrations.contract import (
     WebhookEnvelope,
     WebhookRequest,
 )
-from integrations.errors import PermanentError, Throttled, TransientError
+from integrations.errors import CountMoved, PermanentError, Throttled, TransientError
 from integrations.shopify import mapping
 
 API_VERSIONS: dict[str, datetime.date | None] = {
@@ -443,9 +443,11 @@ class ShopifyConnector(Connector):
         errors = self._set_quantity(inventory_item_id, item.available, item.previous)
         if errors and all(e.get("code") in STALE_CODES for e in errors):
             current = self._read_available(inventory_item_id)
-            errors = self._set_quantity(inventory_item_id, item.available, current)
-            if errors and all(e.get("code") in STALE_CODES for e in errors):
-                raise TransientError(f"{item.sku}: Shopify's level keeps changing; will retry")
+            raise CountMoved(
+                f"{item.sku}: Shopify's available moved from {item.previous} to {current} "
+                "since the last push",
+                current=current,
+            )
         if errors:
             message = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors)
             raise PermanentError(message, status=200, body=json.dumps(errors))

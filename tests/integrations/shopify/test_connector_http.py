@@ -10,7 +10,7 @@ from django.utils import timezone
 from integrations import registry
 from integrations.connections import connection_create
 from integrations.contract import Action, FulfilmentLineOut, FulfilmentOut, InventoryOut, PushContext
-from integrations.errors import AuthFailed, PermanentError, Throttled, TransientError
+from integrations.errors import AuthFailed, CountMoved, PermanentError, Throttled, TransientError
 from integrations.models import Connection, ConnectionStatus, RequestLog
 from integrations.shopify.connector import ShopifyConnector
 from integrations.shopify.fake import ACCESS_TOKEN, CLIENT_SECRET, LOCATION_ID
@@ -131,20 +131,19 @@ def test_push_inventory_with_graphql_compare_and_set(shop, db):
     assert shop.available("TENT-2P-GRN") == 30
 
 
-def test_a_stale_compare_and_set_rereads_and_sets_once_more(shop, db):
+def test_a_stale_compare_and_set_reads_the_level_and_reports_it_without_overwriting(shop, db):
     connector = graphql_connector(shop, api_version="2026-01")
     shop.set_available("TENT-2P-GRN", 39)  # a sale in Shopify since our last push of 42
 
-    connector.push(InventoryOut(**{**TENT_GREEN.__dict__, "previous": 42}), CONTEXT)
+    with pytest.raises(CountMoved) as moved:
+        connector.push(InventoryOut(**{**TENT_GREEN.__dict__, "previous": 42}), CONTEXT)
 
-    set_calls = [r.json["variables"] for r in shop.requests_to("graphql.json")]
-    assert [v.get("input", {}).get("quantities", [{}])[0].get("changeFromQuantity") for v in set_calls] == [
-        42,
-        None,
-        39,
-    ]
-    assert "inventoryItemId" in set_calls[1]  # the re-read
-    assert shop.available("TENT-2P-GRN") == 30
+    calls = [r.json["variables"] for r in shop.requests_to("graphql.json")]
+    assert calls[0]["input"]["quantities"][0]["changeFromQuantity"] == 42
+    assert "inventoryItemId" in calls[1]  # the read of the level
+    assert len(calls) == 2  # and no blind second set: the hub imports the shop's orders first
+    assert moved.value.current == 39
+    assert shop.available("TENT-2P-GRN") == 39
 
 
 def test_older_api_versions_use_compare_quantity(shop, db):
