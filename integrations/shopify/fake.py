@@ -1,8 +1,9 @@
 """A local fake Shopify Admin API, for the tests and the demo.
 
 One ``FakeShopify`` object holds a shop's state in memory (shop, location, products
-with variants and inventory items, inventory levels, orders, fulfilment orders and
-fulfilments, webhook subscriptions) and answers HTTP in Shopify's wire format. It
+with variants and inventory items, inventory levels, orders with their fulfilment
+orders, fulfilments and refunds, webhook subscriptions and the deliveries it sends
+them) and answers HTTP in Shopify's wire format. It
 does not use Django: it is a pure callable usable
 
 * as an ``httpx.MockTransport`` handler: ``httpx.MockTransport(fake.handle)``, and
@@ -20,23 +21,39 @@ What it speaks (see samples/ and /work/shared/payloads/shopify/FORMAT.md):
   ``Retry-After`` and the sample body. GraphQL answers throttling with HTTP 200 and
   a ``THROTTLED`` error instead, as Shopify does.
 * Errors: 404 ``{"errors": "Not Found"}``, 422 ``{"errors": {"field": ["msg"]}}``.
+* Orders carry their ``fulfillments`` and ``refunds``; ``orders/{id}/fulfillments.json``,
+  ``orders/{id}/refunds.json`` (and ``…/{id}.json``), ``POST orders/{id}/refunds.json``,
+  ``POST fulfillments.json`` (fulfilment orders), ``webhooks.json`` subscriptions.
 
-Layout: ``fake_state.ShopState`` (the shop's data and rules), ``fake_rest.RestApi`` and
-``fake_graphql.GraphqlApi`` (the two APIs over it), ``fake_data`` (seed data, order
-builder, the copied samples); this module adds the HTTP front (auth, call limits,
-injected failures, request log) and the webhooks the shop sends.
+Layout: ``fake_state.ShopState`` (the shop's data and rules), ``fake_orders.OrderChanges``
+(fulfilments, refunds and order edits made in the admin), ``fake_rest.RestApi`` and
+``fake_graphql.GraphqlApi`` (the two APIs over it), ``fake_webhooks.WebhookSender`` (the
+webhooks the shop sends on its own), ``fake_data`` (seed data, order builder, the copied
+samples); this module adds the HTTP front (auth, call limits, injected failures, request log).
 
-Test controls: ``throttle_next``, ``fail_next``, ``revoke_token``, ``set_available``
-(inventory drift), ``create_order`` / ``update_order`` / ``cancel_order``, and
-``webhook(topic, payload)`` which signs a delivery exactly as Shopify does.
+Test controls, as a merchant in Shopify's admin (each change queues the webhooks Shopify
+sends for it, for every subscription of the topic):
+
+* ``create_order`` / ``update_order`` / ``cancel_order``, ``update_product``,
+  ``set_available`` (inventory drift);
+* ``fulfil_order(order_id, lines=None, tracking_number=, tracking_company=)``,
+  ``refund_order(order_id, lines={line id: qty}, restock_type="return", amount=None, note="")``,
+  ``edit_order(order_id, remove={line id: qty})``;
+* ``FakeShopify(taxes_included=True)`` (or ``fake.taxes_included = True``): a shop whose
+  prices include tax;
+* webhooks: ``deliver_webhooks(send, now=None)`` sends what is due, retries failures on
+  Shopify's schedule and deletes a subscription that keeps failing; ``duplicate_next``,
+  ``drop_next``, ``delay_next`` / ``delay``, ``reorder``; ``outbox`` for inspection.
+  ``webhook(topic, payload)`` signs one delivery exactly as Shopify does (the tests send it);
+* API faults: ``throttle_next``, ``fail_next``, ``revoke_token``.
+
+GraphQL ``inventorySetQuantities`` enforces the ``@idempotent(key:)`` directive by version
+(absent before 2026-01, optional in 2026-01, required from 2026-04): see ``fake_graphql``.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime
-import hashlib
-import hmac
 import http
 import itertools
 import json
@@ -66,26 +83,31 @@ from integrations.shopify.fake_data import (
 from integrations.shopify.fake_graphql import GraphqlApi
 from integrations.shopify.fake_rest import RestApi
 from integrations.shopify.fake_state import TIMEZONE, _Problem
+from integrations.shopify.fake_webhooks import (
+    LEGACY_RETRY_SCHEDULE,
+    RETRY_SCHEDULE,
+    WebhookDelivery,
+    WebhookSender,
+    sign,
+)
 
 __all__ = [
     "ACCESS_TOKEN",
     "API_VERSION",
     "CLIENT_SECRET",
+    "LEGACY_RETRY_SCHEDULE",
     "LOCATION_ID",
+    "RETRY_SCHEDULE",
     "SHOP_DOMAIN",
     "FakeRequest",
     "FakeShopify",
+    "WebhookDelivery",
     "sample_webhook",
     "shared_fake",
     "sign",
 ]
 
 _API_PATH = re.compile(r"^(?P<prefix>.*?)/admin/api/(?P<version>[^/]+)/(?P<resource>.+)$")
-
-
-def sign(secret: str, body: bytes) -> str:
-    """base64(HMAC-SHA256(secret, body)): Shopify's X-Shopify-Hmac-Sha256."""
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
 def sample_webhook() -> tuple[dict[str, str], bytes]:
@@ -114,7 +136,7 @@ class _Failure:
     body: Any = None
 
 
-class FakeShopify(RestApi, GraphqlApi):
+class FakeShopify(RestApi, GraphqlApi, WebhookSender):
     """A shop in memory that speaks the Admin API. Thread-safe; see the module doc."""
 
     def __init__(
@@ -131,6 +153,7 @@ class FakeShopify(RestApi, GraphqlApi):
         clock: Callable[[], datetime.datetime] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         seed: bool = True,
+        taxes_included: bool = False,
     ) -> None:
         self.shop_domain = shop_domain
         self.access_token = access_token
@@ -147,6 +170,7 @@ class FakeShopify(RestApi, GraphqlApi):
         self._ids = itertools.count(int(time.time()) * 1000)
         self.requests: list[FakeRequest] = []
         self._failures: list[_Failure] = []
+        self._taxes_included = taxes_included
         self.reset(seed=seed)
 
     def reset(self, *, seed: bool = True) -> None:
@@ -159,44 +183,6 @@ class FakeShopify(RestApi, GraphqlApi):
             self._points = self.graphql_points
             self._points_at = self.monotonic()
             self.reset_state(seed=seed)
-
-    # --- webhooks out of the shop ---------------------------------------------------------------
-
-    def webhook(
-        self,
-        topic: str,
-        payload: Mapping[str, Any] | bytes,
-        *,
-        webhook_id: str | None = None,
-        event_id: str | None = None,
-        triggered_at: datetime.datetime | None = None,
-        api_version: str | None = None,
-        secret: str | None = None,
-    ) -> tuple[dict[str, str], bytes]:
-        """A delivery of ``topic`` as Shopify sends it: (headers, raw body), signed with the client secret.
-
-        ``payload`` bytes are signed verbatim; a mapping is serialised compactly. Every
-        call is a new delivery (fresh X-Shopify-Webhook-Id / X-Shopify-Event-Id) unless ids are given.
-        """
-        body = payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":")).encode()
-        moment = (triggered_at or self.clock()).astimezone(datetime.UTC)
-        headers = {
-            "Content-Type": "application/json",
-            "X-Shopify-Topic": topic,
-            "X-Shopify-Hmac-Sha256": sign(secret if secret is not None else self.client_secret, body),
-            "X-Shopify-Shop-Domain": self.shop_domain,
-            "X-Shopify-API-Version": api_version or self.api_version,
-            "X-Shopify-Webhook-Id": webhook_id or str(uuid.uuid4()),
-            "X-Shopify-Triggered-At": moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z",
-            "X-Shopify-Event-Id": event_id or str(uuid.uuid4()),
-        }
-        return headers, body
-
-    def deliveries(self, topic: str, payload: Mapping[str, Any]) -> list[tuple[str, dict[str, str], bytes]]:
-        """(address, headers, body) for each webhook subscription of ``topic``; the caller sends them."""
-        with self._lock:
-            subscribed = [w["address"] for w in self.webhooks.values() if w["topic"] == topic]
-        return [(address, *self.webhook(topic, payload)) for address in subscribed]
 
     # --- failure injection --------------------------------------------------------------
 
@@ -280,7 +266,9 @@ class FakeShopify(RestApi, GraphqlApi):
                 payload = json.loads(body) if body else None
             except ValueError:
                 payload = None
-            status, answer, extra = self._dispatch(method.upper(), resource, params, payload, lowered, root)
+            status, answer, extra = self._dispatch(
+                method.upper(), resource, params, payload, lowered, root, version
+            )
             self.requests.append(
                 FakeRequest(method.upper(), resource, params, payload, dict(lowered), status)
             )
@@ -323,6 +311,7 @@ class FakeShopify(RestApi, GraphqlApi):
         payload: Any,
         headers: Mapping[str, str],
         root: str,
+        version: str,
     ) -> tuple[int, Any, dict[str, str]]:
         self._failures = [f for f in self._failures if f.remaining > 0]
         is_graphql = resource == "graphql.json"
@@ -341,7 +330,7 @@ class FakeShopify(RestApi, GraphqlApi):
                 return 200, sample("graphql_throttled_response.json"), {}
             return 429, sample("rest_error_429.json"), {"Retry-After": f"{retry_after:.1f}"}
         if is_graphql:
-            return self._graphql(payload)
+            return self._graphql(payload, version)
         if self.bucket_level + 1 > self.bucket_size:
             wait = (self.bucket_level + 1 - self.bucket_size) / self.leak_rate
             return 429, sample("rest_error_429.json"), {"Retry-After": f"{max(wait, 0.1):.1f}"}

@@ -61,6 +61,17 @@ def money_set(value: Decimal | str | int, currency: str = CURRENCY) -> dict[str,
     }
 
 
+def line_tax(taxable: Decimal, rate: Decimal, *, taxes_included: bool = False) -> Decimal:
+    """The tax Shopify charges on ``taxable`` at ``rate``, rounded half up to the cent.
+
+    Prices without tax: ``taxable x rate``. Prices that include tax: the part of the price
+    that is tax, ``taxable - taxable / (1 + rate)``.
+    """
+    if taxes_included:
+        return (taxable - taxable / (1 + rate)).quantize(CENT, rounding=ROUND_HALF_UP)
+    return (taxable * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
 def timestamp(moment: datetime.datetime, tz: datetime.tzinfo) -> str:
     """Shopify's REST timestamps: local time of the shop with its offset, to the second."""
     return moment.astimezone(tz).isoformat(timespec="seconds")
@@ -228,11 +239,15 @@ def build_order(
     financial_status: str,
     note: str | None,
     tags: str,
+    taxes_included: bool = False,
 ) -> dict[str, Any]:
     """A new order in Shopify's REST shape, its amounts consistent the way Shopify computes them.
 
     The discount (a fixed amount) is allocated to the first line; tax is charged on
     each line's price after its discount, rounded half up per line; shipping is untaxed.
+    In a taxes-included shop (``taxes_included``) prices carry their tax: a line's tax is
+    ``taxable - taxable / (1 + rate)`` rounded to the cent, the subtotal includes it and
+    the total does not add it again.
     """
     order = seed_order()
     template_line = order["line_items"][0]
@@ -245,7 +260,7 @@ def build_order(
     for index, ((product, variant, quantity), line_id) in enumerate(zip(lines, line_item_ids, strict=True)):
         price = Decimal(variant["price"])
         line_discount = discount if index == 0 else Decimal(0)
-        tax = ((price * quantity - line_discount) * tax_rate).quantize(CENT, rounding=ROUND_HALF_UP)
+        tax = line_tax(price * quantity - line_discount, tax_rate, taxes_included=taxes_included)
         tax_total += tax
         gross += price * quantity
         grams += int(variant.get("grams") or 0) * quantity
@@ -294,7 +309,7 @@ def build_order(
         )
         line_items.append(line)
     subtotal = gross - discount
-    total = subtotal + shipping_price + tax_total
+    total = subtotal + shipping_price + (Decimal(0) if taxes_included else tax_total)
     shipping = order["shipping_lines"][0]
     shipping.update(
         id=order_id // 10 * 10 + 7,
@@ -355,6 +370,7 @@ def build_order(
         if discount
         else [],
         total_weight=grams,
+        taxes_included=taxes_included,
         total_outstanding="0.00" if financial_status == "paid" else money(total),
         fulfillments=[],
         refunds=[],

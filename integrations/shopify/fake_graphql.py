@@ -1,12 +1,47 @@
-"""The fake Shopify's GraphQL Admin API: the two operations the connector uses, with the cost throttle."""
+"""The fake Shopify's GraphQL Admin API: the two operations the connector uses, with the cost throttle.
+
+``inventorySetQuantities`` and its ``@idempotent(key: "...")`` directive, by API version
+(Shopify changelogs "Adding idempotency for inventory adjustments and refund mutations",
+2026-01, and "Making idempotency mandatory…", 2026-04):
+
+* before 2026-01 the directive does not exist: a query that uses it is a GraphQL
+  validation error (``Directive @idempotent is not defined``, graphql-ruby's wording);
+* 2026-01: optional; honoured when given;
+* from 2026-04: required. Without it the answer is a top-level GraphQL error, "The
+  @idempotent directive is required for this mutation but was not provided." (the message
+  integrators report; the schema does not mark it required, the check is at runtime), and
+  ``data.inventorySetQuantities`` is null: nothing is applied.
+
+The key is a string literal or a ``$variable``. The same key with the same input (the
+variables other than the key, compared as canonical JSON) returns the first result and
+changes nothing; the same key with another input is the user error
+``IDEMPOTENCY_KEY_PARAMETER_MISMATCH``. Keys are kept per shop until ``reset``. The fake's
+choice where Shopify says nothing: an attempt answered with user errors (a stale compare
+quantity) keeps its key's input but not its result, so the identical request may be sent
+again with that key and is evaluated afresh.
+"""
 
 from __future__ import annotations
 
 import datetime
+import json
+import re
 from typing import Any
 
 from integrations.shopify.fake_data import sample
 from integrations.shopify.fake_state import ShopState, _gid_id
+
+IDEMPOTENT_FROM = "2026-01"
+IDEMPOTENT_REQUIRED_FROM = "2026-04"
+IDEMPOTENT_REQUIRED = "The @idempotent directive is required for this mutation but was not provided."
+KEY_MISMATCH = "The same idempotency key cannot be used with different operation parameters."
+_IDEMPOTENT = re.compile(
+    r'@idempotent\s*\(\s*key\s*:\s*(?:"(?P<literal>(?:[^"\\]|\\.)*)"|\$(?P<variable>\w+))\s*\)'
+)
+
+
+def _at_least(version: str, floor: str) -> bool:
+    return version == "unstable" or version >= floor
 
 
 class GraphqlApi(ShopState):
@@ -21,9 +56,15 @@ class GraphqlApi(ShopState):
     graphql_restore_rate: float
     _points: float
 
+    def reset_state(self, *, seed: bool = True) -> None:
+        with self._lock:
+            # idempotency key -> (canonical input, the first result or None when it had user errors)
+            self.idempotency_keys: dict[str, tuple[str, dict[str, Any] | None]] = {}
+        super().reset_state(seed=seed)
+
     # --- GraphQL (the two operations the connector uses) -----------------------------------------
 
-    def _graphql(self, payload: Any) -> tuple[int, Any, dict[str, str]]:
+    def _graphql(self, payload: Any, version: str) -> tuple[int, Any, dict[str, str]]:
         query = str((payload or {}).get("query") or "")
         variables = (payload or {}).get("variables") or {}
         cost = 10
@@ -49,9 +90,23 @@ class GraphqlApi(ShopState):
             }
         }
         if "inventorySetQuantities" in query:
-            data: dict[str, Any] = {
-                "inventorySetQuantities": self._set_quantities(variables.get("input") or {})
-            }
+            directive = _IDEMPOTENT.search(query)
+            if directive is not None and not _at_least(version, IDEMPOTENT_FROM):
+                error = {
+                    "message": "Directive @idempotent is not defined",
+                    "extensions": {"code": "undefinedDirective", "directiveName": "idempotent"},
+                }
+                return 200, {"errors": [error]}, {}
+            if directive is None and _at_least(version, IDEMPOTENT_REQUIRED_FROM):
+                error = {"message": IDEMPOTENT_REQUIRED, "path": ["inventorySetQuantities"]}
+                return 200, {"errors": [error], "data": {"inventorySetQuantities": None}}, {}
+            key = None
+            if directive is not None:
+                key = directive["literal"] or variables.get(directive["variable"] or "")
+                if not key:
+                    error = {"message": "The @idempotent directive's key must be a non-empty string."}
+                    return 200, {"errors": [error], "data": {"inventorySetQuantities": None}}, {}
+            data: dict[str, Any] = {"inventorySetQuantities": self._idempotent_set(variables, key, directive)}
         elif "inventoryLevel" in query:
             item_id, location_id = (
                 _gid_id(variables.get("inventoryItemId")),
@@ -71,6 +126,29 @@ class GraphqlApi(ShopState):
         else:
             return 200, {"errors": [{"message": "The fake Shopify does not implement this operation."}]}, {}
         return 200, {"data": data, "extensions": extensions}, {}
+
+    def _idempotent_set(self, variables: dict[str, Any], key: Any, directive: Any) -> dict[str, Any]:
+        if key is None:
+            return self._set_quantities(variables.get("input") or {})
+        arguments = {k: v for k, v in variables.items() if k != (directive["variable"] or "")}
+        fingerprint = json.dumps(arguments, sort_keys=True, separators=(",", ":"))
+        known = self.idempotency_keys.get(str(key))
+        if known is not None and known[0] != fingerprint:
+            return {
+                "inventoryAdjustmentGroup": None,
+                "userErrors": [
+                    {
+                        "code": "IDEMPOTENCY_KEY_PARAMETER_MISMATCH",
+                        "field": None,
+                        "message": KEY_MISMATCH,
+                    }
+                ],
+            }
+        if known is not None and known[1] is not None:
+            return json.loads(json.dumps(known[1]))  # the first result, nothing applied again
+        result = self._set_quantities(variables.get("input") or {})
+        self.idempotency_keys[str(key)] = (fingerprint, None if result["userErrors"] else result)
+        return json.loads(json.dumps(result))
 
     def _set_quantities(self, data: dict[str, Any]) -> dict[str, Any]:
         errors = []

@@ -6,17 +6,20 @@ import base64
 import copy
 import json
 from collections.abc import Callable, Iterable
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
-from integrations.shopify.fake_data import LOCATION_ID
-from integrations.shopify.fake_state import ShopState, _int, _invalid, _not_found, _parse_time, _Problem
+from integrations.shopify.fake_orders import RESTOCK_TYPES, OrderChanges
+from integrations.shopify.fake_state import _int, _invalid, _not_found, _parse_time, _Problem
 
 MAX_LIMIT = 250
 DEFAULT_LIMIT = 50
 WEBHOOK_TOPICS = frozenset(
     {
         "app/uninstalled",
+        "fulfillments/create",
+        "fulfillments/update",
         "inventory_levels/update",
         "orders/cancelled",
         "orders/create",
@@ -29,11 +32,12 @@ WEBHOOK_TOPICS = frozenset(
         "products/create",
         "products/delete",
         "products/update",
+        "refunds/create",
     }
 )
 
 
-class RestApi(ShopState):
+class RestApi(OrderChanges):
     """``/admin/api/{version}/….json``: what the connector calls, answered from the shop's state."""
 
     # --- REST routes ------------------------------------------------------------------------
@@ -75,11 +79,17 @@ class RestApi(ShopState):
                     raise _not_found()
                 fos = [copy.deepcopy(fo) for fo in self.fulfillment_orders.values() if fo["order_id"] == oid]
                 return 200, {"fulfillment_orders": fos}, {}
-            case "GET", ["orders", order_id, "fulfillments"]:
-                order = self.orders.get(_int(order_id, "order_id"))
-                if order is None:
+            case "GET", ["orders", order_id, ("fulfillments" | "refunds") as kind]:
+                return 200, {kind: copy.deepcopy(self._order_of(order_id).get(kind) or [])}, {}
+            case "GET", ["orders", order_id, ("fulfillments" | "refunds") as kind, item_id]:
+                wanted = _int(item_id, "id")
+                found = [i for i in self._order_of(order_id).get(kind) or [] if i["id"] == wanted]
+                if not found:
                     raise _not_found()
-                return 200, {"fulfillments": copy.deepcopy(order.get("fulfillments") or [])}, {}
+                return 200, {kind.removesuffix("s"): copy.deepcopy(found[0])}, {}
+            case "POST", ["orders", order_id, "refunds"]:
+                order = self._order_of(order_id)
+                return 201, {"refund": self._create_refund(order, body.get("refund") or {})}, {}
             case "POST", ["fulfillments"]:
                 return 201, {"fulfillment": self._create_fulfillment(body.get("fulfillment") or {})}, {}
             case "GET", ["inventory_levels"]:
@@ -368,48 +378,45 @@ class RestApi(ShopState):
         if not plan:
             raise _Problem(422, {"errors": ["Invalid fulfillment order line item quantity requested."]})
         order = self.orders[order_ids.pop()]
-        now = self._now()
-        fulfilled: dict[int, int] = {}
-        for fo, fo_line, quantity in plan:
-            fo_line["fulfillable_quantity"] -= quantity
-            fulfilled[fo_line["line_item_id"]] = fulfilled.get(fo_line["line_item_id"], 0) + quantity
-            fo["status"] = (
-                "closed" if all(li["fulfillable_quantity"] == 0 for li in fo["line_items"]) else "in_progress"
+        return copy.deepcopy(self._record_fulfilment(order, plan, body.get("tracking_info") or {}))
+
+    def _order_of(self, order_id: str) -> dict[str, Any]:
+        order = self.orders.get(_int(order_id, "order_id"))
+        if order is None:
+            raise _not_found()
+        return order
+
+    def _create_refund(self, order: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+        """``POST orders/{id}/refunds.json``: refund_line_items and refund transactions, as in the admin."""
+        lines: dict[int, int] = {}
+        kinds = set()
+        for item in body.get("refund_line_items") or ():
+            line_id = _int(item.get("line_item_id"), "line_item_id")
+            lines[line_id] = lines.get(line_id, 0) + _int(item.get("quantity"), "quantity")
+            kinds.add(item.get("restock_type") or "no_restock")
+        if len(kinds) > 1 or not kinds <= set(RESTOCK_TYPES):
+            raise _invalid("restock_type", "is invalid")
+        try:
+            amount = sum(
+                (
+                    Decimal(str(t.get("amount") or 0))
+                    for t in body.get("transactions") or ()
+                    if t.get("kind") == "refund"
+                ),
+                Decimal(0),
             )
-            fo["updated_at"] = now
-        line_items = []
-        for line in order["line_items"]:
-            if line["id"] in fulfilled:
-                line["fulfillable_quantity"] -= fulfilled[line["id"]]
-                line["fulfillment_status"] = "fulfilled" if line["fulfillable_quantity"] == 0 else "partial"
-                shipped = copy.deepcopy(line)
-                shipped["quantity"] = fulfilled[line["id"]]
-                line_items.append(shipped)
-        tracking = body.get("tracking_info") or {}
-        number = tracking.get("number")
-        fulfillment_id = self._new_id()
-        fulfillment = {
-            "id": fulfillment_id,
-            "admin_graphql_api_id": f"gid://shopify/Fulfillment/{fulfillment_id}",
-            "created_at": now,
-            "location_id": LOCATION_ID,
-            "name": f"{order['name']}.{len(order.get('fulfillments') or []) + 1}",
-            "order_id": order["id"],
-            "origin_address": {},
-            "receipt": {},
-            "service": "manual",
-            "shipment_status": None,
-            "status": "success",
-            "tracking_company": tracking.get("company"),
-            "tracking_number": number,
-            "tracking_numbers": [number] if number else [],
-            "tracking_url": tracking.get("url"),
-            "tracking_urls": [tracking["url"]] if tracking.get("url") else [],
-            "updated_at": now,
-            "line_items": line_items,
-        }
-        order.setdefault("fulfillments", []).append(fulfillment)
-        remaining = sum(line["fulfillable_quantity"] for line in order["line_items"])
-        order["fulfillment_status"] = "fulfilled" if remaining == 0 else "partial"
-        order["updated_at"] = now
-        return copy.deepcopy(fulfillment)
+        except InvalidOperation:
+            raise _invalid("amount", "is not a number") from None
+        try:
+            refund = self._refund(
+                order,
+                lines,
+                restock_type=kinds.pop() if kinds else "no_restock",
+                amount=amount,
+                note=str(body.get("note") or ""),
+            )
+        except ValueError as exc:
+            raise _invalid("refund_line_items", str(exc)) from None
+        self._emit("refunds/create", refund)
+        self._emit_order(order, "orders/updated")
+        return copy.deepcopy(refund)

@@ -4,6 +4,10 @@
 items, inventory levels, orders with their fulfilment orders, and webhook
 subscriptions, and changes them as Shopify would (an order commits stock, a cancel
 restocks). ``integrations.shopify.fake.FakeShopify`` puts the Admin API in front of it.
+
+Every change a webhook topic reports calls ``_emit(topic, payload)`` (a no-op here;
+``fake_webhooks.WebhookSender`` queues a delivery for each subscription of the topic).
+A taxes-included shop (``taxes_included = True``) prices its new orders with the tax in.
 """
 
 from __future__ import annotations
@@ -68,12 +72,17 @@ class ShopState:
     tz: datetime.tzinfo
     _lock: threading.RLock
     _ids: itertools.count[int]
+    _taxes_included: bool = False
 
     def reset_state(self, *, seed: bool = True) -> None:
         """Forget the shop's data and (by default) load the seed shop again."""
         with self._lock:
             self.shop: dict[str, Any] = fake_data.seed_shop(TIMEZONE)
-            self.shop.update(domain=self.shop_domain, myshopify_domain=self.shop_domain)
+            self.shop.update(
+                domain=self.shop_domain,
+                myshopify_domain=self.shop_domain,
+                taxes_included=self._taxes_included,
+            )
             self.locations: dict[int, dict[str, Any]] = {}
             self.products: dict[int, dict[str, Any]] = {}
             self.levels: dict[tuple[int, int], dict[str, Any]] = {}
@@ -90,6 +99,28 @@ class ShopState:
                             variant["inventory_item_id"], LOCATION_ID, variant["inventory_quantity"]
                         )
                 self._add_order(fake_data.seed_order())
+
+    @property
+    def taxes_included(self) -> bool:
+        """The shop's "All prices include tax" setting: new orders carry their tax in their prices."""
+        return bool(self.shop.get("taxes_included"))
+
+    @taxes_included.setter
+    def taxes_included(self, value: bool) -> None:
+        with self._lock:
+            self._taxes_included = bool(value)
+            self.shop["taxes_included"] = bool(value)
+
+    def _emit(self, topic: str, payload: Mapping[str, Any]) -> None:
+        """Something a webhook topic reports happened (the sender queues its deliveries)."""
+
+    def _refund_on_cancel(self, order: dict[str, Any], *, restock: bool) -> dict[str, Any] | None:
+        """The refund a cancel makes of a paid order (``fake_orders.OrderChanges``); None: none."""
+        return None
+
+    def _emit_order(self, order: Mapping[str, Any], *topics: str) -> None:
+        for topic in topics:
+            self._emit(topic, order)
 
     def _new_id(self) -> int:
         return next(self._ids)
@@ -137,6 +168,7 @@ class ShopState:
                     lv["available"] or 0 for (item, _), lv in self.levels.items() if item == inventory_item_id
                 )
                 variant["inventory_quantity"] = variant["old_inventory_quantity"] = total
+        self._emit("inventory_levels/update", dict(level))
         return level
 
     def _item_of(self, sku_or_item: str | int) -> int:
@@ -156,6 +188,17 @@ class ShopState:
         """Change a level behind the hub's back (drift, or a sale in the shop's own admin)."""
         with self._lock:
             self._set_level(self._item_of(sku_or_inventory_item_id), location_id, quantity)
+
+    def update_product(
+        self, product_id: int, *, updated_at: datetime.datetime | None = None, **fields: Any
+    ) -> dict[str, Any]:
+        """Change top-level fields of a product in the admin (title, body_html, tags…): products/update."""
+        with self._lock:
+            product = self.products[product_id]
+            product.update(copy.deepcopy(fields))
+            product["updated_at"] = fake_data.timestamp(updated_at or self.clock(), self.tz)
+            self._emit("products/update", product)
+            return copy.deepcopy(product)
 
     # --- orders ---------------------------------------------------------------------------
 
@@ -227,12 +270,15 @@ class ShopState:
         note: str | None = None,
         tags: str = "",
         created_at: datetime.datetime | None = None,
+        taxes_included: bool | None = None,
     ) -> dict[str, Any]:
         """A new order from the catalogue (``lines`` = [(sku, quantity)]), as a shopper would place it.
 
         Without ``lines`` it sells one unit of the next variant in turn. Like Shopify, it
         commits the stock: each variant's available quantity at the location goes down.
+        Prices include tax when the shop's ``taxes_included`` says so (or this call's).
         Returns the order's JSON (a copy), ``created_at`` = ``updated_at`` = now.
+        Webhooks: orders/create, orders/paid (a paid order), orders/updated.
         """
         with self._lock:
             catalogue = list(self.variants())
@@ -263,36 +309,53 @@ class ShopState:
                 financial_status=financial_status,
                 note=note,
                 tags=tags,
+                taxes_included=self.taxes_included if taxes_included is None else taxes_included,
             )
             for _, sold, quantity in resolved:
                 current = self.available(sold["inventory_item_id"]) or 0
                 self._set_level(sold["inventory_item_id"], LOCATION_ID, current - quantity)
-            return copy.deepcopy(self._add_order(order))
+            self._add_order(order)
+            paid = ("orders/paid",) if financial_status == "paid" else ()
+            self._emit_order(order, "orders/create", *paid, "orders/updated")
+            return copy.deepcopy(order)
 
     def update_order(
         self, order_id: int, *, updated_at: datetime.datetime | None = None, **fields: Any
     ) -> dict[str, Any]:
-        """Change top-level fields of an order (note, tags, financial_status…); updated_at = now or given."""
+        """Change top-level fields of an order (note, tags, financial_status…); updated_at = now or given.
+
+        Webhooks: orders/updated.
+        """
         with self._lock:
             order = self.orders[order_id]
             order.update(copy.deepcopy(fields))
             order["updated_at"] = fake_data.timestamp(updated_at or self.clock(), self.tz)
+            self._emit_order(order, "orders/updated")
             return copy.deepcopy(order)
 
     def cancel_order(
         self, order_id: int, *, reason: str = "customer", restock: bool = True
     ) -> dict[str, Any]:
-        """Cancel an order as the shop admin would: stock back, fulfilment orders closed."""
+        """Cancel an order as the shop admin would: stock back, fulfilment orders closed, and a
+        paid order refunded (a refund of its unfulfilled units, restock_type ``cancel``, paying
+        back what is left of its total).
+
+        Webhooks: refunds/create (a paid order), orders/cancelled, orders/updated.
+        """
         with self._lock:
             order = self.orders[order_id]
+            paid = order.get("financial_status") in ("paid", "partially_refunded")
+            refund = self._refund_on_cancel(order, restock=restock) if paid else None
             now = self._now()
             order.update(
                 cancelled_at=now,
                 cancel_reason=reason,
                 closed_at=now,
                 updated_at=now,
-                financial_status="refunded" if order.get("financial_status") == "paid" else "voided",
+                financial_status="refunded" if paid else "voided",
             )
+            for line in order["line_items"]:
+                line["fulfillable_quantity"] = 0
             for fo in self.fulfillment_orders.values():
                 if fo["order_id"] == order_id and fo["status"] in ("open", "in_progress"):
                     fo.update(status="closed", updated_at=now)
@@ -305,4 +368,7 @@ class ShopState:
                                 current + fo_line["fulfillable_quantity"],
                             )
                         fo_line["fulfillable_quantity"] = 0
+            if refund is not None:
+                self._emit("refunds/create", refund)
+            self._emit_order(order, "orders/cancelled", "orders/updated")
             return copy.deepcopy(order)
