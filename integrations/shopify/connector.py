@@ -38,6 +38,7 @@ import hashlib
 import hmac
 import json
 import re
+import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, Literal
 
@@ -96,7 +97,17 @@ READ_AVAILABLE = (
     "query inventoryLevel($inventoryItemId: ID!, $locationId: ID!) { inventoryItem(id: $inventoryItemId) { "
     'inventoryLevel(locationId: $locationId) { quantities(names: ["available"]) { name quantity } } } }'
 )
+# From 2026-01 the mutation takes an idempotency key (required from 2026-04; unknown before).
+SET_QUANTITIES_IDEMPOTENT = (
+    "mutation inventorySetQuantities($input: InventorySetQuantitiesInput!, $idempotencyKey: String!) { "
+    "inventorySetQuantities(input: $input) @idempotent(key: $idempotencyKey) { inventoryAdjustmentGroup { "
+    "createdAt reason referenceDocumentUri changes { name delta quantityAfterChange } } "
+    "userErrors { code field message } } }"
+)
+IDEMPOTENT_FROM = "2026-01"
 STALE_CODES = frozenset({"CHANGE_FROM_QUANTITY_STALE", "COMPARE_QUANTITY_STALE"})
+# Another request with the same key is running: try again in a moment.
+BUSY_CODES = frozenset({"IDEMPOTENCY_CONCURRENT_REQUEST"})
 
 
 class ShopifySettings(BaseModel):
@@ -353,7 +364,7 @@ class ShopifyConnector(Connector):
     def push(self, item: OutboundItem, context: PushContext) -> PushResult:
         if isinstance(item, InventoryOut):
             if self.settings.inventory_api == "graphql":
-                return self._push_inventory_graphql(item)
+                return self._push_inventory_graphql(item, context)
             return self._push_inventory_rest(item)
         if isinstance(item, FulfilmentOut):
             return self._push_fulfilment(item)
@@ -406,7 +417,7 @@ class ShopifyConnector(Connector):
         return data
 
     def _set_quantity(
-        self, inventory_item_id: int, quantity: int, compare: int | None
+        self, inventory_item_id: int, quantity: int, compare: int | None, context: PushContext
     ) -> list[dict[str, Any]]:
         entry: dict[str, Any] = {
             "inventoryItemId": _gid("InventoryItem", inventory_item_id),
@@ -420,8 +431,20 @@ class ShopifyConnector(Connector):
             payload["ignoreCompareQuantity"] = True
         else:
             entry["compareQuantity"] = compare
-        data = self._graphql(SET_QUANTITIES, {"input": payload})
+        if self.settings.api_version >= IDEMPOTENT_FROM:
+            # One key per delivery *and* input: a retry of the same set is recognised by Shopify, while
+            # the set after CountMoved (another quantity, another compare) is a new request.
+            key = uuid.uuid5(
+                uuid.NAMESPACE_URL,
+                f"{context.idempotency_key}:{inventory_item_id}:{quantity}:{compare}",
+            )
+            variables = {"input": payload, "idempotencyKey": str(key)}
+            data = self._graphql(SET_QUANTITIES_IDEMPOTENT, variables)
+        else:
+            data = self._graphql(SET_QUANTITIES, {"input": payload})
         errors: list[dict[str, Any]] = (data.get("inventorySetQuantities") or {}).get("userErrors") or []
+        if errors and all(e.get("code") in BUSY_CODES for e in errors):
+            raise TransientError("Shopify is still running a request with the same idempotency key")
         return errors
 
     def _read_available(self, inventory_item_id: int) -> int | None:
@@ -438,9 +461,9 @@ class ShopifyConnector(Connector):
                 return int(quantity["quantity"])
         return None
 
-    def _push_inventory_graphql(self, item: InventoryOut) -> PushResult:
+    def _push_inventory_graphql(self, item: InventoryOut, context: PushContext) -> PushResult:
         inventory_item_id = self.inventory_item_id(item)
-        errors = self._set_quantity(inventory_item_id, item.available, item.previous)
+        errors = self._set_quantity(inventory_item_id, item.available, item.previous, context)
         if errors and all(e.get("code") in STALE_CODES for e in errors):
             current = self._read_available(inventory_item_id)
             raise CountMoved(
