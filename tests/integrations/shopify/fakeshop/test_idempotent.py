@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from integrations import registry
 from integrations.connections import connection_create
 from integrations.contract import InventoryOut
