@@ -69,6 +69,10 @@ class OrderLineRecord:
     unit_price: Decimal  # before discounts; gross when the order's prices include tax
     discount: Decimal = Decimal(0)  # total discount allocated to the line, in the shop currency
     taxes: tuple[TaxLine, ...] = ()
+    # What is left of the line after edits and refunds (the tool's "current quantity"); None when
+    # the tool does not say. Units refunded after shipping count as gone too: the hub adds back
+    # the refunds it records as returns, and shrinks the line only by what never shipped.
+    current_quantity: Decimal | None = None
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,10 @@ from typing import Any
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from erp import formatting
 from erp.exceptions import ValidationFailed
 from erp.money import ZERO
+from integrations.appliers.edits import apply_edits
 from integrations.appliers.refs import (
     CUSTOMER,
     GUEST,
@@ -248,10 +250,13 @@ def _create_order(
             )
     notes = ["cancelled in the tool"] if cancelled else []
     if not cancelled:
-        # An update that arrives before its create: the order is created as it is now, shipped too.
+        # An update that arrives before its create: the order is created as it is now, edited,
+        # shipped and refunded too.
+        edited, edit_notes = apply_edits(connection, order, record)
         shipped, shipment_notes = apply_shipments(connection, order, record)
         refunded, refund_notes = apply_refunds(connection, order, record)
-        notes += shipment_notes + refund_notes
+        notes += edit_notes + shipment_notes + refund_notes
+        notes += ["edited as in the tool"] if edited else []
         notes += [f"{shipped} shipment(s) recorded from the tool"] if shipped else []
         notes += [f"{refunded} refund(s) recorded from the tool"] if refunded else []
     return Applied(ORDER, record.external_id, "created", "; ".join(notes), order.pk, order.number)
@@ -342,6 +347,12 @@ def _update_order(
         if changes:
             order = order_update(order=order, **changes)
             outcome = "updated"
+        edited, edit_notes = apply_edits(connection, order, record)
+        notes += edit_notes
+        if edited:
+            order.refresh_from_db()
+            outcome = "updated"
+            done_here.append("edited as in the tool")
         shipped, shipment_notes = apply_shipments(connection, order, record)
         notes += shipment_notes
         if shipped:
@@ -353,10 +364,14 @@ def _update_order(
         if refunded:
             outcome = "updated"
             done_here.append(f"{refunded} refund(s) recorded from the tool")
-        if record.totals is not None and record.totals.total != order.total:
+        unedited = (
+            all(ln.current_quantity in (None, ln.quantity) for ln in record.lines) and not record.refunds
+        )
+        if unedited and record.totals is not None and record.totals.total != order.total:
+            theirs, ours = (formatting.money(t, order.currency) for t in (record.totals.total, order.total))
             notes.append(
-                f"the tool's order now totals {record.totals.total} (here {order.total}): lines of a "
-                f"{order.status} order cannot change here"
+                f"the tool's order totals {theirs}, here {ours}: lines added or grown in the tool "
+                "cannot be followed here (lines that shrink are)"
             )
     _remember(ref, order, item, record)
     for note in notes:

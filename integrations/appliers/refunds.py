@@ -11,8 +11,8 @@ recorded through the sales services, by what became of each line's goods:
   the credit note leaves; more than that (a shipping refund) is noted.
 * ``Restock.NONE``: shipped goods that are not coming back: a credit note for the quantities
   (``credit_note_create``), no stock move.
-* ``Restock.CANCEL``: goods refunded before they left. The order's lines cannot shrink here yet
-  (an order edit does that): noted for a person, nothing is credited twice.
+* ``Restock.CANCEL``: goods refunded before they left: the line shrinks (appliers.edits), nothing is
+  credited (nothing was invoiced for it).
 
 Quantities are capped at what each line can still return (shipped, less returned); a refund
 whose lines the hub does not know is noted, the rest is recorded.
@@ -63,11 +63,6 @@ def apply_refunds(connection: Connection, order: SalesOrder, record: OrderRecord
         returned, kept, unknown, cancelled = _split(refund, line_ids, lines)
         if unknown:
             notes.append(f"refund {refund.external_id} has lines unknown here ({', '.join(unknown)})")
-        if cancelled:
-            notes.append(
-                f"refund {refund.external_id} cancels {len(cancelled)} line(s) that never shipped: "
-                "their quantities are not changed here"
-            )
         credited: SalesReturn | Invoice | None = None
         if returned:
             sales_return = return_create(
@@ -101,11 +96,12 @@ def apply_refunds(connection: Connection, order: SalesOrder, record: OrderRecord
                 reason=f"refunded in {connection.name} ({refund.external_id}), not returned",
             )
             credited = credited or note
-        if credited is None:
+        if credited is None and not cancelled:
             notes.append(f"refund {refund.external_id}: nothing of it could be recorded here")
             continue
-        link(connection, REFUND, refund.external_id, credited)
-        recorded += 1
+        # a refund of goods that never shipped credits nothing: it is linked to the order, as seen
+        link(connection, REFUND, refund.external_id, credited or order)
+        recorded += credited is not None
     return recorded, notes
 
 
@@ -118,12 +114,12 @@ def _split(
     unknown: list[str] = []
     cancelled: list[str] = []
     for item in refund.lines:
+        if item.restock == Restock.CANCEL:  # never shipped: an edit of the line (appliers.edits)
+            cancelled.append(item.line_external_id)
+            continue
         pk = line_ids.get(item.line_external_id)
         if pk is None or pk not in lines:
             unknown.append(item.line_external_id)
-            continue
-        if item.restock == Restock.CANCEL:
-            cancelled.append(item.line_external_id)
             continue
         line = lines[pk]
         returnable = (

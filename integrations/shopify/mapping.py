@@ -171,6 +171,9 @@ def order_line(raw: Mapping[str, Any]) -> OrderLineRecord:
         unit_price=shop_money(raw, "price"),
         discount=_allocated(raw.get("discount_allocations")),
         taxes=_taxes(raw.get("tax_lines")),
+        current_quantity=None
+        if raw.get("current_quantity") is None
+        else _decimal(raw.get("current_quantity")),
     )
 
 

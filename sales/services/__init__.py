@@ -7,6 +7,7 @@ from sales.services.billing import (
     invoice_void,
     payment_record,
 )
+from sales.services.edits import order_lines_reduce
 from sales.services.fulfilment import ShipLine, backorders_allocate, shipment_create
 from sales.services.masterdata import (
     address_set,
@@ -52,6 +53,7 @@ __all__ = [
     "order_confirm",
     "order_create",
     "order_hold",
+    "order_lines_reduce",
     "order_release",
     "order_update",
     "payment_record",

@@ -126,7 +126,9 @@ def refund(
 def updated(
     *fulfilments: dict[str, Any], refunds: tuple[dict[str, Any], ...] = (), minute: int = 1
 ) -> dict[str, Any]:
-    """The sample order as orders/updated sends it after these fulfilments (and refunds)."""
+    """The sample order as orders/updated sends it after these fulfilments (and refunds: an order
+    edit is a refund of unshipped units with restock_type "cancel"). Like Shopify, a line's
+    current_quantity is its quantity less every refunded unit."""
     order = copy.deepcopy(SAMPLE)
     order["fulfillments"] = list(fulfilments)
     order["refunds"] = list(refunds)
@@ -134,8 +136,19 @@ def updated(
     for f in fulfilments:
         for li in f["line_items"]:
             shipped[li["sku"]] += li["quantity"]
+    refunded = dict.fromkeys(LINES.values(), 0)
+    for r in refunds:
+        for item in r["refund_line_items"]:
+            refunded[item["line_item_id"]] += item["quantity"]
     for li in order["line_items"]:
-        li["fulfillable_quantity"] = li["quantity"] - shipped[li["sku"]]
+        li["current_quantity"] = li["quantity"] - refunded[li["id"]]
+        cancelled = sum(
+            item["quantity"]
+            for r in refunds
+            for item in r["refund_line_items"]
+            if item["line_item_id"] == li["id"] and item["restock_type"] == "cancel"
+        )
+        li["fulfillable_quantity"] = li["quantity"] - shipped[li["sku"]] - cancelled
         li["fulfillment_status"] = "fulfilled" if li["fulfillable_quantity"] == 0 else None
     complete = all(li["fulfillable_quantity"] == 0 for li in order["line_items"])
     order["fulfillment_status"] = "fulfilled" if complete else "partial"

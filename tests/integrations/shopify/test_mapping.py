@@ -74,6 +74,7 @@ def test_the_sample_order_maps_to_every_canonical_field(order_json):
             unit_price=Decimal("249.00"),
             discount=Decimal("10.00"),
             taxes=(TaxLine(KY_TAX, Decimal("0.06"), Decimal("14.94")),),
+            current_quantity=Decimal(1),
         ),
         OrderLineRecord(
             external_id="13950000000002",
@@ -84,6 +85,7 @@ def test_the_sample_order_maps_to_every_canonical_field(order_json):
             unit_price=Decimal("179.00"),
             discount=Decimal(0),
             taxes=(TaxLine(KY_TAX, Decimal("0.06"), Decimal("21.48")),),
+            current_quantity=Decimal(2),
         ),
         OrderLineRecord(
             external_id="13950000000003",
@@ -94,6 +96,7 @@ def test_the_sample_order_maps_to_every_canonical_field(order_json):
             unit_price=Decimal("59.00"),
             discount=Decimal(0),
             taxes=(TaxLine(KY_TAX, Decimal("0.06"), Decimal("3.54")),),
+            current_quantity=Decimal(1),
         ),
     )
     assert record.shipping == (ShippingLineRecord("Standard Shipping", Decimal("9.95"), Decimal("0.00"), ()),)

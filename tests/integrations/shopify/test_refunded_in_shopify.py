@@ -1,7 +1,8 @@
 """Refunds made in Shopify: a credit note here, the money paid back recorded against it, and the
 goods Shopify restocked back in stock, once.
 
-Hub v2's "done when": a refund with restock ends as a credit note and the stock back.
+Hub v2's "done when": a refund with restock ends as a credit note and the stock back; an edit
+removing a line removes it and its reservation.
 """
 
 from __future__ import annotations
@@ -12,8 +13,18 @@ import pytest
 
 from erp.money import round_money
 from integrations.models import ExternalRef, InboundEvent
-from inventory.models import MoveKind, StockMove
-from sales.models import Invoice, InvoiceKind, InvoiceStatus, OrderLine, Refund, ReturnStatus, SalesReturn
+from integrations.shopify.fake import sample_webhook
+from inventory.models import MoveKind, Reservation, ReservationStatus, StockMove
+from sales.models import (
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+    OrderLine,
+    Refund,
+    ReturnStatus,
+    SalesOrder,
+    SalesReturn,
+)
 from tests.integrations.shopify.scenario import (
     deliver,
     fulfilment,
@@ -107,13 +118,34 @@ def test_more_paid_back_than_the_goods_are_worth_is_recorded_up_to_the_credit_an
     assert f"paid back 500.00, the returned goods are credited {credit}" in event.result["items"][0]["reason"]
 
 
-def test_a_refund_before_shipping_is_noted_not_credited(
+def test_an_edit_removing_a_line_removes_it_and_its_reservation(
     client, connection, shop, django_capture_on_commit_callbacks
 ):
-    body = updated(refunds=(refund(7004, {"STOVE-TI-01": 1}, restock="cancel", amount="59.00"),))
+    # given: the sample order came in, holding its stock
+    capture = django_capture_on_commit_callbacks
+    deliver(client, connection, sample_webhook(), capture)
+    assert on_hand("STOVE-TI-01") == D(10)
+    assert SalesOrder.objects.get().lines.count() == 3
 
-    deliver(client, connection, shop.webhook("orders/updated", body), django_capture_on_commit_callbacks)
+    # when: the merchant removes the stove in an order edit (a refund with restock "cancel")
+    edit = refund(7004, {"STOVE-TI-01": 1}, restock="cancel", amount="0.00")
+    deliver(client, connection, shop.webhook("orders/updated", updated(refunds=(edit,))), capture)
 
+    # then: the line and its reservation are gone, nothing is credited, the rest ships as before
+    order = SalesOrder.objects.get()
+    assert sorted(order.lines.values_list("product__sku", flat=True)) == ["SLBAG-20F-REG", "TENT-2P-GRN"]
+    assert not Reservation.objects.filter(
+        product__sku="STOVE-TI-01", status=ReservationStatus.ACTIVE
+    ).exists()
     assert not Invoice.objects.filter(kind=InvoiceKind.CREDIT_NOTE).exists()
-    event = InboundEvent.objects.get()
-    assert "cancels 1 line(s) that never shipped" in event.result["items"][0]["reason"]
+    event = InboundEvent.objects.filter(topic="orders/updated").latest("pk")
+    assert event.result["items"][0]["reason"] == "edited as in the tool"
+
+    # and when the rest ships in Shopify, the order is shipped with nothing left reserved
+    rest = fulfilment(4001, {"TENT-2P-GRN": 1, "SLBAG-20F-REG": 2})
+    deliver(
+        client, connection, shop.webhook("orders/updated", updated(rest, refunds=(edit,), minute=2)), capture
+    )
+    order.refresh_from_db()
+    assert order.status == "shipped"
+    assert not Reservation.objects.filter(status=ReservationStatus.ACTIVE).exists()
