@@ -51,7 +51,7 @@ from erp.access import AREAS, user_can
 from erp.exceptions import DomainError, InvalidTransition
 from erp.models import OutboxEvent
 from integrations import outbound_items, polling, queueing, registry, webhooks_out
-from integrations.contract import Capability, Connector, InventoryOut, PushContext
+from integrations.contract import Capability, InventoryOut, PushContext
 from integrations.errors import AuthFailed, CountMoved, PermanentError, Throttled, TransientError
 from integrations.models import (
     Connection,
@@ -243,23 +243,47 @@ def _claim(delivery_pk: int) -> Delivery | None:
 
 
 def _after_count_moved(
-    connection: Connection,
-    connector_cls: type[Connector],
-    resolved: outbound_items.Resolved,
-    moved: CountMoved,
+    connection: Connection, resolved: outbound_items.Resolved, moved: CountMoved
 ) -> outbound_items.Resolved:
-    """The tool's count moved since our last push: import its recent orders first (the sales the
-    hub may not know yet), then push what is available now, against the count the tool has.
-    A second CountMoved is left to the retry (somebody is writing right now)."""
+    """The tool's count moved since our last push: it sold what the hub may not know yet, and so
+    may every other channel selling the same stock (their webhooks can be late too). Import the
+    recent orders of each of them first, then push what is available now, against the count the
+    tool has. A second CountMoved is left to the retry (somebody is writing right now)."""
     if not isinstance(resolved.item, InventoryOut):
         raise moved
-    if "order" in connector_cls.poll_object_types and Capability.ORDERS_IN in connector_cls.capabilities:
-        polling.poll(connection=connection, object_type="order")
+    for channel in _channels_sharing_stock(connection):
+        try:
+            polling.poll(connection=channel, object_type="order")
+        except Exception:  # one channel that cannot be read must not keep the others stale
+            logger.warning("Could not pull the orders of %s before a push", channel, exc_info=True)
     product_id = resolved.product_id
     fresh = outbound_items.resolve_inventory(connection, product_id, force=True) if product_id else resolved
     if isinstance(fresh, str) or not isinstance(fresh.item, InventoryOut):
         raise moved
     return dataclasses.replace(fresh, item=dataclasses.replace(fresh.item, previous=moved.current))
+
+
+def _channels_sharing_stock(connection: Connection) -> list[Connection]:
+    """Active connections that bring orders in and sell from the same warehouse as ``connection``
+    (itself first), whose orders can be pulled."""
+    warehouse = warehouse_of(connection)
+    found = [connection]
+    others = (
+        Connection.objects.filter(status=ConnectionStatus.ACTIVE).exclude(pk=connection.pk).order_by("pk")
+    )
+    for other in others.select_related("sales_channel"):
+        if warehouse is not None and warehouse_of(other) not in (warehouse, None):
+            continue
+        found.append(other)
+    pullable = []
+    for candidate in found:
+        try:
+            cls = registry.get(candidate.connector)
+        except registry.UnknownConnector:
+            continue
+        if Capability.ORDERS_IN in cls.capabilities and "order" in cls.poll_object_types:
+            pullable.append(candidate)
+    return pullable
 
 
 def idempotency_key(delivery: Delivery) -> str:
@@ -291,7 +315,7 @@ def _push(delivery: Delivery) -> Outcome:
         try:
             result = connector.push(resolved.item, context)
         except CountMoved as moved:
-            resolved = _after_count_moved(connection, connector_cls, resolved, moved)
+            resolved = _after_count_moved(connection, resolved, moved)
             result = connector.push(resolved.item, context)
     except Exception as exc:
         outcome = outcome_of(exc, getattr(http_client, "last_log", None))

@@ -27,8 +27,9 @@ Orders (``apply_order``)
   the ones it set before; tags people added here stay). The financial status is a tag
   too ("paid", "refunded"…), replacing the previous one. A confirmed order's lines cannot
   grow and gain no new lines: a record that does that is reported (run errors and the event
-  result), not applied; lines that shrink are followed (edits, below). Action.CANCEL or a cancelled_at cancels the order
-  (``order_cancel``, releasing reservations) where its state allows.
+  result), not applied; lines that shrink are followed (edits, below). Action.CANCEL or a
+  cancelled_at cancels the order (``order_cancel``, releasing reservations) where its state
+  allows.
 * What the tool shipped itself (``OrderRecord.shipments``: fulfilled in its admin, by a
   shipping tool or a 3PL) becomes shipments here (``appliers.shipments``), once each, with
   their tracking; the stock leaves through the order's reservations. An update that arrives
