@@ -52,7 +52,15 @@ from erp.exceptions import DomainError, InvalidTransition
 from erp.models import OutboxEvent
 from integrations import outbound_items, polling, queueing, registry, webhooks_out
 from integrations.contract import Capability, InventoryOut, PushContext
-from integrations.errors import AuthFailed, CountMoved, PermanentError, Throttled, TransientError
+from integrations.errors import (
+    AuthFailed,
+    CountMoved,
+    MissingDependency,
+    NeedsAPerson,
+    PermanentError,
+    Throttled,
+    TransientError,
+)
 from integrations.models import (
     Connection,
     ConnectionStatus,
@@ -182,7 +190,10 @@ def outcome_of(exc: Exception, log: RequestLog | None = None) -> Outcome:
         return Outcome(Kind.THROTTLED, f"Throttled: {exc}", wait=exc.retry_after, log=log)
     if isinstance(exc, AuthFailed):
         return Outcome(Kind.AUTH, str(exc), log=log)
-    if isinstance(exc, PermanentError | NotImplementedError):
+    if isinstance(exc, PermanentError | NotImplementedError | NeedsAPerson | MissingDependency):
+        # Deterministic (the tool refused it; a value with no mapping; a setting missing): retrying
+        # the same push would fail the same way. Dead at once, with its message, for a person to
+        # fix and retry.
         return Outcome(Kind.PERMANENT, str(exc) or type(exc).__name__, log=log)
     if isinstance(exc, TransientError):
         return Outcome(Kind.TRANSIENT, str(exc), log=log)

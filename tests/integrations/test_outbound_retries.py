@@ -151,6 +151,22 @@ def test_a_refused_push_is_dead_at_once_with_the_tools_message(pending, fake):
     assert Connection.objects.get(pk=pending.connection_id).status == ConnectionStatus.ACTIVE
 
 
+def test_a_push_that_needs_a_person_is_dead_at_once_not_retried_for_hours(pending, fake, monkeypatch):
+    from integrations.appliers import NotConfigured
+    from tests.integrations.outbound_support import TinyConnector
+
+    def unmapped(self, item, context):
+        raise NotConfigured("The tax code 'Exempt' has no mapping in Tiny: map it, then retry.")
+
+    monkeypatch.setattr(TinyConnector, "push", unmapped)
+
+    delivery = outbound.delivery_attempt(pending.pk)
+
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DEAD, 1)
+    assert delivery.last_error == "The tax code 'Exempt' has no mapping in Tiny: map it, then retry."
+    assert fake.requests == []
+
+
 def test_rejected_credentials_leave_the_delivery_failed_uncounted_and_the_connection_needing_reauth(
     pending, fake, settings
 ):
