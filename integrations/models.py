@@ -251,6 +251,11 @@ class Delivery(models.Model):
     # A worker attempting the delivery holds it until then (a lease: a crashed worker's claim expires).
     claimed_until = models.DateTimeField(null=True, blank=True)
     # A replay is a new delivery of the same event to the same target; the log keeps both.
+    # Waiting for another delivery to land first (a customer before its invoice): attempted again
+    # as soon as that one succeeds.
+    blocked_on = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="blocking"
+    )
     replay_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays"
     )

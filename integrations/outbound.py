@@ -172,6 +172,7 @@ class Kind(Enum):
     TRANSIENT = "transient"
     PERMANENT = "permanent"
     AUTH = "auth"
+    BLOCKED = "blocked"
 
 
 @dataclass
@@ -181,6 +182,7 @@ class Outcome:
     wait: float = 0.0
     log: RequestLog | None = None
     remember: Callable[[], None] | None = None
+    blocked_on: int | None = None  # Kind.BLOCKED: the delivery that must land first
 
 
 def outcome_of(exc: Exception, log: RequestLog | None = None) -> Outcome:
@@ -297,6 +299,32 @@ def _channels_sharing_stock(connection: Connection) -> list[Connection]:
     return pullable
 
 
+def _delivery_first(connection: Connection, blocked: outbound_items.Blocked) -> int:
+    """The open delivery to ``connection`` of what must be pushed first: the one on its way, or
+    one made now from a new outbox event (``fan_out`` is idempotent: the dispatcher's later run of
+    the same event creates nothing twice)."""
+    aggregate_type = blocked.aggregate._meta.label_lower
+    aggregate_id = str(blocked.aggregate.pk)
+    with transaction.atomic():
+        waiting = (
+            Delivery.objects.filter(connection=connection, topic=blocked.topic, status__in=OPEN)
+            .filter(event__aggregate_type=aggregate_type, event__aggregate_id=aggregate_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if waiting is not None:
+            return waiting
+        event = events.emit(blocked.topic, aggregate=blocked.aggregate, payload=blocked.payload)
+        fan_out(event)
+        made = (
+            Delivery.objects.filter(event=event, connection=connection).values_list("pk", flat=True).first()
+        )
+    if made is None:
+        raise PermanentError(f"{connection} does not take {blocked.topic}, which must be pushed first.")
+    return made
+
+
 def idempotency_key(delivery: Delivery) -> str:
     """Stable across the delivery's attempts (a retry after a lost answer is the same request)."""
     return f"erp-delivery-{delivery.pk}"
@@ -315,6 +343,9 @@ def _push(delivery: Delivery) -> Outcome:
     resolved = resolver(connection, event, delivery.replay_of_id is not None)
     if isinstance(resolved, str):
         return Outcome(Kind.SKIP, resolved)
+    if isinstance(resolved, outbound_items.Blocked):
+        first = _delivery_first(connection, resolved)
+        return Outcome(Kind.BLOCKED, f"Waiting for delivery {first}: {resolved.reason}", blocked_on=first)
     if resolved.capability not in connector_cls.capabilities:
         return Outcome(Kind.SKIP, f"{connector_cls.name} does not take {resolved.capability.value}.")
     run = SyncRun.objects.create(connection=connection, job=SyncJob.PUSH, object_type=resolved.object_type)
@@ -385,10 +416,17 @@ def _finish(claimed: Delivery, outcome: Outcome) -> Delivery:
         if kind is Kind.SUCCESS:
             delivery.status, delivery.delivered_at = DeliveryStatus.SUCCEEDED, moment
             delivery.attempts += 1
+            delivery.blocked_on_id = None
             if outcome.remember is not None:
                 _remember(delivery, outcome.remember)
+            _release_waiting(delivery, moment)
         elif kind is Kind.SKIP:
             delivery.status = DeliveryStatus.SKIPPED
+        elif kind is Kind.BLOCKED:
+            # Not an attempt: it waits for the other delivery (released when that one lands); the
+            # hour is a safety net should the release be lost.
+            delivery.status, delivery.blocked_on_id = DeliveryStatus.PENDING, outcome.blocked_on
+            delivery.next_attempt_at = moment + timedelta(hours=1)
         elif kind is Kind.THROTTLED:
             delivery.next_attempt_at = moment + timedelta(seconds=outcome.wait)
         elif kind is Kind.AUTH:
@@ -411,6 +449,15 @@ def _finish(claimed: Delivery, outcome: Outcome) -> Delivery:
         if delivery.connection_id is not None:
             _note_connection(delivery, outcome, moment)
     return delivery
+
+
+def _release_waiting(delivery: Delivery, moment: datetime) -> None:
+    """The deliveries waiting for this one are due now (attempted after commit)."""
+    waiting = Delivery.objects.filter(blocked_on=delivery, status__in=OPEN)
+    due = [(pk, moment) for pk in waiting.values_list("pk", flat=True)]
+    if due:
+        waiting.update(next_attempt_at=moment)
+        queueing.attempt_deliveries_on_commit(due)
 
 
 def _remember(delivery: Delivery, remember: Callable[[], None]) -> None:

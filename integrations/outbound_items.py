@@ -14,8 +14,10 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Model
 from django.utils import timezone
 
 from erp.models import OutboxEvent
@@ -57,8 +59,21 @@ class Resolved:
     product_id: int | None = None  # the product of an inventory item (to read it again)
 
 
-# (connection, event, force) -> the item, or why there is nothing to push
-Resolver = Callable[[Connection, OutboxEvent, bool], Resolved | str]
+@dataclass(frozen=True)
+class Blocked:
+    """The item cannot go yet: something it refers to is not in the tool (a customer before its
+    invoice, an invoice before its payment). The hub pushes that first: an outbox event of
+    ``topic`` for ``aggregate`` (emitted unless one is already on its way to the connection), and
+    this delivery waits for it."""
+
+    reason: str
+    topic: str
+    aggregate: Model
+    payload: dict[str, Any]
+
+
+# (connection, event, force) -> the item, why there is nothing to push, or what must go first
+Resolver = Callable[[Connection, OutboxEvent, bool], Resolved | str | Blocked]
 
 
 def available_for(connection: Connection, product_id: int) -> int:
