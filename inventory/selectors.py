@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import (
+    Count,
     DecimalField,
     Exists,
     OuterRef,
@@ -16,15 +18,19 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 
 from erp.money import ZERO
+from inventory import availability
 from inventory.models import (
     Barcode,
     CountSheet,
+    CountStatus,
     Location,
     LocationKind,
     Product,
+    ProductKind,
+    ProductUnit,
     ReorderRule,
     Reservation,
     ReservationStatus,
@@ -32,6 +38,7 @@ from inventory.models import (
     StockLevel,
     StockMove,
     Transfer,
+    TransferStatus,
     Warehouse,
 )
 
@@ -134,6 +141,43 @@ def product_by_code(code: str) -> tuple[Product, Barcode | None] | None:
     return (product, None) if product else None
 
 
+def active_products() -> QuerySet[Product]:
+    """Products not archived: what the pickers offer and the inventory landing page counts."""
+    return Product.objects.filter(is_active=True)
+
+
+def stocked_product_find(query: str) -> QuerySet[Product]:
+    """Active stocked products by SKU, barcode or name (``product_find``), by SKU, with their stock
+    unit: what a purchase order line or a BOM component may be. One query (slice it)."""
+    return (
+        product_find(query)
+        .filter(kind=ProductKind.STOCKED, is_active=True)
+        .select_related("stock_unit")
+        .order_by("sku")
+    )
+
+
+def skus_taken(skus: Iterable[str]) -> set[str]:
+    """Which of these SKUs a product has already, lower-cased (SKUs are unique ignoring case). One query."""
+    wanted = {sku.lower() for sku in skus}
+    return set(
+        Product.objects.annotate(sku_lower=Lower("sku"))
+        .filter(sku_lower__in=wanted)
+        .values_list("sku_lower", flat=True)
+    )
+
+
+def products_with_units(ids: Iterable[int]) -> dict[int, Product]:
+    """Products by id with their stock unit and their other units (smallest factor first): the units a
+    line editor offers. Two queries (none without ids)."""
+    units = ProductUnit.objects.select_related("unit").order_by("factor")
+    return (
+        Product.objects.select_related("stock_unit")
+        .prefetch_related(Prefetch("units", queryset=units))
+        .in_bulk(set(ids))
+    )
+
+
 def product_detail(pk: int) -> Product:
     return (
         Product.objects.select_related("stock_unit", "category", "template", "created_by", "updated_by")
@@ -144,8 +188,89 @@ def product_detail(pk: int) -> Product:
     )
 
 
+@dataclass(frozen=True)
+class ProductAvailability:
+    """A product's availability in each warehouse where it has stock or flows (by warehouse code), and
+    over all of them."""
+
+    per_warehouse: list[tuple[Warehouse, availability.Availability]]
+    total: availability.Availability
+
+
+def product_availability(product_id: int) -> ProductAvailability:
+    """What the product page and the API's product answer show per warehouse: the queries of
+    ``availability.by_warehouse`` and one for the warehouses (none when there is nothing)."""
+    flows = availability.by_warehouse([product_id])
+    warehouses = Warehouse.objects.in_bulk({w for _, w in flows})
+    per_warehouse = sorted(
+        ((warehouses[w], a) for (_, w), a in flows.items() if w in warehouses), key=lambda row: row[0].code
+    )
+    total = availability.Availability(
+        on_hand=sum((a.on_hand for _, a in per_warehouse), ZERO),
+        reserved=sum((a.reserved for _, a in per_warehouse), ZERO),
+        incoming=sum((a.incoming for _, a in per_warehouse), ZERO),
+        outgoing=sum((a.outgoing for _, a in per_warehouse), ZERO),
+    )
+    return ProductAvailability(per_warehouse=per_warehouse, total=total)
+
+
 def warehouse_list() -> QuerySet[Warehouse]:
     return Warehouse.objects.order_by("code")
+
+
+def warehouse_choices() -> QuerySet[Warehouse]:
+    """Every warehouse by code, with only what a filter's choices show (id, code, name). One query."""
+    return warehouse_list().only("pk", "code", "name")
+
+
+def sole_warehouse_id(*, active_only: bool = True) -> int | None:
+    """The id of the only warehouse (of the active ones, unless ``active_only`` is false), or None when
+    there are none or several: the warehouse a form preselects. One query."""
+    warehouses = Warehouse.objects.filter(is_active=True) if active_only else Warehouse.objects.all()
+    ids = list(warehouses.order_by("code").values_list("pk", flat=True)[:2])
+    return ids[0] if len(ids) == 1 else None
+
+
+def bin_counts() -> dict[int, int]:
+    """How many stock bins (internal locations) each warehouse has, by warehouse id. One query."""
+    return dict(
+        Location.objects.filter(kind=LocationKind.INTERNAL, warehouse__isnull=False)
+        .values("warehouse")
+        .annotate(n=Count("pk"))
+        .values_list("warehouse", "n")
+    )
+
+
+@dataclass(frozen=True)
+class LocationStock:
+    """What is on hand in one location in one stock unit, and how many products have stock there."""
+
+    location_id: int
+    unit: str  # the stock unit's code: kilograms are never added to pieces
+    quantity: Decimal
+    products: int  # products with a non-zero quantity on hand here, in this unit
+
+
+def location_stock(warehouse: Warehouse) -> list[LocationStock]:
+    """The stock of each location of the warehouse per stock unit, by location and unit. One query."""
+    rows = (
+        StockLevel.objects.filter(warehouse=warehouse)
+        .values("location_id", "product__stock_unit__code")
+        .annotate(
+            quantity=Sum("on_hand"),
+            products=Count("product_id", filter=~Q(on_hand=0), distinct=True),
+        )
+        .order_by("location_id", "product__stock_unit__code")
+    )
+    return [
+        LocationStock(
+            location_id=row["location_id"],
+            unit=row["product__stock_unit__code"],
+            quantity=row["quantity"] or ZERO,
+            products=row["products"] or 0,
+        )
+        for row in rows
+    ]
 
 
 def location_list(*, warehouse_id: int | None = None, include_virtual: bool = False) -> QuerySet[Location]:
@@ -157,16 +282,34 @@ def location_list(*, warehouse_id: int | None = None, include_virtual: bool = Fa
     return qs.order_by("path")
 
 
+def location_by_code(code: str) -> Location | None:
+    """A warehouse's location by what a scanner read: its barcode, or its path in any case. One query."""
+    return (
+        Location.objects.select_related("warehouse")
+        .filter(Q(barcode=code) | Q(path__iexact=code), warehouse__isnull=False)
+        .first()
+    )
+
+
 def level_list() -> QuerySet[StockLevel]:
     return StockLevel.objects.select_related("product__stock_unit", "location", "warehouse", "lot").order_by(
         "product__sku", "location__path"
     )
 
 
-def move_list() -> QuerySet[StockMove]:
-    return StockMove.objects.select_related(
+def move_list(*, with_reversed: bool = False) -> QuerySet[StockMove]:
+    """The ledger, newest first; with ``with_reversed``, each move's ``is_reversed`` (one subquery)."""
+    moves = StockMove.objects.select_related(
         "product__stock_unit", "from_location", "to_location", "lot", "user"
     ).order_by("-created_at", "-id")
+    if with_reversed:
+        moves = moves.annotate(is_reversed=Exists(StockMove.objects.filter(reversal_of=OuterRef("pk"))))
+    return moves
+
+
+def reversed_by(move: StockMove) -> int | None:
+    """The id of the move that reversed this one (a move is reversed once at most), or None. One query."""
+    return StockMove.objects.filter(reversal_of=move).values_list("pk", flat=True).first()
 
 
 def reservation_list(*, active_only: bool = True) -> QuerySet[Reservation]:
@@ -190,12 +333,28 @@ def transfer_list() -> QuerySet[Transfer]:
     )
 
 
+def transfers_in_transit() -> QuerySet[Transfer]:
+    """Two-step transfers shipped and not received yet, newest first, with their lines."""
+    return transfer_list().filter(status=TransferStatus.IN_TRANSIT)
+
+
 def stock_check_run_list() -> QuerySet[StockCheckRun]:
-    return StockCheckRun.objects.select_related("triggered_by").order_by("-started_at")
+    """Runs of the stock check (every level recomputed from the ledger), latest first."""
+    return StockCheckRun.objects.select_related("triggered_by").order_by("-started_at", "-pk")
+
+
+def last_stock_check() -> StockCheckRun | None:
+    """The latest run of the stock check, or None. One query."""
+    return stock_check_run_list().first()
 
 
 def count_sheet_list() -> QuerySet[CountSheet]:
     return CountSheet.objects.select_related("location__warehouse", "created_by").order_by("-created_at")
+
+
+def open_count_sheets() -> QuerySet[CountSheet]:
+    """Count sheets still being counted (not applied or cancelled), newest first."""
+    return count_sheet_list().filter(status=CountStatus.OPEN)
 
 
 def count_sheet_detail(pk: int) -> CountSheet:

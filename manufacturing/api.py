@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import DecimalField, Prefetch, Q, QuerySet
+from django.db.models import DecimalField, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 from ninja.pagination import PageNumberPagination, paginate
@@ -30,13 +30,11 @@ from erp.exceptions import NotFound, ValidationFailed
 from erp.patching import answer_with_etag
 from inventory.lookups import one_product, product_of, products_named, units_by_code
 from inventory.models import Product, Warehouse
-from inventory.selectors import reserved_for_demand
 from manufacturing import boms, lifecycle, mrp, selectors, services
 from manufacturing.filters import BomFilter, ManufacturingOrderFilter, SuggestionFilter
 from manufacturing.models import (
     BillOfMaterials,
     ManufacturingOrder,
-    MOComponent,
     MrpRun,
     MrpSuggestion,
     WorkCentre,
@@ -77,7 +75,6 @@ from manufacturing.schemas.work_centres import (
     WorkCentreIn,
     WorkCentreOut,
 )
-from manufacturing.services.orders import DEMAND_TYPE
 
 router = Router(tags=["Manufacturing"], auth=ErpAuth("manufacturing"))
 
@@ -89,17 +86,9 @@ PAGE_SIZE = 50
 QUANTITY: "DecimalField[Any, Any]" = DecimalField(max_digits=18, decimal_places=4)
 
 
-def _component_lines() -> QuerySet[MOComponent]:
-    """Component lines as ManufacturingOrderComponentOut reads them: with ``reserved``, what is still
-    held for each (one subquery, whatever the number of lines)."""
-    return MOComponent.objects.select_related("product__stock_unit").annotate(
-        reserved=reserved_for_demand(DEMAND_TYPE)
-    )
-
-
 def _expand_components(queryset: QuerySet[Any]) -> QuerySet[Any]:
     """Each order's component lines, with what is still reserved for each (one query for the page)."""
-    lines = _component_lines().order_by("id")
+    lines = selectors.mo_component_lines().order_by("id")
     return queryset.prefetch_related(Prefetch("components", queryset=lines, to_attr="expanded_components"))
 
 
@@ -164,11 +153,7 @@ def _operation_specs(lines: Sequence[BomOperationIn]) -> list[services.Operation
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
 def work_centre_list(request: HttpRequest, filters: Query[WorkCentreFilterIn]) -> QuerySet[WorkCentre]:
     """Work centres by code."""
-    centres = WorkCentre.objects.order_by("code")
-    q = (filters.q or "").strip()
-    if q:
-        centres = centres.filter(Q(code__istartswith=q) | Q(name__icontains=q))
-    return WORK_CENTRES.apply(centres, filters)
+    return WORK_CENTRES.apply(selectors.work_centre_list(filters.q or ""), filters)
 
 
 @router.post("/work-centres", response={201: WorkCentreOut})
@@ -303,10 +288,10 @@ class MoDetail(Shown[ManufacturingOrder]):
 def _mo_detail(pk: int) -> MoDetail:
     """An order as ManufacturingOrderDetailOut reads it: components prefetched, with what each holds,
     and the actions."""
-    orders = ManufacturingOrder.objects.select_related(
-        "product__stock_unit", "warehouse", "bom", "created_by"
-    ).prefetch_related(Prefetch("components", queryset=_component_lines()))
-    mo = get_or_404(orders, pk, "manufacturing order")
+    try:
+        mo = selectors.mo_detail(pk)
+    except ManufacturingOrder.DoesNotExist:
+        raise NotFound(f"No manufacturing order with id {pk}.") from None
     return MoDetail(obj=mo, allowed_actions=lifecycle.allowed_actions(mo.status))
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Iterable
+from typing import TypedDict
+
+from django.conf import settings
 from django.db.models import (
     Count,
     DecimalField,
@@ -9,6 +14,7 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -17,6 +23,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from erp.money import ZERO
+from inventory.models import Product
+from procurement.filters import OPEN
 from procurement.lifecycle import OPEN_STATUSES
 from procurement.models import (
     Bill,
@@ -24,6 +32,7 @@ from procurement.models import (
     BillStatus,
     PurchaseOrder,
     PurchaseOrderLine,
+    PurchaseOrderStatus,
     Receipt,
     ReceiptLine,
     Supplier,
@@ -34,6 +43,7 @@ from procurement.models import (
 
 MONEY: DecimalField[object, object] = DecimalField(max_digits=19, decimal_places=4)
 OPEN_BILL_STATUSES = (BillStatus.OPEN, BillStatus.PARTIALLY_PAID, BillStatus.NEEDS_REVIEW)
+PAYABLE_BILL_STATUSES = (BillStatus.OPEN, BillStatus.PARTIALLY_PAID)
 
 
 def supplier_list() -> QuerySet[Supplier]:
@@ -71,7 +81,12 @@ def supplier_detail(pk: int) -> Supplier:
 
 
 def supplier_open_orders(supplier: Supplier) -> QuerySet[PurchaseOrder]:
-    return po_list().filter(supplier=supplier, status__in=OPEN_STATUSES)
+    return open_po_list().filter(supplier=supplier)
+
+
+def supplier_choices() -> QuerySet[Supplier]:
+    """Every supplier by name, with only what a filter's choices show (id, name, code). One query."""
+    return Supplier.objects.order_by("name").only("pk", "name", "code")
 
 
 def supplier_item_list() -> QuerySet[SupplierItem]:
@@ -82,8 +97,99 @@ def supplier_item_list() -> QuerySet[SupplierItem]:
     )
 
 
+def supplier_items_by_product(supplier: Supplier, product_ids: Iterable[int]) -> dict[int, SupplierItem]:
+    """What the supplier sells us of each of these products (product id -> item, with its purchase unit
+    and price breaks). Two queries (one when it sells none of them)."""
+    items = supplier_item_list().filter(supplier=supplier, product_id__in=list(product_ids))
+    return {item.product_id: item for item in items}
+
+
+def has_preferred_supplier(product: Product) -> bool:
+    """Whether some supplier's item of the product is the preferred one (at most one is). One query."""
+    return SupplierItem.objects.filter(product=product, is_preferred=True).exists()
+
+
 def po_list() -> QuerySet[PurchaseOrder]:
     return PurchaseOrder.objects.select_related("supplier", "warehouse").order_by("-order_date", "-id")
+
+
+def open_po_list() -> QuerySet[PurchaseOrder]:
+    """Purchase orders waiting for goods (``OPEN_STATUSES``: sent or partially received), newest first."""
+    return po_list().filter(status__in=OPEN_STATUSES)
+
+
+def po_by_number(number: str) -> PurchaseOrder | None:
+    """The purchase order with this number in any case (what a scanner or a person typed), or None.
+    One query."""
+    return PurchaseOrder.objects.filter(number__iexact=number.strip()).first()
+
+
+def po_line_list() -> QuerySet[PurchaseOrderLine]:
+    """Purchase order lines in their order, with product, stock unit and purchase unit."""
+    return PurchaseOrderLine.objects.select_related("product__stock_unit", "purchase_unit").order_by(
+        "position", "id"
+    )
+
+
+def po_status_counts(orders: QuerySet[PurchaseOrder]) -> dict[str, int]:
+    """How many of these orders are in each status, how many are open (``OPEN_STATUSES``, under the
+    key ``"open"``) and how many there are (``"all"``): the order list's tabs. One query."""
+    aggregates = {"all": Count("pk"), OPEN: Count("pk", filter=Q(status__in=OPEN_STATUSES))}
+    for status in PurchaseOrderStatus:
+        aggregates[status.value] = Count("pk", filter=Q(status=status))
+    counts: dict[str, int] = orders.order_by().aggregate(**aggregates)
+    return counts
+
+
+class PurchaseOrderFigures(TypedDict):
+    """What the procurement landing page counts of purchase orders."""
+
+    drafts: int
+    awaiting_approval: int  # drafts over the approval threshold, not approved yet
+    open: int  # sent or partially received
+    overdue: int  # open, expected before today
+
+
+class BillFigures(TypedDict):
+    """What the procurement landing page counts of supplier bills."""
+
+    review: int  # the three-way match flagged them
+    due_week: int  # to pay within the week (or overdue)
+    overdue: int
+
+
+def po_figures(today: datetime.date) -> PurchaseOrderFigures:
+    """The purchase orders to act on, as of ``today``. One query."""
+    counts = PurchaseOrder.objects.aggregate(
+        drafts=Count("pk", filter=Q(status=PurchaseOrderStatus.DRAFT)),
+        awaiting_approval=Count(
+            "pk",
+            filter=Q(
+                status=PurchaseOrderStatus.DRAFT,
+                total__gt=settings.PURCHASE_APPROVAL_THRESHOLD,
+                approved_at__isnull=True,
+            ),
+        ),
+        open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+        overdue=Count("pk", filter=Q(status__in=OPEN_STATUSES, expected_date__lt=today)),
+    )
+    return PurchaseOrderFigures(
+        drafts=counts["drafts"],
+        awaiting_approval=counts["awaiting_approval"],
+        open=counts["open"],
+        overdue=counts["overdue"],
+    )
+
+
+def bill_figures(today: datetime.date) -> BillFigures:
+    """The bills to act on, as of ``today``: in review, due within a week, overdue. One query."""
+    week = today + datetime.timedelta(days=7)
+    counts = Bill.objects.aggregate(
+        review=Count("pk", filter=Q(status=BillStatus.NEEDS_REVIEW)),
+        due_week=Count("pk", filter=Q(status__in=PAYABLE_BILL_STATUSES, due_date__lte=week)),
+        overdue=Count("pk", filter=Q(status__in=PAYABLE_BILL_STATUSES, due_date__lt=today)),
+    )
+    return BillFigures(review=counts["review"], due_week=counts["due_week"], overdue=counts["overdue"])
 
 
 def po_detail(pk: int) -> PurchaseOrder:
@@ -91,12 +197,7 @@ def po_detail(pk: int) -> PurchaseOrder:
     return (
         PurchaseOrder.objects.select_related("supplier", "warehouse", "approved_by", "created_by")
         .prefetch_related(
-            Prefetch(
-                "lines",
-                queryset=PurchaseOrderLine.objects.select_related(
-                    "product__stock_unit", "purchase_unit", "supplier_item"
-                ).order_by("position", "id"),
-            ),
+            Prefetch("lines", queryset=po_line_list().select_related("supplier_item")),
             Prefetch(
                 "receipts",
                 queryset=Receipt.objects.select_related("location").prefetch_related(
@@ -109,10 +210,7 @@ def po_detail(pk: int) -> PurchaseOrder:
             Prefetch(
                 "bills",
                 queryset=Bill.objects.select_related("supplier").prefetch_related(
-                    Prefetch(
-                        "lines",
-                        queryset=BillLine.objects.select_related("order_line__product").order_by("id"),
-                    ),
+                    Prefetch("lines", queryset=bill_line_list()),
                     "payments",
                 ),
             ),
@@ -137,6 +235,11 @@ def receipt_detail(pk: int) -> Receipt:
     return receipt_list().get(pk=pk)
 
 
+def bill_line_list() -> QuerySet[BillLine]:
+    """Bill lines in their order, with the order line they bill, its product and its purchase unit."""
+    return BillLine.objects.select_related("order_line__product", "order_line__purchase_unit").order_by("id")
+
+
 def bill_list() -> QuerySet[Bill]:
     return Bill.objects.select_related("supplier", "order").order_by("-bill_date", "-id")
 
@@ -145,7 +248,7 @@ def bill_detail(pk: int) -> Bill:
     return (
         Bill.objects.select_related("supplier", "order", "reviewed_by")
         .prefetch_related(
-            Prefetch("lines", queryset=BillLine.objects.select_related("order_line__product").order_by("id")),
+            Prefetch("lines", queryset=bill_line_list()),
             "payments",
         )
         .get(pk=pk)

@@ -4,15 +4,41 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
+from typing import TypedDict
 
-from django.db.models import DecimalField, F, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from erp.models import OutboxEvent
 from erp.money import ZERO
-from inventory.selectors import reserved_by_demand
+from inventory.filters import search_products
+from inventory.models import Barcode, Product, ProductKind
+from inventory.selectors import (
+    has_reservation_for_demand,
+    product_list,
+    reserved_by_demand,
+    reserved_for_demand,
+)
 from sales import lifecycle
+from sales.filters import OPEN
 from sales.models import (
     Customer,
     Invoice,
@@ -22,14 +48,19 @@ from sales.models import (
     OrderLine,
     OrderStatus,
     Payment,
+    Refund,
+    ReturnLine,
     SalesChannel,
     SalesOrder,
     SalesReturn,
     Shipment,
+    ShipmentLine,
 )
 
 DEMAND_TYPE = "sales.orderline"
 MONEY: DecimalField[object, object] = DecimalField(max_digits=19, decimal_places=4)
+OPEN_INVOICE = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
+BACKORDERABLE = (OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED)
 
 
 def reserved_by_line(line_ids: Iterable[int]) -> dict[int, Decimal]:
@@ -39,6 +70,32 @@ def reserved_by_line(line_ids: Iterable[int]) -> dict[int, Decimal]:
 
 def order_list() -> QuerySet[SalesOrder]:
     return SalesOrder.objects.select_related("channel", "customer").order_by("-order_date", "-id")
+
+
+def order_status_counts(orders: QuerySet[SalesOrder]) -> dict[str, int]:
+    """How many of these orders are in each status, how many are open (``lifecycle.OPEN_STATUSES``,
+    under the key ``"open"``) and how many there are (``"all"``): the order list's tabs. One query."""
+    aggregates = {"all": Count("pk"), OPEN: Count("pk", filter=Q(status__in=lifecycle.OPEN_STATUSES))}
+    for status in OrderStatus:
+        aggregates[status.value] = Count("pk", filter=Q(status=status))
+    counts: dict[str, int] = orders.order_by().aggregate(**aggregates)
+    return counts
+
+
+def orders_to_confirm() -> QuerySet[SalesOrder]:
+    """Draft orders: taken, not confirmed yet (nothing reserved for them)."""
+    return SalesOrder.objects.filter(status=OrderStatus.DRAFT)
+
+
+def order_lines_with_reserved() -> QuerySet[OrderLine]:
+    """Order lines by position, with product, unit and taxes, each with ``reserved``: what is still held
+    for it (one subquery, whatever the number of lines)."""
+    return (
+        OrderLine.objects.select_related("product__stock_unit")
+        .prefetch_related("taxes")
+        .annotate(reserved=reserved_for_demand(DEMAND_TYPE))
+        .order_by("position", "id")
+    )
 
 
 def order_detail(pk: int) -> SalesOrder:
@@ -81,12 +138,97 @@ def customer_list() -> QuerySet[Customer]:
     ).order_by("name")
 
 
+def active_customers() -> QuerySet[Customer]:
+    """Customers an order can be taken for: the active ones."""
+    return Customer.objects.filter(is_active=True)
+
+
 def channel_list() -> QuerySet[SalesChannel]:
     return SalesChannel.objects.select_related("warehouse").order_by("name", "pk")
 
 
+def active_channels() -> QuerySet[SalesChannel]:
+    """Channels an order can be taken in (the active ones), with their warehouse, in their default order
+    (the first is the order form's default)."""
+    return SalesChannel.objects.filter(is_active=True).select_related("warehouse")
+
+
+def product_options(query: str, *, warehouse_id: int | None, limit: int) -> list[Product]:
+    """Active products matching what is typed (SKU prefix, barcode, name), best first: an exact SKU or
+    barcode, then a SKU prefix, then the rest, by SKU; each with ``on_hand``, ``reserved`` and
+    ``available`` in the warehouse (all of them without one). One query."""
+    query = query.strip()
+    if not query:
+        return []
+    exact_barcode = Barcode.objects.filter(product=OuterRef("pk"), code=query)
+    products = search_products(product_list(warehouse_id=warehouse_id).filter(is_active=True), query)
+    return list(
+        products.annotate(
+            available=F("on_hand") - F("reserved"),
+            rank=Case(
+                When(sku__iexact=query, then=Value(0)),
+                When(Exists(exact_barcode), then=Value(0)),
+                When(sku__istartswith=query, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            ),
+        ).order_by("rank", "sku")[:limit]
+    )
+
+
 def invoice_list() -> QuerySet[Invoice]:
     return Invoice.objects.select_related("order", "customer").order_by("-created_at", "-id")
+
+
+def invoice_detail(pk: int) -> Invoice:
+    """An invoice (or credit note) with its order, customer, lines, payments and refunds (with their
+    credit note): what the API answers. Four queries."""
+    return (
+        invoice_list()
+        .prefetch_related(
+            "lines", "payments", Prefetch("refunds", queryset=Refund.objects.select_related("credit_note"))
+        )
+        .get(pk=pk)
+    )
+
+
+class Receivable(TypedDict):
+    """What is open on issued invoices in one currency, and what of it is overdue."""
+
+    currency: str
+    open: Decimal
+    invoices: int
+    overdue: Decimal
+    overdue_count: int
+
+
+def receivables(today: date | None = None) -> list[Receivable]:
+    """Per currency: what is open on issued invoices (not credit notes) and what of it is overdue
+    (due before ``today``, the local date unless given). One query."""
+    today = today or timezone.localdate()
+    balance = F("total") - F("amount_paid")
+    rows = (
+        Invoice.objects.filter(kind=InvoiceKind.INVOICE, status__in=OPEN_INVOICE)
+        .order_by()
+        .values("currency")
+        .annotate(
+            open=Sum(balance),
+            invoices=Count("pk"),
+            overdue=Sum(balance, filter=Q(due_date__lt=today)),
+            overdue_count=Count("pk", filter=Q(due_date__lt=today)),
+        )
+        .order_by("currency")
+    )
+    return [
+        Receivable(
+            currency=r["currency"],
+            open=r["open"],
+            invoices=r["invoices"],
+            overdue=r["overdue"] or Decimal(0),
+            overdue_count=r["overdue_count"],
+        )
+        for r in rows
+    ]
 
 
 def shipment_list() -> QuerySet[Shipment]:
@@ -94,6 +236,17 @@ def shipment_list() -> QuerySet[Shipment]:
         Shipment.objects.select_related("order__customer")
         .prefetch_related("lines")
         .order_by("-shipped_at", "-id")
+    )
+
+
+def shipment_detail(pk: int) -> Shipment:
+    """A shipment with its order (customer, channel) and its lines (order line, product, unit): what the
+    API answers and the packing slip prints. Two queries."""
+    lines = ShipmentLine.objects.select_related("order_line__product__stock_unit")
+    return (
+        Shipment.objects.select_related("order__customer", "order__channel")
+        .prefetch_related(Prefetch("lines", queryset=lines))
+        .get(pk=pk)
     )
 
 
@@ -106,6 +259,19 @@ def return_list() -> QuerySet[SalesReturn]:
         SalesReturn.objects.select_related("order__customer", "credit_note")
         .prefetch_related("lines")
         .order_by("-created_at")
+    )
+
+
+def return_detail(pk: int) -> SalesReturn:
+    """A return with its order, customer, credit note, lines (order line, product) and refunds (credit
+    note): what the API answers. Three queries."""
+    return (
+        SalesReturn.objects.select_related("order__customer", "credit_note")
+        .prefetch_related(
+            Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line__product")),
+            Prefetch("refunds", queryset=Refund.objects.select_related("credit_note")),
+        )
+        .get(pk=pk)
     )
 
 
@@ -122,8 +288,25 @@ def fulfilment_queue() -> QuerySet[OrderLine]:
     )
 
 
-OPEN_INVOICE = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
-BACKORDERABLE = (OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED)
+def ready_to_ship() -> QuerySet[OrderLine]:
+    """``fulfilment_queue`` narrowed to the lines with stock held for them (reserved > 0): what the
+    fulfilment page and the API's queue list."""
+    return fulfilment_queue().filter(has_reservation_for_demand(DEMAND_TYPE))
+
+
+def backordered_line_count() -> int:
+    """Open lines of stocked products on confirmed (or partly shipped) orders with less held for them
+    than is still to ship: the lines ``order_figures`` calls backordered. One query."""
+    return (
+        OrderLine.objects.filter(
+            order__status__in=BACKORDERABLE,
+            product__kind=ProductKind.STOCKED,
+            quantity__gt=F("quantity_shipped"),
+        )
+        .annotate(held=reserved_for_demand(DEMAND_TYPE))
+        .filter(held__lt=F("quantity") - F("quantity_shipped"))
+        .count()
+    )
 
 
 @dataclass(frozen=True)

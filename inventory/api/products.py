@@ -2,6 +2,7 @@
 by SKU, counted stock levels set), which are registered between ``/products`` and
 ``/products/{product_id}`` as they always were: the first matching path wins."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -10,14 +11,14 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query
 from ninja.pagination import PageNumberPagination, paginate
 
-from erp.api_helpers import Listing, filtered, get_or_404, no_nulls, user_of
-from erp.concurrency import if_match_param, locked_for_update, with_etag
+from erp.api_helpers import Listing, Shown, filtered, get_or_404, no_nulls, user_of
+from erp.concurrency import if_match_param, locked_for_update
 from erp.exceptions import NotFound, ValidationFailed
-from erp.money import ZERO
-from inventory import availability, selectors, services
+from erp.patching import answer_with_etag
+from inventory import selectors, services
 from inventory.api.common import PAGE_SIZE, product_by_id, router, warehouse_filter
 from inventory.filters import ProductFilter
-from inventory.models import Category, Product, Warehouse
+from inventory.models import Category, Product
 from inventory.schemas.bulk import (
     CountedLevelsIn,
     CountedLevelsOut,
@@ -44,18 +45,27 @@ from inventory.services.bulk import CountResult
 PRODUCTS = Listing(ordering=PRODUCT_ORDERING)
 
 
-def _product_detail(pk: int) -> Product:
-    """A product as ProductDetailOut reads it: related rows prefetched, availability attached."""
+@dataclass(frozen=True)
+class ProductDetail(Shown[Product]):
+    """A product as ProductDetailOut reads it, with its availability per warehouse and over all."""
+
+    availability: list[dict[str, Any]]  # as WarehouseAvailabilityOut reads each
+    on_hand: Decimal
+    reserved: Decimal
+
+
+def _product_detail(pk: int) -> ProductDetail:
+    """A product as ProductDetailOut reads it: related rows prefetched, availability computed with the
+    product page's selector."""
     try:
         product = selectors.product_detail(pk)
     except Product.DoesNotExist:
         raise NotFound(f"No product with id {pk}.") from None
-    flows = availability.by_warehouse([pk])
-    codes = dict(Warehouse.objects.filter(pk__in={w for _, w in flows}).values_list("pk", "code"))
+    found = selectors.product_availability(pk)
     rows = [
         {
-            "warehouse": warehouse_id,
-            "warehouse_code": codes.get(warehouse_id, ""),
+            "warehouse": warehouse.pk,
+            "warehouse_code": warehouse.code,
             "on_hand": a.on_hand,
             "reserved": a.reserved,
             "available": a.available,
@@ -63,12 +73,11 @@ def _product_detail(pk: int) -> Product:
             "outgoing": a.outgoing,
             "projected": a.projected,
         }
-        for (_, warehouse_id), a in sorted(flows.items(), key=lambda item: codes.get(item[0][1], ""))
+        for warehouse, a in found.per_warehouse
     ]
-    product.availability = rows  # type: ignore[attr-defined]
-    product.on_hand = sum((a.on_hand for a in flows.values()), ZERO)  # type: ignore[attr-defined]
-    product.reserved = sum((a.reserved for a in flows.values()), ZERO)  # type: ignore[attr-defined]
-    return product
+    return ProductDetail(
+        obj=product, availability=rows, on_hand=found.total.on_hand, reserved=found.total.reserved
+    )
 
 
 @router.get("/products", response=list[ProductOut])
@@ -81,7 +90,7 @@ def product_list(request: HttpRequest, filters: Query[ProductFilterIn]) -> Query
 
 
 @router.post("/products", response={201: ProductDetailOut})
-def product_create(request: HttpRequest, payload: ProductIn) -> Product:
+def product_create(request: HttpRequest, payload: ProductIn) -> ProductDetail:
     """A product (a SKU). SKUs are unique ignoring case."""
     data = payload.model_dump()
     category_id = data.pop("category")
@@ -171,13 +180,11 @@ def product_lookup(request: HttpRequest, code: str) -> dict[str, Any]:
 
 
 @router.get("/products/{product_id}", response=ProductDetailOut)
-def product_detail(request: HttpRequest, product_id: int, response: HttpResponse) -> Product:
+def product_detail(request: HttpRequest, product_id: int, response: HttpResponse) -> ProductDetail:
     """A product with its units, attribute values, reorder rules and availability per warehouse
     (on hand, reserved, available, incoming, outgoing, projected). The ``ETag`` header names its
     version, for ``If-Match`` on PATCH."""
-    product = _product_detail(product_id)
-    with_etag(response, product)
-    return product
+    return answer_with_etag(response, _product_detail(product_id))
 
 
 @router.patch("/products/{product_id}", response=ProductDetailOut)
@@ -187,7 +194,7 @@ def product_update(
     payload: ProductPatchIn,
     response: HttpResponse,
     if_match: str | None = if_match_param(),
-) -> Product:
+) -> ProductDetail:
     """Change the fields sent. ``barcodes`` replaces the product's own (not its units') barcodes.
     With ``If-Match``: 412 when the product changed since it was read."""
     changes = payload.model_dump(exclude_unset=True)
@@ -197,20 +204,18 @@ def product_update(
         changes["category"] = get_or_404(Category, changes["category"], "category", field="category")
     with locked_for_update(Product, product_id, what="product", if_match=if_match) as product:
         services.product_update(product=product, user=user_of(request), barcodes=barcodes, **changes)
-    product = _product_detail(product_id)
-    with_etag(response, product)
-    return product
+    return answer_with_etag(response, _product_detail(product_id))
 
 
 @router.post("/products/{product_id}/archive", response=ProductDetailOut)
-def product_archive(request: HttpRequest, product_id: int) -> Product:
+def product_archive(request: HttpRequest, product_id: int) -> ProductDetail:
     """Archive a product: hidden from pickers, its history kept."""
     services.product_archive(product=product_by_id(product_id, field=None), user=user_of(request))
     return _product_detail(product_id)
 
 
 @router.post("/products/{product_id}/restore", response=ProductDetailOut)
-def product_restore(request: HttpRequest, product_id: int) -> Product:
+def product_restore(request: HttpRequest, product_id: int) -> ProductDetail:
     services.product_archive(
         product=product_by_id(product_id, field=None), user=user_of(request), active=True
     )

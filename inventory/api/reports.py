@@ -12,7 +12,7 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from erp.api_helpers import Listing, base_currency, get_or_404, user_of
 from erp.money import ZERO
-from inventory import integrity, valuation
+from inventory import integrity, selectors, valuation
 from inventory.api.common import PAGE_SIZE, router
 from inventory.models import StockCheckRun
 from inventory.schemas.levels import (
@@ -45,25 +45,21 @@ def valuation_report(request: HttpRequest, as_of: datetime | None = None) -> dic
     }
 
 
-def _stock_checks() -> QuerySet[StockCheckRun]:
-    return StockCheckRun.objects.select_related("triggered_by").order_by("-started_at", "-pk")
-
-
 @router.get("/stock-checks", response=list[StockCheckOut])
 @paginate(PageNumberPagination, page_size=PAGE_SIZE)
 def stock_check_list(request: HttpRequest, filters: Query[StockCheckFilterIn]) -> QuerySet[StockCheckRun]:
     """Runs of the check that recomputes every level from the ledger, latest first."""
-    return STOCK_CHECKS.apply(_stock_checks(), filters)
+    return STOCK_CHECKS.apply(selectors.stock_check_run_list(), filters)
 
 
 @router.post("/stock-checks", response={201: StockCheckDetailOut})
 def stock_check_run(request: HttpRequest) -> StockCheckRun:
     """Recompute every level from the ledger now and report drift (nothing is repaired)."""
     run = integrity.run_check(user=user_of(request))
-    return _stock_checks().get(pk=run.pk)
+    return selectors.stock_check_run_list().get(pk=run.pk)
 
 
 @router.get("/stock-checks/{run_id}", response=StockCheckDetailOut)
 def stock_check_detail(request: HttpRequest, run_id: int) -> StockCheckRun:
     """One run with the drifts it found (the first 500)."""
-    return get_or_404(_stock_checks(), run_id, "stock check")
+    return get_or_404(selectors.stock_check_run_list(), run_id, "stock check")

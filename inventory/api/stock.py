@@ -1,6 +1,7 @@
 """Levels and moves (never changed: a move is reversed by another), and the stock operations:
 receipts, issues, adjustments and scrap."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
@@ -8,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Query
 from ninja.pagination import PageNumberPagination, paginate
 
-from erp.api_helpers import Listing, filtered, get_or_404, user_of
+from erp.api_helpers import Listing, Shown, filtered, get_or_404, user_of
 from erp.exceptions import ValidationFailed
 from erp.money import ZERO
 from inventory import selectors, services
@@ -52,13 +53,17 @@ def move_list(request: HttpRequest, filters: Query[MoveFilterIn]) -> QuerySet[St
     return filtered(MoveFilter, filters, selectors.move_list(), listing=MOVES)
 
 
+@dataclass(frozen=True)
+class MoveDetail(Shown[StockMove]):
+    """A move as MoveDetailOut reads it, with the move that reversed it (if any)."""
+
+    reversed_by_id: int | None
+
+
 @router.get("/moves/{move_id}", response=MoveDetailOut)
-def move_detail(request: HttpRequest, move_id: int) -> StockMove:
+def move_detail(request: HttpRequest, move_id: int) -> MoveDetail:
     move = get_or_404(selectors.move_list(), move_id, "stock move")
-    move.reversed_by_id = (  # type: ignore[attr-defined]
-        StockMove.objects.filter(reversal_of=move).values_list("pk", flat=True).first()
-    )
-    return move
+    return MoveDetail(obj=move, reversed_by_id=selectors.reversed_by(move))
 
 
 @router.post("/moves/{move_id}/reverse", response={201: MoveOut})

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from ninja import Field
 
 from erp.api_helpers import ApiSchema, Quantity, examples
 from inventory.models import ProductKind, Tracking
+
+if TYPE_CHECKING:
+    from inventory.services.bulk import Counted
 
 BULK_MAX = 1000
 
@@ -138,8 +142,8 @@ class CountedOut(ApiSchema):
     move: int | None = Field(None, alias="move.pk", description="the count move; null when nothing changed")
 
     @staticmethod
-    def resolve_difference(obj: object) -> Decimal:
-        return obj.counted - obj.previous  # type: ignore[attr-defined]
+    def resolve_difference(obj: Counted) -> Decimal:
+        return obj.counted - obj.previous
 
 
 class CountedLevelsOut(ApiSchema):

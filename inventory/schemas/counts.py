@@ -9,6 +9,7 @@ from typing import Any
 from ninja import Field
 
 from erp.api_helpers import ApiSchema, Quantity, QuantityIn, examples, ordering_param, updated_since_param
+from inventory.models import CountLine
 
 COUNT_ORDERING = {
     "number": "number",
@@ -76,9 +77,9 @@ class CountLineOut(ApiSchema):
     difference: Quantity | None = Field(None, description="counted - expected; null until counted")
 
     @staticmethod
-    def resolve_difference(obj: object) -> Decimal | None:
-        counted = obj.counted_quantity  # type: ignore[attr-defined]
-        return None if counted is None else counted - obj.expected_quantity  # type: ignore[attr-defined]
+    def resolve_difference(obj: CountLine) -> Decimal | None:
+        counted = obj.counted_quantity
+        return None if counted is None else counted - obj.expected_quantity
 
 
 COUNT_SHEET_EXAMPLE: dict[str, Any] = {

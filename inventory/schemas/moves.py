@@ -13,10 +13,13 @@ from erp.api_helpers import (
     MoneyIn,
     Quantity,
     QuantityIn,
+    Shown,
     examples,
+    model_of,
     ordering_param,
     updated_since_param,
 )
+from inventory.models import StockMove
 
 MOVE_ORDERING = {"created_at": "created_at", "sku": "product__sku", "quantity": "quantity", "id": "pk"}
 TRANSFER_ORDERING = {
@@ -100,8 +103,8 @@ class MoveOut(ApiSchema):
     created_at: datetime
 
     @staticmethod
-    def resolve_operation(obj: object) -> str:
-        return str(obj.operation)  # type: ignore[attr-defined]
+    def resolve_operation(obj: StockMove | Shown[StockMove]) -> str:
+        return str(model_of(obj).operation)
 
 
 class MoveDetailOut(MoveOut):

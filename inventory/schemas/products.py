@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from ninja import Field
 
@@ -15,11 +15,13 @@ from erp.api_helpers import (
     MoneyIn,
     Quantity,
     QuantityIn,
+    Shown,
     examples,
+    model_of,
     ordering_param,
     updated_since_param,
 )
-from inventory.models import ProductKind, Tracking
+from inventory.models import Product, ProductKind, ProductUnit, Tracking
 
 PRODUCT_ORDERING = {
     "sku": "sku",
@@ -98,6 +100,17 @@ class VariantFilterIn(ApiSchema):
     ordering: str | None = ordering_param(PRODUCT_ORDERING, default="sku")
 
 
+class StockFigures(Protocol):
+    """What ProductOut reads beside a product's fields: ``on_hand`` and ``reserved`` over its stock
+    bins, annotated by ``selectors.product_list`` or computed into a ``Shown`` product."""
+
+    @property
+    def on_hand(self) -> Decimal: ...
+
+    @property
+    def reserved(self) -> Decimal: ...
+
+
 PRODUCT_EXAMPLE: dict[str, Any] = {
     "id": 7,
     "sku": "MUG-BLUE",
@@ -149,12 +162,12 @@ class ProductOut(ApiSchema):
     updated_at: datetime
 
     @staticmethod
-    def resolve_barcodes(obj: object) -> list[str]:
-        return [b.code for b in obj.barcodes.all()]  # type: ignore[attr-defined]
+    def resolve_barcodes(obj: Product | Shown[Product]) -> list[str]:
+        return [b.code for b in model_of(obj).barcodes.all()]
 
     @staticmethod
-    def resolve_available(obj: object) -> Decimal:
-        return obj.on_hand - obj.reserved  # type: ignore[attr-defined]
+    def resolve_available(obj: StockFigures) -> Decimal:
+        return obj.on_hand - obj.reserved
 
 
 class ProductUnitIn(ApiSchema):
@@ -174,9 +187,9 @@ class ProductUnitOut(ApiSchema):
     barcodes: list[str] = Field(description="scanning one counts as one of this unit")
 
     @staticmethod
-    def resolve_barcodes(obj: object) -> list[str]:
+    def resolve_barcodes(obj: ProductUnit) -> list[str]:
         # From the product's prefetched barcodes, not one query per unit.
-        return sorted(b.code for b in obj.product.barcodes.all() if b.unit_id == obj.pk)  # type: ignore[attr-defined]
+        return sorted(b.code for b in obj.product.barcodes.all() if b.unit_id == obj.pk)
 
 
 class AttributeValueOut(ApiSchema):

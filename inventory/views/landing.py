@@ -13,7 +13,6 @@ from erp.money import ZERO
 from erp.navigation import AREA_PAGE_BY_KEY
 from erp.ui import htmx_of
 from inventory import integrity, replenishment, selectors, valuation
-from inventory.models import CountSheet, CountStatus, Product, StockCheckRun, Transfer, TransferStatus
 from inventory.views.common import read, render_page, trigger, write
 
 
@@ -21,14 +20,14 @@ def _overview(request: HttpRequest) -> dict[str, Any]:
     values = valuation.current_by_warehouse()
     return {
         "page": AREA_PAGE_BY_KEY["inventory"],
-        "product_count": Product.objects.filter(is_active=True).count(),
+        "product_count": selectors.active_products().count(),
         "warehouse_count": len(values),
         "stock_value": sum((v.value for v in values), ZERO),
         "below_min": len(replenishment.suggestions()),
         "reservations": selectors.reservation_list().count(),
-        "last_check": StockCheckRun.objects.select_related("triggered_by").first(),
-        "open_counts": CountSheet.objects.filter(status=CountStatus.OPEN).count(),
-        "in_transit": Transfer.objects.filter(status=TransferStatus.IN_TRANSIT).count(),
+        "last_check": selectors.last_stock_check(),
+        "open_counts": selectors.open_count_sheets().count(),
+        "in_transit": selectors.transfers_in_transit().count(),
     }
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -15,15 +14,13 @@ from erp.ui import htmx_of
 from inventory import selectors, services
 from inventory.filters import LevelFilter, MoveFilter
 from inventory.forms import ReverseForm, add_domain_errors
-from inventory.models import LocationKind, Product, StockMove
+from inventory.models import LocationKind, Product
 from inventory.views.common import friendly_filters, int_or_none, paginate, read, render_page, trigger, write
 
 
 @read
 def move_list(request: HttpRequest) -> HttpResponse:
-    queryset = selectors.move_list().annotate(
-        is_reversed=Exists(StockMove.objects.filter(reversal_of=OuterRef("pk")))
-    )
+    queryset = selectors.move_list(with_reversed=True)
     filterset = friendly_filters(MoveFilter(request.GET, queryset=queryset))
     context = {
         "filter": filterset,
@@ -59,7 +56,7 @@ def move_reverse(request: HttpRequest, pk: int) -> HttpResponse:
                 return trigger(response, text, events={"moves-changed": True})
             messages.success(request, text)
             return redirect(f"{reverse('inventory:moves')}?product={move.product_id}")
-    already = StockMove.objects.filter(reversal_of=move).exists()
+    already = selectors.reversed_by(move) is not None
     context = {"move": move, "form": form, "already": already}
     return render_page(request, "inventory/move_reverse.html", context, fragments=("reverse",))
 

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.db.models import F
-from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,12 +14,11 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from erp.exceptions import DomainError
-from erp.money import ZERO
 from erp.ui import htmx_of
-from inventory import availability, selectors, services
+from inventory import selectors, services
 from inventory.filters import ProductFilter
 from inventory.forms import ProductForm, VariantsForm, add_domain_errors
-from inventory.models import AttributeValue, LocationKind, Product, Warehouse
+from inventory.models import AttributeValue, LocationKind
 from inventory.services.catalog import _variant_sku
 from inventory.views.common import friendly_filters, or_404, paginate, read, render_page, sort_headers, write
 
@@ -52,17 +50,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
 @read
 def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     product = or_404(selectors.product_detail, pk)
-    flows = availability.by_warehouse([product.pk])
-    warehouses = Warehouse.objects.in_bulk({w for _, w in flows})
-    per_warehouse = sorted(
-        ((warehouses[w], a) for (_, w), a in flows.items() if w in warehouses), key=lambda row: row[0].code
-    )
-    total = availability.Availability(
-        on_hand=sum((a.on_hand for _, a in per_warehouse), ZERO),
-        reserved=sum((a.reserved for _, a in per_warehouse), ZERO),
-        incoming=sum((a.incoming for _, a in per_warehouse), ZERO),
-        outgoing=sum((a.outgoing for _, a in per_warehouse), ZERO),
-    )
+    found = selectors.product_availability(product.pk)
     barcodes = list(product.barcodes.all())
     variants = []
     if product.template is not None:
@@ -73,8 +61,8 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
     context = {
         "product": product,
-        "per_warehouse": per_warehouse,
-        "total": total,
+        "per_warehouse": found.per_warehouse,
+        "total": found.total,
         "levels": selectors.level_list()
         .filter(product=product, location__kind=LocationKind.INTERNAL)
         .exclude(on_hand=0, reserved=0),
@@ -141,12 +129,7 @@ def _variant_preview(form: VariantsForm) -> list[dict[str, Any]]:
     for combination in itertools.product(*attributes.values()):
         values = [AttributeValue(value=v) for v in combination]
         rows.append({"sku": _variant_sku(prefix, values), "label": " / ".join(combination)})
-    wanted = {r["sku"].lower() for r in rows}
-    taken = set(
-        Product.objects.annotate(sku_lower=Lower("sku"))
-        .filter(sku_lower__in=wanted)
-        .values_list("sku_lower", flat=True)
-    )
+    taken = selectors.skus_taken(r["sku"] for r in rows)
     for row in rows:
         row["taken"] = row["sku"].lower() in taken
     return rows

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 
@@ -62,11 +61,7 @@ def resolve_code(code: str) -> Scanned | None:
         if barcode is not None and barcode.unit is not None:
             return Scanned(product=product, factor=barcode.unit.factor, unit=barcode.unit.unit.code)
         return Scanned(product=product)
-    location = (
-        Location.objects.select_related("warehouse")
-        .filter(Q(barcode=code) | Q(path__iexact=code), warehouse__isnull=False)
-        .first()
-    )
+    location = selectors.location_by_code(code)
     return Scanned(location=location) if location else None
 
 

@@ -14,7 +14,7 @@ from erp import formatting
 from erp.exceptions import DomainError
 from erp.ui import htmx_of
 from inventory import selectors, services
-from inventory.models import Location, LocationKind, Transfer, TransferStatus
+from inventory.models import Location, LocationKind, Transfer
 from inventory.views.common import active_bins, int_or_none, render_page, trigger, write
 from inventory.views.scanner import (
     Message,
@@ -85,7 +85,7 @@ def transfer(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         context = _transfer_context(session, session.pop_message())
         session.save()
-        context["in_transit"] = selectors.transfer_list().filter(status=TransferStatus.IN_TRANSIT)[:50]
+        context["in_transit"] = selectors.transfers_in_transit()[:50]
         return render_page(request, "inventory/transfer.html", context, fragments=("panel", "intransit"))
     action = request.POST.get("action", "update")
     message: Message | None = None
@@ -167,7 +167,7 @@ def transfer_receive(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         text, level = exc.message, "error"
     if htmx_of(request):
-        in_transit = selectors.transfer_list().filter(status=TransferStatus.IN_TRANSIT)[:50]
+        in_transit = selectors.transfers_in_transit()[:50]
         response = render(
             request, "inventory/transfer.html#intransit", {"in_transit": in_transit, "can_write": True}
         )

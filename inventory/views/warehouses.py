@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
@@ -15,7 +14,7 @@ from erp.exceptions import DomainError
 from erp.money import ZERO
 from inventory import selectors, services, valuation
 from inventory.forms import LocationForm, WarehouseForm, add_domain_errors
-from inventory.models import Location, LocationKind, StockLevel, Warehouse
+from inventory.models import LocationKind, Warehouse
 from inventory.views.common import or_404, read_write, render_page
 
 
@@ -31,12 +30,7 @@ def warehouse_list(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Warehouse {warehouse.code} created with a Stock bin.")
             return redirect("inventory:warehouse", pk=warehouse.pk)
     values = {v.warehouse.pk: v for v in valuation.current_by_warehouse()}
-    bins = dict(
-        Location.objects.filter(kind=LocationKind.INTERNAL, warehouse__isnull=False)
-        .values("warehouse")
-        .annotate(n=Count("pk"))
-        .values_list("warehouse", "n")
-    )
+    bins = selectors.bin_counts()
     rows = [
         {"warehouse": w, "value": values.get(w.pk), "bins": bins.get(w.pk, 0)}
         for w in selectors.warehouse_list()
@@ -51,18 +45,10 @@ def _location_tree(warehouse: Warehouse) -> list[dict[str, Any]]:
     locations = list(selectors.location_list(warehouse_id=warehouse.pk))
     products: dict[int, int] = defaultdict(int)
     stock: dict[int, dict[str, Decimal]] = defaultdict(dict)  # location -> unit -> on hand
-    for row in (
-        StockLevel.objects.filter(warehouse=warehouse)
-        .values("location_id", "product__stock_unit__code")
-        .annotate(
-            quantity=Sum("on_hand"),
-            products=Count("product_id", filter=~Q(on_hand=0), distinct=True),
-        )
-        .order_by("location_id", "product__stock_unit__code")
-    ):
-        products[row["location_id"]] += row["products"] or 0
-        if row["quantity"]:
-            stock[row["location_id"]][row["product__stock_unit__code"]] = row["quantity"]
+    for row in selectors.location_stock(warehouse):
+        products[row.location_id] += row.products
+        if row.quantity:
+            stock[row.location_id][row.unit] = row.quantity
     parents = {loc.pk: loc.parent_id for loc in locations}
     rolled: dict[int, dict[str, Decimal]] = defaultdict(dict)
     for location_id, by_unit in stock.items():

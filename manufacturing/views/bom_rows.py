@@ -12,15 +12,15 @@ from decimal import Decimal
 from itertools import zip_longest
 
 from django.conf import settings
-from django.db.models import Prefetch
 from django.http import QueryDict
 
 from erp import formatting
 from erp.exceptions import ValidationFailed
 from erp.money import ZERO, quantize_money, quantize_quantity, round_money
 from erp.ui import int_or_none, parse_decimal, qty
-from inventory.models import Product, ProductKind, ProductUnit, UnitOfMeasure
-from inventory.selectors import product_by_code, product_find
+from inventory.models import Product, UnitOfMeasure
+from inventory.selectors import product_by_code, products_with_units, stocked_product_find
+from manufacturing import selectors
 from manufacturing.boms import CostLine, CostRollup, _bought_cost, refuse_cycle, rollup
 from manufacturing.models import BillOfMaterials, BomComponent, WorkCentre
 from manufacturing.views.common import product_url
@@ -176,15 +176,6 @@ def raws_of(bom: BillOfMaterials) -> tuple[list[Raw], list[Raw]]:
     return components, operations
 
 
-def _products(ids: set[int]) -> dict[int, Product]:
-    units = ProductUnit.objects.select_related("unit").order_by("factor")
-    return (
-        Product.objects.select_related("stock_unit")
-        .prefetch_related(Prefetch("units", queryset=units))
-        .in_bulk(ids)
-    )
-
-
 def unit_choices(product: Product) -> list[UnitChoice]:
     stock = product.stock_unit
     choices = [UnitChoice(stock, Decimal(1), stock.code)]
@@ -197,8 +188,8 @@ def unit_choices(product: Product) -> list[UnitChoice]:
 def component_rows(raws: list[Raw], *, focus: int | None = None) -> list[ComponentRow]:
     """The rows as typed, each checked: three queries whatever their number."""
     ids = {pk for pk in (int_or_none(r["product"]) for r in raws) if pk}
-    products = _products(ids)
-    subs = {b.product_id: b for b in BillOfMaterials.objects.filter(product_id__in=ids, is_active=True)}
+    products = products_with_units(ids)
+    subs = selectors.active_boms_by_product(ids)
     rows = []
     for raw in raws:
         product = products.get(int_or_none(raw["product"]) or 0)
@@ -233,7 +224,7 @@ def operation_rows(raws: list[Raw], centres: dict[int, WorkCentre]) -> list[Oper
 
 
 def work_centres() -> dict[int, WorkCentre]:
-    return {c.pk: c for c in WorkCentre.objects.order_by("code")}
+    return {c.pk: c for c in selectors.work_centre_list()}
 
 
 # --- the live roll-up ------------------------------------------------------------------------
@@ -384,12 +375,7 @@ def find_component(code: str, product_id: int | None = None) -> Found:
             product, barcode = exact
             unit_id = barcode.unit.unit_id if barcode is not None and barcode.unit is not None else None
         else:
-            matches = list(
-                product_find(code)
-                .filter(kind=ProductKind.STOCKED, is_active=True)
-                .select_related("stock_unit")
-                .order_by("sku")[: SUGGESTIONS + 1]
-            )
+            matches = list(stocked_product_find(code)[: SUGGESTIONS + 1])
             if not matches:
                 return Found(message=f"No product matches “{code}”.")
             if len(matches) > 1:

@@ -29,8 +29,8 @@ from django_htmx.http import HttpResponseClientRedirect
 from erp.exceptions import DomainError
 from erp.money import ZERO
 from erp.ui import flash, int_or_none, is_htmx, paginate, parse_decimal, qty, toast
-from inventory.models import Product, ProductKind
-from inventory.selectors import product_by_code, product_find
+from inventory.models import Product
+from inventory.selectors import product_by_code, stocked_product_find
 from manufacturing import selectors, services
 from manufacturing.boms import where_used
 from manufacturing.filters import BomFilter
@@ -87,10 +87,6 @@ def bom_list(request: HttpRequest) -> HttpResponse:
     return render_page(request, "manufacturing/bom_list.html", context)
 
 
-def _versions(product: Product) -> list[BillOfMaterials]:
-    return list(BillOfMaterials.objects.filter(product=product).order_by("-version"))
-
-
 def editor_context(
     request: HttpRequest,
     *,
@@ -104,7 +100,7 @@ def editor_context(
     message: tuple[str, str] | None = None,
     choices: list[Product] | None = None,
 ) -> dict[str, Any]:
-    versions = _versions(product)
+    versions = selectors.bom_versions(product)
     active = next((v for v in versions if v.is_active), None)
     action = (
         reverse("manufacturing:bom", args=[bom.pk])
@@ -138,7 +134,7 @@ def _head_initial(bom: BillOfMaterials | None, product: Product) -> dict[str, An
             "lead_time_days": bom.lead_time_days,
             "notes": bom.notes,
         }
-    has_active = BillOfMaterials.objects.filter(product=product, is_active=True).exists()
+    has_active = selectors.has_active_bom(product)
     return {"output_quantity": "1", "lead_time_days": 1, "notes": "", "activate": not has_active}
 
 
@@ -367,17 +363,8 @@ def bom_lookup(request: HttpRequest) -> HttpResponse:
     code = (request.GET.get("code") or request.GET.get("sku") or "").strip()
     products: list[Product] = []
     if len(code) >= 2:
-        products = list(
-            product_find(code)
-            .filter(kind=ProductKind.STOCKED, is_active=True)
-            .select_related("stock_unit")
-            .order_by("sku")[:SUGGESTIONS]
-        )
-    made = set(
-        BillOfMaterials.objects.filter(product__in=products, is_active=True).values_list(
-            "product_id", flat=True
-        )
-    )
+        products = list(stocked_product_find(code)[:SUGGESTIONS])
+    made = selectors.active_boms_by_product(p.pk for p in products)
     context = {"products": [(p, p.pk in made) for p in products], "code": code}
     return render(request, "manufacturing/_lookup.html", context)
 

@@ -2,42 +2,24 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 
 from erp.exceptions import DomainError
 from erp.navigation import AREA_PAGE_BY_KEY
 from erp.ui import flash
 from manufacturing import selectors, services
 from manufacturing.forms import WorkCentreForm
-from manufacturing.models import BillOfMaterials, ManufacturingOrder, MOStatus, WorkCentre
 from manufacturing.views.common import read, read_write, render_page
-from manufacturing.views.orders import short_lines
-
-S = MOStatus
 
 
 @read
 def index(request: HttpRequest) -> HttpResponse:
-    orders = ManufacturingOrder.objects.annotate(
-        short=Exists(short_lines().filter(order=OuterRef("pk")))
-    ).aggregate(
-        in_progress=Count("pk", filter=Q(status=S.IN_PROGRESS)),
-        confirmed=Count("pk", filter=Q(status=S.CONFIRMED)),
-        confirmed_short=Count("pk", filter=Q(status=S.CONFIRMED, short=True)),
-        drafts=Count("pk", filter=Q(status=S.DRAFT)),
-    )
-    boms = BillOfMaterials.objects.aggregate(active=Count("pk", filter=Q(is_active=True)), all=Count("pk"))
+    orders = selectors.order_figures()
+    boms = selectors.bom_figures()
     run = selectors.latest_run()
-    suggestions = (
-        run.suggestions.aggregate(
-            total=Count("pk"),
-            open=Count("pk", filter=Q(converted_to="")),
-        )
-        if run
-        else None
-    )
+    suggestions = selectors.suggestion_stats(run, timezone.localdate()) if run else None
     context = {
         "page": AREA_PAGE_BY_KEY["manufacturing"],
         "orders": orders,
@@ -63,7 +45,7 @@ def work_centres(request: HttpRequest) -> HttpResponse:
         else:
             flash(request, f"Work centre {centre.code} is added.")
             return redirect("manufacturing:work-centres")
-    centres = WorkCentre.objects.annotate(operation_count=Count("operations")).order_by("code")
+    centres = selectors.work_centres_with_operation_count()
     status = 422 if form.is_bound else 200
     return render_page(
         request,

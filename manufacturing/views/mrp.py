@@ -7,7 +7,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -17,14 +16,13 @@ from django.views.decorators.http import require_POST
 from erp import formatting
 from erp.exceptions import DomainError
 from erp.ui import flash, int_or_none, is_htmx, paginate, parse_decimal, toast
-from inventory.models import Warehouse
+from inventory.selectors import warehouse_choices
 from manufacturing import selectors
 from manufacturing.filters import SuggestionFilter
 from manufacturing.forms import MrpRunForm
-from manufacturing.models import ManufacturingOrder, MrpSuggestion, SuggestionKind
+from manufacturing.models import MrpSuggestion, SuggestionKind
 from manufacturing.mrp import mrp_convert, mrp_run
 from manufacturing.views.common import document_url, product_url, read_write, render_page, write
-from procurement.models import PurchaseOrder
 
 PAGE_SIZE = 100
 HORIZON_DAYS = 60
@@ -72,18 +70,6 @@ def _covers(raw: Any) -> list[Cover]:
     return covers
 
 
-def _documents(numbers: set[str]) -> dict[str, int]:
-    """The pks of the orders suggestions were converted to: two queries whatever their number."""
-    mos = [n for n in numbers if n.startswith("MO-")]
-    pos = [n for n in numbers if n.startswith("PO-")]
-    found: dict[str, int] = {}
-    if mos:
-        found.update(ManufacturingOrder.objects.filter(number__in=mos).values_list("number", "pk"))
-    if pos:
-        found.update(PurchaseOrder.objects.filter(number__in=pos).values_list("number", "pk"))
-    return found
-
-
 def mrp_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     run = selectors.latest_run()
     params = request.GET
@@ -96,7 +82,7 @@ def mrp_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     page = paginate(request, filterset.qs if filterset.is_valid() else base.none(), PAGE_SIZE)
     today = timezone.localdate()
     suggestions = list(page.object_list)
-    pks = _documents({s.converted_to for s in suggestions if s.converted_to})
+    pks = selectors.converted_documents(s.converted_to for s in suggestions if s.converted_to)
     rows = [
         SuggestionRow(
             s,
@@ -107,13 +93,7 @@ def mrp_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         for s in suggestions
     ]
     stats = (
-        base.order_by().aggregate(
-            total=Count("pk"),
-            open=Count("pk", filter=Q(converted_to="")),
-            late=Count("pk", filter=Q(converted_to="", release_date__lt=today)),
-        )
-        if run
-        else {"total": 0, "open": 0, "late": 0}
+        selectors.suggestion_stats(run, today) if run else selectors.SuggestionStats(total=0, open=0, late=0)
     )
     horizon = run.horizon if run and run.horizon >= today else today + datetime.timedelta(days=HORIZON_DAYS)
     form = extra.pop("form", None) or MrpRunForm(initial={"horizon": horizon})
@@ -125,7 +105,7 @@ def mrp_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "rows": rows,
         "stats": stats,
         "today": today,
-        "warehouses": Warehouse.objects.order_by("code").only("pk", "code"),
+        "warehouses": warehouse_choices(),
         "created": [],
         "error": "",
         **extra,
@@ -177,7 +157,7 @@ def mrp_convert_view(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             error = exc.message
         else:
-            pks = _documents(set(numbers))
+            pks = selectors.converted_documents(numbers)
             created = [(n, document_url(n, pks.get(n))) for n in numbers]
     message = (
         f"Created {', '.join(n for n, _ in created)} (drafts)." if created else f"Nothing converted: {error}"

@@ -7,15 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import (
-    Count,
-    DecimalField,
-    Exists,
-    F,
-    OuterRef,
-    Q,
-    QuerySet,
-)
+from django.db.models import DecimalField
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -26,17 +18,16 @@ from erp.exceptions import DomainError
 from erp.money import ZERO, quantize_money
 from erp.ui import flash, is_htmx, paginate, qty, query_with, sort_headers, toast
 from inventory import availability
-from inventory.models import Tracking, Warehouse
-from inventory.selectors import reserved_for_demand
+from inventory.models import Tracking
+from inventory.selectors import sole_warehouse_id, warehouse_choices
 from manufacturing import lifecycle, selectors, services
 from manufacturing.filters import ManufacturingOrderFilter
 from manufacturing.forms import ManufacturingOrderForm, ProduceForm
 from manufacturing.models import ManufacturingOrder, MOComponent, MOStatus
-from manufacturing.services.orders import DEMAND_TYPE
 from manufacturing.views.common import can_write, product_url, read, render_page, write
 
 S = MOStatus
-OPEN = "open"
+OPEN = selectors.OPEN
 STATUS_TABS: tuple[tuple[str, str], ...] = (
     ("", "All"),
     (OPEN, "Open"),
@@ -56,20 +47,6 @@ STATUS_BADGE: dict[str, str] = {
 QTY: DecimalField[Any, Any] = DecimalField(max_digits=18, decimal_places=4)
 
 
-# --- shortages: what an open order still needs that is not held for it -------------------------
-
-
-def short_lines() -> QuerySet[MOComponent]:
-    """Component lines whose unconsumed quantity is not all reserved (one subquery per line)."""
-    return MOComponent.objects.annotate(held=reserved_for_demand(DEMAND_TYPE)).filter(
-        quantity_required__gt=F("quantity_consumed") + F("held")
-    )
-
-
-def with_shortage(queryset: QuerySet[ManufacturingOrder]) -> QuerySet[ManufacturingOrder]:
-    return queryset.annotate(short=Exists(short_lines().filter(order=OuterRef("pk"))))
-
-
 # --- the list ------------------------------------------------------------------------------------
 
 
@@ -86,18 +63,13 @@ def _status_counts(params: QueryDict) -> dict[str, int]:
     others = params.copy()
     for key in ("status", "ordering", "page", "short"):
         others.pop(key, None)
-    qs = ManufacturingOrderFilter(others, queryset=ManufacturingOrder.objects.all()).qs.order_by()
-    aggregates: dict[str, Any] = {"all": Count("pk")}
-    for key, _ in STATUS_TABS[1:]:
-        condition = Q(status__in=lifecycle.OPEN_STATUSES) if key == OPEN else Q(status=key)
-        aggregates[key] = Count("pk", filter=condition)
-    return qs.aggregate(**aggregates)
+    return selectors.order_status_counts(ManufacturingOrderFilter(others, queryset=selectors.mo_list()).qs)
 
 
 @read
 def order_list(request: HttpRequest) -> HttpResponse:
     params = request.GET
-    filterset = ManufacturingOrderFilter(params, queryset=with_shortage(selectors.mo_list()))
+    filterset = ManufacturingOrderFilter(params, queryset=selectors.with_shortage(selectors.mo_list()))
     short_only = params.get("short") == "1"
     if filterset.is_valid():
         qs = filterset.qs.filter(short=True) if short_only else filterset.qs
@@ -148,7 +120,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
         "status": status,
         "headers": headers,
         "short_only": short_only,
-        "warehouses": Warehouse.objects.order_by("code").only("pk", "code", "name"),
+        "warehouses": warehouse_choices(),
         "warehouse_id": params.get("warehouse", ""),
     }
     return render_page(request, "manufacturing/mo_list.html", context)
@@ -184,9 +156,9 @@ def order_create(request: HttpRequest) -> HttpResponse:
         status = 422
     else:
         initial: dict[str, Any] = {k: request.GET[k] for k in ("product", "quantity") if request.GET.get(k)}
-        warehouses = list(Warehouse.objects.order_by("code").values_list("pk", flat=True)[:2])
-        if len(warehouses) == 1:
-            initial["warehouse"] = warehouses[0]
+        only = sole_warehouse_id(active_only=False)  # the form offers every warehouse
+        if only is not None:
+            initial["warehouse"] = only
         form = ManufacturingOrderForm(initial=initial)
         status = 200
     return render_page(request, "manufacturing/mo_form.html", {"form": form}, fragments=(), status=status)

@@ -12,7 +12,7 @@ from erp.exceptions import NotFound, ValidationFailed
 from procurement import selectors, services
 from procurement.api.common import PAGE_SIZE, router
 from procurement.filters import BillFilter, PaymentFilter
-from procurement.models import Bill, BillLine, PurchaseOrder, PurchaseOrderLine, SupplierPayment
+from procurement.models import Bill, PurchaseOrder, PurchaseOrderLine, SupplierPayment
 from procurement.schemas.bills import (
     BILL_ORDERING,
     PAYMENT_ORDERING,
@@ -29,7 +29,7 @@ from procurement.schemas.bills import (
 
 
 def _expand_bill_lines(queryset: QuerySet[Any]) -> QuerySet[Any]:
-    lines = BillLine.objects.select_related("order_line__product").order_by("id")
+    lines = selectors.bill_line_list()
     return queryset.prefetch_related(Prefetch("lines", queryset=lines, to_attr="expanded_lines"))
 
 

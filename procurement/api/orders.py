@@ -35,9 +35,7 @@ from procurement.schemas.receipts import ReceiptOut, ReceiveIn
 
 
 def _expand_po_lines(queryset: QuerySet[Any]) -> QuerySet[Any]:
-    lines = PurchaseOrderLine.objects.select_related("product__stock_unit", "purchase_unit").order_by(
-        "position", "id"
-    )
+    lines = selectors.po_line_list()
     return queryset.prefetch_related(Prefetch("lines", queryset=lines, to_attr="expanded_lines"))
 
 

@@ -17,11 +17,10 @@ from erp import formatting
 from erp.exceptions import DomainError
 from erp.money import ZERO, round_money
 from erp.ui import flash, is_htmx, paginate, parse_decimal, qty, sort_headers, toast
-from inventory.models import UnitOfMeasure
 from procurement import selectors, services
 from procurement.filters import BillFilter
 from procurement.forms import BillApproveForm, BillRecordForm, PaymentForm, add_domain_errors
-from procurement.models import Bill, BillLine, BillStatus, PurchaseOrder, PurchaseOrderLine, Supplier
+from procurement.models import Bill, BillLine, BillStatus, PurchaseOrder, PurchaseOrderLine
 from procurement.views.common import price_text, read, render_page, write
 
 UNPAID: tuple[str, ...] = (BillStatus.OPEN, BillStatus.PARTIALLY_PAID)
@@ -96,7 +95,7 @@ def bill_list(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "headers": headers,
         "statuses": BillStatus.choices,
-        "suppliers": Supplier.objects.order_by("name").only("pk", "name", "code"),
+        "suppliers": selectors.supplier_choices(),
     }
     return render_page(request, "procurement/bill_list.html", context)
 
@@ -120,7 +119,6 @@ class BillLineRow:
 
 def _line_rows(bill: Bill) -> list[BillLineRow]:
     bill_lines = list(bill.lines.all())
-    units = UnitOfMeasure.objects.in_bulk({row.order_line.purchase_unit_id for row in bill_lines})
     rows = []
     for row in bill_lines:
         line = row.order_line
@@ -135,7 +133,7 @@ def _line_rows(bill: Bill) -> list[BillLineRow]:
                 expected=expected,
                 price_differs=row.unit_cost != line.unit_cost,
                 quantity_differs=row.quantity > billable,
-                unit=str(units[line.purchase_unit_id].code),
+                unit=str(line.purchase_unit.code),
             )
         )
     return rows

@@ -21,11 +21,11 @@ from erp import formatting
 from erp.exceptions import DomainError
 from erp.money import ZERO
 from erp.ui import flash, int_or_none, is_htmx, toast
-from inventory.models import Product, ProductKind, Warehouse
-from inventory.selectors import product_find
-from procurement import services
+from inventory.models import Product
+from inventory.selectors import sole_warehouse_id, stocked_product_find
+from procurement import selectors, services
 from procurement.forms import PurchaseOrderForm
-from procurement.models import PurchaseOrder, PurchaseOrderStatus, Supplier, SupplierItem
+from procurement.models import PurchaseOrder, PurchaseOrderStatus, Supplier
 from procurement.views.common import price_text, read, render_page, write
 from procurement.views.order_lines import (
     SUGGESTIONS,
@@ -81,9 +81,9 @@ def _order_form(request: HttpRequest, po: PurchaseOrder | None) -> HttpResponse:
             raws = raw_from_order(po)
         else:
             initial = {k: request.GET[k] for k in ("supplier", "warehouse") if request.GET.get(k)}
-            warehouses = list(Warehouse.objects.filter(is_active=True).values_list("pk", flat=True)[:2])
-            if "warehouse" not in initial and len(warehouses) == 1:
-                initial["warehouse"] = warehouses[0]  # the only one
+            only = sole_warehouse_id(active_only=True)
+            if "warehouse" not in initial and only is not None:
+                initial["warehouse"] = only  # the only one
         form = PurchaseOrderForm(initial=initial, fixed_supplier=fixed)
         supplier = fixed or (
             Supplier.objects.filter(pk=int_or_none(initial.get("supplier")) or 0).first()
@@ -215,19 +215,9 @@ def order_lookup(request: HttpRequest) -> HttpResponse:
     supplier = Supplier.objects.filter(pk=int_or_none(request.GET.get("supplier")) or 0).first()
     products: list[Product] = []
     if len(code) >= 2:
-        products = list(
-            product_find(code)
-            .filter(kind=ProductKind.STOCKED, is_active=True)
-            .select_related("stock_unit")
-            .order_by("sku")[:SUGGESTIONS]
-        )
+        products = list(stocked_product_find(code)[:SUGGESTIONS])
     items = (
-        {
-            i.product_id: i
-            for i in SupplierItem.objects.filter(supplier=supplier, product__in=products).select_related(
-                "purchase_unit"
-            )
-        }
+        selectors.supplier_items_by_product(supplier, [p.pk for p in products])
         if supplier and products
         else {}
     )

@@ -12,15 +12,14 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Prefetch
 from django.http import QueryDict
 
 from erp import formatting
 from erp.exceptions import DomainError
 from erp.money import ZERO, quantize_money, round_money
 from erp.ui import int_or_none, parse_decimal, qty
-from inventory.models import Product, ProductKind, ProductUnit, UnitOfMeasure
-from inventory.selectors import product_by_code, product_find
+from inventory.models import Product, ProductUnit, UnitOfMeasure
+from inventory.selectors import product_by_code, products_with_units, stocked_product_find
 from procurement import selectors
 from procurement.models import PriceBreak, PurchaseOrder, Supplier, SupplierItem
 from procurement.views.common import price_text
@@ -151,21 +150,8 @@ def build_lines(raws: list[dict[str, str]], *, supplier: Supplier | None, curren
     person: from then on it is theirs and no longer follows the supplier's defaults.
     """
     ids = {pk for pk in (int_or_none(r["product"]) for r in raws) if pk}
-    products = (
-        Product.objects.select_related("stock_unit")
-        .prefetch_related(
-            Prefetch("units", queryset=ProductUnit.objects.select_related("unit").order_by("factor"))
-        )
-        .in_bulk(ids)
-    )
-    items = (
-        {
-            i.product_id: i
-            for i in selectors.supplier_item_list().filter(supplier=supplier, product_id__in=ids)
-        }
-        if supplier is not None
-        else {}
-    )
+    products = products_with_units(ids)
+    items = selectors.supplier_items_by_product(supplier, ids) if supplier is not None else {}
     lines = []
     for raw in raws:
         product = products.get(int_or_none(raw["product"]) or 0)
@@ -303,12 +289,7 @@ def add_line(
             product, barcode = found
             unit = barcode.unit if barcode is not None and barcode.unit is not None else None
         else:
-            matches = list(
-                product_find(code)
-                .filter(kind=ProductKind.STOCKED, is_active=True)
-                .select_related("stock_unit")
-                .order_by("sku")[: SUGGESTIONS + 1]
-            )
+            matches = list(stocked_product_find(code)[: SUGGESTIONS + 1])
             if len(matches) == 1:
                 product = matches[0]
             elif matches:
@@ -334,13 +315,7 @@ def add_line(
                 line_index=int(raw["_index"]),
                 clear_code=True,
             )
-    item = (
-        SupplierItem.objects.filter(supplier=supplier, product=product)
-        .prefetch_related("price_breaks")
-        .first()
-        if supplier
-        else None
-    )
+    item = selectors.supplier_items_by_product(supplier, [product.pk]).get(product.pk) if supplier else None
     index = max((int(r["_index"]) for r in raws), default=-1) + 1
     tax = raws[-1]["tax"] if raws else "0"
     raws.append(_new_raw(product, index, unit=unit, item=item, tax=tax))

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -18,8 +17,7 @@ from erp import formatting
 from erp.access import user_has_right
 from erp.exceptions import DomainError
 from erp.ui import flash, is_htmx, paginate, qty, query_with, sort_headers, toast
-from inventory.models import Warehouse
-from inventory.selectors import product_by_code
+from inventory.selectors import product_by_code, warehouse_choices
 from procurement import lifecycle, selectors, services
 from procurement.filters import OPEN, PurchaseOrderFilter
 from procurement.models import (
@@ -27,7 +25,6 @@ from procurement.models import (
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderStatus,
-    Supplier,
 )
 from procurement.views.common import can_receive, read, render_page, rights, write
 
@@ -91,12 +88,7 @@ def _status_counts(data: QueryDict) -> dict[str, int]:
     others = data.copy()
     for key in ("status", "ordering", "page"):
         others.pop(key, None)
-    qs = PurchaseOrderFilter(others, queryset=PurchaseOrder.objects.all()).qs.order_by()
-    aggregates: dict[str, Any] = {"all": Count("pk")}
-    for key, _ in STATUS_TABS[1:]:
-        condition = Q(status__in=lifecycle.OPEN_STATUSES) if key == OPEN else Q(status=key)
-        aggregates[key] = Count("pk", filter=condition)
-    return qs.aggregate(**aggregates)
+    return selectors.po_status_counts(PurchaseOrderFilter(others, queryset=selectors.po_list()).qs)
 
 
 @read
@@ -143,8 +135,8 @@ def order_list(request: HttpRequest) -> HttpResponse:
         "status": status,
         "headers": headers,
         "note": note,
-        "suppliers": Supplier.objects.order_by("name").only("pk", "name", "code"),
-        "warehouses": Warehouse.objects.order_by("code").only("pk", "code", "name"),
+        "suppliers": selectors.supplier_choices(),
+        "warehouses": warehouse_choices(),
         "supplier_id": request.GET.get("supplier", ""),
         "warehouse_id": request.GET.get("warehouse", ""),
     }

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -18,9 +17,8 @@ from erp.money import round_money
 from erp.navigation import AREA_PAGE_BY_KEY
 from erp.ui import flash, int_or_none, is_htmx, toast
 from inventory.selectors import warehouse_list
-from procurement import replenishment
-from procurement.lifecycle import OPEN_STATUSES
-from procurement.models import Bill, BillStatus, PurchaseOrder, PurchaseOrderStatus
+from procurement import replenishment, selectors
+from procurement.models import PurchaseOrder
 from procurement.replenishment import PurchaseSuggestion
 from procurement.views.common import read, read_write, render_page
 
@@ -29,28 +27,8 @@ from procurement.views.common import read, read_write, render_page
 def index(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     week = today + datetime.timedelta(days=7)
-    orders = PurchaseOrder.objects.aggregate(
-        drafts=Count("pk", filter=Q(status=PurchaseOrderStatus.DRAFT)),
-        awaiting_approval=Count(
-            "pk",
-            filter=Q(
-                status=PurchaseOrderStatus.DRAFT,
-                total__gt=settings.PURCHASE_APPROVAL_THRESHOLD,
-                approved_at__isnull=True,
-            ),
-        ),
-        open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
-        overdue=Count("pk", filter=Q(status__in=OPEN_STATUSES, expected_date__lt=today)),
-    )
-    bills = Bill.objects.aggregate(
-        review=Count("pk", filter=Q(status=BillStatus.NEEDS_REVIEW)),
-        due_week=Count(
-            "pk", filter=Q(status__in=(BillStatus.OPEN, BillStatus.PARTIALLY_PAID), due_date__lte=week)
-        ),
-        overdue=Count(
-            "pk", filter=Q(status__in=(BillStatus.OPEN, BillStatus.PARTIALLY_PAID), due_date__lt=today)
-        ),
-    )
+    orders = selectors.po_figures(today)
+    bills = selectors.bill_figures(today)
     context = {
         "page": AREA_PAGE_BY_KEY["procurement"],
         "orders": orders,

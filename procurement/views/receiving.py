@@ -217,7 +217,7 @@ def scan(state: State, code: str) -> tuple[State, Message]:
     code = code.strip()
     if not code:
         return state, Message("Scan the purchase order number, then the items.", "info")
-    po = PurchaseOrder.objects.filter(number__iexact=code).first()
+    po = selectors.po_by_number(code)
     if po is not None:
         return _scan_order(state, po)
     if state.po is None:
@@ -350,11 +350,7 @@ def done(state: State, user: Any) -> tuple[State, Message, Receipt | None]:
 
 
 def _open_orders() -> list[PurchaseOrder]:
-    return list(
-        selectors.po_list()
-        .filter(status__in=lifecycle.OPEN_STATUSES)
-        .order_by("expected_date", "number")[:OPEN_LIST_SIZE]
-    )
+    return list(selectors.open_po_list().order_by("expected_date", "number")[:OPEN_LIST_SIZE])
 
 
 def _context(state: State, message: Message | None, receipt: Receipt | None = None) -> dict[str, Any]:

@@ -198,9 +198,7 @@ def _item_form(request: HttpRequest, supplier: Supplier | None, item: SupplierIt
             product = Product.objects.filter(pk=int_or_none(request.GET.get("product")) or 0).first()
             if product is not None:
                 initial["product"] = product.sku
-                initial["is_preferred"] = not SupplierItem.objects.filter(
-                    product=product, is_preferred=True
-                ).exists()
+                initial["is_preferred"] = not selectors.has_preferred_supplier(product)
             if supplier is None and request.GET.get("supplier"):
                 initial["supplier"] = int_or_none(request.GET.get("supplier"))
         form = SupplierItemForm(initial=initial, supplier=supplier, item=item)

@@ -3,15 +3,15 @@ helpers and lookups more than one of them uses."""
 
 from typing import Any
 
-from django.db.models import DecimalField, Prefetch
+from django.db.models import DecimalField
 from django.db.models.functions import Coalesce
 from ninja import Router
 
-from erp.api_helpers import get_or_404
 from erp.apiauth import ErpAuth
+from erp.exceptions import NotFound
 from inventory.selectors import reserved_for_demand
 from sales import selectors
-from sales.models import Invoice, Refund, Shipment
+from sales.models import Invoice, Shipment
 from sales.schemas.common import AddressFields
 
 router = Router(tags=["Sales"], auth=ErpAuth("sales"))
@@ -33,19 +33,15 @@ def address_dict(fields: AddressFields | None) -> dict[str, str] | None:
 
 def shipment_of(pk: int) -> Shipment:
     """A shipment as ShipmentDetailOut reads it (404 when unknown)."""
-    return get_or_404(
-        Shipment.objects.select_related("order__customer").prefetch_related("lines__order_line__product"),
-        pk,
-        "shipment",
-    )
+    try:
+        return selectors.shipment_detail(pk)
+    except Shipment.DoesNotExist:
+        raise NotFound(f"No shipment with id {pk}.") from None
 
 
 def invoice_of(pk: int) -> Invoice:
     """An invoice as InvoiceDetailOut reads it (404 when unknown)."""
-    return get_or_404(
-        selectors.invoice_list().prefetch_related(
-            "lines", "payments", Prefetch("refunds", queryset=Refund.objects.select_related("credit_note"))
-        ),
-        pk,
-        "invoice",
-    )
+    try:
+        return selectors.invoice_detail(pk)
+    except Invoice.DoesNotExist:
+        raise NotFound(f"No invoice with id {pk}.") from None

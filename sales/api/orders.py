@@ -9,7 +9,6 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
-from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Query
@@ -21,9 +20,9 @@ from erp.exceptions import NotFound, ValidationFailed
 from erp.models import OutboxEvent
 from erp.money import ZERO
 from erp.patching import answer_with_etag, patch_with_etag
-from inventory.models import Product
+from inventory.lookups import product_of, products_named
 from sales import selectors, services
-from sales.api.common import PAGE_SIZE, address_dict, held_quantity, invoice_of, router, shipment_of
+from sales.api.common import PAGE_SIZE, address_dict, invoice_of, router, shipment_of
 from sales.filters import OrderFilter
 from sales.models import Customer, Invoice, OrderLine, SalesChannel, SalesOrder, Shipment
 from sales.schemas.common import SalesReasonIn
@@ -42,12 +41,7 @@ from sales.schemas.shipments import ShipIn, ShipmentDetailOut
 
 
 def _expand_order_lines(queryset: QuerySet[Any]) -> QuerySet[Any]:
-    lines = (
-        OrderLine.objects.select_related("product__stock_unit")
-        .prefetch_related("taxes")
-        .annotate(reserved=held_quantity())
-        .order_by("position", "id")
-    )
+    lines = selectors.order_lines_with_reserved()
     return queryset.prefetch_related(Prefetch("lines", queryset=lines, to_attr="expanded_lines"))
 
 
@@ -109,31 +103,14 @@ def _order(pk: int) -> SalesOrder:
 
 def _line_specs(lines: Sequence[OrderLineIn], field: str = "lines") -> list[services.LineSpec]:
     """The lines' products, found by id or SKU (any case) in two queries; any line not found is a 422."""
-    ids = {line.product for line in lines if line.product is not None}
-    skus = {line.sku.strip().lower() for line in lines if line.sku and line.sku.strip()}
-    products = Product.objects.select_related("stock_unit")
-    by_id = products.in_bulk(ids) if ids else {}
-    by_sku = (
-        {p.sku.lower(): p for p in products.annotate(sku_lower=Lower("sku")).filter(sku_lower__in=skus)}
-        if skus
-        else {}
-    )
+    by_id, by_sku = products_named(lines)
     errors: dict[str, list[str]] = {}
     specs = []
     for i, line in enumerate(lines):
-        sku = (line.sku or "").strip()
-        product: Product | None = None
-        if (line.product is None) == (not sku):
-            errors[f"{field}.{i}.product"] = ["Give the product id or its SKU, one of the two."]
-        elif line.product is not None:
-            product = by_id.get(line.product)
-            if product is None:
-                errors[f"{field}.{i}.product"] = [f"No product with id {line.product}."]
+        product, name, error = product_of(line.product, line.sku, by_id, by_sku)
+        if product is None:
+            errors[f"{field}.{i}.{name}"] = [error]
         else:
-            product = by_sku.get(sku.lower())
-            if product is None:
-                errors[f"{field}.{i}.sku"] = [f"No product with SKU '{sku}'."]
-        if product is not None:
             specs.append(
                 services.LineSpec(
                     product=product,

@@ -1,16 +1,16 @@
 """Returns (RMAs): announce, receive (restock or scrap, credit note) and refund."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query
 from ninja.pagination import PageNumberPagination, paginate
 
 from erp.api_helpers import Listing, filtered, get_or_404, user_of
-from erp.exceptions import ValidationFailed
+from erp.exceptions import NotFound, ValidationFailed
 from sales import selectors, services
 from sales.api.common import PAGE_SIZE, router
 from sales.filters import ReturnFilter
-from sales.models import OrderLine, Refund, ReturnLine, SalesOrder, SalesReturn
+from sales.models import OrderLine, Refund, SalesOrder, SalesReturn
 from sales.schemas.returns import (
     RETURN_ORDERING,
     RefundIn,
@@ -25,14 +25,11 @@ RETURNS = Listing(ordering=RETURN_ORDERING)
 
 
 def _return(pk: int) -> SalesReturn:
-    return get_or_404(
-        SalesReturn.objects.select_related("order__customer", "credit_note").prefetch_related(
-            Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line__product")),
-            Prefetch("refunds", queryset=Refund.objects.select_related("credit_note")),
-        ),
-        pk,
-        "return",
-    )
+    """A return as ReturnDetailOut reads it (404 when unknown)."""
+    try:
+        return selectors.return_detail(pk)
+    except SalesReturn.DoesNotExist:
+        raise NotFound(f"No return with id {pk}.") from None
 
 
 @router.get("/returns", response=list[ReturnOut])

@@ -6,7 +6,6 @@ from ninja import Query
 from ninja.pagination import PageNumberPagination, paginate
 
 from erp.api_helpers import Listing, filtered
-from inventory.selectors import has_reservation_for_demand
 from sales import selectors
 from sales.api.common import PAGE_SIZE, held_quantity, router, shipment_of
 from sales.filters import ShipmentFilter
@@ -44,11 +43,7 @@ def shipment_detail(request: HttpRequest, shipment_id: int) -> Shipment:
 def fulfilment_queue(request: HttpRequest, filters: Query[FulfilmentFilterIn]) -> QuerySet[OrderLine]:
     """What can ship now (the fulfilment queue of the pages): open lines of confirmed orders with
     stock held for them, oldest order first, with what is reserved. Ship with POST /orders/{id}/ship."""
-    queue = (
-        selectors.fulfilment_queue()
-        .filter(has_reservation_for_demand(selectors.DEMAND_TYPE))
-        .annotate(reserved=held_quantity())
-    )
+    queue = selectors.ready_to_ship().annotate(reserved=held_quantity())
     if filters.channel is not None:
         queue = queue.filter(order__channel_id=filters.channel)
     if filters.warehouse is not None:

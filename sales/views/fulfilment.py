@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
@@ -12,21 +11,15 @@ from django.views.decorators.http import require_POST
 from erp.exceptions import DomainError
 from erp.money import ZERO
 from erp.ui import flash, is_htmx, paginate, toast
-from inventory.selectors import has_reservation_for_demand
 from sales import selectors, services
-from sales.models import OrderLine, SalesOrder
+from sales.models import SalesOrder
 from sales.views.common import read, render_page, ship
 
 QUEUE_PAGE = 100
 
 
-def queue() -> QuerySet[OrderLine]:
-    """selectors.fulfilment_queue narrowed to lines with stock held for them (reserved > 0)."""
-    return selectors.fulfilment_queue().filter(has_reservation_for_demand(selectors.DEMAND_TYPE))
-
-
 def _context(request: HttpRequest) -> dict[str, Any]:
-    page = paginate(request, queue(), size=QUEUE_PAGE)
+    page = paginate(request, selectors.ready_to_ship(), size=QUEUE_PAGE)
     lines = list(page.object_list)
     reserved = selectors.reserved_by_line([ln.pk for ln in lines])
     groups: list[dict[str, Any]] = []

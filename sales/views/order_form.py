@@ -8,19 +8,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Exists, IntegerField, OuterRef, Prefetch, Value, When
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from erp.api_helpers import Shown
 from erp.exceptions import DomainError
 from erp.money import ZERO
 from erp.ui import flash, is_htmx, toast
-from inventory.filters import search_products
-from inventory.models import Barcode
-from inventory.selectors import product_list
-from sales import lifecycle, services
+from inventory.models import Product
+from sales import lifecycle, selectors, services
 from sales.filters import CustomerFilter
 from sales.forms import (
     LineRow,
@@ -40,6 +39,14 @@ from sales.views.common import read, read_write, render_page, write
 SAVE_OPS = ("save", "confirm")
 REMOVE = re.compile(r"^remove-(\d+)$")
 OPTIONS_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class ProductOption(Shown[Product]):
+    """A product as the line entry's type-ahead shows it: ``selectors.product_options`` (with what is
+    available in the channel's warehouse) and its price as the price box takes it."""
+
+    price_text: str
 
 
 @dataclass
@@ -94,10 +101,6 @@ def price(data: QueryDict, rows: list[LineRow], order: SalesOrder | None) -> Tot
         row.total = out.total
     totals.result = result
     return totals
-
-
-def _channels() -> list[SalesChannel]:
-    return list(SalesChannel.objects.filter(is_active=True).select_related("warehouse"))
 
 
 def _page(
@@ -172,7 +175,7 @@ def _order_form(request: HttpRequest, order: SalesOrder | None) -> HttpResponse:
     if request.method != "POST":
         initial: dict[str, Any] = {}
         if order is None:
-            channels = _channels()
+            channels = list(selectors.active_channels())
             customer = request.GET.get("customer", "")
             if channels:
                 initial["channel"] = channels[0].pk
@@ -279,28 +282,11 @@ def product_options(request: HttpRequest) -> HttpResponse:
         if channel_id.isdigit()
         else None
     )
-    products: list[Any] = []
-    if query:
-        exact_barcode = Barcode.objects.filter(product=OuterRef("pk"), code=query)
-        products = list(
-            search_products(
-                product_list(warehouse_id=channel.warehouse_id if channel else None).filter(is_active=True),
-                query,
-            )
-            .annotate(
-                rank=Case(
-                    When(sku__iexact=query, then=Value(0)),
-                    When(Exists(exact_barcode), then=Value(0)),
-                    When(sku__istartswith=query, then=Value(1)),
-                    default=Value(2),
-                    output_field=IntegerField(),
-                )
-            )
-            .order_by("rank", "sku")[:OPTIONS_LIMIT]
-        )
-    for product in products:
-        product.available = product.on_hand - product.reserved
-        product.price_text = money_text(product.sale_price)
+    warehouse_id = channel.warehouse_id if channel else None
+    products = [
+        ProductOption(obj=product, price_text=money_text(product.sale_price))
+        for product in selectors.product_options(query, warehouse_id=warehouse_id, limit=OPTIONS_LIMIT)
+    ]
     context = {"products": products, "query": query, "warehouse": channel.warehouse if channel else None}
     return render(request, "sales/_product_options.html", context)
 
@@ -312,8 +298,8 @@ def customer_options(request: HttpRequest) -> HttpResponse:
     customers: list[Customer] = []
     if query:
         customers = list(
-            CustomerFilter({"q": query}, queryset=Customer.objects.filter(is_active=True)).qs.order_by(
-                "name"
-            )[:OPTIONS_LIMIT]
+            CustomerFilter({"q": query}, queryset=selectors.active_customers()).qs.order_by("name")[
+                :OPTIONS_LIMIT
+            ]
         )
     return render(request, "sales/_customer_options.html", {"customers": customers, "query": query})

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -30,7 +29,6 @@ from sales.forms import (
     add_domain_errors,
     money_text,
 )
-from sales.lifecycle import OPEN_STATUSES
 from sales.models import (
     Customer,
     Invoice,
@@ -73,12 +71,7 @@ def _status_counts(data: QueryDict) -> dict[str, int]:
     others = data.copy()
     for key in ("status", "ordering", "page"):
         others.pop(key, None)
-    qs = OrderFilter(others, queryset=SalesOrder.objects.all()).qs.order_by()
-    aggregates: dict[str, Any] = {"all": Count("pk")}
-    for key, _ in STATUS_TABS[1:]:
-        condition = Q(status__in=OPEN_STATUSES) if key == OPEN else Q(status=key)
-        aggregates[key] = Count("pk", filter=condition)
-    return qs.aggregate(**aggregates)
+    return selectors.order_status_counts(OrderFilter(others, queryset=selectors.order_list()).qs)
 
 
 @read

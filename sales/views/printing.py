@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from sales import selectors
 from sales.models import Invoice, Shipment
 from sales.views.common import read
 
@@ -21,12 +22,10 @@ def company() -> dict[str, Any]:
 
 @read
 def packing_slip(request: HttpRequest, pk: int) -> HttpResponse:
-    shipment = get_object_or_404(
-        Shipment.objects.select_related("order__customer", "order__channel").prefetch_related(
-            "lines__order_line__product__stock_unit"
-        ),
-        pk=pk,
-    )
+    try:
+        shipment = selectors.shipment_detail(pk)
+    except Shipment.DoesNotExist as exc:
+        raise Http404(f"No shipment {pk}") from exc
     lines = sorted(shipment.lines.all(), key=lambda sl: (sl.order_line.position, sl.pk))
     context = {"shipment": shipment, "order": shipment.order, "lines": lines, "company": company()}
     return render(request, "sales/print/packing_slip.html", context)
