@@ -15,6 +15,7 @@ its own; integration admins (``integrations:write``) see and manage everyone's w
 ``all=true``. The signing secret is in the answer that creates (or rotates) it, only.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -22,7 +23,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 from ninja.pagination import PageNumberPagination, paginate
 
-from erp.api_helpers import Listing, filtered, get_or_404, principal, user_of
+from erp.api_helpers import Listing, Shown, filtered, get_or_404, principal, user_of
 from erp.apiauth import ErpAuth
 from erp.exceptions import NotFound, ValidationFailed
 from integrations import connections as services
@@ -450,10 +451,17 @@ def _subscription(request: HttpRequest, pk: int) -> WebhookSubscription:
     return get_or_404(_subscriptions(request), pk, "webhook subscription")
 
 
-def _with_secret(subscription: WebhookSubscription, secret: str, request: HttpRequest) -> WebhookSubscription:
-    fresh = _subscription(request, subscription.pk)
-    fresh.secret = secret  # type: ignore[attr-defined]
-    return fresh
+@dataclass(frozen=True)
+class SubscriptionWithSecret(Shown[WebhookSubscription]):
+    """A subscription as the answer that made it (or rotated its secret) shows it: with the secret, once."""
+
+    secret: str
+
+
+def _with_secret(
+    subscription: WebhookSubscription, secret: str, request: HttpRequest
+) -> SubscriptionWithSecret:
+    return SubscriptionWithSecret(obj=_subscription(request, subscription.pk), secret=secret)
 
 
 @webhooks_router.get("/subscriptions", response=list[SubscriptionOut])
@@ -467,7 +475,7 @@ def subscription_list(
 
 
 @webhooks_router.post("/subscriptions", response={201: SubscriptionSecretOut})
-def subscription_create(request: HttpRequest, payload: SubscriptionIn) -> WebhookSubscription:
+def subscription_create(request: HttpRequest, payload: SubscriptionIn) -> SubscriptionWithSecret:
     """Subscribe a URL to topic patterns. The answer holds the signing secret, this once."""
     subscription, secret = webhooks_out.subscription_create(
         user=user_of(request),
@@ -500,7 +508,7 @@ def subscription_update(
 
 
 @webhooks_router.post("/subscriptions/{subscription_id}/rotate-secret", response=SubscriptionSecretOut)
-def subscription_rotate_secret(request: HttpRequest, subscription_id: int) -> WebhookSubscription:
+def subscription_rotate_secret(request: HttpRequest, subscription_id: int) -> SubscriptionWithSecret:
     """A new signing secret, in this answer only; later attempts (retries too) are signed with it."""
     subscription = _subscription(request, subscription_id)
     subscription, secret = webhooks_out.subscription_rotate_secret(

@@ -6,7 +6,12 @@ alone whether to retry, wait, quarantine, or ask a person to re-authorise.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from erp.exceptions import DomainError
+
+if TYPE_CHECKING:
+    from integrations.models import RequestLog
 
 
 class HubError(DomainError):
@@ -14,6 +19,8 @@ class HubError(DomainError):
 
     title = "Integration error"
     status_code = 502
+    # The log row of the request that failed, when there was one (integrations.http.carrying).
+    request_log: RequestLog | None = None
 
 
 class InvalidSignature(HubError):

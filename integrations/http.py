@@ -245,7 +245,7 @@ def send(
 
 def carrying(error: HubError, log: RequestLog | None) -> HubError:
     """The error, with the log row of the request that failed (see keep_request_log)."""
-    error.request_log = log  # type: ignore[attr-defined]
+    error.request_log = log
     return error
 
 

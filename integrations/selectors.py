@@ -7,9 +7,10 @@ costs one query however many there are and however much each holds.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
@@ -58,7 +59,22 @@ def _count(model: type[Model], field: str = "connection", **filters: Any) -> Coa
     return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
-def connection_list() -> QuerySet[Connection]:
+class ConnectionCounters(TypedDict):
+    open_deliveries: int
+    dead_letters: int
+    quarantined: int
+    failed_events: int
+    open_drifts: int
+
+
+if TYPE_CHECKING:  # django-stubs-ext is a development dependency: type checking only
+    from django_stubs_ext import WithAnnotations
+
+    # A connection as connection_list() reads it: with its live counters, typed.
+    CountedConnection = WithAnnotations[Connection, ConnectionCounters]
+
+
+def connection_list() -> QuerySet[CountedConnection]:
     """Connections with their warehouse, channel and live counters."""
     last_run = SyncRun.objects.filter(connection=OuterRef("pk"), finished_at__isnull=False).order_by(
         "-finished_at", "-pk"
@@ -182,15 +198,15 @@ class HubTotals:
     open_drifts: int
 
 
-def hub_totals(connections: list[Connection]) -> HubTotals:
+def hub_totals(connections: Sequence[CountedConnection]) -> HubTotals:
     """Sums of the counters of connection_list() rows (no query)."""
     return HubTotals(
         connections=len(connections),
         active=sum(1 for c in connections if c.is_active),
-        open_deliveries=sum(c.open_deliveries for c in connections),  # type: ignore[attr-defined]
-        dead_letters=sum(c.dead_letters for c in connections),  # type: ignore[attr-defined]
-        quarantined=sum(c.quarantined for c in connections),  # type: ignore[attr-defined]
-        open_drifts=sum(c.open_drifts for c in connections),  # type: ignore[attr-defined]
+        open_deliveries=sum(c.open_deliveries for c in connections),
+        dead_letters=sum(c.dead_letters for c in connections),
+        quarantined=sum(c.quarantined for c in connections),
+        open_drifts=sum(c.open_drifts for c in connections),
     )
 
 

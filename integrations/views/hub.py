@@ -8,6 +8,7 @@ the table's rows) and swaps them in place by id, so focus and scroll stay put.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +48,7 @@ def _connector_names() -> dict[str, str]:
     return {c.key: c.name for c in registry.all_connectors()}
 
 
-def layout(connections: list[Connection]) -> list[Node]:
+def layout(connections: Sequence[Connection]) -> list[Node]:
     """Nodes on an ellipse around the centre, the first at the top, clockwise; two rings past RING."""
     names = _connector_names()
     count = len(connections)
