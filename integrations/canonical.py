@@ -94,6 +94,7 @@ def encode_item(item: InboundItem) -> bytes:
             "updated_at": item.updated_at,
             "record_type": type(record).__name__ if record is not None else None,
             "record": record,
+            "url": item.url,
         }
     )
 
@@ -109,4 +110,5 @@ def decode_item(body: bytes) -> InboundItem:
         action=Action(data.get("action") or Action.UPSERT),
         updated_at=from_data(datetime.datetime, data.get("updated_at")),
         record=from_data(RECORD_TYPES[record_type], data["record"]) if record_type else None,
+        url=data.get("url") or "",
     )

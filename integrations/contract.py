@@ -200,6 +200,9 @@ class InboundItem:
     action: Action = Action.UPSERT
     updated_at: datetime.datetime | None = None
     record: OrderRecord | ProductRecord | None = None  # None for a thin event: the hub calls fetch()
+    # A thin event that says where to read what changed (ShipStation's resource_url): the hub calls
+    # fetch_url() instead of fetch(), and only when the URL is on one of the connector's hosts.
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -453,6 +456,11 @@ class Connector(ABC):
     def fetch(self, object_type: str, external_id: str) -> InboundItem:
         """Re-read one record's current state (for thin events and replays)."""
         raise NotImplementedError(f"{self.key} cannot fetch {object_type}")
+
+    def fetch_url(self, object_type: str, url: str) -> list[InboundItem]:
+        """Read what a thin event's URL points at (one record or a batch). The hub has checked that
+        the URL is on one of ``hosts()``."""
+        raise NotImplementedError(f"{self.key} cannot read a resource URL")
 
     def pull(self, object_type: str, *, since: datetime.datetime | None, page: str | None) -> PullPage:
         """One page of records of ``object_type`` changed since ``since``."""

@@ -94,6 +94,13 @@ class NeedsAPerson(HubError):
         self.value = value
 
 
+class UntrustedUrl(NeedsAPerson):
+    """A thin event names a URL on a host the connector does not declare: it is not followed."""
+
+    title = "A URL on a host that is not the tool's"
+    kind = "URL host"
+
+
 class MissingDependency(HubError):
     """An inbound record refers to something the hub cannot map yet (an unknown SKU).
 

@@ -50,7 +50,7 @@ from erp.exceptions import ValidationFailed
 from integrations import appliers, queueing, registry
 from integrations.canonical import decode_item
 from integrations.contract import Action, Connector, InboundItem, WebhookEnvelope, WebhookRequest
-from integrations.errors import InvalidSignature, MissingDependency, NeedsAPerson, Throttled
+from integrations.errors import InvalidSignature, MissingDependency, NeedsAPerson, Throttled, UntrustedUrl
 from integrations.models import (
     Connection,
     ConnectionStatus,
@@ -235,12 +235,27 @@ def items_of(event: InboundEvent, connector: Connector) -> list[InboundItem]:
         items = [decode_item(body)]
     else:
         items = connector.parse_webhook(event.topic, httpx.Headers(event.headers), body)
-    return [
-        connector.fetch(item.object_type, item.external_id)
-        if item.record is None and item.action != Action.DELETE
-        else item
-        for item in items
-    ]
+    read: list[InboundItem] = []
+    for item in items:
+        if item.record is not None or item.action == Action.DELETE:
+            read.append(item)
+        elif item.url:
+            read.extend(connector.fetch_url(item.object_type, _trusted(connector, item.url)))
+        else:
+            read.append(connector.fetch(item.object_type, item.external_id))
+    return read
+
+
+def _trusted(connector: Connector, url: str) -> str:
+    """A URL taken from a request is followed only on one of the connector's hosts."""
+    host = (httpx.URL(url).host or "").lower()
+    if host not in connector.hosts():
+        raise UntrustedUrl(
+            f"A {connector.name} event points at {url}: {host or 'no host'} is not one of the tool's hosts "
+            f"({', '.join(sorted(connector.hosts()))}); it was not followed.",
+            value=host or url[:100],
+        )
+    return url
 
 
 def inbound_process(event_pk: int, *, run: SyncRun | None = None) -> InboundEvent:

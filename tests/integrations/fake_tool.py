@@ -183,6 +183,8 @@ class AcmeConnector(Connector):
         payload = json.loads(body)
         if topic == "order.touched":
             return [InboundItem("order", str(payload["id"]))]
+        if topic == "order.batch":  # thin, with where to read the batch (like ShipStation's resource_url)
+            return [InboundItem("order", "batch", url=str(payload["resource_url"]))]
         if topic.startswith("order."):
             return [order_item(payload)]
         if topic.startswith("product."):
@@ -192,6 +194,10 @@ class AcmeConnector(Connector):
     def fetch(self, object_type: str, external_id: str) -> InboundItem:
         body = self.http.request("GET", f"{object_type}s/{external_id}").json()
         return order_item(body["order"]) if object_type == "order" else product_item(body["product"])
+
+    def fetch_url(self, object_type: str, url: str) -> list[InboundItem]:
+        body = self.http.request("GET", url).json()
+        return [order_item(raw) for raw in body["orders"]]
 
     def pull(self, object_type: str, *, since: datetime.datetime | None, page: str | None) -> PullPage:
         params = {"updated_since": since.isoformat() if since else "", "cursor": page or "0"}
