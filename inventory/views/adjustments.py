@@ -20,10 +20,10 @@ from inventory.views.scanner import (
     ScanSession,
     bin_or_none,
     existing_lot,
+    line_action,
     resolve_code,
     scan_product,
     scanner_response,
-    set_line_quantity,
     unknown_code,
 )
 
@@ -111,26 +111,15 @@ def adjust(request: HttpRequest) -> HttpResponse:
         session.save()
         return render_page(request, "inventory/adjust.html", context, fragments=("panel",))
     action = request.POST.get("action", "update")
-    message: Message | None = None
     htmx = bool(htmx_of(request))
     if action == "settings" or (not htmx and action in ("update", "done")):
         session.data["bin"] = int_or_none(request.POST.get("bin"))
         if request.POST.get("mode") in ADJUST_MODES:
             session.data["mode"] = request.POST["mode"]
         session.data["reason"] = request.POST.get("reason", "").strip()[:255]
-    if action == "update":
-        message = session.sync_quantities(request.POST)
-    elif action == "qty":
-        message = set_line_quantity(request, session)
-    elif action.startswith("remove:"):
-        session.remove(action.removeprefix("remove:"))
-    elif action == "clear":
-        session.clear_lines()
-        message = Message("Cleared. Scan the first item.", "info")
-    elif action == "done":
-        message = session.sync_quantities(request.POST) if not htmx else None
-        if message is None:
-            message = _adjust_done(request, session)
+    finish, message = line_action(request, session, action)
+    if finish:
+        message = _adjust_done(request, session)
     return scanner_response(
         request,
         session,

@@ -195,6 +195,25 @@ def set_line_quantity(request: HttpRequest, session: ScanSession) -> Message | N
     return None
 
 
+def line_action(request: HttpRequest, session: ScanSession, action: str) -> tuple[bool, Message | None]:
+    """The line actions every scanning page shares (update, qty, remove:<key>, clear, and the
+    quantities synced before done): (whether the page may finish now, the message to show)."""
+    message: Message | None = None
+    if action == "update":
+        message = session.sync_quantities(request.POST)
+    elif action == "qty":
+        message = set_line_quantity(request, session)
+    elif action.startswith("remove:"):
+        session.remove(action.removeprefix("remove:"))
+    elif action == "clear":
+        session.clear_lines()
+        message = Message("Cleared. Scan the first item.", "info")
+    elif action == "done":
+        message = session.sync_quantities(request.POST) if not htmx_of(request) else None
+        return message is None, message
+    return False, message
+
+
 def scanner_response(
     request: HttpRequest,
     session: ScanSession,

@@ -21,10 +21,10 @@ from inventory.views.scanner import (
     ScanSession,
     bin_or_none,
     existing_lot,
+    line_action,
     resolve_code,
     scan_product,
     scanner_response,
-    set_line_quantity,
     unknown_code,
 )
 
@@ -88,26 +88,15 @@ def transfer(request: HttpRequest) -> HttpResponse:
         context["in_transit"] = selectors.transfers_in_transit()[:50]
         return render_page(request, "inventory/transfer.html", context, fragments=("panel", "intransit"))
     action = request.POST.get("action", "update")
-    message: Message | None = None
     done = False
     htmx = bool(htmx_of(request))
     if action == "bins" or (not htmx and action in ("update", "done")):
         session.data["from"] = int_or_none(request.POST.get("from"))
         session.data["to"] = int_or_none(request.POST.get("to"))
         session.data["two_step"] = request.POST.get("two_step") == "1"
-    if action == "update":
-        message = session.sync_quantities(request.POST)
-    elif action == "qty":
-        message = set_line_quantity(request, session)
-    elif action.startswith("remove:"):
-        session.remove(action.removeprefix("remove:"))
-    elif action == "clear":
-        session.clear_lines()
-        message = Message("Cleared. Scan the first item.", "info")
-    elif action == "done":
-        message = session.sync_quantities(request.POST) if not htmx else None
-        if message is None:
-            message, done = _transfer_done(request, session)
+    finish, message = line_action(request, session, action)
+    if finish:
+        message, done = _transfer_done(request, session)
     return scanner_response(
         request,
         session,
