@@ -19,7 +19,7 @@ _registry: dict[str, type[Connector]] = {}
 
 
 class UnknownConnector(LookupError):
-    pass
+    """No connector is registered under that key."""
 
 
 def register(connector: type[Connector]) -> type[Connector]:

@@ -16,24 +16,19 @@ from __future__ import annotations
 from decimal import Decimal
 
 from erp.money import ZERO
-from integrations.appliers.refs import ORDER_LINE, ct, refs
+from integrations.appliers.refs import order_line_ids
 from integrations.contract import OrderRecord, Restock
 from integrations.models import Connection
-from sales.models import OrderLine, OrderStatus, SalesOrder
+from sales.models import OrderLine, SalesOrder
 from sales.services import order_lines_reduce
-
-EDITABLE = (OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.ON_HOLD)
+from sales.services.edits import EDITABLE
 
 
 def apply_edits(connection: Connection, order: SalesOrder, record: OrderRecord) -> tuple[bool, list[str]]:
     """Shrink the order's lines to what the tool has left of them: (changed, notes for a person)."""
     if order.status not in EDITABLE:
         return False, []
-    line_ids = dict(
-        refs(connection, ORDER_LINE)
-        .filter(content_type=ct(OrderLine), extra__order=record.external_id)
-        .values_list("external_id", "object_id")
-    )
+    line_ids = order_line_ids(connection, record.external_id)
     lines = {ln.pk: ln for ln in OrderLine.objects.filter(order=order)}
     refunded_after_shipping: dict[str, Decimal] = {}
     cancelled: dict[str, Decimal] = {}

@@ -10,6 +10,7 @@ from django.db import IntegrityError, models, transaction
 
 from integrations.errors import NeedsAPerson
 from integrations.models import Connection, ExternalRef
+from sales.models import OrderLine
 
 ORDER, ORDER_LINE, CUSTOMER, VARIANT, SKU, PRODUCT = (
     "order",
@@ -107,6 +108,15 @@ def link(
             )
         ],
         ignore_conflicts=True,
+    )
+
+
+def order_line_ids(connection: Connection, order_external_id: str) -> dict[str, int]:
+    """The tool's line ids of one of its orders -> our OrderLine ids (ExternalRef("order_line"))."""
+    return dict(
+        refs(connection, ORDER_LINE)
+        .filter(content_type=ct(OrderLine), extra__order=order_external_id)
+        .values_list("external_id", "object_id")
     )
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from erp.money import ZERO
-from integrations.appliers.refs import ORDER_LINE, ct, link, refs
+from integrations.appliers.refs import link, order_line_ids, refs
 from integrations.contract import OrderRecord, RefundRecord, Restock
 from integrations.models import Connection
 from sales.models import Invoice, OrderLine, ReturnDisposition, SalesOrder, SalesReturn
@@ -52,11 +52,7 @@ def apply_refunds(connection: Connection, order: SalesOrder, record: OrderRecord
     )
     if not new:
         return 0, []
-    line_ids = dict(
-        refs(connection, ORDER_LINE)
-        .filter(content_type=ct(OrderLine), extra__order=record.external_id)
-        .values_list("external_id", "object_id")
-    )
+    line_ids = order_line_ids(connection, record.external_id)
     recorded, notes = 0, []
     for refund in new:
         lines = {ln.pk: ln for ln in OrderLine.objects.select_related("product").filter(order=order)}

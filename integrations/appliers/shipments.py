@@ -22,14 +22,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 from erp.money import ZERO
-from integrations.appliers.refs import ORDER_LINE, ct, link, refs
+from integrations.appliers.refs import link, order_line_ids, refs
 from integrations.contract import OrderRecord, ShipmentRecord
 from integrations.models import Connection
-from sales.models import OrderLine, OrderStatus, SalesOrder, Shipment
+from sales.models import OrderLine, SalesOrder
 from sales.services import ShipLine, shipment_create
+from sales.services.fulfilment import ALLOCATABLE
 
 FULFILMENT = "fulfilment"
-SHIPPABLE = (OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED)
 
 
 def apply_shipments(connection: Connection, order: SalesOrder, record: OrderRecord) -> tuple[int, list[str]]:
@@ -44,13 +44,9 @@ def apply_shipments(connection: Connection, order: SalesOrder, record: OrderReco
     new = [s for s in record.shipments if s.external_id not in known]
     if not new:
         return 0, []
-    if order.status not in SHIPPABLE:
+    if order.status not in ALLOCATABLE:
         return 0, [f"shipped in the tool, but {order.number} is {order.status} here: not recorded"]
-    line_ids = dict(
-        refs(connection, ORDER_LINE)
-        .filter(content_type=ct(OrderLine), extra__order=record.external_id)
-        .values_list("external_id", "object_id")
-    )
+    line_ids = order_line_ids(connection, record.external_id)
     lines = {ln.pk: ln for ln in OrderLine.objects.filter(order=order)}
     recorded, notes = 0, []
     for shipment in sorted(new, key=lambda s: (s.created_at, s.external_id)):
@@ -96,9 +92,3 @@ def _quantities(
 
 def _extra(shipment: ShipmentRecord) -> dict[str, str]:
     return {"tracking_url": shipment.tracking_url} if shipment.tracking_url else {}
-
-
-def shipment_of(connection: Connection, external_id: str) -> Shipment | None:
-    """Our shipment for the tool's shipment ``external_id`` (None: not recorded here)."""
-    ref = refs(connection, FULFILMENT).filter(external_id=external_id, content_type=ct(Shipment)).first()
-    return Shipment.objects.filter(pk=ref.object_id).first() if ref is not None else None

@@ -18,7 +18,7 @@ FALSE_WORDS = frozenset({"false", "no", "n", "0", "inactive", "archived"})
 
 
 class CellError(Exception):
-    pass
+    """A spreadsheet cell that cannot be read as its column's type (the message says why)."""
 
 
 def parse_decimal(text: str, *, comma_decimal: bool, what: str = "a number") -> Decimal:

@@ -115,7 +115,7 @@ class MoveKind(models.TextChoices):
 
 
 class AppendOnlyError(Exception):
-    pass
+    """A stock move was changed or deleted: the ledger only grows (reverse a move instead)."""
 
 
 class StockMove(models.Model):
