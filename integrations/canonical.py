@@ -21,9 +21,27 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from integrations.contract import Action, InboundItem, OrderRecord, ProductRecord
+from integrations.contract import Action, InboundItem
+from integrations.records import (
+    CustomerRecord,
+    InventoryLevelRecord,
+    OrderRecord,
+    PaymentRecord,
+    ProductRecord,
+    ShipmentRecord,
+)
 
-RECORD_TYPES: dict[str, type[Any]] = {"OrderRecord": OrderRecord, "ProductRecord": ProductRecord}
+RECORD_TYPES: dict[str, type[Any]] = {
+    cls.__name__: cls
+    for cls in (
+        OrderRecord,
+        ProductRecord,
+        ShipmentRecord,
+        CustomerRecord,
+        InventoryLevelRecord,
+        PaymentRecord,
+    )
+}
 
 
 def to_data(value: Any) -> Any:
@@ -61,6 +79,8 @@ def from_data(tp: Any, value: Any) -> Any:
         return from_data(options[0], value) if len(options) == 1 else value
     if tp is Decimal:
         return Decimal(str(value))
+    if isinstance(tp, type) and issubclass(tp, Enum):
+        return tp(value)
     if tp is datetime.datetime:
         return datetime.datetime.fromisoformat(value)
     if tp is datetime.date:

@@ -1,15 +1,16 @@
-"""The connector contract and the hub's canonical records.
+"""The connector contract: what a connector is, and what it gives and takes.
 
-A connector maps one tool's wire format to these records and back, and nothing
-else: persisting, de-duplicating, retrying, rate limiting and logging belong to
-the hub. A connector lives in ``integrations/<key>/connector.py``, subclasses
-``Connector`` and is registered with ``integrations.registry.register``; it
-never imports another connector.
+A connector maps one tool's wire format to the hub's canonical records
+(``integrations.records``) and back, and nothing else: persisting, de-duplicating,
+retrying, rate limiting, ordering by dependency and logging belong to the hub. A
+connector lives in ``integrations/<key>/connector.py``, subclasses ``Connector``,
+declares its ``capabilities`` (which records it gives and takes, ``RECORDS``) and is
+registered with ``integrations.registry.register``; it never imports another connector.
 
-Inbound, a connector turns a webhook (or a page of a pull) into
-``InboundItem``s carrying canonical records (``OrderRecord``, ``ProductRecord``).
-Outbound, the hub hands it an ``OutboundItem`` (``InventoryOut``,
-``FulfilmentOut``) already resolved to the tool's ids through ExternalRefs.
+Inbound, a connector turns a webhook (or a page of a pull) into ``InboundItem``s
+carrying records (``OrderRecord``, ``ShipmentRecord``, ``PaymentRecord``…). Outbound,
+the hub hands ``push`` a record (``InventoryOut``, ``OrderOut``, ``InvoiceOut``…) already
+resolved to the tool's ids through ExternalRefs, with a ``PushContext``.
 """
 
 from __future__ import annotations
@@ -17,172 +18,95 @@ from __future__ import annotations
 import datetime
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import httpx
 from pydantic import BaseModel
 
+from integrations.records import (
+    BillOut,
+    CustomerOut,
+    CustomerRecord,
+    DealOut,
+    FulfilmentOut,
+    InboundRecord,
+    InventoryLevelRecord,
+    InventoryOut,
+    InvoiceOut,
+    ItemOut,
+    OrderCancelOut,
+    OrderOut,
+    OrderRecord,
+    OutboundItem,
+    PaymentOut,
+    PaymentRecord,
+    ProductRecord,
+    ShipmentRecord,
+    VendorOut,
+)
+
 if TYPE_CHECKING:
     from integrations.models import Connection
 
 
 class Capability(StrEnum):
+    """What a connector does, each naming the records it gives (in) or takes (out)."""
+
+    # a sales channel
     ORDERS_IN = "orders_in"
-    INVENTORY_OUT = "inventory_out"
     PRODUCTS_IN = "products_in"
     PRODUCTS_OUT = "products_out"
-    SHIPMENTS_IN = "shipments_in"
+    INVENTORY_OUT = "inventory_out"
     FULFILMENT_OUT = "fulfilment_out"
+    # a shipping tool or a 3PL
+    ORDERS_OUT = "orders_out"
+    SHIPMENTS_IN = "shipments_in"
+    INVENTORY_IN = "inventory_in"
+    # accounting
+    CUSTOMERS_OUT = "customers_out"
+    ITEMS_OUT = "items_out"
     INVOICES_OUT = "invoices_out"
-    CUSTOMERS_SYNC = "customers_sync"
+    PAYMENTS_OUT = "payments_out"
+    PAYMENTS_IN = "payments_in"
+    VENDORS_OUT = "vendors_out"
+    BILLS_OUT = "bills_out"
+    # a CRM
+    CUSTOMERS_IN = "customers_in"
+    DEALS_OUT = "deals_out"
 
 
-# --- canonical records -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TaxLine:
-    name: str
-    rate: Decimal  # 0.2 for 20 %
-    amount: Decimal
-
-
-@dataclass(frozen=True)
-class CustomerRecord:
-    external_id: str
-    name: str
-    email: str = ""
-    phone: str = ""
-    company: str = ""
-
-
-@dataclass(frozen=True)
-class OrderLineRecord:
-    external_id: str
-    sku: str
-    variant_external_id: str  # "" when the tool has no variant id for the line
-    title: str
-    quantity: Decimal
-    unit_price: Decimal  # before discounts; gross when the order's prices include tax
-    discount: Decimal = Decimal(0)  # total discount allocated to the line, in the shop currency
-    taxes: tuple[TaxLine, ...] = ()
-    # What is left of the line after edits and refunds (the tool's "current quantity"); None when
-    # the tool does not say. Units refunded after shipping count as gone too: the hub adds back
-    # the refunds it records as returns, and shrinks the line only by what never shipped.
-    current_quantity: Decimal | None = None
-
-
-@dataclass(frozen=True)
-class ShippingLineRecord:
-    title: str
-    amount: Decimal
-    discount: Decimal = Decimal(0)
-    taxes: tuple[TaxLine, ...] = ()
-
-
-@dataclass(frozen=True)
-class OrderTotals:
-    """The tool's own totals, to check ours against."""
-
-    subtotal: Decimal
-    discount: Decimal
-    shipping: Decimal
-    tax: Decimal
-    total: Decimal
-
-
-@dataclass(frozen=True)
-class ShipmentLineRecord:
-    line_external_id: str  # the order line's id in the tool
-    quantity: Decimal
-
-
-@dataclass(frozen=True)
-class ShipmentRecord:
-    """Goods that left for the customer, as the tool recorded it (a Shopify fulfilment, a
-    shipment of a shipping tool or a 3PL): recorded here as a shipment of the order."""
-
-    external_id: str
-    created_at: datetime.datetime
-    lines: tuple[ShipmentLineRecord, ...]
-    carrier: str = ""
-    service: str = ""
-    tracking_number: str = ""
-    tracking_url: str = ""
-
-
-class Restock(StrEnum):
-    """What became of the goods of a refunded line."""
-
-    RETURN = "return"  # shipped, and back into stock
-    CANCEL = "cancel"  # never shipped: the line is refunded before it left
-    NONE = "none"  # shipped, and not coming back (damaged, kept by the customer)
-
-
-@dataclass(frozen=True)
-class RefundLineRecord:
-    line_external_id: str
-    quantity: Decimal
-    restock: Restock
-
-
-@dataclass(frozen=True)
-class RefundRecord:
-    """Money paid back in the tool, with the lines it was for and what became of their goods."""
-
-    external_id: str
-    created_at: datetime.datetime
-    lines: tuple[RefundLineRecord, ...]
-    amount: Decimal  # paid back (the refund's successful transactions), in the order's currency
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class OrderRecord:
-    external_id: str
-    number: str  # what people call it in the tool ("#1001")
-    created_at: datetime.datetime
-    updated_at: datetime.datetime
-    currency: str
-    prices_include_tax: bool
-    customer: CustomerRecord | None
-    billing_address: Mapping[str, str]  # keys of sales Address.snapshot()
-    shipping_address: Mapping[str, str]
-    lines: tuple[OrderLineRecord, ...]
-    shipping: tuple[ShippingLineRecord, ...] = ()
-    totals: OrderTotals | None = None
-    financial_status: str = ""
-    cancelled_at: datetime.datetime | None = None
-    cancel_reason: str = ""
-    tags: tuple[str, ...] = ()
-    note: str = ""
-    # What the tool shipped itself (fulfilled in its admin, by a shipping tool or a 3PL); the
-    # shipments the hub pushed there come back here too, and are recognised by their ids.
-    shipments: tuple[ShipmentRecord, ...] = ()
-    refunds: tuple[RefundRecord, ...] = ()
-
-
-@dataclass(frozen=True)
-class VariantRecord:
-    external_id: str
-    sku: str
-    title: str
-    price: Decimal | None = None
-    barcode: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)  # e.g. {"inventory_item_id": 123}
-
-
-@dataclass(frozen=True)
-class ProductRecord:
-    external_id: str
-    title: str
-    updated_at: datetime.datetime
-    variants: tuple[VariantRecord, ...]
-    status: str = "active"
-    description: str = ""
+# The records each capability gives (in) or takes (out).
+RECORDS: Mapping[Capability, tuple[type[Any], ...]] = {
+    Capability.ORDERS_IN: (OrderRecord,),
+    Capability.PRODUCTS_IN: (ProductRecord,),
+    Capability.PRODUCTS_OUT: (ItemOut,),
+    Capability.INVENTORY_OUT: (InventoryOut,),
+    Capability.FULFILMENT_OUT: (FulfilmentOut,),
+    Capability.ORDERS_OUT: (OrderOut, OrderCancelOut),
+    Capability.SHIPMENTS_IN: (ShipmentRecord,),
+    Capability.INVENTORY_IN: (InventoryLevelRecord,),
+    Capability.CUSTOMERS_OUT: (CustomerOut,),
+    Capability.ITEMS_OUT: (ItemOut,),
+    Capability.INVOICES_OUT: (InvoiceOut,),
+    Capability.PAYMENTS_OUT: (PaymentOut,),
+    Capability.PAYMENTS_IN: (PaymentRecord,),
+    Capability.VENDORS_OUT: (VendorOut,),
+    Capability.BILLS_OUT: (BillOut,),
+    Capability.CUSTOMERS_IN: (CustomerRecord,),
+    Capability.DEALS_OUT: (DealOut,),
+}
+INBOUND = frozenset(
+    {
+        Capability.ORDERS_IN,
+        Capability.PRODUCTS_IN,
+        Capability.SHIPMENTS_IN,
+        Capability.INVENTORY_IN,
+        Capability.PAYMENTS_IN,
+        Capability.CUSTOMERS_IN,
+    }
+)
 
 
 class Action(StrEnum):
@@ -195,11 +119,11 @@ class Action(StrEnum):
 class InboundItem:
     """One thing a tool told us: a whole record, or (thin) only that something changed."""
 
-    object_type: str  # "order", "product"
+    object_type: str  # "order", "product", "shipment", "customer", "inventory_level", "payment"
     external_id: str
     action: Action = Action.UPSERT
     updated_at: datetime.datetime | None = None
-    record: OrderRecord | ProductRecord | None = None  # None for a thin event: the hub calls fetch()
+    record: InboundRecord | None = None  # None for a thin event: the hub calls fetch()
     # A thin event that says where to read what changed (ShipStation's resource_url): the hub calls
     # fetch_url() instead of fetch(), and only when the URL is on one of the connector's hosts.
     url: str = ""
@@ -267,36 +191,6 @@ class PullPage:
 
 
 @dataclass(frozen=True)
-class InventoryOut:
-    """Set the tool's available quantity of one mapped variant at the mapped location."""
-
-    sku: str
-    external_id: str  # the variant's id in the tool
-    extra: Mapping[str, Any]  # ExternalRef.extra of the variant (inventory item id…)
-    available: int
-    previous: int | None = None  # what we last pushed, for compare-and-set
-
-
-@dataclass(frozen=True)
-class FulfilmentLineOut:
-    external_line_id: str
-    quantity: int
-
-
-@dataclass(frozen=True)
-class FulfilmentOut:
-    order_external_id: str
-    shipment_number: str
-    lines: tuple[FulfilmentLineOut, ...]
-    carrier: str = ""
-    tracking_number: str = ""
-    tracking_url: str = ""
-
-
-OutboundItem = InventoryOut | FulfilmentOut
-
-
-@dataclass(frozen=True)
 class PushContext:
     """What the hub tells a push besides the item.
 
@@ -314,6 +208,7 @@ class PushContext:
 class PushResult:
     external_id: str = ""  # the id the tool gave the pushed thing, if any
     detail: str = ""
+    version: str = ""  # the tool's version of it now (QuickBooks SyncToken), kept on the ExternalRef
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ from erp.access import AREAS, user_can
 from erp.exceptions import DomainError, InvalidTransition
 from erp.models import OutboxEvent
 from integrations import outbound_items, polling, queueing, registry, webhooks_out
-from integrations.contract import Capability, InventoryOut, PushContext
+from integrations.contract import Capability, PushContext
 from integrations.errors import (
     AuthFailed,
     CountMoved,
@@ -73,6 +73,7 @@ from integrations.models import (
     WebhookSubscription,
 )
 from integrations.outbound_items import LEVEL_CHANGED, warehouse_of
+from integrations.records import InventoryOut
 
 logger = logging.getLogger(__name__)
 

@@ -21,15 +21,9 @@ from django.db.models import Model
 from django.utils import timezone
 
 from erp.models import OutboxEvent
-from integrations.contract import (
-    Capability,
-    FulfilmentLineOut,
-    FulfilmentOut,
-    InventoryOut,
-    OutboundItem,
-    PushResult,
-)
+from integrations.contract import Capability, PushResult
 from integrations.models import Connection, ExternalRef
+from integrations.records import FulfilmentLineOut, FulfilmentOut, InventoryOut, OutboundItem
 from inventory import availability
 from inventory.models import Product
 from sales.models import OrderLine, SalesOrder, Shipment

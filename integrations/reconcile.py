@@ -41,7 +41,7 @@ from django.utils import timezone
 from erp.exceptions import ValidationFailed
 from integrations import inbound, polling, registry
 from integrations.appliers import ORDER, VARIANT
-from integrations.contract import Connector, InventoryOut, PushContext
+from integrations.contract import Connector, PushContext
 from integrations.errors import HubError
 from integrations.models import (
     Connection,
@@ -55,6 +55,7 @@ from integrations.models import (
     SyncRunStatus,
 )
 from integrations.outbound_items import PUSHED_AVAILABLE, inventory_hash, warehouse_of
+from integrations.records import InventoryOut
 from inventory import availability
 from inventory.models import Product
 from sales.models import SalesOrder

@@ -17,8 +17,8 @@ from decimal import Decimal
 
 from erp.money import ZERO
 from integrations.appliers.refs import order_line_ids
-from integrations.contract import OrderRecord, Restock
 from integrations.models import Connection
+from integrations.records import OrderRecord, Restock
 from sales.models import OrderLine, SalesOrder
 from sales.services import order_lines_reduce
 from sales.services.edits import EDITABLE

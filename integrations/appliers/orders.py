@@ -32,9 +32,10 @@ from integrations.appliers.refs import (
 from integrations.appliers.refunds import apply_refunds
 from integrations.appliers.shipments import apply_shipments
 from integrations.canonical import content_hash
-from integrations.contract import Action, InboundItem, OrderRecord
+from integrations.contract import Action, InboundItem
 from integrations.errors import MissingDependency
 from integrations.models import Connection, ExternalRef, SyncRun
+from integrations.records import OrderRecord
 from inventory.models import Product
 from sales import lifecycle
 from sales.models import (

@@ -10,9 +10,10 @@ from django.utils import timezone
 from erp.money import ZERO
 from integrations.appliers.refs import PRODUCT, SKU, VARIANT, Applied, claim, ct, is_stale, link, refs
 from integrations.canonical import content_hash
-from integrations.contract import Action, InboundItem, ProductRecord
+from integrations.contract import Action, InboundItem
 from integrations.errors import MissingDependency
 from integrations.models import Connection, SyncRun
+from integrations.records import ProductRecord
 from inventory.models import Barcode, Product
 from inventory.services import product_create
 

@@ -24,8 +24,8 @@ from decimal import Decimal
 
 from erp.money import ZERO
 from integrations.appliers.refs import link, order_line_ids, refs
-from integrations.contract import OrderRecord, RefundRecord, Restock
 from integrations.models import Connection
+from integrations.records import OrderRecord, RefundRecord, Restock
 from sales.models import Invoice, OrderLine, ReturnDisposition, SalesOrder, SalesReturn
 from sales.services import (
     ReturnLineSpec,

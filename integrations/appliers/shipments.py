@@ -23,8 +23,8 @@ from decimal import Decimal
 
 from erp.money import ZERO
 from integrations.appliers.refs import link, order_line_ids, refs
-from integrations.contract import OrderRecord, ShipmentRecord
 from integrations.models import Connection
+from integrations.records import OrderRecord, ShipmentRecord
 from sales.models import OrderLine, SalesOrder
 from sales.services import ShipLine, shipment_create
 from sales.services.fulfilment import ALLOCATABLE

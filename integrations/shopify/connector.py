@@ -50,10 +50,7 @@ from integrations.contract import (
     Action,
     Capability,
     Connector,
-    FulfilmentOut,
     InboundItem,
-    InventoryOut,
-    OutboundItem,
     PullPage,
     PushContext,
     PushResult,
@@ -62,6 +59,7 @@ from integrations.contract import (
     WebhookRequest,
 )
 from integrations.errors import CountMoved, PermanentError, Throttled, TransientError
+from integrations.records import FulfilmentOut, InventoryOut, OutboundItem
 from integrations.shopify import mapping
 
 API_VERSIONS: dict[str, datetime.date | None] = {

@@ -38,10 +38,9 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from integrations.contract import (
-    Action,
+from integrations.contract import Action, InboundItem
+from integrations.records import (
     CustomerRecord,
-    InboundItem,
     OrderLineRecord,
     OrderRecord,
     OrderTotals,

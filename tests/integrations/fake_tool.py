@@ -34,22 +34,24 @@ from integrations.contract import (
     Action,
     Capability,
     Connector,
-    CustomerRecord,
     InboundItem,
+    PullPage,
+    PushContext,
+    PushResult,
+    WebhookEnvelope,
+    WebhookRequest,
+)
+from integrations.records import (
+    CustomerRecord,
     InventoryOut,
     OrderLineRecord,
     OrderRecord,
     OrderTotals,
     OutboundItem,
     ProductRecord,
-    PullPage,
-    PushContext,
-    PushResult,
     ShippingLineRecord,
     TaxLine,
     VariantRecord,
-    WebhookEnvelope,
-    WebhookRequest,
 )
 
 BASE_URL = "https://acme.test/api"

@@ -23,10 +23,7 @@ from integrations import http, registry
 from integrations.contract import (
     Capability,
     Connector,
-    FulfilmentOut,
     InboundItem,
-    InventoryOut,
-    OutboundItem,
     PushContext,
     PushResult,
     RateLimitHint,
@@ -35,6 +32,7 @@ from integrations.contract import (
     WebhookRequest,
 )
 from integrations.models import Connection, ExternalRef
+from integrations.records import FulfilmentOut, InventoryOut, OutboundItem
 from tests.integrations.factories import ConnectionFactory, ExternalRefFactory
 
 BASE = "https://tiny.test"

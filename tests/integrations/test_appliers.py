@@ -13,9 +13,10 @@ import pytest
 from erp.money import ZERO
 from integrations import appliers
 from integrations.canonical import content_hash
-from integrations.contract import Action, InboundItem, TaxLine
+from integrations.contract import Action, InboundItem
 from integrations.errors import MissingDependency
 from integrations.models import ExternalRef
+from integrations.records import TaxLine
 from inventory.models import Product
 from sales.models import Customer, OrderLine, OrderStatus, SalesOrder
 from sales.selectors import reserved_by_line

@@ -57,7 +57,7 @@ class BooksConnector(Connector):
 
     key = "books"
     name = "Books (test accounting tool)"
-    capabilities = frozenset({Capability.CUSTOMERS_SYNC, Capability.INVOICES_OUT})
+    capabilities = frozenset({Capability.CUSTOMERS_OUT, Capability.INVOICES_OUT})
     settings_schema = BooksSettings
     secrets_schema = BooksSettings
     topics = (CUSTOMER_CHANGED, INVOICE_ISSUED)
@@ -108,9 +108,7 @@ def resolve_customer(connection: Connection, event: OutboxEvent, force: bool) ->
             object_id=customer.pk,
         )
 
-    return outbound_items.Resolved(
-        "customer", Capability.CUSTOMERS_SYNC, CustomerOut(customer.name), remember
-    )
+    return outbound_items.Resolved("customer", Capability.CUSTOMERS_OUT, CustomerOut(customer.name), remember)
 
 
 def resolve_invoice(connection: Connection, event: OutboxEvent, force: bool) -> Any:

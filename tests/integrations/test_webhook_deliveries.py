@@ -23,13 +23,7 @@ from pydantic import BaseModel
 
 from integrations import registry
 from integrations.connections import connection_create
-from integrations.contract import (
-    Capability,
-    Connector,
-    InboundItem,
-    WebhookEnvelope,
-    WebhookRequest,
-)
+from integrations.contract import Capability, Connector, InboundItem, WebhookEnvelope, WebhookRequest
 from integrations.models import Connection, InboundEvent
 
 SECRET = "batch-app-secret"
@@ -51,7 +45,7 @@ class BatchConnector(Connector):
 
     key = "batch"
     name = "Batch CRM (test tool)"
-    capabilities = frozenset({Capability.CUSTOMERS_SYNC})
+    capabilities = frozenset({Capability.CUSTOMERS_OUT})
     settings_schema = BatchSettings
     secrets_schema = BatchSecrets
     app_webhooks: ClassVar[bool] = True

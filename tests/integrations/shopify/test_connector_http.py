@@ -9,9 +9,10 @@ from django.utils import timezone
 
 from integrations import registry
 from integrations.connections import connection_create
-from integrations.contract import Action, FulfilmentLineOut, FulfilmentOut, InventoryOut, PushContext
+from integrations.contract import Action, PushContext
 from integrations.errors import AuthFailed, CountMoved, PermanentError, Throttled, TransientError
 from integrations.models import Connection, ConnectionStatus, RequestLog
+from integrations.records import FulfilmentLineOut, FulfilmentOut, InventoryOut
 from integrations.shopify.connector import ShopifyConnector
 from integrations.shopify.fake import ACCESS_TOKEN, CLIENT_SECRET, LOCATION_ID
 from tests.integrations.shopify.conftest import shopify_settings

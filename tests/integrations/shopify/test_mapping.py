@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from integrations.contract import (
-    Action,
+from integrations.contract import Action
+from integrations.records import (
     CustomerRecord,
     OrderLineRecord,
     OrderTotals,

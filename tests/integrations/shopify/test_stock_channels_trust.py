@@ -91,7 +91,8 @@ def test_a_sale_in_shopify_the_hub_has_not_imported_is_pulled_before_the_push(
 
 def test_the_connector_reports_a_moved_count_instead_of_overwriting_it(connection, store, shop):
     from integrations import registry
-    from integrations.contract import InventoryOut, PushContext
+    from integrations.contract import PushContext
+    from integrations.records import InventoryOut
 
     connector = registry.connector_for(connection)
     shop.set_available(TENT, 39)  # a sale in Shopify since our last push of 42

@@ -32,21 +32,23 @@ from integrations.contract import (
     Action,
     Capability,
     Connector,
-    CustomerRecord,
     InboundItem,
+    PullPage,
+    PushContext,
+    PushResult,
+    TokenGrant,
+    WebhookEnvelope,
+    WebhookRequest,
+)
+from integrations.records import (
+    CustomerRecord,
     InventoryOut,
     OrderLineRecord,
     OrderRecord,
     OrderTotals,
     OutboundItem,
-    PullPage,
-    PushContext,
-    PushResult,
     ShippingLineRecord,
     TaxLine,
-    TokenGrant,
-    WebhookEnvelope,
-    WebhookRequest,
 )
 
 BASE_URL = "https://minimal.test/v1"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from integrations import registry
 from integrations.connections import connection_create
-from integrations.contract import InventoryOut
+from integrations.records import InventoryOut
 from integrations.shopify.fake import (
     ACCESS_TOKEN,
     CLIENT_SECRET,

@@ -7,8 +7,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from integrations.contract import Restock
 from integrations.models import InboundEvent, InboundStatus
+from integrations.records import Restock
 from integrations.shopify import mapping
 from integrations.shopify.fake import (
     LOCATION_ID,

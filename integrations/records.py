@@ -1,0 +1,423 @@
+"""The hub's canonical records: what every connector maps its tool's wire format to and from.
+
+In (a connector gives them, the appliers apply them through the domain services): orders with their
+lines, shipments and refunds; products; shipments on their own (from a shipping tool or a 3PL);
+customers and companies; inventory levels a tool owns; payments an accounting tool recorded.
+
+Out (the hub resolves them from its own state, a connector sends them): inventory levels and
+fulfilments to a sales channel; orders and their cancellation to a shipping tool or a 3PL;
+customers, items, invoices and credit notes, payments and refunds, vendors and bills to accounting;
+deals to a CRM. Ids of the tool come from ExternalRefs, never from our models.
+
+Amounts are Decimals in the document's currency; dates are aware datetimes or dates.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+# --- in ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaxLine:
+    name: str
+    rate: Decimal  # 0.2 for 20 %
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class CustomerRecord:
+    """A customer as a tool keeps it: on an order (the buyer), or on its own (a CRM contact or
+    company, an accounting tool's customer; object type "customer")."""
+
+    external_id: str
+    name: str
+    email: str = ""
+    phone: str = ""
+    company: str = ""  # the company's name, for a person who buys for one
+    updated_at: datetime.datetime | None = None
+    is_company: bool = False
+    company_external_id: str = ""  # the tool's id of the company this person belongs to
+    address: Mapping[str, str] = field(default_factory=dict)  # keys of sales Address.snapshot()
+    tax_id: str = ""
+
+
+class FulfilledBy(StrEnum):
+    MERCHANT = "merchant"  # shipped from the hub's stock (here, by a shipping tool or a 3PL)
+    MARKETPLACE = "marketplace"  # shipped by the marketplace from its own stock (Amazon FBA)
+
+
+@dataclass(frozen=True)
+class OrderLineRecord:
+    external_id: str
+    sku: str
+    variant_external_id: str  # "" when the tool has no variant id for the line
+    title: str
+    quantity: Decimal
+    unit_price: Decimal  # before discounts; gross when the order's prices include tax
+    discount: Decimal = Decimal(0)  # total discount allocated to the line, in the shop currency
+    taxes: tuple[TaxLine, ...] = ()
+    # What is left of the line after edits and refunds (the tool's "current quantity"); None when
+    # the tool does not say. Units refunded after shipping count as gone too: the hub adds back
+    # the refunds it records as returns, and shrinks the line only by what never shipped.
+    current_quantity: Decimal | None = None
+    # Who ships the line: the merchant (from the hub's stock) or the marketplace itself (Amazon
+    # FBA), whose lines are recorded for sales and accounting but reserve and ship nothing here.
+    fulfilled_by: FulfilledBy = FulfilledBy.MERCHANT
+
+
+@dataclass(frozen=True)
+class ShippingLineRecord:
+    title: str
+    amount: Decimal
+    discount: Decimal = Decimal(0)
+    taxes: tuple[TaxLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class OrderTotals:
+    """The tool's own totals, to check ours against."""
+
+    subtotal: Decimal
+    discount: Decimal
+    shipping: Decimal
+    tax: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class ShipmentLineRecord:
+    line_external_id: str  # the order line's id in the tool ("" when the tool names only the SKU)
+    quantity: Decimal
+    sku: str = ""
+
+
+@dataclass(frozen=True)
+class ShipmentRecord:
+    """Goods that left for the customer, as the tool recorded it (a Shopify fulfilment, a
+    shipment of a shipping tool or a 3PL): recorded here as a shipment of the order.
+
+    On an ``OrderRecord`` it is a shipment of that order; on its own (object type "shipment", from
+    a tool the hub sent the order to) ``order_external_id`` names the order in that tool."""
+
+    external_id: str
+    created_at: datetime.datetime
+    lines: tuple[ShipmentLineRecord, ...]
+    carrier: str = ""
+    service: str = ""
+    tracking_number: str = ""
+    tracking_url: str = ""
+    order_external_id: str = ""
+    voided: bool = False  # the tool voided it (a label cancelled): the goods did not leave
+
+
+class Restock(StrEnum):
+    """What became of the goods of a refunded line."""
+
+    RETURN = "return"  # shipped, and back into stock
+    CANCEL = "cancel"  # never shipped: the line is refunded before it left
+    NONE = "none"  # shipped, and not coming back (damaged, kept by the customer)
+
+
+@dataclass(frozen=True)
+class RefundLineRecord:
+    line_external_id: str
+    quantity: Decimal
+    restock: Restock
+
+
+@dataclass(frozen=True)
+class RefundRecord:
+    """Money paid back in the tool, with the lines it was for and what became of their goods."""
+
+    external_id: str
+    created_at: datetime.datetime
+    lines: tuple[RefundLineRecord, ...]
+    amount: Decimal  # paid back (the refund's successful transactions), in the order's currency
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    external_id: str
+    number: str  # what people call it in the tool ("#1001")
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    currency: str
+    prices_include_tax: bool
+    customer: CustomerRecord | None
+    billing_address: Mapping[str, str]  # keys of sales Address.snapshot()
+    shipping_address: Mapping[str, str]
+    lines: tuple[OrderLineRecord, ...]
+    shipping: tuple[ShippingLineRecord, ...] = ()
+    totals: OrderTotals | None = None
+    financial_status: str = ""
+    cancelled_at: datetime.datetime | None = None
+    cancel_reason: str = ""
+    tags: tuple[str, ...] = ()
+    note: str = ""
+    # What the tool shipped itself (fulfilled in its admin, by a shipping tool or a 3PL); the
+    # shipments the hub pushed there come back here too, and are recognised by their ids.
+    shipments: tuple[ShipmentRecord, ...] = ()
+    refunds: tuple[RefundRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class VariantRecord:
+    external_id: str
+    sku: str
+    title: str
+    price: Decimal | None = None
+    barcode: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)  # e.g. {"inventory_item_id": 123}
+
+
+@dataclass(frozen=True)
+class ProductRecord:
+    external_id: str
+    title: str
+    updated_at: datetime.datetime
+    variants: tuple[VariantRecord, ...]
+    status: str = "active"
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class InventoryLevelRecord:
+    """A tool's count of one SKU at one of its locations (object type "inventory_level"): a 3PL's
+    on-hand in its warehouse. Applied only where the connection's ownership rule says the tool
+    owns that stock; elsewhere it is compared, never applied."""
+
+    sku: str
+    location_external_id: str  # "" when the tool has one location
+    on_hand: Decimal
+    available: Decimal | None = None
+    variant_external_id: str = ""
+    counted_at: datetime.datetime | None = None
+
+
+@dataclass(frozen=True)
+class PaymentApplication:
+    invoice_external_id: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class PaymentRecord:
+    """Money received as an accounting tool recorded it (object type "payment"), applied to the
+    invoices the hub pushed there."""
+
+    external_id: str
+    paid_at: datetime.date
+    amount: Decimal
+    currency: str
+    applied_to: tuple[PaymentApplication, ...]
+    method: str = ""
+    reference: str = ""
+    updated_at: datetime.datetime | None = None
+
+
+InboundRecord = (
+    OrderRecord | ProductRecord | ShipmentRecord | CustomerRecord | InventoryLevelRecord | PaymentRecord
+)
+
+
+# --- out ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InventoryOut:
+    """Set the tool's available quantity of one mapped variant at the mapped location."""
+
+    sku: str
+    external_id: str  # the variant's id in the tool
+    extra: Mapping[str, Any]  # ExternalRef.extra of the variant (inventory item id…)
+    available: int
+    previous: int | None = None  # what we last pushed, for compare-and-set
+
+
+@dataclass(frozen=True)
+class FulfilmentLineOut:
+    external_line_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class FulfilmentOut:
+    order_external_id: str
+    shipment_number: str
+    lines: tuple[FulfilmentLineOut, ...]
+    carrier: str = ""
+    tracking_number: str = ""
+    tracking_url: str = ""
+
+
+@dataclass(frozen=True)
+class OrderLineOut:
+    line_id: str  # our order line's id: the line's reference in the tool
+    sku: str
+    title: str
+    quantity: Decimal
+    unit_price: Decimal
+
+
+@dataclass(frozen=True)
+class OrderOut:
+    """An order for a shipping tool or a 3PL to ship, or its update (an address changed, a hold).
+
+    ``reference`` (our order number) is what the tool shows; the push's idempotency key is what
+    makes a retry after a lost answer update the tool's order instead of making a second one."""
+
+    reference: str
+    external_id: str  # the tool's id of the order once it has it ("" the first time)
+    created_at: datetime.datetime
+    currency: str
+    customer_name: str
+    customer_email: str
+    ship_to: Mapping[str, str]  # keys of sales Address.snapshot()
+    lines: tuple[OrderLineOut, ...]
+    channel: str = ""  # where it was sold
+    service: str = ""  # the shipping the customer chose
+    note: str = ""
+    on_hold: bool = False
+
+
+@dataclass(frozen=True)
+class OrderCancelOut:
+    """Take back an order a shipping tool or a 3PL has not shipped yet."""
+
+    reference: str
+    external_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class CustomerOut:
+    reference: str  # our customer code
+    external_id: str  # "" until the tool has it
+    version: str  # the tool's version of it we hold (QuickBooks SyncToken), "" if none
+    name: str
+    email: str = ""
+    phone: str = ""
+    is_company: bool = True
+    currency: str = ""
+    tax_id: str = ""
+    billing_address: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ItemOut:
+    sku: str
+    external_id: str
+    version: str
+    name: str
+    price: Decimal
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class DocumentLineOut:
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal  # net of tax, after discounts
+    tax_rate: Decimal = Decimal(0)
+    tax_amount: Decimal = Decimal(0)
+    sku: str = ""
+    item_external_id: str = ""  # the item in the tool ("" for a line of no product: shipping)
+
+
+@dataclass(frozen=True)
+class InvoiceOut:
+    """An issued invoice, or a credit note (``kind`` "credit_note", amounts positive)."""
+
+    number: str
+    kind: str  # "invoice" or "credit_note"
+    external_id: str
+    version: str
+    customer_external_id: str
+    currency: str
+    issue_date: datetime.date
+    due_date: datetime.date | None
+    lines: tuple[DocumentLineOut, ...]
+    subtotal: Decimal
+    tax: Decimal
+    total: Decimal
+    order_reference: str = ""
+    voided: bool = False
+
+
+@dataclass(frozen=True)
+class PaymentOut:
+    """Money received against an invoice (``kind`` "payment"), or paid back on a credit note
+    (``kind`` "refund")."""
+
+    reference: str  # ours, stable: "payment-12"
+    kind: str
+    document_external_id: str  # the invoice (or credit note) in the tool
+    customer_external_id: str
+    amount: Decimal
+    currency: str
+    paid_at: datetime.date
+    method: str = ""
+
+
+@dataclass(frozen=True)
+class VendorOut:
+    reference: str  # our supplier code
+    external_id: str
+    version: str
+    name: str
+    email: str = ""
+    currency: str = ""
+
+
+@dataclass(frozen=True)
+class BillOut:
+    number: str
+    external_id: str
+    version: str
+    vendor_external_id: str
+    currency: str
+    bill_date: datetime.date
+    due_date: datetime.date
+    supplier_reference: str
+    lines: tuple[DocumentLineOut, ...]
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class DealOut:
+    """A sales order as a CRM deal: its amount and where it stands (``stage``: the order's state
+    in our words, mapped to the CRM's pipeline stage by the connection's settings)."""
+
+    reference: str  # our order number
+    external_id: str
+    version: str
+    name: str
+    amount: Decimal
+    currency: str
+    stage: str
+    close_date: datetime.date | None
+    customer_external_id: str = ""
+
+
+OutboundItem = (
+    InventoryOut
+    | FulfilmentOut
+    | OrderOut
+    | OrderCancelOut
+    | CustomerOut
+    | ItemOut
+    | InvoiceOut
+    | PaymentOut
+    | VendorOut
+    | BillOut
+    | DealOut
+)
