@@ -262,6 +262,10 @@ class Connector(ABC):
     api_versions: ClassVar[Mapping[str, datetime.date | None]] = {}
     # The kind of sales channel a new connection of this tool sells through (ORDERS_IN only).
     channel_kind: ClassVar[str] = "web_store"
+    # The data types ("inventory", "customer"…) whose truth is the tool's at the connection's
+    # warehouse unless the connection's ownership rules say otherwise: a 3PL owns its on-hand.
+    # Everything else is the hub's (integrations.ownership).
+    tool_owns: ClassVar[frozenset[str]] = frozenset()
     # The token bucket the hub keeps per connection.
     rate_limit_per_second: ClassVar[float] = 2.0
     rate_limit_burst: ClassVar[int] = 40
