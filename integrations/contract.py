@@ -372,6 +372,10 @@ class Connector(ABC):
         tool's idempotency field where it has one."""
         raise NotImplementedError(f"{self.key} does not push {type(item).__name__}")
 
+    def read_version(self, object_type: str, external_id: str) -> str:
+        """The tool's current version of a record (after a StaleVersion conflict)."""
+        raise NotImplementedError(f"{self.key} keeps no versions of {object_type}")
+
     # --- reconciliation and health -------------------------------------------------------
 
     def inventory_snapshot(self, items: list[InventoryOut]) -> dict[str, int | None]:

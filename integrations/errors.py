@@ -114,3 +114,30 @@ class MissingDependency(HubError):
         super().__init__(message)
         self.kind = kind
         self.value = value
+
+
+class StaleVersion(TransientError):
+    """An update carried a version of the record the tool no longer has (QuickBooks fault 5010:
+    somebody changed it there since we last read it). The hub re-reads the version
+    (``Connector.read_version`` unless ``current`` says it), re-resolves the item and pushes once
+    more; a second conflict is retried later like any transient failure."""
+
+    title = "The tool's copy changed since we last read it"
+
+    def __init__(self, message: str, *, external_id: str, current: str | None = None) -> None:
+        super().__init__(message)
+        self.external_id = external_id
+        self.current = current
+
+
+class AlreadyExists(HubError):
+    """The tool has the record already (QuickBooks fault 6240, a duplicate name; a 409 naming the
+    existing id): the hub links ours to it instead of failing, and the push counts as done."""
+
+    title = "The tool has it already"
+    status_code = 409
+
+    def __init__(self, message: str, *, external_id: str, version: str = "") -> None:
+        super().__init__(message)
+        self.external_id = external_id
+        self.version = version

@@ -51,13 +51,15 @@ from erp.access import AREAS, user_can
 from erp.exceptions import DomainError, InvalidTransition
 from erp.models import OutboxEvent
 from integrations import outbound_items, polling, queueing, registry, webhooks_out
-from integrations.contract import Capability, PushContext
+from integrations.contract import Capability, Connector, PushContext, PushResult
 from integrations.errors import (
+    AlreadyExists,
     AuthFailed,
     CountMoved,
     MissingDependency,
     NeedsAPerson,
     PermanentError,
+    StaleVersion,
     Throttled,
     TransientError,
 )
@@ -66,6 +68,7 @@ from integrations.models import (
     ConnectionStatus,
     Delivery,
     DeliveryStatus,
+    ExternalRef,
     RequestLog,
     SyncJob,
     SyncRun,
@@ -306,9 +309,13 @@ def _delivery_first(connection: Connection, blocked: outbound_items.Blocked) -> 
     the same event creates nothing twice)."""
     aggregate_type = blocked.aggregate._meta.label_lower
     aggregate_id = str(blocked.aggregate.pk)
+    # Any open delivery that pushes the same record counts ("customer created" as well as
+    # "customer updated"): its resolver is the same.
+    resolver = outbound_items.resolvers.get(blocked.topic)
+    family = [t for t, r in outbound_items.resolvers.items() if r is resolver] or [blocked.topic]
     with transaction.atomic():
         waiting = (
-            Delivery.objects.filter(connection=connection, topic=blocked.topic, status__in=OPEN)
+            Delivery.objects.filter(connection=connection, topic__in=family, status__in=OPEN)
             .filter(event__aggregate_type=aggregate_type, event__aggregate_id=aggregate_id)
             .order_by("pk")
             .values_list("pk", flat=True)
@@ -356,10 +363,25 @@ def _push(delivery: Delivery) -> Outcome:
         http_client = connector.http
         context = PushContext(idempotency_key=idempotency_key(delivery), attempt=delivery.attempts + 1)
         try:
-            result = connector.push(resolved.item, context)
+            result = _push_or_link(connector, resolved, context)
         except CountMoved as moved:
             resolved = _after_count_moved(connection, resolved, moved)
-            result = connector.push(resolved.item, context)
+            result = _push_or_link(connector, resolved, context)
+        except StaleVersion as stale:
+            again = _after_stale(
+                connection, connector, resolved, stale, lambda: resolver(connection, event, True)
+            )
+            if isinstance(again, str):
+                return _closed(run, Outcome(Kind.SKIP, again))
+            resolved = again
+            # A new request (the version it carries is new): a tool that answers a repeated key
+            # with its first answer would repeat the conflict. Still the same for every retry of
+            # this delivery against this version.
+            version = getattr(resolved.item, "version", "")
+            retry_context = dataclasses.replace(
+                context, idempotency_key=f"{context.idempotency_key}-v{version}"
+            )
+            result = _push_or_link(connector, resolved, retry_context)
     except Exception as exc:
         outcome = outcome_of(exc, getattr(http_client, "last_log", None))
     else:
@@ -369,6 +391,49 @@ def _push(delivery: Delivery) -> Outcome:
             log=getattr(http_client, "last_log", None),
             remember=partial(resolved.remember, result),
         )
+    _close_run(run, outcome)
+    return outcome
+
+
+def _push_or_link(
+    connector: Connector, resolved: outbound_items.Resolved, context: PushContext
+) -> PushResult:
+    """Push; a tool that answers "I have it already" (a duplicate name, a 409 naming its id) gets
+    ours linked to its record instead of a failure."""
+    try:
+        return connector.push(resolved.item, context)
+    except AlreadyExists as exists:
+        return PushResult(
+            external_id=exists.external_id,
+            version=exists.version,
+            detail=f"Linked to {resolved.object_type} {exists.external_id}, which the tool had: {exists}",
+        )
+
+
+def _after_stale(
+    connection: Connection,
+    connector: Connector,
+    resolved: outbound_items.Resolved,
+    stale: StaleVersion,
+    resolve_again: Callable[[], outbound_items.Resolved | str | outbound_items.Blocked],
+) -> outbound_items.Resolved | str:
+    """The tool's copy changed since we read its version: read the version it has now, keep it on
+    the ExternalRef, and resolve the item again (with our values and the tool's version)."""
+    current = (
+        stale.current
+        if stale.current is not None
+        else connector.read_version(resolved.object_type, stale.external_id)
+    )
+    ExternalRef.objects.filter(
+        connection=connection, object_type=resolved.object_type, external_id=stale.external_id
+    ).update(external_version=current)
+    again = resolve_again()
+    if isinstance(again, outbound_items.Blocked):
+        raise stale  # what it needs went missing meanwhile: the retry sorts it out
+    return again
+
+
+def _closed(run: SyncRun, outcome: Outcome) -> Outcome:
     _close_run(run, outcome)
     return outcome
 

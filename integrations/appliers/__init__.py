@@ -51,7 +51,9 @@ Existing products are linked, never overwritten: the hub owns the catalogue.
 
 from __future__ import annotations
 
+from integrations.appliers.customers import apply_customer
 from integrations.appliers.orders import apply_order, check_totals
+from integrations.appliers.payments import PAYMENT, apply_payment
 from integrations.appliers.products import apply_product
 from integrations.appliers.refs import (
     CUSTOMER,
@@ -67,6 +69,7 @@ from integrations.appliers.refs import (
     claim,
     link,
 )
+from integrations.appliers.shipments import SHIPMENT, apply_shipment
 from integrations.contract import InboundItem
 from integrations.errors import MissingDependency
 from integrations.models import Connection, SyncRun
@@ -97,6 +100,12 @@ def apply(connection: Connection, item: InboundItem, run: SyncRun) -> Applied:
         return apply_order(connection, item, run)
     if item.object_type == PRODUCT:
         return apply_product(connection, item, run)
+    if item.object_type == SHIPMENT:
+        return apply_shipment(connection, item, run)
+    if item.object_type == CUSTOMER:
+        return apply_customer(connection, item, run)
+    if item.object_type == PAYMENT:
+        return apply_payment(connection, item, run)
     # Never "skipped": something a tool did would be dropped unseen. Quarantined, it waits on the
     # connection page until the hub learns the record type, and is replayed then.
     raise MissingDependency(

@@ -6,6 +6,11 @@ shipment here through ``sales.services.shipment_create`` (``shipped_elsewhere``:
 reserved yet is reserved first, then the reservations are consumed, so the stock leaves once),
 with the tool's carrier, service and tracking number.
 
+A shipment on its own (object type "shipment": from a shipping tool or a 3PL the hub sent the
+order to, ``apply_shipment``) names the tool's order, which is ours through ExternalRef("order"),
+and its lines by the line reference we sent, or only by SKU. A voided one that was recorded here
+already is noted for a person: the goods may have left after all.
+
 ExternalRef("fulfilment") links the tool's shipment to ours, both ways:
 * a shipment the hub pushed to the tool (outbound_items links it when the tool answers) comes
   back on the order's next update and is recognised, not recorded twice;
@@ -19,35 +24,75 @@ ExternalRef("order_line")) are noted, the rest is recorded.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from erp.money import ZERO
-from integrations.appliers.refs import link, order_line_ids, refs
-from integrations.models import Connection
-from integrations.records import OrderRecord, ShipmentRecord
+from integrations.appliers.refs import ORDER, Applied, link, order_line_ids, refs
+from integrations.contract import InboundItem
+from integrations.errors import MissingDependency
+from integrations.models import Connection, SyncRun
+from integrations.records import OrderRecord, ShipmentLineRecord, ShipmentRecord
 from sales.models import OrderLine, SalesOrder
 from sales.services import ShipLine, shipment_create
 from sales.services.fulfilment import ALLOCATABLE
 
-FULFILMENT = "fulfilment"
+FULFILMENT, SHIPMENT = "fulfilment", "shipment"
 
 
 def apply_shipments(connection: Connection, order: SalesOrder, record: OrderRecord) -> tuple[int, list[str]]:
     """Record the tool's new shipments of ``order``: (how many were recorded, notes for a person)."""
-    if not record.shipments:
+    return _record(connection, order, record.external_id, record.shipments)
+
+
+def apply_shipment(connection: Connection, item: InboundItem, run: SyncRun) -> Applied:
+    """A shipment on its own, from a tool the hub sent the order to (a shipping tool, a 3PL)."""
+    record = item.record
+    if not isinstance(record, ShipmentRecord):
+        raise ValueError(f"A shipment item of {connection} carries no ShipmentRecord.")
+    order_ref = refs(connection, ORDER).filter(external_id=record.order_external_id).first()
+    order = SalesOrder.objects.filter(pk=order_ref.object_id).first() if order_ref is not None else None
+    if order is None:
+        raise MissingDependency(
+            f"Shipment {record.external_id} is for order {record.order_external_id or '(none named)'}, "
+            f"which {connection} did not get from the hub.",
+            kind="order",
+            value=record.order_external_id,
+        )
+    known = refs(connection, FULFILMENT).filter(external_id=record.external_id).first()
+    if record.voided:
+        if known is None:
+            return Applied(SHIPMENT, record.external_id, "skipped", "voided before it was recorded here")
+        note = f"shipment {record.external_id} was voided in {connection} after it was recorded here"
+        run.errors = [*run.errors, note]
+        return Applied(SHIPMENT, record.external_id, "skipped", note, known.object_id, order.number)
+    recorded, notes = _record(connection, order, record.order_external_id, (record,))
+    if notes:
+        run.errors = [*run.errors, *notes]
+    if not recorded:
+        reason = "; ".join(notes) or "recorded already"
+        return Applied(SHIPMENT, record.external_id, "skipped", reason, order.pk, order.number)
+    return Applied(SHIPMENT, record.external_id, "created", "; ".join(notes), order.pk, order.number)
+
+
+def _record(
+    connection: Connection, order: SalesOrder, order_external_id: str, shipments: Sequence[ShipmentRecord]
+) -> tuple[int, list[str]]:
+    shipments = [s for s in shipments if not s.voided]
+    if not shipments:
         return 0, []
     known = set(
         refs(connection, FULFILMENT)
-        .filter(external_id__in=[s.external_id for s in record.shipments])
+        .filter(external_id__in=[s.external_id for s in shipments])
         .values_list("external_id", flat=True)
     )
-    new = [s for s in record.shipments if s.external_id not in known]
+    new = [s for s in shipments if s.external_id not in known]
     if not new:
         return 0, []
     if order.status not in ALLOCATABLE:
         return 0, [f"shipped in the tool, but {order.number} is {order.status} here: not recorded"]
-    line_ids = order_line_ids(connection, record.external_id)
-    lines = {ln.pk: ln for ln in OrderLine.objects.filter(order=order)}
+    line_ids = order_line_ids(connection, order_external_id)
+    lines = {ln.pk: ln for ln in OrderLine.objects.filter(order=order).select_related("product")}
     recorded, notes = 0, []
     for shipment in sorted(new, key=lambda s: (s.created_at, s.external_id)):
         wanted, unknown = _quantities(shipment, line_ids, lines)
@@ -72,15 +117,29 @@ def apply_shipments(connection: Connection, order: SalesOrder, record: OrderReco
     return recorded, notes
 
 
+def _line_of(item: ShipmentLineRecord, line_ids: dict[str, int], lines: dict[int, OrderLine]) -> int | None:
+    """Our line for a shipment line: by the tool's line id, else (a tool that names only the SKU)
+    the first line of that SKU with something left to ship."""
+    pk = line_ids.get(item.line_external_id) if item.line_external_id else None
+    if pk is not None and pk in lines:
+        return pk
+    if item.sku:
+        sku = item.sku.casefold()
+        for line in lines.values():
+            if line.product.sku.casefold() == sku and line.quantity > line.quantity_shipped:
+                return line.pk
+    return None
+
+
 def _quantities(
     shipment: ShipmentRecord, line_ids: dict[str, int], lines: dict[int, OrderLine]
 ) -> tuple[dict[int, Decimal], list[str]]:
     wanted: dict[int, Decimal] = {}
     unknown: list[str] = []
     for item in shipment.lines:
-        pk = line_ids.get(item.line_external_id)
-        if pk is None or pk not in lines:
-            unknown.append(item.line_external_id)
+        pk = _line_of(item, line_ids, lines)
+        if pk is None:
+            unknown.append(item.line_external_id or item.sku)
             continue
         line = lines[pk]
         open_quantity = line.quantity - line.quantity_shipped - wanted.get(pk, ZERO)

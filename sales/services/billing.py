@@ -243,7 +243,12 @@ def payment_record(
         payload=order_payload(
             invoice.order,
             invoice=invoice_payload(invoice),
-            payment={"amount": str(amount), "method": method, "reference": reference},
+            payment={
+                "payment_id": payment.pk,
+                "amount": str(amount),
+                "method": method,
+                "reference": reference,
+            },
         ),
     )
     return payment

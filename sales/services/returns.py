@@ -28,7 +28,7 @@ from sales.models import (
     SalesOrder,
     SalesReturn,
 )
-from sales.services.billing import credit_note_create
+from sales.services.billing import credit_note_create, invoice_payload
 from sales.services.orders import _actor, _locked, order_payload
 
 
@@ -190,4 +190,13 @@ def refund_record(
     note.amount_paid += amount
     note.status = InvoiceStatus.PAID if note.amount_paid == note.total else InvoiceStatus.PARTIALLY_PAID
     note.save(update_fields=["amount_paid", "status", "updated_at"])
+    events.emit(
+        "sales.refund_recorded",
+        aggregate=note.order,
+        payload=order_payload(
+            note.order,
+            invoice=invoice_payload(note),
+            refund={"refund_id": refund.pk, "amount": str(amount), "method": method, "reference": reference},
+        ),
+    )
     return refund

@@ -144,6 +144,7 @@ def test_order_to_cash_over_http(api: Api):
         "sales.payment_received",
         "sales.credit_note_issued",
         "sales.return_received",
+        "sales.refund_recorded",
     ]
     assert timeline[2]["data"]["tracking_number"] == "1Z1"
 

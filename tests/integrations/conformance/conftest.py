@@ -8,8 +8,10 @@ duration of each test only, so the rest of the suite never sees them.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
@@ -21,13 +23,17 @@ from integrations.contract import Connector
 from integrations.models import Connection, Delivery, DeliveryStatus
 from inventory.models import Product, Warehouse
 from inventory.services import stock_receive
+from sales.models import Customer, Invoice, SalesOrder
+from sales.services import invoice_create, invoice_issue, order_confirm
 from tests.integrations.conformance.harness import Harness, harness_class
 from tests.integrations.conformance.minimal.connector import MinimalConnector
+from tests.integrations.conformance.parcel.connector import ParcelConnector
+from tests.integrations.conformance.tally.connector import TallyConnector
 from tests.integrations.factories import ExternalRefFactory
 from tests.inventory.factories import bin_of, warehouse
-from tests.sales.factories import ChannelFactory, stocked_product
+from tests.sales.factories import ChannelFactory, order_for, stocked_product
 
-KIT_CONNECTORS: tuple[type[Connector], ...] = (MinimalConnector,)
+KIT_CONNECTORS: tuple[type[Connector], ...] = (MinimalConnector, ParcelConnector, TallyConnector)
 HUB_STOCK = 10
 
 
@@ -39,8 +45,11 @@ def connectors_under_test() -> list[type[Connector]]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Each part of the kit (a test module's ``PART``: the capabilities it checks) runs for every
+    connector that declares them all."""
     if "connector_cls" in metafunc.fixturenames:
-        connectors = connectors_under_test()
+        part = getattr(metafunc.module, "PART", frozenset())
+        connectors = [c for c in connectors_under_test() if part <= c.capabilities]
         metafunc.parametrize("connector_cls", connectors, ids=[c.key for c in connectors])
 
 
@@ -118,3 +127,143 @@ def kit(harness, db, client, django_capture_on_commit_callbacks) -> Kit:
     external_id, extra = harness.variant(harness.sku)
     ExternalRefFactory(connection=connection, external_id=external_id, internal=product, extra=extra)
     return Kit(harness, connection, product, wh, client, django_capture_on_commit_callbacks)
+
+
+# --- the shipping part: a shipping tool or 3PL, and Shopify as the channel the order was sold on ----
+
+
+@dataclass
+class ShippingKit:
+    """The tool under test ships for WH1; orders are sold on a Shopify store selling from WH1."""
+
+    harness: Any  # the shipping tool's harness: see harness.ShippingHarness
+    connection: Connection
+    shop: Any  # Shopify's harness (integrations/shopify/conformance.py)
+    shop_connection: Connection
+    product: Product
+    warehouse: Warehouse
+    client: Any
+    capture: Any
+
+    def post(
+        self,
+        connection: Connection,
+        headers: dict[str, str],
+        body: bytes,
+        query: dict[str, str] | None = None,
+    ):
+        url = reverse("integrations:hook", args=[connection.pk])
+        if query:
+            url = f"{url}?{urlencode(query)}"
+        with self.capture(execute=True):
+            return self.client.post(
+                url,
+                data=body,
+                content_type=headers.get("Content-Type", "application/json"),
+                headers={k: v for k, v in headers.items() if k.lower() != "content-type"},
+            )
+
+    def sell(self, quantity: int = 1) -> SalesOrder:
+        """An order placed on the Shopify store: imported and confirmed here (stock reserved), and
+        from there on its way to the tool that ships for the warehouse."""
+        order = self.shop.new_order(sku=self.shop.sku, quantity=quantity, updated_at=timezone.now())
+        response = self.post(self.shop_connection, *self.shop.order_webhook(order, created=True))
+        assert response.status_code == 200, response.content
+        return SalesOrder.objects.get(external_reference=str(order["name"]))
+
+    def deliveries(self) -> list[Delivery]:
+        return list(Delivery.objects.filter(connection=self.connection).order_by("pk"))
+
+
+@pytest.fixture
+def shipping_kit(harness, db, client, django_capture_on_commit_callbacks) -> Iterator[ShippingKit]:
+    from integrations.shopify.conformance import Harness as ShopHarness
+
+    shop = ShopHarness()
+    with http.mounted(shop.base_url, shop.transport()):
+        wh = warehouse("WH1")
+        product = stocked_product(HUB_STOCK, wh=wh, price="10.00", sku=shop.sku)
+        shop_connection = connection_create(
+            connector="shopify",
+            name="Shopify store",
+            settings=shop.settings(),
+            secrets=shop.secrets(),
+            warehouse=wh,
+            sales_channel=ChannelFactory(warehouse=wh, name="Shopify store"),
+        )
+        external_id, extra = shop.variant(shop.sku)
+        ExternalRefFactory(connection=shop_connection, external_id=external_id, internal=product, extra=extra)
+        connection = connection_create(
+            connector=harness.connector.key,
+            name=f"{harness.connector.name} under test",
+            settings=harness.settings(),
+            secrets=harness.secrets(),
+            warehouse=wh,
+        )
+        yield ShippingKit(
+            harness,
+            connection,
+            shop,
+            shop_connection,
+            product,
+            wh,
+            client,
+            django_capture_on_commit_callbacks,
+        )
+
+
+# --- the accounting part -------------------------------------------------------------------------------
+
+
+@dataclass
+class BooksKit:
+    """The accounting tool under test keeps the books of what is sold from WH1."""
+
+    harness: Any  # the accounting tool's harness: see harness.AccountingHarness
+    connection: Connection
+    product: Product
+    channel: Any
+    capture: Any
+    client: Any
+
+    def invoice(self, customer: Customer, quantity: int = 2) -> Invoice:
+        """An order of ``customer`` confirmed, invoiced and the invoice issued here, with every
+        event dispatched and every delivery it makes attempted (after commit)."""
+        with self.capture(execute=True):
+            order = order_confirm(
+                order=order_for((self.product, quantity), channel=self.channel, customer=customer)
+            )
+        with self.capture(execute=True):
+            invoice = invoice_issue(invoice=invoice_create(order=order))
+        return invoice
+
+    def run(self, fn: Any, **kwargs: Any) -> Any:
+        with self.capture(execute=True):
+            return fn(**kwargs)
+
+    def deliveries(self, topic: str | None = None) -> list[Delivery]:
+        found = Delivery.objects.filter(connection=self.connection).order_by("pk")
+        return list(found.filter(topic=topic) if topic else found)
+
+    def post(self, headers: dict[str, str], body: bytes):
+        with self.capture(execute=True):
+            return self.client.post(
+                reverse("integrations:hook", args=[self.connection.pk]),
+                data=body,
+                content_type=headers.get("Content-Type", "application/json"),
+                headers={k: v for k, v in headers.items() if k.lower() != "content-type"},
+            )
+
+
+@pytest.fixture
+def books_kit(harness, db, client, django_capture_on_commit_callbacks) -> BooksKit:
+    wh = warehouse("WH1")
+    channel = ChannelFactory(warehouse=wh, invoice_policy="ordered")
+    product = stocked_product(HUB_STOCK, wh=wh, price="10.00", sku="BOOK-MUG", name="Mug")
+    connection = connection_create(
+        connector=harness.connector.key,
+        name=f"{harness.connector.name} under test",
+        settings=harness.settings(),
+        secrets=harness.secrets(),
+    )
+    return BooksKit(harness, connection, product, channel, django_capture_on_commit_callbacks, client)

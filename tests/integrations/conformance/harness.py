@@ -7,7 +7,9 @@ fresh fake tool) per test. Shipped connectors keep theirs in their own package
 (``tests/integrations/conformance/minimal/conformance.py``). So adding a connector
 adds a harness and touches nothing else: not the kit, not another connector.
 
-``Harness`` below is the protocol (duck-typed: harnesses need not import it).
+``Harness`` below is the protocol of the channel part; ``ShippingHarness`` and
+``AccountingHarness`` those of the shipping and accounting parts (duck-typed: harnesses need not
+import them). A connector's harness offers what the parts of its capabilities use.
 """
 
 from __future__ import annotations
@@ -51,6 +53,47 @@ class Harness(Protocol):
     def fail_next(self, count: int, *, status: int = 503) -> None: ...  # the next `count` requests
     def expire_token(self) -> None: ...  # the access token the hub holds stops working
     def refreshes(self) -> int: ...  # token refreshes the tool has granted
+
+
+class ShippingHarness(Protocol):
+    """A shipping tool's or 3PL's harness (the kit's shipping part: ORDERS_OUT and SHIPMENTS_IN)."""
+
+    connector: ClassVar[type[Connector]]
+    base_url: ClassVar[str]
+
+    def transport(self) -> httpx.BaseTransport: ...
+    def settings(self) -> dict[str, Any]: ...
+    def secrets(self) -> dict[str, Any]: ...
+    # the tool's order for our order number: {"status": "open" | "held" | "cancelled" | "shipped",
+    # "lines": {sku: quantity}, "city": ...}; None when the tool does not have it
+    def order(self, reference: str) -> dict[str, Any] | None: ...
+    def order_count(self) -> int: ...
+    def creates(self, reference: str) -> int: ...  # create requests for the order (replays too)
+    def lose_next_answer(self) -> None: ...  # the tool does the next request; its answer is lost
+    # ship the whole order in the tool: the webhook it sends (headers, body, the URL's query)
+    def ship(self, reference: str, *, tracking: str) -> tuple[dict[str, str], bytes, dict[str, str]]: ...
+    def forged(self, reference: str) -> tuple[dict[str, str], bytes, dict[str, str]]: ...
+
+
+class AccountingHarness(Protocol):
+    """An accounting tool's harness (the kit's accounting part: CUSTOMERS_OUT and INVOICES_OUT)."""
+
+    connector: ClassVar[type[Connector]]
+    base_url: ClassVar[str]
+
+    def transport(self) -> httpx.BaseTransport: ...
+    def settings(self) -> dict[str, Any]: ...
+    def secrets(self) -> dict[str, Any]: ...
+    # the tool's records of a kind ("customer", "item", "invoice", "payment"), oldest first:
+    # {"id", "name", "email", "customer", "total", "document"}
+    def records(self, kind: str) -> list[dict[str, Any]]: ...
+    def creates(self, kind: str) -> int: ...
+    def lose_next_answer(self) -> None: ...
+    def edit_in_tool(self, kind: str, record_id: str) -> None: ...  # the hub's version goes stale
+    def existing_customer(self, name: str) -> str: ...  # a customer the tool has already: its id
+    # PAYMENTS_IN: a payment recorded in the tool against an invoice the hub pushed: its webhook
+    def payment_webhook(self, invoice_id: str, amount: str) -> tuple[dict[str, str], bytes]: ...
+    def forged(self, invoice_id: str, amount: str) -> tuple[dict[str, str], bytes]: ...
 
 
 def harness_class(connector: type[Connector]) -> type[Harness]:

@@ -1,8 +1,10 @@
-"""The conformance kit: every connector, against its own fake, through the whole hub.
+"""The conformance kit's channel part: every connector that brings orders in, against its own
+fake, through the whole hub.
 
-A connector is done when it passes every case here. Each case runs once per connector
-(see conftest.py): Shopify, the kit's Minimal (OAuth tokens that expire), and whatever
-connector is added next, with its harness (harness.py) and no change to this file.
+A connector is done when it passes every part of the kit its capabilities call for (``PART``
+here; shipping and accounting in their own modules). Each case runs once per such connector (see
+conftest.py): Shopify, the kit's Minimal (OAuth tokens that expire), and whatever channel is
+added next, with its harness (harness.py) and no change to this file.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from django.test import override_settings
 from django.utils import timezone
 
 from integrations import inbound, reconcile
+from integrations.contract import Capability
 from integrations.models import Connection, DeliveryStatus, Drift, DriftStatus, InboundEvent, InboundStatus
 from sales.models import OrderStatus, SalesOrder
 from tests.integrations.conformance.conftest import HUB_STOCK
 from tests.sales.factories import stocked_product
 
+PART = frozenset({Capability.ORDERS_IN})
 T0 = datetime.datetime(2026, 4, 1, 12, tzinfo=datetime.UTC)
 
 

@@ -1,0 +1,264 @@
+"""The books follow operations: customers, items, invoices and credit notes, payments and refunds
+out to an accounting tool, each after what it refers to.
+
+Resolvers per outbox topic, for connections whose connector takes the record's capability:
+
+* customers (``sales.customer_created`` / ``_updated``) -> ``CustomerOut``;
+* items (``inventory.product_created`` / ``_updated``) -> ``ItemOut``;
+* invoices and credit notes (``sales.invoice_issued``, ``sales.credit_note_issued``,
+  ``sales.invoice_voided``) -> ``InvoiceOut``, blocked on the customer (and, where the tool takes
+  items, on each line's item) until the tool has them;
+* payments and refunds (``sales.payment_received``, ``sales.refund_recorded``) -> ``PaymentOut``,
+  blocked on the invoice or credit note they settle.
+
+A record the tool has exactly as we would send it is not sent again (ExternalRef.pushed_hash); an
+update carries the version we hold (ExternalRef.external_version), and a conflict makes the hub
+re-read it (``StaleVersion``). Draft invoices are not the books' business.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from erp.models import OutboxEvent
+from integrations import outbound_items, registry
+from integrations.contract import Capability
+from integrations.models import Connection
+from integrations.outbound_items import Blocked, Resolved
+from integrations.records import CustomerOut, DocumentLineOut, InvoiceOut, ItemOut, PaymentOut
+from integrations.resolving import ref_of, refs_of, remembering, unchanged
+from inventory.models import Product
+from inventory.services.catalog import product_payload
+from sales.models import Customer, Invoice, InvoiceKind, InvoiceStatus, Payment, Refund
+from sales.services.billing import invoice_payload
+from sales.services.masterdata import customer_payload
+from sales.services.orders import order_payload
+
+CUSTOMER, ITEM, INVOICE, PAYMENT, REFUND = "customer", "item", "invoice", "payment", "refund"
+CUSTOMER_TOPICS = ("sales.customer_created", "sales.customer_updated")
+ITEM_TOPICS = ("inventory.product_created", "inventory.product_updated")
+INVOICE_TOPICS = ("sales.invoice_issued", "sales.credit_note_issued", "sales.invoice_voided")
+PAYMENT_TOPICS = ("sales.payment_received", "sales.refund_recorded")
+TOPICS = CUSTOMER_TOPICS + ITEM_TOPICS + INVOICE_TOPICS + PAYMENT_TOPICS
+RATE = Decimal("0.0001")
+
+
+def _id(value: object) -> int:
+    """An id from an event's payload (0, which matches nothing, when it has none)."""
+    return int(value) if isinstance(value, int | str) and str(value).isdigit() else 0
+
+
+def _takes(connection: Connection, capability: Capability) -> bool:
+    try:
+        return capability in registry.get(connection.connector).capabilities
+    except registry.UnknownConnector:
+        return False
+
+
+# --- customers and items ---------------------------------------------------------------------
+
+
+def customer_out(customer: Customer, external_id: str, version: str) -> CustomerOut:
+    billing = next((a for a in customer.addresses.all() if a.kind == "billing"), None)
+    return CustomerOut(
+        reference=customer.code,
+        external_id=external_id,
+        version=version,
+        name=customer.name,
+        email=customer.email,
+        phone=customer.phone,
+        is_company=customer.kind == "company",
+        currency=customer.currency,
+        tax_id=customer.tax_id,
+        billing_address=billing.snapshot() if billing is not None else {},
+    )
+
+
+def resolve_customer(connection: Connection, event: OutboxEvent, force: bool) -> Resolved | str:
+    customer = (
+        Customer.objects.prefetch_related("addresses").filter(pk=event.payload.get("customer_id")).first()
+    )
+    if customer is None:
+        return "The customer no longer exists."
+    ref = ref_of(connection, CUSTOMER, customer)
+    item = customer_out(customer, *((ref.external_id, ref.external_version) if ref else ("", "")))
+    if unchanged(ref, item) and not force:
+        return f"{connection} has customer {customer.name} as it is already."
+    return Resolved(
+        CUSTOMER, Capability.CUSTOMERS_OUT, item, remembering(connection, CUSTOMER, customer, item)
+    )
+
+
+def resolve_item(connection: Connection, event: OutboxEvent, force: bool) -> Resolved | str:
+    product = Product.objects.filter(pk=event.payload.get("product_id")).first()
+    if product is None:
+        return "The product no longer exists."
+    ref = ref_of(connection, ITEM, product)
+    item = ItemOut(
+        sku=product.sku,
+        external_id=ref.external_id if ref else "",
+        version=ref.external_version if ref else "",
+        name=product.name,
+        price=product.sale_price,
+        description=product.description,
+    )
+    if unchanged(ref, item) and not force:
+        return f"{connection} has item {product.sku} as it is already."
+    return Resolved(ITEM, Capability.ITEMS_OUT, item, remembering(connection, ITEM, product, item))
+
+
+# --- invoices and credit notes ---------------------------------------------------------------------
+
+
+def _customer_first(connection: Connection, customer: Customer) -> Blocked:
+    return Blocked(
+        reason=f"customer {customer.name} is not in {connection} yet",
+        topic="sales.customer_updated",
+        aggregate=customer,
+        payload=customer_payload(customer),
+    )
+
+
+def resolve_invoice(connection: Connection, event: OutboxEvent, force: bool) -> Resolved | Blocked | str:
+    invoice_id = _id((event.payload.get("invoice") or {}).get("invoice_id"))
+    invoice = (
+        Invoice.objects.select_related("customer", "order")
+        .prefetch_related("lines__order_line__product")
+        .filter(pk=invoice_id)
+        .first()
+    )
+    if invoice is None:
+        return "The invoice no longer exists."
+    if invoice.status == InvoiceStatus.DRAFT or not invoice.number:
+        return f"{invoice} is a draft: the books get it when it is issued."
+    ref = ref_of(connection, INVOICE, invoice)
+    voided = invoice.status == InvoiceStatus.VOID
+    if voided and ref is None:
+        return f"{invoice.number} was voided before {connection} had it."
+    customer_ref = ref_of(connection, CUSTOMER, invoice.customer)
+    if customer_ref is None:
+        return _customer_first(connection, invoice.customer)
+    products = {ln.order_line.product for ln in invoice.lines.all() if ln.order_line is not None}
+    item_refs: dict[int, str] = {}
+    if _takes(connection, Capability.ITEMS_OUT):
+        found = refs_of(connection, ITEM, Product, [p.pk for p in products])
+        missing = sorted((p for p in products if p.pk not in found), key=lambda p: p.sku)
+        if missing:
+            return Blocked(
+                reason=f"item {missing[0].sku} is not in {connection} yet",
+                topic="inventory.product_updated",
+                aggregate=missing[0],
+                payload=product_payload(missing[0]),
+            )
+        item_refs = {pk: ref.external_id for pk, ref in found.items()}
+    lines = []
+    for line in invoice.lines.all():
+        product = line.order_line.product if line.order_line is not None else None
+        lines.append(
+            DocumentLineOut(
+                description=line.description,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                amount=line.subtotal,
+                tax_rate=(line.tax_amount / line.subtotal).quantize(RATE) if line.subtotal else Decimal(0),
+                tax_amount=line.tax_amount,
+                sku=product.sku if product is not None else "",
+                item_external_id=item_refs.get(product.pk, "") if product is not None else "",
+            )
+        )
+    item = InvoiceOut(
+        number=invoice.number,
+        kind=invoice.kind,
+        external_id=ref.external_id if ref else "",
+        version=ref.external_version if ref else "",
+        customer_external_id=customer_ref.external_id,
+        currency=invoice.currency,
+        issue_date=invoice.issue_date or invoice.created_at.date(),
+        due_date=invoice.due_date,
+        lines=tuple(lines),
+        subtotal=invoice.subtotal,
+        tax=invoice.tax_total,
+        total=invoice.total,
+        order_reference=invoice.order.number,
+        voided=voided,
+    )
+    if unchanged(ref, item) and not force:
+        return f"{connection} has {invoice.number} as it is already."
+    return Resolved(INVOICE, Capability.INVOICES_OUT, item, remembering(connection, INVOICE, invoice, item))
+
+
+# --- payments and refunds ---------------------------------------------------------------------------
+
+
+def _document_first(connection: Connection, document: Invoice) -> Blocked:
+    topic = "sales.credit_note_issued" if document.kind == InvoiceKind.CREDIT_NOTE else "sales.invoice_issued"
+    return Blocked(
+        reason=f"{document.number} is not in {connection} yet",
+        topic=topic,
+        aggregate=document.order,
+        payload=order_payload(document.order, invoice=invoice_payload(document)),
+    )
+
+
+def _settling(
+    connection: Connection,
+    kind: str,
+    money: Payment | Refund,
+    document: Invoice,
+    when: datetime.date,
+    force: bool,
+) -> Resolved | Blocked | str:
+    object_type = PAYMENT if kind == "payment" else REFUND
+    ref = ref_of(connection, object_type, money)
+    if ref is not None and not force:
+        return f"{connection} has this {kind} of {document.number} already ({ref.external_id})."
+    document_ref = ref_of(connection, INVOICE, document)
+    if document_ref is None:
+        return _document_first(connection, document)
+    customer_ref = ref_of(connection, CUSTOMER, document.customer)
+    if customer_ref is None:
+        return _customer_first(connection, document.customer)
+    item = PaymentOut(
+        reference=f"{object_type}-{money.pk}",
+        kind=kind,
+        document_external_id=document_ref.external_id,
+        customer_external_id=customer_ref.external_id,
+        amount=money.amount,
+        currency=document.currency,
+        paid_at=when,
+        method=money.method,
+    )
+    return Resolved(
+        object_type, Capability.PAYMENTS_OUT, item, remembering(connection, object_type, money, item)
+    )
+
+
+def resolve_payment(connection: Connection, event: OutboxEvent, force: bool) -> Resolved | Blocked | str:
+    if event.topic == "sales.refund_recorded":
+        refund_id = _id((event.payload.get("refund") or {}).get("refund_id"))
+        refund = Refund.objects.select_related("credit_note__customer", "credit_note__order").filter(
+            pk=refund_id
+        )
+        found = refund.first()
+        if found is None:
+            return "The refund no longer exists."
+        return _settling(connection, "refund", found, found.credit_note, found.refunded_at, force)
+    payment_id = _id((event.payload.get("payment") or {}).get("payment_id"))
+    payment = (
+        Payment.objects.select_related("invoice__customer", "invoice__order").filter(pk=payment_id).first()
+    )
+    if payment is None:
+        return "The payment no longer exists."
+    return _settling(connection, "payment", payment, payment.invoice, payment.paid_at, force)
+
+
+def install() -> None:
+    for topics, resolver in (
+        (CUSTOMER_TOPICS, resolve_customer),
+        (ITEM_TOPICS, resolve_item),
+        (INVOICE_TOPICS, resolve_invoice),
+        (PAYMENT_TOPICS, resolve_payment),
+    ):
+        for topic in topics:
+            outbound_items.register_resolver(topic, resolver)

@@ -1,0 +1,1 @@
+"""Tally: a minimal accounting tool, for the accounting part of the conformance kit."""

@@ -1,0 +1,71 @@
+"""Tally's harness for the kit's accounting part (tests/integrations/conformance/harness.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.integrations.conformance.tally.connector import BASE_URL, REALM, TallyConnector
+from tests.integrations.conformance.tally.fake import ACCESS_TOKEN, VERIFIER, FakeTally
+
+
+class Harness:
+    connector = TallyConnector
+    base_url = BASE_URL
+
+    def __init__(self) -> None:
+        self.fake = FakeTally()
+
+    def transport(self) -> httpx.BaseTransport:
+        return httpx.MockTransport(self.fake.handle)
+
+    def settings(self) -> dict[str, Any]:
+        return {"base_url": BASE_URL, "realm_id": REALM}
+
+    def secrets(self) -> dict[str, Any]:
+        return {"access_token": ACCESS_TOKEN, "verifier_token": VERIFIER}
+
+    # --- the tool's state ("customer", "item", "invoice", "payment") -----------------------------
+
+    def records(self, kind: str) -> list[dict[str, Any]]:
+        """The tool's records of a kind, oldest first, in the kit's words: id, name, customer,
+        total, document (what a payment settles)."""
+        out = []
+        for row in self.fake.rows[kind].values():
+            links = [t["TxnId"] for line in row.get("Line") or () for t in line.get("LinkedTxn") or ()]
+            out.append(
+                {
+                    "id": row["Id"],
+                    "name": row.get("DisplayName") or row.get("Name") or row.get("DocNumber") or "",
+                    "email": (row.get("PrimaryEmailAddr") or {}).get("Address", ""),
+                    "customer": (row.get("CustomerRef") or {}).get("value", ""),
+                    "total": row.get("TotalAmt", ""),
+                    "document": links[0] if links else "",
+                }
+            )
+        return out
+
+    def creates(self, kind: str) -> int:
+        """Create requests the tool received for a kind (answered or not, replays included)."""
+        return self.fake.creates(kind)
+
+    def lose_next_answer(self) -> None:
+        self.fake.lose_answers += 1
+
+    def edit_in_tool(self, kind: str, record_id: str) -> None:
+        """Somebody changes the record in the tool: the version the hub holds goes stale."""
+        self.fake.edit(kind, record_id, PrivateNote="edited in Tally")
+
+    def existing_customer(self, name: str) -> str:
+        return self.fake.add_customer(name)
+
+    # --- what the tool sends --------------------------------------------------------------------
+
+    def payment_webhook(self, invoice_id: str, amount: str) -> tuple[dict[str, str], bytes]:
+        """A payment recorded in the tool against one of the invoices the hub pushed."""
+        return self.fake.receive_payment(invoice_id, amount)
+
+    def forged(self, invoice_id: str, amount: str) -> tuple[dict[str, str], bytes]:
+        headers, body = self.fake.receive_payment(invoice_id, amount)
+        return {**headers, "intuit-signature": "Zm9yZ2Vk"}, body

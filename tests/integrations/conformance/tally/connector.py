@@ -1,0 +1,271 @@
+"""Tally: a minimal made-up accounting tool, shaped like QuickBooks Online, to show what an
+accounting connector is (an adapter and nothing else) and to run the kit's accounting part.
+
+Wire format (JSON, ``Authorization: Bearer <token>``, API at ``https://tally.test/v3/company/<realm>``):
+
+* ``POST /<entity>?requestid=<key>`` creates (no ``Id``) or updates (``Id`` and the ``SyncToken``
+  last read) a Customer, Item, Invoice, CreditMemo, Payment or RefundReceipt. The same requestid
+  again answers what the first request got (a retry after a lost answer creates nothing).
+  Faults: 5010 stale SyncToken; 6240 a name that exists already ("... : Id=58"); 2500 a reference
+  to nothing. ``GET /<entity>/<id>`` reads one.
+* Webhooks: ``{"eventNotifications": [{"realmId", "dataChangeEvent": {"entities": [{"name",
+  "id", "operation", "lastUpdated"}]}}]}``, several entities a delivery, signed by
+  ``intuit-signature`` = base64(HMAC-SHA256(verifier token, body)). The hub reads each entity.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+
+from integrations.contract import (
+    Capability,
+    Connector,
+    InboundItem,
+    PushContext,
+    PushResult,
+    WebhookEnvelope,
+    WebhookRequest,
+)
+from integrations.errors import AlreadyExists, PermanentError, StaleVersion
+from integrations.records import (
+    CustomerOut,
+    InvoiceOut,
+    ItemOut,
+    OutboundItem,
+    PaymentApplication,
+    PaymentOut,
+    PaymentRecord,
+)
+
+BASE_URL = "https://tally.test/v3/company"
+REALM = "9130357"
+ENTITY = {"customer": "Customer", "item": "Item", "invoice": "Invoice", "credit_note": "CreditMemo"}
+
+
+class TallySettings(BaseModel):
+    base_url: str = BASE_URL
+    realm_id: str = REALM
+
+
+class TallySecrets(BaseModel):
+    access_token: str
+    verifier_token: str
+
+
+def signature(verifier: str, body: bytes) -> str:
+    return base64.b64encode(hmac.new(verifier.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def _fault(error: PermanentError) -> tuple[str, str]:
+    try:
+        first = json.loads(error.body)["Fault"]["Error"][0]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return "", ""
+    return str(first.get("code") or ""), str(first.get("Detail") or first.get("Message") or "")
+
+
+class TallyConnector(Connector):
+    key = "tally"
+    name = "Tally (test accounting tool)"
+    capabilities = frozenset(
+        {
+            Capability.CUSTOMERS_OUT,
+            Capability.ITEMS_OUT,
+            Capability.INVOICES_OUT,
+            Capability.PAYMENTS_OUT,
+            Capability.PAYMENTS_IN,
+        }
+    )
+    settings_schema = TallySettings
+    secrets_schema = TallySecrets
+    topics = (
+        "sales.customer_created",
+        "sales.customer_updated",
+        "inventory.product_created",
+        "inventory.product_updated",
+        "sales.invoice_issued",
+        "sales.credit_note_issued",
+        "sales.invoice_voided",
+        "sales.payment_received",
+        "sales.refund_recorded",
+    )
+    webhook_headers = frozenset({"intuit-signature"})
+    rate_limit_per_second = 100.0
+    rate_limit_burst = 100
+
+    settings: TallySettings
+
+    def base_url(self) -> str:
+        return f"{self.settings.base_url}/{self.settings.realm_id}"
+
+    def auth_headers(self, secrets: Mapping[str, Any]) -> dict[str, str]:
+        return {"Authorization": f"Bearer {secrets.get('access_token', '')}"}
+
+    def account_id(self) -> str:
+        return self.settings.realm_id
+
+    # --- outbound ----------------------------------------------------------------------------
+
+    def push(self, item: OutboundItem, context: PushContext) -> PushResult:
+        if isinstance(item, CustomerOut):
+            entity, body = "Customer", self._customer(item)
+        elif isinstance(item, ItemOut):
+            entity, body = "Item", {"Name": item.sku, "Description": item.name, "UnitPrice": str(item.price)}
+        elif isinstance(item, InvoiceOut):
+            entity, body = ENTITY[item.kind], self._invoice(item)
+        elif isinstance(item, PaymentOut):
+            entity, body = self._payment(item)
+        else:
+            return super().push(item, context)
+        external_id = getattr(item, "external_id", "")
+        if external_id:
+            body = {**body, "Id": external_id, "SyncToken": getattr(item, "version", ""), "sparse": True}
+        try:
+            answer = self.http.request(
+                "POST",
+                f"{self.base_url()}/{entity.lower()}",
+                params={"requestid": context.idempotency_key},
+                json=body,
+            ).json()[entity]
+        except PermanentError as error:
+            code, detail = _fault(error)
+            if code == "5010":
+                raise StaleVersion(
+                    f"{entity} {external_id} changed in Tally: {detail}", external_id=external_id
+                ) from error
+            if code == "6240" and (found := re.search(r"Id=(\d+)", detail)):
+                raise AlreadyExists(f"{entity}: {detail}", external_id=found.group(1)) from error
+            raise
+        return PushResult(
+            external_id=str(answer["Id"]), version=str(answer["SyncToken"]), detail=f"{entity} {answer['Id']}"
+        )
+
+    def _customer(self, item: CustomerOut) -> dict[str, Any]:
+        return {
+            "DisplayName": item.name,
+            "PrimaryEmailAddr": {"Address": item.email},
+            "CurrencyRef": {"value": item.currency},
+            "Notes": item.reference,
+        }
+
+    def _invoice(self, item: InvoiceOut) -> dict[str, Any]:
+        return {
+            "DocNumber": item.number,
+            "CustomerRef": {"value": item.customer_external_id},
+            "TxnDate": item.issue_date.isoformat(),
+            "DueDate": item.due_date.isoformat() if item.due_date else None,
+            "CurrencyRef": {"value": item.currency},
+            "Line": [
+                {
+                    "Amount": str(line.amount),
+                    "Description": line.description,
+                    "SalesItemLineDetail": {
+                        "ItemRef": {"value": line.item_external_id},
+                        "Qty": str(line.quantity),
+                        "UnitPrice": str(line.unit_price),
+                    },
+                }
+                for line in item.lines
+            ],
+            "TxnTaxDetail": {"TotalTax": str(item.tax)},
+            "TotalAmt": str(item.total),
+            "void": item.voided,
+        }
+
+    def _payment(self, item: PaymentOut) -> tuple[str, dict[str, Any]]:
+        if item.kind == "refund":
+            return "RefundReceipt", {
+                "CustomerRef": {"value": item.customer_external_id},
+                "TotalAmt": str(item.amount),
+                "PrivateNote": item.reference,
+                "LinkedTxn": [{"TxnId": item.document_external_id, "TxnType": "CreditMemo"}],
+            }
+        return "Payment", {
+            "CustomerRef": {"value": item.customer_external_id},
+            "TotalAmt": str(item.amount),
+            "TxnDate": item.paid_at.isoformat(),
+            "PrivateNote": item.reference,
+            "Line": [
+                {
+                    "Amount": str(item.amount),
+                    "LinkedTxn": [{"TxnId": item.document_external_id, "TxnType": "Invoice"}],
+                }
+            ],
+        }
+
+    def read_version(self, object_type: str, external_id: str) -> str:
+        entity = ENTITY.get(object_type, object_type.capitalize())
+        body = self.http.request("GET", f"{self.base_url()}/{entity.lower()}/{external_id}").json()
+        return str(body[entity]["SyncToken"])
+
+    # --- inbound -----------------------------------------------------------------------------
+
+    def verify_webhook(self, request: WebhookRequest) -> bool:
+        verifier = str(self.connection.get_secrets().get("verifier_token") or "")
+        given = request.headers.get("intuit-signature", "")
+        return bool(verifier) and hmac.compare_digest(
+            signature(verifier, request.body).encode(), given.encode()
+        )
+
+    def webhook_events(self, request: WebhookRequest) -> list[WebhookEnvelope]:
+        try:
+            notifications = json.loads(request.body)["eventNotifications"]
+            events = []
+            for note in notifications:
+                realm = str(note["realmId"])
+                for entity in note["dataChangeEvent"]["entities"]:
+                    key = f"{realm}:{entity['name']}:{entity['id']}:{entity['lastUpdated']}"
+                    events.append(
+                        WebhookEnvelope(
+                            event_id=hashlib.sha256(key.encode()).hexdigest()[:40],
+                            topic=f"{entity['name']}.{entity['operation']}",
+                            account=realm,
+                            body=json.dumps(entity, sort_keys=True).encode(),
+                        )
+                    )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"Not a Tally webhook: {exc}") from exc
+        return events
+
+    def parse_webhook(self, topic: str, headers: Mapping[str, str], body: bytes) -> list[InboundItem]:
+        entity = json.loads(body)
+        if entity["name"] != "Payment":
+            return []  # changes made in Tally to what the hub pushed: reconciliation compares them
+        return [InboundItem("payment", str(entity["id"]))]
+
+    def fetch(self, object_type: str, external_id: str) -> InboundItem:
+        if object_type != "payment":
+            return super().fetch(object_type, external_id)
+        raw = self.http.request("GET", f"{self.base_url()}/payment/{external_id}").json()["Payment"]
+        record = PaymentRecord(
+            external_id=str(raw["Id"]),
+            paid_at=datetime.date.fromisoformat(raw["TxnDate"]),
+            amount=Decimal(str(raw["TotalAmt"])),
+            currency=raw["CurrencyRef"]["value"],
+            applied_to=tuple(
+                PaymentApplication(str(link["TxnId"]), Decimal(str(line["Amount"])))
+                for line in raw["Line"]
+                for link in line["LinkedTxn"]
+                if link["TxnType"] == "Invoice"
+            ),
+            reference=raw.get("PaymentRefNum") or "",
+            updated_at=datetime.datetime.fromisoformat(raw["MetaData"]["LastUpdatedTime"]),
+        )
+        return InboundItem("payment", record.external_id, record=record, updated_at=record.updated_at)
+
+    def test(self) -> str:
+        return str(
+            self.http.request("GET", f"{self.base_url()}/companyinfo/{self.settings.realm_id}").json()[
+                "CompanyName"
+            ]
+        )
