@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from erp.admin_readonly import ReadOnlyAdmin, ReadOnlyInline
+from erp.admin_readonly import ReadOnlyAdmin, ReadOnlyHistoryAdmin, ReadOnlyInline
 from erp.exceptions import DomainError
 from integrations import connections, inbound, outbound, reconcile, webhooks_out
 from integrations.models import (
@@ -27,6 +27,7 @@ from integrations.models import (
     Drift,
     ExternalRef,
     InboundEvent,
+    OwnershipRule,
     RequestLog,
     SyncRun,
     WebhookSubscription,
@@ -120,6 +121,16 @@ class ConnectionAdmin(ReadOnlyAdmin):
             lambda c: connections.connection_resume(connection=c, user=request.user),
             "resumed",
         )
+
+
+@admin.register(OwnershipRule)
+class OwnershipRuleAdmin(ReadOnlyHistoryAdmin):
+    """Who owns what, with who changed it when; set on the connection's page or through the API
+    (``ownership_rule_set`` checks the rule against the connector)."""
+
+    list_display = ("connection", "data_type", "warehouse", "owner", "updated_at", "updated_by")
+    list_filter = ("data_type", "owner", "connection")
+    list_select_related = ("connection", "warehouse", "updated_by")
 
 
 @admin.register(ExternalRef)

@@ -2,7 +2,7 @@
 
 Thin handlers: parse, look up (404 naming what is missing), call a service or a
 selector, answer with a schema. The hub (``router``) needs ``integrations:read`` to
-read and ``integrations:write`` for everything else. Lists are paginated
+read and ``integrations:write`` for everything else (setting who owns what too). Lists are paginated
 (``page``, ``page_size``: ``{"count", "items"}``) and filtered with the FilterSets of
 integrations.filters, the ones the pages use, at a constant number of queries.
 
@@ -27,7 +27,17 @@ from erp.api_helpers import Listing, Shown, filtered, get_or_404, principal, use
 from erp.apiauth import ErpAuth
 from erp.exceptions import NotFound, ValidationFailed
 from integrations import connections as services
-from integrations import health, inbound, outbound, polling, reconcile, registry, selectors, webhooks_out
+from integrations import (
+    health,
+    inbound,
+    outbound,
+    ownership,
+    polling,
+    reconcile,
+    registry,
+    selectors,
+    webhooks_out,
+)
 from integrations.filters import (
     ConnectionFilter,
     DeliveryFilter,
@@ -64,6 +74,8 @@ from integrations.schemas import (
     MapSkuIn,
     MapSkuOut,
     ObjectTypeIn,
+    OwnershipRuleIn,
+    OwnershipRuleOut,
     QuarantineFilterIn,
     QuarantineOut,
     RefFilterIn,
@@ -283,6 +295,33 @@ def connection_import_products(request: HttpRequest, connection_id: int) -> Sync
     to the product with its SKU (a first import, or a repair). 422 for a connector without products."""
     run = polling.import_products(connection=_connection(connection_id))
     return _run(run.pk)
+
+
+# --- who owns what --------------------------------------------------------------------------------
+
+
+@router.get("/connections/{connection_id}/ownership", response=list[OwnershipRuleOut])
+def ownership_list(request: HttpRequest, connection_id: int) -> list[dict[str, Any]]:
+    """Who owns what, per data type and location: the rules set, and the connector's defaults they
+    leave in force (``default``). The owner's data wins: a tool's count is applied where the tool
+    owns the stock and never pushed back to it; the hub's is pushed everywhere else."""
+    return [rule.as_dict() for rule in ownership.rules_of(_connection(connection_id))]
+
+
+@router.put("/connections/{connection_id}/ownership", response=list[OwnershipRuleOut])
+def ownership_set(request: HttpRequest, connection_id: int, payload: OwnershipRuleIn) -> list[dict[str, Any]]:
+    """Set who owns one data type at one warehouse (``warehouse`` null: every location); answers
+    every line of who owns what. 422 per field for a data type the connector does not touch, an
+    unknown owner or warehouse, or a location for data that has none: nothing is changed."""
+    connection = _connection(connection_id)
+    ownership.ownership_rule_set(
+        connection=connection,
+        data_type=payload.data_type,
+        warehouse=_reference(Warehouse, payload.warehouse, "warehouse", "warehouse"),
+        owner=payload.owner,
+        user=user_of(request),
+    )
+    return [rule.as_dict() for rule in ownership.rules_of(connection)]
 
 
 # --- mappings (external refs) -----------------------------------------------------------------------

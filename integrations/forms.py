@@ -363,3 +363,45 @@ def add_domain_errors(form: forms.Form, error: DomainError) -> None:
         target = field if field in form.fields else None
         for message in messages:
             form.add_error(target, message if target else f"{field}: {message}")
+
+
+class OwnershipForm(forms.Form):
+    """One ownership rule of a connection: who owns a data type at a location (or everywhere).
+
+    The choices are the data types the connection's connector touches and the active warehouses;
+    the rest (a location for data that has none) is the service's to refuse, next to the field."""
+
+    data_type = forms.ChoiceField(
+        label="Data",
+        error_messages={
+            "required": "Choose the data the rule is about.",
+            "invalid_choice": "Choose one of the data this connection sends or takes.",
+        },
+    )
+    warehouse = forms.ModelChoiceField(
+        queryset=Warehouse.objects.filter(is_active=True).order_by("code"),
+        required=False,
+        empty_label="every location",
+        label="Location",
+        error_messages={"invalid_choice": "Choose one of the active warehouses, or every location."},
+    )
+    owner = forms.ChoiceField(
+        label="Owner",
+        error_messages={
+            "required": "Choose who owns it.",
+            "invalid_choice": "Choose the hub or the tool.",
+        },
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        data_types: list[tuple[str, str]],
+        tool_label: str,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        data_type: Any = self.fields["data_type"]
+        data_type.choices = data_types
+        owner: Any = self.fields["owner"]
+        owner.choices = [("hub", "the hub"), ("tool", tool_label)]

@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from erp import crypto
-from erp.models import AuditedModel, OutboxEvent
+from erp.models import AuditedModel, OutboxEvent, audit_history
 
 
 class ConnectionStatus(models.TextChoices):
@@ -415,3 +415,57 @@ class Drift(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.label}"
+
+
+class OwnershipRule(AuditedModel):
+    """Who owns one kind of data of a connection at a location: the hub, or the tool.
+
+    A 3PL's on-hand at its warehouse is the tool's truth; the hub's stock everywhere else is the
+    hub's. Reconciliation heals toward the owner, and what a tool sends about data it does not own
+    is compared, never applied (integrations.ownership reads these rules). ``warehouse`` null: every
+    location of the connection. Without a rule, the connector's ``tool_owns`` decides.
+    """
+
+    class DataType(models.TextChoices):
+        INVENTORY = "inventory", "Inventory"
+        CUSTOMER = "customer", "Customers"
+        ORDER = "order", "Orders"
+        PRODUCT = "product", "Products"
+
+    class Owner(models.TextChoices):
+        HUB = "hub", "The hub"
+        TOOL = "tool", "The tool"
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="ownership_rules")
+    data_type = models.CharField(max_length=20, choices=DataType.choices)
+    warehouse = models.ForeignKey(
+        "inventory.Warehouse",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Empty: every location of the connection.",
+    )
+    owner = models.CharField(max_length=10, choices=Owner.choices)
+    history = audit_history()
+
+    class Meta:
+        ordering = ["connection", "data_type", "id"]
+        constraints = [
+            # Two partial constraints rather than nulls_distinct=False, which only PostgreSQL 15+ has.
+            models.UniqueConstraint(
+                fields=["connection", "data_type", "warehouse"],
+                condition=Q(warehouse__isnull=False),
+                name="integrations_ownership_unique_at",
+            ),
+            models.UniqueConstraint(
+                fields=["connection", "data_type"],
+                condition=Q(warehouse__isnull=True),
+                name="integrations_ownership_unique_everywhere",
+            ),
+        ]
+        indexes = [models.Index(fields=["connection", "data_type"], name="integrations_ownership_idx")]
+
+    def __str__(self) -> str:
+        where = self.warehouse_id if self.warehouse_id is not None else "every location"
+        return f"{self.connection_id}:{self.data_type}@{where} -> {self.owner}"

@@ -21,11 +21,12 @@ from django.db.models import Model
 from django.utils import timezone
 
 from erp.models import OutboxEvent
+from integrations import ownership
 from integrations.contract import Capability, PushResult
 from integrations.models import Connection, ExternalRef
 from integrations.records import FulfilmentLineOut, FulfilmentOut, InventoryOut, OutboundItem
 from inventory import availability
-from inventory.models import Product
+from inventory.models import Product, Warehouse
 from sales.models import OrderLine, SalesOrder, Shipment
 
 LEVEL_CHANGED = "inventory.level_changed"
@@ -35,10 +36,7 @@ PUSHED_AVAILABLE = "pushed_available"  # ExternalRef.extra key: the quantity we 
 
 def warehouse_of(connection: Connection) -> int | None:
     """The warehouse whose stock a connection sells: its own, else its sales channel's (None: all)."""
-    if connection.warehouse_id is not None:
-        return connection.warehouse_id
-    channel = connection.sales_channel if connection.sales_channel_id is not None else None
-    return channel.warehouse_id if channel is not None else None
+    return ownership.home_warehouse(connection)
 
 
 # --- resolving what to push from hub state ---------------------------------------------------
@@ -81,10 +79,23 @@ def inventory_hash(available: int) -> str:
 
 
 def resolve_inventory(connection: Connection, product_id: int, *, force: bool = False) -> Resolved | str:
-    """The InventoryOut of one product for a connection, read now (``force``: push even if unchanged)."""
+    """The InventoryOut of one product for a connection, read now (``force``: push even if unchanged).
+
+    Never the level of stock the tool owns (``integrations.ownership``): the tool's count is the
+    truth there, and a level set here from that count must not echo back to it, even forced."""
     product = Product.objects.filter(pk=product_id).only("pk", "sku").first()
     if product is None:
         return f"Product {product_id} no longer exists."
+    warehouse_id = warehouse_of(connection)
+    if ownership.owner_of(connection, ownership.INVENTORY, warehouse_id) == ownership.Owner.TOOL:
+        where = (
+            Warehouse.objects.filter(pk=warehouse_id).values_list("code", flat=True).first()
+            if warehouse_id is not None
+            else None
+        )
+        return (
+            f"{product.sku} is not pushed: {connection.name} owns the stock at {where or 'every location'}."
+        )
     ref = (
         ExternalRef.objects.filter(
             connection=connection,

@@ -58,7 +58,7 @@ def order_out(order: SalesOrder, external_id: str) -> OrderOut:
             unit_price=line.unit_price,
         )
         for line in order.lines.all()
-        if line.quantity > line.quantity_shipped
+        if line.quantity > line.quantity_shipped and not line.fulfilled_by_marketplace
     )
     return OrderOut(
         reference=order.number,

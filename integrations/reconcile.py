@@ -10,10 +10,17 @@ object type that are no longer found are closed as resolved (nobody needed to ac
   warehouse (the connection's, else its sales channel's; whole units, never below
   0, as the outbound push computes it). A difference is Drift(kind
   "quantity_mismatch"), a variant the tool has no level for while the hub has stock
-  is Drift(kind "missing_there"); both are healable, the hub being the source of
-  truth for stock, and are healed at once unless INTEGRATIONS_RECONCILE_AUTO_HEAL
-  is False (or ``heal=False``): the quantity available now is pushed with
-  ``connector.push(InventoryOut)`` and recorded as the outbound side records a push.
+  is Drift(kind "missing_there"). Drifts heal toward the owner of the stock at that
+  warehouse (``integrations.ownership``, one lookup per run), at once unless
+  INTEGRATIONS_RECONCILE_AUTO_HEAL is False (or ``heal=False``):
+  - the hub owns it: the quantity available now is pushed with
+    ``connector.push(InventoryOut)`` and recorded as the outbound side records a push;
+  - the tool owns it (a 3PL's warehouse): the on-hand here is set through the ledger so
+    that what is available here is what the tool says (``appliers.levels.level_set_from_tool``,
+    a count naming the tool); the drift's hub value says what changed ("5 → 7"). A
+    "missing_there" drift of stock the tool owns is not healable: the tool keeping no level
+    is a person's call, not a reason to zero the stock here.
+  The run's message counts the drifts healed each way.
 * "order": every order the tool changed within INTEGRATIONS_RECONCILE_ORDER_WINDOW_SECONDS
   (default 7 days, through ``connector.pull``) must exist here exactly once. One
   without an ExternalRef is Drift(kind "missing_here", healable: healing re-reads it
@@ -29,7 +36,7 @@ from __future__ import annotations
 
 import datetime
 import logging
-from decimal import ROUND_FLOOR
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from django.conf import settings
@@ -39,8 +46,9 @@ from django.db.models import Count
 from django.utils import timezone
 
 from erp.exceptions import ValidationFailed
-from integrations import inbound, polling, registry
+from integrations import inbound, ownership, polling, registry
 from integrations.appliers import ORDER, VARIANT
+from integrations.appliers.levels import level_set_from_tool
 from integrations.contract import Connector, PushContext
 from integrations.errors import HubError
 from integrations.models import (
@@ -57,7 +65,7 @@ from integrations.models import (
 from integrations.outbound_items import PUSHED_AVAILABLE, inventory_hash, warehouse_of
 from integrations.records import InventoryOut
 from inventory import availability
-from inventory.models import Product
+from inventory.models import Product, Warehouse
 from sales.models import SalesOrder
 
 logger = logging.getLogger(__name__)
@@ -80,11 +88,17 @@ def reconcile(*, connection: Connection, object_type: str, heal: bool | None = N
     try:
         connector = registry.connector_for(connection, sync_run_id=run.pk)
         if object_type == INVENTORY:
-            found = _inventory(connection, connector, run)
+            owner = _inventory_owner(connection)
+            found = _inventory(connection, connector, run, owner)
             if auto_heal() if heal is None else heal:
-                healed = sum(_heal_quietly(drift, connector, run) for drift in found if drift.healable)
+                healed = sum(_heal_quietly(drift, connector, run, owner) for drift in found if drift.healable)
                 if healed:
-                    run.errors.append({"level": "info", "message": f"Healed {healed} drift(s)."})
+                    how = (
+                        f": on hand here set to {connection.name}'s count"
+                        if owner == ownership.Owner.TOOL
+                        else ""
+                    )
+                    run.errors.append({"level": "info", "message": f"Healed {healed} drift(s){how}."})
         elif object_type == ORDER:
             _orders(connection, connector, run)
         else:
@@ -163,7 +177,14 @@ def _out(ref: ExternalRef, sku: str, available: int, previous: int | None = None
     )
 
 
-def _inventory(connection: Connection, connector: Connector, run: SyncRun) -> list[Drift]:
+def _inventory_owner(connection: Connection) -> ownership.Owner:
+    """Who owns the stock reconciliation compares: the connection's warehouse's."""
+    return ownership.owner_of(connection, ownership.INVENTORY, warehouse_of(connection))
+
+
+def _inventory(
+    connection: Connection, connector: Connector, run: SyncRun, owner: ownership.Owner
+) -> list[Drift]:
     refs = _variant_refs(connection)
     skus = dict(Product.objects.filter(pk__in={r.object_id for r in refs}).values_list("pk", "sku"))
     refs = [r for r in refs if r.object_id in skus]
@@ -187,18 +208,21 @@ def _inventory(connection: Connection, connector: Connector, run: SyncRun) -> li
                     label=item.sku,
                     hub_value=str(item.available),
                     tool_value="" if theirs is None else str(theirs),
-                    healable=True,
+                    healable=owner == ownership.Owner.HUB or theirs is not None,
                 )
             )
         _close_the_rest(run, INVENTORY, found)
     return found
 
 
-def _heal_inventory(drift: Drift, connector: Connector) -> None:
+def _heal_inventory(drift: Drift, connector: Connector, run: SyncRun, owner: ownership.Owner | None) -> None:
     ref = ExternalRef.objects.get(
         connection_id=drift.connection_id, object_type=VARIANT, external_id=drift.external_id
     )
     product = Product.objects.get(pk=ref.object_id)
+    if (owner or _inventory_owner(drift.connection)) == ownership.Owner.TOOL:
+        _heal_toward_tool(drift, connector, run, ref, product)
+        return
     available = _hub_available(drift.connection, [product.pk]).get(product.pk, 0)
     previous = int(drift.tool_value) if drift.tool_value.lstrip("-").isdigit() else None
     connector.push(_out(ref, product.sku, available, previous), PushContext(f"erp-drift-{drift.pk}"))
@@ -211,9 +235,47 @@ def _heal_inventory(drift: Drift, connector: Connector) -> None:
     drift.hub_value = str(available)
 
 
-def _heal_quietly(drift: Drift, connector: Connector, run: SyncRun) -> bool:
+def _heal_toward_tool(
+    drift: Drift, connector: Connector, run: SyncRun, ref: ExternalRef, product: Product
+) -> None:
+    """The tool owns the stock: make what is available here what the tool says, through the ledger.
+
+    The tool's value is the one this run just read; a drift healed later (on demand) reads the
+    tool again, since its count may have moved since."""
+    connection = drift.connection
+    warehouse_id = warehouse_of(connection)
+    warehouse = Warehouse.objects.filter(pk=warehouse_id).first() if warehouse_id is not None else None
+    if warehouse is None:
+        raise ValidationFailed(
+            f"{connection.name} has no warehouse: the tool's count cannot be set anywhere; map one first."
+        )
+    before = _hub_available(connection, [product.pk]).get(product.pk, 0)
+    if drift.sync_run_id == run.pk and drift.tool_value.lstrip("-").isdigit():
+        theirs: int | None = int(drift.tool_value)
+    else:
+        theirs = connector.inventory_snapshot([_out(ref, product.sku, before)]).get(ref.external_id)
+    if theirs is None:
+        raise ValidationFailed(
+            f"{connection.name} keeps no level of {product.sku}, and it owns the stock at "
+            f"{warehouse.code}: resolve it by hand."
+        )
+    level_set_from_tool(
+        connection=connection,
+        product=product,
+        warehouse=warehouse,
+        available=Decimal(theirs),
+        reason=f"Reconciled with {connection.name}: its count",
+    )
+    after = _hub_available(connection, [product.pk]).get(product.pk, 0)
+    drift.tool_value = str(theirs)
+    drift.hub_value = f"{before} → {after}"
+
+
+def _heal_quietly(
+    drift: Drift, connector: Connector, run: SyncRun, owner: ownership.Owner | None = None
+) -> bool:
     try:
-        _heal(drift, connector, user=None, run=run)
+        _heal(drift, connector, user=None, run=run, owner=owner)
     except Exception as exc:
         run.errors.append({"level": "error", "message": f"Could not heal {drift.label}: {exc}"})
         return False
@@ -307,9 +369,11 @@ def _heal_order(drift: Drift, connector: Connector, run: SyncRun) -> None:
 # --- healing and resolving ------------------------------------------------------------------------
 
 
-def _heal(drift: Drift, connector: Connector, *, user: Any, run: SyncRun) -> Drift:
+def _heal(
+    drift: Drift, connector: Connector, *, user: Any, run: SyncRun, owner: ownership.Owner | None = None
+) -> Drift:
     if drift.object_type == INVENTORY:
-        _heal_inventory(drift, connector)
+        _heal_inventory(drift, connector, run, owner)
     elif drift.object_type == ORDER and drift.kind == MISSING_HERE:
         _heal_order(drift, connector, run)
     else:

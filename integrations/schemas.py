@@ -149,6 +149,28 @@ class ConnectionPatchIn(Schema):
     sales_channel: int | None = Field(None, description="null unmaps")
 
 
+class OwnershipRuleOut(Schema):
+    """One line of who owns what: a rule someone set, or the connector's default."""
+
+    data_type: str = Field(description="inventory, customer, order or product", examples=["inventory"])
+    warehouse: int | None = Field(description="the warehouse's id; null: every (other) location")
+    location: str = Field(examples=["WH1 · Main warehouse"])
+    owner: str = Field(description="hub or tool", examples=["tool"])
+    owner_label: str = Field(examples=["ShipBob (3PL)"])
+    default: bool = Field(description="the connector's default, not a rule someone set")
+
+
+class OwnershipRuleIn(Schema):
+    data_type: str = Field(
+        description="one the connector sends or takes: inventory, customer, order or product",
+        examples=["inventory"],
+    )
+    warehouse: int | None = Field(
+        None, description="id of the warehouse (inventory only); null: every location"
+    )
+    owner: str = Field(description="hub or tool", examples=["tool"])
+
+
 class ObjectTypeIn(Schema):
     object_type: str | None = Field(
         None, description="one of the connector's types; all of them when left out"

@@ -2,6 +2,7 @@ from django.urls import path, re_path
 
 from integrations import demo, hooks, views
 from integrations.views import demo as demo_views
+from integrations.views.connections import ownership_set
 
 # The demo's fake shop answers here (404 unless the fakes are on); a served app mounts it now.
 demo.install_fakes_for_serving()
@@ -23,6 +24,7 @@ urlpatterns = [
         views.connection_action,
         name="connection-action",
     ),
+    path("connections/<int:pk>/ownership/", ownership_set, name="connection-ownership"),
     path("connections/<int:pk>/sync/", views.sync_log, name="connection-sync"),
     path("connections/<int:pk>/inbound/", views.event_list, name="connection-events"),
     path("connections/<int:pk>/deliveries/", views.delivery_list, name="connection-deliveries"),

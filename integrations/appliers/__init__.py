@@ -52,6 +52,7 @@ Existing products are linked, never overwritten: the hub owns the catalogue.
 from __future__ import annotations
 
 from integrations.appliers.customers import apply_customer
+from integrations.appliers.levels import apply_level
 from integrations.appliers.orders import apply_order, check_totals
 from integrations.appliers.payments import PAYMENT, apply_payment
 from integrations.appliers.products import apply_product
@@ -100,6 +101,8 @@ def apply(connection: Connection, item: InboundItem, run: SyncRun) -> Applied:
         return apply_order(connection, item, run)
     if item.object_type == PRODUCT:
         return apply_product(connection, item, run)
+    if item.object_type == "inventory_level":
+        return apply_level(connection, item, run)
     if item.object_type == SHIPMENT:
         return apply_shipment(connection, item, run)
     if item.object_type == CUSTOMER:

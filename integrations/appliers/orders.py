@@ -41,6 +41,7 @@ from sales import lifecycle
 from sales.models import (
     Customer,
     CustomerKind,
+    FulfilledBy,
     OrderLine,
     OrderStatus,
     PaymentTerms,
@@ -209,6 +210,9 @@ def _create_order(
             description=line.title or product.name,
             discount_amount=line.discount,
             taxes=[TaxSpec(t.name[:60], t.rate, t.amount) for t in line.taxes],
+            # A line the marketplace ships from its own stock (Amazon FBA) is sold here, reserves
+            # nothing at confirmation and never goes out to a shipping tool.
+            fulfilled_by=FulfilledBy(line.fulfilled_by.value),
         )
         for line, product in zip(record.lines, products, strict=True)
     ]

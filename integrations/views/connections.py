@@ -1,4 +1,5 @@
-"""A connection: adding one from the catalogue, its overview with health and actions, its settings."""
+"""A connection: adding one from the catalogue, its overview with health, actions and who owns what,
+its settings."""
 
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ from django.views.decorators.http import require_POST
 
 from erp import scheduling
 from erp.exceptions import DomainError
-from erp.ui import flash
+from erp.ui import flash, is_htmx, toast
 from integrations import connections as services
-from integrations import demo, health, polling, reconcile, registry, selectors
+from integrations import demo, health, ownership, polling, reconcile, registry, selectors
 from integrations.contract import Connector
-from integrations.forms import ConnectionForm
+from integrations.forms import ConnectionForm, OwnershipForm, add_domain_errors
 from integrations.models import Connection, DriftStatus, SyncRun, SyncRunStatus
 from integrations.tasks import import_all_task
 from integrations.views.common import (
@@ -128,7 +129,73 @@ def connection_detail(request: HttpRequest, pk: int) -> HttpResponse:
         selectors.sync_run_list().filter(connection=connection).order_by("-started_at", "-id")[:RECENT_RUNS]
     )
     context.update(health=health.connection_health(connection), runs=runs, demo=demo.page_info(connection))
+    context.update(_ownership_context(connection))
     return render_page(request, "integrations/connection.html", context, fragments=())
+
+
+# --- who owns what --------------------------------------------------------------------------------
+
+
+def ownership_form(connection: Connection, data: Any = None) -> OwnershipForm:
+    """The form of one ownership rule, offering the data types the connection's connector touches."""
+    try:
+        cls: type[Connector] | None = registry.get(connection.connector)
+    except registry.UnknownConnector:
+        cls = None
+    types = ownership.data_types_of(cls) if cls is not None else []
+    tool = f"{connection.name} ({cls.name})" if cls is not None else connection.name
+    return OwnershipForm(
+        data,
+        data_types=[(t, ownership.DataType(t).label) for t in types],
+        tool_label=tool,
+        prefix="ownership",
+    )
+
+
+def _ownership_context(connection: Connection, form: OwnershipForm | None = None) -> dict[str, Any]:
+    return {
+        "ownership": ownership.rules_of(connection),
+        "ownership_form": form if form is not None else ownership_form(connection),
+    }
+
+
+@write
+@require_POST
+def ownership_set(request: HttpRequest, pk: int) -> HttpResponse:
+    """Set one ownership rule. From htmx: the Ownership section again, with the errors next to the
+    fields when refused (answered 200, so htmx swaps it in; nothing changed) and a toast; otherwise
+    back to the overview with a message."""
+    connection = get_connection(pk)
+    form = ownership_form(connection, request.POST)
+    saved = None
+    if form.is_valid():
+        try:
+            saved = ownership.ownership_rule_set(
+                connection=connection,
+                data_type=form.cleaned_data["data_type"],
+                warehouse=form.cleaned_data["warehouse"],
+                owner=form.cleaned_data["owner"],
+                user=request.user,
+            )
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+    if saved is not None:
+        where = str(saved.warehouse.code) if saved.warehouse is not None else "every location"
+        message = (
+            f"{ownership.DataType(saved.data_type).label} at {where}: "
+            f"{'the hub' if saved.owner == ownership.Owner.HUB else connection.name} owns it now."
+        )
+        form = ownership_form(connection)
+    else:
+        errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
+        message = f"Nothing changed: {errors}"
+    if not is_htmx(request):
+        flash(request, message, "success" if saved is not None else "error")
+        return back(request, reverse("integrations:connection", args=[pk]) + "#ownership")
+    context = connection_context(request, connection, "overview")
+    context.update(_ownership_context(connection, form))
+    response = render_page(request, "integrations/connection.html", context, fragments=("ownership",))
+    return toast(response, message, "success" if saved is not None else "error")
 
 
 # --- actions --------------------------------------------------------------------------------------

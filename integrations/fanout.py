@@ -1,0 +1,81 @@
+"""Fan-out: each outbox event becomes one Delivery per target that takes it.
+
+An outbox subscriber on "*" (``outbound.install``): one Delivery per (event, connection whose
+connector subscribes to the topic) and per (event, active webhook subscription whose patterns
+match and whose owner may read the topic's area). Connections that are paused get none; a level
+change of another warehouse than a connection's own does not concern it. Inventory level changes to
+a connection are coalesced: they carry ``coalesce_key`` "inventory.product:<id>" and wait
+INTEGRATIONS_COALESCE_SECONDS (see ``outbound._claim``). Attempts are queued after commit.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from erp.access import AREAS, user_can
+from erp.models import OutboxEvent
+from integrations import queueing, registry
+from integrations.models import Connection, ConnectionStatus, Delivery, DeliveryStatus, WebhookSubscription
+from integrations.outbound_items import LEVEL_CHANGED, warehouse_of
+
+
+def coalesce_seconds() -> float:
+    return float(settings.INTEGRATIONS_COALESCE_SECONDS)
+
+
+def _matches(patterns: Iterable[str], topic: str) -> bool:
+    return any(fnmatch.fnmatchcase(topic, p) for p in patterns)
+
+
+def _concerns(connection: Connection, event: OutboxEvent) -> bool:
+    if event.topic != LEVEL_CHANGED:
+        return True
+    warehouse_id = warehouse_of(connection)
+    return warehouse_id is None or event.payload.get("warehouse_id") == warehouse_id
+
+
+def _may_read(user: Any, topic: str) -> bool:
+    area = topic.split(".", 1)[0]
+    return user_can(user, area if area in AREAS else "integrations", "read")
+
+
+def fan_out(event: OutboxEvent) -> None:
+    """Create the event's deliveries (idempotent) and enqueue their attempts after commit."""
+    moment = timezone.now()
+    rows: list[Delivery] = []
+    for connection in Connection.objects.exclude(status=ConnectionStatus.PAUSED).select_related(
+        "sales_channel"
+    ):
+        try:
+            connector = registry.get(connection.connector)
+        except registry.UnknownConnector:
+            continue
+        if not _matches(connector.topics, event.topic) or not _concerns(connection, event):
+            continue
+        key, due = "", moment
+        if event.topic == LEVEL_CHANGED and event.payload.get("product_id") is not None:
+            key = f"inventory.product:{event.payload['product_id']}"
+            due = moment + timedelta(seconds=coalesce_seconds())
+        rows.append(
+            Delivery(
+                event=event, connection=connection, topic=event.topic, coalesce_key=key, next_attempt_at=due
+            )
+        )
+    for sub in WebhookSubscription.objects.filter(is_active=True).select_related("user"):
+        if _matches(sub.topics, event.topic) and _may_read(sub.user, event.topic):
+            rows.append(Delivery(event=event, subscription=sub, topic=event.topic, next_attempt_at=moment))
+    if not rows:
+        return
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)  # a re-dispatch creates nothing twice
+    created = list(
+        Delivery.objects.filter(
+            event=event, replay_of__isnull=True, status=DeliveryStatus.PENDING
+        ).values_list("pk", "next_attempt_at")
+    )
+    queueing.attempt_deliveries_on_commit(created)
