@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import datetime
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -209,6 +209,21 @@ class PushResult:
     external_id: str = ""  # the id the tool gave the pushed thing, if any
     detail: str = ""
     version: str = ""  # the tool's version of it now (QuickBooks SyncToken), kept on the ExternalRef
+    # The tool took it as an asynchronous job (an Amazon feed, a HubSpot import): the hub polls
+    # ``Connector.job_status`` until it is done, and records the result then.
+    job_id: str = ""
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """Where an asynchronous job of the tool stands."""
+
+    done: bool
+    # Per item, by its push's idempotency key: what became of it (a PushResult, or the error the
+    # tool reported for it). An item the finished job does not name went through.
+    results: Mapping[str, PushResult | Exception] = field(default_factory=dict)
+    error: str = ""  # the whole job failed: every item of it is dead, with this message
+    wait_seconds: float = 30.0  # when to ask again, while not done
 
 
 @dataclass(frozen=True)
@@ -266,6 +281,8 @@ class Connector(ABC):
     # warehouse unless the connection's ownership rules say otherwise: a 3PL owns its on-hand.
     # Everything else is the hub's (integrations.ownership).
     tool_owns: ClassVar[frozenset[str]] = frozenset()
+    # How many items ``push_batch`` takes in one request (1: the tool has no batch endpoint).
+    batch_size: ClassVar[int] = 1
     # The token bucket the hub keeps per connection.
     rate_limit_per_second: ClassVar[float] = 2.0
     rate_limit_burst: ClassVar[int] = 40
@@ -371,6 +388,17 @@ class Connector(ABC):
         """Send one resolved outbound item to the tool, with ``context.idempotency_key`` as the
         tool's idempotency field where it has one."""
         raise NotImplementedError(f"{self.key} does not push {type(item).__name__}")
+
+    def push_batch(self, items: Sequence[tuple[OutboundItem, PushContext]]) -> list[PushResult | Exception]:
+        """Push up to ``batch_size`` items in one request (HubSpot's batch upsert, ShipStation's
+        createorders): one result per item, in order, each a PushResult or the error the tool gave
+        for that item (a 207's partial failures). An error of the whole request (throttled,
+        refused credentials, a timeout) is raised, and counts for every item."""
+        raise NotImplementedError(f"{self.key} has no batch endpoint")
+
+    def job_status(self, job_id: str) -> JobStatus:
+        """Where a job the tool accepted (``PushResult.job_id``) stands."""
+        raise NotImplementedError(f"{self.key} runs no jobs")
 
     def read_version(self, object_type: str, external_id: str) -> str:
         """The tool's current version of a record (after a StaleVersion conflict)."""

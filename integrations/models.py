@@ -250,6 +250,8 @@ class Delivery(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     # A worker attempting the delivery holds it until then (a lease: a crashed worker's claim expires).
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # The tool took the push as an asynchronous job (an Amazon feed): polled until it is done.
+    job_id = models.CharField(max_length=200, blank=True)
     # A replay is a new delivery of the same event to the same target; the log keeps both.
     # Waiting for another delivery to land first (a customer before its invoice): attempted again
     # as soon as that one succeeds.
@@ -296,6 +298,11 @@ class Delivery(models.Model):
                 fields=["connection", "coalesce_key", "status"],
                 name="integrations_delivery_coal_idx",
                 condition=~Q(coalesce_key=""),
+            ),
+            models.Index(
+                fields=["connection", "job_id"],
+                name="integrations_delivery_job_idx",
+                condition=~Q(job_id=""),
             ),
         ]
 

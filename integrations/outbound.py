@@ -95,11 +95,50 @@ def delivery_attempt(delivery_pk: int) -> Delivery | None:
     delivery = _claim(delivery_pk)
     if delivery is None:
         return None
+    together = [delivery]
     try:
-        outcome = pushing.push(delivery) if delivery.connection_id else _send_webhook(delivery)
+        if delivery.connection_id is None:
+            outcome = _send_webhook(delivery)
+        elif delivery.job_id:  # the tool runs it as a job: ask once for every delivery of the job
+            together += _claim_more(delivery, delivery.claimed_until, job_id=delivery.job_id)
+            return _finish_all(together, pushing.poll_job(together))
+        elif (size := pushing.batch_size(delivery)) > 1:
+            together += _claim_more(delivery, delivery.claimed_until, limit=size * 4 - 1)
+            return _finish_all(together, pushing.push_batch(together))
+        else:
+            outcome = pushing.push(delivery)
     except Exception as exc:  # resolving failed: recorded like any failed attempt, never left claimed
         outcome = outcome_of(exc)
+        for other in together[1:]:
+            _finish(other, outcome)
     return _finish(delivery, outcome)
+
+
+def _claim_more(
+    first: Delivery, until: datetime | None, *, job_id: str = "", limit: int = 500
+) -> list[Delivery]:
+    """Claim, with ``first``'s lease, the other deliveries that go with it: the rest of its job, or
+    (a tool with a batch endpoint) what else is due for the connection."""
+    moment = timezone.now()
+    with transaction.atomic():
+        found = (
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(connection_id=_id(first.connection_id), status__in=OPEN, job_id=job_id)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=moment))
+            .exclude(pk=first.pk)
+        )
+        if not job_id:
+            found = found.filter(next_attempt_at__lte=moment, coalesce_key="")
+        more = list(found.order_by("next_attempt_at", "pk")[:limit])
+        Delivery.objects.filter(pk__in=[d.pk for d in more]).update(claimed_until=until)
+    for delivery in more:
+        delivery.claimed_until = until
+    return more
+
+
+def _finish_all(deliveries: list[Delivery], outcomes: list[Outcome]) -> Delivery:
+    finished = [_finish(d, o) for d, o in zip(deliveries, outcomes, strict=True)]
+    return finished[0]
 
 
 def _claim(delivery_pk: int) -> Delivery | None:
@@ -172,6 +211,8 @@ def _finish(claimed: Delivery, outcome: Outcome) -> Delivery:
             delivery.response_excerpt = outcome.log.response_body
         kind = outcome.kind
         delivery.last_error = "" if kind is Kind.SUCCESS else outcome.message[:2000]
+        if kind is not Kind.WAITING:
+            delivery.job_id = ""  # done with the job, whatever became of it
         if kind is Kind.SUCCESS:
             delivery.status, delivery.delivered_at = DeliveryStatus.SUCCEEDED, moment
             delivery.attempts += 1
@@ -187,6 +228,9 @@ def _finish(claimed: Delivery, outcome: Outcome) -> Delivery:
             delivery.status, delivery.blocked_on_id = DeliveryStatus.PENDING, outcome.blocked_on
             delivery.next_attempt_at = moment + timedelta(hours=1)
         elif kind is Kind.THROTTLED:
+            delivery.next_attempt_at = moment + timedelta(seconds=outcome.wait)
+        elif kind is Kind.WAITING:  # not an attempt: the tool is working on it
+            delivery.status, delivery.job_id = DeliveryStatus.PENDING, outcome.job_id
             delivery.next_attempt_at = moment + timedelta(seconds=outcome.wait)
         elif kind is Kind.AUTH:
             delivery.status = DeliveryStatus.FAILED

@@ -28,6 +28,7 @@ class Kind(Enum):
     PERMANENT = "permanent"
     AUTH = "auth"
     BLOCKED = "blocked"
+    WAITING = "waiting"  # the tool runs it as a job: asked again later, not an attempt
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Outcome:
     log: RequestLog | None = None
     remember: Callable[[], None] | None = None
     blocked_on: int | None = None  # Kind.BLOCKED: the delivery that must land first
+    job_id: str = ""  # Kind.WAITING: the tool's job
 
 
 def outcome_of(exc: Exception, log: RequestLog | None = None) -> Outcome:

@@ -17,9 +17,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -132,9 +134,26 @@ def idempotency_key(delivery: Delivery) -> str:
     return f"erp-delivery-{delivery.pk}"
 
 
-def push(delivery: Delivery) -> Outcome:
-    """Resolve what a delivery pushes from hub state, and push it to its connection's tool."""
-    connection = Connection.objects.select_related("sales_channel").get(pk=_id(delivery.connection_id))
+@dataclass(frozen=True)
+class Prepared:
+    """A delivery resolved and ready to push, with what its push needs."""
+
+    delivery: Delivery
+    resolved: outbound_items.Resolved
+    again: Callable[[], outbound_items.Resolved | str | outbound_items.Blocked]  # resolve it again
+
+    @property
+    def context(self) -> PushContext:
+        return PushContext(idempotency_key=idempotency_key(self.delivery), attempt=self.delivery.attempts + 1)
+
+
+def _connection(delivery: Delivery) -> Connection:
+    return Connection.objects.select_related("sales_channel").get(pk=_id(delivery.connection_id))
+
+
+def _prepare(delivery: Delivery, connection: Connection) -> Prepared | Outcome:
+    """The item a delivery pushes, or the outcome that makes pushing it moot (nothing to push, it
+    waits for another delivery, the connector cannot take it)."""
     try:
         connector_cls = registry.get(connection.connector)
     except registry.UnknownConnector as exc:
@@ -151,21 +170,43 @@ def push(delivery: Delivery) -> Outcome:
         return Outcome(Kind.BLOCKED, f"Waiting for delivery {first}: {resolved.reason}", blocked_on=first)
     if resolved.capability not in connector_cls.capabilities:
         return Outcome(Kind.SKIP, f"{connector_cls.name} does not take {resolved.capability.value}.")
+    return Prepared(delivery, resolved, partial(resolver, connection, event, True))
+
+
+def _landed(prepared: Prepared, result: PushResult, log: Any) -> Outcome:
+    """The outcome of a push the tool took: done, or accepted as a job to poll."""
+    if result.job_id:
+        wait = float(settings.INTEGRATIONS_JOB_POLL_SECONDS)
+        message = f"The tool runs it as job {result.job_id}: checked again in {wait:g} s."
+        return Outcome(Kind.WAITING, message, wait=wait, log=log, job_id=result.job_id)
+    return Outcome(
+        Kind.SUCCESS,
+        result.detail or f"Pushed {prepared.resolved.object_type}.",
+        log=log,
+        remember=partial(prepared.resolved.remember, result),
+    )
+
+
+def push(delivery: Delivery) -> Outcome:
+    """Resolve what a delivery pushes from hub state, and push it to its connection's tool."""
+    connection = _connection(delivery)
+    prepared = _prepare(delivery, connection)
+    if isinstance(prepared, Outcome):
+        return prepared
+    resolved = prepared.resolved
     run = SyncRun.objects.create(connection=connection, job=SyncJob.PUSH, object_type=resolved.object_type)
     http_client: Any = None
     try:
         connector = registry.connector_for(connection, sync_run_id=run.pk, delivery_id=delivery.pk)
         http_client = connector.http
-        context = PushContext(idempotency_key=idempotency_key(delivery), attempt=delivery.attempts + 1)
+        context = prepared.context
         try:
             result = _push_or_link(connector, resolved, context)
         except CountMoved as moved:
             resolved = _after_count_moved(connection, resolved, moved)
             result = _push_or_link(connector, resolved, context)
         except StaleVersion as stale:
-            again = _after_stale(
-                connection, connector, resolved, stale, lambda: resolver(connection, event, True)
-            )
+            again = _after_stale(connection, connector, resolved, stale, prepared.again)
             if isinstance(again, str):
                 return _closed(run, Outcome(Kind.SKIP, again))
             resolved = again
@@ -180,14 +221,144 @@ def push(delivery: Delivery) -> Outcome:
     except Exception as exc:
         outcome = outcome_of(exc, getattr(http_client, "last_log", None))
     else:
-        outcome = Outcome(
-            Kind.SUCCESS,
-            result.detail or f"Pushed {resolved.object_type}.",
-            log=getattr(http_client, "last_log", None),
-            remember=partial(resolved.remember, result),
+        outcome = _landed(
+            dataclasses.replace(prepared, resolved=resolved), result, getattr(http_client, "last_log", None)
         )
     _close_run(run, outcome)
     return outcome
+
+
+# --- batches and jobs ----------------------------------------------------------------------------
+
+
+def batch_size(delivery: Delivery) -> int:
+    """How many deliveries of this one's connection go to its tool in one request."""
+    if delivery.connection_id is None or delivery.coalesce_key:
+        return 1
+    connector = (
+        Connection.objects.filter(pk=delivery.connection_id).values_list("connector", flat=True).first()
+    )
+    try:
+        return max(1, registry.get(connector or "").batch_size)
+    except registry.UnknownConnector:
+        return 1
+
+
+def push_batch(deliveries: list[Delivery]) -> list[Outcome]:
+    """Push several deliveries of one connection in batches of the tool's size: one outcome each.
+
+    Each is resolved on its own (one may be skipped or wait for another while the rest go); the
+    tool's answer is one result per item, so a batch the tool took in part (a 207) records what
+    landed and retries or kills only what failed. An error of the whole request counts for each."""
+    connection = _connection(deliveries[0])
+    outcomes: list[Outcome | None] = []
+    ready: list[tuple[int, Prepared]] = []
+    for index, delivery in enumerate(deliveries):
+        try:
+            prepared = _prepare(delivery, connection)
+        except Exception as exc:  # resolving one failed: that one fails, the rest go on
+            prepared = outcome_of(exc)
+        if isinstance(prepared, Outcome):
+            outcomes.append(prepared)
+        else:
+            outcomes.append(None)
+            ready.append((index, prepared))
+    if ready:
+        run = SyncRun.objects.create(
+            connection=connection, job=SyncJob.PUSH, object_type=ready[0][1].resolved.object_type
+        )
+        connector = registry.connector_for(connection, sync_run_id=run.pk)
+        size = max(1, type(connector).batch_size)
+        for start in range(0, len(ready), size):
+            chunk = ready[start : start + size]
+            try:
+                results = connector.push_batch([(p.resolved.item, p.context) for _, p in chunk])
+                if len(results) != len(chunk):
+                    raise PermanentError(f"The tool answered {len(results)} results for {len(chunk)} items.")
+            except Exception as exc:
+                for index, _ in chunk:
+                    outcomes[index] = outcome_of(exc, getattr(connector.http, "last_log", None))
+                continue
+            log = getattr(connector.http, "last_log", None)
+            for (index, prepared), result in zip(chunk, results, strict=True):
+                outcomes[index] = _result_outcome(prepared, result, log)
+        _close_batch_run(run, [o for o in outcomes if o is not None])
+    return [o if o is not None else Outcome(Kind.TRANSIENT, "Not attempted.") for o in outcomes]
+
+
+def _result_outcome(prepared: Prepared, result: PushResult | Exception, log: Any) -> Outcome:
+    if isinstance(result, AlreadyExists):
+        result = PushResult(
+            external_id=result.external_id,
+            version=result.version,
+            detail=f"Linked to {prepared.resolved.object_type} {result.external_id}, which the tool had.",
+        )
+    if isinstance(result, Exception):
+        return outcome_of(result, log)
+    return _landed(prepared, result, log)
+
+
+def poll_job(deliveries: list[Delivery]) -> list[Outcome]:
+    """Ask the tool where the job of these deliveries (one job, one connection) stands."""
+    job_id = deliveries[0].job_id
+    connection = _connection(deliveries[0])
+    run = SyncRun.objects.create(connection=connection, job=SyncJob.PUSH, object_type="job")
+    try:
+        connector = registry.connector_for(connection, sync_run_id=run.pk)
+        status = connector.job_status(job_id)
+    except Exception as exc:
+        outcomes = [outcome_of(exc) for _ in deliveries]
+        if outcomes[0].kind is Kind.TRANSIENT:  # a failed poll is not a failed push: ask again
+            outcomes = [
+                dataclasses.replace(o, kind=Kind.WAITING, wait=_poll_seconds(), job_id=job_id)
+                for o in outcomes
+            ]
+        _close_batch_run(run, outcomes)
+        return outcomes
+    if not status.done:
+        wait = status.wait_seconds
+        outcomes = [
+            Outcome(Kind.WAITING, f"Job {job_id} is still running.", wait=wait, job_id=job_id)
+            for _ in deliveries
+        ]
+    elif status.error:
+        outcomes = [Outcome(Kind.PERMANENT, f"Job {job_id} failed: {status.error}") for _ in deliveries]
+    else:
+        outcomes = [_job_result(connection, d, job_id, status.results) for d in deliveries]
+    _close_batch_run(run, outcomes)
+    return outcomes
+
+
+def _job_result(connection: Connection, delivery: Delivery, job_id: str, results: Any) -> Outcome:
+    result = results.get(idempotency_key(delivery), PushResult(detail=f"Done in job {job_id}."))
+    if isinstance(result, Exception):
+        return outcome_of(result)
+    prepared = _prepare(delivery, connection)  # what to record, read now
+    if isinstance(prepared, Outcome):
+        return Outcome(Kind.SUCCESS, result.detail or f"Done in job {job_id}.")
+    return _landed(prepared, dataclasses.replace(result, job_id=""), None)
+
+
+def _poll_seconds() -> float:
+    return float(settings.INTEGRATIONS_JOB_POLL_SECONDS)
+
+
+def _close_batch_run(run: SyncRun, outcomes: list[Outcome]) -> None:
+    run.finished_at = timezone.now()
+    run.updated = sum(1 for o in outcomes if o.kind is Kind.SUCCESS)
+    run.skipped = sum(
+        1 for o in outcomes if o.kind in (Kind.SKIP, Kind.THROTTLED, Kind.WAITING, Kind.BLOCKED)
+    )
+    failed = [o.message[:300] for o in outcomes if o.kind in (Kind.TRANSIENT, Kind.PERMANENT, Kind.AUTH)]
+    run.failed, run.errors = len(failed), failed[:20]
+    run.status = (
+        SyncRunStatus.SUCCEEDED
+        if not failed
+        else SyncRunStatus.PARTIAL
+        if run.updated
+        else SyncRunStatus.FAILED
+    )
+    run.save(update_fields=["finished_at", "status", "updated", "skipped", "failed", "errors"])
 
 
 def _push_or_link(
