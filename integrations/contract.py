@@ -281,6 +281,10 @@ class Connector(ABC):
     # warehouse unless the connection's ownership rules say otherwise: a 3PL owns its on-hand.
     # Everything else is the hub's (integrations.ownership).
     tool_owns: ClassVar[frozenset[str]] = frozenset()
+    # The tool's stock update can say "only if the count is still N" (Shopify's changeFromQuantity):
+    # the hub then pushes against the tool's count. Without it, the hub subtracts the sales it
+    # has been told of but not imported yet (integrations.in_flight).
+    compare_and_set: ClassVar[bool] = False
     # How many items ``push_batch`` takes in one request (1: the tool has no batch endpoint).
     batch_size: ClassVar[int] = 1
     # The token bucket the hub keeps per connection.
@@ -409,6 +413,15 @@ class Connector(ABC):
     def inventory_snapshot(self, items: list[InventoryOut]) -> dict[str, int | None]:
         """The tool's available quantity per variant external id (None: the tool has no level)."""
         raise NotImplementedError(f"{self.key} cannot read inventory")
+
+    def read_back(self, object_type: str, external_ids: list[str]) -> dict[str, Mapping[str, str] | None]:
+        """The tool's current values of records the hub pushed there ("customer", "invoice",
+        "payment"), per external id, in the hub's words: the fields of the out-record by name
+        (``CustomerOut.name``, ``.email``; ``InvoiceOut.total``, ``.customer_external_id``,
+        ``.voided``; ``PaymentOut.amount``, ``.document_external_id``), as strings (amounts as the
+        tool has them, booleans "true"/"false"). None: the tool has no such record (deleted there).
+        Reconciliation compares them with what the hub would push now."""
+        raise NotImplementedError(f"{self.key} cannot read back {object_type}")
 
     def list_webhooks(self) -> list[str]:
         """The webhook topics currently subscribed at the tool for this connection."""

@@ -21,7 +21,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from erp.models import OutboxEvent
-from integrations import ownership
+from integrations import in_flight, ownership, registry
 from integrations.contract import Capability, PushResult
 from integrations.models import Connection, ExternalRef
 from integrations.records import FulfilmentLineOut, FulfilmentOut, InventoryOut, OutboundItem
@@ -74,6 +74,13 @@ def available_for(connection: Connection, product_id: int) -> int:
     return max(0, int(available.to_integral_value(rounding=ROUND_FLOOR)))
 
 
+def _compares(connection: Connection) -> bool:
+    try:
+        return registry.get(connection.connector).compare_and_set
+    except registry.UnknownConnector:
+        return False
+
+
 def inventory_hash(available: int) -> str:
     return hashlib.sha256(f"inventory:available={available}".encode()).hexdigest()
 
@@ -109,6 +116,9 @@ def resolve_inventory(connection: Connection, product_id: int, *, force: bool = 
     if ref is None:
         return f"{product.sku} is not mapped to a variant in {connection}."
     available = available_for(connection, product_id)
+    if not _compares(connection):  # no compare-and-set: leave out what is sold but not imported yet
+        sold = in_flight.sold_not_imported(warehouse_of(connection), {product.sku})
+        available = max(0, available - int(sold.get(product.sku.casefold(), 0)))
     digest = inventory_hash(available)
     if ref.pushed_hash == digest and not force:
         return f"No change: {available} available for {product.sku} was pushed already."

@@ -224,6 +224,7 @@ class ShopifyConnector(Connector):
     api_versions: ClassVar[Mapping[str, datetime.date | None]] = API_VERSIONS
     rate_limit_per_second = 2.0
     rate_limit_burst = 40
+    compare_and_set = True  # inventorySetQuantities with changeFromQuantity / compareQuantity
     secret_header_names = frozenset({"authorization", "x-shopify-access-token"})
     webhook_headers = frozenset(
         {
