@@ -311,6 +311,8 @@ class Connector(ABC):
             "key": cls.key,
             "name": cls.name,
             "capabilities": sorted(c.value for c in cls.capabilities),
+            "gives": sorted({r.__name__ for c in cls.capabilities & INBOUND for r in RECORDS[c]}),
+            "takes": sorted({r.__name__ for c in cls.capabilities - INBOUND for r in RECORDS[c]}),
             "settings_schema": cls.settings_schema.model_json_schema(),
             "secrets": sorted(cls.secrets_schema.model_fields),
             "topics": list(cls.topics),

@@ -35,6 +35,8 @@ class ConnectorOut(Schema):
     key: str = Field(examples=["shopify"])
     name: str = Field(examples=["Shopify"])
     capabilities: list[str] = Field(examples=[["inventory_out", "orders_in"]])
+    gives: list[str] = Field(description="the canonical records it brings in", examples=[["OrderRecord"]])
+    takes: list[str] = Field(description="the canonical records it sends out", examples=[["InventoryOut"]])
     settings_schema: dict[str, Any] = Field(description="JSON Schema of the connection settings")
     secrets: list[str] = Field(
         description="names of the secrets a connection needs", examples=[["access_token"]]

@@ -97,6 +97,9 @@ def test_the_connectors_describe_what_they_need(read_api: Api) -> None:
     assert shopify["settings_schema"]["properties"]["location_id"]["type"] == "integer"
     assert shopify["secrets"] == ["access_token", "client_secret"]
     assert shopify["reconcile_object_types"] == ["inventory", "order"]
+    # the records it brings in and sends out, named by its capabilities
+    assert shopify["gives"] == ["OrderRecord", "ProductRecord", "ShipmentRecord"]
+    assert shopify["takes"] == ["FulfilmentOut", "InventoryOut"]
     assert read_api.get("/connectors/shopify").json()["name"] == "Shopify"
     assert read_api.get("/connectors/nope").status_code == 404
 
