@@ -13,7 +13,7 @@ waits and then finds it.
 
 from __future__ import annotations
 
-from erp.money import ZERO, quantize_money
+from erp.money import ZERO, round_money
 from integrations.appliers.refs import Applied, NotConfigured, claim, refs
 from integrations.contract import InboundItem
 from integrations.errors import MissingDependency
@@ -33,7 +33,8 @@ def apply_payment(connection: Connection, item: InboundItem, run: SyncRun) -> Ap
     ref, claimed = claim(connection, PAYMENT, record.external_id, Payment)
     if not claimed:
         return Applied(PAYMENT, record.external_id, "skipped", "recorded here already", ref.object_id)
-    wanted = [a for a in record.applied_to if quantize_money(a.amount) > ZERO]
+    # Amounts at the currency's minor unit: a tool may send more places ("12.3400").
+    wanted = [a for a in record.applied_to if round_money(a.amount, record.currency) > ZERO]
     if not wanted:
         raise NotConfigured(
             f"Payment {record.external_id} of {connection} is applied to no invoice: record it by hand.",
@@ -63,14 +64,13 @@ def apply_payment(connection: Connection, item: InboundItem, run: SyncRun) -> Ap
                 f"{invoice.currency}: record it by hand.",
                 value=record.external_id,
             )
-        amount = min(quantize_money(application.amount), invoice.balance)
+        asked = round_money(application.amount, record.currency)
+        amount = min(asked, invoice.balance)
         if invoice.status not in PAYABLE or amount <= ZERO:
             notes.append(f"{invoice.number} owes nothing here: {application.amount} not recorded")
             continue
-        if amount < quantize_money(application.amount):
-            notes.append(
-                f"{invoice.number} owed {invoice.balance}: {application.amount - amount} not recorded"
-            )
+        if amount < asked:
+            notes.append(f"{invoice.number} owed {invoice.balance}: {asked - amount} not recorded")
         recorded.append(
             payment_record(
                 invoice=invoice,

@@ -180,10 +180,11 @@ def ownership_set(request: HttpRequest, pk: int) -> HttpResponse:
         except DomainError as exc:
             add_domain_errors(form, exc)
     if saved is not None:
-        where = str(saved.warehouse.code) if saved.warehouse is not None else "every location"
+        what = str(ownership.DataType(saved.data_type).label)
+        if saved.data_type in ownership.LOCATED:
+            what += f" at {saved.warehouse.code if saved.warehouse is not None else 'every location'}"
         message = (
-            f"{ownership.DataType(saved.data_type).label} at {where}: "
-            f"{'the hub' if saved.owner == ownership.Owner.HUB else connection.name} owns it now."
+            f"{what}: {'the hub' if saved.owner == ownership.Owner.HUB else connection.name} owns it now."
         )
         form = ownership_form(connection)
     else:

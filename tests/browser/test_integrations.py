@@ -89,6 +89,15 @@ def test_a_connection_is_added_tested_and_looked_after(page, hub: FakeShopify):
     expect(page.locator("#health")).to_contain_text("all present")
     shot(page, "03_overview")
 
+    # who owns what: the hub by default; the shop is made the owner of its orders
+    ownership = page.locator("#ownership")
+    expect(ownership.locator("tbody tr").first).to_contain_text("default")
+    ownership.get_by_label("Data").select_option(label="Orders")
+    ownership.get_by_label("Owner").select_option(value="tool")
+    ownership.get_by_role("button", name="Set owner").click()
+    expect(page.locator("#ownership tbody")).to_contain_text("Shopify")
+    shot(page, "03b_ownership")
+
     # given: work for the other tabs (a dead letter, a drift, sync runs, and the sample order,
     # quarantined: its stove is STOVE-TI-01 in the shop, STOVE-TITANIUM here)
     dead = delivery(connection=connection)
