@@ -102,6 +102,8 @@ def resolve_order(connection: Connection, event: OutboxEvent, force: bool) -> Re
         return f"{order.number} is {order.get_status_display().lower()}: nothing for {connection} to ship."
     item = order_out(order, ref.external_id if ref is not None else "")
     if not item.lines:
+        if all(ln.fulfilled_by_marketplace for ln in order.lines.all()):
+            return f"{order.number} is shipped by the marketplace it was sold on: nothing for {connection}."
         return f"Everything of {order.number} has shipped."
     if unchanged(ref, item) and not force:
         return f"{connection} has {order.number} as it is already."

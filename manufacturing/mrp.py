@@ -117,8 +117,8 @@ class Plan:
 
     def _sales_demand(self) -> None:
         lines = list(
-            OrderLine.objects.filter(
-                order__status__in=SALES_OPEN, quantity__gt=F("quantity_shipped"), product__kind="stocked"
+            OrderLine.objects.filter(  # only lines of our stock: not services, not marketplace-fulfilled
+                OrderLine.USES_OUR_STOCK, order__status__in=SALES_OPEN, quantity__gt=F("quantity_shipped")
             )
             .select_related("order__channel")
             .order_by("order__order_date", "pk")

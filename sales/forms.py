@@ -22,6 +22,7 @@ from sales.models import (
     Address,
     Customer,
     CustomerKind,
+    FulfilledBy,
     OrderLine,
     PaymentTerms,
     ReturnDisposition,
@@ -29,6 +30,7 @@ from sales.models import (
     SalesOrder,
 )
 from sales.services import LineSpec, TaxSpec
+from sales.services.fulfilment import default_ship_quantity
 
 HUNDRED = Decimal(100)
 DEFAULT_TAX_NAME = "Tax"
@@ -99,12 +101,17 @@ class LineRow:
     tax: str = ""  # percent
     description: str = ""
     taxes_json: str = ""  # more than one tax (an imported order): kept as they are
+    fulfilled_by: str = FulfilledBy.MERCHANT  # who ships it: kept as it is (the form does not change it)
     errors: list[str] = field(default_factory=list)
     total: Decimal | None = None  # filled by the preview
 
     @property
     def has_many_taxes(self) -> bool:
         return bool(self.taxes_json)
+
+    @property
+    def fulfilled_by_marketplace(self) -> bool:
+        return self.fulfilled_by == FulfilledBy.MARKETPLACE
 
     def taxes(self) -> list[TaxSpec]:
         if self.taxes_json:
@@ -169,6 +176,7 @@ class LineRow:
             description=self.description,
             discount_percent=self.discount_percent,
             taxes=self.taxes(),
+            fulfilled_by=self.fulfilled_by,
         )
 
 
@@ -192,6 +200,7 @@ def lines_from_post(data: Mapping[str, Any]) -> list[LineRow]:
                 tax=str(data.get(f"lines-{i}-tax", "")),
                 description=str(data.get(f"lines-{i}-description", "")),
                 taxes_json=str(data.get(f"lines-{i}-taxes", "")),
+                fulfilled_by=str(data.get(f"lines-{i}-fulfilled_by", "")) or FulfilledBy.MERCHANT,
             )
         )
     return rows
@@ -214,6 +223,7 @@ def lines_from_order(order: SalesOrder) -> list[LineRow]:
                 if len(taxes) > 1
                 else "",
                 total=line.line_total,
+                fulfilled_by=line.fulfilled_by,
             )
         )
     return rows
@@ -362,7 +372,7 @@ class ShipForm(forms.Form):
             if open_qty <= 0:
                 continue
             held = reserved.get(line.pk, ZERO)
-            default = held if line.product.is_stocked else open_qty
+            default = default_ship_quantity(line, held)  # what shipment_create ships of it by default
             name = f"qty_{line.pk}"
             self.fields[name] = forms.DecimalField(
                 required=False,

@@ -42,9 +42,15 @@ def on_level_changed(event: OutboxEvent) -> None:
 
 
 def unreserved_demand(product_ids: list[int], warehouse_id: int | None) -> dict[tuple[int, int], Decimal]:
-    """Outgoing for inventory: open quantities neither shipped nor reserved, per (product, warehouse)."""
+    """Outgoing for inventory: open quantities neither shipped nor reserved, per (product, warehouse).
+
+    Lines the marketplace fulfils from its own stock are no demand on ours.
+    """
     lines = OrderLine.objects.filter(
-        product_id__in=product_ids, order__status__in=OPEN, quantity__gt=F("quantity_shipped")
+        OrderLine.USES_OUR_STOCK,
+        product_id__in=product_ids,
+        order__status__in=OPEN,
+        quantity__gt=F("quantity_shipped"),
     )
     if warehouse_id is not None:
         lines = lines.filter(order__channel__warehouse_id=warehouse_id)

@@ -30,7 +30,7 @@ from django.utils import timezone
 from erp.models import OutboxEvent
 from erp.money import ZERO
 from inventory.filters import search_products
-from inventory.models import Barcode, Product, ProductKind
+from inventory.models import Barcode, Product
 from inventory.selectors import (
     has_reservation_for_demand,
     product_list,
@@ -295,12 +295,13 @@ def ready_to_ship() -> QuerySet[OrderLine]:
 
 
 def backordered_line_count() -> int:
-    """Open lines of stocked products on confirmed (or partly shipped) orders with less held for them
-    than is still to ship: the lines ``order_figures`` calls backordered. One query."""
+    """Open lines that take our stock (``OrderLine.USES_OUR_STOCK``) on confirmed (or partly shipped)
+    orders with less held for them than is still to ship: the lines ``order_figures`` calls
+    backordered. One query."""
     return (
         OrderLine.objects.filter(
+            OrderLine.USES_OUR_STOCK,
             order__status__in=BACKORDERABLE,
-            product__kind=ProductKind.STOCKED,
             quantity__gt=F("quantity_shipped"),
         )
         .annotate(held=reserved_for_demand(DEMAND_TYPE))
@@ -318,7 +319,9 @@ class OrderFigures:
     """
 
     reserved: dict[int, Decimal]  # per line id: held in stock now
-    backordered: dict[int, Decimal]  # per line id: still to ship, neither shipped nor reserved
+    # per line id: still to ship, neither shipped nor reserved; 0 for a line that takes none of our
+    # stock (a service, or a line the marketplace fulfils): it never waits for stock here
+    backordered: dict[int, Decimal]
     invoiceable: bool  # some quantity waits for an invoice (by the channel's invoice policy)
     invoiced: Decimal  # total of the order's invoices that are not void
     paid: Decimal
@@ -337,7 +340,7 @@ def order_figures(order: SalesOrder) -> OrderFigures:
     backorderable = order.status in BACKORDERABLE
     backordered = {
         ln.pk: max(ln.quantity - ln.quantity_shipped - reserved.get(ln.pk, ZERO), ZERO)
-        if backorderable and ln.product.is_stocked
+        if backorderable and ln.uses_our_stock
         else ZERO
         for ln in lines
     }

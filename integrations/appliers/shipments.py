@@ -126,7 +126,12 @@ def _line_of(item: ShipmentLineRecord, line_ids: dict[str, int], lines: dict[int
     if item.sku:
         sku = item.sku.casefold()
         for line in lines.values():
-            if line.product.sku.casefold() == sku and line.quantity > line.quantity_shipped:
+            # a tool we sent the order to ships only what we ship: never a marketplace's line
+            if (
+                line.product.sku.casefold() == sku
+                and line.quantity > line.quantity_shipped
+                and not line.fulfilled_by_marketplace
+            ):
                 return line.pk
     return None
 

@@ -50,6 +50,7 @@ class OrderLineInline(ReadOnlyInline):
         "quantity_shipped",
         "quantity_invoiced",
         "quantity_returned",
+        "fulfilled_by",
     )
     readonly_fields = fields
 
@@ -167,7 +168,7 @@ class OrderLineAdmin(ReadOnlyAdmin):
         "quantity_invoiced",
         "quantity_returned",
     )
-    list_filter = ("order__status", "order__channel")
+    list_filter = ("order__status", "order__channel", "fulfilled_by")
     search_fields = ("order__number", "product__sku", "product__name", "description")
     list_select_related = ("order", "product")
     inlines = [OrderLineTaxInline]

@@ -119,6 +119,7 @@ def _line_specs(lines: Sequence[OrderLineIn], field: str = "lines") -> list[serv
                     description=line.description,
                     discount_percent=line.discount_percent,
                     taxes=[services.TaxSpec(t.name, t.rate) for t in line.taxes],
+                    fulfilled_by=line.fulfilled_by,
                 )
             )
     if errors:

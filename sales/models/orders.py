@@ -9,7 +9,7 @@ from django.db.models import F, Q
 
 from erp.models import AuditedModel, audit_history
 from erp.money import CurrencyField, MoneyField, QuantityField
-from inventory.models import Product, Warehouse
+from inventory.models import Product, ProductKind, Warehouse
 
 
 class CustomerKind(models.TextChoices):
@@ -204,7 +204,19 @@ class SalesOrder(AuditedModel):
         return self.number
 
 
+class FulfilledBy(models.TextChoices):
+    """Who ships a line: the merchant, from our stock, or the marketplace it was sold on, from its own
+    (Amazon FBA). A marketplace line is sold and invoiced here but never reserves or issues our stock."""
+
+    MERCHANT = "merchant", "Merchant"
+    MARKETPLACE = "marketplace", "Marketplace"
+
+
 class OrderLine(models.Model):
+    # The lines that take stock of ours, for set reads (demand, backorders, MRP): the queryset twin
+    # of ``uses_our_stock``, so that a list and a line never disagree.
+    USES_OUR_STOCK = Q(product__kind=ProductKind.STOCKED, fulfilled_by=FulfilledBy.MERCHANT)
+
     order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveIntegerField(default=0)
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="sales_lines")
@@ -219,6 +231,12 @@ class OrderLine(models.Model):
     quantity_shipped = QuantityField(default=0)
     quantity_invoiced = QuantityField(default=0)
     quantity_returned = QuantityField(default=0)
+    fulfilled_by = models.CharField(
+        max_length=12,
+        choices=FulfilledBy.choices,
+        default=FulfilledBy.MERCHANT,
+        help_text="marketplace: shipped by the marketplace from its own stock (Amazon FBA), none of ours",
+    )
 
     class Meta:
         ordering = ["position", "id"]
@@ -248,6 +266,20 @@ class OrderLine(models.Model):
     def open_quantity(self) -> Decimal:
         """Ordered and not shipped yet."""
         return self.quantity - self.quantity_shipped
+
+    @property
+    def fulfilled_by_marketplace(self) -> bool:
+        """The marketplace ships it from its own stock: no shipping tool of ours is to ship it."""
+        return self.fulfilled_by == FulfilledBy.MARKETPLACE
+
+    @property
+    def uses_our_stock(self) -> bool:
+        """The line reserves, backorders and issues our stock: a stocked product the merchant ships.
+
+        Every question "does this sales line touch stock?" asks this (``USES_OUR_STOCK`` for sets),
+        never ``product.is_stocked`` alone, which misses lines the marketplace fulfils.
+        """
+        return self.product.is_stocked and not self.fulfilled_by_marketplace
 
 
 class OrderLineTax(models.Model):

@@ -20,6 +20,7 @@ from erp.api_helpers import (
     ordering_param,
     updated_since_param,
 )
+from sales.models import FulfilledBy
 from sales.schemas.common import ADDRESS_EXAMPLE, AddressFields
 from sales.schemas.invoices import OrderInvoiceOut
 from sales.schemas.returns import OrderReturnOut
@@ -71,6 +72,7 @@ ORDER_LINE_EXAMPLE: dict[str, Any] = {
     "tax_amount": "4.00",
     "line_total": "24.00",
     "taxes": [{"name": "VAT", "rate": "0.2000", "amount": "4.00"}],
+    "fulfilled_by": "merchant",
 }
 EVENT_EXAMPLE: dict[str, Any] = {
     "topic": "sales.order_confirmed",
@@ -102,6 +104,11 @@ class OrderLineIn(ApiSchema):
     description: str = Field("", max_length=255)
     discount_percent: QuantityIn = Decimal(0)
     taxes: list[TaxIn] = Field(default_factory=list)
+    fulfilled_by: FulfilledBy = Field(
+        FulfilledBy.MERCHANT,
+        description="marketplace: the marketplace ships it from its own stock (Amazon FBA); "
+        "it reserves and ships none of ours",
+    )
 
 
 class OrderFilterIn(ApiSchema):
@@ -219,6 +226,9 @@ class OrderLineOut(ApiSchema):
     tax_amount: Money
     line_total: Money
     taxes: list[LineTaxOut]
+    fulfilled_by: str = Field(
+        description="merchant (from our stock) or marketplace (shipped by the marketplace, none of our stock)"
+    )
 
 
 class OrderDetailLineOut(OrderLineOut):

@@ -42,7 +42,7 @@ def _reserve_what_left(
     topped_up = False
     for item in lines:
         line = all_lines.get(item.line.pk)
-        if line is None or not line.product.is_stocked:
+        if line is None or not line.uses_our_stock:
             continue
         shipped = min(quantize_quantity(item.quantity), line.quantity - line.quantity_shipped)
         short = shipped - reserved.get(line.pk, ZERO)
@@ -62,10 +62,13 @@ def _reserve_what_left(
 def backorders_allocate(*, product_id: int, warehouse_id: int, user: Any = None) -> dict[int, Decimal]:
     """Give newly available stock to backordered lines, oldest order first. Returns line -> reserved now.
 
-    Orders are locked (in pk order) before any stock row, like every sales operation.
+    Orders are locked (in pk order) before any stock row, like every sales operation. Lines the
+    marketplace fulfils wait for no stock of ours: they are not candidates (and would otherwise
+    stop the allocation, reading as "nothing left to give").
     """
     candidates = list(
         OrderLine.objects.filter(
+            OrderLine.USES_OUR_STOCK,
             product_id=product_id,
             order__channel__warehouse_id=warehouse_id,
             order__status__in=ALLOCATABLE,
@@ -83,7 +86,10 @@ def backorders_allocate(*, product_id: int, warehouse_id: int, user: Any = None)
     }
     lines = list(
         OrderLine.objects.filter(
-            order_id__in=orders, product_id=product_id, quantity__gt=F("quantity_shipped")
+            OrderLine.USES_OUR_STOCK,
+            order_id__in=orders,
+            product_id=product_id,
+            quantity__gt=F("quantity_shipped"),
         )
         .select_related("product__stock_unit")
         .order_by("order__order_date", "order_id", "position")
@@ -98,6 +104,18 @@ def backorders_allocate(*, product_id: int, warehouse_id: int, user: Any = None)
             break  # nothing left to give
         got.update(now)
     return got
+
+
+def default_ship_quantity(line: OrderLine, reserved: Decimal) -> Decimal:
+    """What shipping "everything" ships of a line (shipment_create without lines, the ship form's
+    default): what is reserved for it; all that is open of a service; nothing of a line the
+    marketplace ships itself, which is not in our parcel (its shipment comes from the marketplace
+    and is recorded by naming the line)."""
+    if line.uses_our_stock:
+        return reserved
+    if line.fulfilled_by_marketplace:
+        return ZERO
+    return line.quantity - line.quantity_shipped
 
 
 @dataclass(frozen=True)
@@ -119,6 +137,10 @@ def shipment_create(
 ) -> Shipment:
     """Ship reserved stock (all, or given quantities): consume reservations, issue to the customer.
 
+    A line that takes none of our stock (a service, or one the marketplace fulfils) ships with no
+    reservation and no stock issue: it is only recorded as shipped (``default_ship_quantity``: what
+    ships of each line when none are given).
+
     ``shipped_elsewhere``: the goods already left, shipped by a tool (a channel's own admin, a
     shipping tool, a 3PL): what is not reserved yet is reserved first (InsufficientStock when the
     warehouse does not have it), so the stock leaves once, through the reservations.
@@ -131,10 +153,7 @@ def shipment_create(
     if shipped_elsewhere and lines is not None:
         reserved = _reserve_what_left(order, all_lines, lines, reserved, user)
     if lines is None:
-        wanted = {
-            pk: (reserved.get(pk, ZERO) if ln.product.is_stocked else ln.quantity - ln.quantity_shipped)
-            for pk, ln in all_lines.items()
-        }
+        wanted = {pk: default_ship_quantity(ln, reserved.get(pk, ZERO)) for pk, ln in all_lines.items()}
     else:
         wanted = {}
         for item in lines:
@@ -152,7 +171,7 @@ def shipment_create(
                 f"{line.product.sku}: {formatting.number(quantity)} to ship but only "
                 f"{formatting.number(line.quantity - line.quantity_shipped)} is open."
             ]
-        elif line.product.is_stocked and quantity > reserved.get(pk, ZERO):
+        elif line.uses_our_stock and quantity > reserved.get(pk, ZERO):
             errors[f"line {line.position}"] = [
                 f"{line.product.sku}: {formatting.number(quantity)} to ship but only "
                 f"{formatting.number(reserved.get(pk, ZERO))} is reserved."
@@ -177,7 +196,7 @@ def shipment_create(
     for pk, quantity in wanted.items():
         line = all_lines[pk]
         remaining = quantity
-        for held in holds.get(pk, []) if line.product.is_stocked else []:
+        for held in holds.get(pk, []) if line.uses_our_stock else []:
             take = min(held.quantity, remaining)
             reservation_consume(reservation=held, quantity=take, document=document, user=user)
             remaining -= take

@@ -17,7 +17,16 @@ from erp.numbering import next_number
 from inventory.models import Product
 from inventory.services import Demand, reservations_release_for_demand, stock_reserve
 from sales import lifecycle
-from sales.models import Address, Customer, OrderLine, OrderLineTax, OrderStatus, SalesChannel, SalesOrder
+from sales.models import (
+    Address,
+    Customer,
+    FulfilledBy,
+    OrderLine,
+    OrderLineTax,
+    OrderStatus,
+    SalesChannel,
+    SalesOrder,
+)
 from sales.pricing import LineIn, TaxIn, compute
 
 DEMAND_TYPE = "sales.orderline"
@@ -39,6 +48,9 @@ class LineSpec:
     discount_percent: Decimal | str | int = 0
     taxes: Sequence[TaxSpec] = field(default_factory=tuple)
     discount_amount: Decimal | str | int = 0  # absolute, as a channel allocated it (see sales.pricing)
+    # FulfilledBy.MARKETPLACE: the marketplace ships it from its own stock (Amazon FBA); the line is
+    # sold and invoiced here but reserves and ships none of our stock (OrderLine.uses_our_stock).
+    fulfilled_by: str = FulfilledBy.MERCHANT
 
 
 def _actor(user: Any) -> Any:
@@ -93,6 +105,8 @@ def _validate_lines(lines: Sequence[LineSpec]) -> list[dict[str, Any]]:
             errors[f"lines.{i}.taxes"] = ["A tax amount cannot be negative."]
         if any(rate < 0 or rate > 1 for _, rate, _ in rates):
             errors[f"lines.{i}.taxes"] = ["A tax rate is a fraction between 0 and 1 (0.2 for 20 %)."]
+        if spec.fulfilled_by not in FulfilledBy.values:
+            errors[f"lines.{i}.fulfilled_by"] = [f"One of: {', '.join(FulfilledBy.values)}."]
         if not spec.product.is_active:
             errors[f"lines.{i}.product"] = [f"{spec.product.sku} is archived."]
         if not spec.product.stock_unit.allows_fractions and quantity != quantity.to_integral_value():
@@ -108,6 +122,7 @@ def _validate_lines(lines: Sequence[LineSpec]) -> list[dict[str, Any]]:
                 "discount_amount": discount_amount,
                 "description": spec.description or spec.product.name,
                 "taxes": rates,
+                "fulfilled_by": spec.fulfilled_by,  # checked above: the order is refused otherwise
             }
         )
     if errors:
@@ -159,6 +174,7 @@ def _write_lines_and_totals(
             line_subtotal=out.net,
             tax_amount=out.tax,
             line_total=out.total,
+            fulfilled_by=ln["fulfilled_by"],
         )
         for i, (ln, out) in enumerate(zip(lines, result.lines, strict=True))
     ]
@@ -294,6 +310,7 @@ def order_update(
                     ln.description,
                     ln.discount_percent,
                     [TaxSpec(t.name, t.rate) for t in ln.taxes.all()],
+                    fulfilled_by=ln.fulfilled_by,
                 )
                 for ln in current
             ]
@@ -307,10 +324,13 @@ def order_update(
 def _reserve_lines(
     order: SalesOrder, lines: Sequence[OrderLine], reserved: dict[int, Decimal], user: Any
 ) -> dict[int, Decimal]:
-    """Reserve what is available for each line's backorder; return what was reserved now, per line."""
+    """Reserve what is available for each line's backorder; return what was reserved now, per line.
+
+    A line that takes none of our stock (a service, or one the marketplace fulfils) is skipped.
+    """
     got: dict[int, Decimal] = {}
     for line in lines:
-        if not line.product.is_stocked:
+        if not line.uses_our_stock:
             continue
         wanted = line.quantity - line.quantity_shipped - reserved.get(line.pk, ZERO)
         if wanted <= 0:
@@ -352,7 +372,7 @@ def order_confirm(*, order: SalesOrder, user: Any = None) -> SalesOrder:
                     "sku": ln.product.sku,
                     "quantity": str(ln.quantity),
                     "reserved": str(got.get(ln.pk, ZERO)),
-                    "backordered": str(ln.quantity - got.get(ln.pk, ZERO) if ln.product.is_stocked else ZERO),
+                    "backordered": str(ln.quantity - got.get(ln.pk, ZERO) if ln.uses_our_stock else ZERO),
                 }
                 for ln in lines
             ],

@@ -99,7 +99,7 @@ def return_receive(*, sales_return: SalesReturn, user: Any = None) -> SalesRetur
     lines = list(sales_return.lines.select_related("order_line__product__stock_unit"))
     for row in lines:
         product = row.order_line.product
-        if product.is_stocked:
+        if row.order_line.uses_our_stock:  # a marketplace line goes back to the marketplace's stock
             stock_receive(
                 product=product,
                 location=location,
