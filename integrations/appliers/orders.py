@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from erp import formatting
 from erp.exceptions import ValidationFailed
-from erp.money import ZERO
+from erp.money import ZERO, round_money
 from integrations.appliers.edits import apply_edits
 from integrations.appliers.refs import (
     CUSTOMER,
@@ -304,10 +304,16 @@ def check_totals(order: SalesOrder, record: OrderRecord, connection: Connection)
         "shipping": theirs.shipping,
         "discount": theirs.discount,
     }
+    # At the currency's minor unit: a tool may send more places (BigCommerce's "24.0000").
+    currency = order.currency
+
+    def same(value: Decimal, mine: Decimal) -> bool:
+        return round_money(value, currency) == round_money(mine, currency)
+
     wrong = [
         f"{name} {ours[name][0]} here, {value} in {connection.connector}"
         for name, value in expected.items()
-        if not any(Decimal(value) == mine for mine in ours[name])
+        if not any(same(Decimal(value), mine) for mine in ours[name])
     ]
     if wrong:
         raise TotalsMismatch(

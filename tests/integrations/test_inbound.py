@@ -266,6 +266,18 @@ def test_totals_that_differ_from_the_tools_fail_loudly_naming_both(
     assert SalesOrder.objects.count() == 0  # rolled back
 
 
+def test_totals_with_more_places_than_the_currency_are_compared_at_its_minor_unit(
+    client, acme, connection, tent, django_capture_on_commit_callbacks
+):
+    payload = acme_order("1001")
+    payload["totals"] = {k: f"{v}00" for k, v in payload["totals"].items()}  # "100.0000"
+    payload["totals"]["total"] = "100.0049"  # still 100.00 at the cent
+    deliver(client, connection, acme.webhook("order.created", payload), django_capture_on_commit_callbacks)
+
+    assert InboundEvent.objects.get().status == InboundStatus.PROCESSED
+    assert SalesOrder.objects.get().total == D("100.00")
+
+
 def test_a_connection_without_a_channel_quarantines_its_orders_until_one_is_chosen_then_replays_them(
     client, acme, connection, tent, django_capture_on_commit_callbacks, admin_user
 ):
