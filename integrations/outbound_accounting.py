@@ -9,7 +9,11 @@ Resolvers per outbox topic, for connections whose connector takes the record's c
   ``sales.invoice_voided``) -> ``InvoiceOut``, blocked on the customer (and, where the tool takes
   items, on each line's item) until the tool has them;
 * payments and refunds (``sales.payment_received``, ``sales.refund_recorded``) -> ``PaymentOut``,
-  blocked on the invoice or credit note they settle.
+  blocked on the invoice or credit note they settle;
+* vendors (``procurement.supplier_created`` / ``_updated``) -> ``VendorOut``;
+* supplier bills (``procurement.bill_recorded``, ``procurement.bill_approved``) -> ``BillOut``,
+  once accepted (matched, or approved after review), blocked on the vendor (and, where the tool
+  takes items, on each line's item) until the tool has them.
 
 A record the tool has exactly as we would send it is not sent again (ExternalRef.pushed_hash); an
 update carries the version we hold (ExternalRef.external_version), and a conflict makes the hub
@@ -19,6 +23,7 @@ re-read it (``StaleVersion``). Draft invoices are not the books' business.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from decimal import Decimal
 
 from erp.models import OutboxEvent
@@ -26,10 +31,20 @@ from integrations import outbound_items, registry
 from integrations.contract import Capability
 from integrations.models import Connection
 from integrations.outbound_items import Blocked, Resolved
-from integrations.records import CustomerOut, DocumentLineOut, InvoiceOut, ItemOut, PaymentOut
+from integrations.records import (
+    BillOut,
+    CustomerOut,
+    DocumentLineOut,
+    InvoiceOut,
+    ItemOut,
+    PaymentOut,
+    VendorOut,
+)
 from integrations.resolving import ref_of, refs_of, remembering, unchanged
 from inventory.models import Product
 from inventory.services.catalog import product_payload
+from procurement.models import Bill, BillStatus, Supplier
+from procurement.services.suppliers import supplier_payload
 from sales.models import Customer, Invoice, InvoiceKind, InvoiceStatus, Payment, Refund
 from sales.services.billing import invoice_payload
 from sales.services.masterdata import customer_payload
@@ -120,6 +135,49 @@ def _customer_first(connection: Connection, customer: Customer) -> Blocked:
     )
 
 
+def invoice_out(
+    invoice: Invoice,
+    *,
+    external_id: str,
+    version: str,
+    customer_external_id: str,
+    item_refs: Mapping[int, str],
+) -> InvoiceOut:
+    """The InvoiceOut of an issued invoice or credit note (its lines, customer and order loaded),
+    in the tool's ids: what ``resolve_invoice`` pushes, and what reconciliation compares."""
+    lines = []
+    for line in invoice.lines.all():
+        product = line.order_line.product if line.order_line is not None else None
+        lines.append(
+            DocumentLineOut(
+                description=line.description,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                amount=line.subtotal,
+                tax_rate=(line.tax_amount / line.subtotal).quantize(RATE) if line.subtotal else Decimal(0),
+                tax_amount=line.tax_amount,
+                sku=product.sku if product is not None else "",
+                item_external_id=item_refs.get(product.pk, "") if product is not None else "",
+            )
+        )
+    return InvoiceOut(
+        number=invoice.number or "",
+        kind=invoice.kind,
+        external_id=external_id,
+        version=version,
+        customer_external_id=customer_external_id,
+        currency=invoice.currency,
+        issue_date=invoice.issue_date or invoice.created_at.date(),
+        due_date=invoice.due_date,
+        lines=tuple(lines),
+        subtotal=invoice.subtotal,
+        tax=invoice.tax_total,
+        total=invoice.total,
+        order_reference=invoice.order.number,
+        voided=invoice.status == InvoiceStatus.VOID,
+    )
+
+
 def resolve_invoice(connection: Connection, event: OutboxEvent, force: bool) -> Resolved | Blocked | str:
     invoice_id = _id((event.payload.get("invoice") or {}).get("invoice_id"))
     invoice = (
@@ -152,36 +210,12 @@ def resolve_invoice(connection: Connection, event: OutboxEvent, force: bool) -> 
                 payload=product_payload(missing[0]),
             )
         item_refs = {pk: ref.external_id for pk, ref in found.items()}
-    lines = []
-    for line in invoice.lines.all():
-        product = line.order_line.product if line.order_line is not None else None
-        lines.append(
-            DocumentLineOut(
-                description=line.description,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                amount=line.subtotal,
-                tax_rate=(line.tax_amount / line.subtotal).quantize(RATE) if line.subtotal else Decimal(0),
-                tax_amount=line.tax_amount,
-                sku=product.sku if product is not None else "",
-                item_external_id=item_refs.get(product.pk, "") if product is not None else "",
-            )
-        )
-    item = InvoiceOut(
-        number=invoice.number,
-        kind=invoice.kind,
+    item = invoice_out(
+        invoice,
         external_id=ref.external_id if ref else "",
         version=ref.external_version if ref else "",
         customer_external_id=customer_ref.external_id,
-        currency=invoice.currency,
-        issue_date=invoice.issue_date or invoice.created_at.date(),
-        due_date=invoice.due_date,
-        lines=tuple(lines),
-        subtotal=invoice.subtotal,
-        tax=invoice.tax_total,
-        total=invoice.total,
-        order_reference=invoice.order.number,
-        voided=voided,
+        item_refs=item_refs,
     )
     if unchanged(ref, item) and not force:
         return f"{connection} has {invoice.number} as it is already."
@@ -198,6 +232,29 @@ def _document_first(connection: Connection, document: Invoice) -> Blocked:
         topic=topic,
         aggregate=document.order,
         payload=order_payload(document.order, invoice=invoice_payload(document)),
+    )
+
+
+def payment_out(
+    kind: str,
+    money: Payment | Refund,
+    document: Invoice,
+    when: datetime.date,
+    *,
+    document_external_id: str,
+    customer_external_id: str,
+) -> PaymentOut:
+    """The PaymentOut of a payment (``kind`` "payment") or a refund ("refund") of ``document``, in
+    the tool's ids: what ``resolve_payment`` pushes, and what reconciliation compares."""
+    return PaymentOut(
+        reference=f"{PAYMENT if kind == 'payment' else REFUND}-{money.pk}",
+        kind=kind,
+        document_external_id=document_external_id,
+        customer_external_id=customer_external_id,
+        amount=money.amount,
+        currency=document.currency,
+        paid_at=when,
+        method=money.method,
     )
 
 
@@ -219,15 +276,13 @@ def _settling(
     customer_ref = ref_of(connection, CUSTOMER, document.customer)
     if customer_ref is None:
         return _customer_first(connection, document.customer)
-    item = PaymentOut(
-        reference=f"{object_type}-{money.pk}",
-        kind=kind,
+    item = payment_out(
+        kind,
+        money,
+        document,
+        when,
         document_external_id=document_ref.external_id,
         customer_external_id=customer_ref.external_id,
-        amount=money.amount,
-        currency=document.currency,
-        paid_at=when,
-        method=money.method,
     )
     return Resolved(
         object_type, Capability.PAYMENTS_OUT, item, remembering(connection, object_type, money, item)
@@ -253,12 +308,131 @@ def resolve_payment(connection: Connection, event: OutboxEvent, force: bool) -> 
     return _settling(connection, "payment", payment, payment.invoice, payment.paid_at, force)
 
 
+# --- vendors and supplier bills ---------------------------------------------------------------------
+
+VENDOR, BILL = "vendor", "bill"
+VENDOR_TOPICS = ("procurement.supplier_created", "procurement.supplier_updated")
+BILL_TOPICS = ("procurement.bill_recorded", "procurement.bill_approved")
+# A bill the books take: accepted by the three-way match or by a person, paid or not.
+ACCEPTED = (BillStatus.OPEN, BillStatus.PARTIALLY_PAID, BillStatus.PAID)
+
+
+def vendor_out(supplier: Supplier, external_id: str, version: str) -> VendorOut:
+    return VendorOut(
+        reference=supplier.code,
+        external_id=external_id,
+        version=version,
+        name=supplier.name,
+        email=supplier.email,
+        currency=supplier.currency,
+    )
+
+
+def resolve_vendor(connection: Connection, event: OutboxEvent, force: bool) -> Resolved | str:
+    supplier = Supplier.objects.filter(pk=_id(event.payload.get("supplier_id"))).first()
+    if supplier is None:
+        return "The supplier no longer exists."
+    ref = ref_of(connection, VENDOR, supplier)
+    item = vendor_out(supplier, *((ref.external_id, ref.external_version) if ref else ("", "")))
+    if unchanged(ref, item) and not force:
+        return f"{connection} has vendor {supplier.name} as it is already."
+    return Resolved(VENDOR, Capability.VENDORS_OUT, item, remembering(connection, VENDOR, supplier, item))
+
+
+def _vendor_first(connection: Connection, supplier: Supplier) -> Blocked:
+    return Blocked(
+        reason=f"vendor {supplier.name} is not in {connection} yet",
+        topic="procurement.supplier_updated",
+        aggregate=supplier,
+        payload=supplier_payload(supplier),
+    )
+
+
+def bill_out(
+    bill: Bill, *, external_id: str, version: str, vendor_external_id: str, item_refs: Mapping[int, str]
+) -> BillOut:
+    """The BillOut of an accepted bill (its lines with their order lines' products loaded), in the
+    tool's ids."""
+    lines = []
+    for line in bill.lines.all():
+        product = line.order_line.product
+        lines.append(
+            DocumentLineOut(
+                description=line.order_line.description or product.name,
+                quantity=line.quantity,
+                unit_price=line.unit_cost,
+                amount=line.subtotal,
+                tax_rate=line.order_line.tax_rate.quantize(RATE),
+                tax_amount=line.tax_amount,
+                sku=product.sku,
+                item_external_id=item_refs.get(product.pk, ""),
+            )
+        )
+    return BillOut(
+        number=bill.number,
+        external_id=external_id,
+        version=version,
+        vendor_external_id=vendor_external_id,
+        currency=bill.currency,
+        bill_date=bill.bill_date,
+        due_date=bill.due_date,
+        supplier_reference=bill.supplier_reference,
+        lines=tuple(lines),
+        total=bill.total,
+    )
+
+
+def resolve_bill(connection: Connection, event: OutboxEvent, force: bool) -> Resolved | Blocked | str:
+    bill_id = _id((event.payload.get("bill") or {}).get("bill_id"))
+    bill = (
+        Bill.objects.select_related("supplier")
+        .prefetch_related("lines__order_line__product")
+        .filter(pk=bill_id)
+        .first()
+    )
+    if bill is None:
+        return "The bill no longer exists."
+    if bill.status == BillStatus.NEEDS_REVIEW:
+        return f"{bill.number} did not match its order and needs review: the books get it once approved."
+    if bill.status not in ACCEPTED:
+        return f"{bill.number} is {bill.get_status_display().lower()}: the books do not get it."
+    ref = ref_of(connection, BILL, bill)
+    vendor_ref = ref_of(connection, VENDOR, bill.supplier)
+    if vendor_ref is None:
+        return _vendor_first(connection, bill.supplier)
+    item_refs: dict[int, str] = {}
+    if _takes(connection, Capability.ITEMS_OUT):
+        products = {line.order_line.product for line in bill.lines.all()}
+        found = refs_of(connection, ITEM, Product, [p.pk for p in products])
+        missing = sorted((p for p in products if p.pk not in found), key=lambda p: p.sku)
+        if missing:
+            return Blocked(
+                reason=f"item {missing[0].sku} is not in {connection} yet",
+                topic="inventory.product_updated",
+                aggregate=missing[0],
+                payload=product_payload(missing[0]),
+            )
+        item_refs = {pk: ref.external_id for pk, ref in found.items()}
+    item = bill_out(
+        bill,
+        external_id=ref.external_id if ref else "",
+        version=ref.external_version if ref else "",
+        vendor_external_id=vendor_ref.external_id,
+        item_refs=item_refs,
+    )
+    if unchanged(ref, item) and not force:
+        return f"{connection} has {bill.number} as it is already."
+    return Resolved(BILL, Capability.BILLS_OUT, item, remembering(connection, BILL, bill, item))
+
+
 def install() -> None:
-    for topics, resolver in (
-        (CUSTOMER_TOPICS, resolve_customer),
-        (ITEM_TOPICS, resolve_item),
-        (INVOICE_TOPICS, resolve_invoice),
-        (PAYMENT_TOPICS, resolve_payment),
+    for topics, capability, resolver in (
+        (CUSTOMER_TOPICS, Capability.CUSTOMERS_OUT, resolve_customer),
+        (ITEM_TOPICS, Capability.ITEMS_OUT, resolve_item),
+        (INVOICE_TOPICS, Capability.INVOICES_OUT, resolve_invoice),
+        (PAYMENT_TOPICS, Capability.PAYMENTS_OUT, resolve_payment),
+        (VENDOR_TOPICS, Capability.VENDORS_OUT, resolve_vendor),
+        (BILL_TOPICS, Capability.BILLS_OUT, resolve_bill),
     ):
         for topic in topics:
-            outbound_items.register_resolver(topic, resolver)
+            outbound_items.register_resolver(topic, capability, resolver)

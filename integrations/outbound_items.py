@@ -5,7 +5,7 @@ variant's id from its ExternalRef, the quantity available now at the
 connection's warehouse, the order's and lines' ids for a fulfilment. Nothing to
 push (no mapping, nothing changed since the last push, an order that came from
 elsewhere) is a reason string, and the delivery is skipped with it. A resolver
-per topic; ``register_resolver`` adds more (invoices out, ...).
+per topic and capability; ``register_resolver`` adds more (invoices out, ...).
 """
 
 from __future__ import annotations
@@ -198,9 +198,36 @@ def _resolve_shipment(connection: Connection, event: OutboxEvent, force: bool) -
     return Resolved("fulfilment", Capability.FULFILMENT_OUT, item, remember)
 
 
-resolvers: dict[str, Resolver] = {LEVEL_CHANGED: _resolve_level_change, SHIPMENT_SHIPPED: _resolve_shipment}
+# topic -> the capability a resolver serves -> the resolver. One event can mean different records to
+# different tools ("order confirmed": an order to ship for a shipping tool, a deal for a CRM): the
+# connection's connector picks by what it takes.
+resolvers: dict[str, dict[Capability, Resolver]] = {
+    LEVEL_CHANGED: {Capability.INVENTORY_OUT: _resolve_level_change},
+    SHIPMENT_SHIPPED: {Capability.FULFILMENT_OUT: _resolve_shipment},
+}
 
 
-def register_resolver(topic: str, resolver: Resolver) -> None:
-    """Teach the hub to push another topic to connections (e.g. invoices out)."""
-    resolvers[topic] = resolver
+def register_resolver(topic: str, capability: Capability, resolver: Resolver) -> None:
+    """Teach the hub to push a topic to the connections that take ``capability`` (invoices out...)."""
+    resolvers.setdefault(topic, {})[capability] = resolver
+
+
+def unregister_resolver(topic: str, capability: Capability) -> None:
+    resolvers.get(topic, {}).pop(capability, None)
+
+
+def resolver_for(topic: str, connection: Connection) -> Resolver | None:
+    """The resolver of ``topic`` for what the connection's connector takes (None: nothing to push).
+    A connector that takes two records of one topic gets the first registered (one delivery, one
+    item)."""
+    by_capability = resolvers.get(topic) or {}
+    try:
+        takes = registry.get(connection.connector).capabilities
+    except registry.UnknownConnector:
+        return None
+    return next((r for capability, r in by_capability.items() if capability in takes), None)
+
+
+def topics_resolved_by(resolver: Resolver) -> list[str]:
+    """Every topic ``resolver`` answers: deliveries of any of them push the same record."""
+    return sorted(t for t, by_capability in resolvers.items() if resolver in by_capability.values())

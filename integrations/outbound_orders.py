@@ -132,4 +132,4 @@ def resolve_order(connection: Connection, event: OutboxEvent, force: bool) -> Re
 
 def install() -> None:
     for topic in TOPICS:
-        outbound_items.register_resolver(topic, resolve_order)
+        outbound_items.register_resolver(topic, Capability.ORDERS_OUT, resolve_order)

@@ -1,8 +1,8 @@
 """Pushing a delivery to a connection: resolve the item from hub state, hand it to the connector.
 
-* The topic's resolver (``outbound_items.resolvers``) answers the item, a reason there is nothing
-  to push (skipped), or ``Blocked`` on what must reach the tool first: that gets a delivery of its
-  own (``_delivery_first``) and this one waits for it.
+* The topic's resolver for what the connector takes (``outbound_items.resolver_for``) answers the
+  item, a reason there is nothing to push (skipped), or ``Blocked`` on what must reach the tool
+  first: that gets a delivery of its own (``_delivery_first``) and this one waits for it.
 * ``connector.push(item, PushContext)``: the context's idempotency key is the delivery's, the same
   for every attempt, so a retry after a lost answer never makes a second record in the tool.
 * ``AlreadyExists`` (the tool has it: a duplicate name) links ours to the tool's record;
@@ -107,8 +107,8 @@ def _delivery_first(connection: Connection, blocked: outbound_items.Blocked) -> 
     aggregate_id = str(blocked.aggregate.pk)
     # Any open delivery that pushes the same record counts ("customer created" as well as
     # "customer updated"): its resolver is the same.
-    resolver = outbound_items.resolvers.get(blocked.topic)
-    family = [t for t, r in outbound_items.resolvers.items() if r is resolver] or [blocked.topic]
+    resolver = outbound_items.resolver_for(blocked.topic, connection)
+    family = (outbound_items.topics_resolved_by(resolver) if resolver else []) or [blocked.topic]
     with transaction.atomic():
         waiting = (
             Delivery.objects.filter(connection=connection, topic__in=family, status__in=OPEN)
@@ -158,7 +158,7 @@ def _prepare(delivery: Delivery, connection: Connection) -> Prepared | Outcome:
         connector_cls = registry.get(connection.connector)
     except registry.UnknownConnector as exc:
         return Outcome(Kind.PERMANENT, str(exc))
-    resolver = outbound_items.resolvers.get(delivery.topic)
+    resolver = outbound_items.resolver_for(delivery.topic, connection)
     if resolver is None:
         return Outcome(Kind.SKIP, f"The hub pushes nothing for {delivery.topic}.")
     event = OutboxEvent.objects.get(pk=delivery.event_id)

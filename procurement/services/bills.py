@@ -159,7 +159,9 @@ def _locked_bill(bill: Bill) -> Bill:
 
 @transaction.atomic
 def bill_approve(*, bill: Bill, note: str = "", user: Any = None) -> Bill:
-    """Accept a bill whose match failed, after a person has reviewed it."""
+    """Accept a bill whose match failed, after a person has reviewed it: announced as
+    ``procurement.bill_approved`` (the payload of ``procurement.bill_recorded``), so what waits for
+    accepted bills (the books) gets it now."""
     bill = _locked_bill(bill)
     if bill.status != BillStatus.NEEDS_REVIEW:
         raise InvalidTransition(document="bill", current=bill.status, target=BillStatus.OPEN)
@@ -169,6 +171,11 @@ def bill_approve(*, bill: Bill, note: str = "", user: Any = None) -> Bill:
     if note:
         bill.match_issues = [*bill.match_issues, f"Accepted: {note}"]
     bill.save()
+    events.emit(
+        "procurement.bill_approved",
+        aggregate=bill.order,
+        payload=po_payload(bill.order, bill=bill_payload(bill)),
+    )
     return bill
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
+from erp import events
 from erp.contacts import contact_create
 from erp.exceptions import ValidationFailed
 from erp.money import currency_problem, quantize_money, quantize_quantity
@@ -31,6 +32,16 @@ SUPPLIER_FIELDS = {
 
 def _actor(user: Any) -> Any:
     return user if getattr(user, "is_authenticated", False) else None
+
+
+def supplier_payload(supplier: Supplier) -> dict[str, Any]:
+    return {
+        "supplier_id": supplier.pk,
+        "code": supplier.code,
+        "name": supplier.name,
+        "email": supplier.email,
+        "currency": supplier.currency,
+    }
 
 
 def _check_supplier(values: dict[str, Any]) -> None:
@@ -57,9 +68,11 @@ def supplier_create(*, name: str, code: str = "", user: Any = None, **values: An
     code = code.strip() or next_number("procurement.supplier", prefix="S-", width=4)
     if Supplier.objects.filter(code=code).exists():
         raise ValidationFailed(f"Supplier code {code} is taken.", field_errors={"code": ["Already used."]})
-    return Supplier.objects.create(
+    supplier = Supplier.objects.create(
         code=code, name=name.strip(), created_by=_actor(user), updated_by=_actor(user), **values
     )
+    events.emit("procurement.supplier_created", aggregate=supplier, payload=supplier_payload(supplier))
+    return supplier
 
 
 @transaction.atomic
@@ -73,6 +86,7 @@ def supplier_update(*, supplier: Supplier, user: Any = None, **changes: Any) -> 
         setattr(supplier, name, value)
     supplier.updated_by = _actor(user)
     supplier.save()
+    events.emit("procurement.supplier_updated", aggregate=supplier, payload=supplier_payload(supplier))
     return supplier
 
 

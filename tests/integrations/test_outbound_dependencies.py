@@ -128,14 +128,14 @@ def resolve_invoice(connection: Connection, event: OutboxEvent, force: bool) -> 
 @pytest.fixture
 def books(db) -> Iterator[Connection]:
     registry.register(BooksConnector)
-    outbound_items.register_resolver(CUSTOMER_CHANGED, resolve_customer)
-    outbound_items.register_resolver(INVOICE_ISSUED, resolve_invoice)
+    outbound_items.register_resolver(CUSTOMER_CHANGED, Capability.CUSTOMERS_OUT, resolve_customer)
+    outbound_items.register_resolver(INVOICE_ISSUED, Capability.INVOICES_OUT, resolve_invoice)
     BooksConnector.ledger = []
     try:
         yield connection_create(connector="books", name="Books", settings={}, secrets={})
     finally:
-        outbound_items.resolvers.pop(CUSTOMER_CHANGED, None)
-        outbound_items.resolvers.pop(INVOICE_ISSUED, None)
+        outbound_items.unregister_resolver(CUSTOMER_CHANGED, Capability.CUSTOMERS_OUT)
+        outbound_items.unregister_resolver(INVOICE_ISSUED, Capability.INVOICES_OUT)
         registry.unregister("books")
 
 

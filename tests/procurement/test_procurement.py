@@ -29,8 +29,10 @@ from procurement.services import (
     po_send,
     po_update,
     receipt_create,
+    supplier_create,
     supplier_item_set,
     supplier_payment_record,
+    supplier_update,
 )
 from sales.selectors import reserved_by_line
 from sales.services import order_confirm
@@ -207,7 +209,10 @@ def test_three_way_match_opens_matching_bills_and_flags_mismatches():
     assert any("billed at $5.50 per unit, ordered at $5.00" in issue for issue in bad.match_issues)
     with pytest.raises(InvalidTransition):
         supplier_payment_record(bill=bad, amount="1")
+    assert not OutboxEvent.objects.filter(topic="procurement.bill_approved").exists()
     bill_approve(bill=bad, note="price increase agreed by phone")
+    [approved] = OutboxEvent.objects.filter(topic="procurement.bill_approved")
+    assert (approved.payload["bill"]["bill_id"], approved.payload["bill"]["status"]) == (bad.pk, "open")
     supplier_payment_record(bill=bad, amount="10.00")
     bad.refresh_from_db()
     assert bad.status == BillStatus.PARTIALLY_PAID
@@ -216,6 +221,17 @@ def test_three_way_match_opens_matching_bills_and_flags_mismatches():
     assert bad.status == BillStatus.PAID
     with pytest.raises(ValidationFailed, match="recorded already"):
         bill_record(po=po, supplier_reference="INV-1", lines=[BillLineSpec(line, 1, "5")])
+
+
+def test_a_supplier_created_or_changed_is_announced():
+    supplier = supplier_create(name="Acme Parts", email="orders@acme.example", currency="EUR")
+    supplier_update(supplier=supplier, email="sales@acme.example")
+
+    announced = OutboxEvent.objects.filter(topic__startswith="procurement.supplier_").order_by("pk")
+    assert [(e.topic, e.payload["supplier_id"], e.payload["email"]) for e in announced] == [
+        ("procurement.supplier_created", supplier.pk, "orders@acme.example"),
+        ("procurement.supplier_updated", supplier.pk, "sales@acme.example"),
+    ]
 
 
 def test_replenishment_applies_min_max_multiple_moq_and_price_break():

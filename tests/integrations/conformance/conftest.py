@@ -23,6 +23,16 @@ from integrations.contract import Connector
 from integrations.models import Connection, Delivery, DeliveryStatus
 from inventory.models import Product, Warehouse
 from inventory.services import stock_receive
+from procurement.models import Bill, Supplier
+from procurement.services import (
+    BillLineSpec,
+    POLineSpec,
+    ReceiveLine,
+    bill_record,
+    po_create,
+    po_send,
+    receipt_create,
+)
 from sales.models import Customer, Invoice, SalesOrder
 from sales.services import invoice_create, invoice_issue, order_confirm
 from tests.integrations.conformance.harness import Harness, harness_class
@@ -30,7 +40,7 @@ from tests.integrations.conformance.minimal.connector import MinimalConnector
 from tests.integrations.conformance.parcel.connector import ParcelConnector
 from tests.integrations.conformance.tally.connector import TallyConnector
 from tests.integrations.factories import ExternalRefFactory
-from tests.inventory.factories import bin_of, warehouse
+from tests.inventory.factories import ProductFactory, bin_of, warehouse
 from tests.sales.factories import ChannelFactory, order_for, stocked_product
 
 KIT_CONNECTORS: tuple[type[Connector], ...] = (MinimalConnector, ParcelConnector, TallyConnector)
@@ -267,3 +277,61 @@ def books_kit(harness, db, client, django_capture_on_commit_callbacks) -> BooksK
         secrets=harness.secrets(),
     )
     return BooksKit(harness, connection, product, channel, django_capture_on_commit_callbacks, client)
+
+
+# --- the bills part: vendors and supplier bills -------------------------------------------------------
+
+
+@dataclass
+class BillsKit:
+    """The accounting tool under test keeps the books of what is bought into WH1: purchase orders
+    sent and received here, and the suppliers' bills recorded against them."""
+
+    harness: Any  # the accounting tool's harness: see harness.AccountingHarness, and existing_vendor
+    connection: Connection
+    product: Product
+    warehouse: Warehouse
+    capture: Any
+
+    def bill(
+        self, supplier: Supplier, *, quantity: int = 4, cost: str = "5.00", billed_at: str | None = None
+    ) -> Bill:
+        """``quantity`` units ordered from ``supplier`` at ``cost`` and received; then the supplier's
+        bill recorded here (at ``billed_at`` per unit: another price than ordered fails the match),
+        with its event dispatched and every delivery it makes attempted (after commit)."""
+        po = po_send(
+            po=po_create(
+                supplier=supplier,
+                warehouse=self.warehouse,
+                lines=[POLineSpec(self.product, quantity, unit_cost=cost)],
+            )
+        )
+        line = po.lines.get()
+        receipt_create(po=po, lines=[ReceiveLine(line, quantity)])
+        with self.capture(execute=True):
+            return bill_record(
+                po=po,
+                supplier_reference=f"SUP-{po.number}",
+                lines=[BillLineSpec(line, quantity, billed_at or cost)],
+            )
+
+    def run(self, fn: Any, **kwargs: Any) -> Any:
+        with self.capture(execute=True):
+            return fn(**kwargs)
+
+    def deliveries(self, topic: str | None = None) -> list[Delivery]:
+        found = Delivery.objects.filter(connection=self.connection).order_by("pk")
+        return list(found.filter(topic=topic) if topic else found)
+
+
+@pytest.fixture
+def bills_kit(harness, db, django_capture_on_commit_callbacks) -> BillsKit:
+    wh = warehouse("WH1")
+    product = ProductFactory(sku="BOOK-BOLT", name="Bolt")
+    connection = connection_create(
+        connector=harness.connector.key,
+        name=f"{harness.connector.name} under test",
+        settings=harness.settings(),
+        secrets=harness.secrets(),
+    )
+    return BillsKit(harness, connection, product, wh, django_capture_on_commit_callbacks)

@@ -26,11 +26,12 @@ class Harness:
     def secrets(self) -> dict[str, Any]:
         return {"access_token": ACCESS_TOKEN, "verifier_token": VERIFIER}
 
-    # --- the tool's state ("customer", "item", "invoice", "payment") -----------------------------
+    # --- the tool's state ("customer", "item", "invoice", "payment", "vendor", "bill") -----------
 
     def records(self, kind: str) -> list[dict[str, Any]]:
-        """The tool's records of a kind, oldest first, in the kit's words: id, name, customer,
-        total, document (what a payment settles)."""
+        """The tool's records of a kind, oldest first, in the kit's words: id, name (a bill's: the
+        supplier's reference), customer, vendor, number (a bill's: ours), total, document (what a
+        payment settles)."""
         out = []
         for row in self.fake.rows[kind].values():
             links = [t["TxnId"] for line in row.get("Line") or () for t in line.get("LinkedTxn") or ()]
@@ -40,6 +41,8 @@ class Harness:
                     "name": row.get("DisplayName") or row.get("Name") or row.get("DocNumber") or "",
                     "email": (row.get("PrimaryEmailAddr") or {}).get("Address", ""),
                     "customer": (row.get("CustomerRef") or {}).get("value", ""),
+                    "vendor": (row.get("VendorRef") or {}).get("value", ""),
+                    "number": row.get("PrivateNote", "") if kind == "bill" else "",
                     "total": row.get("TotalAmt", ""),
                     "document": links[0] if links else "",
                 }
@@ -59,6 +62,23 @@ class Harness:
 
     def existing_customer(self, name: str) -> str:
         return self.fake.add_customer(name)
+
+    def existing_vendor(self, name: str) -> str:
+        return self.fake.add_vendor(name)
+
+    def change_in_tool(self, kind: str, record_id: str, **values: str) -> None:
+        """Somebody changes a record's values in the tool (the kit's words: name, email, total):
+        what reconciliation compares, and its version moves on too."""
+        fields = {"name": "DocNumber" if kind == "invoice" else "DisplayName", "total": "TotalAmt"}
+        changes: dict[str, Any] = {fields[k]: v for k, v in values.items() if k in fields}
+        if "email" in values:
+            changes["PrimaryEmailAddr"] = {"Address": values["email"]}
+        self.fake.edit(kind, record_id, **changes)
+
+    def delete_in_tool(self, kind: str, record_id: str) -> None:
+        """Somebody deletes a record in the tool: reading it answers "Object Not Found"."""
+        with self.fake.lock:
+            del self.fake.rows[kind][record_id]
 
     # --- what the tool sends --------------------------------------------------------------------
 

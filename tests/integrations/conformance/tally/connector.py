@@ -4,7 +4,9 @@ accounting connector is (an adapter and nothing else) and to run the kit's accou
 Wire format (JSON, ``Authorization: Bearer <token>``, API at ``https://tally.test/v3/company/<realm>``):
 
 * ``POST /<entity>?requestid=<key>`` creates (no ``Id``) or updates (``Id`` and the ``SyncToken``
-  last read) a Customer, Item, Invoice, CreditMemo, Payment or RefundReceipt. The same requestid
+  last read) a Customer, Item, Invoice, CreditMemo, Payment or RefundReceipt, a Vendor or a Bill
+  (``VendorRef``; lines with an ``ItemBasedExpenseLineDetail`` or, for lines of no item, an
+  ``AccountBasedExpenseLineDetail`` on the settings' expense account). The same requestid
   again answers what the first request got (a retry after a lost answer creates nothing).
   Faults: 5010 stale SyncToken; 6240 a name that exists already ("... : Id=58"); 2500 a reference
   to nothing. ``GET /<entity>/<id>`` reads one.
@@ -38,6 +40,7 @@ from integrations.contract import (
 )
 from integrations.errors import AlreadyExists, PermanentError, StaleVersion
 from integrations.records import (
+    BillOut,
     CustomerOut,
     InvoiceOut,
     ItemOut,
@@ -45,6 +48,7 @@ from integrations.records import (
     PaymentApplication,
     PaymentOut,
     PaymentRecord,
+    VendorOut,
 )
 
 BASE_URL = "https://tally.test/v3/company"
@@ -55,6 +59,7 @@ ENTITY = {"customer": "Customer", "item": "Item", "invoice": "Invoice", "credit_
 class TallySettings(BaseModel):
     base_url: str = BASE_URL
     realm_id: str = REALM
+    expense_account: str = "80"  # where a bill's lines of no item go (Cost of Goods Sold)
 
 
 class TallySecrets(BaseModel):
@@ -84,6 +89,8 @@ class TallyConnector(Connector):
             Capability.INVOICES_OUT,
             Capability.PAYMENTS_OUT,
             Capability.PAYMENTS_IN,
+            Capability.VENDORS_OUT,
+            Capability.BILLS_OUT,
         }
     )
     settings_schema = TallySettings
@@ -98,6 +105,10 @@ class TallyConnector(Connector):
         "sales.invoice_voided",
         "sales.payment_received",
         "sales.refund_recorded",
+        "procurement.supplier_created",
+        "procurement.supplier_updated",
+        "procurement.bill_recorded",
+        "procurement.bill_approved",
     )
     webhook_headers = frozenset({"intuit-signature"})
     rate_limit_per_second = 100.0
@@ -125,6 +136,10 @@ class TallyConnector(Connector):
             entity, body = ENTITY[item.kind], self._invoice(item)
         elif isinstance(item, PaymentOut):
             entity, body = self._payment(item)
+        elif isinstance(item, VendorOut):
+            entity, body = "Vendor", self._vendor(item)
+        elif isinstance(item, BillOut):
+            entity, body = "Bill", self._bill(item)
         else:
             return super().push(item, context)
         external_id = getattr(item, "external_id", "")
@@ -182,6 +197,42 @@ class TallyConnector(Connector):
             "void": item.voided,
         }
 
+    def _vendor(self, item: VendorOut) -> dict[str, Any]:
+        return {
+            "DisplayName": item.name,
+            "PrimaryEmailAddr": {"Address": item.email},
+            "CurrencyRef": {"value": item.currency},
+            "AcctNum": item.reference,
+        }
+
+    def _bill(self, item: BillOut) -> dict[str, Any]:
+        lines = []
+        for line in item.lines:
+            detail: dict[str, Any]
+            if line.item_external_id:
+                detail = {
+                    "ItemBasedExpenseLineDetail": {
+                        "ItemRef": {"value": line.item_external_id},
+                        "Qty": str(line.quantity),
+                        "UnitPrice": str(line.unit_price),
+                    }
+                }
+            else:
+                detail = {
+                    "AccountBasedExpenseLineDetail": {"AccountRef": {"value": self.settings.expense_account}}
+                }
+            lines.append({"Amount": str(line.amount), "Description": line.description, **detail})
+        return {
+            "DocNumber": item.supplier_reference,
+            "PrivateNote": item.number,
+            "VendorRef": {"value": item.vendor_external_id},
+            "TxnDate": item.bill_date.isoformat(),
+            "DueDate": item.due_date.isoformat(),
+            "CurrencyRef": {"value": item.currency},
+            "Line": lines,
+            "TotalAmt": str(item.total),
+        }
+
     def _payment(self, item: PaymentOut) -> tuple[str, dict[str, Any]]:
         if item.kind == "refund":
             return "RefundReceipt", {
@@ -207,6 +258,48 @@ class TallyConnector(Connector):
         entity = ENTITY.get(object_type, object_type.capitalize())
         body = self.http.request("GET", f"{self.base_url()}/{entity.lower()}/{external_id}").json()
         return str(body[entity]["SyncToken"])
+
+    def read_back(self, object_type: str, external_ids: list[str]) -> dict[str, Mapping[str, str] | None]:
+        """One ``GET /<entity>/<id>`` per record (Tally reads no batches); fault 610: not there. An
+        invoice id the hub holds may be a credit note's (same numbering): read as one if not an
+        invoice."""
+        entities = {
+            "customer": ("customer",),
+            "invoice": ("invoice", "creditmemo"),
+            "payment": ("payment",),
+        }.get(object_type)
+        if entities is None:
+            return super().read_back(object_type, external_ids)
+        found: dict[str, Mapping[str, str] | None] = {}
+        for external_id in external_ids:
+            row = None
+            for entity in entities:
+                try:
+                    body = self.http.request("GET", f"{self.base_url()}/{entity}/{external_id}").json()
+                except PermanentError as error:
+                    if _fault(error)[0] != "610":
+                        raise
+                    continue
+                row = next(iter(body.values()))
+                break
+            found[external_id] = None if row is None else self._in_our_words(object_type, row)
+        return found
+
+    def _in_our_words(self, object_type: str, row: Mapping[str, Any]) -> dict[str, str]:
+        if object_type == "customer":
+            return {
+                "name": str(row.get("DisplayName") or ""),
+                "email": str((row.get("PrimaryEmailAddr") or {}).get("Address") or ""),
+            }
+        customer = str((row.get("CustomerRef") or {}).get("value") or "")
+        if object_type == "invoice":
+            voided = "true" if row.get("void") else "false"
+            return {"total": str(row.get("TotalAmt", "")), "customer_external_id": customer, "voided": voided}
+        links = [t["TxnId"] for line in row.get("Line") or () for t in line.get("LinkedTxn") or ()]
+        return {
+            "amount": str(row.get("TotalAmt", "")),
+            "document_external_id": str(links[0]) if links else "",
+        }
 
     # --- inbound -----------------------------------------------------------------------------
 

@@ -12,7 +12,8 @@ import httpx
 from tests.integrations.conformance.tally.connector import REALM, signature
 
 ACCESS_TOKEN, VERIFIER = "tally-token-1", "tally-verifier-9"
-ENTITIES = ("customer", "item", "invoice", "creditmemo", "payment", "refundreceipt")
+ENTITIES = ("customer", "item", "invoice", "creditmemo", "payment", "refundreceipt", "vendor", "bill")
+EXPENSE_DETAILS = ("AccountBasedExpenseLineDetail", "ItemBasedExpenseLineDetail")
 
 
 def fault(code: str, message: str, detail: str = "", status: int = 400) -> httpx.Response:
@@ -84,7 +85,7 @@ class FakeTally:
             row["SyncToken"] = str(int(row["SyncToken"]) + 1)
             row["MetaData"]["LastUpdatedTime"] = now
             return httpx.Response(200, json={self._name(entity): row})
-        name_field = {"customer": "DisplayName", "item": "Name"}.get(entity)
+        name_field = {"customer": "DisplayName", "item": "Name", "vendor": "DisplayName"}.get(entity)
         if name_field:
             same = next((r for r in table.values() if r.get(name_field) == body.get(name_field)), None)
             if same is not None:
@@ -93,8 +94,11 @@ class FakeTally:
         customer = (body.get("CustomerRef") or {}).get("value")
         if entity != "customer" and customer is not None and customer not in self.rows["customer"]:
             return fault("2500", "Invalid Reference Id", f"Invalid Customer reference {customer!r}")
+        if entity == "bill" and (problem := self._bill_problem(body)):
+            return problem
         for line in body.get("Line") or ():
-            item = ((line.get("SalesItemLineDetail") or {}).get("ItemRef") or {}).get("value")
+            detail = line.get("SalesItemLineDetail") or line.get("ItemBasedExpenseLineDetail") or {}
+            item = (detail.get("ItemRef") or {}).get("value")
             if item and item not in self.rows["item"]:
                 return fault("2500", "Invalid Reference Id", f"Invalid Item reference {item!r}")
         self._ids += 1
@@ -106,6 +110,18 @@ class FakeTally:
         }
         table[row["Id"]] = row
         return httpx.Response(200, json={self._name(entity): row})
+
+    def _bill_problem(self, body: dict[str, Any]) -> httpx.Response | None:
+        """A bill names a vendor Tally has, and each line says where its expense goes."""
+        vendor = (body.get("VendorRef") or {}).get("value")
+        if vendor not in self.rows["vendor"]:
+            return fault("2500", "Invalid Reference Id", f"Invalid Vendor reference {vendor!r}")
+        lines = body.get("Line") or []
+        if not lines or any(sum(1 for d in EXPENSE_DETAILS if d in line) != 1 for line in lines):
+            return fault("2020", "Required param missing", "Each Line needs one expense line detail.")
+        if "TotalAmt" not in body:
+            return fault("2020", "Required param missing", "TotalAmt")
+        return None
 
     # --- the tool's side of a test ---------------------------------------------------------------
 
@@ -123,7 +139,7 @@ class FakeTally:
             row.update(changes)
             row["SyncToken"] = str(int(row["SyncToken"]) + 1)
 
-    def add_customer(self, name: str) -> str:
+    def add_customer(self, name: str, *, entity: str = "customer") -> str:
         with self.lock:
             self._ids += 1
             now = datetime.datetime.now(datetime.UTC).isoformat()
@@ -133,8 +149,11 @@ class FakeTally:
                 "SyncToken": "0",
                 "MetaData": {"LastUpdatedTime": now},
             }
-            self.rows["customer"][row["Id"]] = row
+            self.rows[entity][row["Id"]] = row
             return row["Id"]
+
+    def add_vendor(self, name: str) -> str:
+        return self.add_customer(name, entity="vendor")
 
     def receive_payment(self, invoice_id: str, amount: str) -> tuple[dict[str, str], bytes]:
         """A payment recorded in Tally against one invoice: the webhook Tally sends about it."""
