@@ -342,8 +342,21 @@ def drift_list(request: HttpRequest, pk: int) -> HttpResponse:
         status_tabs=tabs,
         last_run=last_run,
         status=shown["status"],
+        kind_summary=_kind_summary(filterset.qs),
     )
     return render_page(request, "integrations/drifts.html", context)
+
+
+def _kind_summary(queryset: QuerySet[Drift]) -> str:
+    """How many drifts of each kind are listed, most first ("3 drifts: 2 total_mismatch,
+    1 fulfilment_missing_here"), in one GROUP BY; "" when none are."""
+    counts = sorted(
+        queryset.order_by().values_list("kind").annotate(n=Count("pk")), key=lambda kn: (-kn[1], kn[0])
+    )
+    total = sum(n for _, n in counts)
+    if not total:
+        return ""
+    return f"{total} drift{'s' if total != 1 else ''}: " + ", ".join(f"{n} {kind}" for kind, n in counts)
 
 
 def _drift_action(request: HttpRequest, pk: int, action: Callable[..., Any], verb: str) -> HttpResponse:

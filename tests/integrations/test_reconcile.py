@@ -79,7 +79,10 @@ def test_reconciliation_heals_inventory_at_once_by_default(acme, connection, sto
     run = reconcile.reconcile(connection=connection, object_type="inventory")
     assert Drift.objects.get().status == DriftStatus.HEALED
     assert acme.levels["v-tent"] == 10
-    assert run.errors == [{"level": "info", "message": "Healed 1 drift(s)."}]
+    assert run.errors == [
+        {"level": "info", "message": "1 drift: 1 quantity_mismatch.", "drifts": {"quantity_mismatch": 1}},
+        {"level": "info", "message": "Healed 1 drift(s)."},
+    ]
 
 
 def test_a_drift_found_again_is_refreshed_and_one_gone_is_closed(acme, connection, stock):

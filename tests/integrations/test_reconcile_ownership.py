@@ -57,7 +57,8 @@ def test_a_drift_of_stock_the_tool_owns_heals_by_a_ledger_adjustment_here(
     assert (move.quantity, move.reason) == (D(3), "Reconciled with Depot: its count")
     assert fake.pushes == []  # nothing pushed to the owner, not even the echo
     assert run.errors == [
-        {"level": "info", "message": "Healed 1 drift(s): on hand here set to Depot's count."}
+        {"level": "info", "message": "1 drift: 1 quantity_mismatch.", "drifts": {"quantity_mismatch": 1}},
+        {"level": "info", "message": "Healed 1 drift(s): on hand here set to Depot's count."},
     ]
     assert (run.created, run.skipped) == (1, 1)
 
@@ -125,7 +126,10 @@ def test_a_drift_of_stock_the_hub_owns_heals_by_a_push(
     assert fake.pushes == [{"variant_id": "d-tent", "available": 10}]
     assert on_hand(tent) == 10
     assert not StockMove.objects.filter(product=tent, kind="count").exists()
-    assert run.errors == [{"level": "info", "message": "Healed 1 drift(s)."}]
+    assert run.errors == [
+        {"level": "info", "message": "1 drift: 1 quantity_mismatch.", "drifts": {"quantity_mismatch": 1}},
+        {"level": "info", "message": "Healed 1 drift(s)."},
+    ]
 
 
 def test_the_comparison_costs_the_same_queries_for_more_variants(

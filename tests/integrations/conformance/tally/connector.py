@@ -111,6 +111,7 @@ class TallyConnector(Connector):
         "procurement.bill_approved",
     )
     webhook_headers = frozenset({"intuit-signature"})
+    reconcile_object_types = ("customer", "invoice", "payment")
     rate_limit_per_second = 100.0
     rate_limit_burst = 100
 
