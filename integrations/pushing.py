@@ -199,25 +199,10 @@ def push(delivery: Delivery) -> Outcome:
     try:
         connector = registry.connector_for(connection, sync_run_id=run.pk, delivery_id=delivery.pk)
         http_client = connector.http
-        context = prepared.context
-        try:
-            result = _push_or_link(connector, resolved, context)
-        except CountMoved as moved:
-            resolved = _after_count_moved(connection, resolved, moved)
-            result = _push_or_link(connector, resolved, context)
-        except StaleVersion as stale:
-            again = _after_stale(connection, connector, resolved, stale, prepared.again)
-            if isinstance(again, str):
-                return _closed(run, Outcome(Kind.SKIP, again))
-            resolved = again
-            # A new request (the version it carries is new): a tool that answers a repeated key
-            # with its first answer would repeat the conflict. Still the same for every retry of
-            # this delivery against this version.
-            version = getattr(resolved.item, "version", "")
-            retry_context = dataclasses.replace(
-                context, idempotency_key=f"{context.idempotency_key}-v{version}"
-            )
-            result = _push_or_link(connector, resolved, retry_context)
+        pushed = push_resolved(connection, connector, resolved, prepared.context, prepared.again)
+        if isinstance(pushed, str):
+            return _closed(run, Outcome(Kind.SKIP, pushed))
+        resolved, result = pushed
     except Exception as exc:
         outcome = outcome_of(exc, getattr(http_client, "last_log", None))
     else:
@@ -359,6 +344,34 @@ def _close_batch_run(run: SyncRun, outcomes: list[Outcome]) -> None:
         else SyncRunStatus.FAILED
     )
     run.save(update_fields=["finished_at", "status", "updated", "skipped", "failed", "errors"])
+
+
+def push_resolved(
+    connection: Connection,
+    connector: Connector,
+    resolved: outbound_items.Resolved,
+    context: PushContext,
+    again: Callable[[], outbound_items.Resolved | str | outbound_items.Blocked],
+) -> tuple[outbound_items.Resolved, PushResult] | str:
+    """Push one resolved item, answering what the tool says about it: a record it has already is
+    linked; a stale version is read again, the item resolved ``again`` and pushed once more; a
+    moved count imports the recent orders first. Returns what was pushed and the tool's answer, or
+    why there is nothing to push any more."""
+    try:
+        return resolved, _push_or_link(connector, resolved, context)
+    except CountMoved as moved:
+        resolved = _after_count_moved(connection, resolved, moved)
+        return resolved, _push_or_link(connector, resolved, context)
+    except StaleVersion as stale:
+        fresh = _after_stale(connection, connector, resolved, stale, again)
+        if isinstance(fresh, str):
+            return fresh
+        # A new request (the version it carries is new): a tool that answers a repeated key with
+        # its first answer would repeat the conflict. Still the same for every retry of this
+        # delivery against this version.
+        version = getattr(fresh.item, "version", "")
+        retry_context = dataclasses.replace(context, idempotency_key=f"{context.idempotency_key}-v{version}")
+        return fresh, _push_or_link(connector, fresh, retry_context)
 
 
 def _push_or_link(

@@ -81,14 +81,14 @@ from django.utils import timezone
 from erp.exceptions import ValidationFailed
 from erp.models import OutboxEvent
 from erp.money import round_money
-from integrations import inbound, outbound_items, ownership, polling, registry
+from integrations import inbound, outbound_items, ownership, polling, pushing, registry
 from integrations.appliers import ORDER, VARIANT
 from integrations.appliers.levels import level_set_from_tool
 from integrations.appliers.refunds import REFUND
 from integrations.appliers.shipments import FULFILMENT
 from integrations.canonical import encode_item
-from integrations.contract import Capability, Connector, InboundItem, PushContext, PushResult
-from integrations.errors import AlreadyExists, HubError, StaleVersion
+from integrations.contract import Capability, Connector, InboundItem, PushContext
+from integrations.errors import HubError
 from integrations.models import (
     Connection,
     ConnectionStatus,
@@ -730,24 +730,18 @@ def _heal_pushed(drift: Drift, connector: Connector) -> None:
     item: Any = resolved.item
     if drift.kind == MISSING_THERE and hasattr(item, "external_id"):
         item = dataclasses.replace(item, external_id="", version="")  # the tool has none: a new one
-    key = f"erp-drift-{drift.pk}"
-    try:
-        result = _push_or_link(connector, item, key)
-    except StaleVersion as stale:
-        current = stale.current
-        if current is None:
-            current = connector.read_version(drift.object_type, stale.external_id)
-        result = _push_or_link(connector, dataclasses.replace(item, version=current), f"{key}-v{current}")
+    pushed = pushing.push_resolved(
+        drift.connection,
+        connector,
+        dataclasses.replace(resolved, item=item),
+        PushContext(f"erp-drift-{drift.pk}"),
+        lambda: resolver(drift.connection, event, True),
+    )
+    if isinstance(pushed, str):
+        raise ValidationFailed(f"Nothing to push for {drift.label}: {pushed}")
+    landed, result = pushed
     with transaction.atomic():
-        resolved.remember(result)
-
-
-def _push_or_link(connector: Connector, item: OutboundItem, key: str) -> PushResult:
-    """Push; a tool that has the record already (a duplicate name) gets ours linked to it."""
-    try:
-        return connector.push(item, PushContext(key))
-    except AlreadyExists as exists:
-        return PushResult(external_id=exists.external_id, version=exists.version)
+        landed.remember(result)
 
 
 # --- healing and resolving ------------------------------------------------------------------------
