@@ -4,15 +4,19 @@ ExternalRef("customer") links the tool's record to ours; the first time, a custo
 email is linked rather than duplicated, else one is created. Later records older than the one
 applied are dropped (stale) and the same content is a no-op, so a change the hub pushed and the
 tool reports back is not applied again. Only the fields a tool keeps (name, email, phone, tax id)
-are taken; the hub keeps addresses, terms and the customer number.
+are taken; the hub keeps addresses, terms and the customer number. What the tool now has is
+remembered as pushed to it (ExternalRef.pushed_hash), so the change is not sent back to the tool it
+came from.
 """
 
 from __future__ import annotations
 
+from integrations import resolving
 from integrations.appliers.refs import CUSTOMER, Applied, claim, ct, is_stale
 from integrations.canonical import content_hash
 from integrations.contract import InboundItem
 from integrations.models import Connection, SyncRun
+from integrations.outbound_accounting import customer_out
 from integrations.records import CustomerRecord
 from sales.models import Customer, CustomerKind, PaymentTerms
 from sales.services.masterdata import customer_create, customer_update
@@ -60,5 +64,10 @@ def apply_customer(connection: Connection, item: InboundItem, run: SyncRun) -> A
         ref.object_id, ref.content_type = customer.pk, ct(Customer)
     ref.content_hash = digest
     ref.external_updated_at = record.updated_at or ref.external_updated_at
-    ref.save(update_fields=["object_id", "content_type", "content_hash", "external_updated_at"])
+    # The tool has these values now: its own edit is not pushed back to it (where the connection
+    # takes customers out); another tool of the customer still gets the change.
+    ref.pushed_hash = resolving.digest(customer_out(customer, ref.external_id, ref.external_version))
+    ref.save(
+        update_fields=["object_id", "content_type", "content_hash", "external_updated_at", "pushed_hash"]
+    )
     return Applied(CUSTOMER, record.external_id, outcome, "", customer.pk, customer.name)
