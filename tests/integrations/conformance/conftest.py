@@ -38,12 +38,20 @@ from sales.services import invoice_create, invoice_issue, order_confirm
 from tests.integrations.conformance.harness import Harness, harness_class
 from tests.integrations.conformance.minimal.connector import MinimalConnector
 from tests.integrations.conformance.parcel.connector import ParcelConnector
+from tests.integrations.conformance.pipeline.connector import PipelineConnector
+from tests.integrations.conformance.stockroom.connector import StockroomConnector
 from tests.integrations.conformance.tally.connector import TallyConnector
 from tests.integrations.factories import ExternalRefFactory
 from tests.inventory.factories import ProductFactory, bin_of, warehouse
 from tests.sales.factories import ChannelFactory, order_for, stocked_product
 
-KIT_CONNECTORS: tuple[type[Connector], ...] = (MinimalConnector, ParcelConnector, TallyConnector)
+KIT_CONNECTORS: tuple[type[Connector], ...] = (
+    MinimalConnector,
+    ParcelConnector,
+    PipelineConnector,
+    StockroomConnector,
+    TallyConnector,
+)
 HUB_STOCK = 10
 
 
@@ -335,3 +343,88 @@ def bills_kit(harness, db, django_capture_on_commit_callbacks) -> BillsKit:
         secrets=harness.secrets(),
     )
     return BillsKit(harness, connection, product, wh, django_capture_on_commit_callbacks)
+
+
+# --- the 3PL part: a 3PL ships for WH1 from its own shelves and owns the on-hand there -------------
+
+
+@dataclass
+class ThreePLKit(ShippingKit):
+    """The shipping kit's store, warehouse and Shopify channel, with the 3PL under test (see
+    harness.ThreePLHarness) shipping for WH1 and owning the on-hand there (its ``tool_owns``)."""
+
+    def stock(self) -> Any:
+        """The product's availability at WH1 here: on hand, reserved, available."""
+        from inventory import availability
+
+        return availability.of(self.product.pk, self.warehouse.pk)
+
+    def run_shop_deliveries(self) -> list[Delivery]:
+        """Let the coalescing window pass and attempt what is due; the Shopify store's stock pushes."""
+        Delivery.objects.filter(
+            connection=self.shop_connection, status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED]
+        ).update(next_attempt_at=timezone.now() - datetime.timedelta(seconds=1))
+        with self.capture(execute=True):
+            outbound.deliveries_enqueue_due()
+        return list(Delivery.objects.filter(connection=self.shop_connection, topic="inventory.level_changed"))
+
+
+@pytest.fixture
+def threepl_kit(shipping_kit: ShippingKit) -> ThreePLKit:
+    return ThreePLKit(**vars(shipping_kit))
+
+
+# --- the CRM part: customers out and in (the tool's app-level webhooks), deals out ----------------
+
+
+@dataclass
+class CrmKit:
+    """The CRM under test follows the customers here and, where it takes deals, the orders sold from
+    WH1; its webhooks arrive at the tool's one app-level address, routed by the account they name."""
+
+    harness: Any  # the CRM's harness: see harness.CrmHarness
+    connection: Connection
+    product: Product
+    channel: Any
+    capture: Any
+    client: Any
+
+    def run(self, fn: Any, **kwargs: Any) -> Any:
+        """Call a service; its events are dispatched and the deliveries they make attempted."""
+        with self.capture(execute=True):
+            return fn(**kwargs)
+
+    def sell(self, customer: Customer, quantity: int = 2) -> SalesOrder:
+        """An order of ``customer`` confirmed here (events dispatched, deliveries attempted)."""
+        order = order_for((self.product, quantity), channel=self.channel, customer=customer)
+        return self.run(order_confirm, order=order)
+
+    def deliveries(self, topic: str | None = None) -> list[Delivery]:
+        found = Delivery.objects.filter(connection=self.connection).order_by("pk")
+        return list(found.filter(topic=topic) if topic else found)
+
+    def post(self, headers: dict[str, str], body: bytes):
+        """A delivery of the tool's webhooks to its app-level address; processed at once."""
+        with self.capture(execute=True):
+            return self.client.post(
+                reverse("integrations:hook-app", args=[self.connection.connector]),
+                data=body,
+                content_type=headers.get("Content-Type", "application/json"),
+                headers={k: v for k, v in headers.items() if k.lower() != "content-type"},
+            )
+
+
+@pytest.fixture
+def crm_kit(harness, db, client, django_capture_on_commit_callbacks) -> CrmKit:
+    wh = warehouse("WH1")
+    channel = ChannelFactory(warehouse=wh)
+    product = stocked_product(HUB_STOCK, wh=wh, price="12.50", sku="CRM-LAMP", name="Lamp")
+    connection = connection_create(
+        connector=harness.connector.key,
+        name=f"{harness.connector.name} under test",
+        settings=harness.settings(),
+        secrets=harness.secrets(),
+    )
+    # the address the tool's webhooks are sent to, as the test client calls it (what signatures cover)
+    harness.deliver_to(f"http://testserver{reverse('integrations:hook-app', args=[connection.connector])}")
+    return CrmKit(harness, connection, product, channel, django_capture_on_commit_callbacks, client)

@@ -91,6 +91,9 @@ class AccountingHarness(Protocol):
     def lose_next_answer(self) -> None: ...
     def edit_in_tool(self, kind: str, record_id: str) -> None: ...  # the hub's version goes stale
     def existing_customer(self, name: str) -> str: ...  # a customer the tool has already: its id
+    # reconciliation (Connector.read_back): a record changed (name, email, total) or deleted in the tool
+    def change_in_tool(self, kind: str, record_id: str, **values: str) -> None: ...
+    def delete_in_tool(self, kind: str, record_id: str) -> None: ...
     # PAYMENTS_IN: a payment recorded in the tool against an invoice the hub pushed: its webhook
     def payment_webhook(self, invoice_id: str, amount: str) -> tuple[dict[str, str], bytes]: ...
     def forged(self, invoice_id: str, amount: str) -> tuple[dict[str, str], bytes]: ...
@@ -112,3 +115,59 @@ def harness_class(connector: type[Connector]) -> type[Harness]:
     if harness.connector is not connector:
         raise LookupError(f"{module_name}.Harness is for {harness.connector.key!r}, not {connector.key!r}.")
     return harness
+
+
+class ThreePLHarness(ShippingHarness, Protocol):
+    """A 3PL's harness (the kit's 3PL part: ORDERS_OUT, SHIPMENTS_IN and INVENTORY_IN). A 3PL ships
+    from its own warehouse and owns the on-hand there; it runs the shipping part too, so it offers
+    everything ``ShippingHarness`` does (its ``ship`` may also take ``sent_at``)."""
+
+    # ShippingHarness.order(), with the tool's id of the order as "id" (str)
+    def order(self, reference: str) -> dict[str, Any] | None: ...
+    def requests(self) -> int: ...  # every request the tool has received
+    def on_hand(self, sku: str) -> int | None: ...  # the tool's count on its shelves (None: no level)
+    def set_on_hand(self, sku: str, on_hand: int) -> None: ...  # a count no webhook tells of
+    def ship(
+        self, reference: str, *, tracking: str, sent_at: datetime.datetime | None = None
+    ) -> tuple[dict[str, str], bytes, dict[str, str]]: ...
+    # the tool counts `on_hand` of `sku`: the signed delivery it sends (headers, body, the URL's query),
+    # counted at `counted_at` (default now) and sent at `sent_at` (default now: older is a replay)
+    def count(
+        self,
+        sku: str,
+        on_hand: int,
+        *,
+        counted_at: datetime.datetime | None = None,
+        sent_at: datetime.datetime | None = None,
+    ) -> tuple[dict[str, str], bytes, dict[str, str]]: ...
+    def forged_count(self, sku: str, on_hand: int) -> tuple[dict[str, str], bytes, dict[str, str]]: ...
+
+
+class CrmHarness(Protocol):
+    """A CRM's harness (the kit's CRM part: CUSTOMERS_IN and CUSTOMERS_OUT; DEALS_OUT where the
+    connector takes deals). The tool sends every account's events to one address (app webhooks)."""
+
+    connector: ClassVar[type[Connector]]
+    base_url: ClassVar[str]
+    other_account: ClassVar[str]  # an account of the tool no connection is for
+
+    def transport(self) -> httpx.BaseTransport: ...
+    def settings(self) -> dict[str, Any]: ...
+    def secrets(self) -> dict[str, Any]: ...
+    def deliver_to(self, url: str) -> None: ...  # the app's webhook address, as the tool calls it
+    # the tool's contacts, oldest first: {"id", "name", "email", "phone", "reference" (our code)}
+    def contacts(self) -> list[dict[str, str]]: ...
+    def batches(self) -> list[int]: ...  # how many contacts each batch request carried
+    def lose_next_answer(self) -> None: ...  # the tool does the next request; its answer is lost
+    # a customer's values the tool refuses a contact with, and (part of) what it says about them
+    def refused_customer(self) -> tuple[dict[str, str], str]: ...
+    # what the tool sends, signed: a contact edited there (name, email, phone), one event per value
+    def edit_contact(self, contact_id: str, **values: str) -> tuple[dict[str, str], bytes]: ...
+    def writes_reported(self) -> tuple[dict[str, str], bytes]: ...  # our own pushes, told back
+    def other_accounts_edit(self, contact_id: str, **values: str) -> tuple[dict[str, str], bytes]: ...
+    # the same delivery re-signed: six minutes ago (a replay), or with a secret not the app's
+    def stale(self, headers: dict[str, str], body: bytes) -> tuple[dict[str, str], bytes]: ...
+    def forged(self, headers: dict[str, str], body: bytes) -> tuple[dict[str, str], bytes]: ...
+    # DEALS_OUT: the deal of our order number: {"id", "contact", "amount", "stages": [our words,
+    # one per write]}; None when the tool has none
+    def deal(self, reference: str) -> dict[str, Any] | None: ...
