@@ -132,7 +132,11 @@ class StaleVersion(TransientError):
 
 class AlreadyExists(HubError):
     """The tool has the record already (QuickBooks fault 6240, a duplicate name; a 409 naming the
-    existing id): the hub links ours to it instead of failing, and the push counts as done."""
+    existing id): the hub links ours to it instead of failing, and the push counts as done.
+
+    The hub then records the item as what the tool has: a connector raises this only once the
+    tool's record says what the item says (a customer's name is the name; a 3PL's order created
+    by an earlier, lost attempt is brought up to date first, say put on hold)."""
 
     title = "The tool has it already"
     status_code = 409

@@ -10,7 +10,8 @@ itself brought in. The resolver, per outbox event of the order:
   (on hold: ``on_hold`` set, so the tool holds it too); skipped when the tool has exactly this
   already (ExternalRef("order").pushed_hash);
 * shipped or closed: nothing left for the tool;
-* cancelled: ``OrderCancelOut`` if the tool has the order, else nothing.
+* cancelled: ``OrderCancelOut`` if the tool has the order, or may have it (a push of it was
+  attempted and its answer lost: cancelled by our reference, the connector finds it), else nothing.
 
 The tool's id of the order is ExternalRef("order"); each line we sent is ExternalRef("order_line")
 keyed by the line reference we gave it (our line id), with the tool's order id in ``extra``, so
@@ -25,7 +26,7 @@ from django.utils import timezone
 from erp.models import OutboxEvent
 from integrations import outbound_items
 from integrations.contract import Capability, PushResult
-from integrations.models import Connection, ExternalRef
+from integrations.models import Connection, Delivery, ExternalRef
 from integrations.outbound_items import Resolved, warehouse_of
 from integrations.records import OrderCancelOut, OrderLineOut, OrderOut
 from integrations.resolving import ref_of, remembering, unchanged
@@ -46,6 +47,22 @@ def _came_from(connection: Connection, order: SalesOrder) -> bool:
     """The order was brought in by this very connection (a channel ships its own orders)."""
     ref = ref_of(connection, ORDER, order)
     return ref is not None and not ref.extra.get("sent")
+
+
+def _maybe_sent(connection: Connection, order: SalesOrder) -> bool:
+    """The order may be in the tool though the hub never learned its id: a push of it was attempted
+    and its answer lost (the delivery failed, or is being retried)."""
+    return (
+        Delivery.objects.filter(
+            connection=connection,
+            topic__in=TOPICS,
+            attempts__gt=0,
+            event__aggregate_type=SalesOrder._meta.label_lower,
+            event__aggregate_id=str(order.pk),
+        )
+        .exclude(topic="sales.order_cancelled")
+        .exists()
+    )
 
 
 def order_out(order: SalesOrder, external_id: str) -> OrderOut:
@@ -91,8 +108,12 @@ def resolve_order(connection: Connection, event: OutboxEvent, force: bool) -> Re
         return f"{order.number} came from {connection}: it ships it itself."
     ref = ref_of(connection, ORDER, order)
     if order.status == OrderStatus.CANCELLED:
-        if ref is None:
+        if ref is None and not _maybe_sent(connection, order):
             return f"{order.number} was cancelled before {connection} had it."
+        if ref is None:  # sent, but its answer was lost: cancel it by our reference
+            cancel = OrderCancelOut(reference=order.number, external_id="")
+            remember = remembering(connection, ORDER, order, cancel, extra={"sent": True, "cancelled": True})
+            return Resolved(ORDER, Capability.ORDERS_OUT, cancel, remember)
         if ref.extra.get("cancelled") and not force:
             return f"{order.number} was cancelled in {connection} already."
         cancel = OrderCancelOut(reference=order.number, external_id=ref.external_id)

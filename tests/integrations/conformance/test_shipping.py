@@ -61,6 +61,18 @@ def test_a_lost_answer_is_retried_and_makes_no_second_order(shipping_kit):
     assert (kit.harness.order_count(), kit.harness.creates(order.number)) == (1, 2)
 
 
+def test_a_cancellation_after_a_lost_answer_still_reaches_the_tool(shipping_kit):
+    kit = shipping_kit
+    kit.harness.lose_next_answer()
+    order = kit.sell()  # the tool has it; the hub never learned its id
+
+    with kit.capture(execute=True):
+        order_cancel(order=order, reason="customer changed their mind")
+
+    assert (kit.harness.order(order.number) or {}).get("status") == "cancelled"
+    assert kit.harness.order_count() == 1
+
+
 def test_a_worker_killed_after_the_tool_answered_makes_no_second_order(shipping_kit):
     kit = shipping_kit
     with mock.patch.object(outbound, "_finish", side_effect=WorkerKilled), pytest.raises(WorkerKilled):
