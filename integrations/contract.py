@@ -252,6 +252,11 @@ class HttpClient(Protocol):
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        data: Mapping[str, Any] | None = None,  # a form-encoded body
+        auth: Mapping[str, str] | None = None,  # this request's credentials instead of the connection's
+        credentials: bool = True,  # False: none at all (a pre-signed URL, on any host)
+        bucket: str | None = None,  # the connector's rate-limit bucket it counts against
     ) -> httpx.Response: ...
 
 

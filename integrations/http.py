@@ -9,9 +9,9 @@ Two layers:
   ``check_status()`` and ``retry_after()`` give every caller the same reading of a
   status code and of ``Retry-After``.
 * ``HubHttp`` binds the core to a connection and its connector: base URL and auth
-  headers, the per-connection token bucket and ``throttled_until``, the tool's
-  rate-limit hints, 429 (not a failure: ``Throttled``), and the single-flight token
-  refresh on 401 under the connection's row lock.
+  headers (only to the connector's declared hosts), the rate limits
+  (``integrations.ratelimits``), the tool's rate-limit hints, 429 (not a failure:
+  ``Throttled``), and the token refresh on 401 (``integrations.tokens``).
 
 The request log and transactions. A log row is written in the caller's current
 transaction, right after the exchange. The hub's own callers (delivery attempts,
@@ -37,22 +37,21 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
+from integrations import ratelimits, tokens
 from integrations.errors import (
-    AuthFailed,
     HubError,
     PermanentError,
     Throttled,
     TransientError,
     UndeclaredHost,
 )
-from integrations.models import Connection, ConnectionStatus, Delivery, RequestLog, SyncRun
+from integrations.models import Connection, Delivery, RequestLog, SyncRun
 
 if TYPE_CHECKING:
     from integrations.contract import Connector
@@ -65,10 +64,6 @@ USER_AGENT = "erp-integration-hub/1"
 def now() -> datetime.datetime:
     """The hub's clock (tests replace it, with ``sleep``, to drive the token bucket)."""
     return timezone.now()
-
-
-def sleep(seconds: float) -> None:
-    time.sleep(seconds)
 
 
 def timeout() -> httpx.Timeout:
@@ -207,6 +202,7 @@ def send(
     params: Mapping[str, Any] | None = None,
     json: Any = None,
     content: bytes | None = None,
+    data: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
     timeout_: httpx.Timeout | None = None,
 ) -> Exchange:
@@ -223,6 +219,7 @@ def send(
         params=dict(params) if params else None,
         json=json,
         content=content,
+        data=dict(data) if data else None,
         headers={"User-Agent": USER_AGENT, **(headers or {})},
         timeout=timeout_ or timeout(),
     )
@@ -307,7 +304,13 @@ def check_status(response: httpx.Response, redactor: Redactor | None = None) -> 
 
 
 class HubHttp:
-    """The HTTP client a connector gets: ``request(method, url, ...)`` -> a 2xx/3xx httpx.Response."""
+    """The HTTP client a connector gets: ``request(method, url, ...)`` -> a 2xx/3xx httpx.Response.
+
+    What a request may ask for besides the usual: ``data`` (a form-encoded body), ``auth`` (headers
+    that replace the connection's credentials for this one request: Amazon's restricted-data
+    token), ``credentials=False`` (no credentials at all: a pre-signed upload URL, which may be on
+    a host the connector does not declare) and ``bucket`` (which of the connector's rate-limit
+    buckets the request counts against)."""
 
     def __init__(
         self,
@@ -322,7 +325,8 @@ class HubHttp:
         self.target = LogTarget(connection.pk, sync_run_id, delivery_id)
         self.last_log: RequestLog | None = None
         self._connector: Connector | None = None
-        self._refreshing = False
+        self.limiter = ratelimits.Limiter(connection, connector_cls)
+        self.tokens = tokens.TokenKeeper(self)
 
     @property
     def connector(self) -> Connector:
@@ -339,10 +343,17 @@ class HubHttp:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
         content: bytes | None = None,
+        data: Mapping[str, Any] | None = None,
+        auth: Mapping[str, str] | None = None,
+        credentials: bool = True,
+        bucket: str | None = None,
     ) -> httpx.Response:
         self.last_log = None
+        body = Body(params, json, content, data)
         try:
-            return self._request(method, url, params, json, headers, content)
+            return self._request(
+                method, url, body, headers, auth=auth, credentials=credentials, bucket=bucket
+            )
         except HubError as exc:
             if getattr(exc, "request_log", None) is None:
                 carrying(exc, self.last_log)
@@ -352,28 +363,32 @@ class HubHttp:
         self,
         method: str,
         url: str,
-        params: Mapping[str, Any] | None,
-        json: Any,
+        body: Body,
         headers: Mapping[str, str] | None,
-        content: bytes | None,
+        *,
+        auth: Mapping[str, str] | None,
+        credentials: bool,
+        bucket: str | None,
     ) -> httpx.Response:
         full = url if url.startswith(("http://", "https://")) else self._join(url)
-        self._check_host(method, full)
-        self._wait_for_turn()
-        if self._token_expiring() and self._can_refresh():
-            self._refresh(seen=self._auth_state())
-        seen = self._auth_state()
-        response = self._send(method, full, params, json, headers, content)
-        if response.status_code == 401:
-            if self._refreshing or not self._refresh(seen=seen):
-                self._needs_reauth(f"{method} {full} answered 401 and the token cannot be refreshed.")
-            self._wait_for_turn()
-            response = self._send(method, full, params, json, headers, content)
+        if credentials:
+            self._check_host(method, full)
+        self.limiter.wait_for_turn(bucket)
+        own = credentials and auth is None  # the connection's own credentials go with it
+        if own and self.tokens.expiring() and self.tokens.can_refresh():
+            self.tokens.refresh(seen=self.tokens.state())
+        seen = self.tokens.state()
+        response = self._send(method, full, body, headers, self._auth(credentials, auth), bucket)
+        if response.status_code == 401 and own:
+            if self.tokens.refreshing or not self.tokens.refresh(seen=seen):
+                self.tokens.needs_reauth(f"{method} {full} answered 401 and the token cannot be refreshed.")
+            self.limiter.wait_for_turn(bucket)
+            response = self._send(method, full, body, headers, self._auth(credentials, auth), bucket)
             if response.status_code == 401:
-                self._needs_reauth(f"{method} {full} answered 401 again after a token refresh.")
+                self.tokens.needs_reauth(f"{method} {full} answered 401 again after a token refresh.")
         if response.status_code == 429:
             wait = retry_after(response)
-            self._throttle(wait)
+            self.limiter.throttle(wait, bucket)
             raise Throttled(f"{method} {full} answered 429; retry in {wait:.0f} s.", retry_after=wait)
         check_status(response, self._redactor())
         return response
@@ -395,6 +410,13 @@ class HubHttp:
     def _join(self, url: str) -> str:
         return f"{self.connector.base_url().rstrip('/')}/{url.lstrip('/')}"
 
+    def _auth(self, credentials: bool, auth: Mapping[str, str] | None) -> dict[str, str]:
+        if not credentials:
+            return {}
+        if auth is not None:
+            return dict(auth)
+        return self.connector.auth_headers(self.connection.get_secrets())
+
     def _redactor(self, auth: Mapping[str, str] | None = None) -> Redactor:
         secrets = self.connection.get_secrets()
         auth = auth if auth is not None else self.connector.auth_headers(secrets)
@@ -407,21 +429,21 @@ class HubHttp:
         self,
         method: str,
         url: str,
-        params: Mapping[str, Any] | None,
-        json: Any,
+        body: Body,
         headers: Mapping[str, str] | None,
-        content: bytes | None,
+        auth: Mapping[str, str],
+        bucket: str | None,
     ) -> httpx.Response:
-        auth = self.connector.auth_headers(self.connection.get_secrets())
         try:
             exchange = send(
                 method,
                 url,
                 target=self.target,
                 redactor=self._redactor(auth),
-                params=params,
-                json=json,
-                content=content,
+                params=body.params,
+                json=body.json,
+                content=body.content,
+                data=body.data,
                 headers={**auth, **(headers or {})},
             )
         except HubError as exc:
@@ -430,119 +452,15 @@ class HubHttp:
         self.last_log = exchange.log
         hint = self.connector.rate_limit_hint(exchange.response)
         if hint is not None and hint.wait_seconds > 0:
-            self._throttle(hint.wait_seconds)
+            self.limiter.throttle(hint.wait_seconds, bucket)
         return exchange.response
 
-    # --- rate limiting: throttled_until and the token bucket ---------------------------------------
 
-    def _throttle(self, seconds: float) -> None:
-        """Nobody sends to this tool before now + seconds (keeps a later 'until' already set)."""
-        until = now() + datetime.timedelta(seconds=seconds)
-        Connection.objects.filter(pk=self.connection.pk).exclude(throttled_until__gte=until).update(
-            throttled_until=until
-        )
-        if self.connection.throttled_until is None or self.connection.throttled_until < until:
-            self.connection.throttled_until = until
+@dataclass(frozen=True)
+class Body:
+    """What a request carries besides its headers."""
 
-    def _wait_for_turn(self) -> None:
-        """Take a token; wait in-process when the wait is short, else raise Throttled (not a failure)."""
-        max_wait = float(settings.INTEGRATIONS_MAX_INLINE_WAIT_SECONDS)
-        waited = 0.0
-        while True:
-            wait = self._take_token()
-            if wait <= 0:
-                return
-            if waited + wait > max_wait:
-                raise Throttled(
-                    f"{self.connection} is rate limited for {wait:.1f} s more.", retry_after=max(wait, 0.1)
-                )
-            sleep(wait)
-            waited += wait
-
-    def _take_token(self) -> float:
-        """0 if a token was taken, else how long to wait. Under the connection's row lock."""
-        rate = float(self.connector_cls.rate_limit_per_second)
-        burst = max(1, int(self.connector_cls.rate_limit_burst))
-        with transaction.atomic():
-            row = (
-                Connection.objects.select_for_update()
-                .filter(pk=self.connection.pk)
-                .values("rate_tokens", "rate_refilled_at", "throttled_until")
-                .get()
-            )
-            moment = now()
-            if row["throttled_until"] is not None and row["throttled_until"] > moment:
-                return (row["throttled_until"] - moment).total_seconds()
-            if rate <= 0:
-                return 0.0
-            if row["rate_refilled_at"] is None:
-                tokens = float(burst)
-            else:
-                elapsed = max(0.0, (moment - row["rate_refilled_at"]).total_seconds())
-                tokens = min(float(burst), row["rate_tokens"] + elapsed * rate)
-            wait = 0.0 if tokens >= 1 else (1 - tokens) / rate
-            if wait == 0:
-                tokens -= 1
-            Connection.objects.filter(pk=self.connection.pk).update(
-                rate_tokens=tokens, rate_refilled_at=moment
-            )
-        self.connection.rate_tokens, self.connection.rate_refilled_at = tokens, moment
-        return wait
-
-    # --- auth: single-flight refresh ----------------------------------------------------------------
-
-    def _auth_state(self) -> tuple[str, datetime.datetime | None]:
-        return self.connection.secrets_encrypted, self.connection.token_expires_at
-
-    def _can_refresh(self) -> bool:
-        from integrations.contract import Connector
-
-        return self.connector_cls.refresh_token is not Connector.refresh_token
-
-    def _token_expiring(self) -> bool:
-        expires = self.connection.token_expires_at
-        skew = datetime.timedelta(seconds=float(settings.INTEGRATIONS_TOKEN_REFRESH_SKEW_SECONDS))
-        return not self._refreshing and expires is not None and expires <= now() + skew
-
-    def _refresh(self, *, seen: tuple[str, datetime.datetime | None]) -> bool:
-        """Refresh the token once for every worker: True if new credentials are there to use.
-
-        Under the connection's row lock: if the stored credentials differ from the ones we
-        sent (another worker refreshed meanwhile) we adopt them; otherwise we call the
-        connector's refresh_token and store the grant.
-        """
-        failure: HubError | None = None
-        with transaction.atomic():
-            row = Connection.objects.select_for_update().get(pk=self.connection.pk)
-            if (row.secrets_encrypted, row.token_expires_at) != seen:
-                self._adopt(row)
-                return True
-            self._refreshing = True
-            try:
-                grant = self.connector.refresh_token(row.get_secrets())
-            except HubError as exc:  # keep the token endpoint's log: leave the block normally
-                grant, failure = None, exc
-            finally:
-                self._refreshing = False
-            if grant is not None:
-                row.set_secrets({**row.get_secrets(), **dict(grant.secrets)})
-                row.token_expires_at = grant.expires_at
-                Connection.objects.filter(pk=row.pk).update(
-                    secrets_encrypted=row.secrets_encrypted, token_expires_at=row.token_expires_at
-                )
-                self._adopt(row)
-        if isinstance(failure, TransientError | Throttled):
-            raise failure
-        return grant is not None
-
-    def _adopt(self, row: Connection) -> None:
-        self.connection.secrets_encrypted = row.secrets_encrypted
-        self.connection.token_expires_at = row.token_expires_at
-
-    def _needs_reauth(self, message: str) -> NoReturn:
-        Connection.objects.filter(pk=self.connection.pk).exclude(status=ConnectionStatus.PAUSED).update(
-            status=ConnectionStatus.NEEDS_REAUTH, last_error=message[:2000], last_failure_at=now()
-        )
-        if self.connection.status != ConnectionStatus.PAUSED:
-            self.connection.status = ConnectionStatus.NEEDS_REAUTH
-        raise carrying(AuthFailed(message), self.last_log)
+    params: Mapping[str, Any] | None = None
+    json: Any = None
+    content: bytes | None = None
+    data: Mapping[str, Any] | None = None

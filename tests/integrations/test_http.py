@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime
 import email.utils
+import json
 
 import httpx
 import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from integrations import http
-from integrations.errors import AuthFailed, PermanentError, Throttled, TransientError
+from integrations import http, ratelimits, tokens
+from integrations.errors import AuthFailed, PermanentError, Throttled, TransientError, UndeclaredHost
 from integrations.http import HubHttp
 from integrations.models import Connection, ConnectionStatus, RequestLog, SyncJob, SyncRun
 from tests.integrations.outbound_support import (  # noqa: F401  (fixtures)
@@ -43,8 +44,9 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     c = Clock()
-    monkeypatch.setattr(http, "now", c.now)
-    monkeypatch.setattr(http, "sleep", c.sleep)
+    for module in (http, ratelimits, tokens):
+        monkeypatch.setattr(module, "now", c.now)
+    monkeypatch.setattr(ratelimits, "sleep", c.sleep)
     return c
 
 
@@ -361,3 +363,37 @@ def test_two_concurrent_401s_refresh_the_token_once(tiny, fake):
     assert statuses == [200, 200]
     assert fake.refreshes == 1
     assert Connection.objects.get(pk=stored.pk).get_secrets()["access_token"] == "tok-2"
+
+
+# --- what a request may ask for besides the usual --------------------------------------------------
+
+
+def test_a_form_body_and_this_requests_own_credentials(tiny, fake):
+    fake.then(httpx.Response(200, json={"ok": True}))
+
+    client(make_connection()).request(
+        "POST", "/oauth/thing", data={"grant_type": "x", "code": "a b"}, auth={"x-amz-access-token": "rdt-1"}
+    )
+
+    sent = fake.requests[-1]
+    assert sent.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert sent.content == b"grant_type=x&code=a+b"
+    assert sent.headers["x-amz-access-token"] == "rdt-1"
+    assert "authorization" not in sent.headers  # the connection's token stays home
+    assert "rdt-1" not in json.dumps(RequestLog.objects.get().request_headers)  # and is redacted
+
+
+def test_a_request_without_credentials_may_go_to_another_host_and_carries_none(tiny, fake):
+    upload = httpx.MockTransport(lambda request: httpx.Response(200, text="stored"))
+    with http.mounted("https://uploads.example.net/", upload):
+        response = client(make_connection()).request(
+            "PUT", "https://uploads.example.net/feed?sig=abc", content=b"<feed/>", credentials=False
+        )
+
+    assert response.text == "stored"
+    log = RequestLog.objects.get()
+    assert "authorization" not in {k.lower() for k in log.request_headers}
+    # with credentials, the same host is refused before anything is sent
+    with pytest.raises(UndeclaredHost):
+        client(make_connection(name="Other")).request("PUT", "https://uploads.example.net/feed")
+    assert RequestLog.objects.count() == 1
