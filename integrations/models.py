@@ -54,6 +54,12 @@ class Connection(AuditedModel):
     )
     # Auth state kept by the hub (token refresh is single-flight under this row's lock).
     token_expires_at = models.DateTimeField(null=True, blank=True)
+    # When the refresh token itself runs out (QuickBooks: 100 days, renewed by every refresh): the
+    # connection must be re-authorised before then.
+    refresh_expires_at = models.DateTimeField(null=True, blank=True)
+    # One refresh at a time per connection, without holding a row lock across the call to the
+    # token endpoint: a worker that refreshes holds this lease until then.
+    refreshing_until = models.DateTimeField(null=True, blank=True)
     # Rate limiting: a token bucket per connection, and the tool's own "wait until".
     rate_tokens = models.FloatField(default=0)
     rate_refilled_at = models.DateTimeField(null=True, blank=True)
@@ -250,6 +256,9 @@ class Delivery(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     # A worker attempting the delivery holds it until then (a lease: a crashed worker's claim expires).
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # What a delivery dead for want of a person waits for ({"kind": "tax code", "value": "VAT20"}):
+    # retried together once it is there (a value mapped).
+    missing = models.JSONField(default=dict, blank=True)
     # The tool took the push as an asynchronous job (an Amazon feed): polled until it is done.
     job_id = models.CharField(max_length=200, blank=True)
     # A replay is a new delivery of the same event to the same target; the log keeps both.
@@ -476,3 +485,53 @@ class OwnershipRule(AuditedModel):
     def __str__(self) -> str:
         where = self.warehouse_id if self.warehouse_id is not None else "every location"
         return f"{self.connection_id}:{self.data_type}@{where} -> {self.owner}"
+
+
+class RateBucket(models.Model):
+    """The state of one of a connection's rate-limit buckets (``Connector.rate_buckets``): tokens
+    refilled at the bucket's rate, what the tool said to wait for, requests in flight (a
+    concurrency cap) and the day's count (a daily quota). Taken under this row's lock, never the
+    Connection's; with a broker configured the state may live in Redis instead."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="rate_buckets")
+    name = models.CharField(max_length=60)
+    tokens = models.FloatField(default=0)
+    refilled_at = models.DateTimeField(null=True, blank=True)
+    throttled_until = models.DateTimeField(null=True, blank=True)
+    in_flight = models.PositiveIntegerField(default=0)
+    day = models.DateField(null=True, blank=True)
+    used_today = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["connection", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "name"], name="integrations_ratebucket_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connection_id}:{self.name}"
+
+
+class ValueMapping(AuditedModel):
+    """Our value of a kind -> the tool's, per connection: a warehouse to a tool location, an account,
+    a tax code, a payment method, a carrier and service, a store, a pipeline stage. The kinds are
+    the connector's (``Connector.mapping_kinds``); a record needing a value with no mapping waits
+    for a person ("map X") and is replayed once it is mapped."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="value_mappings")
+    kind = models.CharField(max_length=40)
+    our_value = models.CharField(max_length=255, help_text="ours: a warehouse code, a tax rate name, ...")
+    tool_value = models.CharField(max_length=255, help_text="the tool's id or code for it")
+    tool_label = models.CharField(max_length=255, blank=True, help_text="what the tool calls it")
+    history = audit_history()
+
+    class Meta:
+        ordering = ["connection", "kind", "our_value"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "kind", "our_value"], name="integrations_valuemapping_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.our_value} -> {self.tool_value}"
