@@ -395,6 +395,116 @@ class ShipForm(forms.Form):
         ]
 
 
+class AddLineForm(forms.Form):
+    """A line added to a confirmed order: the product (picked, or a SKU or barcode typed), how many,
+    its unit price (blank: the product's) and tax % (by default the last line's)."""
+
+    product = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    product_query = forms.CharField(required=False, max_length=200, label="Product")
+    quantity = forms.DecimalField(max_digits=18, decimal_places=4, initial="1")
+    unit_price = forms.DecimalField(
+        required=False, max_digits=19, decimal_places=4, label="Unit price", help_text="blank: the product's"
+    )
+    tax = forms.DecimalField(required=False, min_value=0, max_value=100, max_digits=9, decimal_places=4)
+
+    # The service's fields (sales.services.order_lines_extend, "add.0.<field>") -> this form's.
+    SERVICE_FIELDS: Mapping[str, str] = {
+        "add.0.product": "product_query",
+        "add.0.quantity": "quantity",
+        "add.0.unit_price": "unit_price",
+        "add.0.taxes": "tax",
+    }
+
+    def __init__(self, *args: Any, lines: Sequence[OrderLine], **kwargs: Any) -> None:
+        """``lines``: the order's, with their taxes prefetched (the last one's tax is the default)."""
+        taxes = list(lines[-1].taxes.all()) if lines else []
+        self.tax_name = taxes[0].name if len(taxes) == 1 else DEFAULT_TAX_NAME
+        kwargs.setdefault("initial", {})
+        if len(taxes) == 1:
+            kwargs["initial"].setdefault("tax", percent(taxes[0].rate))
+        super().__init__(*args, **kwargs)
+        self.fields["tax"].label = f"{self.tax_name} %"
+        for name, css in (("quantity", "qty-input"), ("unit_price", "money-input"), ("tax", "pct-input")):
+            self.fields[name].widget = forms.TextInput(attrs={"inputmode": "decimal", "class": css})
+        self.fields["unit_price"].widget.attrs["placeholder"] = "the product's"
+        self.product_found: Product | None = None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        pk, typed = data.get("product"), (data.get("product_query") or "").strip()
+        product = None
+        if pk:
+            product = Product.objects.select_related("stock_unit").filter(pk=pk).first()
+        elif typed:  # typed without picking (or without JavaScript): a SKU or barcode
+            found = product_by_code(typed)
+            product = found[0] if found is not None else None
+        if product is None:
+            self.add_error(
+                "product_query", f"No product with SKU or barcode “{typed}”." if typed else "Pick a product."
+            )
+        self.product_found = product
+        return data
+
+    def spec(self) -> LineSpec:
+        assert self.product_found is not None
+        data = self.cleaned_data
+        rate = data.get("tax") or ZERO
+        return LineSpec(
+            product=self.product_found,
+            quantity=data["quantity"],
+            unit_price=data.get("unit_price"),
+            taxes=[TaxSpec(self.tax_name, rate / HUNDRED)] if rate else [],
+        )
+
+    def add_service_errors(self, error: DomainError) -> None:
+        placed = False
+        for key, problems in error.field_errors.items():
+            for problem in problems:
+                self.add_error(self.SERVICE_FIELDS.get(key), problem)
+            placed = True
+        if not placed:
+            self.add_error(None, error.message)
+
+
+class LineQuantitiesForm(forms.Form):
+    """Higher quantities for the lines of a confirmed order (left as it is: unchanged)."""
+
+    def __init__(self, *args: Any, lines: Iterable[OrderLine], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rows: list[dict[str, Any]] = []
+        for line in lines:
+            name = f"qty_{line.pk}"
+            self.fields[name] = forms.DecimalField(
+                required=False,
+                max_digits=18,
+                decimal_places=4,
+                initial=plain(line.quantity),
+                label=f"New quantity of {line.product.sku}",
+                widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "qty-input"}),
+            )
+            self.rows.append({"line": line, "field": self[name]})
+
+    def quantities(self) -> dict[int, Decimal]:
+        """The lines whose quantity was changed: line id -> the quantity typed."""
+        chosen = {}
+        for row in self.rows:
+            typed = self.cleaned_data.get(f"qty_{row['line'].pk}")
+            if typed is not None and typed != row["line"].quantity:
+                chosen[row["line"].pk] = typed
+        return chosen
+
+    def add_service_errors(self, error: DomainError) -> None:
+        """'grow.<line id>' errors of the service go next to that line's quantity."""
+        placed = False
+        for key, problems in error.field_errors.items():
+            name = f"qty_{key.removeprefix('grow.')}"
+            for problem in problems:
+                self.add_error(name if name in self.fields else None, problem)
+            placed = True
+        if not placed:
+            self.add_error(None, error.message)
+
+
 class PaymentForm(forms.Form):
     amount = forms.DecimalField(min_value=Decimal("0.0001"), max_digits=19, decimal_places=4)
     paid_at = forms.DateField(label="Paid on", widget=forms.DateInput(attrs={"type": "date"}))

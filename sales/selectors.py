@@ -61,6 +61,15 @@ DEMAND_TYPE = "sales.orderline"
 MONEY: DecimalField[object, object] = DecimalField(max_digits=19, decimal_places=4)
 OPEN_INVOICE = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
 BACKORDERABLE = (OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED)
+# Where an order takes more lines or units after it was confirmed (sales.services.order_lines_extend).
+EXTENDABLE = (OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED)
+
+
+def lines_can_be_added(status: str, held_from: str = "") -> bool:
+    """An order confirmed or partially shipped, or on hold from either, takes new lines and more of
+    a line (``order_lines_extend``); a draft is edited whole (``order_update``). The order page and
+    the API offer it (the action ``add_line``) exactly when this says so."""
+    return status in EXTENDABLE or (status == OrderStatus.ON_HOLD and held_from in EXTENDABLE)
 
 
 def reserved_by_line(line_ids: Iterable[int]) -> dict[int, Decimal]:
@@ -352,6 +361,9 @@ def order_figures(order: SalesOrder) -> OrderFigures:
     actions = lifecycle.allowed_actions(order.status, order.held_from)
     if not invoiceable:
         actions = [a for a in actions if a != "invoice"]  # it would only be refused: not offered
+    if lines_can_be_added(order.status, order.held_from):  # after ship, invoice, release; before the rest
+        at = next((i for i, a in enumerate(actions) if a not in ("ship", "invoice", "release")), len(actions))
+        actions.insert(at, "add_line")
     return OrderFigures(
         reserved=reserved,
         backordered=backordered,

@@ -12,6 +12,7 @@ urlpatterns = [
     path("orders/<int:pk>/", views.order_detail, name="order"),
     path("orders/<int:pk>/edit/", views.order_edit, name="order-edit"),
     path("orders/<int:pk>/ship/", views.order_ship, name="order-ship"),
+    path("orders/<int:pk>/lines/", views.order_lines, name="order-lines"),
     path("orders/<int:pk>/returns/new/", views.return_create, name="return-new"),
     re_path(
         r"^orders/(?P<pk>\d+)/(?P<action>confirm|hold|release|close|cancel|invoice)/$",

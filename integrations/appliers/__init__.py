@@ -25,18 +25,23 @@ Orders (``apply_order``)
   with the same content hash is a no-op (skipped, "unchanged"). Otherwise what the
   order's state allows is updated: notes, addresses and tags (the tool's tags replace
   the ones it set before; tags people added here stay). The financial status is a tag
-  too ("paid", "refunded"…), replacing the previous one. A confirmed order's lines cannot
-  grow and gain no new lines: a record that does that is reported (run errors and the event
-  result), not applied; lines that shrink are followed (edits, below). Action.CANCEL or a
-  cancelled_at cancels the order (``order_cancel``, releasing reservations) where its state
-  allows.
+  too ("paid", "refunded"…), replacing the previous one. The lines follow the tool's edits
+  (below). Action.CANCEL or a cancelled_at cancels the order (``order_cancel``, releasing
+  reservations) where its state allows.
 * What the tool shipped itself (``OrderRecord.shipments``: fulfilled in its admin, by a
   shipping tool or a 3PL) becomes shipments here (``appliers.shipments``), once each, with
   their tracking; the stock leaves through the order's reservations. An update that arrives
   before its create creates the order as it is now, shipped too.
 * Order edits (``OrderLineRecord.current_quantity``, refunds of goods that never shipped): the
   lines shrink here too (``appliers.edits`` through ``sales.services.order_lines_reduce``): the
-  reservations beyond the new quantity are released, a line at zero is removed.
+  reservations beyond the new quantity are released, a line at zero is removed. Lines that grew
+  in the tool, and lines of ids the order does not have (added there; their products resolved as
+  a new order's, an unknown SKU a MissingDependency), grow and are added here on a confirmed
+  order (``sales.services.order_lines_extend``), priced as the tool charged them and reserved
+  (what is missing is backordered), the new lines linked (ExternalRef("order_line")); when the
+  tool's totals are those of its lines (nothing edited down or refunded) ours must then equal
+  them (TotalsMismatch otherwise, with nothing applied). An order shipped, closed or cancelled
+  here takes nothing more: that is reported.
 * Refunds made in the tool (``OrderRecord.refunds``) become credit notes here
   (``appliers.refunds``): restocked goods come back through a received return (stock in, credit
   note, the money paid back as its refund); goods not coming back are credited only; a refund

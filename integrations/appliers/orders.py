@@ -6,34 +6,29 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from erp import formatting
 from erp.exceptions import ValidationFailed
 from erp.money import ZERO, round_money
-from integrations.appliers.edits import apply_edits
+from integrations.appliers.edits import apply_edits, as_sold
+from integrations.appliers.lines import line_products
 from integrations.appliers.refs import (
     CUSTOMER,
     GUEST,
     ORDER,
     ORDER_LINE,
-    SKU,
-    VARIANT,
     Applied,
     NotConfigured,
     TotalsMismatch,
     claim,
     ct,
     is_stale,
-    link,
-    refs,
 )
 from integrations.appliers.refunds import apply_refunds
 from integrations.appliers.shipments import apply_shipments
 from integrations.canonical import content_hash
 from integrations.contract import Action, InboundItem
-from integrations.errors import MissingDependency
 from integrations.models import Connection, ExternalRef, SyncRun
 from integrations.records import OrderRecord
 from inventory.models import Product
@@ -97,46 +92,7 @@ def _channel(connection: Connection, record: OrderRecord) -> SalesChannel:
 
 def _products(connection: Connection, record: OrderRecord) -> list[Product]:
     """The product of every line, in order; MissingDependency for the first that resolves to none."""
-    variant_ids = [ln.variant_external_id for ln in record.lines if ln.variant_external_id]
-    skus = [ln.sku for ln in record.lines if ln.sku]
-    product_ct = ct(Product)
-    by_variant = dict(
-        refs(connection, VARIANT)
-        .filter(external_id__in=variant_ids, content_type=product_ct)
-        .values_list("external_id", "object_id")
-    )
-    by_sku_ref = dict(
-        refs(connection, SKU)
-        .filter(external_id__in=skus, content_type=product_ct)
-        .values_list("external_id", "object_id")
-    )
-    ids = set(by_variant.values()) | set(by_sku_ref.values())
-    products = {p.pk: p for p in Product.objects.select_related("stock_unit").filter(pk__in=ids)}
-    by_sku = {
-        p.sku.lower(): p
-        for p in Product.objects.select_related("stock_unit")
-        .annotate(sku_lower=Lower("sku"))
-        .filter(is_active=True, sku_lower__in=[s.lower() for s in skus])
-    }
-    resolved = []
-    for position, line in enumerate(record.lines, start=1):
-        product = (
-            products.get(by_variant.get(line.variant_external_id, 0))
-            or products.get(by_sku_ref.get(line.sku, 0))
-            or by_sku.get(line.sku.lower())
-        )
-        if product is None:
-            what = f"SKU {line.sku!r}" if line.sku else f"variant {line.variant_external_id!r} (no SKU)"
-            raise MissingDependency(
-                f"Unknown {what} on line {position} ({line.title or 'untitled'}) of order {record.number}: "
-                "map it to a product and the order is imported.",
-                kind="sku" if line.sku else "variant",
-                value=line.sku or line.variant_external_id,
-            )
-        if line.variant_external_id and line.variant_external_id not in by_variant:
-            link(connection, VARIANT, line.variant_external_id, product)
-        resolved.append(product)
-    return resolved
+    return line_products(connection, record, list(enumerate(record.lines, start=1)))
 
 
 def _address(values: Any) -> dict[str, str]:
@@ -257,11 +213,11 @@ def _create_order(
     if not cancelled:
         # An update that arrives before its create: the order is created as it is now, edited,
         # shipped and refunded too.
-        edited, edit_notes = apply_edits(connection, order, record)
+        edits = apply_edits(connection, order, record)
         shipped, shipment_notes = apply_shipments(connection, order, record)
         refunded, refund_notes = apply_refunds(connection, order, record)
-        notes += edit_notes + shipment_notes + refund_notes
-        notes += ["edited as in the tool"] if edited else []
+        notes += edits.notes + shipment_notes + refund_notes
+        notes += ["edited as in the tool"] if edits.changed else []
         notes += [f"{shipped} shipment(s) recorded from the tool"] if shipped else []
         notes += [f"{refunded} refund(s) recorded from the tool"] if refunded else []
     return Applied(ORDER, record.external_id, "created", "; ".join(notes), order.pk, order.number)
@@ -358,12 +314,16 @@ def _update_order(
         if changes:
             order = order_update(order=order, **changes)
             outcome = "updated"
-        edited, edit_notes = apply_edits(connection, order, record)
-        notes += edit_notes
-        if edited:
+        edits = apply_edits(connection, order, record)
+        notes += edits.notes
+        if edits.changed:
             order.refresh_from_db()
             outcome = "updated"
             done_here.append("edited as in the tool")
+        if edits.extended and as_sold(record):
+            # Lines the tool added or grew are priced as it charged them: its totals are ours again,
+            # or the event waits for a person (TotalsMismatch), with nothing of it applied.
+            check_totals(order, record, connection)
         shipped, shipment_notes = apply_shipments(connection, order, record)
         notes += shipment_notes
         if shipped:
@@ -375,14 +335,11 @@ def _update_order(
         if refunded:
             outcome = "updated"
             done_here.append(f"{refunded} refund(s) recorded from the tool")
-        unedited = (
-            all(ln.current_quantity in (None, ln.quantity) for ln in record.lines) and not record.refunds
-        )
-        if unedited and record.totals is not None and record.totals.total != order.total:
+        if as_sold(record) and record.totals is not None and record.totals.total != order.total:
             theirs, ours = (formatting.money(t, order.currency) for t in (record.totals.total, order.total))
             notes.append(
-                f"the tool's order totals {theirs}, here {ours}: lines added or grown in the tool "
-                "cannot be followed here (lines that shrink are)"
+                f"the tool's order totals {theirs}, here {ours}: prices, discounts or shipping changed in "
+                "the tool are not followed here (its lines are)"
             )
     _remember(ref, order, item, record)
     for note in notes:

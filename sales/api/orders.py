@@ -34,6 +34,7 @@ from sales.schemas.orders import (
     OrderFilterIn,
     OrderIn,
     OrderLineIn,
+    OrderLinesIn,
     OrderListOut,
     OrderPatchIn,
 )
@@ -236,6 +237,45 @@ def order_release(request: HttpRequest, order_id: int) -> OrderDetail:
 @router.post("/orders/{order_id}/close", response=OrderDetailOut)
 def order_close(request: HttpRequest, order_id: int) -> OrderDetail:
     services.order_close(order=_order(order_id), user=user_of(request))
+    return _order_detail(order_id)
+
+
+@router.post("/orders/{order_id}/lines", response=OrderDetailOut)
+def order_lines_add(request: HttpRequest, order_id: int, payload: OrderLinesIn) -> OrderDetail:
+    """More for a confirmed order (or one partially shipped, or on hold from either: when
+    ``allowed_actions`` has ``add_line``): new lines (``add``), priced as in a new order, and higher
+    quantities of its lines (``grow``, the extra units at the line's price, discount and taxes), in
+    one transaction. Stock is reserved for what is added; what is missing is backordered. A 422 names
+    the field (``add.0.sku``, ``grow.0.quantity``); a 409 says the order's state does not allow it."""
+    order = _order(order_id)
+    specs = _line_specs(payload.add, field="add")
+    ours = set(order.lines.values_list("pk", flat=True))
+    at: dict[int, int] = {}
+    errors: dict[str, list[str]] = {}
+    for i, item in enumerate(payload.grow):
+        if item.line_id not in ours:
+            errors[f"grow.{i}.line_id"] = [f"No line {item.line_id} in {order.number}."]
+        elif item.line_id in at:
+            errors[f"grow.{i}.line_id"] = [f"Line {item.line_id} is given twice."]
+        at.setdefault(item.line_id, i)
+    if errors:
+        raise ValidationFailed(
+            f"Cannot edit {order.number}: {next(iter(errors.values()))[0]}", field_errors=errors
+        )
+    try:
+        services.order_lines_extend(
+            order=order,
+            grow={item.line_id: item.quantity for item in payload.grow},
+            add=specs,
+            reason=payload.reason,
+            user=user_of(request),
+        )
+    except ValidationFailed as exc:  # the service names a grown line by its id: here, by its index
+        named = {
+            (f"grow.{at[int(key[5:])]}.quantity" if key.startswith("grow.") else key): problems
+            for key, problems in exc.field_errors.items()
+        }
+        raise ValidationFailed(exc.message, field_errors=named) from exc
     return _order_detail(order_id)
 
 

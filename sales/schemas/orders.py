@@ -179,6 +179,34 @@ class OrderPatchIn(ApiSchema):
     external_reference: str | None = Field(None, max_length=100)
 
 
+class LineQuantityIn(ApiSchema):
+    model_config = examples({"line_id": 31, "quantity": "3"})
+
+    line_id: int = Field(description="an order line's id")
+    quantity: QuantityIn = Field(description="its new quantity, above the ordered one")
+
+
+class OrderLinesIn(ApiSchema):
+    """More for a confirmed order: ``add`` new lines, ``grow`` the quantity of lines it has."""
+
+    model_config = examples(
+        {
+            "add": [{"sku": "MUG-RED", "quantity": "1", "taxes": [{"name": "VAT", "rate": "0.2"}]}],
+            "grow": [{"line_id": 31, "quantity": "3"}],
+            "reason": "the customer called",
+        }
+    )
+
+    add: list[OrderLineIn] = Field(
+        default_factory=list,
+        description="new lines, priced as in a new order (the product's price by default)",
+    )
+    grow: list[LineQuantityIn] = Field(
+        default_factory=list, description="lines that grow: the extra units at the line's price and taxes"
+    )
+    reason: str = Field("", max_length=255)
+
+
 class OrderOut(ApiSchema):
     model_config = examples(ORDER_EXAMPLE)
 

@@ -7,7 +7,7 @@ from sales.services.billing import (
     invoice_void,
     payment_record,
 )
-from sales.services.edits import order_lines_reduce
+from sales.services.edits import LineGrowth, order_lines_extend, order_lines_reduce
 from sales.services.fulfilment import ShipLine, backorders_allocate, shipment_create
 from sales.services.masterdata import (
     address_set,
@@ -33,6 +33,7 @@ from sales.services.returns import ReturnLineSpec, refund_record, return_create,
 
 __all__ = [
     "DEMAND_TYPE",
+    "LineGrowth",
     "LineSpec",
     "ReturnLineSpec",
     "ShipLine",
@@ -53,6 +54,7 @@ __all__ = [
     "order_confirm",
     "order_create",
     "order_hold",
+    "order_lines_extend",
     "order_lines_reduce",
     "order_release",
     "order_update",

@@ -17,6 +17,7 @@ from sales.views.order_form import customer_options, order_create, order_edit, o
 from sales.views.orders import (
     order_action,
     order_detail,
+    order_lines,
     order_list,
     order_ship,
     return_create,
@@ -44,6 +45,7 @@ __all__ = [
     "order_create",
     "order_detail",
     "order_edit",
+    "order_lines",
     "order_list",
     "order_preview",
     "order_ship",

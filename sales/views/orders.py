@@ -22,6 +22,8 @@ from inventory.models import Product
 from sales import lifecycle, selectors, services
 from sales.filters import OPEN, OrderFilter
 from sales.forms import (
+    AddLineForm,
+    LineQuantitiesForm,
     PaymentForm,
     RefundForm,
     ReturnForm,
@@ -270,6 +272,12 @@ def detail_context(
         panel_form = ShipForm(lines=lines, reserved=reserved)
     if panel == "return" and panel_form is None:
         panel_form = ReturnForm(lines=lines, pending=pending)
+    add_form = grow_form = None
+    if panel == "lines":  # both forms of the panel; the one posted keeps what was typed
+        add_form = panel_form if isinstance(panel_form, AddLineForm) else AddLineForm(lines=lines)
+        grow_form = (
+            panel_form if isinstance(panel_form, LineQuantitiesForm) else LineQuantitiesForm(lines=lines)
+        )
     lines_tax = sum((ln.tax_amount for ln in lines), ZERO)
     return {
         "order": order,
@@ -290,6 +298,8 @@ def detail_context(
         "balance": figures.balance,
         "panel": panel,
         "panel_form": panel_form,
+        "add_form": add_form,
+        "grow_form": grow_form,
         "error": error,
     }
 
@@ -375,6 +385,55 @@ def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 def _backordered_count(order: SalesOrder) -> int:
     return selectors.order_figures(selectors.order_detail(order.pk)).backordered_lines()
+
+
+@read_write
+def order_lines(request: HttpRequest, pk: int) -> HttpResponse:
+    """More for a confirmed order (``services.order_lines_extend``): a line added (``op=add``: product,
+    quantity, price, tax %) or higher quantities of its lines (``op=grow``); stock is reserved for
+    them, what is missing is backordered. GET: the order page with the panel of both."""
+    if request.method != "POST":
+        return render_page(
+            request, "sales/order_detail.html", detail_context(pk, panel="lines"), fragments=("order",)
+        )
+    order = get_object_or_404(SalesOrder, pk=pk)
+    lines = list(order.lines.select_related("product__stock_unit").prefetch_related("taxes"))
+    form: AddLineForm | LineQuantitiesForm
+    if request.POST.get("op") == "grow":
+        form = LineQuantitiesForm(request.POST, lines=lines)
+        if form.is_valid():
+            grow = form.quantities()
+            if not grow:
+                form.add_error(None, "Enter a higher quantity on at least one line.")
+            else:
+                try:
+                    services.order_lines_extend(order=order, grow=grow, user=request.user)
+                except DomainError as exc:
+                    form.add_service_errors(exc)
+                else:
+                    count = len(grow)
+                    message = f"{order.number}: {count} line{'s' if count > 1 else ''} raised"
+                    backordered = _backordered_count(order)
+                    if backordered:
+                        message += f"; {backordered} line{'s' if backordered > 1 else ''} backordered"
+                    return answer(request, pk, message=f"{message}.")
+    else:
+        form = AddLineForm(request.POST, lines=lines)
+        if form.is_valid():
+            spec = form.spec()
+            try:
+                services.order_lines_extend(order=order, add=[spec], user=request.user)
+            except DomainError as exc:
+                form.add_service_errors(exc)
+            else:
+                detail = selectors.order_detail(pk)
+                figures = selectors.order_figures(detail)
+                added = max(detail.lines.all(), key=lambda ln: ln.position)
+                message = f"{formatting.number(added.quantity)} × {added.product.sku} added to {order.number}"
+                if figures.backordered[added.pk]:
+                    message += f"; {formatting.number(figures.backordered[added.pk])} backordered"
+                return answer(request, pk, message=f"{message}.")
+    return answer(request, pk, panel="lines", panel_form=form)
 
 
 @ship

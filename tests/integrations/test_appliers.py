@@ -166,14 +166,14 @@ def test_later_records_update_what_a_confirmed_order_allows(connection, run):
     later["totals"] = {**later["totals"], "subtotal": "200.00", "total": "200.00"}
     applied = appliers.apply_order(connection, order_item(later), run)
 
-    # then: tags and notes follow, the line does not, and that is reported
+    # then: tags and notes follow, and so does the line (tests/integrations/test_edits_grow.py)
     order.refresh_from_db()
     assert applied.outcome == "updated"
     assert order.tags == ["checked-by-anna", "gift", "paid"]
     assert order.notes == "ring twice"
-    assert order.lines.get().quantity == 1
-    assert "lines added or grown in the tool cannot be followed here" in applied.reason
-    assert run.errors[-1]["level"] == "warning"
+    assert (order.lines.get().quantity, order.total) == (2, D("200.00"))
+    assert "edited as in the tool" in applied.reason
+    assert not run.errors
     assert ref(connection, "order", "1").extra["financial_status"] == "paid"
 
 

@@ -71,7 +71,7 @@ def test_create_an_order_with_lines_by_sku_and_by_id_and_confirm_it_in_one_reque
     assert D(order["total"]) == D("43.20") + D("18.00") + D("5.00")
     assert order["shipping_address"]["city"] == "London"
     # nothing shipped yet, and the channel bills shipped quantities: "invoice" is not offered (as on the page)
-    assert set(order["allowed_actions"]) == {"ship", "hold", "cancel"}
+    assert set(order["allowed_actions"]) == {"ship", "add_line", "hold", "cancel"}
     assert SalesOrder.objects.get().status == "confirmed"
 
 
@@ -199,7 +199,7 @@ def test_hold_release_cancel_and_an_illegal_transition_is_a_409_naming_both_stat
     assert (held.status_code, held.json()["status"], held.json()["allowed_actions"]) == (
         200,
         "on_hold",
-        ["release"],
+        ["release", "add_line"],
     )
     assert "fraud check" in held.json()["notes"]
     released = api.post_empty(f"/orders/{order.pk}/release")

@@ -149,10 +149,16 @@
     } else if (e.target.id === "customer-combo") {
       var about = byId("customer-info");
       if (about) about.textContent = e.detail.info || "";
+    } else if (e.target.id === "addline-combo") {
+      // The order page's "Add line": the product's price, unless one was typed.
+      var unitPrice = byId("id_unit_price");
+      if (unitPrice && !unitPrice.dataset.touched) unitPrice.value = e.detail.price || "";
+      var stock = byId("addline-info");
+      if (stock) stock.textContent = e.detail.info || "";
     }
   });
   document.addEventListener("input", function (e) {
-    if (e.target && e.target.id === "entry-price") e.target.dataset.touched = "1";
+    if (e.target && (e.target.id === "entry-price" || e.target.id === "id_unit_price")) e.target.dataset.touched = "1";
   });
 
   function addLine(form) {
