@@ -50,6 +50,10 @@ app.conf.beat_schedule = {
         "task": "integrations.tasks.reconcile_all_task",
         "schedule": 3600.0,
     },
+    "integrations-retention": {
+        "task": "integrations.tasks.purge_retention_task",
+        "schedule": crontab(hour=3, minute=45),
+    },
     "api-purge-records": {
         "task": "erp.tasks.purge_api_records_task",
         "schedule": 600.0,

@@ -251,6 +251,19 @@ INTEGRATIONS_CLAIM_SECONDS: int = env.int("INTEGRATIONS_CLAIM_SECONDS", default=
 INTEGRATIONS_REAUTH_RETRY_SECONDS: int = env.int("INTEGRATIONS_REAUTH_RETRY_SECONDS", default=300)
 # A push the tool runs as a job (an Amazon feed) is asked about this often until it is done.
 INTEGRATIONS_JOB_POLL_SECONDS: float = env.float("INTEGRATIONS_JOB_POLL_SECONDS", default=30.0)
+# Rate-limit buckets live in the database ("database") or, with a Redis broker, in Redis ("redis").
+# A request slot of a concurrency cap is given back after the lease (unset: four times the HTTP
+# timeouts); a token refresh holds its lease as long (unset: twice the timeouts).
+INTEGRATIONS_RATE_LIMIT_BACKEND: str = env.str("INTEGRATIONS_RATE_LIMIT_BACKEND", default="database")
+INTEGRATIONS_RATE_LIMIT_LEASE_SECONDS: float | None = env.float(
+    "INTEGRATIONS_RATE_LIMIT_LEASE_SECONDS", default=None
+)
+INTEGRATIONS_RATE_LIMIT_REDIS_PREFIX: str = env.str(
+    "INTEGRATIONS_RATE_LIMIT_REDIS_PREFIX", default="erp:ratelimit"
+)
+INTEGRATIONS_TOKEN_REFRESH_LEASE_SECONDS: float | None = env.float(
+    "INTEGRATIONS_TOKEN_REFRESH_LEASE_SECONDS", default=None
+)
 INTEGRATIONS_INBOUND_BACKOFF_SECONDS: int = env.int("INTEGRATIONS_INBOUND_BACKOFF_SECONDS", default=30)
 INTEGRATIONS_INBOUND_BACKOFF_MAX_SECONDS: int = env.int(
     "INTEGRATIONS_INBOUND_BACKOFF_MAX_SECONDS", default=21600
@@ -278,6 +291,16 @@ INTEGRATIONS_RECONCILE_AUTO_HEAL: bool = env.bool("INTEGRATIONS_RECONCILE_AUTO_H
 INTEGRATIONS_WEBHOOK_ALLOW_PRIVATE_URLS: bool = env.bool(
     "INTEGRATIONS_WEBHOOK_ALLOW_PRIVATE_URLS", default=DEBUG
 )
+# Data kept only as long as needed (integrations/retention.py, daily): the raw body and headers of
+# an inbound event this many days after it was processed or skipped (never while it may be
+# replayed: received, failed, quarantined, dead); the request log's bodies and headers this many
+# days, its rows (method, URL, status, timing: an audit) this many days.
+INTEGRATIONS_RETAIN_INBOUND_BODY_DAYS: int = env.int("INTEGRATIONS_RETAIN_INBOUND_BODY_DAYS", default=30)
+INTEGRATIONS_RETAIN_REQUEST_LOG_DAYS: int = env.int("INTEGRATIONS_RETAIN_REQUEST_LOG_DAYS", default=14)
+INTEGRATIONS_RETAIN_REQUEST_LOG_ROWS_DAYS: int = env.int(
+    "INTEGRATIONS_RETAIN_REQUEST_LOG_ROWS_DAYS", default=90
+)
+INTEGRATIONS_RETENTION_BATCH_SIZE: int = env.int("INTEGRATIONS_RETENTION_BATCH_SIZE", default=500)
 
 LOGGING = {
     "version": 1,

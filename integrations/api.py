@@ -30,6 +30,7 @@ from integrations import connections as services
 from integrations import (
     health,
     inbound,
+    mappings,
     outbound,
     ownership,
     polling,
@@ -55,6 +56,7 @@ from integrations.models import (
     InboundEvent,
     RequestLog,
     SyncRun,
+    ValueMapping,
     WebhookSubscription,
 )
 from integrations.schemas import (
@@ -71,6 +73,8 @@ from integrations.schemas import (
     InboundEventDetailOut,
     InboundEventFilterIn,
     InboundEventOut,
+    MappingKindDetailOut,
+    MappingKindOut,
     MapSkuIn,
     MapSkuOut,
     ObjectTypeIn,
@@ -90,6 +94,8 @@ from integrations.schemas import (
     SyncRunDetailOut,
     SyncRunFilterIn,
     SyncRunOut,
+    ValueMappingIn,
+    ValueMappingSavedOut,
 )
 from inventory.models import Product, Warehouse
 from sales.models import SalesChannel
@@ -583,3 +589,85 @@ def delivery_replay(request: HttpRequest, delivery_id: int) -> Delivery:
     )
     replay = webhooks_out.delivery_replay(delivery=delivery, user=user_of(request))
     return selectors.delivery_list().get(pk=replay.pk)
+
+
+# --- value mappings ----------------------------------------------------------------------------------
+
+
+def _kind_out(kind: Any, rows: list[ValueMapping]) -> dict[str, Any]:
+    return {**mappings.describe([kind])[0], "mappings": rows}
+
+
+def _pairs(choices: list[tuple[str, str]]) -> list[dict[str, str]]:
+    return [{"value": value, "label": label} for value, label in choices]
+
+
+@router.get("/connections/{connection_id}/mappings", response=list[MappingKindOut])
+def mapping_kind_list(request: HttpRequest, connection_id: int) -> list[dict[str, Any]]:
+    """The kinds of value the connector needs mapped (our warehouses to its locations, our taxes to its
+    tax codes, account roles to its accounts...), each with the connection's mappings."""
+    connection = _connection(connection_id)
+    found = mappings.mappings_of(connection)
+    return [_kind_out(kind, found.get(kind.key, [])) for kind in mappings.kinds_of(connection)]
+
+
+@router.get("/connections/{connection_id}/mappings/{kind}", response=MappingKindDetailOut)
+def mapping_kind_detail(request: HttpRequest, connection_id: int, kind: str) -> dict[str, Any]:
+    """One kind: its mappings, our values and the tool's (read from the tool now), and what waits."""
+    connection = _connection(connection_id)
+    declared = _mapping_kind(connection, kind)
+    offered = mappings.tool_choices(connection, declared)
+    waiting_kind = mappings.waiting_kind(declared)
+    waiting = [g.value for g in selectors.quarantine_groups(connection) if g.kind == waiting_kind]
+    waiting += [d.value for d in mappings.waiting_deliveries(connection) if d.kind == waiting_kind]
+    return {
+        **_kind_out(declared, mappings.mappings_of(connection).get(declared.key, [])),
+        "our_choices": _pairs(mappings.our_choices(declared)),
+        "tool_choices": _pairs(offered.choices),
+        "tool_choices_error": offered.error,
+        "waiting": list(dict.fromkeys(waiting)),
+    }
+
+
+def _mapping_kind(connection: Connection, kind: str) -> Any:
+    try:
+        return mappings.kind_of(connection, kind)
+    except ValidationFailed as exc:
+        raise NotFound(exc.message) from None
+
+
+@router.put("/connections/{connection_id}/mappings/{kind}", response=ValueMappingSavedOut)
+def mapping_set(
+    request: HttpRequest, connection_id: int, kind: str, payload: ValueMappingIn
+) -> dict[str, Any]:
+    """Map one of our values to the tool's (created, or changed), then replay what waited for it: the
+    events quarantined and the deliveries dead for want of it. 404 for a kind the connector does not
+    map; 422 per field for a value the tool does not list."""
+    connection = _connection(connection_id)
+    _mapping_kind(connection, kind)
+    saved = mappings.mapping_set(
+        connection=connection,
+        kind=kind,
+        our_value=payload.our_value,
+        tool_value=payload.tool_value,
+        tool_label=payload.tool_label,
+        user=user_of(request),
+    )
+    return {
+        "mapping": saved.mapping,
+        "created": saved.created,
+        "replayed_events": saved.events,
+        "replayed_deliveries": saved.deliveries,
+    }
+
+
+@router.delete("/connections/{connection_id}/mappings/{kind}/{mapping_id}", response={204: None})
+def mapping_delete(request: HttpRequest, connection_id: int, kind: str, mapping_id: int) -> Status[None]:
+    """Remove a mapping: what needs it from now on waits for a person again."""
+    connection = _connection(connection_id)
+    _mapping_kind(connection, kind)
+    found = get_or_404(ValueMapping.objects.filter(connection=connection, kind=kind), mapping_id, "mapping")
+    mappings.mapping_delete(
+        connection=connection, kind=kind, our_value=found.our_value, user=user_of(request)
+    )
+    return Status(204, None)

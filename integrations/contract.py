@@ -15,6 +15,7 @@ resolved to the tool's ids through ExternalRefs, with a ``PushContext``.
 
 from __future__ import annotations
 
+import base64
 import datetime
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 import httpx
 from pydantic import BaseModel
 
+from integrations.errors import PermanentError
 from integrations.records import (
     BillOut,
     CustomerOut,
@@ -230,6 +232,76 @@ class JobStatus:
 class TokenGrant:
     secrets: Mapping[str, Any]  # the secrets to store after a refresh
     expires_at: datetime.datetime | None
+    # When the refresh token runs out (QuickBooks' ``x_refresh_token_expires_in``): the connection
+    # must be signed in again before then. None: the tool did not say (the stored date is kept).
+    refresh_expires_at: datetime.datetime | None = None
+    # Settings the sign-in teaches (QuickBooks names the company, realmId, on the callback):
+    # merged into the connection's settings with the tokens.
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OAuth:
+    """A tool's OAuth 2.0 authorization-code sign-in (``Connector.oauth``).
+
+    The URLs are absolute, or relative to the connection's ``base_url()`` (joined as a browser
+    would: "/oauth2/token" is on the API's host), so a connection pointed at a local fake signs in
+    there too. The token URL's host must be one of the connector's ``hosts()``: the client secret
+    goes nowhere else. The app's client id and secret are secrets of the connection, under the
+    names given here.
+    """
+
+    authorize_url: str
+    token_url: str
+    scopes: tuple[str, ...] = ()
+    client_id_secret: str = "client_id"
+    client_secret_secret: str = "client_secret"
+    # Added to the consent page's query (Google's access_type=offline, prompt=consent).
+    extra_params: Mapping[str, str] = field(default_factory=dict)
+    scope_separator: str = " "
+    # How the token endpoint is told who the app is: HTTP Basic (QuickBooks, the RFC's preference)
+    # or client_id and client_secret in the form body (Amazon's LWA).
+    client_auth: str = "basic"  # "basic" | "body"
+
+    def url(self, url: str, base_url: str) -> str:
+        """``authorize_url`` or ``token_url`` for a connection whose API lives at ``base_url``."""
+        return str(httpx.URL(base_url).join(url))
+
+    def client(self, secrets: Mapping[str, Any]) -> tuple[str, str]:
+        """The app's client id and secret, from the connection's secrets ("" when missing)."""
+        return (
+            str(secrets.get(self.client_id_secret) or ""),
+            str(secrets.get(self.client_secret_secret) or ""),
+        )
+
+    def token_request(
+        self, secrets: Mapping[str, Any], form: Mapping[str, str]
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """The form body and the headers of a call to the token endpoint: ``form`` plus the client's
+        credentials the way the tool takes them."""
+        client_id, client_secret = self.client(secrets)
+        if self.client_auth == "body":
+            return {**form, "client_id": client_id, "client_secret": client_secret}, {}
+        basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+        return dict(form), {"Authorization": f"Basic {basic}", "Accept": "application/json"}
+
+    def grant(self, body: Mapping[str, Any], now: datetime.datetime | None = None) -> TokenGrant:
+        """A token endpoint's answer as a grant: the access token, the refresh token when one is given
+        (a rotated one replaces the stored one), and when each runs out."""
+        now = now or datetime.datetime.now(datetime.UTC)
+        access = body.get("access_token")
+        if not access:
+            raise ValueError("The token endpoint's answer has no access_token.")
+        secrets = {"access_token": str(access)}
+        if body.get("refresh_token"):
+            secrets["refresh_token"] = str(body["refresh_token"])
+        expires_in = body.get("expires_in")
+        refresh_in = body.get("x_refresh_token_expires_in") or body.get("refresh_token_expires_in")
+        return TokenGrant(
+            secrets=secrets,
+            expires_at=now + datetime.timedelta(seconds=int(expires_in)) if expires_in else None,
+            refresh_expires_at=now + datetime.timedelta(seconds=int(refresh_in)) if refresh_in else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -239,6 +311,25 @@ class RateLimitHint:
     wait_seconds: float = 0.0  # wait at least this long before the next request
     used: int | None = None
     limit: int | None = None
+    # When the tool's window starts afresh (ShipStation's X-Rate-Limit-Reset, BigCommerce's
+    # X-Rate-Limit-Time-Reset-Ms in seconds): waited for once ``used`` reaches ``limit``, and on a 429.
+    reset_seconds: float | None = None
+    # The bucket the hint is about, when not the request's own (a daily quota named apart).
+    bucket: str | None = None
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One of a tool's rate limits (``Connector.rate_buckets``): a token bucket refilled at ``rate``
+    requests a second holding up to ``burst``, and optionally at most ``concurrency`` requests in
+    flight at once and ``daily`` requests a UTC day. HubSpot's 100 per 10 s is ``Bucket(10, 100)``;
+    QuickBooks' 500 a minute and 10 at once ``Bucket(500 / 60, 500, concurrency=10)``; Amazon's
+    getOrders ``Bucket(0.0167, 20)``; ShipStation's 40 a minute ``Bucket(40 / 60, 40)``."""
+
+    rate: float  # requests a second (0: no rate, only the other limits)
+    burst: int
+    concurrency: int | None = None
+    daily: int | None = None
 
 
 class HttpClient(Protocol):
@@ -258,6 +349,39 @@ class HttpClient(Protocol):
         credentials: bool = True,  # False: none at all (a pre-signed URL, on any host)
         bucket: str | None = None,  # the connector's rate-limit bucket it counts against
     ) -> httpx.Response: ...
+
+
+# --- mappings -----------------------------------------------------------------------------
+
+
+# What our values of a mapping kind are (``MappingKind.ours``): the hub lists them
+# (integrations.mappings.our_choices).
+OURS = {
+    "warehouse": "our warehouse codes",
+    "tax": 'our taxes, by name and rate ("VAT 20%"; "No tax" for a line of none)',
+    "account": "the accounts the books need, by role: income, COGS, inventory, receivables, payables, bank",
+    "payment_method": "the payment methods we record",
+    "carrier": "the carriers we ship with",
+    "service": "the carriers' services we ship with",
+    "channel": "our sales channels, by code",
+    "pipeline_stage": "the stages of our orders",
+    "property": "our fields of a customer",
+}
+
+
+@dataclass(frozen=True)
+class MappingKind:
+    """A kind of value a connector needs the tool's own for: our warehouse -> its location, our tax
+    -> its tax code, an account role -> its account. A person maps them per connection (the
+    connection's Mappings tab, ``/connections/{id}/mappings/{kind}``); a push or an event needing a
+    value with no mapping waits in the quarantine ("map tax code") and is replayed once it is mapped
+    (``integrations.mappings.value_for``)."""
+
+    key: str  # "tax_code"
+    label: str  # "tax code": what the quarantine says ("map tax code")
+    ours: str  # what our values are: a key of OURS ("warehouse", "tax", "account", ...)
+    several: bool = False  # one of our values may map to several of the tool's (comma-separated)
+    help: str = ""
 
 
 # --- the contract -------------------------------------------------------------------
@@ -292,16 +416,28 @@ class Connector(ABC):
     compare_and_set: ClassVar[bool] = False
     # How many items ``push_batch`` takes in one request (1: the tool has no batch endpoint).
     batch_size: ClassVar[int] = 1
-    # The token bucket the hub keeps per connection.
+    # The token bucket the hub keeps per connection: the bucket named "default".
     rate_limit_per_second: ClassVar[float] = 2.0
     rate_limit_burst: ClassVar[int] = 40
+    # Named buckets of the tool's own limits, per operation (Amazon's getOrders, getOrderItems) or
+    # with a concurrency cap or a daily quota; a request counts against the bucket it names
+    # (``bucket=``), else ``bucket_for(method, url)``'s, else "default" (declare "default" here to
+    # give it a concurrency cap or a daily quota).
+    rate_buckets: ClassVar[Mapping[str, Bucket]] = {}
     # Header names whose values the request log redacts (besides those auth_headers() sets).
     secret_header_names: ClassVar[frozenset[str]] = frozenset({"authorization"})
+    # JSON keys (and header or query names) whose values are personal data ("BuyerName",
+    # "AddressLine1", "email", "phone"): the request log and stored webhook headers redact them;
+    # stored bodies keep them for the appliers until the retention purge (integrations.retention).
+    personal_fields: ClassVar[frozenset[str]] = frozenset()
     # Request headers kept with a stored webhook (lower case), besides content-type and
     # user-agent: what webhook_envelope() and parse_webhook() read when an event is processed
     # or replayed, and the tool's ids worth seeing. Anything else (a tool's custom auth
     # header, cookies) is never stored.
     webhook_headers: ClassVar[frozenset[str]] = frozenset()
+    # The values a person maps per connection: our warehouses to its locations, our taxes to its tax
+    # codes, account roles to its accounts (``mapping_choices`` lists the tool's side).
+    mapping_kinds: ClassVar[tuple[MappingKind, ...]] = ()
 
     def __init__(self, connection: Connection, http: HttpClient) -> None:
         self.connection = connection
@@ -344,8 +480,38 @@ class Connector(ABC):
         """Exchange a refresh token for new secrets. None: this tool's tokens do not expire."""
         return None
 
+    # The tool's OAuth 2.0 sign-in: the connection's page offers "Connect to <tool>" (the consent
+    # page at the tool, then ``exchange_code``). None: the secrets are entered in the form.
+    oauth: ClassVar[OAuth | None] = None
+
+    def exchange_code(
+        self, code: str, redirect_uri: str, callback: Mapping[str, str] | None = None
+    ) -> TokenGrant:
+        """Trade the code the consent page gave for tokens. By default: a form POST of
+        ``grant_type=authorization_code`` to ``oauth.token_url`` with the client's credentials as the
+        spec says, read as a standard token answer (``OAuth.grant``). ``callback`` is the whole query
+        the tool sent back (QuickBooks adds ``realmId``): a connector that needs more of it returns
+        it in ``TokenGrant.settings``."""
+        spec = self.oauth
+        if spec is None:
+            raise NotImplementedError(f"{self.key} has no OAuth sign-in")
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+        data, headers = spec.token_request(self.connection.get_secrets(), form)
+        response = self.http.request(
+            "POST", spec.url(spec.token_url, self.base_url()), data=data, auth=headers
+        )
+        try:
+            return spec.grant(response.json())
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise PermanentError(f"The token endpoint's answer cannot be read: {exc}") from exc
+
     def rate_limit_hint(self, response: httpx.Response) -> RateLimitHint | None:
         """Read the tool's rate-limit headers. The hub handles 429 + Retry-After itself."""
+        return None
+
+    def bucket_for(self, method: str, url: str) -> str | None:
+        """The ``rate_buckets`` name a request counts against when it names none (by the URL's
+        path: Amazon's /orders/v0/orders is getOrders). None: the "default" bucket."""
         return None
 
     # --- inbound -----------------------------------------------------------------------
@@ -429,6 +595,11 @@ class Connector(ABC):
         tool has them, booleans "true"/"false"). None: the tool has no such record (deleted there).
         Reconciliation compares them with what the hub would push now."""
         raise NotImplementedError(f"{self.key} cannot read back {object_type}")
+
+    def mapping_choices(self, kind: str) -> list[tuple[str, str]]:
+        """The tool's values of a mapping kind, read from the tool: (its id or code, its label), e.g.
+        QuickBooks' tax codes or chart of accounts. [] where the tool has no list (free text)."""
+        return []
 
     def list_webhooks(self) -> list[str]:
         """The webhook topics currently subscribed at the tool for this connection."""

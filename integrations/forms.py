@@ -405,3 +405,57 @@ class OwnershipForm(forms.Form):
         data_type.choices = data_types
         owner: Any = self.fields["owner"]
         owner.choices = [("hub", "the hub"), ("tool", tool_label)]
+
+
+class ValueMappingForm(forms.Form):
+    """One value mapping of a kind: ours (a choice of our values) -> the tool's (a choice of what the
+    tool lists, several where the kind takes several, or free text where the tool lists none).
+
+    The choices come from the view (``integrations.mappings``: ``our_choices``, ``tool_choices``);
+    the service checks the rest (the kind is the connector's, the value is one the tool has)."""
+
+    our_value = forms.CharField(max_length=255, label="Ours")
+    tool_value = forms.CharField(max_length=255, label="The tool's")
+
+    def __init__(
+        self,
+        *args: Any,
+        ours: list[tuple[str, str]],
+        theirs: list[tuple[str, str]],
+        several: bool = False,
+        form_id: str = "",
+        label: str = "value",
+        tool: str = "the tool",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if ours:
+            self.fields["our_value"] = forms.ChoiceField(
+                label="Ours",
+                choices=[("", "— choose —"), *ours],
+                error_messages={"required": "Choose one of ours.", "invalid_choice": "Choose one of ours."},
+            )
+        if theirs:
+            messages = {
+                "required": "Choose one of the tool's.",
+                "invalid_choice": "Choose one the tool has.",
+            }
+            self.fields["tool_value"] = (
+                forms.MultipleChoiceField(label="The tool's", choices=theirs, error_messages=messages)
+                if several
+                else forms.ChoiceField(
+                    label="The tool's", choices=[("", "— choose —"), *theirs], error_messages=messages
+                )
+            )
+        elif several:
+            self.fields["tool_value"].help_text = "Several: separate them with commas."
+        # The fields sit in a table row, outside their <form>: tied to it by its id, named for a reader.
+        names = {"our_value": f"Our {label}", "tool_value": f"{label.capitalize()} in {tool}"}
+        for name, field in self.fields.items():
+            field.widget.attrs["aria-label"] = names[name]
+            if form_id:
+                field.widget.attrs["form"] = form_id
+
+    def clean_tool_value(self) -> str:
+        value = self.cleaned_data["tool_value"]
+        return ",".join(value) if isinstance(value, list) else str(value).strip()

@@ -11,8 +11,11 @@ with the same four queries (the hub page). They read:
 * deliveries pending (pending or retrying) and dead; inbound events quarantined and
   failed or dead; open drifts;
 * webhook topics missing at the tool, as the last ``health_check`` found them;
-* token expiry (expiring within INTEGRATIONS_TOKEN_WARNING_DAYS, default 7) and
-  the API version's sunset within 90 days (``Connector.api_versions``).
+* token expiry (expiring within INTEGRATIONS_TOKEN_WARNING_DAYS, default 7; not for a connector
+  that refreshes its tokens itself) and the API version's sunset within 90 days
+  (``Connector.api_versions``);
+* the sign-in's end: a refresh token that runs out within ``oauth.REAUTH_WARNING_DAYS`` (14)
+  ("Re-authorise within 12 days").
 
 ``health_check(connection=)`` asks the tool which webhooks exist
 (``connector.list_webhooks``) and registers the missing ones at the hook URL,
@@ -34,7 +37,8 @@ from django.db.models import Count, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations import inbound, registry
+from integrations import inbound, oauth, registry
+from integrations.contract import Connector
 from integrations.models import (
     Connection,
     ConnectionStatus,
@@ -79,6 +83,8 @@ class ConnectionHealth:
     api_version_sunset: datetime.date | None
     api_version_sunsetting: bool
     problems: tuple[str, ...] = field(default=())
+    refresh_expires_at: datetime.datetime | None = None  # the sign-in runs out then
+    reauth_due: bool = False  # within oauth.REAUTH_WARNING_DAYS
 
     @property
     def error_rate(self) -> float:
@@ -110,6 +116,15 @@ def _api_version(connection: Connection) -> tuple[str, datetime.date | None]:
         return connection.api_version, None
     version = connection.api_version or next(iter(versions), "")
     return version, versions.get(version)
+
+
+def _refreshes(connection: Connection) -> bool:
+    """The connector renews its access tokens itself: their expiry is nobody's worry."""
+    try:
+        cls = registry.get(connection.connector)
+    except registry.UnknownConnector:
+        return False
+    return cls.refresh_token is not Connector.refresh_token
 
 
 def connections_health(connections: Iterable[Connection]) -> dict[int, ConnectionHealth]:
@@ -183,7 +198,11 @@ def _health(
     ]
     warn_days = float(settings.INTEGRATIONS_TOKEN_WARNING_DAYS)
     expires = c.token_expires_at
-    token_expiring = expires is not None and expires <= now + datetime.timedelta(days=warn_days)
+    token_expiring = (
+        expires is not None and expires <= now + datetime.timedelta(days=warn_days) and not _refreshes(c)
+    )
+    refresh_expires = c.refresh_expires_at
+    left = oauth.days_left(refresh_expires, now)
     version, sunset = _api_version(c)
     sunsetting = sunset is not None and sunset <= now.date() + datetime.timedelta(days=SUNSET_WARNING_DAYS)
     missing = tuple(c.webhooks_missing or ())
@@ -209,13 +228,17 @@ def _health(
         api_version=version,
         api_version_sunset=sunset,
         api_version_sunsetting=sunsetting,
+        refresh_expires_at=refresh_expires,
+        reauth_due=left is not None and left <= oauth.REAUTH_WARNING_DAYS,
     )
     return _with_problems(health, now)
 
 
 def _with_problems(h: ConnectionHealth, now: datetime.datetime) -> ConnectionHealth:
     problems = []
-    if h.status not in ("active", "paused"):
+    if h.status == ConnectionStatus.NEEDS_REAUTH:
+        problems.append("The tool refused our credentials: the connection needs re-authorisation.")
+    elif h.status not in ("active", "paused"):
         problems.append(f"Connection is {h.status.replace('_', ' ')}.")
     if h.dead_deliveries:
         problems.append(f"{h.dead_deliveries} dead deliveries.")
@@ -232,6 +255,13 @@ def _with_problems(h: ConnectionHealth, now: datetime.datetime) -> ConnectionHea
     if h.token_expiring and h.token_expires_at is not None:
         past = h.token_expires_at <= now
         problems.append(f"Token {'expired' if past else 'expires'} {h.token_expires_at:%Y-%m-%d %H:%M}.")
+    if h.reauth_due and h.refresh_expires_at is not None and h.status != ConnectionStatus.NEEDS_REAUTH:
+        ends = f"{h.refresh_expires_at:%Y-%m-%d}"
+        if h.refresh_expires_at <= now:
+            problems.append(f"The sign-in ran out on {ends}: re-authorise.")
+        else:
+            text = oauth.reauth_text(h.refresh_expires_at, now)
+            problems.append(f"R{text[1:]} (the sign-in runs out {ends}).")
     if h.api_version_sunsetting and h.api_version_sunset is not None:
         problems.append(f"API version {h.api_version} is retired on {h.api_version_sunset.isoformat()}.")
     return ConnectionHealth(**{**h.__dict__, "problems": tuple(problems)})
@@ -268,11 +298,11 @@ def health_check(*, connection: Connection) -> SyncRun:
         if not hasattr(exc, "title"):
             logger.exception("Health check of connection %s failed", connection.pk)
     report = connection_health(connection)
-    if report.token_expiring or report.api_version_sunsetting:
+    if report.token_expiring or report.api_version_sunsetting or report.reauth_due:
         run.errors.extend(
             {"level": "warning", "message": p}
             for p in report.problems
-            if p.startswith(("Token", "API version"))
+            if p.startswith(("Token", "API version", "Re-authorise", "The sign-in"))
         )
     return inbound.run_finish(run)
 

@@ -32,9 +32,12 @@ from __future__ import annotations
 
 import datetime
 import email.utils
+import functools
+import json
+import re
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -131,17 +134,34 @@ class LogTarget:
 
 @dataclass(frozen=True)
 class Redactor:
-    """Hides secret headers by name, and any secret value wherever it appears (headers, URL, bodies)."""
+    """Hides secret headers by name, and any secret value wherever it appears (headers, URL, bodies);
+    and personal data (``Connector.personal_fields``): the values under those JSON keys in bodies,
+    and the headers and query parameters of those names.
+
+    ``personal`` None (a redactor built without naming them) hides the keys every connector
+    declares: in a log, hiding too much is the safe side."""
 
     header_names: frozenset[str] = ALWAYS_SECRET_HEADERS
     values: tuple[str, ...] = ()
+    personal: frozenset[str] | None = None
 
     @classmethod
-    def of(cls, *, header_names: frozenset[str] = frozenset(), values: Any = ()) -> Redactor:
+    def of(
+        cls,
+        *,
+        header_names: frozenset[str] = frozenset(),
+        values: Any = (),
+        personal_fields: Iterable[str] | None = None,
+    ) -> Redactor:
         names = ALWAYS_SECRET_HEADERS | {n.lower() for n in header_names}
         # Longest first, so a secret containing another is hidden whole; tiny values would hide noise.
         clean = sorted({str(v) for v in values if isinstance(v, str | int) and len(str(v)) >= 4}, key=len)
-        return cls(header_names=frozenset(names), values=tuple(reversed(clean)))
+        personal = None if personal_fields is None else frozenset(f.lower() for f in personal_fields)
+        return cls(header_names=frozenset(names), values=tuple(reversed(clean)), personal=personal)
+
+    @property
+    def personal_keys(self) -> frozenset[str]:
+        return self.personal if self.personal is not None else declared_personal_fields()
 
     def text(self, text: str) -> str:
         for value in self.values:
@@ -150,16 +170,99 @@ class Redactor:
         return text
 
     def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        hidden = self.header_names | self.personal_keys
         return {
-            name: REDACTED if name.lower() in self.header_names else self.text(value)
-            for name, value in headers.items()
+            name: REDACTED if name.lower() in hidden else self.text(value) for name, value in headers.items()
         }
+
+    def personal_headers(self, headers: Mapping[str, Any]) -> dict[str, Any]:
+        """Only the personal part: what is stored with a webhook (secrets are never kept there)."""
+        keys = self.personal_keys
+        return {name: REDACTED if name.lower() in keys else value for name, value in headers.items()}
+
+    def url(self, url: str) -> str:
+        """Secret values, and the values of personal query parameters (``?email=…``)."""
+        keys = self.personal_keys
+        if keys and "?" in url:
+            url = _personal_pattern(keys, QUERY_PATTERN).sub(rf"\g<1>{REDACTED}", url)
+        return self.text(url)
+
+    def body(self, content: bytes) -> bytes:
+        """The values under personal keys hidden: a JSON body is read whole (up to
+        PERSONAL_PARSE_BYTES) and written again only when something was hidden; anything else
+        (another format, a body cut short) by pattern, for the string and number values."""
+        keys = self.personal_keys
+        if not keys or not content:
+            return content
+        lowered = content.lower()
+        if not any(b'"' + key.encode() + b'"' in lowered or key.encode() + b"=" in lowered for key in keys):
+            return content
+        if len(content) <= PERSONAL_PARSE_BYTES:
+            try:
+                parsed = json.loads(content)
+            except ValueError:
+                pass
+            else:
+                redacted, changed = _redact_json(parsed, keys)
+                if not changed:
+                    return content
+                return json.dumps(redacted, ensure_ascii=False, separators=(",", ":")).encode()
+        text = content.decode("utf-8", errors="replace")
+        text = _personal_pattern(keys, JSON_PATTERN).sub(rf'\g<1>"{REDACTED}"', text)
+        text = _personal_pattern(keys, FORM_PATTERN).sub(rf"\g<1>{REDACTED}", text)
+        return text.encode()
+
+
+# Personal values: a JSON key's string or number value (a string cut short by the excerpt too), a
+# form field's or query parameter's value.
+JSON_PATTERN = r'("(?:{keys})"\s*:\s*)(?:"(?:[^"\\]|\\.)*(?:"|$)|-?\d[\d.eE+-]*)'
+FORM_PATTERN = r"((?:^|&)(?:{keys})=)[^&\s]*"
+QUERY_PATTERN = r"([?&](?:{keys})=)[^&#]*"
+PERSONAL_PARSE_BYTES = 2 * 1024 * 1024
+
+
+@functools.lru_cache(maxsize=64)
+def _personal_pattern(keys: frozenset[str], pattern: str) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
+    return re.compile(pattern.format(keys=alternatives), re.IGNORECASE)
+
+
+def _redact_json(value: Any, keys: frozenset[str]) -> tuple[Any, bool]:
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        changed = False
+        for key, item in value.items():
+            if str(key).lower() in keys and item not in (None, "", [], {}):
+                out[key], changed = REDACTED, True
+            else:
+                out[key], inner = _redact_json(item, keys)
+                changed = changed or inner
+        return out, changed
+    if isinstance(value, list):
+        pairs = [_redact_json(item, keys) for item in value]
+        return [v for v, _ in pairs], any(c for _, c in pairs)
+    return value, False
+
+
+def declared_personal_fields() -> frozenset[str]:
+    """Every personal key any connector class declares (lower case)."""
+    from integrations.contract import Connector
+
+    keys: set[str] = set()
+    pending: list[type[Any]] = [Connector]  # abstract: never instantiated here
+    while pending:
+        cls = pending.pop()
+        keys.update(f.lower() for f in cls.personal_fields)
+        pending.extend(cls.__subclasses__())
+    return frozenset(keys)
 
 
 def _excerpt(content: bytes, redactor: Redactor) -> str:
     limit = int(settings.INTEGRATIONS_LOG_BODY_BYTES)
+    size = len(content)
+    content = redactor.body(content)
     text = content[:limit].decode("utf-8", errors="replace")
-    suffix = f"… ({len(content)} bytes)" if len(content) > limit else ""
+    suffix = f"… ({size} bytes)" if len(content) > limit else ""
     return redactor.text(text) + suffix
 
 
@@ -182,7 +285,7 @@ def _write_log(
         sync_run_id=target.sync_run_id,
         delivery_id=target.delivery_id,
         method=request.method,
-        url=redactor.text(str(request.url))[:1000],
+        url=redactor.url(str(request.url))[:1000],
         status_code=response.status_code if response is not None else None,
         duration_ms=max(0, round((time.monotonic() - started) * 1000)),
         request_headers=redactor.headers(request.headers),
@@ -373,7 +476,7 @@ class HubHttp:
         full = url if url.startswith(("http://", "https://")) else self._join(url)
         if credentials:
             self._check_host(method, full)
-        self.limiter.wait_for_turn(bucket)
+        bucket = self.limiter.bucket_of(self.connector, method, full, bucket)
         own = credentials and auth is None  # the connection's own credentials go with it
         if own and self.tokens.expiring() and self.tokens.can_refresh():
             self.tokens.refresh(seen=self.tokens.state())
@@ -382,13 +485,12 @@ class HubHttp:
         if response.status_code == 401 and own:
             if self.tokens.refreshing or not self.tokens.refresh(seen=seen):
                 self.tokens.needs_reauth(f"{method} {full} answered 401 and the token cannot be refreshed.")
-            self.limiter.wait_for_turn(bucket)
             response = self._send(method, full, body, headers, self._auth(credentials, auth), bucket)
             if response.status_code == 401:
                 self.tokens.needs_reauth(f"{method} {full} answered 401 again after a token refresh.")
         if response.status_code == 429:
             wait = retry_after(response)
-            self.limiter.throttle(wait, bucket)
+            wait = self.limiter.throttle(wait, bucket)  # the longer of Retry-After and the tool's headers
             raise Throttled(f"{method} {full} answered 429; retry in {wait:.0f} s.", retry_after=wait)
         check_status(response, self._redactor())
         return response
@@ -423,6 +525,7 @@ class HubHttp:
         return Redactor.of(
             header_names=frozenset(self.connector_cls.secret_header_names) | frozenset(auth),
             values=[*secrets.values(), *auth.values()],
+            personal_fields=self.connector_cls.personal_fields,  # this tool's, not every tool's
         )
 
     def _send(
@@ -435,24 +538,25 @@ class HubHttp:
         bucket: str | None,
     ) -> httpx.Response:
         try:
-            exchange = send(
-                method,
-                url,
-                target=self.target,
-                redactor=self._redactor(auth),
-                params=body.params,
-                json=body.json,
-                content=body.content,
-                data=body.data,
-                headers={**auth, **(headers or {})},
-            )
+            with self.limiter.turn(bucket):  # the rate, quota and slot of the bucket, around the exchange
+                exchange = send(
+                    method,
+                    url,
+                    target=self.target,
+                    redactor=self._redactor(auth),
+                    params=body.params,
+                    json=body.json,
+                    content=body.content,
+                    data=body.data,
+                    headers={**auth, **(headers or {})},
+                )
         except HubError as exc:
             self.last_log = getattr(exc, "request_log", None)
             raise
         self.last_log = exchange.log
         hint = self.connector.rate_limit_hint(exchange.response)
-        if hint is not None and hint.wait_seconds > 0:
-            self.limiter.throttle(hint.wait_seconds, bucket)
+        if hint is not None:
+            self.limiter.heed(hint, bucket, refused=exchange.response.status_code == 429)
         return exchange.response
 
 

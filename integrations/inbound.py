@@ -47,10 +47,11 @@ from django.utils import timezone
 
 from erp import retry
 from erp.exceptions import ValidationFailed
-from integrations import appliers, queueing, registry
+from integrations import appliers, queueing, registry, retention
 from integrations.canonical import decode_item
 from integrations.contract import Action, Connector, InboundItem, WebhookEnvelope, WebhookRequest
 from integrations.errors import InvalidSignature, MissingDependency, NeedsAPerson, Throttled, UntrustedUrl
+from integrations.http import Redactor
 from integrations.models import (
     Connection,
     ConnectionStatus,
@@ -167,6 +168,7 @@ def _store_webhook_event(
         for name, value in request.headers.raw
         if name.decode("latin-1").lower() in keep
     }
+    stored = Redactor.of(personal_fields=connector.personal_fields).personal_headers(stored)
     return store_event(
         connection=connection,
         source=InboundEvent.Source.WEBHOOK,
@@ -199,7 +201,8 @@ def store_event(
                 body=body,
             )
     except IntegrityError:
-        return InboundEvent.objects.get(connection=connection, external_id=external_id[:255]), False
+        stored = InboundEvent.objects.get(connection=connection, external_id=external_id[:255])
+        return retention.refill(stored, headers=headers, body=body), False
     if enqueue and connection.is_active:
         queueing.process_inbound_on_commit(event.pk)
     return event, True
@@ -354,6 +357,7 @@ def _reset(event: InboundEvent) -> None:
 def reset_for_replay(event_pk: int) -> InboundEvent:
     """Put an event back to received, as new (its result and error cleared); the caller processes it."""
     locked = InboundEvent.objects.select_for_update().select_related("connection").get(pk=event_pk)
+    retention.check_replayable(locked)  # a purged body: nothing left to process
     _reset(locked)
     locked.save()
     return locked

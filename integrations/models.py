@@ -52,7 +52,7 @@ class Connection(AuditedModel):
     sales_channel = models.ForeignKey(
         "sales.SalesChannel", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    # Auth state kept by the hub (token refresh is single-flight under this row's lock).
+    # Auth state kept by the hub (one refresh at a time, under the refresh lease below: tokens.py).
     token_expires_at = models.DateTimeField(null=True, blank=True)
     # When the refresh token itself runs out (QuickBooks: 100 days, renewed by every refresh): the
     # connection must be re-authorised before then.
@@ -178,6 +178,13 @@ class InboundEvent(models.Model):
                 fields=["next_attempt_at"],
                 name="integrations_inbound_retry_idx",
                 condition=Q(status__in=["received", "failed"]),
+            ),
+            # What the retention purge has still to do (integrations.retention): a purged body
+            # leaves the index, so the daily run never reads the purged history again.
+            models.Index(
+                fields=["processed_at"],
+                name="integrations_inbound_purge_idx",
+                condition=Q(status__in=["processed", "skipped"]) & ~Q(body=b""),
             ),
         ]
 
@@ -390,7 +397,14 @@ class RequestLog(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["connection", "created_at"], name="integrations_reqlog_idx")]
+        indexes = [
+            models.Index(fields=["connection", "created_at"], name="integrations_reqlog_idx"),
+            models.Index(  # the retention purge's (see InboundEvent)
+                fields=["created_at"],
+                name="integrations_reqlog_purge_idx",
+                condition=~Q(response_body="[body purged]"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.method} {self.url} {self.status_code}"

@@ -211,6 +211,9 @@ def _finish(claimed: Delivery, outcome: Outcome) -> Delivery:
             delivery.response_excerpt = outcome.log.response_body
         kind = outcome.kind
         delivery.last_error = "" if kind is Kind.SUCCESS else outcome.message[:2000]
+        # Dead for want of a person (a value with no mapping): what it waits for, so that mapping
+        # it retries it (deliveries_waiting_replay); any other outcome waits for nothing.
+        delivery.missing = (outcome.missing or {}) if kind is Kind.PERMANENT else {}
         if kind is not Kind.WAITING:
             delivery.job_id = ""  # done with the job, whatever became of it
         if kind is Kind.SUCCESS:
@@ -227,6 +230,15 @@ def _finish(claimed: Delivery, outcome: Outcome) -> Delivery:
             # hour is a safety net should the release be lost.
             delivery.status, delivery.blocked_on_id = DeliveryStatus.PENDING, outcome.blocked_on
             delivery.next_attempt_at = moment + timedelta(hours=1)
+            # The other one may have landed while this attempt was deciding to wait (its release
+            # found nothing blocked yet): then this one is due now, not in an hour.
+            first = outcome.blocked_on
+            if (
+                first is not None
+                and Delivery.objects.filter(pk=first, status=DeliveryStatus.SUCCEEDED).exists()
+            ):
+                delivery.next_attempt_at = moment
+                queueing.attempt_deliveries_on_commit([(delivery.pk, moment)])
         elif kind is Kind.THROTTLED:
             delivery.next_attempt_at = moment + timedelta(seconds=outcome.wait)
         elif kind is Kind.WAITING:  # not an attempt: the tool is working on it
@@ -340,3 +352,18 @@ def delivery_retry(*, delivery: Delivery, user: Any = None) -> Delivery:
     locked.save(update_fields=["status", "attempts", "next_attempt_at", "last_error"])
     queueing.attempt_deliveries_on_commit([(locked.pk, moment)])
     return locked
+
+
+@transaction.atomic
+def deliveries_waiting_replay(*, connection: Connection, kind: str, value: str, user: Any = None) -> int:
+    """Retry every dead delivery of ``connection`` waiting for ``kind`` ``value`` (its ``missing``:
+    a value now mapped, a setting now set); how many. One that fails again waits again."""
+    waiting = list(
+        Delivery.objects.select_for_update(skip_locked=True)
+        .filter(connection=connection, status=DeliveryStatus.DEAD)
+        .filter(missing__kind=kind, missing__value=value)
+        .order_by("pk")
+    )
+    for delivery in waiting:
+        delivery_retry(delivery=delivery, user=user)
+    return len(waiting)

@@ -45,7 +45,7 @@ from inventory.models import Product
 from inventory.services.catalog import product_payload
 from procurement.models import Bill, BillStatus, Supplier
 from procurement.services.suppliers import supplier_payload
-from sales.models import Customer, Invoice, InvoiceKind, InvoiceStatus, Payment, Refund
+from sales.models import Customer, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment, Refund
 from sales.services.billing import invoice_payload
 from sales.services.masterdata import customer_payload
 from sales.services.orders import order_payload
@@ -158,6 +158,7 @@ def invoice_out(
                 tax_amount=line.tax_amount,
                 sku=product.sku if product is not None else "",
                 item_external_id=item_refs.get(product.pk, "") if product is not None else "",
+                tax_name=_tax_name(line, invoice),
             )
         )
     return InvoiceOut(
@@ -178,11 +179,30 @@ def invoice_out(
     )
 
 
+def _tax_name(line: InvoiceLine, invoice: Invoice) -> str:
+    """Our tax of an invoice line, as sales pricing names it, with its rate ("VAT 20%", "State 6% +
+    County 1.5%"; a shipping line's "Shipping tax 20%"); "" when the line charges none. The order
+    line's taxes are prefetched (``lines__order_line__taxes``)."""
+    if line.order_line is None:
+        rate = invoice.order.shipping_tax_rate
+        return tax_name("Shipping tax", rate) if line.tax_amount and rate else ""
+    taxes = list(line.order_line.taxes.all())
+    if not taxes or (not line.tax_amount and all(t.rate for t in taxes)):
+        return ""  # no tax, or exempt from what the line names: none charged
+    return " + ".join(tax_name(t.name, t.rate) for t in taxes)
+
+
+def tax_name(name: str, rate: Decimal) -> str:
+    """One of our taxes as the books know it: its name and rate ("VAT", 0.2 -> "VAT 20%"; 0.015 ->
+    "1.5%"), every digit the rate has, never an exponent."""
+    return f"{name} {(Decimal(rate) * 100).normalize():f}%"
+
+
 def resolve_invoice(connection: Connection, event: OutboxEvent, force: bool) -> Resolved | Blocked | str:
     invoice_id = _id((event.payload.get("invoice") or {}).get("invoice_id"))
     invoice = (
         Invoice.objects.select_related("customer", "order")
-        .prefetch_related("lines__order_line__product")
+        .prefetch_related("lines__order_line__product", "lines__order_line__taxes")
         .filter(pk=invoice_id)
         .first()
     )

@@ -40,6 +40,8 @@ class Outcome:
     remember: Callable[[], None] | None = None
     blocked_on: int | None = None  # Kind.BLOCKED: the delivery that must land first
     job_id: str = ""  # Kind.WAITING: the tool's job
+    # Kind.PERMANENT for want of a person: what it waits for ({"kind": "map tax code", "value": "VAT 20%"})
+    missing: dict[str, str] | None = None
 
 
 def outcome_of(exc: Exception, log: RequestLog | None = None) -> Outcome:
@@ -53,7 +55,12 @@ def outcome_of(exc: Exception, log: RequestLog | None = None) -> Outcome:
         # Deterministic (the tool refused it; a value with no mapping; a setting missing): retrying
         # the same push would fail the same way. Dead at once, with its message, for a person to
         # fix and retry.
-        return Outcome(Kind.PERMANENT, str(exc) or type(exc).__name__, log=log)
+        missing = (
+            {"kind": exc.kind, "value": exc.value}
+            if isinstance(exc, NeedsAPerson | MissingDependency)
+            else None
+        )
+        return Outcome(Kind.PERMANENT, str(exc) or type(exc).__name__, log=log, missing=missing)
     if isinstance(exc, TransientError):
         return Outcome(Kind.TRANSIENT, str(exc), log=log)
     logger.exception("Unexpected error in an outbound delivery", exc_info=exc)

@@ -9,17 +9,26 @@ and ``external_id = poll:<object type>:<id>:<updated_at>``, so a record seen aga
 in the overlap (or already seen by a webhook's poll twin) is a duplicate for free,
 and is processed through the same path as a webhook, in the poll's SyncRun.
 
-The cursor (the greatest updated_at seen, the tool's own clock) is written only
-after the last page's events have been stored and committed: a poll that fails
-half-way leaves it where it was, and the next poll pulls the same window again
-(already stored records are duplicates, nothing is applied twice). HTTP requests
-are made outside any transaction, so their log rows commit as they happen.
+The cursor (the greatest updated_at seen, the tool's own clock) moves when the
+last page's events are stored and committed. Before that, each page's position
+(the window's start, the tool's page token for the next page, the greatest
+updated_at so far: ``cursors["<type>:resume"]``, or ``"<type>:import:resume"`` for
+a full import) is saved in the transaction that stores the page's events, so a
+poll stopped by the tool's rate limit (``Throttled``: a 429, or the hub's own
+bucket), by INTEGRATIONS_POLL_MAX_PAGES or by a killed worker resumes from the
+next page instead of starting the backlog over. A throttled poll ends "partial"
+with a warning, not failed. A poll that fails (a 5xx, a page token the tool
+refuses) drops the position and leaves the cursor where it was: the next poll
+pulls the same window again (already stored records are duplicates, nothing is
+applied twice). HTTP requests are made outside any transaction, so their log rows
+commit as they happen.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -30,6 +39,7 @@ from erp.exceptions import ValidationFailed
 from integrations import inbound, registry
 from integrations.canonical import encode_item
 from integrations.contract import Capability, InboundItem
+from integrations.errors import Throttled
 from integrations.models import Connection, ConnectionStatus, InboundEvent, SyncJob, SyncRun, SyncRunStatus
 
 logger = logging.getLogger(__name__)
@@ -75,26 +85,86 @@ def _cursor(connection: Connection, object_type: str) -> datetime.datetime | Non
         return None
 
 
-def _move_cursor(connection: Connection, object_type: str, to: datetime.datetime) -> None:
-    """Merge the new cursor under the connection's row lock (never moving it back)."""
+def _move_cursor(
+    connection: Connection,
+    object_type: str,
+    to: datetime.datetime | None,
+    *,
+    resume: tuple[str, dict[str, Any] | None] | None = None,
+) -> None:
+    """Merge the new cursor under the connection's row lock (never moving it back), and set
+    (a dict) or drop (None) a resume position (``(key, position)``)."""
     with transaction.atomic():
         row = Connection.objects.select_for_update().get(pk=connection.pk)
         cursors = dict(row.cursors or {})
         current = _cursor(row, object_type)
-        if current is None or to > current:
+        if to is not None and (current is None or to > current):
             cursors[object_type] = to.isoformat()
+        if resume is not None:
+            key, position = resume
+            if position is None:
+                cursors.pop(key, None)
+            else:
+                cursors[key] = position
+        if cursors != (row.cursors or {}):
             Connection.objects.filter(pk=row.pk).update(cursors=cursors)
-            connection.cursors = cursors
+        connection.cursors = cursors
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where an unfinished poll goes on: the window it pulls, the tool's token for its next page,
+    and the greatest updated_at seen so far."""
+
+    since: datetime.datetime | None
+    page: str
+    seen: datetime.datetime | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "since": self.since.isoformat() if self.since else None,
+            "page": self.page,
+            "seen": self.seen.isoformat() if self.seen else None,
+        }
+
+    @classmethod
+    def of(cls, raw: Any) -> Position | None:
+        if not isinstance(raw, dict) or not raw.get("page"):
+            return None
+        try:
+            since = datetime.datetime.fromisoformat(raw["since"]) if raw.get("since") else None
+            seen = datetime.datetime.fromisoformat(raw["seen"]) if raw.get("seen") else None
+        except (TypeError, ValueError):
+            return None
+        return cls(since, str(raw["page"]), seen)
+
+
+def resume_key(object_type: str, full: bool = False) -> str:
+    return f"{object_type}:import:resume" if full else f"{object_type}:resume"
+
+
+def resume_position(connection: Connection, object_type: str, full: bool = False) -> Position | None:
+    """Where the next poll of ``object_type`` goes on from, if the last one stopped half-way."""
+    return Position.of((connection.cursors or {}).get(resume_key(object_type, full)))
+
+
+def _later(a: datetime.datetime | None, b: datetime.datetime | None) -> datetime.datetime | None:
+    return b if a is None or (b is not None and b > a) else a
 
 
 def poll(*, connection: Connection, object_type: str, full: bool = False) -> SyncRun:
     """Pull, store and process the records changed since the cursor; the SyncRun says how it went.
 
     ``full`` pulls everything the tool has (a first import of its products), whatever the cursor.
+    A poll that stopped half-way (throttled, out of pages, killed) goes on from its saved position.
     """
     before = _cursor(connection, object_type)
+    key = resume_key(object_type, full)
+    resumed = resume_position(connection, object_type, full)
     since: datetime.datetime | None = None  # everything, for a full import
-    if not full:
+    if resumed is not None:
+        since = resumed.since
+    elif not full:
         since = before - overlap() if before else timezone.now() - initial_lookback()
     run = SyncRun.objects.create(
         connection=connection,
@@ -102,17 +172,27 @@ def poll(*, connection: Connection, object_type: str, full: bool = False) -> Syn
         object_type=object_type,
         cursor_before=before.isoformat() if before else "",
     )
-    seen: datetime.datetime | None = None
+    seen: datetime.datetime | None = resumed.seen if resumed else None
+    page: str | None = resumed.page if resumed else None
+    if resumed is not None:
+        run.errors.append({"level": "info", "message": f"Resumed at page {page} of the last poll."})
+    pages = 0
     try:
         connector = registry.connector_for(connection, sync_run_id=run.pk)
-        page: str | None = None
         for _ in range(max_pages()):
             result = connector.pull(object_type, since=since, page=page)
+            page_seen = seen
+            for item in result.items:
+                page_seen = _later(page_seen, item.updated_at)
             with transaction.atomic():
                 stored = [store_item(connection, object_type, item) for item in result.items]
-            for item in result.items:
-                if item.updated_at and (seen is None or item.updated_at > seen):
-                    seen = item.updated_at
+                # The page's position commits with its events: a poll stopped after it goes on from here.
+                if result.next_page:
+                    position = Position(since, result.next_page, page_seen).as_json()
+                    _move_cursor(connection, object_type, None, resume=(key, position))
+                else:  # the last page: the window is done
+                    _move_cursor(connection, object_type, page_seen, resume=(key, None))
+            seen, pages = page_seen, pages + 1
             for event, created in stored:
                 if created:
                     inbound.inbound_process(event.pk, run=run)
@@ -125,15 +205,26 @@ def poll(*, connection: Connection, object_type: str, full: bool = False) -> Syn
             run.errors.append(
                 {"level": "warning", "message": f"Stopped after {max_pages()} pages; the next poll goes on."}
             )
+    except Throttled as exc:
+        # Not a failure: the tool (or the hub's bucket for it) says wait. What was committed stays,
+        # and the next poll goes on from the page after it.
+        where = f"page {page}" if page else "the first page"
+        run.errors.append(
+            {
+                "level": "warning",
+                "message": f"Throttled after {pages} pages: {exc} The next poll goes on from {where}.",
+            }
+        )
     except Exception as exc:
         run.status = SyncRunStatus.FAILED
         run.errors.append({"level": "error", "message": f"{type(exc).__name__}: {exc}"})
         if not hasattr(exc, "title"):
             logger.exception("Polling %s of connection %s failed", object_type, connection.pk)
+        # The window is pulled again from its start: the failure may be the position itself
+        # (a page token the tool no longer takes).
+        _move_cursor(connection, object_type, None, resume=(key, None))
         _note_failure(connection, str(exc))
     else:
-        if seen is not None:
-            _move_cursor(connection, object_type, seen)
         _note_success(connection)
     run.cursor_after = str((connection.cursors or {}).get(object_type, ""))
     return inbound.run_finish(run)

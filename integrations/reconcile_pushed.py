@@ -138,7 +138,7 @@ def _our_customers(connection: Connection, refs: list[ExternalRef]) -> Ours:
 def _our_invoices(connection: Connection, refs: list[ExternalRef]) -> Ours:
     invoices = (
         Invoice.objects.select_related("customer", "order")
-        .prefetch_related("lines__order_line__product")
+        .prefetch_related("lines__order_line__product", "lines__order_line__taxes")
         .in_bulk({r.object_id for r in refs})
     )
     customer_refs = refs_of(connection, CUSTOMER, Customer, {i.customer_id for i in invoices.values()})

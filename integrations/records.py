@@ -331,6 +331,9 @@ class DocumentLineOut:
     tax_amount: Decimal = Decimal(0)
     sku: str = ""
     item_external_id: str = ""  # the item in the tool ("" for a line of no product: shipping)
+    # Our tax of the line as sales pricing names it, with its rate ("VAT 20%", "State 6% + County
+    # 1.5%"); "" for a line of no tax. What a tool's tax code is mapped from (mappings.tax_value).
+    tax_name: str = ""
 
 
 @dataclass(frozen=True)

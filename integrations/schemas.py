@@ -504,3 +504,64 @@ class SubscriptionFilterIn(Schema):
     is_active: bool | None = None
     q: str | None = Field(None, description="part of the URL or description")
     all: bool = Field(False, description="integration admins: everyone's subscriptions, not only yours")
+
+
+# --- value mappings (our warehouses, taxes, accounts... -> the tool's) ------------------------------
+
+
+class ValueMappingOut(Schema):
+    id: int
+    kind: str = Field(examples=["tax_code"])
+    our_value: str = Field(examples=["VAT 20%"])
+    tool_value: str = Field(description="the tool's id or code (several: comma-separated)", examples=["4"])
+    tool_label: str = Field(description="what the tool calls it", examples=["Standard rate 20%"])
+    updated_at: datetime
+
+
+class MappingChoiceOut(Schema):
+    value: str = Field(examples=["4"])
+    label: str = Field(examples=["Standard rate 20%"])
+
+
+class MappingKindOut(Schema):
+    """A kind of value the connector needs the tool's own for, with the connection's mappings."""
+
+    key: str = Field(examples=["tax_code"])
+    label: str = Field(examples=["tax code"])
+    ours: str = Field(
+        description="what our values are: warehouse, tax, account, payment_method, carrier, service, "
+        "channel, pipeline_stage or property",
+        examples=["tax"],
+    )
+    several: bool = Field(description="one of our values may map to several of the tool's")
+    help: str
+    mappings: list[ValueMappingOut]
+
+
+class MappingKindDetailOut(MappingKindOut):
+    our_choices: list[MappingChoiceOut] = Field(description="our values of the kind, to map")
+    tool_choices: list[MappingChoiceOut] = Field(
+        description="the tool's values, read from it now; empty where it lists none (any value goes)"
+    )
+    tool_choices_error: str = Field(description="why the tool's values could not be read, if so")
+    waiting: list[str] = Field(
+        description="our values that events or deliveries wait for (quarantined until mapped)",
+        examples=[["VAT 20%"]],
+    )
+
+
+class ValueMappingIn(Schema):
+    our_value: str = Field(max_length=255, examples=["VAT 20%"])
+    tool_value: str = Field(
+        max_length=255,
+        description="one of the tool's values where it lists them (several: comma-separated)",
+        examples=["4"],
+    )
+    tool_label: str = Field("", max_length=255, description="its label, where the tool lists none")
+
+
+class ValueMappingSavedOut(Schema):
+    mapping: ValueMappingOut
+    created: bool
+    replayed_events: int = Field(description="quarantined events that waited for it, replayed")
+    replayed_deliveries: int = Field(description="dead deliveries that waited for it, retried")

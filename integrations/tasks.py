@@ -109,6 +109,18 @@ def health_check_all_task() -> int:
     return len(ids)
 
 
+# --- retention: data kept only as long as needed ------------------------------------------------
+# Periodic (erp/celery.py): purge_retention_task daily at 03:45.
+
+
+@shared_task(ignore_result=True)
+def purge_retention_task() -> int:
+    """Purge inbound bodies and request log bodies past their retention (integrations.retention)."""
+    from integrations import retention
+
+    return retention.purge().total
+
+
 # --- shopify / demo ---------------------------------------------------------------------------
 
 

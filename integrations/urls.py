@@ -2,6 +2,7 @@ from django.urls import path, re_path
 
 from integrations import demo, hooks, views
 from integrations.views import demo as demo_views
+from integrations.views import oauth as oauth_views
 from integrations.views.connections import ownership_set
 
 # The demo's fake shop answers here (404 unless the fakes are on); a served app mounts it now.
@@ -25,6 +26,8 @@ urlpatterns = [
         name="connection-action",
     ),
     path("connections/<int:pk>/ownership/", ownership_set, name="connection-ownership"),
+    path("connections/<int:pk>/oauth/connect/", oauth_views.oauth_connect, name="oauth-connect"),
+    path("oauth/callback/", oauth_views.oauth_callback, name="oauth-callback"),
     path("connections/<int:pk>/sync/", views.sync_log, name="connection-sync"),
     path("connections/<int:pk>/inbound/", views.event_list, name="connection-events"),
     path("connections/<int:pk>/deliveries/", views.delivery_list, name="connection-deliveries"),
@@ -34,6 +37,14 @@ urlpatterns = [
     path("connections/<int:pk>/reconciliation/", views.drift_list, name="connection-drifts"),
     path("connections/<int:pk>/mappings/", views.mappings, name="connection-mappings"),
     path("connections/<int:pk>/mappings/sku/", views.sku_mapping_add, name="sku-mapping-add"),
+    path(
+        "connections/<int:pk>/value-mappings/<slug:kind>/", views.value_mapping_set, name="value-mapping-set"
+    ),
+    path(
+        "connections/<int:pk>/value-mappings/<slug:kind>/delete/",
+        views.value_mapping_delete,
+        name="value-mapping-delete",
+    ),
     path("connections/<int:pk>/products/", views.product_options, name="product-options"),
     path("connections/<int:pk>/simulate-order/", views.simulate_order, name="simulate-order"),
     path("sync-runs/<int:pk>/", views.sync_run_detail, name="sync-run"),

@@ -226,6 +226,9 @@ class ShopifyConnector(Connector):
     rate_limit_burst = 40
     compare_and_set = True  # inventorySetQuantities with changeFromQuantity / compareQuantity
     secret_header_names = frozenset({"authorization", "x-shopify-access-token"})
+    personal_fields = frozenset(
+        {"email", "contact_email", "phone", "first_name", "last_name", "address1", "address2", "browser_ip"}
+    )
     webhook_headers = frozenset(
         {
             *(f"x-shopify-{name}" for name in WEBHOOK_HEADER_NAMES),

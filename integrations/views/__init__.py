@@ -35,6 +35,8 @@ from integrations.views.tabs import (
     sku_mapping_delete,
     sync_log,
     sync_run_detail,
+    value_mapping_delete,
+    value_mapping_set,
 )
 from integrations.views.webhooks import (
     webhook_delete,
@@ -72,6 +74,8 @@ __all__ = [
     "sku_mapping_delete",
     "sync_log",
     "sync_run_detail",
+    "value_mapping_delete",
+    "value_mapping_set",
     "webhook_delete",
     "webhook_delivery_replay",
     "webhook_detail",

@@ -17,7 +17,7 @@ from erp import scheduling
 from erp.exceptions import DomainError
 from erp.ui import flash, is_htmx, toast
 from integrations import connections as services
-from integrations import demo, health, ownership, polling, reconcile, registry, selectors
+from integrations import demo, health, oauth, ownership, polling, reconcile, registry, retention, selectors
 from integrations.contract import Connector
 from integrations.forms import ConnectionForm, OwnershipForm, add_domain_errors
 from integrations.models import Connection, DriftStatus, SyncRun, SyncRunStatus
@@ -129,8 +129,19 @@ def connection_detail(request: HttpRequest, pk: int) -> HttpResponse:
         selectors.sync_run_list().filter(connection=connection).order_by("-started_at", "-id")[:RECENT_RUNS]
     )
     context.update(health=health.connection_health(connection), runs=runs, demo=demo.page_info(connection))
+    context.update(retention=_retention_policy(connection))
     context.update(_ownership_context(connection))
+    callback = request.build_absolute_uri(reverse("integrations:oauth-callback"))
+    context.update(sign_in=oauth.page_info(connection, callback))
     return render_page(request, "integrations/connection.html", context, fragments=())
+
+
+def _retention_policy(connection: Connection) -> retention.Policy:
+    """What is kept of the connection's traffic, and for how long (no queries)."""
+    try:
+        return retention.policy(registry.get(connection.connector))
+    except registry.UnknownConnector:
+        return retention.policy()
 
 
 # --- who owns what --------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, QuerySet
@@ -21,7 +23,9 @@ from django.views.decorators.http import require_POST
 from erp.exceptions import DomainError
 from erp.ui import flash, is_htmx, paginate, toast
 from integrations import connections as services
-from integrations import inbound, outbound, reconcile, selectors
+from integrations import inbound, outbound, reconcile, retention, selectors
+from integrations import mappings as value_mappings
+from integrations.contract import MappingKind
 from integrations.filters import (
     DeliveryFilter,
     DriftFilter,
@@ -29,7 +33,7 @@ from integrations.filters import (
     InboundEventFilter,
     SyncRunFilter,
 )
-from integrations.forms import MappingTargetsForm, SkuMappingForm, add_domain_errors
+from integrations.forms import MappingTargetsForm, SkuMappingForm, ValueMappingForm, add_domain_errors
 from integrations.models import (
     Delivery,
     DeliveryStatus,
@@ -41,6 +45,7 @@ from integrations.models import (
     SyncJob,
     SyncRun,
     SyncRunStatus,
+    ValueMapping,
 )
 from integrations.views.common import (
     connection_context,
@@ -124,7 +129,7 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     event = get_object_or_404(InboundEvent.objects.select_related("connection"), pk=pk)
     connection = get_connection(event.connection_id)
     context = connection_context(request, connection, "events")
-    context.update(event=event, body=_pretty(event.body_text()))
+    context.update(event=event, body=_pretty(event.body_text()), purged=retention.purge_note(event))
     return render_page(request, "integrations/event.html", context, fragments=())
 
 
@@ -252,10 +257,52 @@ def quarantine(request: HttpRequest, pk: int) -> HttpResponse:
     connection = get_connection(pk)
     context = connection_context(request, connection, "quarantine")
     context.update(
-        groups=selectors.quarantine_groups(connection),
+        groups=_waiting_rows(connection),
         page=paginate(request, selectors.quarantined_events(connection)),
     )
     return render_page(request, "integrations/quarantine.html", context)
+
+
+@dataclass(frozen=True)
+class WaitingRow:
+    """What quarantined events or dead deliveries wait for, and, when it is a value to map, the
+    mapping kind with the tool's choices (the page's "map it" form)."""
+
+    source: str  # "events" or "deliveries"
+    kind: str
+    value: str
+    count: int
+    first_at: datetime
+    last_at: datetime
+    mapping: MappingKind | None = None
+    offered: value_mappings.ToolChoices | None = None
+
+    @property
+    def events(self) -> int:  # the SKU and replay forms' wording
+        return self.count
+
+
+def _waiting_rows(connection: Any) -> list[WaitingRow]:
+    """Inbound events and deliveries waiting for a person (two grouped queries), each "map X" with
+    the tool's choices of that kind (read once per kind)."""
+    by_waiting = value_mappings.kinds_waited_for(connection)
+    offered: dict[str, value_mappings.ToolChoices] = {}
+
+    def row(source: str, kind: str, value: str, count: int, first: Any, last: Any) -> WaitingRow:
+        mapping = by_waiting.get(kind)
+        if mapping is not None and kind not in offered:
+            offered[kind] = value_mappings.tool_choices(connection, mapping)
+        return WaitingRow(source, kind, value, count, first, last, mapping, offered.get(kind))
+
+    rows = [
+        row("events", g.kind, g.value, g.events, g.first_received_at, g.last_received_at)
+        for g in selectors.quarantine_groups(connection)
+    ]
+    rows += [
+        row("deliveries", d.kind, d.value, d.deliveries, d.first_created_at, d.last_created_at)
+        for d in value_mappings.waiting_deliveries(connection)
+    ]
+    return rows
 
 
 @write
@@ -429,6 +476,7 @@ def mappings(request: HttpRequest, pk: int) -> HttpResponse:
     page = paginate(request, filterset.qs.prefetch_related("internal"))
     context = connection_context(request, connection, "mappings")
     context.update(
+        value_sections=_value_sections(connection),
         targets=targets,
         sku_form=SkuMappingForm(),
         filter=filterset,
@@ -476,3 +524,135 @@ def sku_mapping_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return back(
         request, reverse("integrations:connection-mappings", args=[ref.connection_id]) + "?object_type=sku"
     )
+
+
+# --- value mappings (our warehouses, taxes, accounts... -> the tool's) ------------------------------
+
+
+@dataclass(frozen=True)
+class KindSection:
+    """One mapping kind of the connection's connector, as the Mappings tab shows it."""
+
+    kind: MappingKind
+    rows: list[tuple[ValueMapping, str]]  # each mapping with our label of its value
+    form: ValueMappingForm
+    offered: value_mappings.ToolChoices
+    waiting: int  # events and deliveries waiting for a value of this kind
+
+
+def _ours(connection: Any, kind: MappingKind, mapped: list[ValueMapping], waiting: list[str]) -> list[Any]:
+    """Our values of a kind to pick from: what we have (a fixed list stays fixed), what waits for a
+    mapping, and what is mapped already."""
+    ours = value_mappings.our_choices(kind)
+    if kind.ours in value_mappings.FIXED:
+        return ours
+    known = {value for value, _ in ours}
+    extra = [v for v in [*waiting, *(m.our_value for m in mapped)] if v not in known]
+    return ours + [(v, v) for v in dict.fromkeys(extra)]
+
+
+def _value_sections(connection: Any) -> list[KindSection]:
+    """A section per declared kind: its mappings (one query for all), our choices (a query per
+    kind), the tool's (a call to the tool per kind), what waits (two grouped queries)."""
+    kinds = value_mappings.kinds_of(connection)
+    if not kinds:
+        return []
+    by_kind = value_mappings.mappings_of(connection)
+    waiting: dict[str, list[str]] = {}
+    for waited, value in [(g.kind, g.value) for g in selectors.quarantine_groups(connection)] + [
+        (d.kind, d.value) for d in value_mappings.waiting_deliveries(connection)
+    ]:
+        waiting.setdefault(waited, []).append(value)
+    sections = []
+    for kind in kinds:
+        mapped = by_kind.get(kind.key, [])
+        waits = waiting.get(value_mappings.waiting_kind(kind), [])
+        ours = _ours(connection, kind, mapped, waits)
+        offered = value_mappings.tool_choices(connection, kind)
+        form = ValueMappingForm(
+            prefix=kind.key,
+            ours=ours,
+            theirs=offered.choices,
+            several=kind.several,
+            form_id=f"map-{kind.key}-form",
+            label=kind.label,
+            tool=connection.name,
+        )
+        labels = dict(ours)
+        rows = [(m, labels.get(m.our_value, m.our_value)) for m in mapped]
+        sections.append(KindSection(kind, rows, form, offered, len(waits)))
+    return sections
+
+
+def _mappings_url(pk: int, kind: str = "") -> str:
+    url = reverse("integrations:connection-mappings", args=[pk])
+    return f"{url}#map-{kind}" if kind else url
+
+
+@write
+@require_POST
+def value_mapping_set(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """Map one of our values of ``kind`` to the tool's, then replay what waited for it."""
+    connection = get_connection(pk)
+    default = _mappings_url(pk, kind)
+    try:
+        declared = value_mappings.kind_of(connection, kind)
+    except DomainError as exc:
+        flash(request, exc.message, "error")
+        return back(request, default)
+    offered = value_mappings.tool_choices(connection, declared)
+    # a fixed list of ours (account roles) is a choice; any other value of ours is the service's to check
+    ours = value_mappings.our_choices(declared) if declared.ours in value_mappings.FIXED else []
+    form = ValueMappingForm(
+        request.POST, prefix=kind, ours=ours, theirs=offered.choices, several=declared.several
+    )
+    if not form.is_valid():
+        errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
+        flash(request, f"Nothing mapped: {errors}", "error")
+        return back(request, default)
+    try:
+        saved = value_mappings.mapping_set(
+            connection=connection,
+            kind=kind,
+            our_value=form.cleaned_data["our_value"],
+            tool_value=form.cleaned_data["tool_value"],
+            choices=offered,
+            user=request.user,
+        )
+    except DomainError as exc:
+        flash(request, exc.message, "error")
+        return back(request, default)
+    mapping = saved.mapping
+    theirs = f"{mapping.tool_label} ({mapping.tool_value})" if mapping.tool_label else mapping.tool_value
+    replayed = [
+        f"{n} {one if n == 1 else many}"
+        for n, one, many in (
+            (saved.deliveries, "delivery", "deliveries"),
+            (saved.events, "event", "events"),
+        )
+        if n
+    ]
+    labels = dict(value_mappings.our_choices(declared)) if declared.ours in value_mappings.FIXED else {}
+    message = (
+        f"{declared.label.capitalize()} for {labels.get(mapping.our_value, mapping.our_value)}: {theirs}"
+    )
+    if replayed:
+        message += f"; {' and '.join(replayed)} replayed"
+    flash(request, message + ".")
+    return back(request, default)
+
+
+@write
+@require_POST
+def value_mapping_delete(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    connection = get_connection(pk)
+    our_value = request.POST.get("our_value", "")
+    try:
+        value_mappings.mapping_delete(
+            connection=connection, kind=kind, our_value=our_value, user=request.user
+        )
+    except DomainError as exc:
+        flash(request, exc.message, "error")
+    else:
+        flash(request, f"Mapping of {our_value} removed: what needs it waits for a person again.")
+    return back(request, _mappings_url(pk, kind))

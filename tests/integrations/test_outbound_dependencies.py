@@ -11,15 +11,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.utils import timezone
 from pydantic import BaseModel
 
 from erp import events
 from erp.models import OutboxEvent
-from integrations import outbound, outbound_items, registry
+from integrations import outbound, outbound_items, pushing, registry
 from integrations.connections import connection_create
 from integrations.contract import (
     Capability,
@@ -222,3 +224,40 @@ def test_invoices_waiting_for_the_same_customer_push_it_once(books, django_captu
 
     assert [kind for kind, _, _ in BooksConnector.ledger] == ["CustomerOut", "InvoiceOut", "InvoiceOut"]
     assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SUCCEEDED}
+
+
+def test_a_delivery_that_decides_to_wait_for_one_that_has_landed_meanwhile_goes_now(
+    books, django_capture_on_commit_callbacks
+):
+    """The race: the customer's push lands (its release finds nothing blocked yet) while the
+    invoice's attempt is still deciding to wait for it. The invoice must not wait an hour."""
+    customer = CustomerFactory(name="Ada Ltd")
+    with transaction.atomic():
+        event = events.emit(
+            INVOICE_ISSUED,
+            aggregate=("sales.invoice", "INV-1"),
+            payload={"number": "INV-1", "customer_id": customer.pk},
+        )
+    outbound.fan_out(event)
+    invoice = Delivery.objects.get(event=event)
+    original = pushing.push
+
+    def push_while_the_customer_lands(delivery):
+        outcome = original(delivery)  # Blocked on the customer's delivery, made just now
+        with django_capture_on_commit_callbacks(execute=True):
+            outbound.delivery_attempt(outcome.blocked_on)  # which lands before we record the wait
+        return outcome
+
+    with (
+        mock.patch.object(pushing, "push", side_effect=push_while_the_customer_lands),
+        django_capture_on_commit_callbacks(execute=False) as queued,
+    ):
+        waiting = outbound.delivery_attempt(invoice.pk)
+
+    assert waiting.status == DeliveryStatus.PENDING
+    assert waiting.next_attempt_at <= timezone.now()
+    for callback in queued:  # among them, its own attempt, queued at once
+        callback()
+    invoice.refresh_from_db()
+    assert invoice.status == DeliveryStatus.SUCCEEDED
+    assert [kind for kind, _, _ in BooksConnector.ledger] == ["CustomerOut", "InvoiceOut"]

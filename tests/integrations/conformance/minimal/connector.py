@@ -130,6 +130,7 @@ class MinimalConnector(Connector):
     rate_limit_burst = 100
     secret_header_names = frozenset({"authorization"})
     webhook_headers = frozenset({"minimal-signature", "minimal-delivery", "minimal-topic"})
+    personal_fields = frozenset({"email"})
 
     settings: MinimalSettings
 

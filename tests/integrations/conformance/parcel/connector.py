@@ -90,6 +90,7 @@ class ParcelConnector(Connector):
         "sales.order_cancelled",
     )
     webhook_topics = ("SHIP_NOTIFY",)
+    personal_fields = frozenset({"phone", "street1", "street2"})
     rate_limit_per_second = 100.0
     rate_limit_burst = 100
 

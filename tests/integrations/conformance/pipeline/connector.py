@@ -119,6 +119,7 @@ class PipelineConnector(Connector):
     )
     webhook_topics = CONTACT_TOPICS
     webhook_headers = frozenset({TIMESTAMP_HEADER.lower()})
+    personal_fields = frozenset({"given_name", "family_name", "email", "phone"})
     app_webhooks = True
     batch_size = 10
     rate_limit_per_second = 100.0

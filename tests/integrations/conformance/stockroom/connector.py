@@ -147,6 +147,7 @@ class StockroomConnector(Connector):
     rate_limit_per_second = 100.0
     rate_limit_burst = 100
     webhook_headers = frozenset({"webhook-id", "webhook-timestamp"})
+    personal_fields = frozenset({"email", "phone", "street1", "street2"})
 
     settings: StockroomSettings
 

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from tests.integrations.conformance.tally.connector import BASE_URL, REALM, TallyConnector
-from tests.integrations.conformance.tally.fake import ACCESS_TOKEN, VERIFIER, FakeTally
+from tests.integrations.conformance.tally.fake import ACCESS_TOKEN, TAX_CODES, VERIFIER, FakeTally
 
 
 class Harness:
@@ -48,6 +48,18 @@ class Harness:
                 }
             )
         return out
+
+    def tax_codes(self) -> list[dict[str, str]]:
+        """The tool's tax codes, as it lists them: {"id", "name", "rate" (percent)}."""
+        return [{"id": c["Id"], "name": c["Name"], "rate": c["RateValue"]} for c in TAX_CODES]
+
+    def line_tax_codes(self, record_id: str) -> list[str]:
+        """The tax code each line of the tool's invoice (or credit note) names, in order."""
+        row = self.fake.rows["invoice"].get(record_id) or self.fake.rows["creditmemo"][record_id]
+        return [
+            str(((line.get("SalesItemLineDetail") or {}).get("TaxCodeRef") or {}).get("value") or "")
+            for line in row.get("Line") or ()
+        ]
 
     def creates(self, kind: str) -> int:
         """Create requests the tool received for a kind (answered or not, replays included)."""

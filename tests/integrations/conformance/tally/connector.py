@@ -9,15 +9,26 @@ Wire format (JSON, ``Authorization: Bearer <token>``, API at ``https://tally.tes
   ``AccountBasedExpenseLineDetail`` on the settings' expense account). The same requestid
   again answers what the first request got (a retry after a lost answer creates nothing).
   Faults: 5010 stale SyncToken; 6240 a name that exists already ("... : Id=58"); 2500 a reference
-  to nothing. ``GET /<entity>/<id>`` reads one.
+  to nothing; 6000 a line of a sale without a ``TaxCodeRef``. ``GET /<entity>/<id>`` reads one.
+* Lists a person maps our values to: ``GET /taxcode``, ``/account``, ``/paymentmethod`` answer
+  ``{"QueryResponse": {"TaxCode": [{"Id", "Name"}, ...]}}``. Each line of an invoice names the tax
+  code our tax of the line is mapped to (``mappings.value_for``: unmapped, the invoice waits for a
+  person); a line of no tax is Tally's own ``NON`` unless "No tax" is mapped.
 * Webhooks: ``{"eventNotifications": [{"realmId", "dataChangeEvent": {"entities": [{"name",
   "id", "operation", "lastUpdated"}]}}]}``, several entities a delivery, signed by
   ``intuit-signature`` = base64(HMAC-SHA256(verifier token, body)). The hub reads each entity.
+* OAuth 2.0 as QuickBooks: the consent page ``GET /oauth2/authorize`` (client_id, redirect_uri,
+  response_type=code, scope, state) sends the browser back with ``code``, ``state`` and ``realmId``
+  (or ``error=access_denied``); ``POST /oauth2/token`` (HTTP Basic client credentials, form
+  ``grant_type=authorization_code`` or ``refresh_token``) answers ``access_token`` (an hour),
+  ``refresh_token`` and ``x_refresh_token_expires_in``. The refresh token ROTATES: the old one is
+  refused (``invalid_grant``) once a new one is issued.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime
 import hashlib
 import hmac
@@ -29,12 +40,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from integrations import mappings
 from integrations.contract import (
     Capability,
     Connector,
     InboundItem,
+    MappingKind,
+    OAuth,
     PushContext,
     PushResult,
+    TokenGrant,
     WebhookEnvelope,
     WebhookRequest,
 )
@@ -54,6 +69,10 @@ from integrations.records import (
 BASE_URL = "https://tally.test/v3/company"
 REALM = "9130357"
 ENTITY = {"customer": "Customer", "item": "Item", "invoice": "Invoice", "credit_note": "CreditMemo"}
+TAX_CODE, ACCOUNT, PAYMENT_METHOD = "tax_code", "account", "payment_method"
+LISTS = {TAX_CODE: ("taxcode", "TaxCode"), ACCOUNT: ("account", "Account")}
+LISTS[PAYMENT_METHOD] = ("paymentmethod", "PaymentMethod")
+NON_TAXABLE = "NON"  # Tally's own code of a line that charges no tax
 
 
 class TallySettings(BaseModel):
@@ -63,8 +82,12 @@ class TallySettings(BaseModel):
 
 
 class TallySecrets(BaseModel):
-    access_token: str
+    access_token: str = ""  # none yet: "Connect to Tally" on the connection's page signs in
     verifier_token: str
+    # OAuth 2.0, as QuickBooks: the app's client, and the rotating refresh token the sign-in gives.
+    client_id: str = ""
+    client_secret: str = ""
+    refresh_token: str = ""
 
 
 def signature(verifier: str, body: bytes) -> str:
@@ -112,6 +135,11 @@ class TallyConnector(Connector):
     )
     webhook_headers = frozenset({"intuit-signature"})
     reconcile_object_types = ("customer", "invoice", "payment")
+    mapping_kinds = (
+        MappingKind(TAX_CODE, "tax code", "tax", help="Each line of an invoice names a tax code of Tally."),
+        MappingKind(ACCOUNT, "account", "account", help="Where a bill's lines of no item go (cogs)."),
+        MappingKind(PAYMENT_METHOD, "payment method", "payment_method"),
+    )
     rate_limit_per_second = 100.0
     rate_limit_burst = 100
 
@@ -123,8 +151,34 @@ class TallyConnector(Connector):
     def auth_headers(self, secrets: Mapping[str, Any]) -> dict[str, str]:
         return {"Authorization": f"Bearer {secrets.get('access_token', '')}"}
 
+    # --- OAuth 2.0: the sign-in (the hub's default exchange_code) and the rotating refresh ---------
+
+    oauth = OAuth(
+        authorize_url="/oauth2/authorize",
+        token_url="/oauth2/token",
+        scopes=("com.tally.accounting",),
+    )
+
+    def refresh_token(self, secrets: Mapping[str, Any]) -> TokenGrant | None:
+        spec = self.oauth
+        if spec is None or not secrets.get("refresh_token"):
+            return None
+        form = {"grant_type": "refresh_token", "refresh_token": str(secrets["refresh_token"])}
+        data, headers = spec.token_request(secrets, form)
+        body = self.http.request(
+            "POST", spec.url(spec.token_url, self.base_url()), data=data, auth=headers
+        ).json()
+        return spec.grant(body)
+
     def account_id(self) -> str:
         return self.settings.realm_id
+
+    def mapping_choices(self, kind: str) -> list[tuple[str, str]]:
+        if kind not in LISTS:
+            return super().mapping_choices(kind)
+        path, name = LISTS[kind]
+        rows = self.http.request("GET", f"{self.base_url()}/{path}").json()["QueryResponse"][name]
+        return [(str(row["Id"]), str(row["Name"])) for row in rows]
 
     # --- outbound ----------------------------------------------------------------------------
 
@@ -189,6 +243,7 @@ class TallyConnector(Connector):
                         "ItemRef": {"value": line.item_external_id},
                         "Qty": str(line.quantity),
                         "UnitPrice": str(line.unit_price),
+                        "TaxCodeRef": {"value": self._tax_code(line.tax_name)},
                     },
                 }
                 for line in item.lines
@@ -197,6 +252,12 @@ class TallyConnector(Connector):
             "TotalAmt": str(item.total),
             "void": item.voided,
         }
+
+    def _tax_code(self, tax_name: str) -> str:
+        """Tally's tax code of our tax (NeedsMapping while it has none: the invoice waits)."""
+        if not tax_name:
+            return mappings.mapped(self.connection, TAX_CODE, mappings.NO_TAX) or NON_TAXABLE
+        return mappings.value_for(self.connection, TAX_CODE, tax_name)
 
     def _vendor(self, item: VendorOut) -> dict[str, Any]:
         return {
@@ -208,6 +269,7 @@ class TallyConnector(Connector):
 
     def _bill(self, item: BillOut) -> dict[str, Any]:
         lines = []
+        account = mappings.mapped(self.connection, ACCOUNT, "cogs") or self.settings.expense_account
         for line in item.lines:
             detail: dict[str, Any]
             if line.item_external_id:
@@ -219,9 +281,7 @@ class TallyConnector(Connector):
                     }
                 }
             else:
-                detail = {
-                    "AccountBasedExpenseLineDetail": {"AccountRef": {"value": self.settings.expense_account}}
-                }
+                detail = {"AccountBasedExpenseLineDetail": {"AccountRef": {"value": account}}}
             lines.append({"Amount": str(line.amount), "Description": line.description, **detail})
         return {
             "DocNumber": item.supplier_reference,
@@ -242,7 +302,9 @@ class TallyConnector(Connector):
                 "PrivateNote": item.reference,
                 "LinkedTxn": [{"TxnId": item.document_external_id, "TxnType": "CreditMemo"}],
             }
+        method = mappings.mapped(self.connection, PAYMENT_METHOD, item.method) if item.method else None
         return "Payment", {
+            **({"PaymentMethodRef": {"value": method}} if method else {}),
             "CustomerRef": {"value": item.customer_external_id},
             "TotalAmt": str(item.amount),
             "TxnDate": item.paid_at.isoformat(),
@@ -357,9 +419,14 @@ class TallyConnector(Connector):
         )
         return InboundItem("payment", record.external_id, record=record, updated_at=record.updated_at)
 
+    def exchange_code(
+        self, code: str, redirect_uri: str, callback: Mapping[str, str] | None = None
+    ) -> TokenGrant:
+        """As QuickBooks: the callback names the company the person signed in to (``realmId``)."""
+        grant = super().exchange_code(code, redirect_uri, callback)
+        realm = (callback or {}).get("realmId")
+        return dataclasses.replace(grant, settings={"realm_id": realm}) if realm else grant
+
     def test(self) -> str:
-        return str(
-            self.http.request("GET", f"{self.base_url()}/companyinfo/{self.settings.realm_id}").json()[
-                "CompanyName"
-            ]
-        )
+        info = self.http.request("GET", f"{self.base_url()}/companyinfo/{self.settings.realm_id}").json()
+        return str(info["CompanyInfo"]["CompanyName"])

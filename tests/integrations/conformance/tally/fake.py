@@ -10,10 +10,34 @@ from typing import Any
 import httpx
 
 from tests.integrations.conformance.tally.connector import REALM, signature
+from tests.integrations.conformance.tally.fake_oauth import FakeAuthServer
 
 ACCESS_TOKEN, VERIFIER = "tally-token-1", "tally-verifier-9"
 ENTITIES = ("customer", "item", "invoice", "creditmemo", "payment", "refundreceipt", "vendor", "bill")
 EXPENSE_DETAILS = ("AccountBasedExpenseLineDetail", "ItemBasedExpenseLineDetail")
+# Tally's lists, read with ``GET /<list>`` (what a person maps our values to).
+TAX_CODES = (
+    {"Id": "NON", "Name": "Non-taxable", "RateValue": "0"},
+    {"Id": "4", "Name": "Standard rate 20%", "RateValue": "20"},
+    {"Id": "6", "Name": "Reduced rate 5%", "RateValue": "5"},
+    {"Id": "8", "Name": "Zero-rated 0%", "RateValue": "0"},
+)
+ACCOUNTS = (
+    {"Id": "79", "Name": "Sales of Product Income", "AccountType": "Income"},
+    {"Id": "80", "Name": "Cost of Goods Sold", "AccountType": "Cost of Goods Sold"},
+    {"Id": "81", "Name": "Inventory Asset", "AccountType": "Other Current Asset"},
+    {"Id": "84", "Name": "Accounts Receivable (A/R)", "AccountType": "Accounts Receivable"},
+    {"Id": "33", "Name": "Accounts Payable (A/P)", "AccountType": "Accounts Payable"},
+    {"Id": "35", "Name": "Checking", "AccountType": "Bank"},
+)
+PAYMENT_METHODS = (
+    {"Id": "1", "Name": "Cash"},
+    {"Id": "2", "Name": "Check"},
+    {"Id": "3", "Name": "Credit Card"},
+    {"Id": "4", "Name": "Bank Transfer"},
+)
+LISTS = {"taxcode": ("TaxCode", TAX_CODES), "account": ("Account", ACCOUNTS)}
+LISTS["paymentmethod"] = ("PaymentMethod", PAYMENT_METHODS)
 
 
 def fault(code: str, message: str, detail: str = "", status: int = 400) -> httpx.Response:
@@ -24,6 +48,7 @@ def fault(code: str, message: str, detail: str = "", status: int = 400) -> httpx
 class FakeTally:
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        self.auth = FakeAuthServer(ACCESS_TOKEN)  # the sign-in and the tokens (fake_oauth.py)
         self.rows: dict[str, dict[str, dict[str, Any]]] = {e: {} for e in ENTITIES}
         self.answered: dict[str, tuple[int, bytes]] = {}  # requestid -> the first answer
         self.requests: list[httpx.Request] = []
@@ -31,9 +56,11 @@ class FakeTally:
         self._ids = 100
 
     def handle(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith("/oauth2/"):
+            return self.auth.handle(request)
         with self.lock:
             self.requests.append(request)
-            if request.headers.get("authorization") != f"Bearer {ACCESS_TOKEN}":
+            if not self.auth.accepts(request.headers.get("authorization")):
                 return fault("3200", "AuthenticationFailed", status=401)
             path = request.url.path.removeprefix(f"/v3/company/{REALM}/").strip("/")
             response = self._route(request, path)
@@ -46,6 +73,9 @@ class FakeTally:
         parts = path.split("/")
         if parts[0] == "companyinfo":
             return httpx.Response(200, json={"CompanyInfo": {"CompanyName": "Tally Test Books"}})
+        if parts[0] in LISTS and request.method == "GET" and len(parts) == 1:
+            name, rows = LISTS[parts[0]]
+            return httpx.Response(200, json={"QueryResponse": {name: list(rows), "maxResults": len(rows)}})
         if parts[0] not in ENTITIES:
             return fault("610", "Object Not Found", status=404)
         entity = parts[0]
@@ -96,6 +126,8 @@ class FakeTally:
             return fault("2500", "Invalid Reference Id", f"Invalid Customer reference {customer!r}")
         if entity == "bill" and (problem := self._bill_problem(body)):
             return problem
+        if entity in ("invoice", "creditmemo") and (problem := self._tax_problem(body)):
+            return problem
         for line in body.get("Line") or ():
             detail = line.get("SalesItemLineDetail") or line.get("ItemBasedExpenseLineDetail") or {}
             item = (detail.get("ItemRef") or {}).get("value")
@@ -110,6 +142,17 @@ class FakeTally:
         }
         table[row["Id"]] = row
         return httpx.Response(200, json={self._name(entity): row})
+
+    def _tax_problem(self, body: dict[str, Any]) -> httpx.Response | None:
+        """Each line of a sale names one of Tally's tax codes (QuickBooks outside the US)."""
+        codes = {c["Id"] for c in TAX_CODES}
+        for line in body.get("Line") or ():
+            code = ((line.get("SalesItemLineDetail") or {}).get("TaxCodeRef") or {}).get("value")
+            if not code:
+                return fault("6000", "A business validation error has occurred", "TaxCodeRef is required")
+            if code not in codes:
+                return fault("2500", "Invalid Reference Id", f"Invalid TaxCode reference {code!r}")
+        return None
 
     def _bill_problem(self, body: dict[str, Any]) -> httpx.Response | None:
         """A bill names a vendor Tally has, and each line says where its expense goes."""
