@@ -65,3 +65,17 @@ def event_list(request: HtmxHttpRequest) -> HttpResponse:
     context = {"filter": filterset, "page": page, "stats": outbox_stats()}
     template = "erp/event_list.html#rows" if request.htmx else "erp/event_list.html"
     return render(request, template, context)
+
+
+# The same mark as base.html's <link rel="icon">, for what asks /favicon.ico itself (a browser on a
+# page that has no link: an error page, a JSON answer, the API's docs).
+FAVICON = (
+    b"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'>"
+    b"<rect width='16' height='16' rx='3' fill='#2456c8'/></svg>"
+)
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(FAVICON, content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -11,7 +11,9 @@ Registered with ``erp.demo`` (order 30, after sales' 20), run by ``manage.py see
   (ERP_DEMO_BASE_URL, default http://127.0.0.1:8000, as ``make run`` serves), maps the
   MAIN warehouse and a sales channel of its own, "shopify-demo" (the sales demo's
   "shopify" channel has its own history of #10xx orders, which the fake's order numbers
-  would collide with), and carries the fake's token and app secret.
+  would collide with), and carries the fake's token and its app's client id and secret: it
+  works at once with the static token, and "Connect to Shopify" on its page signs in through
+  the fake's consent page (served here too, at .../admin/oauth/authorize) for a token of its own.
 * The shop sells four products; the hub has them too. Three have the same SKU here
   and are mapped (ExternalRef "sku" and "variant", with the fake's inventory item ids,
   so stock changes are pushed out); the stove is STOVE-TITANIUM here and STOVE-TI-01 in
@@ -218,11 +220,14 @@ def _channel(warehouse: Warehouse | None) -> Any:
 
 
 def _connection(warehouse: Warehouse | None) -> Connection:
-    from integrations.connections import connection_create
+    from integrations.connections import connection_create, connection_update
     from integrations.shopify import fake_data
 
     connection = Connection.objects.filter(name=DEMO_NAME).first()
     if connection is not None:
+        if is_demo(connection) and not connection.get_secrets().get("client_id"):
+            # seeded before the sign-in: the app's client id is what is missing
+            connection = connection_update(connection=connection, secrets={"client_id": fake_data.CLIENT_ID})
         return connection
     return connection_create(
         connector="shopify",
@@ -233,7 +238,11 @@ def _connection(warehouse: Warehouse | None) -> Connection:
             "location_id": fake_data.LOCATION_ID,
             "base_url": demo_base_url(),
         },
-        secrets={"access_token": fake_data.ACCESS_TOKEN, "client_secret": fake_data.CLIENT_SECRET},
+        secrets={
+            "access_token": fake_data.ACCESS_TOKEN,
+            "client_id": fake_data.CLIENT_ID,
+            "client_secret": fake_data.CLIENT_SECRET,
+        },
         warehouse=warehouse,
         sales_channel=_channel(warehouse),
     )

@@ -47,6 +47,10 @@ sends for it, for every subscription of the topic):
   ``webhook(topic, payload)`` signs one delivery exactly as Shopify does (the tests send it);
 * API faults: ``throttle_next``, ``fail_next``, ``revoke_token``.
 
+The app's OAuth install (``/admin/oauth/authorize``, a consent page with Install / Cancel, and
+``POST /admin/oauth/access_token``, codes good once): see ``fake_oauth``. Tokens it issues are
+accepted besides the static ``access_token``.
+
 GraphQL ``inventorySetQuantities`` enforces the ``@idempotent(key:)`` directive by version
 (absent before 2026-01, optional in 2026-01, required from 2026-04): see ``fake_graphql``.
 """
@@ -73,6 +77,8 @@ import httpx
 from integrations.shopify.fake_data import (
     ACCESS_TOKEN,
     API_VERSION,
+    APP_NAME,
+    CLIENT_ID,
     CLIENT_SECRET,
     LOCATION_ID,
     SHOP_DOMAIN,
@@ -81,6 +87,7 @@ from integrations.shopify.fake_data import (
     sample_webhook_headers,
 )
 from integrations.shopify.fake_graphql import GraphqlApi
+from integrations.shopify.fake_oauth import OAuthServer, callback_hmac
 from integrations.shopify.fake_rest import RestApi
 from integrations.shopify.fake_state import TIMEZONE, _Problem
 from integrations.shopify.fake_webhooks import (
@@ -94,6 +101,7 @@ from integrations.shopify.fake_webhooks import (
 __all__ = [
     "ACCESS_TOKEN",
     "API_VERSION",
+    "CLIENT_ID",
     "CLIENT_SECRET",
     "LEGACY_RETRY_SCHEDULE",
     "LOCATION_ID",
@@ -102,12 +110,14 @@ __all__ = [
     "FakeRequest",
     "FakeShopify",
     "WebhookDelivery",
+    "callback_hmac",
     "sample_webhook",
     "shared_fake",
     "sign",
 ]
 
 _API_PATH = re.compile(r"^(?P<prefix>.*?)/admin/api/(?P<version>[^/]+)/(?P<resource>.+)$")
+_OAUTH_PATH = re.compile(r"^(?P<prefix>.*?)/admin/oauth/(?P<action>authorize|access_token)$")
 
 
 def sample_webhook() -> tuple[dict[str, str], bytes]:
@@ -136,7 +146,7 @@ class _Failure:
     body: Any = None
 
 
-class FakeShopify(RestApi, GraphqlApi, WebhookSender):
+class FakeShopify(RestApi, GraphqlApi, WebhookSender, OAuthServer):
     """A shop in memory that speaks the Admin API. Thread-safe; see the module doc."""
 
     def __init__(
@@ -144,7 +154,9 @@ class FakeShopify(RestApi, GraphqlApi, WebhookSender):
         *,
         shop_domain: str = SHOP_DOMAIN,
         access_token: str = ACCESS_TOKEN,
+        client_id: str = CLIENT_ID,
         client_secret: str = CLIENT_SECRET,
+        app_name: str = APP_NAME,
         api_version: str = API_VERSION,
         bucket_size: int = 40,
         leak_rate: float = 2.0,
@@ -157,7 +169,9 @@ class FakeShopify(RestApi, GraphqlApi, WebhookSender):
     ) -> None:
         self.shop_domain = shop_domain
         self.access_token = access_token
+        self.client_id = client_id
         self.client_secret = client_secret
+        self.app_name = app_name
         self.api_version = api_version
         self.bucket_size = bucket_size
         self.leak_rate = leak_rate
@@ -183,6 +197,7 @@ class FakeShopify(RestApi, GraphqlApi, WebhookSender):
             self._points = self.graphql_points
             self._points_at = self.monotonic()
             self.reset_state(seed=seed)
+            self.reset_oauth()
 
     # --- failure injection --------------------------------------------------------------
 
@@ -203,9 +218,11 @@ class FakeShopify(RestApi, GraphqlApi, WebhookSender):
             self._failures.clear()
 
     def revoke_token(self) -> None:
-        """The app is uninstalled / its token revoked: every request now gets 401."""
+        """The app is uninstalled / its token revoked: every request now gets 401 (tokens the
+        sign-in issued too; a new sign-in issues a good one)."""
         with self._lock:
             self.access_token = "revoked-" + uuid.uuid4().hex
+            self.issued_tokens.clear()
 
     def requests_to(self, resource: str, method: str | None = None) -> list[FakeRequest]:
         with self._lock:
@@ -258,6 +275,16 @@ class FakeShopify(RestApi, GraphqlApi, WebhookSender):
         params = dict(parse_qsl(parsed.query.decode(), keep_blank_values=True))
         lowered = {k.lower(): v for k, v in headers.items()}
         with self._lock:
+            signing_in = _OAUTH_PATH.match(parsed.path) if match is None else None
+            if signing_in is not None:
+                status, answer_headers, content = self.oauth_respond(
+                    method.upper(), parsed, signing_in["action"], params, lowered, body
+                )
+                shown = {k: v for k, v in params.items() if k != "decision"}
+                self.requests.append(
+                    FakeRequest(method.upper(), f"oauth/{signing_in['action']}", shown, None, {}, status)
+                )
+                return status, answer_headers, content
             if match is None:
                 return self._reply(404, sample("rest_error_404.json"), version=self.api_version)
             resource, version = match["resource"], match["version"]
@@ -321,7 +348,7 @@ class FakeShopify(RestApi, GraphqlApi, WebhookSender):
                 forced.body if forced.body is not None else {"errors": http.HTTPStatus(forced.status).phrase}
             )
             return forced.status, body, {}
-        if headers.get("x-shopify-access-token") != self.access_token:
+        if not self.accepts_token(headers.get("x-shopify-access-token")):
             return 401, sample("rest_error_401.json"), {}
         self._leak()
         if forced is not None:  # a forced 429

@@ -27,6 +27,8 @@ CURRENCY = "USD"
 LOCATION_ID = 71234567890
 ACCESS_TOKEN = "shpat_fake_acme_outdoors_0123456789abcdef"
 CLIENT_SECRET = "shpss_test_app_secret_123"  # the secret that signed the sample webhook
+CLIENT_ID = "fake-hub-app-3f9c1a2b7d"  # the app's client id (API key), for the OAuth sign-in
+APP_NAME = "ERP integration hub"  # the app the consent page names
 # The fake serves any version; it announces this one (current on 2026-11-27: 2025-07 retired on 2026-07-01).
 API_VERSION = "2026-10"
 
