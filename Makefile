@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 TEST_WORKERS ?= 2   # pytest-xdist processes, each with its own test database
 
-.PHONY: setup run test test-fast check format bench worker beat clean openapi fuzz
+.PHONY: setup run test test-fast check format bench worker beat clean openapi fuzz simulate
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,17 @@ check: setup
 format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# A simulated business day with a fake Shopify and faults, on a throwaway SQLite database, tasks in
+# process; the drift report goes to artifacts/simulation.json (exit 1 on drift): make simulate ORDERS=1000
+ORDERS ?= 200
+SEED   ?= 1
+FAULTS ?= default
+simulate: setup
+	rm -f artifacts/simulate.sqlite3
+	DATABASE_URL=sqlite:///artifacts/simulate.sqlite3 CELERY_BROKER_URL= $(PY) manage.py migrate --noinput -v 0
+	DATABASE_URL=sqlite:///artifacts/simulate.sqlite3 CELERY_BROKER_URL= LOG_LEVEL=WARNING $(PY) manage.py simulate_day \
+		--orders $(ORDERS) --seed $(SEED) --faults $(FAULTS) --tools shopify --out artifacts/simulation.json
 
 openapi: setup
 	$(PY) manage.py openapi_schema

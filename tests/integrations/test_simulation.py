@@ -1,0 +1,90 @@
+"""The simulated business day (integrations.simulation): a fake Shopify with faults, the beat jobs, a
+drift report; and the day catches what breaks when a safeguard is switched off."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from integrations import simulation
+from integrations.appliers import orders as order_applier
+from integrations.simulation import Faults, simulate_day
+
+pytestmark = pytest.mark.django_db(transaction=True)  # tasks run as each request commits
+
+
+def test_a_day_of_30_orders_with_default_faults_ends_without_drift():
+    report = simulate_day(orders=30, seed=7, faults=Faults.named("default"))
+
+    assert report.problems == [], report.to_json()
+    assert report.ok
+    assert report.drift_count == 0
+    # the counts add up
+    assert report.actions["ordered"] == 30
+    assert report.events["total"] == sum(n for status, n in report.events.items() if status != "total")
+    assert report.deliveries["total"] == sum(n for s, n in report.deliveries.items() if s != "total")
+    assert report.events.get("failed", 0) == 0
+    assert report.dead_letters == {"inbound": 0, "deliveries": 0}
+    # the faults happened
+    assert report.webhooks.get("dropped", 0) + report.webhooks["duplicates_sent"] > 0
+    assert json.loads(report.to_json())["ok"] is True
+
+
+def test_without_the_safety_net_poll_dropped_webhooks_are_reported_as_drift():
+    report = simulate_day(orders=12, seed=3, faults=Faults(drop=0.25), safety_poll=False)
+
+    assert report.webhooks["dropped"] > 0
+    assert not report.ok
+    assert report.drift_count > 0
+    assert set(report.drifts) & {
+        "missing_here",
+        "status_mismatch",
+        "total_mismatch",
+        "fulfilment_missing_here",
+    }
+    assert any("drift" in problem for problem in report.problems)
+
+
+def test_without_deduplication_of_inbound_events_the_duplicates_are_reported_as_drift(monkeypatch):
+    stored = simulation.inbound.store_event
+
+    # Both layers off: the event store's unique id, and the order applier's claim of the order's ref
+    # (with only the first off, the claim and the stale check absorb the copies: no drift).
+    def no_dedupe(**kwargs):  # every delivery stored as a new event
+        kwargs["external_id"] = f"{kwargs['external_id']}:{next(copies)}"
+        return stored(**kwargs)
+
+    claim = order_applier.claim
+
+    def claim_again(connection, object_type, external_id, model):
+        ref, _ = claim(connection, object_type, external_id, model)
+        return ref, True
+
+    copies = itertools.count()
+    monkeypatch.setattr(simulation.inbound, "store_event", no_dedupe)
+    monkeypatch.setattr(order_applier, "claim", claim_again)
+    report = simulate_day(orders=10, seed=5, faults=Faults(duplicate=0.3))
+
+    assert report.webhooks["duplicates_sent"] > 0
+    assert not report.ok
+    assert report.drifts.get("duplicate_here", 0) > 0
+
+
+def test_the_command_writes_the_report_and_exits_non_zero_on_drift(tmp_path, monkeypatch):
+    out = tmp_path / "sim.json"
+    call_command("simulate_day", "--orders", "3", "--faults", "none", "--seed", "2", "--out", str(out))
+    assert json.loads(out.read_text())["ok"] is True
+
+    monkeypatch.setattr(
+        Faults, "named", classmethod(lambda cls, name: cls(drop=0.5))
+    )  # half the webhooks lost
+    with pytest.raises(SystemExit) as exited:
+        call_command("simulate_day", "--orders", "6", "--seed", "3", "--no-safety-poll", "--out", str(out))
+    assert exited.value.code == 1
+    assert json.loads(out.read_text())["drift_count"] > 0
+
+    with pytest.raises(CommandError, match="Unknown tool"):
+        call_command("simulate_day", "--tools", "woocommerce")
