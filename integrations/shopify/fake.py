@@ -379,3 +379,8 @@ def shared_fake() -> FakeShopify:
         if _shared is None:
             _shared = FakeShopify()
         return _shared
+
+
+def wsgi_app() -> FakeShopify:
+    """A fresh fake shop as a WSGI app (``manage.py run_fake shopify``)."""
+    return FakeShopify()
