@@ -59,7 +59,7 @@ simulate: setup
 	rm -f artifacts/simulate.sqlite3
 	DATABASE_URL=sqlite:///artifacts/simulate.sqlite3 CELERY_BROKER_URL= $(PY) manage.py migrate --noinput -v 0
 	DATABASE_URL=sqlite:///artifacts/simulate.sqlite3 CELERY_BROKER_URL= LOG_LEVEL=WARNING $(PY) manage.py simulate_day \
-		--orders $(ORDERS) --seed $(SEED) --faults $(FAULTS) --tools shopify --out artifacts/simulation.json
+		--orders $(ORDERS) --seed $(SEED) --faults $(FAULTS) --tools shopify
 
 openapi: setup
 	$(PY) manage.py openapi_schema

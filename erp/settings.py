@@ -301,6 +301,11 @@ INTEGRATIONS_RETAIN_REQUEST_LOG_ROWS_DAYS: int = env.int(
     "INTEGRATIONS_RETAIN_REQUEST_LOG_ROWS_DAYS", default=90
 )
 INTEGRATIONS_RETENTION_BATCH_SIZE: int = env.int("INTEGRATIONS_RETENTION_BATCH_SIZE", default=500)
+# Where ``manage.py simulate_day`` (``make simulate``) writes its report by default; the hub's page
+# shows the last one found here (nothing when the file is missing or unreadable).
+INTEGRATIONS_SIMULATION_REPORT: Path = Path(
+    env.str("INTEGRATIONS_SIMULATION_REPORT", default=str(BASE_DIR / "artifacts" / "simulation.json"))
+)
 
 LOGGING = {
     "version": 1,

@@ -20,3 +20,7 @@ WHITENOISE_USE_FINDERS = True
 
 # The demo's fake Shopify is mounted by the tests that use it, each with its own state.
 ERP_DEMO_FAKES = False
+
+# The hub page reads the last simulated day's report from a file: none in tests unless a test
+# writes one (a developer's own artifacts/simulation.json must not show up in page tests).
+INTEGRATIONS_SIMULATION_REPORT = BASE_DIR / "artifacts" / "no-such-simulation-in-tests.json"  # noqa: F405

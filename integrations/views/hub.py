@@ -7,11 +7,15 @@ the table's rows) and swaps them in place by id, so focus and scroll stay put.
 
 from __future__ import annotations
 
+import datetime
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from integrations import registry, selectors
@@ -75,6 +79,52 @@ def layout(connections: Sequence[Connection]) -> list[Node]:
     return nodes
 
 
+@dataclass(frozen=True)
+class SimulationSummary:
+    """The last ``simulate_day`` report, as the hub's page shows it."""
+
+    ran_at: datetime.datetime
+    orders: int
+    seed: int
+    ok: bool
+    drifts: dict[str, int]  # by kind
+    dead_letters: int
+    quarantined: int
+
+
+def _count(value: Any) -> int:
+    """A count in the report: an int, or a dict of ints (dead letters by side) summed."""
+    if isinstance(value, dict):
+        return sum(_count(v) for v in value.values())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"not a count: {value!r}")
+    return value
+
+
+def last_simulation(path: Path | str | None = None) -> SimulationSummary | None:
+    """The report at ``settings.INTEGRATIONS_SIMULATION_REPORT``; None when missing or unreadable.
+
+    Reads one small file, no database; when it ran is the file's modification time.
+    """
+    path = Path(path if path is not None else settings.INTEGRATIONS_SIMULATION_REPORT)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        drifts = data.get("drifts") or {}
+        if not isinstance(drifts, dict):
+            raise TypeError("drifts")
+        return SimulationSummary(
+            ran_at=datetime.datetime.fromtimestamp(path.stat().st_mtime, tz=datetime.UTC),
+            orders=_count(data["orders"]),
+            seed=_count(data["seed"]),
+            ok=bool(data["ok"]) if "ok" in data else not data.get("problems"),
+            drifts={str(kind): _count(n) for kind, n in sorted(drifts.items())},
+            dead_letters=_count(data.get("dead_letters", 0)),
+            quarantined=_count(data.get("quarantined", 0)),
+        )
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
 def _context() -> dict[str, Any]:
     connections = list(selectors.connection_list())
     return {
@@ -88,6 +138,7 @@ def _context() -> dict[str, Any]:
 def index(request: HttpRequest) -> HttpResponse:
     context = _context()
     context["connector_count"] = len(registry.all_connectors())
+    context["simulation"] = last_simulation()
     return render_page(request, "integrations/hub.html", context, fragments=())
 
 

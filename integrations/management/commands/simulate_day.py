@@ -1,11 +1,12 @@
 """Drive a simulated business day through the hub and report the drift.
 
     manage.py simulate_day [--orders N] [--tools shopify] [--faults default|none] [--seed S]
-                           [--no-safety-poll] [--out artifacts/simulation.json]
+                           [--no-safety-poll] [--out PATH]
 
 See ``integrations.simulation``. Prints a summary, writes the whole report as JSON to
-``--out``, and exits with status 1 on any drift, on an inbound event that failed, or on a
-dead letter; 0 otherwise. Runs on the configured database (``make simulate``: a throwaway
+``--out`` (default ``settings.INTEGRATIONS_SIMULATION_REPORT``, which the hub's page shows), and
+exits with status 1 on any drift, on an inbound event that failed, or on a dead letter; 0
+otherwise. Runs on the configured database (``make simulate``: a throwaway
 SQLite file) with tasks in process: unset CELERY_BROKER_URL.
 """
 
@@ -32,7 +33,11 @@ class Command(BaseCommand):
         parser.add_argument("--faults", default="default", help="default or none")
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--no-safety-poll", action="store_true", help="skip the periodic and final poll")
-        parser.add_argument("--out", default="artifacts/simulation.json")
+        parser.add_argument(
+            "--out",
+            default=str(settings.INTEGRATIONS_SIMULATION_REPORT),
+            help="where the JSON report goes (default: settings.INTEGRATIONS_SIMULATION_REPORT)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         tools = [t.strip() for t in options["tools"].split(",") if t.strip()]
