@@ -126,6 +126,23 @@ def resolve_item(connection: Connection, event: OutboxEvent, force: bool) -> Res
 # --- invoices and credit notes ---------------------------------------------------------------------
 
 
+def _items_first(connection: Connection, products: set[Product]) -> dict[int, str] | Blocked:
+    """The tool's item ids of ``products`` (empty where the tool takes no items), or Blocked on the
+    first (by SKU) it does not have yet."""
+    if not _takes(connection, Capability.ITEMS_OUT):
+        return {}
+    found = refs_of(connection, ITEM, Product, [p.pk for p in products])
+    missing = sorted((p for p in products if p.pk not in found), key=lambda p: p.sku)
+    if missing:
+        return Blocked(
+            reason=f"item {missing[0].sku} is not in {connection} yet",
+            topic="inventory.product_updated",
+            aggregate=missing[0],
+            payload=product_payload(missing[0]),
+        )
+    return {pk: ref.external_id for pk, ref in found.items()}
+
+
 def _customer_first(connection: Connection, customer: Customer) -> Blocked:
     return Blocked(
         reason=f"customer {customer.name} is not in {connection} yet",
@@ -217,19 +234,11 @@ def resolve_invoice(connection: Connection, event: OutboxEvent, force: bool) -> 
     customer_ref = ref_of(connection, CUSTOMER, invoice.customer)
     if customer_ref is None:
         return _customer_first(connection, invoice.customer)
-    products = {ln.order_line.product for ln in invoice.lines.all() if ln.order_line is not None}
-    item_refs: dict[int, str] = {}
-    if _takes(connection, Capability.ITEMS_OUT):
-        found = refs_of(connection, ITEM, Product, [p.pk for p in products])
-        missing = sorted((p for p in products if p.pk not in found), key=lambda p: p.sku)
-        if missing:
-            return Blocked(
-                reason=f"item {missing[0].sku} is not in {connection} yet",
-                topic="inventory.product_updated",
-                aggregate=missing[0],
-                payload=product_payload(missing[0]),
-            )
-        item_refs = {pk: ref.external_id for pk, ref in found.items()}
+    item_refs = _items_first(
+        connection, {ln.order_line.product for ln in invoice.lines.all() if ln.order_line is not None}
+    )
+    if isinstance(item_refs, Blocked):
+        return item_refs
     item = invoice_out(
         invoice,
         external_id=ref.external_id if ref else "",
@@ -420,19 +429,9 @@ def resolve_bill(connection: Connection, event: OutboxEvent, force: bool) -> Res
     vendor_ref = ref_of(connection, VENDOR, bill.supplier)
     if vendor_ref is None:
         return _vendor_first(connection, bill.supplier)
-    item_refs: dict[int, str] = {}
-    if _takes(connection, Capability.ITEMS_OUT):
-        products = {line.order_line.product for line in bill.lines.all()}
-        found = refs_of(connection, ITEM, Product, [p.pk for p in products])
-        missing = sorted((p for p in products if p.pk not in found), key=lambda p: p.sku)
-        if missing:
-            return Blocked(
-                reason=f"item {missing[0].sku} is not in {connection} yet",
-                topic="inventory.product_updated",
-                aggregate=missing[0],
-                payload=product_payload(missing[0]),
-            )
-        item_refs = {pk: ref.external_id for pk, ref in found.items()}
+    item_refs = _items_first(connection, {line.order_line.product for line in bill.lines.all()})
+    if isinstance(item_refs, Blocked):
+        return item_refs
     item = bill_out(
         bill,
         external_id=ref.external_id if ref else "",
