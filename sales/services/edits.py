@@ -37,6 +37,7 @@ from sales.services.orders import (
     _locked,
     _reserve_lines,
     _validate_lines,
+    line_row,
     order_payload,
 )
 
@@ -398,20 +399,7 @@ def _add(
         return []
     last = max((ln.position for ln in lines.values()), default=0)
     created = OrderLine.objects.bulk_create(
-        OrderLine(
-            order=order,
-            position=last + i,
-            product=ln["product"],
-            description=ln["description"][:255],
-            quantity=ln["quantity"],
-            unit_price=ln["unit_price"],
-            discount_percent=ln["discount_percent"],
-            discount_amount=out.discount,
-            line_subtotal=out.net,
-            tax_amount=out.tax,
-            line_total=out.total,
-            fulfilled_by=ln["fulfilled_by"],
-        )
+        line_row(order, last + i, ln, out)
         for i, (ln, out) in enumerate(zip(clean, outs, strict=True), start=1)
     )
     OrderLineTax.objects.bulk_create(

@@ -75,6 +75,24 @@ def order_payload(order: SalesOrder, **extra: Any) -> dict[str, Any]:
     }
 
 
+def line_row(order: SalesOrder, position: int, ln: dict[str, Any], out: Any) -> OrderLine:
+    """An order line (unsaved) from a validated line and its priced result (sales.pricing)."""
+    return OrderLine(
+        order=order,
+        position=position,
+        product=ln["product"],
+        description=ln["description"][:255],
+        quantity=ln["quantity"],
+        unit_price=ln["unit_price"],
+        discount_percent=ln["discount_percent"],
+        discount_amount=out.discount,
+        line_subtotal=out.net,
+        tax_amount=out.tax,
+        line_total=out.total,
+        fulfilled_by=ln["fulfilled_by"],
+    )
+
+
 def _validate_lines(lines: Sequence[LineSpec]) -> list[dict[str, Any]]:
     if not lines:
         raise ValidationFailed("An order needs at least one line.", field_errors={"lines": ["Required."]})
@@ -162,21 +180,7 @@ def _write_lines_and_totals(
         raise ValidationFailed(str(exc), field_errors={"order_discount": [str(exc)]}) from exc
     order.lines.all().delete()
     rows = [
-        OrderLine(
-            order=order,
-            position=i + 1,
-            product=ln["product"],
-            description=ln["description"][:255],
-            quantity=ln["quantity"],
-            unit_price=ln["unit_price"],
-            discount_percent=ln["discount_percent"],
-            discount_amount=out.discount,
-            line_subtotal=out.net,
-            tax_amount=out.tax,
-            line_total=out.total,
-            fulfilled_by=ln["fulfilled_by"],
-        )
-        for i, (ln, out) in enumerate(zip(lines, result.lines, strict=True))
+        line_row(order, i + 1, ln, out) for i, (ln, out) in enumerate(zip(lines, result.lines, strict=True))
     ]
     created = OrderLine.objects.bulk_create(rows)
     OrderLineTax.objects.bulk_create(
