@@ -25,11 +25,15 @@ What it speaks (see samples/ and /work/shared/payloads/shopify/FORMAT.md):
   ``orders/{id}/refunds.json`` (and ``…/{id}.json``), ``POST orders/{id}/refunds.json``,
   ``POST fulfillments.json`` (fulfilment orders), ``webhooks.json`` subscriptions.
 
-Layout: ``fake_state.ShopState`` (the shop's data and rules), ``fake_orders.OrderChanges``
-(fulfilments, refunds and order edits made in the admin), ``fake_rest.RestApi`` and
-``fake_graphql.GraphqlApi`` (the two APIs over it), ``fake_webhooks.WebhookSender`` (the
-webhooks the shop sends on its own), ``fake_data`` (seed data, order builder, the copied
-samples); this module adds the HTTP front (auth, call limits, injected failures, request log).
+Layout: it stands on ``integrations.fakes`` (``FakeTool``: the HTTP front, clock, request log
+and injected faults; the leaky bucket and the GraphQL points bucket; opaque cursors; the
+webhook sender). Shopify's dialect: ``fake_state.ShopState`` (the shop's data and rules),
+``fake_orders.OrderChanges`` (fulfilments, refunds and order edits made in the admin),
+``fake_rest.RestApi`` and ``fake_graphql.GraphqlApi`` (the two APIs over it),
+``fake_webhooks.ShopifyWebhooks`` (the webhooks the shop sends on its own, signed and retried
+as Shopify does), ``fake_snapshot`` (``snapshot()`` for drift checks), ``fake_data`` (seed
+data, order builder, the copied samples); this module routes a request (auth, call limits,
+Shopify's order of faults) and logs it as a ``FakeRequest``.
 
 Test controls, as a merchant in Shopify's admin (each change queues the webhooks Shopify
 sends for it, for every subscription of the topic):
@@ -45,11 +49,15 @@ sends for it, for every subscription of the topic):
   Shopify's schedule and deletes a subscription that keeps failing; ``duplicate_next``,
   ``drop_next``, ``delay_next`` / ``delay``, ``reorder``; ``outbox`` for inspection.
   ``webhook(topic, payload)`` signs one delivery exactly as Shopify does (the tests send it);
-* API faults: ``throttle_next``, ``fail_next``, ``revoke_token``.
+* API faults (``match``: a substring of the resource): ``throttle_next``, ``fail_next``,
+  ``timeout_next`` (no answer: ``httpx.ReadTimeout``, or a 504 over WSGI after waiting on the
+  clock), ``slow_next`` (answered after ``clock.sleep``), ``clear_failures``; ``revoke_token``.
+* ``snapshot()``: orders and stock as plain JSON for the simulated day's drift check.
 
 The app's OAuth install (``/admin/oauth/authorize``, a consent page with Install / Cancel, and
-``POST /admin/oauth/access_token``, codes good once): see ``fake_oauth``. Tokens it issues are
-accepted besides the static ``access_token``.
+``POST /admin/oauth/access_token``, codes good once; expiring offline tokens with ``expiring=1``,
+refreshed with rotating refresh tokens; ``expire_tokens()``): see ``fake_oauth``. Tokens it issues
+are accepted besides the static ``access_token``, all kept in ``tokens`` (a ``TokenStore``).
 
 GraphQL ``inventorySetQuantities`` enforces the ``@idempotent(key:)`` directive by version
 (absent before 2026-01, optional in 2026-01, required from 2026-04): see ``fake_graphql``.
@@ -61,7 +69,6 @@ import datetime
 import http
 import itertools
 import json
-import math
 import re
 import threading
 import time
@@ -69,11 +76,12 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
-import httpx
-
+from integrations.fakes.base import Answer, FakeTool, Incoming, json_answer
+from integrations.fakes.faults import Fault
+from integrations.fakes.ratelimit import LeakyBucket, TokenBucket
+from integrations.fakes.tokens import TokenStore
 from integrations.shopify.fake_data import (
     ACCESS_TOKEN,
     API_VERSION,
@@ -89,12 +97,13 @@ from integrations.shopify.fake_data import (
 from integrations.shopify.fake_graphql import GraphqlApi
 from integrations.shopify.fake_oauth import OAuthServer, callback_hmac
 from integrations.shopify.fake_rest import RestApi
+from integrations.shopify.fake_snapshot import shop_snapshot
 from integrations.shopify.fake_state import TIMEZONE, _Problem
 from integrations.shopify.fake_webhooks import (
     LEGACY_RETRY_SCHEDULE,
     RETRY_SCHEDULE,
+    ShopifyWebhooks,
     WebhookDelivery,
-    WebhookSender,
     sign,
 )
 
@@ -137,17 +146,15 @@ class FakeRequest:
     status: int = 0
 
 
-@dataclass
-class _Failure:
-    status: int
-    remaining: int
-    match: str | None
-    retry_after: float | None = None
-    body: Any = None
+# The mixins read ``clock`` as a bare now-callable; FakeTool's is a fakes.clock.Clock, which is one.
+class FakeShopify(FakeTool, RestApi, GraphqlApi, ShopifyWebhooks, OAuthServer):  # type: ignore[misc]
+    """A shop in memory that speaks the Admin API. Thread-safe; see the module doc.
 
+    ``clock`` is the shop's now (a ``fakes.clock.Clock``, or any callable answering an aware
+    datetime); ``monotonic`` meters the call limits (default: the clock's own, else the real one).
+    """
 
-class FakeShopify(RestApi, GraphqlApi, WebhookSender, OAuthServer):
-    """A shop in memory that speaks the Admin API. Thread-safe; see the module doc."""
+    tool = "shopify"
 
     def __init__(
         self,
@@ -163,10 +170,11 @@ class FakeShopify(RestApi, GraphqlApi, WebhookSender, OAuthServer):
         graphql_points: float = 2000.0,
         graphql_restore_rate: float = 100.0,
         clock: Callable[[], datetime.datetime] | None = None,
-        monotonic: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] | None = None,
         seed: bool = True,
         taxes_included: bool = False,
     ) -> None:
+        super().__init__(clock=clock, monotonic=monotonic)
         self.shop_domain = shop_domain
         self.access_token = access_token
         self.client_id = client_id
@@ -177,52 +185,57 @@ class FakeShopify(RestApi, GraphqlApi, WebhookSender, OAuthServer):
         self.leak_rate = leak_rate
         self.graphql_points = graphql_points
         self.graphql_restore_rate = graphql_restore_rate
-        self.clock = clock or (lambda: datetime.datetime.now(datetime.UTC))
-        self.monotonic = monotonic
+        self.monotonic = self.clock.monotonic
         self.tz = ZoneInfo(TIMEZONE)
-        self._lock = threading.RLock()
         self._ids = itertools.count(int(time.time()) * 1000)
-        self.requests: list[FakeRequest] = []
-        self._failures: list[_Failure] = []
+        self.bucket = LeakyBucket(bucket_size, leak_rate, self.monotonic)  # the REST call limit
+        self.points = TokenBucket(graphql_restore_rate, graphql_points, self.monotonic)
         self._taxes_included = taxes_included
+        # The static access_token and the tokens the sign-in issues (expiring ones refreshed, rotating).
+        self.tokens = TokenStore(
+            self.clock, prefix="shpat_", refresh_prefix="shprt_", keep_previous_refresh=True
+        )
         self.reset(seed=seed)
 
     def reset(self, *, seed: bool = True) -> None:
         """Forget everything (state, request log, injected failures, buckets); reseed by default."""
         with self._lock:
             self.requests.clear()
-            self._failures.clear()
-            self.bucket_level = 0.0
-            self._bucket_at = self.monotonic()
-            self._points = self.graphql_points
-            self._points_at = self.monotonic()
+            self.clear_failures()
+            self.bucket.reset()
+            self.points.reset()
             self.reset_state(seed=seed)
             self.reset_oauth()
 
-    # --- failure injection --------------------------------------------------------------
+    # --- failure injection (``throttle_next``, ``fail_next``, ``timeout_next``, ``slow_next`` and
+    # ``clear_failures`` come from FakeTool; ``match`` is a substring of the resource) --------------
 
-    def throttle_next(self, count: int = 1, *, retry_after: float = 2.0, match: str | None = None) -> None:
-        """The next ``count`` requests (whose resource contains ``match``) are throttled."""
-        with self._lock:
-            self._failures.append(_Failure(429, count, match, retry_after=retry_after))
+    @property
+    def bucket_level(self) -> float:
+        """The REST call limit's level at the last call."""
+        return self.bucket.level
 
-    def fail_next(
-        self, count: int = 1, *, status: int = 503, match: str | None = None, body: Any = None
-    ) -> None:
-        """The next ``count`` requests (whose resource contains ``match``) answer ``status``."""
-        with self._lock:
-            self._failures.append(_Failure(status, count, match, body=body))
-
-    def clear_failures(self) -> None:
-        with self._lock:
-            self._failures.clear()
+    @bucket_level.setter
+    def bucket_level(self, value: float) -> None:
+        self.bucket.level = value
 
     def revoke_token(self) -> None:
         """The app is uninstalled / its token revoked: every request now gets 401 (tokens the
-        sign-in issued too; a new sign-in issues a good one)."""
+        sign-in issued and their refresh tokens too; a new sign-in issues good ones)."""
         with self._lock:
             self.access_token = "revoked-" + uuid.uuid4().hex
-            self.issued_tokens.clear()
+            self.revoke_tokens()
+
+    def snapshot(self) -> dict[str, Any]:
+        """The shop's orders and stock as plain JSON, for drift checks (see ``fake_snapshot``)."""
+        with self._lock:
+            return shop_snapshot(
+                now=self.clock(),
+                orders=self.orders.values(),
+                shipped=self._shipped,
+                variants=[variant for _, variant in self.variants()],
+                levels=self.levels.values(),
+            )
 
     def requests_to(self, resource: str, method: str | None = None) -> list[FakeRequest]:
         with self._lock:
@@ -230,138 +243,107 @@ class FakeShopify(RestApi, GraphqlApi, WebhookSender, OAuthServer):
                 r for r in self.requests if r.resource == resource and (method is None or r.method == method)
             ]
 
-    # --- HTTP -----------------------------------------------------------------------------------
+    # --- HTTP (the front is FakeTool's: ``handle``, the WSGI call, ``respond``) ------------------
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        """Answer one request (the ``httpx.MockTransport`` handler)."""
-        body = request.read()
-        status, headers, content = self.respond(
-            request.method, str(request.url), dict(request.headers.items()), body
-        )
-        return httpx.Response(status, headers=headers, content=content, request=request)
+    def operation(self, request: Incoming) -> str | None:
+        """An Admin API call's resource (what faults match); the sign-in and other paths get none."""
+        match = _API_PATH.match(request.path)
+        return None if match is None else match["resource"]
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        """The WSGI application."""
-        scheme = environ.get("wsgi.url_scheme", "http")
-        host = (
-            environ.get("HTTP_HOST")
-            or f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
-        )
-        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-        query = environ.get("QUERY_STRING", "")
-        url = f"{scheme}://{host}{path}" + (f"?{query}" if query else "")
-        headers = {
-            key[5:].replace("_", "-").lower(): value
-            for key, value in environ.items()
-            if key.startswith("HTTP_")
-        }
-        if environ.get("CONTENT_TYPE"):
-            headers["content-type"] = environ["CONTENT_TYPE"]
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-        status, response_headers, content = self.respond(
-            environ.get("REQUEST_METHOD", "GET"), url, headers, body
-        )
-        reason = http.HTTPStatus(status).phrase
-        start_response(f"{status} {reason}", list(response_headers.items()))
-        return [content]
+    def serve(self, request: Incoming) -> Answer:
+        return self.answer(request, None)
 
-    def respond(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes
-    ) -> tuple[int, dict[str, str], bytes]:
-        """The core: (method, absolute URL, headers, body) -> (status, headers, body)."""
-        parsed = httpx.URL(url)
-        match = _API_PATH.match(parsed.path)
-        params = dict(parse_qsl(parsed.query.decode(), keep_blank_values=True))
-        lowered = {k.lower(): v for k, v in headers.items()}
-        with self._lock:
-            signing_in = _OAUTH_PATH.match(parsed.path) if match is None else None
+    def answer(self, request: Incoming, fault: Fault | None) -> Answer:
+        """Shopify's order: an injected failure answers first, a throttle only past the token."""
+        match = _API_PATH.match(request.path)
+        if match is None:
+            signing_in = _OAUTH_PATH.match(request.path)
             if signing_in is not None:
-                status, answer_headers, content = self.oauth_respond(
-                    method.upper(), parsed, signing_in["action"], params, lowered, body
+                return self.oauth_respond(
+                    request.method,
+                    request.url,
+                    signing_in["action"],
+                    request.params,
+                    request.headers,
+                    request.body,
                 )
-                shown = {k: v for k, v in params.items() if k != "decision"}
-                self.requests.append(
-                    FakeRequest(method.upper(), f"oauth/{signing_in['action']}", shown, None, {}, status)
-                )
-                return status, answer_headers, content
-            if match is None:
-                return self._reply(404, sample("rest_error_404.json"), version=self.api_version)
-            resource, version = match["resource"], match["version"]
-            root = f"{parsed.scheme}://{parsed.netloc.decode()}{match['prefix']}/admin/api/{version}"
-            try:
-                payload = json.loads(body) if body else None
-            except ValueError:
-                payload = None
-            status, answer, extra = self._dispatch(
-                method.upper(), resource, params, payload, lowered, root, version
+            return self._reply(404, sample("rest_error_404.json"), version=self.api_version)
+        version = match["version"]
+        url = request.url
+        root = f"{url.scheme}://{url.netloc.decode()}{match['prefix']}/admin/api/{version}"
+        status, answer, extra = self._dispatch(request, match["resource"], root, version, fault)
+        return self._reply(status, answer, version=version, extra=extra)
+
+    def record(self, request: Incoming, status: int) -> None:
+        """Log an Admin API call (or a sign-in step) as a ``FakeRequest``."""
+        match = _API_PATH.match(request.path)
+        if match is not None:
+            entry = FakeRequest(
+                request.method,
+                match["resource"],
+                request.params,
+                request.json(),
+                dict(request.headers),
+                status,
             )
+            self.requests.append(entry)
+            return
+        signing_in = _OAUTH_PATH.match(request.path)
+        if signing_in is not None:
+            shown = {k: v for k, v in request.params.items() if k != "decision"}
             self.requests.append(
-                FakeRequest(method.upper(), resource, params, payload, dict(lowered), status)
+                FakeRequest(request.method, f"oauth/{signing_in['action']}", shown, None, {}, status)
             )
-            return self._reply(status, answer, version=version, extra=extra)
+
+    def throttled(self, request: Incoming, fault: Fault) -> Answer:
+        """Shopify's REST 429: the sample body, ``Retry-After`` in seconds with one decimal."""
+        retry_after = fault.retry_after or 2.0
+        return json_answer(429, sample("rest_error_429.json"), {"Retry-After": f"{retry_after:.1f}"})
+
+    def failed(self, request: Incoming, fault: Fault) -> Answer:
+        """An injected failure: ``{"errors": "<reason phrase>"}`` unless the test gave a body."""
+        body = fault.body if fault.body is not None else {"errors": http.HTTPStatus(fault.status).phrase}
+        return json_answer(fault.status, body)
 
     def _reply(
         self, status: int, body: Any, *, version: str, extra: Mapping[str, str] | None = None
-    ) -> tuple[int, dict[str, str], bytes]:
+    ) -> Answer:
         headers = {
             "Content-Type": "application/json; charset=utf-8",
-            "X-Shopify-Shop-Api-Call-Limit": f"{math.ceil(self.bucket_level)}/{self.bucket_size}",
+            "X-Shopify-Shop-Api-Call-Limit": f"{self.bucket.used}/{self.bucket_size}",
             "X-Shopify-API-Version": version,
             "X-Request-Id": str(uuid.uuid4()),
         }
         headers.update(extra or {})
-        content = b"" if body is None else json.dumps(body).encode()
+        content = b"" if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
         return status, headers, content
 
-    def _leak(self) -> None:
-        now = self.monotonic()
-        self.bucket_level = max(0.0, self.bucket_level - (now - self._bucket_at) * self.leak_rate)
-        self._bucket_at = now
-        self._points = min(
-            self.graphql_points, self._points + (now - self._points_at) * self.graphql_restore_rate
-        )
-        self._points_at = now
-
-    def _forced(self, resource: str) -> _Failure | None:
-        for failure in self._failures:
-            if failure.remaining > 0 and (failure.match is None or failure.match in resource):
-                failure.remaining -= 1
-                return failure
-        return None
+    @staticmethod
+    def _as_reply(answer: Answer) -> tuple[int, Any, dict[str, str]]:
+        """A hook's answer as ``_reply`` takes it (its body kept as bytes, its own headers extra)."""
+        status, headers, content = answer
+        return status, content, {k: v for k, v in headers.items() if k.lower() != "content-type"}
 
     def _dispatch(
-        self,
-        method: str,
-        resource: str,
-        params: dict[str, str],
-        payload: Any,
-        headers: Mapping[str, str],
-        root: str,
-        version: str,
+        self, request: Incoming, resource: str, root: str, version: str, fault: Fault | None
     ) -> tuple[int, Any, dict[str, str]]:
-        self._failures = [f for f in self._failures if f.remaining > 0]
+        """(status, JSON body or bytes, extra headers) for one Admin API call."""
+        method, params, payload, headers = request.method, request.params, request.json(), request.headers
         is_graphql = resource == "graphql.json"
-        forced = self._forced(resource)
-        if forced is not None and forced.status != 429:
-            body = (
-                forced.body if forced.body is not None else {"errors": http.HTTPStatus(forced.status).phrase}
-            )
-            return forced.status, body, {}
+        if fault is not None and fault.kind == "fail":
+            return self._as_reply(self.failed(request, fault))
         if not self.accepts_token(headers.get("x-shopify-access-token")):
             return 401, sample("rest_error_401.json"), {}
-        self._leak()
-        if forced is not None:  # a forced 429
-            retry_after = forced.retry_after or 2.0
-            if is_graphql:
+        self.bucket.leak()
+        if fault is not None and fault.kind == "throttle":
+            if is_graphql:  # Shopify throttles GraphQL with a 200 and a THROTTLED error
                 return 200, sample("graphql_throttled_response.json"), {}
-            return 429, sample("rest_error_429.json"), {"Retry-After": f"{retry_after:.1f}"}
+            return self._as_reply(self.throttled(request, fault))
         if is_graphql:
             return self._graphql(payload, version)
-        if self.bucket_level + 1 > self.bucket_size:
-            wait = (self.bucket_level + 1 - self.bucket_size) / self.leak_rate
+        wait = self.bucket.take()
+        if wait:
             return 429, sample("rest_error_429.json"), {"Retry-After": f"{max(wait, 0.1):.1f}"}
-        self.bucket_level += 1
         try:
             return self._route(method, resource, params, payload, root)
         except _Problem as problem:

@@ -28,6 +28,7 @@ import json
 import re
 from typing import Any
 
+from integrations.fakes.ratelimit import TokenBucket
 from integrations.shopify.fake_data import sample
 from integrations.shopify.fake_state import ShopState, _gid_id
 
@@ -48,13 +49,13 @@ class GraphqlApi(ShopState):
     """``POST graphql.json``: inventorySetQuantities (compare-and-set) and an inventory level read.
 
     Operations are recognised by name in the query text (this is a fake, not a GraphQL
-    server); throttling follows Shopify's calculated cost (a points bucket that restores
+    server); throttling follows Shopify's calculated cost (``points``, a token bucket that restores
     ``graphql_restore_rate`` points a second), answered as HTTP 200 with a THROTTLED error.
     """
 
     graphql_points: float
     graphql_restore_rate: float
-    _points: float
+    points: TokenBucket  # the calculated-cost bucket: graphql_points, restored graphql_restore_rate a second
 
     def reset_state(self, *, seed: bool = True) -> None:
         with self._lock:
@@ -68,23 +69,22 @@ class GraphqlApi(ShopState):
         query = str((payload or {}).get("query") or "")
         variables = (payload or {}).get("variables") or {}
         cost = 10
-        if self._points < cost:
+        if self.points.take(cost) > 0:
             throttled = sample("graphql_throttled_response.json")
             throttled["extensions"]["cost"].update(requestedQueryCost=cost)
             throttled["extensions"]["cost"]["throttleStatus"].update(
                 maximumAvailable=self.graphql_points,
-                currentlyAvailable=int(self._points),
+                currentlyAvailable=int(self.points.available),
                 restoreRate=self.graphql_restore_rate,
             )
             return 200, throttled, {}
-        self._points -= cost
         extensions = {
             "cost": {
                 "requestedQueryCost": cost,
                 "actualQueryCost": cost,
                 "throttleStatus": {
                     "maximumAvailable": self.graphql_points,
-                    "currentlyAvailable": int(self._points),
+                    "currentlyAvailable": int(self.points.available),
                     "restoreRate": self.graphql_restore_rate,
                 },
             }

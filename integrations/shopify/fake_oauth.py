@@ -12,15 +12,25 @@ for a browser, and under /integrations/fake-shopify/ in the ``make run`` demo.
   cancels in its admin; the fake tells the app instead, so a test can see that nothing changed.
   An unknown client id, or no absolute ``redirect_uri``: 400 and a page saying so.
 * ``POST {shop}/admin/oauth/access_token`` with ``client_id``, ``client_secret`` and ``code`` (a
-  form or JSON): ``{"access_token": "shpat_…", "scope": "read_orders,…"}``. Offline tokens do not
-  expire, so there is no ``expires_in`` and no refresh token. A code is good once and for
-  ``CODE_LIFETIME``; a used, unknown or expired code, or another app's credentials, answer
+  form or JSON): ``{"access_token": "shpat_…", "scope": "read_orders,…"}``, a non-expiring offline
+  token. With ``expiring=1`` (as Shopify's expiring offline tokens, changelog 2025-12-10): an
+  access token good for ``ACCESS_TTL`` (an hour) and a refresh token, ``{"access_token",
+  "expires_in": 3600, "refresh_token", "refresh_token_expires_in", "scope"}``. A code is good once
+  and for ``CODE_LIFETIME``; a used, unknown or expired code, or another app's credentials, answer
   ``400 {"error": …, "error_description": …}``.
+* The same endpoint with ``grant_type=refresh_token`` and ``refresh_token`` (and the app's
+  credentials): a new access token and a NEW refresh token, in the same shape. The used refresh
+  token stays good until the new access token is first used (Shopify since 2026-08-28), so a
+  refresh whose answer was lost can be asked again. An unknown, expired or used-up refresh token:
+  ``400 {"error": "invalid_grant", "error_description": …}``.
 
-A token the endpoint issued is accepted by the Admin API from then on, besides the fake's own
-``access_token`` (the static token of the tests and the demo), until ``revoke_token()`` (the app
-uninstalled). Test controls: ``oauth_codes`` (the codes not used yet), ``issued_tokens``,
-``token_calls`` (every call to the token endpoint, with its answer's status).
+Tokens live in a ``integrations.fakes.tokens.TokenStore`` (``tokens``, built by ``FakeShopify``):
+the fake's own ``access_token`` (the static token of the tests and the demo) and every token the
+endpoint issued are accepted by the Admin API until they expire (an expired one gets the same 401
+as an unknown one, as Shopify answers) or ``revoke_token()`` (the app uninstalled). Test controls:
+``oauth_codes`` (the codes not used yet), ``issued_tokens``, ``token_calls`` (every call to the
+token endpoint, with its grant type and its answer's status), ``expire_tokens()`` (every expiring
+token issued so far has expired now), ``refreshes`` (refreshes granted).
 """
 
 from __future__ import annotations
@@ -31,6 +41,7 @@ import hashlib
 import hmac
 import html
 import json
+import math
 import secrets
 import threading
 from collections.abc import Callable, Mapping
@@ -40,7 +51,11 @@ from urllib.parse import parse_qsl, urlencode
 
 import httpx
 
+from integrations.fakes.tokens import Issued, TokenStore
+
 CODE_LIFETIME = datetime.timedelta(minutes=10)
+ACCESS_TTL = 3600  # seconds an expiring offline access token lasts, as Shopify's
+REFRESH_TTL = 90 * 24 * 3600  # seconds a refresh token lasts (the fake's choice; Shopify says its own)
 
 # What the consent page says a scope lets the app do (else it shows the scope's name only).
 SCOPE_TEXT = {
@@ -79,8 +94,9 @@ class _Code:
 class TokenCall:
     """One call to the token endpoint, for tests to inspect."""
 
-    code: str
+    code: str  # "" for a refresh
     status: int
+    grant_type: str = "authorization_code"  # or "refresh_token"
 
 
 class OAuthServer:
@@ -93,6 +109,7 @@ class OAuthServer:
     access_token: str
     shop: dict[str, Any]
     clock: Callable[[], datetime.datetime]
+    tokens: TokenStore
     _lock: threading.RLock
 
     def reset_oauth(self) -> None:
@@ -100,11 +117,42 @@ class OAuthServer:
             self.oauth_codes: dict[str, _Code] = {}
             self.issued_tokens: dict[str, str] = {}  # token -> the scopes granted with it
             self.token_calls: list[TokenCall] = []
+            self.tokens.reset()
+            self.tokens.allow(self.access_token)
 
     def accepts_token(self, token: str | None) -> bool:
-        """The static access token, or one the token endpoint issued (and not revoked since)."""
+        """The static access token, or one the token endpoint issued, not expired nor revoked."""
         with self._lock:
-            return bool(token) and (token == self.access_token or token in self.issued_tokens)
+            return self.tokens.check(token) == "ok"
+
+    def issue_token(self, *, expiring: bool = True, scope: str = "") -> Issued:
+        """A token as an earlier sign-in gave it (without the consent page): an expiring one with its
+        refresh token, or a non-expiring one. For a connection a test or the simulated day sets up."""
+        with self._lock:
+            if expiring:
+                issued = self.tokens.issue(ttl=ACCESS_TTL, refresh_ttl=REFRESH_TTL, scope=scope)
+            else:
+                issued = self.tokens.issue(ttl=None, with_refresh=False, scope=scope)
+            self.issued_tokens[issued.access_token] = scope
+            return issued
+
+    def expire_tokens(self) -> int:
+        """Every expiring access token issued so far has expired now (as after an hour, or an outage):
+        the Admin API answers them 401 until the app refreshes. How many there were."""
+        with self._lock:
+            return self.tokens.expire_all()
+
+    def revoke_tokens(self) -> None:
+        """The app is uninstalled: no token is good any more, refresh tokens and the static one
+        included (a new sign-in issues good ones)."""
+        with self._lock:
+            self.tokens.revoke_all()
+            self.issued_tokens.clear()
+
+    @property
+    def refreshes(self) -> int:
+        """How many refreshes the token endpoint granted."""
+        return self.tokens.refreshes
 
     def oauth_respond(
         self,
@@ -195,25 +243,59 @@ class OAuthServer:
 
     def _token(self, headers: Mapping[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
         form = _form(headers, body)
-        code = str(form.get("code") or "")
-        status, answer = self._grant(form, code)
-        self.token_calls.append(TokenCall(code=code, status=status))
-        return _json(status, answer)
-
-    def _grant(self, form: Mapping[str, Any], code: str) -> tuple[int, dict[str, str]]:
+        grant_type = str(form.get("grant_type") or "authorization_code")
+        code = str(form.get("code") or "") if grant_type != "refresh_token" else ""
         if form.get("client_id") != self.client_id or not hmac.compare_digest(
             str(form.get("client_secret") or "").encode(), self.client_secret.encode()
         ):
-            return 400, {"error": "invalid_client", "error_description": "Client credentials are invalid"}
+            status, answer = (
+                400,
+                {"error": "invalid_client", "error_description": "Client credentials are invalid"},
+            )
+        elif grant_type == "refresh_token":
+            status, answer = self._refresh(str(form.get("refresh_token") or ""))
+        else:
+            status, answer = self._grant(form, code)
+        self.token_calls.append(TokenCall(code=code, status=status, grant_type=grant_type))
+        return _json(status, answer)
+
+    def _grant(self, form: Mapping[str, Any], code: str) -> tuple[int, dict[str, Any]]:
         granted = self.oauth_codes.pop(code, None)
         if granted is None or self.clock() - granted.issued_at > CODE_LIFETIME:
             return 400, {
                 "error": "invalid_request",
                 "error_description": "The authorization code was not found or was already used",
             }
-        token = f"shpat_{secrets.token_hex(16)}"
-        self.issued_tokens[token] = granted.scope
-        return 200, {"access_token": token, "scope": granted.scope}
+        expiring = str(form.get("expiring") or "").lower() in ("1", "true")
+        issued = self.issue_token(expiring=expiring, scope=granted.scope)
+        if not expiring:  # a non-expiring offline token: no expiry, no refresh token
+            return 200, {"access_token": issued.access_token, "scope": issued.scope}
+        return 200, self._issued(issued)
+
+    def _refresh(self, refresh_token: str) -> tuple[int, dict[str, Any]]:
+        issued = self.tokens.refresh(refresh_token or None, ttl=ACCESS_TTL, refresh_ttl=REFRESH_TTL)
+        if issued is None:
+            return 400, {
+                "error": "invalid_grant",
+                "error_description": "The refresh token is invalid, expired or revoked",
+            }
+        self.issued_tokens[issued.access_token] = issued.scope
+        return 200, self._issued(issued)
+
+    def _issued(self, issued: Issued) -> dict[str, Any]:
+        """An expiring offline token as Shopify answers it."""
+        now = self.clock()
+
+        def seconds_to(moment: datetime.datetime | None) -> int | None:
+            return None if moment is None else max(math.ceil((moment - now).total_seconds()), 0)
+
+        return {
+            "access_token": issued.access_token,
+            "expires_in": seconds_to(issued.expires_at),
+            "refresh_token": issued.refresh_token,
+            "refresh_token_expires_in": seconds_to(issued.refresh_expires_at),
+            "scope": issued.scope,
+        }
 
 
 def _form(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:

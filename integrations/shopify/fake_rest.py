@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import copy
-import json
 from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
+from integrations.fakes.pagination import BadCursor, decode_cursor, encode_cursor, keyset_start
 from integrations.shopify.fake_orders import RESTOCK_TYPES, OrderChanges
 from integrations.shopify.fake_state import _int, _invalid, _not_found, _parse_time, _Problem
 
@@ -133,13 +132,7 @@ class RestApi(OrderChanges):
         start = 0
         if cursor:
             token = self._decode(cursor)
-            boundary = token["k"]
-            if token["d"] == "next":
-                after = [i for i, k in enumerate(keys) if (k < boundary if descending else k > boundary)]
-                start = after[0] if after else len(ordered)
-            else:
-                before = [i for i, k in enumerate(keys) if (k > boundary if descending else k < boundary)]
-                start = max(0, (before[-1] + 1 if before else 0) - limit)
+            start = keyset_start(keys, token["k"], token["d"], limit, descending=descending)
         chunk = ordered[start : start + limit]
         links = []
         if chunk and start > 0:
@@ -155,22 +148,16 @@ class RestApi(OrderChanges):
 
     @staticmethod
     def _link(resource_url: str, limit: int, direction: str, key: list[Any], filters: dict[str, str]) -> str:
-        token = (
-            base64.urlsafe_b64encode(
-                json.dumps({"d": direction, "k": key, "f": filters}, separators=(",", ":")).encode()
-            )
-            .decode()
-            .rstrip("=")
-        )
+        token = encode_cursor({"d": direction, "k": key, "f": filters})
         return f"{resource_url}?{urlencode({'limit': limit, 'page_info': token})}"
 
     @staticmethod
     def _decode(cursor: str) -> dict[str, Any]:
         try:
-            token: dict[str, Any] = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-            if not {"d", "k", "f"} <= set(token):
-                raise KeyError("page_info")
-        except (ValueError, KeyError, TypeError):
+            token = decode_cursor(cursor, required=("d", "k", "f"))
+            if token["d"] not in ("next", "prev"):
+                raise BadCursor(cursor)
+        except BadCursor:
             raise _invalid("page_info", "Invalid value.", 400) from None
         return token
 

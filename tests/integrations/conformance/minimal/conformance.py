@@ -71,12 +71,10 @@ class Harness:
         return sum(r.method == "PUT" and r.url.path.startswith("/v1/stock/") for r in self.fake.requests)
 
     def throttle_next(self, *, retry_after: float) -> None:
-        self.fake.script.append(
-            httpx.Response(429, json={"error": "slow_down"}, headers={"Retry-After": f"{retry_after:g}"})
-        )
+        self.fake.throttle_next(1, retry_after=retry_after)
 
     def fail_next(self, count: int, *, status: int = 503) -> None:
-        self.fake.script.extend(httpx.Response(status, json={"error": "unavailable"}) for _ in range(count))
+        self.fake.fail_next(count, status=status)
 
     def expire_token(self) -> None:
         """The access token the hub holds stops working (its hour is up)."""

@@ -1,17 +1,23 @@
-"""Minimal's API in memory (see connector.py for the wire format), behind httpx.MockTransport."""
+"""Minimal's API in memory (see connector.py for the wire format), behind httpx.MockTransport.
+
+``FakeTool`` (integrations.fakes) is its HTTP front, request log and injected faults: its 429
+(``{"error": "slow_down"}`` with ``Retry-After``) and 5xx (``{"error": "unavailable"}``) are its
+``throttled`` and ``failed``; the token endpoint takes no faults."""
 
 from __future__ import annotations
 
 import datetime
 import json
-import threading
 import time
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import httpx
 
+from integrations.fakes.base import Answer, FakeTool, Incoming, httpx_answer, json_answer
+from integrations.fakes.faults import Fault
 from tests.integrations.conformance.minimal.connector import ACCOUNT, signature
 
 CLIENT_ID = "minimal-client"
@@ -21,29 +27,50 @@ VAT = Decimal("0.20")
 CATALOGUE = {"MIN-MUG": ("v-mug", "Mug", "12.00"), "MIN-CAP": ("v-cap", "Cap", "20.00")}
 
 
-class FakeMinimal:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
+class FakeMinimal(FakeTool):
+    tool = "minimal"
+
+    def __init__(self, *, clock: Callable[[], datetime.datetime] | None = None) -> None:
+        super().__init__(clock=clock)
+        self.lock = self._lock
         self.access_token = "at-1"
         self.refresh_token = "rt-1"
         self.refreshes = 0
         self.orders: dict[str, dict[str, Any]] = {}
         self.stock: dict[str, int] = {variant: 50 for variant, _, _ in CATALOGUE.values()}
         self.requests: list[httpx.Request] = []
-        self.script: list[httpx.Response] = []  # answered first, in order
         self._ids = 0
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
+    def operation(self, request: Incoming) -> str | None:
+        path = request.path.removeprefix("/v1")
+        return None if path == "/oauth/token" else f"{request.method} {path}"
+
+    def serve(self, request: Incoming) -> Answer:
+        path = request.path.removeprefix("/v1")
+        if path == "/oauth/token":
+            return httpx_answer(self._token(json.loads(request.body)))
+        if request.headers.get("authorization") != f"Bearer {self.access_token}":
+            return json_answer(401, {"error": "invalid_token"})
+        return httpx_answer(self._route(request.to_httpx(), path))
+
+    def throttled(self, request: Incoming, fault: Fault) -> Answer:
+        return json_answer(
+            429,
+            {"error": "slow_down"},
+            {"Retry-After": f"{1 if fault.retry_after is None else fault.retry_after:g}"},
+        )
+
+    def failed(self, request: Incoming, fault: Fault) -> Answer:
+        return json_answer(fault.status, fault.body if fault.body is not None else {"error": "unavailable"})
+
+    def record(self, request: Incoming, status: int) -> None:
+        self.requests.append(request.to_httpx())
+
+    def snapshot(self) -> dict[str, Any]:
+        """Minimal's orders and stock, for drift checks."""
         with self.lock:
-            self.requests.append(request)
-            path = request.url.path.removeprefix("/v1")
-            if path == "/oauth/token":
-                return self._token(json.loads(request.content))
-            if self.script:
-                return self.script.pop(0)
-            if request.headers.get("authorization") != f"Bearer {self.access_token}":
-                return httpx.Response(401, json={"error": "invalid_token"})
-            return self._route(request, path)
+            state = {"tool": self.tool, "at": self.clock().isoformat(), "orders": self.orders}
+            return json.loads(json.dumps({**state, "stock": self.stock}))
 
     def _token(self, body: dict[str, Any]) -> httpx.Response:
         if body.get("refresh_token") != self.refresh_token or body.get("client_secret") != CLIENT_SECRET:

@@ -48,7 +48,7 @@ class Harness:
         return self.fake.creates(reference)
 
     def lose_next_answer(self) -> None:
-        self.fake.lose_answers += 1
+        self.fake.timeout_next(1, processed=True)  # the order is written, its answer lost
 
     # --- what the tool sends --------------------------------------------------------------------
 

@@ -1,48 +1,61 @@
-"""Parcel's API in memory (see connector.py for the wire format), behind httpx.MockTransport."""
+"""Parcel's API in memory (see connector.py for the wire format), behind httpx.MockTransport.
+
+``FakeTool`` (integrations.fakes) is its HTTP front, request log and injected faults
+(``timeout_next(processed=True)``: the order is written, its answer lost); its shipments page
+with ``numbered_page``."""
 
 from __future__ import annotations
 
 import base64
 import datetime
 import json
-import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
+
+from integrations.fakes.base import Answer, FakeTool, Incoming, httpx_answer
+from integrations.fakes.pagination import numbered_page
 
 API_KEY, API_SECRET, WEBHOOK_TOKEN = "parcel-key", "parcel-secret", "parcel-hook-token-7f3a"
 PAGE_SIZE = 1  # one shipment a page, so a batch of two is paged
 
 
-class FakeParcel:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
+class FakeParcel(FakeTool):
+    tool = "parcel"
+
+    def __init__(self, *, clock: Callable[[], datetime.datetime] | None = None) -> None:
+        super().__init__(clock=clock)
+        self.lock = self._lock
         self.orders: dict[str, dict[str, Any]] = {}  # by orderKey
         self.shipments: list[dict[str, Any]] = []
         self.requests: list[httpx.Request] = []
-        self.lose_answers = 0  # the next requests are done, but their answers are lost
         self._ids = 1000
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
+    def serve(self, request: Incoming) -> Answer:
+        pair = base64.b64encode(f"{API_KEY}:{API_SECRET}".encode()).decode()
+        if request.headers.get("authorization") != f"Basic {pair}":
+            return httpx_answer(httpx.Response(401, json={"Message": "Authorization has been denied."}))
+        path = request.path.removeprefix("/api")
+        if path == "/accounts/me":
+            response = httpx.Response(200, json={"company": "Parcel Test Warehouse"})
+        elif path == "/orders/createorder" and request.method == "POST":
+            response = self._create_order(json.loads(request.body))
+        elif path == "/shipments":
+            response = self._shipments(request.url.params)
+        else:
+            response = httpx.Response(404, json={"Message": "No such resource."})
+        return httpx_answer(response)
+
+    def record(self, request: Incoming, status: int) -> None:
+        self.requests.append(request.to_httpx())
+
+    def snapshot(self) -> dict[str, Any]:
+        """Parcel's orders (by orderKey) and shipments, for drift checks."""
         with self.lock:
-            self.requests.append(request)
-            pair = base64.b64encode(f"{API_KEY}:{API_SECRET}".encode()).decode()
-            if request.headers.get("authorization") != f"Basic {pair}":
-                return httpx.Response(401, json={"Message": "Authorization has been denied."})
-            path = request.url.path.removeprefix("/api")
-            if path == "/accounts/me":
-                response = httpx.Response(200, json={"company": "Parcel Test Warehouse"})
-            elif path == "/orders/createorder" and request.method == "POST":
-                response = self._create_order(json.loads(request.content))
-            elif path == "/shipments":
-                response = self._shipments(request.url.params)
-            else:
-                response = httpx.Response(404, json={"Message": "No such resource."})
-            if self.lose_answers:
-                self.lose_answers -= 1
-                raise httpx.ReadTimeout("the answer was lost", request=request)
-            return response
+            state = {"orders": self.orders, "shipments": self.shipments}
+            return json.loads(json.dumps({"tool": self.tool, "at": self.clock().isoformat(), **state}))
 
     def _create_order(self, body: dict[str, Any]) -> httpx.Response:
         key = body.get("orderKey")
@@ -62,11 +75,9 @@ class FakeParcel:
 
     def _shipments(self, params: httpx.QueryParams) -> httpx.Response:
         rows = [s for s in self.shipments if s["batchId"] == params.get("batchId")]
-        page = int(params.get("page") or 1)
-        pages = max(1, -(-len(rows) // PAGE_SIZE))
-        chunk = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        page = numbered_page(rows, int(params.get("page") or 1), PAGE_SIZE)
         return httpx.Response(
-            200, json={"shipments": chunk, "total": len(rows), "page": page, "pages": pages}
+            200, json={"shipments": page.items, "total": page.total, "page": page.number, "pages": page.pages}
         )
 
     # --- the tool's side of a test ---------------------------------------------------------------
@@ -102,7 +113,7 @@ class FakeParcel:
                     "orderId": order["orderId"],
                     "orderKey": key,
                     "orderNumber": order["orderNumber"],
-                    "createDate": datetime.datetime.now(datetime.UTC).isoformat(),
+                    "createDate": self.clock().isoformat(),
                     "carrierCode": carrier,
                     "serviceCode": "ups_ground",
                     "trackingNumber": tracking,

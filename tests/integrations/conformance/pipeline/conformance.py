@@ -65,7 +65,7 @@ class Harness:
         return list(self.fake.batches)
 
     def lose_next_answer(self) -> None:
-        self.fake.lose_answers += 1
+        self.fake.timeout_next(1, processed=True)  # the write is done, its answer lost
 
     def refused_customer(self) -> tuple[dict[str, str], str]:
         """A customer's values the CRM refuses a contact with, and what it says about them."""

@@ -1,18 +1,22 @@
 """Pipeline's API in memory (see connector.py for the wire format), behind httpx.MockTransport, and
 the webhooks it sends: its own writes through the API (our pushes, reported back) and the edits
-people make in it, each a signed array of events."""
+people make in it, each a signed array of events.
+
+``FakeTool`` (integrations.fakes) is its HTTP front, request log and injected faults
+(``timeout_next(processed=True)``: the write is done, its answer lost)."""
 
 from __future__ import annotations
 
 import datetime
 import json
 import re
-import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
+from integrations.fakes.base import Answer, FakeTool, Incoming, httpx_answer
 from tests.integrations.conformance.pipeline.connector import (
     ID_PROPERTY,
     PORTAL,
@@ -28,6 +32,7 @@ CONTACT_VALUES = ("given_name", "family_name", "email", "phone", "company", ID_P
 
 
 def now() -> datetime.datetime:
+    """The real now (the harness's; the fake itself reads its own clock)."""
     return datetime.datetime.now(datetime.UTC)
 
 
@@ -52,9 +57,12 @@ def invalid_email(email: str) -> str:
     return f"Property values were not valid: {json.dumps([{**detail, 'name': 'email'}])}"
 
 
-class FakePipeline:
-    def __init__(self, portal: str = PORTAL) -> None:
-        self.lock = threading.Lock()
+class FakePipeline(FakeTool):
+    tool = "pipeline"
+
+    def __init__(self, portal: str = PORTAL, *, clock: Callable[[], datetime.datetime] | None = None) -> None:
+        super().__init__(clock=clock)
+        self.lock = self._lock
         self.portal = portal
         self.contacts: dict[str, dict[str, Any]] = {}
         self.deals: dict[str, dict[str, Any]] = {}
@@ -64,22 +72,24 @@ class FakePipeline:
         self.batches: list[int] = []  # the number of inputs of each batch upsert received
         self.pending: list[dict[str, Any]] = []  # events of API writes, not delivered yet
         self.last_events: list[dict[str, Any]] = []  # those of the latest write
-        self.lose_answers = 0
         self.hook_url = HOOK_URL
         self._ids = 9100
         self._event_ids = 51000
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
+    def serve(self, request: Incoming) -> Answer:
+        if request.headers.get("authorization") != f"Bearer {ACCESS_TOKEN}":
+            return httpx_answer(error(401, "INVALID_AUTHENTICATION", "Authentication credentials not found."))
+        path = request.path.removeprefix("/crm/v3/").strip("/")
+        return httpx_answer(self._route(request.to_httpx(), path.split("/")))
+
+    def record(self, request: Incoming, status: int) -> None:
+        self.requests.append(request.to_httpx())
+
+    def snapshot(self) -> dict[str, Any]:
+        """Pipeline's contacts and deals by id, for drift checks."""
         with self.lock:
-            self.requests.append(request)
-            if request.headers.get("authorization") != f"Bearer {ACCESS_TOKEN}":
-                return error(401, "INVALID_AUTHENTICATION", "Authentication credentials not found.")
-            path = request.url.path.removeprefix("/crm/v3/").strip("/")
-            response = self._route(request, path.split("/"))
-            if self.lose_answers:
-                self.lose_answers -= 1
-                raise httpx.ReadTimeout("the answer was lost", request=request)
-            return response
+            state = {"tool": self.tool, "at": self.clock().isoformat(), "contacts": self.contacts}
+            return json.loads(json.dumps({**state, "deals": self.deals}))
 
     def _route(self, request: httpx.Request, parts: list[str]) -> httpx.Response:
         method = request.method
@@ -106,7 +116,7 @@ class FakePipeline:
             if deal is None:
                 return error(404, "OBJECT_NOT_FOUND", f"Deal {parts[2]} does not exist.")
             deal["values"].update(json.loads(request.content)["values"])
-            deal["updatedAt"] = stamp(now())
+            deal["updatedAt"] = stamp(self.clock())
             self.deal_stages[deal["id"]].append(deal["values"]["stage"])
             return httpx.Response(200, json=deal)
         return error(404, "OBJECT_NOT_FOUND", f"No such endpoint: {method} {'/'.join(parts)}")
@@ -143,7 +153,7 @@ class FakePipeline:
             new = contact is None
             contact = self._write(contact, values, source="INTEGRATION")
             results.append({**contact, "new": new, "traceId": row.get("traceId", "")})
-        body: dict[str, Any] = {"status": "COMPLETE", "results": results, "completedAt": stamp(now())}
+        body: dict[str, Any] = {"status": "COMPLETE", "results": results, "completedAt": stamp(self.clock())}
         if errors:
             body.update(numErrors=len(errors), errors=errors)
         return httpx.Response(207 if errors else 200, json=body)
@@ -153,7 +163,7 @@ class FakePipeline:
     ) -> dict[str, Any]:
         """Create or change a contact; each change is an event (pending until delivered, for the
         writes of the API)."""
-        moment = now()
+        moment = self.clock()
         events = []
         if contact is None:
             self._ids += 1
@@ -224,7 +234,7 @@ class FakePipeline:
                     f"The deal is associated with contact {contact}, which does not exist.",
                 )
         self._ids += 1
-        moment = stamp(now())
+        moment = stamp(self.clock())
         deal = {
             "id": str(self._ids),
             "values": dict(body["values"]),
@@ -254,7 +264,7 @@ class FakePipeline:
         """A contact of another portal that installed the app too, edited there: the delivery the
         CRM sends (the same app, the same secret); nothing of this portal changes."""
         with self.lock:
-            moment = now()
+            moment = self.clock()
             events = [
                 self._event("contact.propertyChange", contact_id, "CRM_UI", moment, k, v, portal=portal)
                 for k, v in values.items()
@@ -281,7 +291,7 @@ class FakePipeline:
     def signed(
         self, body: bytes, *, secret: str = CLIENT_SECRET, sent_at: datetime.datetime | None = None
     ) -> dict[str, str]:
-        timestamp = str(int((sent_at or now()).timestamp() * 1000))
+        timestamp = str(int((sent_at or self.clock()).timestamp() * 1000))
         return {
             "Content-Type": "application/json",
             "User-Agent": "Pipeline-Webhooks/1.0",

@@ -53,7 +53,7 @@ class Harness:
         return self.fake.creates(reference)
 
     def lose_next_answer(self) -> None:
-        self.fake.lose_answers += 1
+        self.fake.timeout_next(1, processed=True)  # the write is done, its answer lost
 
     def requests(self) -> int:
         """Every request the tool has received."""

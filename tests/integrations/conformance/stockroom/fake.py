@@ -1,5 +1,9 @@
 """Stockroom's API in memory (see connector.py for the wire format), behind httpx.MockTransport, and
-the webhooks it sends on its own: an order shipped from its shelves, a count of its stock."""
+the webhooks it sends on its own: an order shipped from its shelves, a count of its stock.
+
+``FakeTool`` (integrations.fakes) is its HTTP front, request log and injected faults
+(``timeout_next(processed=True)``: the write is done, its answer lost); its inventory pages
+with ``numbered_page``."""
 
 from __future__ import annotations
 
@@ -7,12 +11,14 @@ import base64
 import datetime
 import itertools
 import json
-import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
+from integrations.fakes.base import Answer, FakeTool, Incoming, httpx_answer
+from integrations.fakes.pagination import numbered_page
 from tests.integrations.conformance.stockroom.connector import COUNTED, SHIPPED, sign
 
 API_TOKEN = "stockroom-token-5d1c"
@@ -21,32 +27,38 @@ CENTRE = 11  # Stockroom's one fulfilment centre
 PAGE_SIZE = 2  # counts a page of GET /inventory, so a few SKUs are paged
 
 
-def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC)
+class FakeStockroom(FakeTool):
+    tool = "stockroom"
 
-
-class FakeStockroom:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
+    def __init__(self, *, clock: Callable[[], datetime.datetime] | None = None) -> None:
+        super().__init__(clock=clock)
+        self.lock = self._lock
         self.orders: dict[int, dict[str, Any]] = {}
         self.stock: dict[tuple[int, str], dict[str, Any]] = {}  # (centre, sku) -> on_hand, updated_at
         self.webhooks: list[dict[str, Any]] = []
         self.requests: list[httpx.Request] = []
-        self.lose_answers = 0  # the next requests are done, but their answers are lost
         self._ids = itertools.count(5001)
 
     # --- the API ---------------------------------------------------------------------------------
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
+    def serve(self, request: Incoming) -> Answer:
+        if request.headers.get("authorization") != f"Bearer {API_TOKEN}":
+            return httpx_answer(httpx.Response(401, json={"errors": {"token": ["is not valid"]}}))
+        path = request.path.removeprefix("/api/v1")
+        return httpx_answer(self._route(request.method, path, request.to_httpx()))
+
+    def record(self, request: Incoming, status: int) -> None:
+        self.requests.append(request.to_httpx())
+
+    def snapshot(self) -> dict[str, Any]:
+        """Stockroom's orders and its stock per centre and SKU, for drift checks."""
         with self.lock:
-            self.requests.append(request)
-            if request.headers.get("authorization") != f"Bearer {API_TOKEN}":
-                return httpx.Response(401, json={"errors": {"token": ["is not valid"]}})
-            response = self._route(request.method, request.url.path.removeprefix("/api/v1"), request)
-            if self.lose_answers:
-                self.lose_answers -= 1
-                raise httpx.ReadTimeout("the answer was lost", request=request)
-            return response
+            stock: dict[str, dict[str, int]] = {}
+            for (centre, sku), level in self.stock.items():
+                stock.setdefault(sku, {})[str(centre)] = int(level["on_hand"])
+            orders = {str(k): v for k, v in self.orders.items()}
+            state = {"tool": self.tool, "at": self.clock().isoformat(), "orders": orders, "stock": stock}
+            return json.loads(json.dumps(state))
 
     def _route(self, method: str, path: str, request: httpx.Request) -> httpx.Response:
         parts = path.strip("/").split("/")
@@ -111,11 +123,9 @@ class FakeStockroom:
             for (centre, sku), level in sorted(self.stock.items())
             if not since or level["updated_at"] >= datetime.datetime.fromisoformat(since)
         ]
-        page = int(params.get("page") or 1)
-        chunk = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-        more = len(rows) > page * PAGE_SIZE
+        page = numbered_page(rows, int(params.get("page") or 1), PAGE_SIZE)
         return httpx.Response(
-            200, json={"items": chunk, "page": page, "next_page": page + 1 if more else None}
+            200, json={"items": page.items, "page": page.number, "next_page": page.next_number}
         )
 
     # --- its state --------------------------------------------------------------------------------
@@ -153,7 +163,7 @@ class FakeStockroom:
     def set_on_hand(self, sku: str, on_hand: int, *, at: datetime.datetime | None = None) -> None:
         """A count in the tool's warehouse (no webhook: see ``count`` for the one it sends)."""
         with self.lock:
-            self.stock[(CENTRE, sku)] = {"on_hand": on_hand, "updated_at": at or _now()}
+            self.stock[(CENTRE, sku)] = {"on_hand": on_hand, "updated_at": at or self.clock()}
 
     def creates(self, reference: str) -> int:
         return sum(
@@ -175,7 +185,7 @@ class FakeStockroom:
             "id": next(self._ids),
             "order_id": order["id"],
             "reference_id": reference,
-            "shipped_at": _now().isoformat(),
+            "shipped_at": self.clock().isoformat(),
             "carrier": "UPS",
             "service": "Ground",
             "tracking_number": tracking,
@@ -195,7 +205,7 @@ class FakeStockroom:
             for item in shipment["items"]:
                 level = self.stock.get((CENTRE, item["sku"]))
                 if level is not None:
-                    level.update(on_hand=level["on_hand"] - item["quantity"], updated_at=_now())
+                    level.update(on_hand=level["on_hand"] - item["quantity"], updated_at=self.clock())
         return self.delivery(SHIPPED, {"shipment": shipment}, sent_at=sent_at)
 
     def count(
@@ -216,7 +226,7 @@ class FakeStockroom:
         self, topic: str, data: dict[str, Any], *, sent_at: datetime.datetime | None = None, secret: str = ""
     ) -> tuple[dict[str, str], bytes]:
         """One event, signed per Standard Webhooks (with ``secret``, else the connection's)."""
-        sent = sent_at or _now()
+        sent = sent_at or self.clock()
         message_id = f"msg_{uuid.uuid4().hex}"
         body = json.dumps({"type": topic, "timestamp": sent.isoformat(), "data": data}).encode()
         timestamp = int(sent.timestamp())

@@ -66,7 +66,7 @@ class Harness:
         return self.fake.creates(kind)
 
     def lose_next_answer(self) -> None:
-        self.fake.lose_answers += 1
+        self.fake.timeout_next(1, processed=True)  # the write is done, its answer lost
 
     def edit_in_tool(self, kind: str, record_id: str) -> None:
         """Somebody changes the record in the tool: the version the hub holds goes stale."""

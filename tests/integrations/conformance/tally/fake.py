@@ -1,14 +1,19 @@
-"""Tally's API in memory (see connector.py for the wire format), behind httpx.MockTransport."""
+"""Tally's API in memory (see connector.py for the wire format), behind httpx.MockTransport.
+
+It stands on ``integrations.fakes``: ``FakeTool`` is its HTTP front, request log and injected
+faults (``timeout_next(processed=True)``: the write is done, its answer lost), and its sign-in
+keeps its tokens in a ``TokenStore`` (``fake_oauth``)."""
 
 from __future__ import annotations
 
 import datetime
 import json
-import threading
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
+from integrations.fakes.base import Answer, FakeTool, Incoming, httpx_answer
 from tests.integrations.conformance.tally.connector import REALM, signature
 from tests.integrations.conformance.tally.fake_oauth import FakeAuthServer
 
@@ -45,29 +50,37 @@ def fault(code: str, message: str, detail: str = "", status: int = 400) -> httpx
     return httpx.Response(status, json={"Fault": {"Error": [error], "type": "ValidationFault"}})
 
 
-class FakeTally:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.auth = FakeAuthServer(ACCESS_TOKEN)  # the sign-in and the tokens (fake_oauth.py)
+class FakeTally(FakeTool):
+    tool = "tally"
+
+    def __init__(self, *, clock: Callable[[], datetime.datetime] | None = None) -> None:
+        super().__init__(clock=clock)
+        self.lock = self._lock
+        self.auth = FakeAuthServer(ACCESS_TOKEN, clock=self.clock)  # the sign-in and the tokens
         self.rows: dict[str, dict[str, dict[str, Any]]] = {e: {} for e in ENTITIES}
         self.answered: dict[str, tuple[int, bytes]] = {}  # requestid -> the first answer
         self.requests: list[httpx.Request] = []
-        self.lose_answers = 0
         self._ids = 100
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        if request.url.path.startswith("/oauth2/"):
+        if request.url.path.startswith("/oauth2/"):  # the sign-in: its own server, not logged here
             return self.auth.handle(request)
+        return super().handle(request)
+
+    def serve(self, request: Incoming) -> Answer:
+        if not self.auth.accepts(request.headers.get("authorization")):
+            return httpx_answer(fault("3200", "AuthenticationFailed", status=401))
+        path = request.path.removeprefix(f"/v3/company/{REALM}/").strip("/")
+        return httpx_answer(self._route(request.to_httpx(), path))
+
+    def record(self, request: Incoming, status: int) -> None:
+        self.requests.append(request.to_httpx())
+
+    def snapshot(self) -> dict[str, Any]:
+        """Tally's records by entity and id, for drift checks."""
         with self.lock:
-            self.requests.append(request)
-            if not self.auth.accepts(request.headers.get("authorization")):
-                return fault("3200", "AuthenticationFailed", status=401)
-            path = request.url.path.removeprefix(f"/v3/company/{REALM}/").strip("/")
-            response = self._route(request, path)
-            if self.lose_answers:
-                self.lose_answers -= 1
-                raise httpx.ReadTimeout("the answer was lost", request=request)
-            return response
+            rows = {entity: {k: dict(v) for k, v in table.items()} for entity, table in self.rows.items()}
+        return json.loads(json.dumps({"tool": self.tool, "at": self.clock().isoformat(), "rows": rows}))
 
     def _route(self, request: httpx.Request, path: str) -> httpx.Response:
         parts = path.split("/")
@@ -102,7 +115,7 @@ class FakeTally:
 
     def _write(self, entity: str, body: dict[str, Any]) -> httpx.Response:
         table = self.rows[entity]
-        now = datetime.datetime.now(datetime.UTC).isoformat()
+        now = self.clock().isoformat()
         if "Id" in body:
             row = table.get(str(body["Id"]))
             if row is None:
@@ -185,7 +198,7 @@ class FakeTally:
     def add_customer(self, name: str, *, entity: str = "customer") -> str:
         with self.lock:
             self._ids += 1
-            now = datetime.datetime.now(datetime.UTC).isoformat()
+            now = self.clock().isoformat()
             row = {
                 "Id": str(self._ids),
                 "DisplayName": name,
@@ -203,7 +216,7 @@ class FakeTally:
         with self.lock:
             invoice = self.rows["invoice"][invoice_id]
             self._ids += 1
-            now = datetime.datetime.now(datetime.UTC)
+            now = self.clock()
             row = {
                 "Id": str(self._ids),
                 "SyncToken": "0",

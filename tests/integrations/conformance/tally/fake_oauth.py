@@ -13,6 +13,9 @@ token endpoint with ROTATING refresh tokens that expire. Part of the fake (``Fak
   "x_refresh_token_expires_in"}``. A refresh issues a new refresh token and the old one is refused
   from then on (``400 {"error": "invalid_grant"}``), as QuickBooks may; a wrong client is
   ``401 {"error": "invalid_client"}``.
+
+The tokens live in ``tokens`` (an ``integrations.fakes.tokens.TokenStore`` on the fake's clock):
+access tokens expire after an hour, refresh tokens after ``refresh_lifetime``.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from urllib.parse import parse_qsl, urlencode
 
 import httpx
 
+from integrations.fakes.clock import WallClock
+from integrations.fakes.tokens import Issued, TokenStore
 from tests.integrations.conformance.tally.connector import REALM
 
 CLIENT_ID, CLIENT_SECRET = "tally-client-7", "tally-client-secret-7"
@@ -35,18 +40,21 @@ ACCESS_SECONDS = 3600
 REFRESH_LIFETIME = datetime.timedelta(days=100)
 
 
-def now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC)
-
-
 class FakeAuthServer:
     """Who may call Tally: the access token in force, the refresh tokens still good, the codes given."""
 
-    def __init__(self, access_token: str) -> None:
+    def __init__(self, access_token: str, *, clock: Callable[[], datetime.datetime] | None = None) -> None:
         self.lock = threading.Lock()
-        self.access_token = access_token
         self.refresh_lifetime = REFRESH_LIFETIME
-        self.refresh_tokens: dict[str, datetime.datetime] = {REFRESH_TOKEN: now() + REFRESH_LIFETIME}
+        self.tokens = TokenStore(clock or WallClock(), prefix="tally-token-", refresh_prefix="tally-refresh-")
+        # the pair the tests' connections start with (an access token good for the hour)
+        self._latest = self.tokens.issue(
+            ttl=ACCESS_SECONDS,
+            refresh_ttl=REFRESH_LIFETIME.total_seconds(),
+            access_token=access_token,
+            refresh_token=REFRESH_TOKEN,
+        )
+        self._refreshes: list[str] = [REFRESH_TOKEN]  # every refresh token issued, oldest first
         self.codes: dict[str, str] = {}  # code -> the redirect URI it was given for
         self.token_calls: list[str] = []  # the grant types asked for, in order
         self.script: list[httpx.Response] = []  # token answers served first (a 500, an invalid_grant)
@@ -54,20 +62,26 @@ class FakeAuthServer:
         self.before_token: Callable[[httpx.Request], None] | None = None
         self._issued = 1
 
+    @property
+    def access_token(self) -> str:
+        """The access token issued last (the one in force)."""
+        return self._latest.access_token
+
     def accepts(self, authorization: str | None) -> bool:
-        return authorization == f"Bearer {self.access_token}"
+        scheme, _, token = (authorization or "").partition(" ")
+        return scheme == "Bearer" and self.tokens.check(token) == "ok"
 
     # --- the tool's side of a test ----------------------------------------------------------------
 
     def expire_access_token(self) -> None:
         """The access token in force runs out: every request with it answers 401."""
         with self.lock:
-            self.access_token = f"tally-token-expired-{self._issued}"
+            self.tokens.expire_all()
 
     def revoke_refresh_tokens(self) -> None:
         """The company disconnected the app (or 100 days passed): no refresh token is good."""
         with self.lock:
-            self.refresh_tokens.clear()
+            self.tokens.revoke_refresh_tokens()
 
     def refresh_with(self, refresh_token: str) -> httpx.Response:
         """Ask the token endpoint directly, as anyone holding ``refresh_token`` could."""
@@ -138,24 +152,31 @@ class FakeAuthServer:
                     return httpx.Response(400, json={"error": "invalid_grant"})
                 return self._issue()
             if grant_type == "refresh_token":
-                expires = self.refresh_tokens.pop(form.get("refresh_token", ""), None)
-                if expires is None or expires <= now():
+                issued = self.tokens.refresh(
+                    form.get("refresh_token"),
+                    ttl=ACCESS_SECONDS,
+                    refresh_ttl=self.refresh_lifetime.total_seconds(),
+                )
+                if issued is None:
                     return httpx.Response(400, json={"error": "invalid_grant"})
-                return self._issue()
+                return self._answer(issued)
             return httpx.Response(400, json={"error": "unsupported_grant_type"})
 
     def _issue(self) -> httpx.Response:
+        issued = self.tokens.issue(ttl=ACCESS_SECONDS, refresh_ttl=self.refresh_lifetime.total_seconds())
+        return self._answer(issued)
+
+    def _answer(self, issued: Issued) -> httpx.Response:
         self._issued += 1
-        self.access_token = f"tally-token-{self._issued}"
-        refresh = f"tally-refresh-{self._issued}"
-        self.refresh_tokens[refresh] = now() + self.refresh_lifetime
+        self._latest = issued
+        self._refreshes.append(str(issued.refresh_token))
         return httpx.Response(
             200,
             json={
                 "token_type": "bearer",
-                "access_token": self.access_token,
+                "access_token": issued.access_token,
                 "expires_in": ACCESS_SECONDS,
-                "refresh_token": refresh,
+                "refresh_token": issued.refresh_token,
                 "x_refresh_token_expires_in": int(self.refresh_lifetime.total_seconds()),
             },
         )
@@ -164,7 +185,8 @@ class FakeAuthServer:
     def refresh_token(self) -> str:
         """The newest refresh token that is still good ("" when none is)."""
         with self.lock:
-            return max(self.refresh_tokens, key=self.refresh_tokens.__getitem__, default="")
+            good = [t for t in self._refreshes if self.tokens.check_refresh(t) == "ok"]
+            return good[-1] if good else ""
 
 
 def basic(client_id: str, client_secret: str) -> str:
