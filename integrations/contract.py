@@ -287,8 +287,12 @@ class OAuth:
 
     def grant(self, body: Mapping[str, Any], now: datetime.datetime | None = None) -> TokenGrant:
         """A token endpoint's answer as a grant: the access token, the refresh token when one is given
-        (a rotated one replaces the stored one), and when each runs out."""
-        now = now or datetime.datetime.now(datetime.UTC)
+        (a rotated one replaces the stored one), and when each runs out, by the hub's clock
+        (``django.utils.timezone.now``, which the simulated day moves) unless ``now`` is given."""
+        if now is None:
+            from django.utils import timezone
+
+            now = timezone.now()
         access = body.get("access_token")
         if not access:
             raise ValueError("The token endpoint's answer has no access_token.")

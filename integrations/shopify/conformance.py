@@ -15,8 +15,8 @@ import httpx
 
 from integrations.shopify.connector import ShopifyConnector
 from integrations.shopify.fake import (
-    ACCESS_TOKEN,
     API_VERSION,
+    CLIENT_ID,
     CLIENT_SECRET,
     LOCATION_ID,
     SHOP_DOMAIN,
@@ -31,15 +31,15 @@ class Harness:
     base_url = f"https://{SHOP_DOMAIN}"
     sku = "TENT-2P-GRN"  # the hub stocks it
     unknown_sku = "STOVE-TI-01"  # the shop sells it, the hub does not know it
-    tokens_expire = False
-    no_refresh_reason = (
-        "Shopify's offline access tokens never expire: there is nothing to refresh, "
-        "and a 401 means the app was uninstalled (the connection needs re-authorisation)."
-    )
+    # The connection holds an expiring offline token (an hour) and its refresh token, as the sign-in
+    # gives them; a static token (a custom app's) never expires and is never refreshed.
+    tokens_expire = True
+    no_refresh_reason = ""
 
     def __init__(self) -> None:
         # A roomy bucket: the kit checks Retry-After on a 429, not the shop's call budget.
         self.fake = FakeShopify(bucket_size=1000)
+        self.issued = self.fake.issue_token(expiring=True)
 
     # --- wiring ------------------------------------------------------------------------------
 
@@ -50,7 +50,12 @@ class Harness:
         return {"shop_domain": SHOP_DOMAIN, "api_version": API_VERSION, "location_id": LOCATION_ID}
 
     def secrets(self) -> dict[str, Any]:
-        return {"access_token": ACCESS_TOKEN, "client_secret": CLIENT_SECRET}
+        return {
+            "access_token": self.issued.access_token,
+            "refresh_token": str(self.issued.refresh_token),
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+        }
 
     def variant(self, sku: str) -> tuple[str, dict[str, Any]]:
         """The tool's variant id of a SKU and the ExternalRef extra the connector needs to push it."""
@@ -93,7 +98,8 @@ class Harness:
         self.fake.fail_next(count, status=status)
 
     def expire_token(self) -> None:
-        raise NotImplementedError(self.no_refresh_reason)
+        """The hour is up: every expiring token the shop issued answers 401 until refreshed."""
+        self.fake.expire_tokens()
 
     def refreshes(self) -> int:
-        return 0
+        return self.fake.refreshes

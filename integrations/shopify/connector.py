@@ -5,17 +5,9 @@ Wire format notes (sources in /work/shared/payloads/shopify/FORMAT.md):
 * Base URL ``https://{shop_domain}/admin/api/{api_version}``; the ``base_url`` setting
   replaces ``https://{shop_domain}`` (the local fake), the ``/admin/api/{version}``
   path is kept so the API version still applies.
-* Auth: ``X-Shopify-Access-Token``. Offline access tokens never expire, so
-  ``refresh_token`` stays ``None``: a 401 means the app was uninstalled or the
-  token revoked, and the connection needs re-authorisation.
-* Sign-in ("Connect to Shopify", with the app's client id and secret): OAuth's authorization
-  code grant at the shop, ``/admin/oauth/authorize?client_id=&scope=&redirect_uri=&state=``
-  (scopes comma-separated; no ``grant_options[]``: an offline token), then
-  ``POST /admin/oauth/access_token`` with client_id, client_secret and code in the body ->
-  ``{"access_token", "scope"}``. The callback also carries ``hmac``, ``shop``, ``host`` and
-  ``timestamp``: ``exchange_code`` refuses one whose hmac (hex HMAC-SHA256 of the other
-  parameters, sorted, keyed with the client secret) does not match, whose shop is not this
-  connection's, or whose timestamp is stale, before the code is sent anywhere.
+* Auth, the sign-in ("Connect to Shopify") and the refresh of expiring offline access tokens:
+  ``integrations.shopify.auth`` (``ShopifyAuth``, which this connector extends). A static token
+  (a custom app's) is never refreshed.
 * Webhooks: ``X-Shopify-Hmac-Sha256`` = base64(HMAC-SHA256(client secret, raw body)).
   Order webhooks carry the whole order and are used as they are (no API call).
 * Pagination: the ``Link`` header's ``rel="next"`` URL, followed verbatim.
@@ -46,32 +38,31 @@ import hashlib
 import hmac
 import json
 import re
-import time
 import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, Literal
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from integrations import registry
 from integrations.contract import (
     Action,
     Capability,
-    Connector,
     InboundItem,
-    OAuth,
     PullPage,
     PushContext,
     PushResult,
     RateLimitHint,
-    TokenGrant,
     WebhookEnvelope,
     WebhookRequest,
 )
 from integrations.errors import CountMoved, PermanentError, Throttled, TransientError
 from integrations.records import FulfilmentOut, InventoryOut, OutboundItem
 from integrations.shopify import mapping
+from integrations.shopify.auth import SCOPES as SCOPES  # re-exported: what the sign-in asks for
+from integrations.shopify.auth import ShopifyAuth, ShopifySecrets
+from integrations.shopify.auth import callback_hmac as callback_hmac
 
 API_VERSIONS: dict[str, datetime.date | None] = {
     "2025-07": datetime.date(2026, 7, 1),
@@ -118,19 +109,6 @@ STALE_CODES = frozenset({"CHANGE_FROM_QUANTITY_STALE", "COMPARE_QUANTITY_STALE"}
 # Another request with the same key is running: try again in a moment.
 BUSY_CODES = frozenset({"IDEMPOTENCY_CONCURRENT_REQUEST"})
 
-# What the connector does needs these (a write_ scope includes its read_): orders and products in
-# (and their webhooks), inventory levels set and read at the location, fulfilments through the
-# fulfilment orders of the orders the merchant fulfils.
-SCOPES = (
-    "read_orders",
-    "read_products",
-    "write_inventory",
-    "read_locations",
-    "write_merchant_managed_fulfillment_orders",
-)
-# A sign-in's callback older than this (or this far ahead) is refused, whatever its hmac says.
-CALLBACK_MAX_AGE = 600  # seconds
-
 
 class ShopifySettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -171,30 +149,6 @@ class ShopifySettings(BaseModel):
         return str(url).rstrip("/")
 
 
-class ShopifySecrets(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    # Declared first: the access token's check reads it.
-    client_id: str = Field(
-        default="", description='The app\'s client id (API key): "Connect to Shopify" signs in with it.'
-    )
-    access_token: str = Field(
-        default="",
-        validate_default=True,
-        description="The Admin API access token (shpat_…); none with a client id: the sign-in gives it.",
-    )
-    client_secret: str = Field(min_length=1, description="The app's client secret; signs webhooks.")
-
-    @field_validator("access_token")
-    @classmethod
-    def _token_or_sign_in(cls, value: str, info: ValidationInfo) -> str:
-        if not value and not info.data.get("client_id"):
-            raise ValueError(
-                "Enter the Admin API access token, or the app's client id to connect with Shopify's sign-in."
-            )
-        return value
-
-
 def header(headers: Mapping[str, str], *names: str) -> str:
     """The first of ``names`` present in ``headers``, matched case-insensitively."""
     lowered = {str(k).lower(): v for k, v in headers.items()}
@@ -209,19 +163,6 @@ def sign(secret: str, body: bytes) -> str:
     """Shopify's webhook signature: base64(HMAC-SHA256(secret, raw body))."""
     digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
     return base64.b64encode(digest).decode()
-
-
-def callback_hmac(secret: str, params: Mapping[str, str]) -> str:
-    """The hmac Shopify puts on an OAuth callback: hex HMAC-SHA256(client secret, the parameters
-    but ``hmac`` and ``signature``, each ``key=value`` with ``%``, ``&`` and ``=`` escaped, sorted,
-    joined with ``&``)."""
-
-    def pair(key: str, value: str) -> str:
-        key = key.replace("%", "%25").replace("=", "%3D")
-        return f"{key}={value.replace('%', '%25')}".replace("&", "%26")
-
-    message = "&".join(sorted(pair(k, str(v)) for k, v in params.items() if k not in ("hmac", "signature")))
-    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
 def next_link(response: httpx.Response) -> str | None:
@@ -257,7 +198,7 @@ WEBHOOK_HEADER_NAMES = (
 
 
 @registry.register
-class ShopifyConnector(Connector):
+class ShopifyConnector(ShopifyAuth):
     key = "shopify"
     name = "Shopify"
     capabilities = frozenset(
@@ -293,16 +234,6 @@ class ShopifyConnector(Connector):
         }
     )
     page_limit: ClassVar[int] = PAGE_LIMIT
-    # Relative to base_url() (…/admin/api/{version}): the shop's /admin/oauth/…, kept under the
-    # base_url setting's path too (the demo's fake is served under /integrations/fake-shopify/).
-    oauth = OAuth(
-        authorize_url="../oauth/authorize",
-        token_url="../oauth/access_token",
-        scopes=SCOPES,
-        scope_separator=",",
-        client_auth="body",
-    )
-
     settings: ShopifySettings
 
     # --- configuration -----------------------------------------------------------------
@@ -313,46 +244,6 @@ class ShopifyConnector(Connector):
 
     def url(self, path: str) -> str:
         return f"{self.base_url()}/{path.lstrip('/')}"
-
-    def auth_headers(self, secrets: Mapping[str, Any]) -> dict[str, str]:
-        return {"X-Shopify-Access-Token": str(secrets.get("access_token", ""))}
-
-    def exchange_code(
-        self, code: str, redirect_uri: str, callback: Mapping[str, str] | None = None
-    ) -> TokenGrant:
-        """Check the callback is Shopify's, for this shop and fresh, then trade the code for the
-        offline token (``{"access_token", "scope"}``; it does not expire)."""
-        params = {str(k): str(v) for k, v in (callback or {}).items()}
-        secret = str(self.connection.get_secrets().get("client_secret") or "")
-        received = params.get("hmac", "").strip().lower()
-        if (
-            not secret
-            or not received
-            or not hmac.compare_digest(callback_hmac(secret, params).encode(), received.encode())
-        ):
-            raise PermanentError(
-                "the callback's signature (hmac) does not match the app's client secret, so it may "
-                "not be Shopify's.",
-                status=None,
-            )
-        shop = params.get("shop", "").strip().lower()
-        if shop != self.settings.shop_domain:
-            raise PermanentError(
-                f"the callback is for the shop {shop or '(none named)'}, not this connection's "
-                f"{self.settings.shop_domain}.",
-                status=None,
-            )
-        try:
-            age = time.time() - int(params.get("timestamp", ""))
-        except ValueError:
-            age = float("inf")
-        if not -CALLBACK_MAX_AGE <= age <= CALLBACK_MAX_AGE:
-            raise PermanentError(
-                "the callback's timestamp is missing or more than "
-                f"{CALLBACK_MAX_AGE // 60} minutes off: start the sign-in again.",
-                status=None,
-            )
-        return super().exchange_code(code, redirect_uri, params)
 
     def rate_limit_hint(self, response: httpx.Response) -> RateLimitHint | None:
         raw = response.headers.get("x-shopify-shop-api-call-limit", "")

@@ -78,7 +78,7 @@ def test_the_demo_connection_signs_in_to_the_fake_shop(page, screenshot, shop: F
     page.get_by_role("button", name="Install").click()
 
     # back on the connection's page: a token of its own, stored, and it works
-    expect(page.locator("#toasts")).to_contain_text("Connected to Shopify: the new tokens are stored.")
+    expect(page.locator("#toasts")).to_contain_text("Connected to Shopify: the new tokens are stored")
     expect(sign_in).to_contain_text("signed in")
     screenshot("oauth-shopify-03-connected")
     token = Connection.objects.get(pk=connection.pk).get_secrets()["access_token"]

@@ -95,7 +95,7 @@ def test_the_connectors_describe_what_they_need(read_api: Api) -> None:
     assert response.status_code == 200
     assert "orders_in" in shopify["capabilities"]
     assert shopify["settings_schema"]["properties"]["location_id"]["type"] == "integer"
-    assert shopify["secrets"] == ["access_token", "client_id", "client_secret"]
+    assert shopify["secrets"] == ["access_token", "client_id", "client_secret", "refresh_token"]
     assert shopify["reconcile_object_types"] == ["inventory", "order"]
     # the records it brings in and sends out, named by its capabilities
     assert shopify["gives"] == ["OrderRecord", "ProductRecord", "ShipmentRecord"]

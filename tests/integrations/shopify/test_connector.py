@@ -50,7 +50,12 @@ def test_registered_with_its_capabilities_topics_and_versions():
     assert cls.api_versions["2025-07"] == datetime.date(2026, 7, 1)
     sunsets = list(cls.api_versions.values())
     assert sunsets == sorted(sunsets)
-    assert sorted(cls.describe()["secrets"]) == ["access_token", "client_id", "client_secret"]
+    assert sorted(cls.describe()["secrets"]) == [
+        "access_token",
+        "client_id",
+        "client_secret",
+        "refresh_token",
+    ]
 
 
 def test_the_documented_create_connection_keys_validate_exactly(db):

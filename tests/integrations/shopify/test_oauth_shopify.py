@@ -117,7 +117,9 @@ def test_connecting_to_shopify_stores_an_offline_token_that_works(
     response = back(admin, answer)
     assert response.status_code == 302
     assert response["Location"] == reverse("integrations:connection", args=[store.pk])
-    assert messages_of(response) == ["Connected to Shopify: the new tokens are stored."]
+    assert messages_of(response) == [
+        "Connected to Shopify: the new tokens are stored (re-authorise within 89 days)."
+    ]
 
     row = Connection.objects.get(pk=store.pk)
     token = row.get_secrets()["access_token"]
@@ -126,14 +128,15 @@ def test_connecting_to_shopify_stores_an_offline_token_that_works(
     assert shop.issued_tokens[token] == ",".join(SCOPES)
     assert row.get_secrets()["client_id"] == CLIENT_ID  # the app's client is kept
     assert row.status == ConnectionStatus.ACTIVE
-    assert row.token_expires_at is None
-    assert row.refresh_expires_at is None
+    assert row.token_expires_at is not None  # an expiring offline token (expiring=1): an hour
+    assert row.refresh_expires_at is not None
+    assert row.get_secrets()["refresh_token"]
     assert [call.status for call in shop.token_calls] == [200]
     # the token works, and the sign-in's secrets are not in the request log
     assert registry.connector_for(row).test() == "Acme Outdoors"
     logged = " ".join(f"{log.url} {log.request_body} {log.response_body}" for log in RequestLog.objects.all())
     assert "oauth/access_token" in logged
-    for secret in (token, answer["code"], CLIENT_SECRET):
+    for secret in (token, row.get_secrets()["refresh_token"], answer["code"], CLIENT_SECRET):
         assert secret not in logged
     page = admin.get(reverse("integrations:connection", args=[store.pk])).content.decode()
     assert "signed in" in page
@@ -257,9 +260,10 @@ def test_an_uninstalled_app_is_installed_again(admin: Client, store: Connection,
     back(admin, query(install(shop, connect(admin, store))))
     connection = Connection.objects.get(pk=store.pk)
     assert registry.connector_for(connection).test() == "Acme Outdoors"
-    # the merchant uninstalls the app: its token is refused, the connection needs a person
+    # the merchant uninstalls the app: its token and its refresh token are refused, the connection
+    # needs a person
     shop.revoke_token()
-    with pytest.raises(Exception, match="401"):
+    with pytest.raises(Exception, match="Shopify refused the refresh token"):
         registry.connector_for(connection).test()
     assert Connection.objects.get(pk=store.pk).status == ConnectionStatus.NEEDS_REAUTH
     # Re-authorise: installed again, a new token, active again
@@ -309,7 +313,7 @@ def test_the_demo_connection_signs_in_through_the_fake_this_app_serves(admin: Cl
     assert installed["Location"].startswith(CALLBACK)
     # back here: the token endpoint answered through the hub's client, the new token stored and good
     response = back(admin, query(installed["Location"]))
-    assert messages_of(response) == ["Connected to Shopify: the new tokens are stored."]
+    assert messages_of(response)[0].startswith("Connected to Shopify: the new tokens are stored")
     token = Connection.objects.get(pk=seeded.pk).get_secrets()["access_token"]
     assert token in demo_shop.issued_tokens
     assert registry.connector_for(Connection.objects.get(pk=seeded.pk)).test() == "Acme Outdoors"
