@@ -6,6 +6,11 @@ match and whose owner may read the topic's area). Connections that are paused ge
 change of another warehouse than a connection's own does not concern it. Inventory level changes to
 a connection are coalesced: they carry ``coalesce_key`` "inventory.product:<id>" and wait
 INTEGRATIONS_COALESCE_SECONDS (see ``outbound._claim``). Attempts are queued after commit.
+
+An event of the hub's own ("integrations.*") whose payload names a ``connection_id`` (a stock
+recheck) is addressed to that connection alone: one delivery, whatever its connector's ``topics``,
+as long as the hub resolves the topic for what the connector takes; never to a webhook
+subscription (it is internal). A stock recheck coalesces with the product's level changes.
 """
 
 from __future__ import annotations
@@ -20,9 +25,12 @@ from django.utils import timezone
 
 from erp.access import AREAS, user_can
 from erp.models import OutboxEvent
-from integrations import queueing, registry
+from integrations import outbound_items, queueing, registry
 from integrations.models import Connection, ConnectionStatus, Delivery, DeliveryStatus, WebhookSubscription
-from integrations.outbound_items import LEVEL_CHANGED, warehouse_of
+from integrations.outbound_items import LEVEL_CHANGED, STOCK_RECHECK, warehouse_of
+
+HUB_TOPICS = "integrations."  # the hub's own topics: an event of one naming a connection goes to it alone
+COALESCED = (LEVEL_CHANGED, STOCK_RECHECK)  # pushes of a product's level: one key per product
 
 
 def coalesce_seconds() -> float:
@@ -45,21 +53,37 @@ def _may_read(user: Any, topic: str) -> bool:
     return user_can(user, area if area in AREAS else "integrations", "read")
 
 
-def fan_out(event: OutboxEvent) -> None:
-    """Create the event's deliveries (idempotent) and enqueue their attempts after commit."""
-    moment = timezone.now()
-    rows: list[Delivery] = []
-    for connection in Connection.objects.exclude(status=ConnectionStatus.PAUSED).select_related(
-        "sales_channel"
-    ):
+def addressed_to(event: OutboxEvent) -> int | None:
+    """The one connection a hub event is for (its payload's ``connection_id``); None: for every target."""
+    connection_id = event.payload.get("connection_id") if event.topic.startswith(HUB_TOPICS) else None
+    return connection_id if isinstance(connection_id, int) else None
+
+
+def _targets(event: OutboxEvent) -> list[Connection]:
+    """The connections the event goes to: those whose connector subscribes to its topic, or the one
+    it is addressed to if the hub pushes something of it to that connector."""
+    connections = Connection.objects.exclude(status=ConnectionStatus.PAUSED).select_related("sales_channel")
+    addressee = addressed_to(event)
+    if addressee is not None:
+        return [c for c in connections.filter(pk=addressee) if outbound_items.resolver_for(event.topic, c)]
+    found = []
+    for connection in connections:
         try:
             connector = registry.get(connection.connector)
         except registry.UnknownConnector:
             continue
-        if not _matches(connector.topics, event.topic) or not _concerns(connection, event):
-            continue
+        if _matches(connector.topics, event.topic) and _concerns(connection, event):
+            found.append(connection)
+    return found
+
+
+def fan_out(event: OutboxEvent) -> None:
+    """Create the event's deliveries (idempotent) and enqueue their attempts after commit."""
+    moment = timezone.now()
+    rows: list[Delivery] = []
+    for connection in _targets(event):
         key, due = "", moment
-        if event.topic == LEVEL_CHANGED and event.payload.get("product_id") is not None:
+        if event.topic in COALESCED and event.payload.get("product_id") is not None:
             key = f"inventory.product:{event.payload['product_id']}"
             due = moment + timedelta(seconds=coalesce_seconds())
         rows.append(
@@ -67,7 +91,8 @@ def fan_out(event: OutboxEvent) -> None:
                 event=event, connection=connection, topic=event.topic, coalesce_key=key, next_attempt_at=due
             )
         )
-    for sub in WebhookSubscription.objects.filter(is_active=True).select_related("user"):
+    subscriptions = WebhookSubscription.objects.filter(is_active=True).select_related("user")
+    for sub in subscriptions if addressed_to(event) is None else []:  # internal: to its connection only
         if _matches(sub.topics, event.topic) and _may_read(sub.user, event.topic):
             rows.append(Delivery(event=event, subscription=sub, topic=event.topic, next_attempt_at=moment))
     if not rows:

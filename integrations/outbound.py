@@ -3,7 +3,8 @@
 Fan-out (``integrations.fanout``, an outbox subscriber installed by ``install()``) makes one
 Delivery per target that takes the event. Inventory level changes to a connection are coalesced:
 the first of them that comes due collapses the pending ones into the newest and pushes once the
-quantity read at push time (``_claim``).
+quantity read at push time (``_claim``); a stock recheck among them survives instead, so the push
+is forced.
 
 An attempt (``delivery_attempt``) claims the delivery under its row lock (skipping
 a row another worker holds) with a lease (``claimed_until``), does the network
@@ -49,6 +50,7 @@ from integrations.models import (
     DeliveryStatus,
     WebhookSubscription,
 )
+from integrations.outbound_items import STOCK_RECHECK
 from integrations.outcomes import Kind, Outcome, outcome_of
 
 logger = logging.getLogger(__name__)
@@ -171,7 +173,10 @@ def _claim(delivery_pk: int) -> Delivery | None:
                 delivery.next_attempt_at = moment + timedelta(seconds=max(1.0, coalesce_seconds()))
                 delivery.save(update_fields=["next_attempt_at"])
                 return None
-            newest = group[-1] if group else delivery
+            # The newest survives; a stock recheck over a level change, for it pushes even an
+            # unchanged level (it would be lost behind a level change that skips as "no change").
+            rechecks = [d for d in group if d.topic == STOCK_RECHECK]
+            newest = (rechecks or group)[-1] if group else delivery
             Delivery.objects.filter(pk__in=[d.pk for d in group if d.pk != newest.pk]).update(
                 status=DeliveryStatus.SUPERSEDED, last_error=f"Coalesced into delivery {newest.pk}."
             )

@@ -6,6 +6,10 @@ connection's warehouse, the order's and lines' ids for a fulfilment. Nothing to
 push (no mapping, nothing changed since the last push, an order that came from
 elsewhere) is a reason string, and the delivery is skipped with it. A resolver
 per topic and capability; ``register_resolver`` adds more (invoices out, ...).
+
+A stock recheck (``STOCK_RECHECK``) is addressed to one connection: a tool sold what is not here
+(its own count went below zero, the order is backordered here, so no level changed), and the
+level is pushed to it again, forced, even though it equals what was pushed last.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from sales.models import OrderLine, SalesOrder, Shipment
 
 LEVEL_CHANGED = "inventory.level_changed"
 SHIPMENT_SHIPPED = "sales.shipment_shipped"
+# The hub's own: push a product's level again to the one connection the payload names (connection_id).
+STOCK_RECHECK = "integrations.stock_recheck"
 PUSHED_AVAILABLE = "pushed_available"  # ExternalRef.extra key: the quantity we last pushed
 
 
@@ -145,6 +151,13 @@ def _resolve_level_change(connection: Connection, event: OutboxEvent, force: boo
     return resolve_inventory(connection, int(event.payload["product_id"]), force=force)
 
 
+def _resolve_stock_recheck(connection: Connection, event: OutboxEvent, force: bool) -> Resolved | str:
+    """The level of the product, forced, to the connection the recheck names; nothing to any other."""
+    if event.payload.get("connection_id") != connection.pk:
+        return f"The stock recheck is for connection {event.payload.get('connection_id')}, not {connection}."
+    return resolve_inventory(connection, int(event.payload["product_id"]), force=True)
+
+
 def _resolve_shipment(connection: Connection, event: OutboxEvent, force: bool) -> Resolved | str:
     shipment = Shipment.objects.filter(pk=event.payload.get("shipment_id")).prefetch_related("lines").first()
     if shipment is None:
@@ -203,6 +216,7 @@ def _resolve_shipment(connection: Connection, event: OutboxEvent, force: bool) -
 # connection's connector picks by what it takes.
 resolvers: dict[str, dict[Capability, Resolver]] = {
     LEVEL_CHANGED: {Capability.INVENTORY_OUT: _resolve_level_change},
+    STOCK_RECHECK: {Capability.INVENTORY_OUT: _resolve_stock_recheck},
     SHIPMENT_SHIPPED: {Capability.FULFILMENT_OUT: _resolve_shipment},
 }
 

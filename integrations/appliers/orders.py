@@ -8,9 +8,10 @@ from typing import Any
 
 from django.utils import timezone
 
-from erp import formatting
+from erp import events, formatting
 from erp.exceptions import ValidationFailed
 from erp.money import ZERO, round_money
+from integrations import registry
 from integrations.appliers.edits import apply_edits, as_sold
 from integrations.appliers.lines import line_products
 from integrations.appliers.refs import (
@@ -28,8 +29,9 @@ from integrations.appliers.refs import (
 from integrations.appliers.refunds import apply_refunds
 from integrations.appliers.shipments import apply_shipments
 from integrations.canonical import content_hash
-from integrations.contract import Action, InboundItem
+from integrations.contract import Action, Capability, InboundItem
 from integrations.models import Connection, ExternalRef, SyncRun
+from integrations.outbound_items import STOCK_RECHECK
 from integrations.records import OrderRecord
 from inventory.models import Product
 from sales import lifecycle
@@ -43,6 +45,7 @@ from sales.models import (
     SalesChannel,
     SalesOrder,
 )
+from sales.selectors import reserved_by_line
 from sales.services import (
     LineSpec,
     TaxSpec,
@@ -194,6 +197,7 @@ def _create_order(
         order = order_cancel(order=order, reason=_cancel_reason(connection, record))
     else:
         order = order_confirm(order=order)
+        _recheck_oversold(connection, order)
     _remember(ref, order, item, record)
     shipped = 0
     lines = list(OrderLine.objects.filter(order=order).order_by("position", "pk"))
@@ -221,6 +225,36 @@ def _create_order(
         notes += [f"{shipped} shipment(s) recorded from the tool"] if shipped else []
         notes += [f"{refunded} refund(s) recorded from the tool"] if refunded else []
     return Applied(ORDER, record.external_id, "created", "; ".join(notes), order.pk, order.number)
+
+
+def _recheck_oversold(connection: Connection, order: SalesOrder) -> None:
+    """The tool sold more than is available here (its own count went below zero, the order is
+    backordered here): nothing reserved means no level changed, so nothing would tell the tool.
+    One ``STOCK_RECHECK`` per such product pushes our level to this connection again, forced."""
+    try:
+        tool = registry.get(connection.connector)
+    except registry.UnknownConnector:
+        return
+    if Capability.INVENTORY_OUT not in tool.capabilities:
+        return
+    lines = list(
+        OrderLine.objects.filter(OrderLine.USES_OUR_STOCK, order=order)
+        .order_by("position", "pk")
+        .values_list("pk", "product_id", "product__sku", "quantity")
+    )
+    held = reserved_by_line(pk for pk, *_ in lines)
+    short = {product_id: sku for pk, product_id, sku, quantity in lines if held.get(pk, ZERO) < quantity}
+    for product_id, sku in short.items():
+        events.emit(
+            STOCK_RECHECK,
+            aggregate=("inventory.product", product_id),
+            payload={
+                "connection_id": connection.pk,
+                "product_id": product_id,
+                "sku": sku,
+                "reason": f"sold in {tool.name} beyond what is available here",
+            },
+        )
 
 
 def _remember(ref: ExternalRef, order: SalesOrder, item: InboundItem, record: OrderRecord) -> None:
