@@ -133,7 +133,12 @@ def _order_differences(
         out.append(Finding(record.external_id, kind, record.number, hub, tool, healable))
 
     out: list[Finding] = []
-    cancelled_there = record.cancelled_at is not None
+    # An order whose every line the tool took back before anything shipped is over there too: the
+    # hub cancelled it (appliers.edits), whether or not the tool calls it cancelled.
+    emptied = bool(record.lines) and all(ln.current_quantity == 0 for ln in record.lines)
+    cancelled_there = record.cancelled_at is not None or (
+        emptied and not any(not s.voided for s in record.shipments)
+    )
     cancelled_here = order.status == OrderStatus.CANCELLED
     if cancelled_there != cancelled_here:
         healable = cancelled_there and lifecycle.can(order.status, OrderStatus.CANCELLED)

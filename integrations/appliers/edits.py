@@ -9,7 +9,9 @@ they shipped are recorded as returns (appliers.refunds), not as an edit: they ar
 
 Each line of the order then goes down to that quantity through ``sales.services.order_lines_reduce``
 (reservations beyond it released, amounts prorated, a line at zero removed), never below what was
-shipped or invoiced here; what cannot be followed is noted for a person.
+shipped or invoiced here; what cannot be followed is noted for a person. When every line is gone
+(Shopify refunds all of an unshipped order's goods without cancelling it), nothing is left to
+ship: the order is cancelled here (``order_cancel``, its reservations released).
 
 A line above ours (the tool's quantity grew), and a line of an id the order does not have (added in
 the tool; its product resolved as a new order's lines are, an unknown SKU a MissingDependency) go
@@ -31,9 +33,17 @@ from integrations.appliers.lines import line_products
 from integrations.appliers.refs import ORDER_LINE, ct, order_line_ids
 from integrations.models import Connection, ExternalRef
 from integrations.records import OrderLineRecord, OrderRecord, Restock
-from sales.models import FulfilledBy, OrderLine, SalesOrder
+from sales import lifecycle
+from sales.models import FulfilledBy, OrderLine, OrderStatus, SalesOrder
 from sales.selectors import lines_can_be_added
-from sales.services import LineGrowth, LineSpec, TaxSpec, order_lines_extend, order_lines_reduce
+from sales.services import (
+    LineGrowth,
+    LineSpec,
+    TaxSpec,
+    order_cancel,
+    order_lines_extend,
+    order_lines_reduce,
+)
 from sales.services.edits import EDITABLE
 
 
@@ -98,9 +108,17 @@ def apply_edits(connection: Connection, order: SalesOrder, record: OrderRecord) 
     added = _specs(connection, order, record, new)
     emptied = bool(wanted) and all(wanted.get(pk, ln.quantity) == 0 for pk, ln in lines.items())
     if emptied and not added:
-        return Edits(
-            notes=[*notes, "every line was removed in the tool: cancel the order if it is cancelled there"]
-        )
+        if any(not s.voided for s in record.shipments) or refunded_after_shipping:
+            # Goods left in the tool (its shipments are recorded after this): not a removal.
+            return Edits(notes=[*notes, "every line is refunded in the tool after it shipped"])
+        # Nothing is left to ship (a line shipped or invoiced here is never emptied): the order is
+        # cancelled here, so that its reservations go and nobody ships what the customer no longer has.
+        if not lifecycle.can(order.status, OrderStatus.CANCELLED):
+            unable = f"every line was removed in the tool, but {order.number} cannot be cancelled"
+            return Edits(notes=[*notes, unable])
+        reason = f"every line was removed in {connection.name}: nothing is left to ship"
+        order_cancel(order=order, reason=reason)
+        return Edits(changed=True, notes=[*notes, "every line was removed in the tool: cancelled here"])
     if not (wanted or grow or added):
         return Edits(notes=notes)
     reason = f"edited in {connection.name}"

@@ -149,3 +149,25 @@ def test_an_edit_removing_a_line_removes_it_and_its_reservation(
     order.refresh_from_db()
     assert order.status == "shipped"
     assert not Reservation.objects.filter(status=ReservationStatus.ACTIVE).exists()
+
+
+def test_every_line_taken_back_before_it_shipped_cancels_the_order_here(
+    client, connection, shop, django_capture_on_commit_callbacks
+):
+    # given: the sample order came in, holding its stock
+    capture = django_capture_on_commit_callbacks
+    deliver(client, connection, sample_webhook(), capture)
+    assert Reservation.objects.filter(status=ReservationStatus.ACTIVE).count() == 3
+
+    # when: the merchant takes every line back before anything shipped (Shopify keeps the order,
+    # open, with nothing left on it)
+    everything = refund(7005, EVERYTHING, restock="cancel", amount="0.00")
+    deliver(client, connection, shop.webhook("orders/updated", updated(refunds=(everything,))), capture)
+
+    # then: nothing is left to ship, so the order is cancelled here and its stock released
+    order = SalesOrder.objects.get()
+    assert order.status == "cancelled"
+    assert not Reservation.objects.filter(status=ReservationStatus.ACTIVE).exists()
+    assert not Invoice.objects.filter(kind=InvoiceKind.CREDIT_NOTE).exists()
+    event = InboundEvent.objects.filter(topic="orders/updated").latest("pk")
+    assert "every line was removed in the tool: cancelled here" in event.result["items"][0]["reason"]
