@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 TEST_WORKERS ?= 2   # pytest-xdist processes, each with its own test database
 
-.PHONY: setup run test test-fast check format bench worker beat clean openapi fuzz simulate
+.PHONY: setup run test test-fast check format bench worker beat clean openapi fuzz simulate simulate-workers
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -50,16 +50,30 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# A simulated business day with a fake Shopify and faults, on a throwaway SQLite database, tasks in
-# process; the drift report goes to artifacts/simulation.json (exit 1 on drift): make simulate ORDERS=1000
+# A simulated business day through every connector's fake, with faults, on a throwaway SQLite database,
+# tasks in process on a simulated clock; the drift report goes to artifacts/simulation.json (exit 1 on
+# drift): make simulate ORDERS=1000
 ORDERS ?= 200
 SEED   ?= 1
 FAULTS ?= default
+TOOLS  ?= shopify
 simulate: setup
 	rm -f artifacts/simulate.sqlite3
 	DATABASE_URL=sqlite:///artifacts/simulate.sqlite3 CELERY_BROKER_URL= $(PY) manage.py migrate --noinput -v 0
 	DATABASE_URL=sqlite:///artifacts/simulate.sqlite3 CELERY_BROKER_URL= LOG_LEVEL=WARNING $(PY) manage.py simulate_day \
-		--orders $(ORDERS) --seed $(SEED) --faults $(FAULTS) --tools shopify
+		--orders $(ORDERS) --seed $(SEED) --faults $(FAULTS) --tools $(TOOLS)
+
+# The same day on PostgreSQL (a fresh database, SIM_DB) with a real Celery worker on Redis that the day
+# kills once with SIGKILL mid-task and starts again (what CI runs): make simulate-workers ORDERS=200
+SIM_DB     ?= erp_simulation
+SIM_BROKER ?= redis://127.0.0.1:6379/14
+SIM_ENV    := DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(SIM_DB) CELERY_BROKER_URL=$(SIM_BROKER) LOG_LEVEL=WARNING
+simulate-workers: setup
+	dropdb --if-exists -h 127.0.0.1 -U postgres $(SIM_DB)
+	createdb -h 127.0.0.1 -U postgres $(SIM_DB)
+	$(SIM_ENV) $(PY) manage.py migrate --noinput -v 0
+	$(SIM_ENV) $(PY) manage.py simulate_day --orders $(ORDERS) --seed $(SEED) --faults $(FAULTS) --tools $(TOOLS) \
+		--out artifacts/simulation-workers.json
 
 openapi: setup
 	$(PY) manage.py openapi_schema

@@ -28,7 +28,6 @@ Registered with ``erp.demo`` (order 30, after sales' 20), run by ``manage.py see
 
 from __future__ import annotations
 
-import io
 import random
 from dataclasses import dataclass
 from decimal import Decimal
@@ -36,11 +35,11 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.handlers.wsgi import WSGIRequest
 from django.db import transaction
 from django.urls import reverse
 
 from erp import demo
+from integrations import hooks
 from integrations.models import Connection, ExternalRef, InboundEvent
 from inventory.models import Product, Warehouse
 
@@ -118,36 +117,6 @@ class Simulated:
     event: InboundEvent | None
 
 
-def _post_to_hook(connection: Connection, headers: dict[str, str], body: bytes, host: str) -> tuple[int, str]:
-    """Hand the delivery to the connection's hook endpoint (its view, in this process), as a POST."""
-    from django.urls import resolve
-
-    hook = reverse("integrations:hook", args=[connection.pk])
-    name, _, port = host.partition(":")
-    environ = {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": hook,
-        "SCRIPT_NAME": "",
-        "QUERY_STRING": "",
-        "SERVER_NAME": name or "localhost",
-        "SERVER_PORT": port or "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(body),
-        "CONTENT_LENGTH": str(len(body)),
-        "CONTENT_TYPE": headers.get("Content-Type", "application/json"),
-        "HTTP_HOST": host,
-    }
-    for key, value in headers.items():
-        if key.lower() != "content-type":
-            environ["HTTP_" + key.upper().replace("-", "_")] = value
-    request = WSGIRequest(environ)
-    match = resolve(hook)
-    response = match.func(request, *match.args, **match.kwargs)
-    return response.status_code, response.content.decode(errors="replace")
-
-
 def simulate_order(
     *,
     connection: Connection,
@@ -170,7 +139,7 @@ def simulate_order(
         picked += [p.shop_sku for p in PRODUCTS if not p.mapped]
     order = fake.create_order([(sku, rng.choice((1, 1, 2))) for sku in picked])
     headers, body = fake.webhook("orders/create", order)  # signed with the shop's app secret, as Shopify does
-    status, answer = _post_to_hook(connection, headers, body, host)
+    status, answer = hooks.post_in_process(connection, headers, body, host)
     event = InboundEvent.objects.filter(
         connection=connection,
         external_id__in=[headers["X-Shopify-Webhook-Id"], headers["X-Shopify-Event-Id"]],

@@ -15,9 +15,14 @@ stores events; they are processed on resume.
 
 from __future__ import annotations
 
+import io
+from collections.abc import Mapping
+
 import httpx
 from django.core.exceptions import RequestDataTooBig
+from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
@@ -96,3 +101,32 @@ def receive_for_app(request: HttpRequest, connector: str) -> HttpResponse:
     except ValidationFailed as exc:
         return problem_response(400, str(exc))
     return _answer(result.stored, unrouted=result.unrouted)
+
+
+def post_in_process(
+    connection: Connection, headers: Mapping[str, str], body: bytes, host: str
+) -> tuple[int, str]:
+    """Hand a delivery to the connection's hook endpoint in this process, as the tool's POST would
+    arrive (the demo's "Simulate an order", the simulated day): (status, body of the answer)."""
+    path = reverse("integrations:hook", args=[connection.pk])
+    name, _, port = host.partition(":")
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "SERVER_NAME": name or "localhost",
+        "SERVER_PORT": port or "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": headers.get("Content-Type", "application/json"),
+        "HTTP_HOST": host,
+    }
+    for key, value in headers.items():
+        if key.lower() != "content-type":
+            environ["HTTP_" + key.upper().replace("-", "_")] = value
+    response = receive(WSGIRequest(environ), connection.pk)
+    return response.status_code, response.content.decode(errors="replace")

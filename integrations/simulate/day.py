@@ -1,395 +1,431 @@
-"""A simulated business day through the hub: a fake Shopify, faults, the beat jobs, a drift report.
+"""A simulated business day through the hub: every connected tool's fake, their faults, the beat
+jobs on their schedule, and at the end a drift report per tool and data type.
 
-``simulate_day(orders=N, seed=S)`` (``manage.py simulate_day``) runs on a simulated clock:
+``Day(orders=N, seed=S, faults=..., tools=("shopify",)).run()`` (``manage.py simulate_day``):
 
-* setup: a warehouse, a web channel and the fake shop's four products here (same SKUs, stock
-  enough for the day, the shop's levels set to ours), a Shopify connection to a fresh
-  ``FakeShopify`` mounted in process, subscribed to its webhooks by the health check;
-* the day: N shoppers order in the shop, a few orders are edited, cancelled or refunded there,
-  the warehouse ships confirmed orders here (``shipment_create``, pushed out as fulfilments);
-  the shop's webhooks are delivered to the hook endpoint as it queues them, and every few
-  minutes the beat jobs run (due deliveries, inbound retries, the safety-net order poll);
-* faults (``Faults``): duplicated and dropped webhooks, reordered batches, 429 and 5xx bursts
-  on the shop's API;
-* the end: the clock runs on until the retries are done, a final poll, then ``reconcile`` of
-  orders and inventory. The ``Report`` counts the drifts by kind, events, deliveries, retries,
-  dead letters and quarantined items; ``ok`` is false on any drift, on an inbound event that
-  failed, or on a dead letter (the day injects no permanent error that would explain one).
+* morning: a warehouse with stock, a supplier, and each tool's connection (``tools.ChannelTool``:
+  its fake, its channel, the products both sides sell), subscribed to the fake's webhooks by the
+  health check;
+* the day: N customers order on the channels; some orders are edited, cancelled or refunded in
+  the tool; the warehouse ships confirmed orders here (pushed out as fulfilments); purchasing
+  receives stock when a SKU runs low (pushed out as levels); each fake sends its webhooks as it
+  queues them; the beat jobs run on their schedule (due deliveries every 15 s, inbound retries and
+  the outbox sweep every minute, the safety-net poll every 5 minutes);
+* faults (``Faults``): duplicated, dropped and reordered webhooks, 429 and 5xx bursts, timeouts
+  and slow answers, every token expiring at once, a stock push refused for good, and with real
+  workers a worker killed mid-task;
+* every change is watched until the hub and the tool agree on what it touched
+  (``consistency``): p50 and p95 of that time;
+* evening: no new faults, the clock runs on until the retries are done and the queues are empty,
+  a last poll; then the day's own check (``oracle``: each tool's snapshot against our database)
+  and the hub's reconciliation of orders and stock.
 
-Tasks run in process (embedded mode: no broker, eager tasks), so ``transaction.on_commit``
-work runs as each request or job commits; the clock is ``django.utils.timezone.now`` patched,
-and the hub's rate-limit waits move it instead of sleeping.
+The ``Report`` fails (``ok`` false) on any drift, on an inbound event that failed, on a change the
+two sides never agreed on, or on a dead letter no injected permanent error explains.
+
+Two modes share all of this (``runner``): embedded (tasks in process, the clock simulated) and
+real workers (PostgreSQL, a broker, Celery workers, the fakes served on ports, the wall clock).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import json
 import random
 import time
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict
 from decimal import Decimal
-from unittest import mock
+from typing import Any
 
-import httpx
+from django.conf import settings
 from django.db.models import Count
 
-from integrations import health, inbound, outbound, polling, ratelimits, reconcile
-from integrations.connections import connection_create
-from integrations.http import mounted
+from integrations import health, hooks, inbound, outbound, polling, reconcile
+from integrations.fakes.clock import Clock, SimClock
 from integrations.models import (
-    Connection,
     Delivery,
     DeliveryStatus,
     Drift,
+    ExternalRef,
     InboundEvent,
     InboundStatus,
     SyncRun,
 )
-from integrations.shopify import fake_data
-from integrations.shopify.fake import ACCESS_TOKEN, CLIENT_SECRET, LOCATION_ID, SHOP_DOMAIN, FakeShopify
+from integrations.simulate.consistency import Change, Watcher
+from integrations.simulate.faults import Faults
+from integrations.simulate.oracle import ORDER, order_differences, stock_differences
+from integrations.simulate.report import Report
+from integrations.simulate.tools import ChannelTool, available
 
-SHOP_URL = f"https://{SHOP_DOMAIN}"
-BEAT = datetime.timedelta(minutes=5)  # how often the due deliveries and inbound retries run
-POLL_EVERY = datetime.timedelta(minutes=30)  # the safety-net poll of orders
-
-
-@dataclass(frozen=True)
-class Faults:
-    duplicate: float = 0.0  # share of webhook deliveries sent twice
-    drop: float = 0.0  # share of webhook deliveries lost
-    reorder: float = 0.0  # share of delivery rounds sent newest first
-    throttle: float = 0.0  # chance per step of a burst of 429s on the shop's API
-    error: float = 0.0  # chance per step of a burst of 5xx
-
-    @classmethod
-    def named(cls, name: str) -> Faults:
-        if name == "none":
-            return cls()
-        if name == "default":
-            return cls(duplicate=0.05, drop=0.02, reorder=0.2, throttle=0.03, error=0.03)
-        raise ValueError(f"Unknown fault profile {name!r} (default, none).")
-
-
-@dataclass
-class Report:
-    orders: int
-    seed: int
-    faults: dict[str, float]
-    simulated_minutes: int = 0
-    seconds: float = 0.0
-    actions: dict[str, int] = field(default_factory=dict)
-    webhooks: dict[str, int] = field(default_factory=dict)
-    events: dict[str, int] = field(default_factory=dict)
-    deliveries: dict[str, int] = field(default_factory=dict)
-    retries: dict[str, int] = field(default_factory=dict)
-    dead_letters: dict[str, int] = field(default_factory=dict)
-    quarantined: int = 0
-    drifts: dict[str, int] = field(default_factory=dict)
-    drift_items: list[dict[str, str]] = field(default_factory=list)
-    stock: dict[str, dict[str, int]] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def drift_count(self) -> int:
-        return sum(self.drifts.values())
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def to_json(self) -> str:
-        return json.dumps({**asdict(self), "ok": self.ok, "drift_count": self.drift_count}, indent=2)
-
-
-class SimClock:
-    """The simulated now; ``sleep`` (the hub's rate-limit waits) moves it."""
-
-    def __init__(self, start: datetime.datetime | None = None) -> None:
-        self.now = (start or datetime.datetime.now(datetime.UTC)).replace(microsecond=0)
-        self._start = self.now
-
-    def __call__(self) -> datetime.datetime:
-        return self.now
-
-    def tick(self, delta: datetime.timedelta) -> None:
-        self.now += delta
-
-    def sleep(self, seconds: float) -> None:
-        self.tick(datetime.timedelta(seconds=max(seconds, 0.0)))
-
-    def monotonic(self) -> float:
-        return (self.now - self._start).total_seconds()
-
-
-# --- the store -----------------------------------------------------------------------------------
-
-
-def _setup(fake: FakeShopify, orders: int, tag: str) -> Connection:
-    from inventory.models import Product
-    from inventory.services import product_create, stock_receive, warehouse_create, warehouse_default_location
-    from sales.models import ChannelKind
-    from sales.services import channel_create
-
-    wh = warehouse_create(code=f"SIM{tag}", name=f"Simulation {tag}")
-    location = warehouse_default_location(wh)
-    channel = channel_create(
-        code=f"sim-{tag}", name=f"Simulated Shopify {tag}", warehouse=wh, kind=ChannelKind.WEB_STORE
-    )
-    stock = 3 * orders + 20
-    for _, variant in fake.variants():
-        sku = variant["sku"]
-        product = Product.objects.filter(sku=sku).first() or product_create(
-            sku=sku, name=sku.title(), sale_price=Decimal(variant["price"]), currency="USD"
-        )
-        stock_receive(product=product, location=location, quantity=stock, unit_cost=Decimal("10.00"))
-        fake.set_available(sku, stock)
-    return connection_create(
-        connector="shopify",
-        name=f"Simulated shop {tag}",
-        settings={
-            "shop_domain": SHOP_DOMAIN,
-            "api_version": fake_data.API_VERSION,
-            "location_id": LOCATION_ID,
-        },
-        secrets={"access_token": ACCESS_TOKEN, "client_secret": CLIENT_SECRET},
-        warehouse=wh,
-        sales_channel=channel,
-    )
-
-
-# --- the day -------------------------------------------------------------------------------------
+# The beat's schedule (erp/celery.py), on the day's clock.
+DELIVERIES_EVERY = datetime.timedelta(seconds=15)
+RETRY_EVERY = datetime.timedelta(minutes=1)
+POLL_EVERY = datetime.timedelta(minutes=5)
 
 
 class Day:
-    def __init__(self, *, orders: int, seed: int, faults: Faults, safety_poll: bool = True) -> None:
+    """One day; ``runner`` gives it its clock and its environment (embedded or real workers)."""
+
+    def __init__(
+        self,
+        *,
+        orders: int,
+        seed: int,
+        faults: Faults,
+        tools: Sequence[str] = ("shopify",),
+        safety_poll: bool = True,
+        clock: Clock | None = None,
+    ) -> None:
+        known = available()
+        unknown = [t for t in tools if t not in known]
+        if unknown or not tools:
+            raise ValueError(
+                f"Unknown tool(s) {', '.join(unknown) or '(none)'}; known: {', '.join(sorted(known))}."
+            )
         self.n = orders
         self.seed = seed
         self.faults = faults
         self.safety_poll = safety_poll
         self.rng = random.Random(seed)
-        self.clock = SimClock()
-        self.fake = FakeShopify(clock=self.clock, monotonic=self.clock.monotonic)
+        self.clock: Clock = clock or SimClock()
+        self.tools: dict[str, ChannelTool] = {
+            key: known[key](clock=self.clock, rng=random.Random(f"{seed}:{key}"), faults=faults)
+            for key in tools
+        }
         self.actions: Counter[str] = Counter()
-        self.placed: list[int] = []  # the shop's order ids
-        self.connection: Connection | None = None
-        self._last_beat = self.clock.now
-        self._last_poll = self.clock.now
+        self.watcher = Watcher(now=self.clock)
+        self.report = Report(orders=orders, seed=seed, faults=asdict(faults), tools=list(tools))
+        self._due: dict[str, datetime.datetime] = {}
+        self._pending_receipts: list[tuple[datetime.datetime, Any]] = []
+        self._supplier: Any = None
+        self._warehouse: Any = None
+        self._reorder_point = max(10, orders // 10)
+        self.served_at: dict[str, str] = {}  # tool -> where its fake is served (real workers)
 
-    # the hub's endpoint, as the shop's sender calls it
-    def _send(self, url: str, headers: dict[str, str], body: bytes) -> int:
-        from integrations.demo import _post_to_hook
+    # --- hooks the runner overrides -----------------------------------------------------------
 
-        assert self.connection is not None
-        status, _ = _post_to_hook(self.connection, headers, body, "localhost")
-        return status
+    def wait(self, seconds: float) -> None:
+        """Time passes (the embedded clock moves; with real workers, this really waits)."""
+        self.clock.sleep(seconds)
 
-    def _faults_for_next_change(self) -> None:
-        # a change queues about three deliveries (orders/create or a change, orders/updated, ...)
-        self.fake.duplicate_next(sum(self.rng.random() < self.faults.duplicate for _ in range(3)))
-        dropped = sum(self.rng.random() < self.faults.drop for _ in range(3))
-        self.fake.drop_next(dropped)
-        if self.rng.random() < self.faults.throttle:
-            self.fake.throttle_next(self.rng.randint(1, 4), retry_after=2.0)
-            self.actions["fault_429_burst"] += 1
-        if self.rng.random() < self.faults.error:
-            self.fake.fail_next(self.rng.randint(1, 3), status=self.rng.choice((500, 502, 503)))
-            self.actions["fault_5xx_burst"] += 1
+    def after_step(self, index: int) -> None:
+        """Called after every customer (the real-worker runner kills its worker here, once)."""
+
+    def settled(self) -> bool:
+        """Nothing is in flight in the hub: no event waiting, no delivery queued or retrying."""
+        queued = Delivery.objects.filter(
+            connection__in=[t.connection for t in self.tools.values()],
+            status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED],
+        ).exists()
+        waiting = InboundEvent.objects.filter(
+            connection__in=[t.connection for t in self.tools.values()],
+            status__in=[InboundStatus.RECEIVED, InboundStatus.FAILED],
+        ).exists()
+        fakes_quiet = all(not t.fake.pending_webhooks() for t in self.tools.values())
+        return not queued and not waiting and fakes_quiet
+
+    # --- the day -------------------------------------------------------------------------------
+
+    def run(self) -> Report:
+        started = time.perf_counter()
+        self._morning()
+        expire_at = {self.rng.randrange(self.n) for _ in range(self.faults.expired_tokens)}
+        refuse_at = {self.rng.randrange(self.n) for _ in range(self.faults.permanent)}
+        channels = list(self.tools.values())
+        for index in range(self.n):
+            self.wait(self.rng.randint(20, 180))
+            tool = self.rng.choice(channels)
+            tool.inject()
+            if index in expire_at:
+                tool.expire_tokens()
+            if index in refuse_at:
+                tool.refuse_for_good()
+            self.watcher.watch(tool.place_order())
+            if self.rng.random() < 0.15:
+                tool.inject()
+                change = tool.change_in_tool()
+                if change is not None:
+                    self.watcher.watch(change)
+            self._deliver()
+            if self.rng.random() < 0.3:
+                self._ship_here()
+            self._purchase()
+            self._beat()
+            self.after_step(index)
+            self.watcher.check(self.tools)
+        self._evening()
+        self._end(started)
+        return self.report
+
+    def _morning(self) -> None:
+        from inventory.services import stock_receive, warehouse_create, warehouse_default_location
+        from procurement.services import supplier_create
+
+        tag = f"{self.seed}{self.rng.randrange(10**6)}"
+        self._warehouse = warehouse_create(code=f"SIM{tag}"[:20], name=f"Simulation {tag}")
+        location = warehouse_default_location(self._warehouse)
+        self._supplier = supplier_create(name=f"Simulated supplier {tag}", code=f"SUP{tag}"[:20])
+        stock = max(30, self.n // 3)
+        for tool in self.tools.values():
+            tool.setup(
+                warehouse=self._warehouse, tag=tag, stock=stock, served_at=self.served_at.get(tool.key)
+            )
+        from inventory.models import Product
+
+        for product in Product.objects.filter(sku__in={s for t in self.tools.values() for s in t.skus()}):
+            stock_receive(product=product, location=location, quantity=stock, unit_cost=Decimal("10.00"))
+        for tool in self.tools.values():
+            assert tool.connection is not None
+            health.health_check(connection=tool.connection)
+        now = self.clock()
+        self._due = {"deliveries": now, "retry": now, "poll": now}
 
     def _deliver(self) -> None:
-        reorder = self.rng.random() < self.faults.reorder
-        self.fake.deliver_webhooks(self._send, reorder=reorder)
+        for tool in self.tools.values():
+            connection = tool.connection
+            assert connection is not None
+
+            def send(url: str, headers: dict[str, str], body: bytes, _c: Any = connection) -> int:
+                return hooks.post_in_process(_c, headers, body, "localhost")[0]
+
+            tool.deliver(send, reorder=self.rng.random() < self.faults.reorder)
 
     def _beat(self, *, force: bool = False) -> None:
-        assert self.connection is not None
-        if force or self.clock.now - self._last_beat >= BEAT:
-            self._last_beat = self.clock.now
+        from erp import events
+
+        now = self.clock()
+        if force or now >= self._due["deliveries"]:
+            self._due["deliveries"] = now + DELIVERIES_EVERY
             outbound.deliveries_enqueue_due()
+        if force or now >= self._due["retry"]:
+            self._due["retry"] = now + RETRY_EVERY
             inbound.inbound_retry_due()
-        if self.safety_poll and (force or self.clock.now - self._last_poll >= POLL_EVERY):
-            self._last_poll = self.clock.now
-            polling.poll(connection=self.connection, object_type="order")
+            events.sweep()
+        if self.safety_poll and (force or now >= self._due["poll"]):
+            self._due["poll"] = now + POLL_EVERY
+            for tool in self.tools.values():
+                assert tool.connection is not None
+                polling.poll(connection=tool.connection, object_type=ORDER)
 
-    # the merchant and the warehouse
-    def _order(self) -> None:
-        skus = [v["sku"] for _, v in self.fake.variants()]
-        picked = self.rng.sample(skus, k=self.rng.choice((1, 1, 2, 3)))
-        placed = self.fake.create_order([(sku, self.rng.choice((1, 1, 2))) for sku in picked])
-        self.placed.append(placed["id"])
-        self.actions["ordered"] += 1
-
-    def _change_in_tool(self) -> None:
-        if not self.placed:
-            return
-        order_id = self.rng.choice(self.placed)
-        order = self.fake.order(order_id)
-        if order.get("cancelled_at"):
-            return
-        shipped = self.fake._shipped(order)
-        roll = self.rng.random()
-        if roll < 0.4 and not shipped:
-            line = self.rng.choice(order["line_items"])
-            if line.get("fulfillable_quantity", line["quantity"]) >= 1:
-                self.fake.edit_order(order_id, {line["id"]: 1}, staff_note="customer asked")
-                self.actions["edited"] += 1
-        elif roll < 0.7 and not shipped:
-            self.fake.cancel_order(order_id, reason="customer")
-            self.actions["cancelled"] += 1
-        elif shipped:
-            line_id, quantity = next(iter(shipped.items()))
-            refunded = sum(
-                item["quantity"]
-                for r in self.fake.refunds(order_id)
-                for item in r["refund_line_items"]
-                if item["line_item_id"] == line_id
-            )
-            if quantity - refunded >= 1:
-                self.fake.refund_order(order_id, {line_id: 1}, restock_type="return", note="returned")
-                self.actions["refunded"] += 1
+    # --- the warehouse and purchasing ---------------------------------------------------------
 
     def _ship_here(self) -> None:
         from sales.models import OrderStatus, SalesOrder
         from sales.services import shipment_create
 
-        assert self.connection is not None
+        channels = [t.connection.sales_channel_id for t in self.tools.values() if t.connection is not None]
         ready = list(
-            SalesOrder.objects.filter(
-                channel=self.connection.sales_channel, status=OrderStatus.CONFIRMED
-            ).order_by("?")[:2]
+            SalesOrder.objects.filter(channel_id__in=channels, status=OrderStatus.CONFIRMED).order_by("?")[:2]
         )
+        refs = dict(
+            ExternalRef.objects.filter(
+                connection__in=[t.connection for t in self.tools.values()],
+                object_type=ORDER,
+                object_id__in=[o.pk for o in ready],
+            )
+            .exclude(object_id=0)
+            .values_list("object_id", "external_id")
+        )
+        by_channel = {
+            t.connection.sales_channel_id: t for t in self.tools.values() if t.connection is not None
+        }
         for order in ready:
             if self.rng.random() < 0.5:
                 continue
             try:
                 shipment_create(
-                    order=order,
-                    carrier="UPS",
-                    tracking_number=f"1ZSIM{self.seed:04d}{order.pk:08d}",
+                    order=order, carrier="UPS", tracking_number=f"1ZSIM{self.seed:04d}{order.pk:08d}"
                 )
-                self.actions["shipped_here"] += 1
             except Exception as exc:  # not enough reserved stock and the like: the report says so
-                self.actions["ship_refused"] += 1
                 self.actions[f"ship_refused:{type(exc).__name__}"] += 1
+                continue
+            self.actions["shipped_here"] += 1
+            tool = by_channel[order.channel_id]
+            skus = tuple(order.lines.values_list("product__sku", flat=True))
+            if order.pk in refs:
+                self.watcher.watch(Change(tool.key, "shipped_here", self.clock(), (refs[order.pk],), skus))
 
-    def run(self) -> Report:
-        started = time.perf_counter()
-        report = Report(orders=self.n, seed=self.seed, faults=asdict(self.faults))
-        with self._patched():
-            self.connection = _setup(self.fake, self.n, f"{self.seed}{self.rng.randrange(10**6)}")
-            health.health_check(connection=self.connection)
-            for _ in range(self.n):
-                self.clock.tick(datetime.timedelta(seconds=self.rng.randint(20, 180)))
-                self._faults_for_next_change()
-                self._order()
-                if self.rng.random() < 0.15:
-                    self._faults_for_next_change()
-                    self._change_in_tool()
-                self._deliver()
-                if self.rng.random() < 0.3:
-                    self._ship_here()
-                self._beat()
-            # the evening: no new faults, the retries run out, then the safety net and reconciling
-            self.fake.clear_failures()
-            for _ in range(12):
-                self.clock.tick(datetime.timedelta(minutes=30))
-                self._deliver()
-                self._beat(force=True)
-            self.clock.tick(datetime.timedelta(minutes=5))
-            if self.safety_poll:
-                polling.poll(connection=self.connection, object_type="order")
-            runs = [
-                reconcile.reconcile(connection=self.connection, object_type=kind)
-                for kind in ("order", "inventory")
-            ]
-            self._fill(report, runs)
-        report.actions = dict(sorted(self.actions.items()))
+    def _purchase(self) -> None:
+        """Purchasing orders a SKU that runs low and receives it two hours later."""
+        from inventory import availability
+        from inventory.models import Product
+        from procurement.services import (
+            POLineSpec,
+            ReceiveLine,
+            po_approve,
+            po_create,
+            po_send,
+            receipt_create,
+        )
+
+        now = self.clock()
+        while self._pending_receipts and self._pending_receipts[0][0] <= now:
+            _, po = self._pending_receipts.pop(0)
+            receipt_create(po=po, lines=[ReceiveLine(line=ln, quantity=ln.quantity) for ln in po.lines.all()])
+            self.actions["received_here"] += 1
+            received = tuple(po.lines.values_list("product__sku", flat=True))
+            for tool in self.tools.values():
+                moved = tuple(s for s in received if s in tool.skus())
+                if moved:
+                    self.watcher.watch(Change(tool.key, "received_here", now, (), moved))
+        if self._pending_receipts:
+            return
+        skus = {s for t in self.tools.values() for s in t.skus()}
+        products = list(Product.objects.filter(sku__in=skus))
+        levels = availability.by_warehouse([p.pk for p in products], self._warehouse.pk)
+        low = [
+            p
+            for p in products
+            if levels.get((p.pk, self._warehouse.pk)) is None
+            or levels[(p.pk, self._warehouse.pk)].available < self._reorder_point
+        ]
+        if not low:
+            return
+        po = po_create(
+            supplier=self._supplier,
+            warehouse=self._warehouse,
+            lines=[
+                POLineSpec(product=p, quantity=self._reorder_point * 3, unit_cost=Decimal("10.00"))
+                for p in low
+            ],
+        )
+        if po.approved_at is None and po.total >= settings.PURCHASE_APPROVAL_THRESHOLD:
+            po = po_approve(po=po, user=None)
+        po_send(po=po)
+        self.actions["purchase_orders"] += 1
+        self._pending_receipts.append((now + datetime.timedelta(hours=2), po))
+
+    # --- the evening and the report ----------------------------------------------------------
+
+    def _evening(self) -> None:
+        for tool in self.tools.values():
+            tool.clear_faults()
+        for _ in range(48):  # up to a day more: the hub's and the tools' retries run out
+            self.wait(1800 if self._simulated else 5)
+            self._deliver()
+            self._purchase()
+            self._beat(force=True)
+            self.watcher.check(self.tools)
+            if self.settled() and not self.watcher.pending:
+                break
+        self.wait(300 if self._simulated else 1)
+        if self.safety_poll:
+            for tool in self.tools.values():
+                assert tool.connection is not None
+                polling.poll(connection=tool.connection, object_type=ORDER)
+            self._deliver()
+        self.watcher.check(self.tools)
+
+    @property
+    def _simulated(self) -> bool:
+        return isinstance(self.clock, SimClock)
+
+    def _end(self, started: float) -> None:
+        report = self.report
+        for tool in self.tools.values():
+            self._check(tool)
+        runs = [
+            reconcile.reconcile(connection=tool.connection, object_type=kind)
+            for tool in self.tools.values()
+            for kind in (ORDER, "inventory")
+            if tool.connection is not None
+        ]
+        self._fill(runs)
+        report.actions = dict(
+            sorted((self.actions + sum((t.actions for t in self.tools.values()), Counter())).items())
+        )
+        report.api_faults = dict(sorted(sum((t.api_faults for t in self.tools.values()), Counter()).items()))
+        report.consistency = self.watcher.summary()
+        report.token_refreshes = sum(t.token_refreshes() for t in self.tools.values())
+        if isinstance(self.clock, SimClock):
+            report.simulated_minutes = int(self.clock.monotonic() // 60)
         report.seconds = round(time.perf_counter() - started, 2)
-        return report
+        report.database = str(settings.DATABASES["default"]["ENGINE"]).rsplit(".", 1)[-1]
+        self._judge()
 
-    @contextlib.contextmanager
-    def _patched(self) -> Iterator[None]:
-        with (
-            mounted(SHOP_URL, httpx.MockTransport(self.fake.handle)),
-            mock.patch("django.utils.timezone.now", self.clock),
-            mock.patch.object(ratelimits, "sleep", self.clock.sleep),
-        ):
-            yield
+    def _check(self, tool: ChannelTool) -> None:
+        """The day's own drift check of one tool: its snapshot against our database."""
+        assert tool.connection is not None
+        snapshot = tool.snapshot()
+        placed = tool.placed_orders()
+        orders = {k: v for k, v in snapshot["orders"].items() if k in placed}
+        found = order_differences(tool.key, tool.connection, orders)
+        found |= stock_differences(tool.key, tool.connection, snapshot["stock"], tool.location)
+        counts: Counter[str] = Counter()
+        for differences in found.values():
+            for d in differences:
+                counts[f"{d.tool} {d.data} {d.kind}"] += 1
+                self.report.drift_items.append(d.as_dict())
+        self.report.drifts.update(counts)
+        for sku in tool.skus():
+            self.report.stock[sku] = {
+                "available_there": int(snapshot["stock"].get(sku, {}).get(tool.location, 0)),
+            }
 
-    def _fill(self, report: Report, runs: list[SyncRun]) -> None:
-        connection = self.connection
-        assert connection is not None
-        report.simulated_minutes = int(self.clock.monotonic() // 60)
-        outbox = self.fake.outbox
-        report.webhooks = dict(Counter(d.state for d in outbox)) | {
-            "duplicates_sent": sum(d.duplicate for d in outbox),
-            "retried": sum(len(d.attempts) > 1 for d in outbox),
-        }
-        events = InboundEvent.objects.filter(connection=connection)
-        report.events = {
-            row["status"]: row["n"]
-            for row in events.values("status").annotate(n=Count("pk")).order_by("status")
-        } | {"total": events.count()}
-        deliveries = Delivery.objects.filter(connection=connection)
-        report.deliveries = {
-            row["status"]: row["n"]
-            for row in deliveries.values("status").annotate(n=Count("pk")).order_by("status")
-        } | {"total": deliveries.count()}
+    def _fill(self, runs: list[SyncRun]) -> None:
+        report = self.report
+        connections = [t.connection for t in self.tools.values()]
+        report.webhooks = dict(sum((Counter(t.webhook_counts()) for t in self.tools.values()), Counter()))
+        events = InboundEvent.objects.filter(connection__in=connections)
+        report.events = _by_status(events) | {"total": events.count()}
+        deliveries = Delivery.objects.filter(connection__in=connections)
+        report.deliveries = _by_status(deliveries) | {"total": deliveries.count()}
         report.retries = {
             "inbound_events_retried": events.filter(attempts__gt=1).count(),
             "deliveries_retried": deliveries.filter(attempts__gt=1).count(),
         }
+        dead = list(deliveries.filter(status=DeliveryStatus.DEAD))
         report.dead_letters = {
             "inbound": events.filter(status=InboundStatus.DEAD).count(),
-            "deliveries": deliveries.filter(status=DeliveryStatus.DEAD).count(),
+            "deliveries": len(dead),
         }
+        report.injected_permanent = [i for t in self.tools.values() for i in t.injected]
+        by_connection = {t.connection.pk: t for t in self.tools.values() if t.connection is not None}
+        report.dead_letters_explained = sum(
+            d.connection_id in by_connection and by_connection[d.connection_id or 0].explains(d) for d in dead
+        )
         report.quarantined = events.filter(status=InboundStatus.QUARANTINED).count()
         drifts = Drift.objects.filter(sync_run__in=runs).order_by("object_type", "kind", "external_id")
-        report.drifts = dict(Counter(d.kind for d in drifts))
-        report.drift_items = [
+        report.reconcile_drifts = dict(Counter(d.kind for d in drifts))
+        report.drift_items += [
             {
-                "object_type": d.object_type,
-                "external_id": d.external_id,
+                "tool": "reconciliation",
+                "data": d.object_type,
+                "key": d.external_id,
                 "kind": d.kind,
-                "status": d.status,
                 "hub": d.hub_value,
-                "tool": d.tool_value,
+                "tool_value": d.tool_value,
             }
             for d in drifts
         ]
-        report.stock = self._stock(connection)
         for run in runs:
             for error in run.errors:
                 if error.get("level") == "error":
                     report.problems.append(f"reconcile {run.object_type}: {error.get('message')}")
+
+    def _judge(self) -> None:
+        report = self.report
         if report.drift_count:
-            report.problems.append(f"{report.drift_count} drift(s): {report.drifts}")
-        failed = events.filter(status=InboundStatus.FAILED).count()
+            report.problems.append(
+                f"{report.drift_count} drift(s): the day's check {report.drifts or 'none'}, "
+                f"reconciliation {report.reconcile_drifts or 'none'}"
+            )
+        failed = report.events.get(InboundStatus.FAILED, 0)
         if failed:
             report.problems.append(f"{failed} inbound event(s) still failing")
-        dead = sum(report.dead_letters.values())
-        if dead:  # the day injects no permanent error, so no dead letter is explained
-            report.problems.append(f"{dead} dead letter(s) no injected permanent error explains")
-
-    def _stock(self, connection: Connection) -> dict[str, dict[str, int]]:
-        from inventory.models import StockLevel
-
-        stock = {}
-        for _, variant in self.fake.variants():
-            sku = variant["sku"]
-            levels = StockLevel.objects.filter(product__sku=sku, location__warehouse=connection.warehouse)
-            stock[sku] = {
-                "on_hand_here": int(sum((lv.on_hand for lv in levels), Decimal(0))),
-                "available_there": int(self.fake.available(sku) or 0),
-            }
-        return stock
+        unexplained = sum(report.dead_letters.values()) - report.dead_letters_explained
+        if unexplained > 0:
+            report.problems.append(f"{unexplained} dead letter(s) no injected permanent error explains")
+        never = report.consistency.get("never_agreed", 0)
+        if never:
+            report.problems.append(
+                f"{never} change(s) the hub and the tool never agreed on: "
+                f"{report.consistency['never_agreed_kinds']}"
+            )
 
 
-def simulate_day(
-    *, orders: int, seed: int = 1, faults: Faults | None = None, safety_poll: bool = True
-) -> Report:
-    return Day(
-        orders=orders, seed=seed, faults=faults or Faults.named("default"), safety_poll=safety_poll
-    ).run()
+def _by_status(rows: Any) -> dict[str, int]:
+    return {
+        row["status"]: row["n"] for row in rows.values("status").annotate(n=Count("pk")).order_by("status")
+    }

@@ -87,9 +87,13 @@ class SimulationSummary:
     orders: int
     seed: int
     ok: bool
-    drifts: dict[str, int]  # by kind
+    drifts: dict[str, int]  # by kind (the day's own check, then the reconciliation's)
     dead_letters: int
     quarantined: int
+    mode: str = "embedded"
+    tools: tuple[str, ...] = ()
+    p50_seconds: float | None = None  # time to consistency after a change
+    p95_seconds: float | None = None
 
 
 def _count(value: Any) -> int:
@@ -110,16 +114,25 @@ def last_simulation(path: Path | str | None = None) -> SimulationSummary | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         drifts = data.get("drifts") or {}
-        if not isinstance(drifts, dict):
+        reconciled = data.get("reconcile_drifts") or {}
+        if not isinstance(drifts, dict) or not isinstance(reconciled, dict):
             raise TypeError("drifts")
+        drifts = {str(k): _count(n) for k, n in sorted(drifts.items())} | {
+            f"reconciliation {k}": _count(n) for k, n in sorted(reconciled.items())
+        }
+        timing = (data.get("consistency") or {}).get("all") or {}
         return SimulationSummary(
             ran_at=datetime.datetime.fromtimestamp(path.stat().st_mtime, tz=datetime.UTC),
             orders=_count(data["orders"]),
             seed=_count(data["seed"]),
             ok=bool(data["ok"]) if "ok" in data else not data.get("problems"),
-            drifts={str(kind): _count(n) for kind, n in sorted(drifts.items())},
+            drifts=drifts,
             dead_letters=_count(data.get("dead_letters", 0)),
             quarantined=_count(data.get("quarantined", 0)),
+            mode=str(data.get("mode") or "embedded"),
+            tools=tuple(str(t) for t in data.get("tools") or ()),
+            p50_seconds=float(timing["p50_seconds"]) if "p50_seconds" in timing else None,
+            p95_seconds=float(timing["p95_seconds"]) if "p95_seconds" in timing else None,
         )
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None

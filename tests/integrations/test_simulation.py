@@ -1,4 +1,4 @@
-"""The simulated business day (integrations.simulation): a fake Shopify with faults, the beat jobs, a
+"""The simulated business day (integrations.simulate): a fake Shopify with faults, the beat jobs, a
 drift report; and the day catches what breaks when a safeguard is switched off."""
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from integrations import simulation
+from integrations import inbound
 from integrations.appliers import orders as order_applier
-from integrations.simulation import Faults, simulate_day
+from integrations.shopify.day import Tool as ShopifyDay
+from integrations.simulate import Faults, simulate_day
 
 pytestmark = pytest.mark.django_db(transaction=True)  # tasks run as each request commits
 
@@ -27,9 +28,17 @@ def test_a_day_of_30_orders_with_default_faults_ends_without_drift():
     assert report.events["total"] == sum(n for status, n in report.events.items() if status != "total")
     assert report.deliveries["total"] == sum(n for s, n in report.deliveries.items() if s != "total")
     assert report.events.get("failed", 0) == 0
-    assert report.dead_letters == {"inbound": 0, "deliveries": 0}
-    # the faults happened
+    # the faults happened, and the hub came through them
     assert report.webhooks.get("dropped", 0) + report.webhooks["duplicates_sent"] > 0
+    assert report.api_faults["tokens_expired"] == 1
+    assert report.token_refreshes >= 1
+    assert report.api_faults["permanent_422"] == 1
+    assert report.dead_letters_explained == sum(report.dead_letters.values())
+    # every change was agreed on, and how long that took is reported
+    timing = report.consistency["all"]
+    assert report.consistency["never_agreed"] == 0
+    assert timing["changes"] >= 30
+    assert 0 <= timing["p50_seconds"] <= timing["p95_seconds"] <= timing["max_seconds"]
     assert json.loads(report.to_json())["ok"] is True
 
 
@@ -38,18 +47,15 @@ def test_without_the_safety_net_poll_dropped_webhooks_are_reported_as_drift():
 
     assert report.webhooks["dropped"] > 0
     assert not report.ok
-    assert report.drift_count > 0
-    assert set(report.drifts) & {
-        "missing_here",
-        "status_mismatch",
-        "total_mismatch",
-        "fulfilment_missing_here",
-    }
+    # the day's own check and the hub's reconciliation both see the orders that never arrived
+    assert report.drifts.get("shopify order missing_here", 0) > 0
+    assert report.reconcile_drifts.get("missing_here", 0) > 0
+    assert report.consistency["never_agreed"] > 0
     assert any("drift" in problem for problem in report.problems)
 
 
 def test_without_deduplication_of_inbound_events_the_duplicates_are_reported_as_drift(monkeypatch):
-    stored = simulation.inbound.store_event
+    stored = inbound.store_event
 
     # Both layers off: the event store's unique id, and the order applier's claim of the order's ref
     # (with only the first off, the claim and the stale check absorb the copies: no drift).
@@ -64,19 +70,33 @@ def test_without_deduplication_of_inbound_events_the_duplicates_are_reported_as_
         return ref, True
 
     copies = itertools.count()
-    monkeypatch.setattr(simulation.inbound, "store_event", no_dedupe)
+    monkeypatch.setattr(inbound, "store_event", no_dedupe)
     monkeypatch.setattr(order_applier, "claim", claim_again)
     report = simulate_day(orders=10, seed=5, faults=Faults(duplicate=0.3))
 
     assert report.webhooks["duplicates_sent"] > 0
     assert not report.ok
-    assert report.drifts.get("duplicate_here", 0) > 0
+    assert report.drifts.get("shopify order duplicate_here", 0) > 0
+
+
+def test_a_dead_letter_no_injected_error_explains_fails_the_day(monkeypatch):
+    monkeypatch.setattr(ShopifyDay, "explains", lambda self, delivery: False)
+
+    report = simulate_day(orders=8, seed=11, faults=Faults(permanent=1))
+
+    assert report.dead_letters["deliveries"] == 1
+    assert report.dead_letters_explained == 0
+    assert not report.ok
+    assert "1 dead letter(s) no injected permanent error explains" in report.problems
 
 
 def test_the_command_writes_the_report_and_exits_non_zero_on_drift(tmp_path, monkeypatch):
     out = tmp_path / "sim.json"
     call_command("simulate_day", "--orders", "3", "--faults", "none", "--seed", "2", "--out", str(out))
-    assert json.loads(out.read_text())["ok"] is True
+    written = json.loads(out.read_text())
+    assert written["ok"] is True
+    assert written["mode"] == "embedded"
+    assert written["tools"] == ["shopify"]
 
     monkeypatch.setattr(
         Faults, "named", classmethod(lambda cls, name: cls(drop=0.5))

@@ -13,7 +13,7 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from integrations.simulation import Report
+from integrations.simulate import Report
 from tests.integrations.ui_support import reader_fixture  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db
@@ -66,6 +66,25 @@ def test_a_clean_day_is_ok(reader: Client, tmp_path: Path) -> None:
     assert CARD in content
     assert '<span class="badge ok">OK</span>' in content
     assert "Drift: none" in content
+
+
+def test_a_day_with_real_workers_shows_its_tools_both_checks_and_the_time_to_agreement(
+    reader: Client, tmp_path: Path
+) -> None:
+    path = write_report(
+        tmp_path / "simulation.json",
+        mode="workers",
+        tools=["shopify"],
+        drifts={"shopify stock stock": 1},
+        reconcile_drifts={"quantity_mismatch": 1},
+        consistency={"all": {"changes": 280, "p50_seconds": 8.1, "p95_seconds": 27.3, "max_seconds": 31.0}},
+        problems=["2 drift(s)"],
+    )
+    content = hub(reader, path)
+    assert "200 orders, seed 7, shopify" in content
+    assert "PostgreSQL, real worker" in content
+    assert "shopify stock stock 1, reconciliation quantity_mismatch 1" in content
+    assert "in agreement after p50 8.1 s, p95 27.3 s" in content
 
 
 def test_the_card_costs_no_query(reader: Client, tmp_path: Path) -> None:

@@ -11,22 +11,13 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from pathlib import Path
-from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import WSGIServer
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 import integrations
-
-
-class ThreadingServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        return
+from integrations.fakes import serve
 
 
 def fakes() -> dict[str, Any]:
@@ -46,9 +37,7 @@ def server_for(tool: str, host: str, port: int) -> WSGIServer:
     factories = fakes()
     if tool not in factories:
         raise CommandError(f"No fake for {tool!r}: there are {', '.join(sorted(factories)) or 'none'}.")
-    return make_server(
-        host, port, factories[tool](), server_class=ThreadingServer, handler_class=QuietHandler
-    )
+    return serve.server(factories[tool](), host, port)
 
 
 class Command(BaseCommand):

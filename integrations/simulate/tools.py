@@ -1,0 +1,162 @@
+"""A tool's part in the simulated day: its fake, its connection, and what its users do in it.
+
+Each connector that takes part ships ``integrations/<tool>/day.py`` with a ``ChannelTool`` subclass
+named ``Tool``; ``available()`` finds them, so adding a tool to the day touches no file here.
+A sales channel's part (``ChannelTool``) places customers' orders and changes some of them in
+the tool (edits, cancellations, refunds); the day injects its faults through the fake's controls
+(``integrations.fakes``: webhook duplicates and drops, 429 and 5xx bursts, timeouts, slow
+answers, expired tokens, a permanent refusal), and reads its state with ``snapshot()``.
+"""
+
+from __future__ import annotations
+
+import abc
+import importlib
+import pkgutil
+import random
+from collections import Counter
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+
+import integrations
+from integrations.fakes.clock import Clock
+from integrations.models import Connection, Delivery
+from integrations.simulate.consistency import Change
+from integrations.simulate.faults import Faults
+
+Send = Callable[[str, dict[str, str], bytes], int]
+
+
+class ChannelTool(abc.ABC):
+    """One connected tool in the day. ``origin`` is the tool's real address (the embedded day mounts
+    the fake there); with real workers the fake is served on a port and ``served_at`` is used."""
+
+    key: ClassVar[str]
+    origin: ClassVar[str]
+    stock_resource: ClassVar[str]  # what the fake calls a stock push (faults aimed at it match this)
+
+    def __init__(self, *, clock: Clock, rng: random.Random, faults: Faults) -> None:
+        self.clock = clock
+        self.rng = rng
+        self.faults = faults
+        self.connection: Connection | None = None
+        self.location = ""  # the tool's location whose stock mirrors the connection's warehouse
+        self.actions: Counter[str] = Counter()
+        self.api_faults: Counter[str] = Counter()
+        self.injected: list[dict[str, Any]] = []  # permanent errors, to explain dead letters
+        self.placed: list[Any] = []  # the tool's ids of the orders its customers placed today
+
+    # --- the fake ---------------------------------------------------------------------------------
+
+    @property
+    @abc.abstractmethod
+    def fake(self) -> Any:
+        """The tool's fake (an ``integrations.fakes.base.FakeTool``)."""
+
+    def transport(self) -> httpx.BaseTransport:
+        return httpx.MockTransport(self.fake.handle)
+
+    def wsgi_app(self) -> Any:
+        return self.fake
+
+    @abc.abstractmethod
+    def setup(self, *, warehouse: Any, tag: str, stock: int, served_at: str | None) -> Connection:
+        """The connection (subscribed to the fake's webhooks), its channel, and the products both
+        sides sell with ``stock`` of each on both sides."""
+
+    @abc.abstractmethod
+    def skus(self) -> list[str]: ...
+
+    def snapshot(self, order_ids: Iterable[str] | None = None) -> dict[str, Any]:
+        return dict(self.fake.snapshot())
+
+    # --- webhooks ----------------------------------------------------------------------------------
+
+    def deliver(self, send: Send, *, reorder: bool) -> None:
+        self.fake.deliver_webhooks(send, reorder=reorder)
+
+    def webhook_counts(self) -> dict[str, int]:
+        outbox = list(self.fake.outbox)
+        return dict(Counter(d.state for d in outbox)) | {
+            "duplicates_sent": sum(d.duplicate for d in outbox),
+            "retried": sum(len(d.attempts) > 1 for d in outbox),
+        }
+
+    # --- faults ------------------------------------------------------------------------------------
+
+    def inject(self) -> None:
+        """Faults for the next change: webhooks duplicated or dropped, bursts on the API."""
+        faults, rng, fake = self.faults, self.rng, self.fake
+        fake.duplicate_next(sum(rng.random() < faults.duplicate for _ in range(3)))
+        fake.drop_next(sum(rng.random() < faults.drop for _ in range(3)))
+        if rng.random() < faults.throttle:
+            fake.throttle_next(rng.randint(1, 4), retry_after=2.0)
+            self.api_faults["429_burst"] += 1
+        if rng.random() < faults.error:
+            fake.fail_next(rng.randint(1, 3), status=rng.choice((500, 502, 503)))
+            self.api_faults["5xx_burst"] += 1
+        if rng.random() < faults.timeout:
+            fake.timeout_next(1)
+            self.api_faults["timeout"] += 1
+        if rng.random() < faults.slow:
+            fake.slow_next(1, seconds=float(rng.randint(2, 8)))
+            self.api_faults["slow"] += 1
+
+    def clear_faults(self) -> None:
+        self.fake.clear_failures()
+
+    def token_refreshes(self) -> int:
+        """How many times the tool's token endpoint granted a refresh."""
+        return int(self.fake.refreshes)
+
+    @abc.abstractmethod
+    def expire_tokens(self) -> None:
+        """Every access token the tool issued expires now (the hub must refresh and carry on)."""
+
+    @abc.abstractmethod
+    def refuse_for_good(self) -> None:
+        """The tool refuses the next stock push for good (a 4xx no retry helps); noted in
+        ``injected`` for ``explains``."""
+
+    def stock_topics(self) -> list[str]:
+        """The outbox topics whose deliveries push stock to this tool (what a refused push ends)."""
+        from integrations import outbound_items
+
+        assert self.connection is not None
+        resolver = outbound_items.resolver_for(outbound_items.LEVEL_CHANGED, self.connection)
+        return [] if resolver is None else outbound_items.topics_resolved_by(resolver)
+
+    def placed_orders(self) -> set[str]:
+        """The tool's ids of the orders placed during the day (what the day's check compares)."""
+        return {str(order_id) for order_id in self.placed}
+
+    def explains(self, delivery: Delivery) -> bool:
+        """Whether an injected permanent error explains this dead letter."""
+        return any(
+            delivery.topic in i["topics"] and delivery.last_status_code == i["status"] for i in self.injected
+        )
+
+    # --- what people do in the tool --------------------------------------------------------------
+
+    @abc.abstractmethod
+    def place_order(self) -> Change:
+        """A customer orders in the tool."""
+
+    @abc.abstractmethod
+    def change_in_tool(self) -> Change | None:
+        """Someone edits, cancels or refunds an order in the tool (None: nothing to change)."""
+
+
+def available() -> dict[str, type[ChannelTool]]:
+    """Tool key -> its part in the day, for every connector package with a ``day.py``."""
+    found: dict[str, type[ChannelTool]] = {}
+    root = Path(integrations.__file__).parent
+    for module in pkgutil.iter_modules([str(root)]):
+        if module.ispkg and (root / module.name / "day.py").exists():
+            tool = getattr(importlib.import_module(f"integrations.{module.name}.day"), "Tool", None)
+            if isinstance(tool, type) and issubclass(tool, ChannelTool):
+                found[tool.key] = tool
+    return found
