@@ -112,7 +112,7 @@ class Tool(ChannelTool):
         rng, fake = self.rng, self._fake
         order_id = rng.choice(self.placed)
         order = fake.order(order_id)
-        if order.get("cancelled_at"):
+        if order.get("cancelled_at") or self.shipped_here(order_id):
             return None
         shipped = fake._shipped(order)
         skus = tuple(sorted({line["sku"] for line in order["line_items"]}))

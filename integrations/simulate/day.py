@@ -230,8 +230,12 @@ class Day:
         by_channel = {
             t.connection.sales_channel_id: t for t in self.tools.values() if t.connection is not None
         }
+        # The warehouse ships what the hub shows settled: an order with a change in the tool not yet
+        # agreed on (a cancel on its way here) waits, as a picker would for an order being changed.
+        unsettled = {(c.tool, o) for c in self.watcher.pending for o in c.orders}
         for order in ready:
-            if self.rng.random() < 0.5:
+            tool = by_channel[order.channel_id]
+            if self.rng.random() < 0.5 or (tool.key, refs.get(order.pk)) in unsettled:
                 continue
             try:
                 shipment_create(
@@ -241,7 +245,6 @@ class Day:
                 self.actions[f"ship_refused:{type(exc).__name__}"] += 1
                 continue
             self.actions["shipped_here"] += 1
-            tool = by_channel[order.channel_id]
             skus = tuple(order.lines.values_list("product__sku", flat=True))
             if order.pk in refs:
                 self.watcher.watch(Change(tool.key, "shipped_here", self.clock(), (refs[order.pk],), skus))
@@ -301,25 +304,21 @@ class Day:
     def _evening(self) -> None:
         for tool in self.tools.values():
             tool.clear_faults()
-        for _ in range(48):  # up to a day more: the hub's and the tools' retries run out
-            self.wait(1800 if self._simulated else 5)
+        for _ in range(48):  # up to a simulated day more: the hub's and the tools' retries run out
+            self.wait(1800)
             self._deliver()
             self._purchase()
             self._beat(force=True)
             self.watcher.check(self.tools)
             if self.settled() and not self.watcher.pending:
                 break
-        self.wait(300 if self._simulated else 1)
+        self.wait(300)
         if self.safety_poll:
             for tool in self.tools.values():
                 assert tool.connection is not None
                 polling.poll(connection=tool.connection, object_type=ORDER)
             self._deliver()
         self.watcher.check(self.tools)
-
-    @property
-    def _simulated(self) -> bool:
-        return isinstance(self.clock, SimClock)
 
     def _end(self, started: float) -> None:
         report = self.report

@@ -23,7 +23,7 @@ import httpx
 
 import integrations
 from integrations.fakes.clock import Clock
-from integrations.models import Connection, Delivery
+from integrations.models import Connection, Delivery, ExternalRef
 from integrations.simulate.consistency import Change
 from integrations.simulate.faults import Faults
 
@@ -128,6 +128,23 @@ class ChannelTool(abc.ABC):
         assert self.connection is not None
         resolver = outbound_items.resolver_for(outbound_items.LEVEL_CHANGED, self.connection)
         return [] if resolver is None else outbound_items.topics_resolved_by(resolver)
+
+    def shipped_here(self, order_id: Any) -> bool:
+        """Whether our warehouse has shipped (some of) this tool order: the day's merchant does not
+        cancel or edit it in the tool then. Racing the warehouse on one order is a conflict for a
+        person (the hub reports it as drift), not something the day is about."""
+        from sales.models import Shipment
+
+        assert self.connection is not None
+        order = (
+            ExternalRef.objects.filter(
+                connection=self.connection, object_type="order", external_id=str(order_id)
+            )
+            .exclude(object_id=0)
+            .values_list("object_id", flat=True)
+            .first()
+        )
+        return order is not None and Shipment.objects.filter(order_id=order).exists()
 
     def placed_orders(self) -> set[str]:
         """The tool's ids of the orders placed during the day (what the day's check compares)."""
