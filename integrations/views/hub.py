@@ -92,6 +92,7 @@ class SimulationSummary:
     quarantined: int
     mode: str = "embedded"
     tools: tuple[str, ...] = ()
+    dead_letters_explained: int = 0  # by a permanent error the day injected on purpose
     p50_seconds: float | None = None  # time to consistency after a change
     p95_seconds: float | None = None
 
@@ -130,6 +131,7 @@ def last_simulation(path: Path | str | None = None) -> SimulationSummary | None:
             dead_letters=_count(data.get("dead_letters", 0)),
             quarantined=_count(data.get("quarantined", 0)),
             mode=str(data.get("mode") or "embedded"),
+            dead_letters_explained=_count(data.get("dead_letters_explained", 0)),
             tools=tuple(str(t) for t in data.get("tools") or ()),
             p50_seconds=float(timing["p50_seconds"]) if "p50_seconds" in timing else None,
             p95_seconds=float(timing["p95_seconds"]) if "p95_seconds" in timing else None,

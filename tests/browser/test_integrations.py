@@ -197,3 +197,31 @@ def test_my_webhooks_shows_the_secret_once(page, hub: FakeShopify):
     assert value not in page.content()
     shot(page, "13_webhook")
     assert page.js_errors == []
+
+
+def test_the_hub_page_shows_the_last_simulated_day(page, tmp_path, settings):
+    # given: the report a simulated day with real workers wrote (real figures of a CI day)
+    UserFactory(username="ines", password="s3cret-pass", roles=["Integration admin"], first_name="Ines")
+    from integrations.simulate import Report
+
+    report = Report(orders=200, seed=1, faults={"duplicate": 0.05, "drop": 0.02}, mode="workers")
+    report.tools = ["shopify", "bigcommerce"]
+    report.dead_letters = {"inbound": 0, "deliveries": 1}
+    report.dead_letters_explained = 1
+    timing = {"changes": 246, "p50_seconds": 29.7, "p95_seconds": 92.5, "max_seconds": 107}
+    report.consistency = {"all": timing}
+    path = tmp_path / "simulation.json"
+    path.write_text(report.to_json())
+    settings.INTEGRATIONS_SIMULATION_REPORT = path
+    # when
+    login(page, "ines", "s3cret-pass")
+    page.goto("/integrations/")
+    # then
+    card = page.locator("#hub-simulation")
+    expect(card).to_contain_text("200 orders, seed 1, shopify, bigcommerce")
+    expect(card).to_contain_text("PostgreSQL, real worker")
+    expect(card).to_contain_text("OK")
+    expect(card).to_contain_text("in agreement after p50 29.7 s, p95 92.5 s")
+    expect(card).to_contain_text("dead letters: 1 (1 injected on purpose)")
+    card.screenshot(path=str(SCREENSHOTS / "hub-simulation-card.png"))
+    shot(page, "simulation")
