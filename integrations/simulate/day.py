@@ -215,9 +215,12 @@ class Day:
         from sales.services import shipment_create
 
         channels = [t.connection.sales_channel_id for t in self.tools.values() if t.connection is not None]
-        ready = list(
-            SalesOrder.objects.filter(channel_id__in=channels, status=OrderStatus.CONFIRMED).order_by("?")[:2]
+        confirmed = list(
+            SalesOrder.objects.filter(channel_id__in=channels, status=OrderStatus.CONFIRMED).order_by("pk")[
+                :50
+            ]
         )
+        ready = self.rng.sample(confirmed, k=min(2, len(confirmed)))  # the seed decides, not the database
         refs = dict(
             ExternalRef.objects.filter(
                 connection__in=[t.connection for t in self.tools.values()],

@@ -43,7 +43,7 @@ def test_a_day_of_30_orders_with_default_faults_ends_without_drift():
 
 
 def test_without_the_safety_net_poll_dropped_webhooks_are_reported_as_drift():
-    report = simulate_day(orders=12, seed=3, faults=Faults(drop=0.25), safety_poll=False)
+    report = simulate_day(orders=12, seed=3, faults=Faults(drop=0.5), safety_poll=False)
 
     assert report.webhooks["dropped"] > 0
     assert not report.ok
