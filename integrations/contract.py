@@ -439,6 +439,7 @@ class Connector(ABC):
     # or replayed, and the tool's ids worth seeing. Anything else (a tool's custom auth
     # header, cookies) is never stored.
     webhook_headers: ClassVar[frozenset[str]] = frozenset()
+    settle_seconds: ClassVar[float] = 0.0  # a webhook waits this long: its burst arrives whole (bursts.py)
     # The values a person maps per connection: our warehouses to its locations, our taxes to its tax
     # codes, account roles to its accounts (``mapping_choices`` lists the tool's side).
     mapping_kinds: ClassVar[tuple[MappingKind, ...]] = ()

@@ -14,7 +14,9 @@ picks up events left in "received").
 Processing (``inbound_process``): the event's items come from the connector
 (``parse_webhook``; a polled event's body is the canonical item itself, see
 ``integrations.canonical``); a thin item (record None) is re-read with
-``connector.fetch`` first, outside any transaction (the request log commits). Then,
+``connector.fetch`` first, outside any transaction (the request log commits). One fetch
+covers the thin events of the same record that arrived before it began: they end skipped,
+"covered by the fetch of event N" (``integrations.bursts``: claim, then settle). Then,
 under the event's row lock (skip_locked: another worker has it), every item goes
 through ``integrations.appliers`` in one savepoint, and the event ends:
 
@@ -45,9 +47,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from erp import retry
+from erp import retry, scheduling
 from erp.exceptions import ValidationFailed
-from integrations import appliers, queueing, registry, retention
+from integrations import appliers, bursts, queueing, registry, retention
 from integrations.canonical import decode_item
 from integrations.contract import Action, Connector, InboundItem, WebhookEnvelope, WebhookRequest
 from integrations.errors import InvalidSignature, MissingDependency, NeedsAPerson, Throttled, UntrustedUrl
@@ -176,6 +178,7 @@ def _store_webhook_event(
         topic=envelope.topic,
         headers=stored,
         body=body,
+        settle_seconds=float(getattr(connector, "settle_seconds", 0.0)),
     )
 
 
@@ -188,8 +191,12 @@ def store_event(
     headers: dict[str, Any],
     body: bytes,
     enqueue: bool = True,
+    settle_seconds: float = 0.0,
 ) -> tuple[InboundEvent, bool]:
-    """Insert the event unless (connection, external_id) exists: (event, created). One write."""
+    """Insert the event unless (connection, external_id) exists: (event, created). One write.
+
+    Processed after commit, or ``settle_seconds`` later (the connector's settle window: the rest
+    of a burst arrives first, and one fetch covers it all; ``integrations.bursts``)."""
     try:
         with transaction.atomic():
             event = InboundEvent.objects.create(
@@ -203,7 +210,11 @@ def store_event(
     except IntegrityError:
         stored = InboundEvent.objects.get(connection=connection, external_id=external_id[:255])
         return retention.refill(stored, headers=headers, body=body), False
-    if enqueue and connection.is_active:
+    if enqueue and connection.is_active and settle_seconds > 0:
+        scheduling.enqueue_on_commit(
+            queueing.PROCESS_INBOUND, event.pk, countdown=settle_seconds, recovery=queueing.INBOUND_RECOVERY
+        )
+    elif enqueue and connection.is_active:
         queueing.process_inbound_on_commit(event.pk)
     return event, True
 
@@ -233,20 +244,28 @@ def _has_warnings(run: SyncRun) -> bool:
 
 def items_of(event: InboundEvent, connector: Connector) -> list[InboundItem]:
     """The event's items, thin ones re-read from the tool."""
+    return read(parsed_items(event, connector), connector)
+
+
+def parsed_items(event: InboundEvent, connector: Connector) -> list[InboundItem]:
+    """The event's items as it carries them (thin ones not read yet)."""
     body = bytes(event.body)
     if event.source == InboundEvent.Source.POLL:
-        items = [decode_item(body)]
-    else:
-        items = connector.parse_webhook(event.topic, httpx.Headers(event.headers), body)
-    read: list[InboundItem] = []
+        return [decode_item(body)]
+    return connector.parse_webhook(event.topic, httpx.Headers(event.headers), body)
+
+
+def read(items: list[InboundItem], connector: Connector) -> list[InboundItem]:
+    """The items, thin ones re-read from the tool (``fetch``, or ``fetch_url`` on a trusted host)."""
+    out: list[InboundItem] = []
     for item in items:
         if item.record is not None or item.action == Action.DELETE:
-            read.append(item)
+            out.append(item)
         elif item.url:
-            read.extend(connector.fetch_url(item.object_type, _trusted(connector, item.url)))
+            out.extend(connector.fetch_url(item.object_type, _trusted(connector, item.url)))
         else:
-            read.append(connector.fetch(item.object_type, item.external_id))
-    return read
+            out.append(connector.fetch(item.object_type, item.external_id))
+    return out
 
 
 def _trusted(connector: Connector, url: str) -> str:
@@ -262,7 +281,11 @@ def _trusted(connector: Connector, url: str) -> str:
 
 
 def inbound_process(event_pk: int, *, run: SyncRun | None = None) -> InboundEvent:
-    """Process one stored event (idempotent: a finished event is returned as it is)."""
+    """Process one stored event (idempotent: a finished event is returned as it is).
+
+    A thin item read with ``fetch`` is claimed first (``integrations.bursts``): an event a fetch
+    in flight covers is left waiting and settled by it; the fetch settles the waiting events it
+    covers when its event's outcome is recorded."""
     event = InboundEvent.objects.select_related("connection").get(pk=event_pk)
     connection = event.connection
     if event.status in FINAL or not connection.is_active:
@@ -270,23 +293,48 @@ def inbound_process(event_pk: int, *, run: SyncRun | None = None) -> InboundEven
     own_run = run is None
     job = SyncJob.POLL if event.source == InboundEvent.Source.POLL else SyncJob.WEBHOOK
     active_run = run or run_start(connection, job, event.topic)
+    connector = registry.connector_for(connection, sync_run_id=active_run.pk)
     items: list[InboundItem] | Exception
+    claim: bursts.Claim | None = None
     try:
-        items = items_of(event, registry.connector_for(connection, sync_run_id=active_run.pk))
+        items = parsed_items(event, connector)
     except Exception as exc:  # recorded on the event below
         items = exc
+    if not isinstance(items, Exception) and (keys := bursts.thin_keys(items)):
+        claimed = bursts.claim(event, keys, only_thin=all(bursts.fetched_by_id(i) for i in items))
+        if not isinstance(claimed, bursts.Claim):  # another fetch covers it, or it ended meanwhile
+            if isinstance(claimed, bursts.Covered):
+                logger.info("Inbound event %s waits for the fetch of event %s", event_pk, claimed.by)
+            return _leave(event_pk, active_run, own_run)
+        claim = claimed
+    if not isinstance(items, Exception):
+        try:
+            items = read(items, connector)
+        except Exception as exc:  # recorded on the event below
+            items = exc
     with transaction.atomic():
         locked = InboundEvent.objects.select_for_update(skip_locked=True).filter(pk=event_pk).first()
         if locked is None or locked.status in FINAL:
-            if own_run and not active_run.requests.exists():
-                active_run.delete()
-            return locked or InboundEvent.objects.get(pk=event_pk)
+            return _leave(event_pk, active_run, own_run, locked)
         locked.connection = connection
+        bursts.release(locked)
         _apply(locked, items, active_run)
         locked.save()
+        if claim is not None and locked.status in (InboundStatus.PROCESSED, InboundStatus.SKIPPED):
+            active_run.skipped += len(bursts.settle(locked, claim, connector))
         if own_run:
             run_finish(active_run)
     return locked
+
+
+def _leave(event_pk: int, run: SyncRun, own_run: bool, locked: InboundEvent | None = None) -> InboundEvent:
+    """Not processed here (another worker has it, or a fetch covered it): drop our run if it sent
+    nothing, else close it."""
+    if own_run and not run.requests.exists():
+        run.delete()
+    elif own_run:
+        run_finish(run)
+    return locked or InboundEvent.objects.get(pk=event_pk)
 
 
 def _apply(event: InboundEvent, items: list[InboundItem] | Exception, run: SyncRun) -> None:
