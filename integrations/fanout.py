@@ -3,9 +3,12 @@
 An outbox subscriber on "*" (``outbound.install``): one Delivery per (event, connection whose
 connector subscribes to the topic) and per (event, active webhook subscription whose patterns
 match and whose owner may read the topic's area). Connections that are paused get none; a level
-change of another warehouse than a connection's own does not concern it. Inventory level changes to
-a connection are coalesced: they carry ``coalesce_key`` "inventory.product:<id>" and wait
-INTEGRATIONS_COALESCE_SECONDS (see ``outbound._claim``). Attempts are queued after commit.
+change of another warehouse than a connection's own does not concern it (a connection that maps
+several of our warehouses to its tool's locations takes the level changes of each mapped one:
+``integrations.locations``). Inventory level changes to a connection are coalesced: they carry
+``coalesce_key`` "inventory.product:<id>" ("inventory.product:<id>:wh:<warehouse id>" for a
+connection with mapped locations) and wait INTEGRATIONS_COALESCE_SECONDS (see ``outbound._claim``).
+Attempts are queued after commit.
 
 An event of the hub's own ("integrations.*") whose payload names a ``connection_id`` (a stock
 recheck) is addressed to that connection alone: one delivery, whatever its connector's ``topics``,
@@ -25,12 +28,12 @@ from django.utils import timezone
 
 from erp.access import AREAS, user_can
 from erp.models import OutboxEvent
-from integrations import outbound_items, queueing, registry
+from integrations import locations, outbound_items, queueing, registry
 from integrations.models import Connection, ConnectionStatus, Delivery, DeliveryStatus, WebhookSubscription
-from integrations.outbound_items import LEVEL_CHANGED, STOCK_RECHECK, warehouse_of
+from integrations.outbound_items import LEVEL_CHANGED, STOCK_RECHECK
 
 HUB_TOPICS = "integrations."  # the hub's own topics: an event of one naming a connection goes to it alone
-COALESCED = (LEVEL_CHANGED, STOCK_RECHECK)  # pushes of a product's level: one key per product
+COALESCED = (LEVEL_CHANGED, STOCK_RECHECK)  # pushes of a product's level: one key per product (and location)
 
 
 def coalesce_seconds() -> float:
@@ -41,11 +44,15 @@ def _matches(patterns: Iterable[str], topic: str) -> bool:
     return any(fnmatch.fnmatchcase(topic, p) for p in patterns)
 
 
-def _concerns(connection: Connection, event: OutboxEvent) -> bool:
+def _located(connection: Connection, event: OutboxEvent) -> dict[int, str]:
+    """The connection's mapped locations, read only for a push of a product's level."""
+    return locations.locations_of(connection) if event.topic in COALESCED else {}
+
+
+def _concerns(connection: Connection, event: OutboxEvent, located: dict[int, str]) -> bool:
     if event.topic != LEVEL_CHANGED:
         return True
-    warehouse_id = warehouse_of(connection)
-    return warehouse_id is None or event.payload.get("warehouse_id") == warehouse_id
+    return locations.sells(connection, event.payload.get("warehouse_id"), located)
 
 
 def _may_read(user: Any, topic: str) -> bool:
@@ -59,21 +66,29 @@ def addressed_to(event: OutboxEvent) -> int | None:
     return connection_id if isinstance(connection_id, int) else None
 
 
-def _targets(event: OutboxEvent) -> list[Connection]:
-    """The connections the event goes to: those whose connector subscribes to its topic, or the one
-    it is addressed to if the hub pushes something of it to that connector."""
+def _targets(event: OutboxEvent) -> list[tuple[Connection, dict[int, str]]]:
+    """The connections the event goes to (each with its mapped locations, for a stock push): those
+    whose connector subscribes to its topic, or the one it is addressed to if the hub pushes
+    something of it to that connector."""
     connections = Connection.objects.exclude(status=ConnectionStatus.PAUSED).select_related("sales_channel")
     addressee = addressed_to(event)
     if addressee is not None:
-        return [c for c in connections.filter(pk=addressee) if outbound_items.resolver_for(event.topic, c)]
+        return [
+            (c, _located(c, event))
+            for c in connections.filter(pk=addressee)
+            if outbound_items.resolver_for(event.topic, c)
+        ]
     found = []
     for connection in connections:
         try:
             connector = registry.get(connection.connector)
         except registry.UnknownConnector:
             continue
-        if _matches(connector.topics, event.topic) and _concerns(connection, event):
-            found.append(connection)
+        if not _matches(connector.topics, event.topic):
+            continue
+        located = _located(connection, event)
+        if _concerns(connection, event, located):
+            found.append((connection, located))
     return found
 
 
@@ -81,10 +96,12 @@ def fan_out(event: OutboxEvent) -> None:
     """Create the event's deliveries (idempotent) and enqueue their attempts after commit."""
     moment = timezone.now()
     rows: list[Delivery] = []
-    for connection in _targets(event):
+    for connection, located in _targets(event):
         key, due = "", moment
         if event.topic in COALESCED and event.payload.get("product_id") is not None:
-            key = f"inventory.product:{event.payload['product_id']}"
+            key = locations.coalesce_key(
+                event.payload["product_id"], event.payload.get("warehouse_id"), located
+            )
             due = moment + timedelta(seconds=coalesce_seconds())
         rows.append(
             Delivery(

@@ -5,7 +5,9 @@ count outright: if a channel has sold units whose order event is stored but not 
 backlog, a retry waiting, a quarantined order), pushing what the hub has available would hand
 those units out a second time. So the push subtracts them: every order of an unprocessed inbound
 event of a connection selling from the same warehouse, read from the stored event itself (never
-from the tool: a push must not wait on another tool's API), that the hub has not recorded yet.
+from the tool: a push must not wait on another tool's API), that the hub has not recorded yet (a
+channel with several mapped locations counts for each warehouse it maps: the tool's order does not
+say which location sold it).
 Thin events (only "order 123 changed") carry no lines and cannot be counted; compare-and-set and
 reconciliation cover those.
 """
@@ -19,11 +21,10 @@ from decimal import Decimal
 import httpx
 
 from erp.money import ZERO
-from integrations import registry
+from integrations import locations, registry
 from integrations.canonical import decode_item
 from integrations.contract import Action, Capability
 from integrations.models import Connection, ConnectionStatus, ExternalRef, InboundEvent, InboundStatus
-from integrations.ownership import home_warehouse
 from integrations.records import FulfilledBy, OrderRecord
 
 logger = logging.getLogger(__name__)
@@ -37,8 +38,8 @@ def _order_channels(warehouse_id: int | None) -> list[Connection]:
     for connection in Connection.objects.exclude(status=ConnectionStatus.PAUSED).select_related(
         "sales_channel"
     ):
-        if warehouse_id is not None and home_warehouse(connection) not in (warehouse_id, None):
-            continue
+        if warehouse_id is not None and not locations.sells(connection, warehouse_id):
+            continue  # sells another warehouse's stock (its own, or the ones it maps to locations)
         try:
             cls = registry.get(connection.connector)
         except registry.UnknownConnector:

@@ -4,7 +4,9 @@ Fan-out (``integrations.fanout``, an outbox subscriber installed by ``install()`
 Delivery per target that takes the event. Inventory level changes to a connection are coalesced:
 the first of them that comes due collapses the pending ones into the newest and pushes once the
 quantity read at push time (``_claim``); a stock recheck among them survives instead, so the push
-is forced.
+is forced. A connection whose tool takes batches (``Connector.batch_size`` > 1) pushes the due stock
+deliveries of other products and locations with it in one ``push_batch`` (``_claim_more``), each
+key collapsed the same way and each delivery keeping its own outcome.
 
 An attempt (``delivery_attempt``) claims the delivery under its row lock (skipping
 a row another worker holds) with a lease (``claimed_until``), does the network
@@ -120,7 +122,9 @@ def _claim_more(
     first: Delivery, until: datetime | None, *, job_id: str = "", limit: int = 500
 ) -> list[Delivery]:
     """Claim, with ``first``'s lease, the other deliveries that go with it: the rest of its job, or
-    (a tool with a batch endpoint) what else is due for the connection."""
+    (a tool with a batch endpoint) what else is due for the connection. A due stock push of another
+    product or location goes too, once its key is collapsed into its newest delivery (``_collapse``:
+    a key whose push is in flight waits); ``first``'s own key was collapsed when it was claimed."""
     moment = timezone.now()
     with transaction.atomic():
         found = (
@@ -130,8 +134,20 @@ def _claim_more(
             .exclude(pk=first.pk)
         )
         if not job_id:
-            found = found.filter(next_attempt_at__lte=moment, coalesce_key="")
-        more = list(found.order_by("next_attempt_at", "pk")[:limit])
+            found = found.filter(next_attempt_at__lte=moment)
+            if first.coalesce_key:
+                found = found.exclude(coalesce_key=first.coalesce_key)
+        candidates = list(found.order_by("next_attempt_at", "pk")[:limit])
+        more: list[Delivery] = []
+        collapsed: set[str] = set()
+        for delivery in candidates:
+            if not delivery.coalesce_key:
+                more.append(delivery)
+            elif delivery.coalesce_key not in collapsed:
+                collapsed.add(delivery.coalesce_key)
+                survivor = _collapse(delivery, moment)
+                if survivor is not None:
+                    more.append(survivor)
         Delivery.objects.filter(pk__in=[d.pk for d in more]).update(claimed_until=until)
     for delivery in more:
         delivery.claimed_until = until
@@ -161,29 +177,40 @@ def _claim(delivery_pk: int) -> Delivery | None:
             if status == ConnectionStatus.PAUSED:
                 return None  # a paused connection's deliveries wait
         if delivery.coalesce_key and delivery.connection_id is not None:
-            group = list(
-                Delivery.objects.select_for_update(skip_locked=True)
-                .filter(
-                    connection_id=delivery.connection_id, coalesce_key=delivery.coalesce_key, status__in=OPEN
-                )
-                .order_by("pk")
-            )
-            if any(d.claimed_until is not None and d.claimed_until > moment for d in group):
-                # A push of this key is in flight: look again once it has landed.
-                delivery.next_attempt_at = moment + timedelta(seconds=max(1.0, coalesce_seconds()))
-                delivery.save(update_fields=["next_attempt_at"])
+            survivor = _collapse(delivery, moment)
+            if survivor is None:
                 return None
-            # The newest survives; a stock recheck over a level change, for it pushes even an
-            # unchanged level (it would be lost behind a level change that skips as "no change").
-            rechecks = [d for d in group if d.topic == STOCK_RECHECK]
-            newest = (rechecks or group)[-1] if group else delivery
-            Delivery.objects.filter(pk__in=[d.pk for d in group if d.pk != newest.pk]).update(
-                status=DeliveryStatus.SUPERSEDED, last_error=f"Coalesced into delivery {newest.pk}."
-            )
-            delivery = newest
+            delivery = survivor
         delivery.claimed_until = moment + timedelta(seconds=float(settings.INTEGRATIONS_CLAIM_SECONDS))
         delivery.save(update_fields=["claimed_until"])
         return delivery
+
+
+def _collapse(delivery: Delivery, moment: datetime) -> Delivery | None:
+    """In the caller's transaction: the open deliveries of ``delivery``'s coalesce key collapsed
+    into the one that goes (the others superseded), or None when a push of that key is in flight
+    (``delivery`` is then looked at again once it has landed)."""
+    group = list(
+        Delivery.objects.select_for_update(skip_locked=True)
+        .filter(
+            connection_id=_id(delivery.connection_id), coalesce_key=delivery.coalesce_key, status__in=OPEN
+        )
+        .order_by("pk")
+    )
+    if any(d.claimed_until is not None and d.claimed_until > moment for d in group):
+        delivery.next_attempt_at = moment + timedelta(seconds=max(1.0, coalesce_seconds()))
+        delivery.save(update_fields=["next_attempt_at"])
+        return None
+    # The newest survives; a stock recheck over a level change, for it pushes even an unchanged
+    # level (it would be lost behind a level change that skips as "no change").
+    rechecks = [d for d in group if d.topic == STOCK_RECHECK]
+    newest = (rechecks or group)[-1] if group else delivery
+    superseded = [d.pk for d in group if d.pk != newest.pk]
+    if superseded:
+        Delivery.objects.filter(pk__in=superseded).update(
+            status=DeliveryStatus.SUPERSEDED, last_error=f"Coalesced into delivery {newest.pk}."
+        )
+    return newest
 
 
 def _send_webhook(delivery: Delivery) -> Outcome:

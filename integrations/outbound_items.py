@@ -10,6 +10,11 @@ per topic and capability; ``register_resolver`` adds more (invoices out, ...).
 A stock recheck (``STOCK_RECHECK``) is addressed to one connection: a tool sold what is not here
 (its own count went below zero, the order is backordered here, so no level changed), and the
 level is pushed to it again, forced, even though it equals what was pushed last.
+
+A connection that maps several of our warehouses to its tool's locations (``integrations.locations``)
+gets the level of the event's warehouse, for the location mapped to it (``InventoryOut.location_id``),
+and what was pushed is remembered per location (the variant's ExternalRef.extra ``PUSHED_AT``:
+location -> quantity); ``pushed_hash`` and ``PUSHED_AVAILABLE`` stay the one-location connection's.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from erp.models import OutboxEvent
-from integrations import in_flight, ownership, registry
+from integrations import in_flight, locations, ownership, registry
 from integrations.contract import Capability, PushResult
 from integrations.models import Connection, ExternalRef
 from integrations.records import FulfilmentLineOut, FulfilmentOut, InventoryOut, OutboundItem
@@ -38,6 +43,8 @@ SHIPMENT_SHIPPED = "sales.shipment_shipped"
 # The hub's own: push a product's level again to the one connection the payload names (connection_id).
 STOCK_RECHECK = "integrations.stock_recheck"
 PUSHED_AVAILABLE = "pushed_available"  # ExternalRef.extra key: the quantity we last pushed
+PUSHED_AT = "pushed_at_location"  # ExternalRef.extra key: {tool location: quantity last pushed there}
+HUB_KEYS = frozenset({PUSHED_AVAILABLE, PUSHED_AT})  # the hub's own keys, never handed to a connector
 
 
 def warehouse_of(connection: Connection) -> int | None:
@@ -55,6 +62,7 @@ class Resolved:
     item: OutboundItem
     remember: Callable[[PushResult], None]  # what the hub records once the tool took the item
     product_id: int | None = None  # the product of an inventory item (to read it again)
+    warehouse_id: int | None = None  # the warehouse of an inventory item with a mapped location
 
 
 @dataclass(frozen=True)
@@ -74,10 +82,32 @@ class Blocked:
 Resolver = Callable[[Connection, OutboxEvent, bool], Resolved | str | Blocked]
 
 
-def available_for(connection: Connection, product_id: int) -> int:
-    """What the connection's tool should show as available: whole units at its warehouse, never < 0."""
-    available = availability.of(product_id, warehouse_of(connection)).available
+def available_for(connection: Connection, product_id: int, warehouse_id: int | None = None) -> int:
+    """What the connection's tool should show as available: whole units at its warehouse (or at
+    ``warehouse_id``, one of its mapped locations), never < 0."""
+    where = warehouse_id if warehouse_id is not None else warehouse_of(connection)
+    available = availability.of(product_id, where).available
     return max(0, int(available.to_integral_value(rounding=ROUND_FLOOR)))
+
+
+def pushed_at(extra: Any, location_id: str) -> int | None:
+    """What was last pushed to ``location_id`` (from a variant ref's extra), or None."""
+    found = (extra.get(PUSHED_AT) or {}).get(location_id) if isinstance(extra, dict) else None
+    return found if isinstance(found, int) else None
+
+
+def remembered(extra: dict[str, Any], available: int, location_id: str | None) -> dict[str, Any]:
+    """A variant ref's extra once ``available`` was pushed (to ``location_id``, if located)."""
+    if location_id is None:
+        return {**extra, PUSHED_AVAILABLE: available}
+    found = extra.get(PUSHED_AT)
+    by_location: dict[str, Any] = found if isinstance(found, dict) else {}
+    return {**extra, PUSHED_AT: {**by_location, location_id: available}}
+
+
+def tool_extra(extra: Any) -> dict[str, Any]:
+    """A variant ref's extra as the connector sees it (without what the hub keeps there)."""
+    return {k: v for k, v in extra.items() if k not in HUB_KEYS}
 
 
 def _compares(connection: Connection) -> bool:
@@ -91,19 +121,37 @@ def inventory_hash(available: int) -> str:
     return hashlib.sha256(f"inventory:available={available}".encode()).hexdigest()
 
 
-def resolve_inventory(connection: Connection, product_id: int, *, force: bool = False) -> Resolved | str:
+def resolve_inventory(
+    connection: Connection, product_id: int, *, force: bool = False, warehouse_id: int | None = None
+) -> Resolved | str:
     """The InventoryOut of one product for a connection, read now (``force``: push even if unchanged).
 
-    Never the level of stock the tool owns (``integrations.ownership``): the tool's count is the
-    truth there, and a level set here from that count must not echo back to it, even forced."""
+    ``warehouse_id``: the warehouse whose level changed; it matters only to a connection with mapped
+    locations (``integrations.locations``), which gets that warehouse's level for its location
+    (and nothing for a warehouse it does not map). Never the level of stock the tool owns
+    (``integrations.ownership``): the tool's count is the truth there, and a level set here from
+    that count must not echo back to it, even forced."""
     product = Product.objects.filter(pk=product_id).only("pk", "sku").first()
     if product is None:
         return f"Product {product_id} no longer exists."
-    warehouse_id = warehouse_of(connection)
-    if ownership.owner_of(connection, ownership.INVENTORY, warehouse_id) == ownership.Owner.TOOL:
+    located = locations.locations_of(connection)
+    location_id: str | None = None
+    if located:
+        where_id = warehouse_id if warehouse_id is not None else warehouse_of(connection)
+        if where_id is None or where_id not in located:
+            code = (
+                Warehouse.objects.filter(pk=where_id).values_list("code", flat=True).first()
+                if where_id
+                else None
+            )
+            return f"{product.sku} is not pushed: {connection.name} maps no location for {code or 'it'}."
+        location_id = located[where_id]
+    else:
+        where_id = warehouse_of(connection)
+    if ownership.owner_of(connection, ownership.INVENTORY, where_id) == ownership.Owner.TOOL:
         where = (
-            Warehouse.objects.filter(pk=warehouse_id).values_list("code", flat=True).first()
-            if warehouse_id is not None
+            Warehouse.objects.filter(pk=where_id).values_list("code", flat=True).first()
+            if where_id is not None
             else None
         )
         return (
@@ -121,41 +169,63 @@ def resolve_inventory(connection: Connection, product_id: int, *, force: bool = 
     )
     if ref is None:
         return f"{product.sku} is not mapped to a variant in {connection}."
-    available = available_for(connection, product_id)
+    available = available_for(connection, product_id, where_id)
     if not _compares(connection):  # no compare-and-set: leave out what is sold but not imported yet
-        sold = in_flight.sold_not_imported(warehouse_of(connection), {product.sku})
+        sold = in_flight.sold_not_imported(where_id, {product.sku})
         available = max(0, available - int(sold.get(product.sku.casefold(), 0)))
     digest = inventory_hash(available)
-    if ref.pushed_hash == digest and not force:
-        return f"No change: {available} available for {product.sku} was pushed already."
-    previous = ref.extra.get(PUSHED_AVAILABLE)
+    if location_id is None:
+        previous = ref.extra.get(PUSHED_AVAILABLE)
+        unchanged = ref.pushed_hash == digest
+    else:
+        previous = pushed_at(ref.extra, location_id)
+        unchanged = previous == available
+    if unchanged and not force:
+        at = f" at location {location_id}" if location_id is not None else ""
+        return f"No change: {available} available for {product.sku}{at} was pushed already."
     item = InventoryOut(
         sku=product.sku,
         external_id=ref.external_id,
-        extra={k: v for k, v in ref.extra.items() if k != PUSHED_AVAILABLE},
+        extra=tool_extra(ref.extra),
         available=available,
         previous=previous if isinstance(previous, int) else None,
+        location_id=location_id,
     )
 
     def remember(result: PushResult) -> None:
         locked = ExternalRef.objects.select_for_update().get(pk=ref.pk)
-        locked.pushed_hash = digest
-        locked.extra = {**locked.extra, PUSHED_AVAILABLE: available}
+        fields = ["extra", "synced_at"]
+        if location_id is None:
+            locked.pushed_hash = digest
+            fields.append("pushed_hash")
+        locked.extra = remembered(locked.extra, available, location_id)
         locked.synced_at = timezone.now()
-        locked.save(update_fields=["pushed_hash", "extra", "synced_at"])
+        locked.save(update_fields=fields)
 
-    return Resolved("inventory", Capability.INVENTORY_OUT, item, remember, product_id=product_id)
+    located_in = where_id if location_id is not None else None
+    return Resolved(
+        "inventory", Capability.INVENTORY_OUT, item, remember, product_id=product_id, warehouse_id=located_in
+    )
+
+
+def _warehouse(event: OutboxEvent) -> int | None:
+    found = event.payload.get("warehouse_id")
+    return found if isinstance(found, int) else None
 
 
 def _resolve_level_change(connection: Connection, event: OutboxEvent, force: bool) -> Resolved | str:
-    return resolve_inventory(connection, int(event.payload["product_id"]), force=force)
+    return resolve_inventory(
+        connection, int(event.payload["product_id"]), force=force, warehouse_id=_warehouse(event)
+    )
 
 
 def _resolve_stock_recheck(connection: Connection, event: OutboxEvent, force: bool) -> Resolved | str:
     """The level of the product, forced, to the connection the recheck names; nothing to any other."""
     if event.payload.get("connection_id") != connection.pk:
         return f"The stock recheck is for connection {event.payload.get('connection_id')}, not {connection}."
-    return resolve_inventory(connection, int(event.payload["product_id"]), force=True)
+    return resolve_inventory(
+        connection, int(event.payload["product_id"]), force=True, warehouse_id=_warehouse(event)
+    )
 
 
 def _resolve_shipment(connection: Connection, event: OutboxEvent, force: bool) -> Resolved | str:

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from erp import events
 from erp.models import OutboxEvent
-from integrations import fanout, outbound_items, polling, registry
+from integrations import fanout, locations, outbound_items, polling, registry
 from integrations.contract import Capability, Connector, PushContext, PushResult
 from integrations.errors import AlreadyExists, CountMoved, PermanentError, StaleVersion
 from integrations.models import (
@@ -64,28 +64,35 @@ def _after_count_moved(
     tool has. A second CountMoved is left to the retry (somebody is writing right now)."""
     if not isinstance(resolved.item, InventoryOut):
         raise moved
-    for channel in _channels_sharing_stock(connection):
+    for channel in _channels_sharing_stock(connection, resolved.warehouse_id):
         try:
             polling.poll(connection=channel, object_type="order")
         except Exception:  # one channel that cannot be read must not keep the others stale
             logger.warning("Could not pull the orders of %s before a push", channel, exc_info=True)
     product_id = resolved.product_id
-    fresh = outbound_items.resolve_inventory(connection, product_id, force=True) if product_id else resolved
+    fresh = (
+        outbound_items.resolve_inventory(
+            connection, product_id, force=True, warehouse_id=resolved.warehouse_id
+        )
+        if product_id
+        else resolved
+    )
     if isinstance(fresh, str) or not isinstance(fresh.item, InventoryOut):
         raise moved
     return dataclasses.replace(fresh, item=dataclasses.replace(fresh.item, previous=moved.current))
 
 
-def _channels_sharing_stock(connection: Connection) -> list[Connection]:
+def _channels_sharing_stock(connection: Connection, warehouse_id: int | None = None) -> list[Connection]:
     """Active connections that bring orders in and sell from the same warehouse as ``connection``
-    (itself first), whose orders can be pulled."""
-    warehouse = warehouse_of(connection)
+    (``warehouse_id``, one of its mapped locations', else its own; itself first), whose orders can
+    be pulled."""
+    warehouse = warehouse_id if warehouse_id is not None else warehouse_of(connection)
     found = [connection]
     others = (
         Connection.objects.filter(status=ConnectionStatus.ACTIVE).exclude(pk=connection.pk).order_by("pk")
     )
     for other in others.select_related("sales_channel"):
-        if warehouse is not None and warehouse_of(other) not in (warehouse, None):
+        if warehouse is not None and not locations.sells(other, warehouse):
             continue
         found.append(other)
     pullable = []
@@ -217,8 +224,9 @@ def push(delivery: Delivery) -> Outcome:
 
 
 def batch_size(delivery: Delivery) -> int:
-    """How many deliveries of this one's connection go to its tool in one request."""
-    if delivery.connection_id is None or delivery.coalesce_key:
+    """How many deliveries of this one's connection go to its tool in one request (coalesced stock
+    pushes too: each key collapses to its newest first, ``outbound._claim_more``)."""
+    if delivery.connection_id is None:
         return 1
     connector = (
         Connection.objects.filter(pk=delivery.connection_id).values_list("connector", flat=True).first()

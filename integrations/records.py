@@ -240,6 +240,10 @@ class InventoryOut:
     extra: Mapping[str, Any]  # ExternalRef.extra of the variant (inventory item id…)
     available: int
     previous: int | None = None  # what we last pushed, for compare-and-set
+    # The tool's location, where the connection maps several of our warehouses to its locations
+    # (a MappingKind whose ``ours`` is "warehouse"); None: the connection's one location (the
+    # connector's default, from its settings).
+    location_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from erp import events, formatting
 from erp.exceptions import ValidationFailed
 from erp.money import ZERO, round_money
-from integrations import registry
+from integrations import locations, registry
 from integrations.appliers.edits import apply_edits, as_sold
 from integrations.appliers.lines import line_products
 from integrations.appliers.refs import (
@@ -230,7 +230,8 @@ def _create_order(
 def _recheck_oversold(connection: Connection, order: SalesOrder) -> None:
     """The tool sold more than is available here (its own count went below zero, the order is
     backordered here): nothing reserved means no level changed, so nothing would tell the tool.
-    One ``STOCK_RECHECK`` per such product pushes our level to this connection again, forced."""
+    One ``STOCK_RECHECK`` per such product (and per mapped location) pushes our level to this
+    connection again, forced."""
     try:
         tool = registry.get(connection.connector)
     except registry.UnknownConnector:
@@ -244,17 +245,23 @@ def _recheck_oversold(connection: Connection, order: SalesOrder) -> None:
     )
     held = reserved_by_line(pk for pk, *_ in lines)
     short = {product_id: sku for pk, product_id, sku, quantity in lines if held.get(pk, ZERO) < quantity}
+    # A connection with mapped locations: one recheck per location (the tool's order does not say
+    # which of them sold it), each coalescing with that warehouse's level changes.
+    located: list[int | None] = [*sorted(locations.locations_of(connection))] if short else []
     for product_id, sku in short.items():
-        events.emit(
-            STOCK_RECHECK,
-            aggregate=("inventory.product", product_id),
-            payload={
-                "connection_id": connection.pk,
-                "product_id": product_id,
-                "sku": sku,
-                "reason": f"sold in {tool.name} beyond what is available here",
-            },
-        )
+        for warehouse_id in located or [None]:
+            where = {"warehouse_id": warehouse_id} if warehouse_id is not None else {}
+            events.emit(
+                STOCK_RECHECK,
+                aggregate=("inventory.product", product_id),
+                payload={
+                    "connection_id": connection.pk,
+                    "product_id": product_id,
+                    "sku": sku,
+                    "reason": f"sold in {tool.name} beyond what is available here",
+                    **where,
+                },
+            )
 
 
 def _remember(ref: ExternalRef, order: SalesOrder, item: InboundItem, record: OrderRecord) -> None:
