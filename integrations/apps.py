@@ -21,3 +21,8 @@ class IntegrationsConfig(AppConfig):
         outbound_accounting.install()  # customers, items, invoices and payments to the books
         outbound_crm.install()  # orders as deals to a CRM
         from integrations import demo  # noqa: F401  (registers the demo seeder with erp.demo)
+
+        # A connector package's own demo (integrations/<key>/demo.py) registers its seeder too.
+        for module in pkgutil.iter_modules([str(Path(__file__).parent)]):
+            if module.ispkg and (Path(__file__).parent / module.name / "demo.py").exists():
+                importlib.import_module(f"integrations.{module.name}.demo")

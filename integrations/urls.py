@@ -5,8 +5,10 @@ from integrations.views import demo as demo_views
 from integrations.views import oauth as oauth_views
 from integrations.views.connections import ownership_set
 
-# The demo's fake shop answers here (404 unless the fakes are on); a served app mounts it now.
+# The demo's fake shop answers here (404 unless the fakes are on); a served app mounts it now,
+# and every connector package's demo fake (integrations/<key>/demo.py) at fake-<key>/.
 demo.install_fakes_for_serving()
+demo_views.install_connector_fakes_for_serving()
 
 app_name = "integrations"
 
@@ -62,4 +64,5 @@ urlpatterns = [
     path("webhooks/deliveries/<int:pk>/replay/", views.webhook_delivery_replay, name="webhook-replay"),
     path(f"{demo.FAKE_PATH}/", demo_views.fake_status, name="fake-shopify"),
     path(f"{demo.FAKE_PATH}/<path:rest>", demo_views.fake_api, name="fake-shopify-api"),
+    path("fake-<slug:key>/<path:rest>", demo_views.connector_fake_api, name="fake-connector-api"),
 ]

@@ -5,8 +5,10 @@ documented in tests/integrations/conformance/harness.py.
 
 BigCommerce's webhooks are thin: the store is read when one arrives, so what a webhook "carries" is
 the store's state when it is read. A change the kit makes (``changed``) is applied to the fake when
-its webhook is sent (``order_webhook``), as BigCommerce sends a hook right after the change; a
-change older than what the store already shows is not applied again (its hook arrives late).
+its webhook is sent (``order_webhook``), as the merchant's edit in BigCommerce's admin
+(``FakeBigCommerce.edit_order``: a note, a new ``date_modified``), as BigCommerce sends a hook
+right after the change; a change older than what the store already shows is not applied again
+(its hook arrives late).
 """
 
 from __future__ import annotations
@@ -80,12 +82,15 @@ class Harness:
         return {**copy.deepcopy(order), "customer_message": note, "date_modified": format_rfc2822(updated_at)}
 
     def _apply(self, order: dict[str, Any]) -> None:
-        with self.fake._lock:
-            stored = self.fake.orders[int(order["id"])]["order"]
-            if rfc2822(order["date_modified"]) > rfc2822(stored["date_modified"]):  # type: ignore[operator]
-                stored.update(
-                    customer_message=order["customer_message"], date_modified=order["date_modified"]
-                )
+        modified = rfc2822(order["date_modified"])
+        if modified is None:
+            return
+        # The merchant's edit in BigCommerce's admin; an older one than the store shows is not applied.
+        self.fake.edit_order(
+            int(order["id"]),
+            customer_message=order["customer_message"],
+            at=modified,
+        )
 
     def _hook(
         self, order: dict[str, Any], scope: str, *, secret: str | None = None, store: str = STORE_HASH

@@ -9,13 +9,16 @@ Wire format notes: /work/shared/payloads/bigcommerce/FORMAT.md.
   app's client secret and carrying the header secret the hub registered them with. The event id is
   the body's ``hash``. ``store/order/created``, ``updated`` and ``statusUpdated`` are read again
   (``fetch``: the V2 order, its products and shipping addresses, its shipments and refunds when
-  it has any). A burst for one order is read once: an event whose ``created_at`` is not newer than
-  the order's ``date_modified`` the hub already holds is covered by that read, and carries nothing
-  (the event ends skipped, nothing fetched). ``archived`` keeps the order here.
+  it has any). A burst for one order (created, updated, statusUpdated within about a second) is
+  read once by the hub (``integrations.bursts``): ``settle_seconds`` lets it arrive whole, and the
+  one fetch covers the events that came before it. ``archived`` keeps the order here.
 * Polling: ``GET /v2/orders?min_date_modified=&sort=date_modified:asc&page=&limit=``, a bare
   array, 204 when empty; a full page means there may be another.
-* Stock out: one location per connection (``location_id``), V3 absolute adjustments, several
-  SKUs per request (``push_batch``; ``integrations.bigcommerce.pushes``).
+* Stock out: V3 absolute adjustments, several SKUs per request (``push_batch``;
+  ``integrations.bigcommerce.pushes``), each to its location: the "location" mapping (our
+  warehouses to BigCommerce locations, listed from ``/v3/inventory/locations``) sends each mapped
+  warehouse's stock to its location; with none mapped, the connection's warehouse goes to
+  ``location_id`` (the default location).
 * Hooks: ``/v3/hooks``; one BigCommerce deactivated (``is_active`` false, after 48 h of failed
   deliveries) is not counted as subscribed, and registering it again re-activates it.
 * Rate limits: ``X-Rate-Limit-Requests-Left`` / ``-Requests-Quota`` / ``-Time-Reset-Ms``. A 429
@@ -39,6 +42,7 @@ from integrations.contract import (
     Capability,
     Connector,
     InboundItem,
+    MappingKind,
     PullPage,
     PushContext,
     PushResult,
@@ -55,6 +59,7 @@ ORDER_PAGE = 50
 PRODUCT_PAGE = 50
 STOCK_BATCH = 50
 _STORE_HASH = re.compile(r"^[a-z0-9]{1,40}$")
+LOCATION = "location"  # the mapping kind: our warehouse -> a BigCommerce location id
 
 ORDER_SCOPES = frozenset({"store/order/created", "store/order/updated", "store/order/statusUpdated"})
 PRODUCT_SCOPES = frozenset({"store/product/created", "store/product/updated"})
@@ -66,7 +71,10 @@ class BigCommerceSettings(BaseModel):
     store_hash: str = Field(description="The store hash (api.bigcommerce.com/stores/{store_hash}).")
     api_version: str = Field(default="v2+v3", description="Orders on V2, catalog, inventory and hooks on V3.")
     location_id: int = Field(
-        default=1, gt=0, description="The BigCommerce location whose stock mirrors the warehouse."
+        default=1,
+        gt=0,
+        description="The BigCommerce location whose stock mirrors the warehouse when no warehouse is "
+        "mapped to a location (Mappings: location).",
     )
     base_url: str | None = Field(
         default=None, description="Replaces https://api.bigcommerce.com (a local fake)."
@@ -138,6 +146,16 @@ class BigCommerceConnector(Connector):
         {"email", "phone", "first_name", "last_name", "street_1", "street_2", "ip_address", "ip_address_v6"}
     )
     webhook_headers = frozenset(webhooks.SIGNATURE_HEADERS)
+    settle_seconds = 2.0  # a burst (created, updated, statusUpdated) comes within about a second
+    mapping_kinds = (
+        MappingKind(
+            LOCATION,
+            "location",
+            "warehouse",
+            help="Each of our warehouses whose stock a BigCommerce location shows; none mapped: the "
+            "connection's warehouse to the default location (settings: location_id).",
+        ),
+    )
     settings: BigCommerceSettings
 
     # --- configuration -------------------------------------------------------------------
@@ -186,11 +204,9 @@ class BigCommerceConnector(Connector):
     def parse_webhook(self, topic: str, headers: Mapping[str, str], body: bytes) -> list[InboundItem]:
         payload = webhooks.payload(body)
         if topic in ORDER_SCOPES:
-            order_id = webhooks.resource_id(payload)
-            changed_at = webhooks.sent_at(payload)
-            if self._holds_since(order_id, changed_at):
-                return []  # the order as read after this change is here already
-            return [InboundItem("order", order_id, Action.UPSERT, changed_at)]
+            return [
+                InboundItem("order", webhooks.resource_id(payload), Action.UPSERT, webhooks.sent_at(payload))
+            ]
         if topic == "store/order/archived":
             return [InboundItem("order", webhooks.resource_id(payload), Action.DELETE)]
         if topic in PRODUCT_SCOPES:
@@ -200,17 +216,6 @@ class BigCommerceConnector(Connector):
                 )
             ]
         return []  # inventory and other scopes: the hub owns the stock
-
-    def _holds_since(self, order_id: str, changed_at: datetime.datetime | None) -> bool:
-        """The hub holds the order as BigCommerce modified it at or after ``changed_at``."""
-        if changed_at is None or self.connection.pk is None:
-            return False
-        held = (
-            self.connection.refs.filter(object_type="order", external_id=order_id)
-            .values_list("external_updated_at", flat=True)
-            .first()
-        )
-        return held is not None and held >= changed_at
 
     def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return pushes.body_of(self.http.request("GET", self.url(path), params=params), path)
@@ -265,6 +270,16 @@ class BigCommerceConnector(Connector):
     def stock(self) -> pushes.StockPusher:
         return pushes.StockPusher(self.http, self.url, self.settings.location_id)
 
+    def mapping_choices(self, kind: str) -> list[tuple[str, str]]:
+        if kind != LOCATION:
+            return super().mapping_choices(kind)
+        body = self._get("v3/inventory/locations", {"limit": 250}) or {}
+        return [
+            (str(loc["id"]), str(loc.get("label") or loc.get("code") or loc["id"]))
+            for loc in body.get("data") or ()
+            if loc.get("enabled", True)
+        ]
+
     def push(self, item: OutboundItem, context: PushContext) -> PushResult:
         if isinstance(item, InventoryOut):
             result = self.stock().push([item], f"ERP sync {context.idempotency_key}")[0]
@@ -297,10 +312,11 @@ class BigCommerceConnector(Connector):
     # --- reconciliation and health ---------------------------------------------------------
 
     def inventory_snapshot(self, items: list[InventoryOut]) -> dict[str, int | None]:
-        """The on-hand at the location (what an absolute adjustment sets), per variant id."""
+        """The on-hand at the items' location (what an absolute adjustment sets), per variant id: the
+        hub asks once per location (``InventoryOut.location_id``; None: ``location_id``)."""
         snapshot: dict[str, int | None] = {item.external_id: None for item in items}
         ids = sorted({item.external_id for item in items})
-        location = self.settings.location_id
+        location = pushes.location_of(items[0], self.settings.location_id) if items else 0
         for start in range(0, len(ids), PRODUCT_PAGE):
             chunk = ids[start : start + PRODUCT_PAGE]
             page = 1

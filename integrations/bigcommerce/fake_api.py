@@ -9,13 +9,17 @@ V2: ``GET /orders`` (a bare array; ``page``, ``limit`` (default 50, at most 250)
 (RFC 2822 or ISO 8601), ``status_id``, ``min_id`` / ``max_id``, ``sort=field:asc|desc``; 204 with
 no body when nothing matches; archived orders left out), ``GET|PUT|DELETE /orders/{id}``,
 ``GET /orders/{id}/products``, ``GET /orders/{id}/shipping_addresses`` (and
-``shippingaddresses``), ``GET|POST /orders/{id}/shipments``, ``GET /order_statuses``.
+``shippingaddresses``), ``GET|POST /orders/{id}/shipments``, ``GET /order_statuses``,
+``GET /store`` (the store's information: the connection test).
 
 V3: ``GET /catalog/variants`` (``sku``, ``sku:in``, ``id:in``, ``product_id:in``; ``meta.pagination``),
 ``PUT /catalog/variants`` (batch ``inventory_level``, the single-location path),
 ``GET /inventory/items`` (``sku:in``, ``variant_id:in``, ``product_id:in``, ``location_id:in``),
 ``PUT /inventory/adjustments/absolute``, ``POST /inventory/adjustments/relative``,
-``GET /inventory/locations``, ``GET|POST /hooks``, ``GET|PUT|DELETE /hooks/{id}``.
+``GET /inventory/locations``, ``GET|POST /hooks``, ``GET|PUT|DELETE /hooks/{id}``,
+``GET /catalog/products`` (``include=variants``; ``id:in``, ``sku``, ``name``,
+``date_modified:min`` / ``date_modified:max``; ``meta.pagination``) and ``GET /catalog/products/{id}``,
+``GET /orders/{id}/payment_actions/refunds`` (the order's refunds: ``{"data": [...], "meta"}``).
 """
 
 from __future__ import annotations
@@ -25,9 +29,10 @@ import datetime
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
-from integrations.bigcommerce.fake_data import DEFAULT_LOCATION_ID, STATUSES, parse_date
+from integrations.bigcommerce.fake_data import DEFAULT_LOCATION_ID, STATUSES, parse_date, store_info
+from integrations.bigcommerce.fake_orders import refund_view
 from integrations.bigcommerce.fake_state import Problem, v2_error, v3_error
 from integrations.bigcommerce.fake_webhooks import BigCommerceWebhooks
 from integrations.fakes.pagination import numbered_page
@@ -40,6 +45,8 @@ _ORDER = re.compile(
     r"^orders/(?P<id>\d+)(?:/(?P<sub>products|shipping_addresses|shippingaddresses|shipments))?$"
 )
 _HOOK = re.compile(r"^hooks/(?P<id>\d+)$")
+_PRODUCT = re.compile(r"^catalog/products/(?P<id>\d+)$")
+_REFUNDS = re.compile(r"^orders/(?P<id>\d+)/payment_actions/refunds$")
 _SORTS = {"id", "date_created", "date_modified", "status_id"}
 
 
@@ -67,6 +74,22 @@ def _page_params(
     return page, limit
 
 
+_LOOPBACK = ("127.0.0.1", "localhost", "::1", "testserver")
+
+
+def _deliverable(destination: str) -> bool:
+    """BigCommerce delivers to HTTPS only. The fake also delivers to a loopback address over HTTP
+    (the hub on a developer's machine, the demo, the simulated day): a fake's allowance."""
+    url = urlsplit(destination)
+    return bool(url.hostname) and (
+        url.scheme == "https" or (url.scheme == "http" and url.hostname in _LOOPBACK)
+    )
+
+
+def _includes(params: Mapping[str, str], what: str) -> bool:
+    return what in {part.strip() for part in params.get("include", "").split(",")}
+
+
 class StoreApi(BigCommerceWebhooks):
     """The REST endpoints over the store."""
 
@@ -78,6 +101,8 @@ class StoreApi(BigCommerceWebhooks):
     # --- V2 ------------------------------------------------------------------------------------------
 
     def _v2(self, method: str, path: str, params: Mapping[str, str], payload: Any) -> Reply:
+        if path == "store" and method == "GET":
+            return 200, store_info(self.store_hash, self.store_id), JSON
         if path == "orders" and method == "GET":
             return self._list_orders(params)
         if path == "order_statuses" and method == "GET":
@@ -196,16 +221,53 @@ class StoreApi(BigCommerceWebhooks):
                 {"data": locations, "meta": self._meta(len(locations), len(locations), 1, 50, {})},
                 JSON,
             )
+        elif path == "catalog/products" and method == "GET":
+            return self._list_products(params)
         elif path == "hooks":
             if method == "GET":
                 return self._list_hooks(params)
             if method == "POST":
                 return 200, {"data": self._create_hook(payload), "meta": {}}, JSON
+        elif (match := _PRODUCT.match(path)) is not None and method == "GET":
+            product = self.products.get(int(match["id"]))
+            if product is None:
+                raise v3_error(404, "The requested product was not found.")
+            view = self.product_view(product, variants=_includes(params, "variants"))
+            return 200, {"data": view, "meta": {}}, JSON
+        elif (match := _REFUNDS.match(path)) is not None and method == "GET":
+            entry = self.orders.get(int(match["id"]))
+            if entry is None:
+                raise v3_error(404, "Order not found")
+            return self._paged([refund_view(r) for r in entry["refunds"]], params)
         else:
             match = _HOOK.match(path)
             if match is not None:
                 return self._hook(method, int(match["id"]), payload)
         raise v3_error(404, "The route is not found, check the URL")
+
+    def _list_products(self, params: Mapping[str, str]) -> Reply:
+        ids = _ints(params.get("id:in"), "id:in")
+        bounds = {}
+        for name in ("date_modified:min", "date_modified:max"):
+            if params.get(name):
+                try:
+                    bounds[name] = parse_date(params[name])
+                except ValueError:
+                    raise v3_error(422, f"The filter '{name}' is invalid.") from None
+        variants = _includes(params, "variants")
+        found = []
+        for product in sorted(self.products.values(), key=lambda p: p["id"]):
+            modified = parse_date(product["date_modified"])
+            skus = {self.variants[v]["sku"] for v in product["variant_ids"]}
+            if (
+                (ids is None or product["id"] in ids)
+                and ("sku" not in params or params["sku"] in skus)
+                and ("name" not in params or params["name"] == product["name"])
+                and ("date_modified:min" not in bounds or modified >= bounds["date_modified:min"])
+                and ("date_modified:max" not in bounds or modified <= bounds["date_modified:max"])
+            ):
+                found.append(self.product_view(product, variants=variants))
+        return self._paged(found, params)
 
     def _meta(
         self, total: int, count: int, page: int, limit: int, query: Mapping[str, str]
@@ -310,7 +372,7 @@ class StoreApi(BigCommerceWebhooks):
         if not isinstance(payload.get("scope"), str) or not payload["scope"].startswith("store/"):
             errors["scope"] = "error.path.invalid"
         destination = payload.get("destination")
-        if not isinstance(destination, str) or not destination.startswith("https://"):
+        if not isinstance(destination, str) or not _deliverable(destination):
             errors["destination"] = "error.path.invalid"
         headers = payload.get("headers")
         if headers is not None and not (

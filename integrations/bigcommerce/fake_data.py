@@ -29,6 +29,10 @@ CLIENT_ID = "m9r6keqmo7h7f23btnpwernbez1kglkl"  # the app of v3_hook_create_resp
 CLIENT_SECRET = "bc_test_client_secret_9f8e7d"
 API_HOST = "api.bigcommerce.com"
 DEFAULT_LOCATION_ID = 1
+STORE_NAME = "Trail Supply Co"
+STORE_DOMAIN = "trail-supply.example"
+# When the seed catalogue was created and last changed (V3 catalog dates are ISO 8601).
+CATALOGUE_DATE = "2026-03-01T12:00:00+00:00"
 PROBLEM_TYPE = "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes"
 
 # BigCommerce's order statuses (GET /v2/order_statuses), id -> name.
@@ -96,6 +100,68 @@ def parse_date(value: str) -> datetime.datetime:
     except (TypeError, ValueError, IndexError):
         parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+
+
+def store_info(store_hash: str, store_id: str = STORE_ID, *, name: str = STORE_NAME) -> dict[str, Any]:
+    """``GET /v2/store``: the store's information (BigCommerce's StoreInformation; ``id`` is the hash)."""
+    return {
+        "id": store_hash,
+        "account_uuid": "8d4d492f-17a1-4d95-b396-e1c5720815a5",
+        "domain": STORE_DOMAIN,
+        "secure_url": f"https://{STORE_DOMAIN}",
+        "control_panel_base_url": f"https://store-{store_hash}.mybigcommerce.com",
+        "status": "live",
+        "name": name,
+        "first_name": "Jane",
+        "last_name": "Doe",
+        "address": "410 W Main St, Louisville, KY 40202",
+        "country": "United States",
+        "country_code": "US",
+        "phone": "5025550100",
+        "admin_email": "jane.doe@trail-supply.example",
+        "order_email": "orders@trail-supply.example",
+        "favicon_url": "",
+        "timezone": {
+            "name": "America/New_York",
+            "raw_offset": -18000,
+            "dst_offset": -14400,
+            "dst_correction": True,
+            "date_format": {"display": "M jS Y", "export": "M jS Y", "extended_display": "M jS Y @ g:i A"},
+        },
+        "language": "en",
+        "currency": CURRENCY,
+        "currency_symbol": "$",
+        "decimal_separator": ".",
+        "thousands_separator": ",",
+        "decimal_places": 2,
+        "currency_symbol_location": "left",
+        "weight_units": "Ounces",
+        "dimension_units": "Inches",
+        "dimension_decimal_places": 2,
+        "dimension_decimal_token": ".",
+        "dimension_thousands_token": ",",
+        "plan_name": "Standard",
+        "plan_level": "Standard",
+        "plan_is_trial": False,
+        "industry": "Sporting Goods",
+        "logo": [],
+        "is_price_entered_with_tax": False,
+        "store_id": int(store_id),
+        "default_site_id": 1000,
+        "default_channel_id": 1,
+        "active_comparison_modules": [],
+        "features": {
+            "stencil_enabled": True,
+            "sitewidehttps_enabled": True,
+            "facebook_catalog_id": "",
+            "checkout_type": "optimized",
+            "wishlists_enabled": True,
+            "graphql_storefront_api_enabled": True,
+            "shopper_consent_tracking_enabled": False,
+            "multi_storefront_enabled": True,
+            "storefront_limits": {"active": 1, "total_including_inactive": 1},
+        },
+    }
 
 
 # --- the catalogue ---------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from integrations.bigcommerce.fake_data import (
     REFUNDED,
     SHIPPED,
     STATUSES,
+    cents,
     money,
     rfc2822,
 )
@@ -66,6 +67,11 @@ class OrderChanges(StoreState):
     def order_products(self, order_id: int) -> list[dict[str, Any]]:
         with self._lock:
             return copy.deepcopy(self._entry(order_id)["products"])
+
+    def refunds(self, order_id: int) -> list[dict[str, Any]]:
+        """The order's refunds as ``GET /v3/orders/{id}/payment_actions/refunds`` lists them."""
+        with self._lock:
+            return [refund_view(r) for r in self._entry(order_id)["refunds"]]
 
     def _touch(self, entry: dict[str, Any]) -> None:
         entry["order"]["date_modified"] = rfc2822(self.clock())
@@ -152,6 +158,31 @@ class OrderChanges(StoreState):
 
     # --- the merchant's admin --------------------------------------------------------------------------
 
+    def edit_order(
+        self,
+        order_id: int,
+        *,
+        customer_message: str | None = None,
+        staff_notes: str | None = None,
+        at: datetime.datetime | None = None,
+    ) -> bool:
+        """The merchant edits an order's notes in BigCommerce's admin: ``date_modified`` moves to
+        ``at`` (default now) and store/order/updated is sent. An edit dated before what the store
+        already shows is not applied (False): a late copy of an older change."""
+        with self._lock:
+            entry = self._entry(order_id)
+            order = entry["order"]
+            moment = at or self.clock()
+            if at is not None and at.replace(microsecond=0) <= fake_data.parse_date(order["date_modified"]):
+                return False
+            if customer_message is not None:
+                order["customer_message"] = customer_message
+            if staff_notes is not None:
+                order["staff_notes"] = staff_notes
+            order["date_modified"] = rfc2822(moment)
+            self._order_event(order["id"], "store/order/updated")
+            return True
+
     def _set_status(self, entry: dict[str, Any], status_id: int) -> None:
         order = entry["order"]
         previous = order["status_id"]
@@ -209,13 +240,16 @@ class OrderChanges(StoreState):
         carrier: str = "usps",
         comments: str = "",
     ) -> dict[str, Any]:
-        """The merchant ships ``lines`` ({sku: quantity}; default every unshipped unit) in the admin."""
+        """The merchant ships ``lines`` ({sku: quantity}; default every unit not shipped nor refunded)
+        in the admin."""
         with self._lock:
             entry = self._entry(order_id)
             items = []
             for product in entry["products"]:
                 remaining = product["quantity"] - product["quantity_shipped"]
-                asked = remaining if lines is None else int(lines.get(product["sku"], 0))
+                # by default what the customer still has: units refunded before they shipped stay
+                kept = remaining - max(0, product["quantity_refunded"] - product["quantity_shipped"])
+                asked = max(0, kept) if lines is None else int(lines.get(product["sku"], 0))
                 quantity = min(asked, remaining)
                 if quantity > 0:
                     items.append({"order_product_id": product["id"], "quantity": quantity})
@@ -336,24 +370,65 @@ class OrderChanges(StoreState):
             value = min(value, total - refunded_before)
             if not items and value <= 0:
                 raise ValueError(f"Nothing left to refund on order {order_id}")
+            refund_id = next(self._refund_ids)
+            refund_items: list[dict[str, Any]] = [
+                {
+                    "item_type": "PRODUCT",
+                    "item_id": p["id"],
+                    "reason": reason,
+                    "quantity": q,
+                    "requested_amount": float(cents(Decimal(p["price_inc_tax"]) * q)),
+                    "sku": p["sku"],
+                }
+                for p, q in items
+            ]
+            if not items:  # an amount on the whole order, no goods
+                refund_items.append(
+                    {
+                        "item_type": "ORDER",
+                        "item_id": order["id"],
+                        "reason": reason,
+                        "requested_amount": float(cents(value)),
+                    }
+                )
             refund = {
-                "id": next(self._refund_ids),
+                "id": refund_id,
                 "order_id": order["id"],
-                "reason": reason,
-                "total_amount": float(value),
+                "user_id": 0,
                 "created": self.clock().astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "items": [
-                    {"item_type": "PRODUCT", "item_id": p["id"], "quantity": q, "sku": p["sku"]}
-                    for p, q in items
+                "reason": reason,
+                "total_amount": float(cents(value)),
+                "total_tax": float(sum((cents(Decimal(p["price_tax"]) * q) for p, q in items), Decimal(0))),
+                "items": refund_items,
+                "payments": [
+                    {
+                        "id": refund_id,
+                        "provider_id": "storecredit" if not order.get("payment_provider_id") else "braintree",
+                        "amount": float(cents(value)),
+                        "offline": False,
+                        "is_declined": False,
+                        "declined_message": "",
+                    }
                 ],
                 "restocked": bool(restock),
+                # units restocked that had shipped: goods that came back (the rest never left)
+                "returned": {},
             }
+            returned_before = entry.setdefault("returned", {})
             for product, quantity in items:
                 product["quantity_refunded"] += quantity
                 product["refund_amount"] = money(
                     Decimal(product["refund_amount"]) + Decimal(product["price_inc_tax"]) * quantity
                 )
                 product["is_refunded"] = product["quantity_refunded"] >= product["quantity"]
+                if restock:
+                    came_back = min(
+                        quantity, product["quantity_shipped"] - returned_before.get(product["id"], 0)
+                    )
+                    if came_back > 0:
+                        refund["returned"][product["sku"]] = (
+                            refund["returned"].get(product["sku"], 0) + came_back
+                        )
                 if restock and product.get("variant_id") in self.variants:
                     returned = entry.setdefault("returned", {})
                     returned[product["id"]] = returned.get(product["id"], 0) + quantity
@@ -366,3 +441,13 @@ class OrderChanges(StoreState):
             self._event("store/order/refund/created", {"type": "order", "id": order["id"]})
             self._set_status(entry, REFUNDED if refunded >= total else PARTIALLY_REFUNDED)
             return copy.deepcopy(refund)
+
+
+_INTERNAL_REFUND_KEYS = ("restocked", "returned")
+
+
+def refund_view(refund: Mapping[str, Any]) -> dict[str, Any]:
+    """A refund as V3 shows it (what the fake keeps for its snapshot left out)."""
+    view = {k: copy.deepcopy(v) for k, v in refund.items() if k not in _INTERNAL_REFUND_KEYS}
+    view["items"] = [{k: v for k, v in item.items() if k != "sku"} for item in refund["items"]]
+    return view

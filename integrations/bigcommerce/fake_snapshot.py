@@ -21,9 +21,9 @@ BigCommerce has one status where Shopify has two; they are read off it: ``cancel
 "partially_refunded" from ``refunded_amount``, else "paid"; ``fulfillment_status`` is None,
 "partial" or "fulfilled" from the products' ``quantity_shipped``. ``current_total_price`` is
 ``total_inc_tax - refunded_amount``; a line's ``current_quantity`` is its quantity less its
-refunded units. A refund's ``restocked`` units went back to stock; ``returned`` is the same
-(BigCommerce's refund puts back what came back). Archived orders are left out. Stock is the
-on-hand quantity (what an absolute adjustment sets).
+refunded units. A refund's ``restocked`` units went back to stock; ``returned`` are those of them
+that had shipped (goods that came back; restocked units that never shipped never left). Archived
+orders are left out. Stock is the on-hand quantity (what an absolute adjustment sets).
 """
 
 from __future__ import annotations
@@ -71,6 +71,8 @@ def order_snapshot(entry: Mapping[str, Any]) -> dict[str, Any]:
     for refund in entry["refunds"]:
         counted: dict[str, int] = {}
         for item in refund["items"]:
+            if item["item_type"] != "PRODUCT":
+                continue  # an amount on the order or its shipping: no goods
             sku = skus.get(item["item_id"], f"line:{item['item_id']}")
             counted[sku] = counted.get(sku, 0) + int(item["quantity"])
         refunds.append(
@@ -79,7 +81,7 @@ def order_snapshot(entry: Mapping[str, Any]) -> dict[str, Any]:
                 "amount": _amount(refund["total_amount"]),
                 "lines": counted,
                 "restocked": dict(counted) if refund["restocked"] else {},
-                "returned": dict(counted) if refund["restocked"] else {},
+                "returned": dict(refund.get("returned") or {}),
             }
         )
     return {

@@ -91,6 +91,8 @@ class StoreState:
                 "name": product["name"],
                 "inventory_tracking": product["inventory_tracking"],
                 "variant_ids": [entry["variant"]["id"] for entry in product["variants"]],
+                "date_created": fake_data.CATALOGUE_DATE,
+                "date_modified": fake_data.CATALOGUE_DATE,
             }
             for entry in product["variants"]:
                 variant = entry["variant"]
@@ -141,6 +143,51 @@ class StoreState:
         view["inventory_level"] = sum(
             level["onhand"] for (vid, _), level in self.inventory.items() if vid == variant["id"]
         )
+        return view
+
+    def product_view(self, product: Mapping[str, Any], *, variants: bool = False) -> dict[str, Any]:
+        """A product as V3 catalog shows it (``GET /v3/catalog/products``); ``variants``: with
+        ``include=variants``. Its price is its base variant's; ``inventory_level`` is on hand
+        over every variant and location."""
+        views = [self.variant_view(self.variants[vid]) for vid in product["variant_ids"]]
+        base = views[0] if views else {}
+        view: dict[str, Any] = {
+            "id": product["id"],
+            "name": product["name"],
+            "type": "physical",
+            "sku": base.get("sku", "") if len(views) == 1 else "",
+            "description": "",
+            "weight": base.get("weight") or 0,
+            "width": base.get("width") or 0,
+            "depth": base.get("depth") or 0,
+            "height": base.get("height") or 0,
+            "price": base.get("price") or 0,
+            "cost_price": base.get("cost_price") or 0,
+            "retail_price": 0,
+            "sale_price": 0,
+            "map_price": 0,
+            "tax_class_id": 0,
+            "categories": [23],
+            "brand_id": 0,
+            "inventory_level": sum(v["inventory_level"] for v in views),
+            "inventory_warning_level": 0,
+            "inventory_tracking": product["inventory_tracking"],
+            "is_free_shipping": False,
+            "is_visible": True,
+            "is_featured": False,
+            "upc": "",
+            "availability": "available",
+            "condition": "New",
+            "base_variant_id": base.get("id"),
+            "date_created": product["date_created"],
+            "date_modified": product["date_modified"],
+            "custom_url": {
+                "url": "/" + "-".join(product["name"].lower().split()) + "/",
+                "is_customized": False,
+            },
+        }
+        if variants:
+            view["variants"] = views
         return view
 
     # --- stock -----------------------------------------------------------------------------------

@@ -21,8 +21,9 @@ Choices worth knowing:
 * Lines are the order products without a parent (a bundle's children are priced in the parent).
   ``unit_price`` is ``price_ex_tax`` (``price_inc_tax`` when the store's prices include tax),
   ``discount`` the sum of the line's ``applied_discounts``, one tax line of ``total_tax`` with the
-  rate ``total_tax / total_ex_tax`` (V2 names no tax: "Tax"). ``current_quantity`` is not given:
-  refunds carry what was refunded.
+  rate ``total_tax / total_ex_tax`` (V2 names no tax: "Tax"). ``current_quantity`` is what the
+  customer still has: ``quantity - quantity_refunded`` (a line refunded in full before it shipped
+  is taken back, as an order edit would).
 * Shipping: the order's shipping cost, and handling and gift wrapping when charged, each a
   shipping line with its tax. ``OrderTotals``: subtotal = the lines' subtotal after discounts
   (``subtotal_ex_tax - discount_amount``; inc-tax when prices include tax), discount =
@@ -235,6 +236,7 @@ def order_line(raw: Mapping[str, Any], *, tax_inclusive: bool) -> OrderLineRecor
         variant_external_id="" if variant_id in (None, "", 0) else str(variant_id),
         title=_title(raw),
         quantity=money(raw.get("quantity")),
+        current_quantity=money(raw.get("quantity")) - money(raw.get("quantity_refunded")),
         unit_price=money(raw.get("price_inc_tax" if tax_inclusive else "price_ex_tax")),
         discount=sum((money(d.get("amount")) for d in raw.get("applied_discounts") or ()), ZERO),
         taxes=_tax(money(raw.get("total_tax")), total_ex_tax),

@@ -1,11 +1,13 @@
 """What the hub sends BigCommerce: stock (V3 absolute inventory adjustments) and shipments (V2).
 
 * Stock: ``PUT /v3/inventory/adjustments/absolute`` ``{"reason", "items": [{"location_id",
-  "variant_id", "quantity"}]}`` sets the on-hand of each variant at the location; several SKUs go
-  in one request (``push_batch``). Absolute adjustments are idempotent: a retry sets the same
-  quantity. A 422 (problem details: ``{"status", "title", "type", "errors"}``) refuses the whole
-  request: the items its title names ("Item with variant_id 106 ...") die with that message, the
-  others are sent again without them (one by one when the title names none).
+  "variant_id", "quantity"}]}`` sets the on-hand of each variant at its location (the item's
+  ``location_id``, mapped from our warehouse; else the connection's default location); several
+  SKUs, of several locations, go in one request (``push_batch``). Absolute adjustments are
+  idempotent: a retry sets the same quantity. A 422 (problem details: ``{"status", "title",
+  "type", "errors"}``) refuses the whole request: the items its title names ("Item with
+  variant_id 106 ...") die with that message, the others are sent again without them (one by
+  one when the title names none).
 * Shipments: ``POST /v2/orders/{id}/shipments`` with ``order_address_id`` (the address the
   shipped lines go to, from ``/products``), tracking number, carrier and the shipped lines. A
   retry after a lost answer finds the shipment it made (``comments`` names our shipment number,
@@ -57,22 +59,43 @@ def problem(exc: PermanentError) -> str:
     return str(exc)
 
 
+def location_of(item: InventoryOut, default: int) -> int:
+    """The BigCommerce location an item goes to: the one mapped to its warehouse, else ``default``."""
+    if item.location_id is None:
+        return default
+    try:
+        return int(item.location_id)
+    except ValueError:
+        raise PermanentError(
+            f"BigCommerce location ids are numbers: {item.location_id!r} (the location mapped for "
+            f"{item.sku}) is not one; map the warehouse to a location id.",
+            status=None,
+        ) from None
+
+
 class StockPusher:
     def __init__(self, http: HttpClient, url: Callable[[str], str], location_id: int) -> None:
         self.http = http
         self.url = url
-        self.location_id = location_id
+        self.location_id = location_id  # the default location (nothing mapped)
 
     def entry(self, item: InventoryOut) -> dict[str, Any]:
         return {
-            "location_id": self.location_id,
+            "location_id": location_of(item, self.location_id),
             "variant_id": int(item.external_id),
             "quantity": item.available,
         }
 
     def push(self, items: Sequence[InventoryOut], reason: str) -> list[PushResult | Exception]:
         results: list[PushResult | Exception] = [PushResult() for _ in items]
-        pending = list(range(len(items)))
+        pending = []
+        for i, item in enumerate(items):
+            try:
+                location_of(item, self.location_id)
+            except PermanentError as exc:  # a location that is not BigCommerce's: that item dies
+                results[i] = exc
+            else:
+                pending.append(i)
         while pending:
             try:
                 self._send([items[i] for i in pending], reason)
@@ -96,7 +119,8 @@ class StockPusher:
                 item = items[i]
                 results[i] = PushResult(
                     external_id=item.external_id,
-                    detail=f"{item.sku}: on hand {item.available} at location {self.location_id}",
+                    detail=f"{item.sku}: on hand {item.available} at location "
+                    f"{location_of(item, self.location_id)}",
                 )
             pending = []
         return results
@@ -120,7 +144,7 @@ class StockPusher:
     def _refused(self, item: InventoryOut, message: str, exc: PermanentError) -> PermanentError:
         return PermanentError(
             f"BigCommerce refused the stock of {item.sku} (variant {item.external_id}) at location "
-            f"{self.location_id}: {message}",
+            f"{location_of(item, self.location_id)}: {message}",
             status=422,
             body=exc.body,
         )

@@ -41,6 +41,60 @@ def fake_api(request: HttpRequest, rest: str) -> HttpResponse:
     return response
 
 
+def _connector_fake(key: str) -> Any:
+    """The process's shared fake of a connector package that ships a demo (``integrations/<key>/demo.py``
+    and a ``fake.shared_fake``); 404 otherwise."""
+    import importlib
+    from pathlib import Path
+
+    import integrations
+
+    root = Path(integrations.__file__).parent
+    if (
+        not key.isidentifier()
+        or not (root / key / "demo.py").exists()
+        or not (root / key / "fake.py").exists()
+    ):
+        raise Http404("No demo fake for this connector.")
+    shared = getattr(importlib.import_module(f"integrations.{key}.fake"), "shared_fake", None)
+    if shared is None:
+        raise Http404("No demo fake for this connector.")
+    return shared()
+
+
+@csrf_exempt
+def connector_fake_api(request: HttpRequest, key: str, rest: str) -> HttpResponse:
+    """Any connector package's demo fake at /integrations/fake-<key>/... (its own auth, as the tool's)."""
+    _enabled()
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    status, response_headers, content = _connector_fake(key).respond(
+        request.method or "GET", request.build_absolute_uri(), headers, request.body
+    )
+    response = HttpResponse(content, status=status)
+    for name, value in response_headers.items():
+        if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+            response[name] = value
+    return response
+
+
+def install_connector_fakes_for_serving() -> None:
+    """Each connector package's demo mounts its fake for a served app (as the demo Shopify's is)."""
+    import importlib
+    import pkgutil
+    from pathlib import Path
+
+    import integrations
+
+    root = Path(integrations.__file__).parent
+    for module in pkgutil.iter_modules([str(root)]):
+        if module.ispkg and (root / module.name / "demo.py").exists():
+            install = getattr(
+                importlib.import_module(f"integrations.{module.name}.demo"), "install_fakes_for_serving", None
+            )
+            if install is not None:
+                install()
+
+
 @login_required
 def fake_status(request: HttpRequest) -> HttpResponse:
     """What the fake shop holds: its products with their levels at the location, its orders, its webhooks."""

@@ -122,7 +122,7 @@ def test_the_snapshot_has_the_fake_shopifys_shape():
                 "amount": "62.54",
                 "lines": {"STOVE-TI-01": 1},
                 "restocked": {"STOVE-TI-01": 1},
-                "returned": {"STOVE-TI-01": 1},
+                "returned": {},  # restocked, but it never shipped: nothing came back
             }
         ],
     }
