@@ -56,7 +56,7 @@ format: setup
 ORDERS ?= 200
 SEED   ?= 1
 FAULTS ?= default
-TOOLS  ?= shopify
+TOOLS  ?= all
 simulate: setup
 	rm -f artifacts/simulate.sqlite3
 	DATABASE_URL=sqlite:///artifacts/simulate.sqlite3 CELERY_BROKER_URL= $(PY) manage.py migrate --noinput -v 0

@@ -101,7 +101,13 @@ class Tool(ChannelTool):
     def place_order(self) -> Change:
         rng = self.rng
         picked = rng.sample(self.skus(), k=rng.choice((1, 1, 2, 3)))
-        placed = self._fake.create_order([(sku, rng.choice((1, 1, 2))) for sku in picked])
+        lines = [(sku, rng.choice((1, 1, 2))) for sku in picked]
+        # The storefront sells what the shop shows available (Shopify's default inventory policy,
+        # "deny"): a customer asking for more is told "out of stock" and orders nothing.
+        if any((self._fake.available(sku) or 0) < quantity for sku, quantity in lines):
+            self.actions["refused_out_of_stock"] += 1
+            return Change(self.key, "refused_out_of_stock", self.clock(), orders=(), skus=tuple(picked))
+        placed = self._fake.create_order(lines)
         self.placed.append(placed["id"])
         self.actions["ordered"] += 1
         return Change(self.key, "ordered", self.clock(), orders=(str(placed["id"]),), skus=tuple(picked))

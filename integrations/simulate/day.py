@@ -100,7 +100,7 @@ class Day:
         self._pending_receipts: list[tuple[datetime.datetime, Any]] = []
         self._supplier: Any = None
         self._warehouse: Any = None
-        self._reorder_point = max(10, orders // 10)
+        self._reorder_point = max(15, orders // 6)  # purchasing reorders a SKU below this
         self.served_at: dict[str, str] = {}  # tool -> where its fake is served (real workers)
 
     # --- hooks the runner overrides -----------------------------------------------------------
@@ -137,8 +137,9 @@ class Day:
             self.wait(self.rng.randint(20, 180))
             tool = self.rng.choice(channels)
             tool.inject()
-            if index in expire_at:
-                tool.expire_tokens()
+            if index in expire_at:  # every tool's tokens at once, as after an outage
+                for each in channels:
+                    each.expire_tokens()
             if index in refuse_at:
                 tool.refuse_for_good()
             self.watcher.watch(tool.place_order())
@@ -166,7 +167,7 @@ class Day:
         self._warehouse = warehouse_create(code=f"SIM{tag}"[:20], name=f"Simulation {tag}")
         location = warehouse_default_location(self._warehouse)
         self._supplier = supplier_create(name=f"Simulated supplier {tag}", code=f"SUP{tag}"[:20])
-        stock = max(30, self.n // 3)
+        stock = max(40, self.n // 2)
         for tool in self.tools.values():
             tool.setup(
                 warehouse=self._warehouse, tag=tag, stock=stock, served_at=self.served_at.get(tool.key)
@@ -388,6 +389,7 @@ class Day:
             d.connection_id in by_connection and by_connection[d.connection_id or 0].explains(d) for d in dead
         )
         report.quarantined = events.filter(status=InboundStatus.QUARANTINED).count()
+        report.oversold = self._oversold()
         drifts = Drift.objects.filter(sync_run__in=runs).order_by("object_type", "kind", "external_id")
         report.reconcile_drifts = dict(Counter(d.kind for d in drifts))
         report.drift_items += [
@@ -406,6 +408,27 @@ class Day:
                 if error.get("level") == "error":
                     report.problems.append(f"reconcile {run.object_type}: {error.get('message')}")
 
+    def _oversold(self) -> dict[str, int]:
+        """Per SKU, the units of the channels' open orders that are not reserved here: sold twice
+        (two channels selling the last unit before either heard of the other's sale)."""
+        from sales.models import OrderLine, OrderStatus
+        from sales.selectors import reserved_by_line
+
+        channels = [t.connection.sales_channel_id for t in self.tools.values() if t.connection is not None]
+        lines = list(
+            OrderLine.objects.filter(
+                order__channel_id__in=channels,
+                order__status__in=[OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.ON_HOLD],
+            ).values_list("pk", "product__sku", "quantity", "quantity_shipped")
+        )
+        reserved = reserved_by_line([pk for pk, *_ in lines])
+        short: Counter[str] = Counter()
+        for pk, sku, quantity, shipped in lines:
+            missing = quantity - shipped - reserved.get(pk, Decimal(0))
+            if missing > 0:
+                short[sku] += int(missing)
+        return dict(sorted(short.items()))
+
     def _judge(self) -> None:
         report = self.report
         if report.drift_count:
@@ -419,6 +442,8 @@ class Day:
         unexplained = sum(report.dead_letters.values()) - report.dead_letters_explained
         if unexplained > 0:
             report.problems.append(f"{unexplained} dead letter(s) no injected permanent error explains")
+        if report.oversold:
+            report.problems.append(f"oversold (sold by the channels, not reserved here): {report.oversold}")
         never = report.consistency.get("never_agreed", 0)
         if never:
             report.problems.append(

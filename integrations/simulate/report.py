@@ -27,6 +27,8 @@ class Report:
     dead_letters_explained: int = 0
     injected_permanent: list[dict[str, Any]] = field(default_factory=list)
     quarantined: int = 0
+    # units the channels sold that we could not reserve at the end of the day (sold twice)
+    oversold: dict[str, int] = field(default_factory=dict)
     token_refreshes: int = 0
     worker: dict[str, Any] = field(default_factory=dict)
     consistency: dict[str, Any] = field(default_factory=dict)
@@ -62,6 +64,7 @@ class Report:
             f"  retries:      {self.retries}, token refreshes: {self.token_refreshes}",
             f"  dead letters: {self.dead_letters} ({self.dead_letters_explained} explained by "
             f"{len(self.injected_permanent)} injected permanent error(s)), quarantined: {self.quarantined}",
+            f"  oversold:     {self.oversold or 'nothing'}",
             f"  worker:       {self.worker or 'in process'}",
             f"  consistency:  p50 {timing.get('p50_seconds', 0)} s, p95 {timing.get('p95_seconds', 0)} s, "
             f"max {timing.get('max_seconds', 0)} s over {timing.get('changes', 0)} changes; "

@@ -60,6 +60,8 @@ FAST = {
     "INTEGRATIONS_COALESCE_SECONDS": 1.0,
     "INTEGRATIONS_JOB_POLL_SECONDS": 2.0,
     "OUTBOX_SWEEP_GRACE_SECONDS": 5,
+    # a poll looks back over what it may have missed: 5 minutes of a real day, 1 s of this one
+    "INTEGRATIONS_POLL_OVERLAP_SECONDS": 1,
 }
 SLOW_PUSH_SECONDS = 8.0  # how long the tool takes to answer the push the worker is killed in
 

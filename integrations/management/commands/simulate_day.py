@@ -1,6 +1,6 @@
 """Drive a simulated business day through the hub and report the drift.
 
-    manage.py simulate_day [--orders N] [--tools shopify,...] [--faults default|none] [--seed S]
+    manage.py simulate_day [--orders N] [--tools all|shopify,...] [--faults default|none] [--seed S]
                            [--no-safety-poll] [--out PATH]
 
 See ``integrations.simulate``. Embedded (CELERY_BROKER_URL unset): tasks in process on a simulated
@@ -32,7 +32,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--orders", type=int, default=200)
         parser.add_argument(
-            "--tools", default="shopify", help=f"comma-separated, of: {', '.join(sorted(available()))}"
+            "--tools",
+            default="all",
+            help=f"comma-separated, of: {', '.join(sorted(available()))}; all (the default): every one",
         )
         parser.add_argument("--faults", default="default", help="default or none")
         parser.add_argument("--seed", type=int, default=1)
@@ -44,8 +46,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        tools = [t.strip() for t in options["tools"].split(",") if t.strip()]
         known = available()
+        tools = [t.strip() for t in options["tools"].split(",") if t.strip()]
+        if tools == ["all"]:
+            tools = sorted(known, key=lambda key: (key != "shopify", key))
         unknown = [t for t in tools if t not in known]
         if unknown or not tools:
             raise CommandError(
