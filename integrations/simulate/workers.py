@@ -10,7 +10,7 @@
   on the same schedule;
 * a Celery worker (``celery -A erp worker`` on the default and integrations queues) does the
   rest: inbound events, deliveries, pushes to the fakes;
-* the day's minutes pass ``SCALE`` times faster (a customer every 0.1 to 0.6 s), and the hub's
+* the day's minutes pass ``SCALE`` times faster (a customer every 0.3 to 3 s), and the hub's
   retry, lease and backoff settings are shortened to match (``FAST``), in this process
   and the worker's;
 * with ``Faults.kill_worker`` the worker is killed once with SIGKILL while it is pushing stock to
@@ -47,7 +47,7 @@ from integrations.simulate.consistency import Change
 from integrations.simulate.day import Day
 from integrations.simulate.report import Report
 
-SCALE = 300.0  # simulated seconds per real second
+SCALE = 60.0  # simulated seconds per real second: a customer every 0.3 to 3 s, as a worker keeps up
 # The hub's timings for a day that runs SCALE times faster (environment variables of the worker too).
 FAST = {
     "INTEGRATIONS_CLAIM_SECONDS": 20,
