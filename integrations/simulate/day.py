@@ -99,6 +99,7 @@ class Day:
         self._due: dict[str, datetime.datetime] = {}
         self._pending_receipts: list[tuple[datetime.datetime, Any]] = []
         self._supplier: Any = None
+        self._buyer: Any = None  # the purchasing manager who approves the day's larger orders
         self._warehouse: Any = None
         self._reorder_point = max(15, orders // 6)  # purchasing reorders a SKU below this
         self.served_at: dict[str, str] = {}  # tool -> where its fake is served (real workers)
@@ -167,6 +168,7 @@ class Day:
         self._warehouse = warehouse_create(code=f"SIM{tag}"[:20], name=f"Simulation {tag}")
         location = warehouse_default_location(self._warehouse)
         self._supplier = supplier_create(name=f"Simulated supplier {tag}", code=f"SUP{tag}"[:20])
+        self._buyer = _purchasing_manager(tag)
         stock = max(40, self.n // 2)
         for tool in self.tools.values():
             tool.setup(
@@ -298,8 +300,8 @@ class Day:
             ],
         )
         if po.approved_at is None and po.total >= settings.PURCHASE_APPROVAL_THRESHOLD:
-            po = po_approve(po=po, user=None)
-        po_send(po=po)
+            po = po_approve(po=po, user=self._buyer)
+        po_send(po=po, user=self._buyer)
         self.actions["purchase_orders"] += 1
         self._pending_receipts.append((now + datetime.timedelta(hours=2), po))
 
@@ -450,6 +452,16 @@ class Day:
                 f"{never} change(s) the hub and the tool never agreed on: "
                 f"{report.consistency['never_agreed_kinds']}"
             )
+
+
+def _purchasing_manager(tag: str) -> Any:
+    """The day's purchasing manager (a user with the role), who approves orders above the threshold."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    user = get_user_model().objects.create_user(username=f"simday-buyer-{tag}", password=None)
+    user.groups.add(Group.objects.get(name="Purchasing manager"))
+    return user
 
 
 def _by_status(rows: Any) -> dict[str, int]:
