@@ -426,6 +426,7 @@ class ValueMappingForm(forms.Form):
         form_id: str = "",
         label: str = "value",
         tool: str = "the tool",
+        ours_label: str = "",
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -450,7 +451,8 @@ class ValueMappingForm(forms.Form):
         elif several:
             self.fields["tool_value"].help_text = "Several: separate them with commas."
         # The fields sit in a table row, outside their <form>: tied to it by its id, named for a reader.
-        names = {"our_value": f"Our {label}", "tool_value": f"{label.capitalize()} in {tool}"}
+        # ours_label names our side where it differs from the tool's (our warehouse -> its location)
+        names = {"our_value": f"Our {ours_label or label}", "tool_value": f"{label.capitalize()} in {tool}"}
         for name, field in self.fields.items():
             field.widget.attrs["aria-label"] = names[name]
             if form_id:

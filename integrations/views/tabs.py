@@ -577,6 +577,7 @@ def _value_sections(connection: Any) -> list[KindSection]:
             form_id=f"map-{kind.key}-form",
             label=kind.label,
             tool=connection.name,
+            ours_label=kind.ours.replace("_", " "),
         )
         labels = dict(ours)
         rows = [(m, labels.get(m.our_value, m.our_value)) for m in mapped]

@@ -65,7 +65,7 @@ def test_a_store_is_connected_and_its_locations_mapped_to_our_warehouses(page, s
     expect(section).to_be_visible()
     shot(page, "03_mappings")
     for code, location in (("WH1", "1"), ("WH2", "2")):
-        page.get_by_label("Our location").select_option(value=code)
+        page.get_by_label("Our warehouse").select_option(value=code)
         page.get_by_label("Location in Acme on BigCommerce").select_option(value=location)
         page.get_by_role("button", name="Map", exact=True).click()
         expect(page.locator("table", has_text="Ours").first).to_contain_text(code)
