@@ -166,6 +166,10 @@ class OrderRecord:
     # shipments the hub pushed there come back here too, and are recognised by their ids.
     shipments: tuple[ShipmentRecord, ...] = ()
     refunds: tuple[RefundRecord, ...] = ()
+    # The tool has not priced the order yet (Amazon's Pending orders, before payment is authorised):
+    # it is recorded and confirmed (its stock reserved) with its lines at no price and no totals to
+    # check, and priced whole by the update that brings the prices (sales.services.order_prices_set).
+    prices_pending: bool = False
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from erp.money import ZERO, round_money
 from integrations import locations, registry
 from integrations.appliers.edits import apply_edits, as_sold
 from integrations.appliers.lines import line_products
+from integrations.appliers.prices import PENDING, can_price, price_order, waiting_for_prices
 from integrations.appliers.refs import (
     CUSTOMER,
     GUEST,
@@ -271,7 +272,12 @@ def _remember(ref: ExternalRef, order: SalesOrder, item: InboundItem, record: Or
     if ref.external_updated_at is None or (updated_at and updated_at > ref.external_updated_at):
         ref.external_updated_at = updated_at
     ref.content_hash = content_hash(record)
-    ref.extra = {**ref.extra, "financial_status": record.financial_status, "tags": _tool_tags(record)}
+    ref.extra = {
+        **ref.extra,
+        "financial_status": record.financial_status,
+        "tags": _tool_tags(record),
+        PENDING: record.prices_pending,
+    }
     ref.synced_at = timezone.now()
     ref.save()
 
@@ -355,6 +361,12 @@ def _update_order(
         if changes:
             order = order_update(order=order, **changes)
             outcome = "updated"
+        if waiting_for_prices(ref) and can_price(order, record):
+            order = price_order(connection, order, record)
+            if as_sold(record):
+                check_totals(order, record, connection)
+            outcome = "updated"
+            done_here.append("priced as in the tool")
         edits = apply_edits(connection, order, record)
         notes += edits.notes
         if edits.changed:

@@ -29,14 +29,17 @@ from sales.services.orders import (
     order_release,
     order_update,
 )
+from sales.services.prices import LinePrice, ShippingPrice, order_prices_set
 from sales.services.returns import ReturnLineSpec, refund_record, return_create, return_receive
 
 __all__ = [
     "DEMAND_TYPE",
     "LineGrowth",
+    "LinePrice",
     "LineSpec",
     "ReturnLineSpec",
     "ShipLine",
+    "ShippingPrice",
     "TaxSpec",
     "address_set",
     "backorders_allocate",
@@ -56,6 +59,7 @@ __all__ = [
     "order_hold",
     "order_lines_extend",
     "order_lines_reduce",
+    "order_prices_set",
     "order_release",
     "order_update",
     "payment_record",
