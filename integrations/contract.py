@@ -224,6 +224,9 @@ class JobStatus:
     # Per item, by its push's idempotency key: what became of it (a PushResult, or the error the
     # tool reported for it). An item the finished job does not name went through.
     results: Mapping[str, PushResult | Exception] = field(default_factory=dict)
+    # The same by the pushed item's external id (``InventoryOut.external_id``), for a tool whose
+    # job report names its items rather than our keys (Amazon's feed report names each SKU).
+    by_external_id: Mapping[str, PushResult | Exception] = field(default_factory=dict)
     error: str = ""  # the whole job failed: every item of it is dead, with this message
     wait_seconds: float = 30.0  # when to ask again, while not done
 
@@ -400,6 +403,12 @@ class Connector(ABC):
     @abstractmethod
     def auth_headers(self, secrets: Mapping[str, Any]) -> dict[str, str]:
         """Headers that authenticate a request with the connection's current secrets."""
+
+    def token_rejected(self, response: httpx.Response) -> bool:
+        """Whether the tool refused the request's access token (expired or revoked): the hub then
+        refreshes it once (``refresh_token``) and sends the request again. By default a 401; Amazon
+        answers an expired token with 403 "Unauthorized"."""
+        return response.status_code == 401
 
     def refresh_token(self, secrets: Mapping[str, Any]) -> TokenGrant | None:
         """Exchange a refresh token for new secrets. None: this tool's tokens do not expire."""

@@ -482,12 +482,17 @@ class HubHttp:
             self.tokens.refresh(seen=self.tokens.state())
         seen = self.tokens.state()
         response = self._send(method, full, body, headers, self._auth(credentials, auth), bucket)
-        if response.status_code == 401 and own:
+        if own and self.connector.token_rejected(response):
+            status = response.status_code
             if self.tokens.refreshing or not self.tokens.refresh(seen=seen):
-                self.tokens.needs_reauth(f"{method} {full} answered 401 and the token cannot be refreshed.")
+                self.tokens.needs_reauth(
+                    f"{method} {full} answered {status} and the token cannot be refreshed."
+                )
             response = self._send(method, full, body, headers, self._auth(credentials, auth), bucket)
-            if response.status_code == 401:
-                self.tokens.needs_reauth(f"{method} {full} answered 401 again after a token refresh.")
+            if self.connector.token_rejected(response):
+                self.tokens.needs_reauth(
+                    f"{method} {full} answered {response.status_code} again after a token refresh."
+                )
         if response.status_code == 429:
             wait = retry_after(response)
             wait = self.limiter.throttle(wait, bucket)  # the longer of Retry-After and the tool's headers

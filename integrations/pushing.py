@@ -28,7 +28,7 @@ from django.utils import timezone
 from erp import events
 from erp.models import OutboxEvent
 from integrations import fanout, locations, outbound_items, polling, registry
-from integrations.contract import Capability, Connector, PushContext, PushResult
+from integrations.contract import Capability, Connector, JobStatus, PushContext, PushResult
 from integrations.errors import AlreadyExists, CountMoved, PermanentError, StaleVersion
 from integrations.models import (
     Connection,
@@ -317,16 +317,20 @@ def poll_job(deliveries: list[Delivery]) -> list[Outcome]:
     elif status.error:
         outcomes = [Outcome(Kind.PERMANENT, f"Job {job_id} failed: {status.error}") for _ in deliveries]
     else:
-        outcomes = [_job_result(connection, d, job_id, status.results) for d in deliveries]
+        outcomes = [_job_result(connection, d, job_id, status) for d in deliveries]
     _close_batch_run(run, outcomes)
     return outcomes
 
 
-def _job_result(connection: Connection, delivery: Delivery, job_id: str, results: Any) -> Outcome:
-    result = results.get(idempotency_key(delivery), PushResult(detail=f"Done in job {job_id}."))
+def _job_result(connection: Connection, delivery: Delivery, job_id: str, status: JobStatus) -> Outcome:
+    prepared = _prepare(delivery, connection)  # what to record, read now
+    result = status.results.get(idempotency_key(delivery))
+    if result is None and not isinstance(prepared, Outcome):
+        result = status.by_external_id.get(str(getattr(prepared.resolved.item, "external_id", "")))
+    if result is None:
+        result = PushResult(detail=f"Done in job {job_id}.")
     if isinstance(result, Exception):
         return outcome_of(result)
-    prepared = _prepare(delivery, connection)  # what to record, read now
     if isinstance(prepared, Outcome):
         return Outcome(Kind.SUCCESS, result.detail or f"Done in job {job_id}.")
     return _landed(prepared, dataclasses.replace(result, job_id=""), None)
