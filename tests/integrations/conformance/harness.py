@@ -55,6 +55,18 @@ class Harness(Protocol):
     def refreshes(self) -> int: ...  # token refreshes the tool has granted
 
 
+class PollingHarness(Harness, Protocol):
+    """A channel without order webhooks (the channel part's polling variant, test_channel_polling.py):
+    everything ``Harness`` offers but the webhooks, and what a poll needs."""
+
+    page_size: ClassVar[int]  # orders a page of the connector's pull holds
+
+    # new_order's ``updated_at`` is when the order was placed in the tool (a few minutes ago)
+    def cancel_in_tool(self, order: Any, *, at: datetime.datetime) -> None: ...
+    def reference(self, order: Any) -> str: ...  # the order's external reference here (its number)
+    def order_list_requests(self) -> int: ...  # requests for a page of the order list (answered or not)
+
+
 class ShippingHarness(Protocol):
     """A shipping tool's or 3PL's harness (the kit's shipping part: ORDERS_OUT and SHIPMENTS_IN)."""
 

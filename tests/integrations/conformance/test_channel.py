@@ -27,6 +27,7 @@ T0 = datetime.datetime(2026, 4, 1, 12, tzinfo=datetime.UTC)
 
 
 def test_a_valid_signature_is_accepted_and_invalid_ones_get_401_storing_nothing(kit):
+    kit.needs_webhooks()
     order = kit.harness.new_order(sku=kit.harness.sku, quantity=1, updated_at=T0)
     headers, body = kit.harness.order_webhook(order, created=True)
 
@@ -43,6 +44,7 @@ def test_a_valid_signature_is_accepted_and_invalid_ones_get_401_storing_nothing(
 
 
 def test_a_validly_signed_webhook_for_another_account_gets_401_storing_nothing(kit):
+    kit.needs_webhooks()
     order = kit.harness.new_order(sku=kit.harness.sku, quantity=1, updated_at=T0)
     delivery = kit.harness.other_accounts_webhook(order)
     if delivery is None:
@@ -57,6 +59,7 @@ def test_a_validly_signed_webhook_for_another_account_gets_401_storing_nothing(k
 
 
 def test_a_duplicate_delivery_is_processed_once(kit):
+    kit.needs_webhooks()
     order = kit.harness.new_order(sku=kit.harness.sku, quantity=2, updated_at=T0)
     delivery = kit.harness.order_webhook(order, created=True)
 
@@ -70,6 +73,7 @@ def test_a_duplicate_delivery_is_processed_once(kit):
 
 
 def test_out_of_order_updates_end_in_the_latest_state(kit):
+    kit.needs_webhooks()
     order = kit.harness.new_order(sku=kit.harness.sku, quantity=1, updated_at=T0)
     older = kit.harness.changed(order, note="older note", updated_at=T0 + datetime.timedelta(minutes=1))
     latest = kit.harness.changed(order, note="latest note", updated_at=T0 + datetime.timedelta(minutes=2))
@@ -141,6 +145,7 @@ def test_an_expired_token_is_refreshed_once(kit):
 
 
 def test_an_unknown_sku_is_quarantined_until_mapped(kit):
+    kit.needs_webhooks()
     order = kit.harness.new_order(sku=kit.harness.unknown_sku, quantity=1, updated_at=T0)
 
     kit.post(*kit.harness.order_webhook(order, created=True))
