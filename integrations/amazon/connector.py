@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import httpx
+from django.utils import timezone
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from integrations import registry
@@ -250,7 +251,7 @@ class AmazonConnector(Connector):
     def auth_headers(self, secrets: Mapping[str, Any]) -> dict[str, str]:
         return {
             "x-amz-access-token": str(secrets.get("access_token") or ""),
-            "x-amz-date": datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ"),
+            "x-amz-date": timezone.now().strftime("%Y%m%dT%H%M%SZ"),
             "Accept": "application/json",
         }
 
@@ -295,7 +296,7 @@ class AmazonConnector(Connector):
             fresh["refresh_token"] = str(body["refresh_token"])
         return TokenGrant(
             secrets=fresh,
-            expires_at=datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=expires_in),
+            expires_at=timezone.now() + datetime.timedelta(seconds=expires_in),
         )
 
     def bucket_for(self, method: str, url: str) -> str | None:
@@ -342,7 +343,7 @@ class AmazonConnector(Connector):
         """The restricted-data token's headers for getOrders, when the connection reads buyer data."""
         if not self.settings.read_buyer_data or self._rdt_refused:
             return None
-        now = datetime.datetime.now(datetime.UTC)
+        now = timezone.now()
         if self._rdt is None or self._rdt[1] <= now + datetime.timedelta(minutes=5):
             payload = {
                 "restrictedResources": [
@@ -405,7 +406,7 @@ class AmazonConnector(Connector):
         if token:
             params["NextToken"] = token
         else:
-            latest = datetime.datetime.now(datetime.UTC) - TWO_MINUTES
+            latest = timezone.now() - TWO_MINUTES
             start = min(since, latest) if since is not None else latest - datetime.timedelta(days=1)
             params["LastUpdatedAfter"] = mapping.iso(start)
             params["MaxResultsPerPage"] = ORDER_PAGE
@@ -427,7 +428,7 @@ class AmazonConnector(Connector):
         return PullPage(items=tuple(items), next_page=payload.get("NextToken") or None)
 
     def _product_item(self, listing: Mapping[str, Any]) -> InboundItem:
-        record = mapping.product(listing, self.marketplace_id, datetime.datetime.now(datetime.UTC))
+        record = mapping.product(listing, self.marketplace_id, timezone.now())
         return InboundItem("product", record.external_id, updated_at=record.updated_at, record=record)
 
     def _pull_listings(self, page: str | None) -> PullPage:
@@ -459,7 +460,7 @@ class AmazonConnector(Connector):
             return result
         if isinstance(item, FulfilmentOut):
             shipments = pushes.ShipmentPusher(self.http, self.url, self.marketplace_id)
-            return shipments.push(item, context, datetime.datetime.now(datetime.UTC))
+            return shipments.push(item, context, timezone.now())
         return super().push(item, context)
 
     def push_batch(self, items: Sequence[tuple[OutboundItem, PushContext]]) -> list[PushResult | Exception]:

@@ -60,7 +60,12 @@ def order_snapshot(order: Mapping[str, Any]) -> dict[str, Any]:
         "status": order["status"],
         "fulfillment_channel": order["channel"],
         "lines": lines,
-        "tracking_numbers": [p["trackingNumber"] for p in order["packages"] if p.get("trackingNumber")],
+        # What the seller confirmed: Amazon's own (FBA) parcels are not in the Orders API.
+        "tracking_numbers": [
+            p["trackingNumber"]
+            for p in order["packages"]
+            if p.get("trackingNumber") and p.get("via") != "FBA"
+        ],
         "refunds": [],
     }
 

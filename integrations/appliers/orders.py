@@ -14,7 +14,14 @@ from erp.money import ZERO, round_money
 from integrations import locations, registry
 from integrations.appliers.edits import apply_edits, as_sold
 from integrations.appliers.lines import line_products
-from integrations.appliers.prices import PENDING, can_price, price_order, waiting_for_prices
+from integrations.appliers.prices import (
+    PENDING,
+    can_price,
+    hold_until_priced,
+    price_order,
+    release_priced,
+    waiting_for_prices,
+)
 from integrations.appliers.refs import (
     CUSTOMER,
     GUEST,
@@ -199,6 +206,8 @@ def _create_order(
     else:
         order = order_confirm(order=order)
         _recheck_oversold(connection, order)
+        if record.prices_pending:
+            order = hold_until_priced(ref, order)
     _remember(ref, order, item, record)
     shipped = 0
     lines = list(OrderLine.objects.filter(order=order).order_by("position", "pk"))
@@ -365,6 +374,7 @@ def _update_order(
             order = price_order(connection, order, record)
             if as_sold(record):
                 check_totals(order, record, connection)
+            order = release_priced(ref, order)
             outcome = "updated"
             done_here.append("priced as in the tool")
         edits = apply_edits(connection, order, record)

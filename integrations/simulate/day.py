@@ -123,7 +123,7 @@ class Day:
             connection__in=[t.connection for t in self.tools.values()],
             status__in=[InboundStatus.RECEIVED, InboundStatus.FAILED],
         ).exists()
-        fakes_quiet = all(not t.fake.pending_webhooks() for t in self.tools.values())
+        fakes_quiet = all(not t.webhooks_pending() for t in self.tools.values())
         return not queued and not waiting and fakes_quiet
 
     # --- the day -------------------------------------------------------------------------------
@@ -205,23 +205,32 @@ class Day:
             self._due["retry"] = now + RETRY_EVERY
             inbound.inbound_retry_due()
             events.sweep()
-        if self.safety_poll and (force or now >= self._due["poll"]):
+        if force or now >= self._due["poll"]:
             self._due["poll"] = now + POLL_EVERY
-            for tool in self.tools.values():
+            for tool in self._polled():
                 assert tool.connection is not None
                 polling.poll(connection=tool.connection, object_type=ORDER)
+
+    def _polled(self) -> list[ChannelTool]:
+        """The tools whose orders a poll reads: every one with the safety net, else only those that
+        send no webhooks (Amazon: polling is how its orders come at all)."""
+        return [t for t in self.tools.values() if self.safety_poll or not t.sends_webhooks]
 
     # --- the warehouse and purchasing ---------------------------------------------------------
 
     def _ship_here(self) -> None:
-        from sales.models import OrderStatus, SalesOrder
+        from sales.models import FulfilledBy, OrderStatus, SalesOrder
         from sales.services import shipment_create
 
         channels = [t.connection.sales_channel_id for t in self.tools.values() if t.connection is not None]
         confirmed = list(
-            SalesOrder.objects.filter(channel_id__in=channels, status=OrderStatus.CONFIRMED).order_by("pk")[
-                :50
-            ]
+            SalesOrder.objects.filter(
+                channel_id__in=channels,
+                status=OrderStatus.CONFIRMED,
+                lines__fulfilled_by=FulfilledBy.MERCHANT,  # a marketplace's own (FBA) orders are not ours
+            )
+            .distinct()
+            .order_by("pk")[:50]
         )
         ready = self.rng.sample(confirmed, k=min(2, len(confirmed)))  # the seed decides, not the database
         refs = dict(
@@ -319,8 +328,8 @@ class Day:
             if self.settled() and not self.watcher.pending:
                 break
         self.wait(300)
-        if self.safety_poll:
-            for tool in self.tools.values():
+        if self._polled():
+            for tool in self._polled():
                 assert tool.connection is not None
                 polling.poll(connection=tool.connection, object_type=ORDER)
             self._deliver()
@@ -419,6 +428,7 @@ class Day:
         channels = [t.connection.sales_channel_id for t in self.tools.values() if t.connection is not None]
         lines = list(
             OrderLine.objects.filter(
+                OrderLine.USES_OUR_STOCK,  # not a marketplace's own (FBA) nor a service
                 order__channel_id__in=channels,
                 order__status__in=[OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.ON_HOLD],
             ).values_list("pk", "product__sku", "quantity", "quantity_shipped")

@@ -24,7 +24,9 @@ from integrations.simulate.report import Report
 def embedded(day: Day) -> Iterator[Day]:
     with ExitStack() as stack:
         for tool in day.tools.values():
-            stack.enter_context(mounted(tool.origin, tool.transport()))
+            transport = tool.transport()
+            for origin in (tool.origin, *tool.more_origins):
+                stack.enter_context(mounted(origin, transport))
         stack.enter_context(mock.patch("django.utils.timezone.now", day.clock))
         stack.enter_context(mock.patch.object(ratelimits, "sleep", day.clock.sleep))
         yield day

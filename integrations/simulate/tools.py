@@ -37,6 +37,9 @@ class ChannelTool(abc.ABC):
     key: ClassVar[str]
     origin: ClassVar[str]
     stock_resource: ClassVar[str]  # what the fake calls a stock push (faults aimed at it match this)
+    sends_webhooks: ClassVar[bool] = True  # False: its orders come by polling only (Amazon)
+    # Other hosts the tool answers at (Amazon: Login with Amazon, S3's pre-signed documents).
+    more_origins: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *, clock: Clock, rng: random.Random, faults: Faults) -> None:
         self.clock = clock
@@ -77,6 +80,10 @@ class ChannelTool(abc.ABC):
 
     def deliver(self, send: Send, *, reorder: bool) -> None:
         self.fake.deliver_webhooks(send, reorder=reorder)
+
+    def webhooks_pending(self) -> bool:
+        """Whether the tool still has webhooks to send (or to retry)."""
+        return bool(self.fake.pending_webhooks())
 
     def webhook_counts(self) -> dict[str, int]:
         outbox = list(self.fake.outbox)

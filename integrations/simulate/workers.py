@@ -235,7 +235,10 @@ def _served(day: Day) -> Iterator[None]:
             servers.append(server)
             threading.Thread(target=server.serve_forever, daemon=True).start()
             day.served_at[key] = f"http://127.0.0.1:{server.server_port}"
-            tool.fake.retry_schedule = tuple(d / 60 for d in tool.fake.retry_schedule)  # minutes -> seconds
+            if hasattr(tool.fake, "retry_schedule"):  # a tool that sends webhooks retries them
+                tool.fake.retry_schedule = tuple(
+                    d / 60 for d in tool.fake.retry_schedule
+                )  # minutes -> seconds
         yield
     finally:
         for server in servers:

@@ -138,7 +138,12 @@ def test_a_pending_order_reserves_at_once_and_is_priced_when_the_payment_is_auth
 
     assert run.created == 1, run.errors
     order = SalesOrder.objects.get(external_reference=placed["AmazonOrderId"])
-    assert (order.status, order.total) == (OrderStatus.CONFIRMED, D("0.00"))
+    # reserved, and on hold: nobody ships an order whose payment is not authorised
+    assert (order.status, order.held_from, order.total) == (
+        OrderStatus.ON_HOLD,
+        OrderStatus.CONFIRMED,
+        D("0.00"),
+    )
     assert "prices-pending" in order.tags
     assert "buyer-data-restricted" in order.tags
     assert available(store, "TENT-2P-GRN") == 8  # reserved: no other channel sells those two
@@ -151,6 +156,7 @@ def test_a_pending_order_reserves_at_once_and_is_priced_when_the_payment_is_auth
     amazon_total = D(fake.order(placed["AmazonOrderId"])["OrderTotal"]["Amount"])
     assert order.total == amazon_total > 0  # to the cent, as Amazon computed it
     assert "prices-pending" not in order.tags
+    assert order.status == OrderStatus.CONFIRMED  # released: ready to ship
     tent = order.lines.get(product__sku="TENT-2P-GRN")
     assert tent.unit_price == D("249.00")
     assert tent.discount_amount > 0

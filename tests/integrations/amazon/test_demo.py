@@ -1,0 +1,86 @@
+"""The `make run` demo: a demo Amazon US account beside the demo Shopify and BigCommerce, seeded
+idempotently, its fake SP-API served at /integrations/fake-amazon/ with the fakes on."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from erp import demo as erp_demo
+from integrations import demo as shopify_demo
+from integrations import demo_fakes, health
+from integrations.amazon import demo
+from integrations.amazon.fake import SELLER_ID, shared_fake
+from integrations.models import Connection, ExternalRef
+from tests.inventory.factories import unit, warehouse
+from tests.sales.factories import ChannelFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fakes_on(settings):
+    settings.ERP_DEMO_FAKES = True
+    shared_fake().reset()
+    demo.install_fakes()
+    yield shared_fake()
+    from integrations import http
+
+    http.unmount(demo_fakes.fake_url(demo.KEY))
+
+
+@pytest.fixture
+def seeded(db) -> Connection:
+    unit("pcs")
+    warehouse("MAIN")
+    ChannelFactory(code="shopify", name="Shopify web store")
+    shopify_demo.seed_integrations()  # the demo Shopify first: its products are ours
+    demo.seed_amazon()
+    return Connection.objects.get(name=demo.DEMO_NAME)
+
+
+def test_it_seeds_after_the_other_demo_channels():
+    seeders = [name for _, name, _ in sorted(erp_demo._seeders, key=lambda s: s[0])]
+
+    assert seeders.index("integrations-bigcommerce") < seeders.index("integrations-amazon")
+
+
+def test_the_seeder_is_idempotent_and_links_merchant_fulfilled_listings_by_sku(seeded: Connection) -> None:
+    report = demo.seed_amazon()
+
+    assert Connection.objects.filter(name=demo.DEMO_NAME).count() == 1
+    linked = dict(
+        ExternalRef.objects.filter(connection=seeded, object_type="variant").values_list(
+            "external_id", "extra"
+        )
+    )
+    assert set(linked) == {"SLBAG-20F-REG", "TENT-2P-GRN", "TENT-2P-ORG"}  # the stove is STOVE-TITANIUM here
+    assert linked["TENT-2P-GRN"]["product_type"] == "TENT"
+    assert "SLBAG-20F-REG, TENT-2P-GRN, TENT-2P-ORG" in report[0]
+    assert (seeded.warehouse.code, seeded.sales_channel.code, seeded.sales_channel.kind) == (
+        "MAIN",
+        demo.CHANNEL_CODE,
+        "marketplace",
+    )
+    assert seeded.settings["endpoint"] == demo_fakes.fake_url("amazon")
+
+
+def test_the_demo_connection_signs_in_and_talks_to_the_fake(seeded: Connection, fakes_on) -> None:
+    run = health.connection_test(connection=seeded)
+
+    assert run.status == "succeeded", run.errors
+    assert SELLER_ID in str(run.errors)
+    assert fakes_on.refreshes == 1  # Login with Amazon gave the connection its first access token
+
+
+def test_the_fake_is_served_only_with_the_fakes_on(client: Client, settings) -> None:
+    url = f"/integrations/fake-amazon/listings/2021-08-01/items/{SELLER_ID}?marketplaceIds=ATVPDKIKX0DER"
+    settings.ERP_DEMO_FAKES = False
+    assert client.get(url).status_code == 404
+
+    settings.ERP_DEMO_FAKES = True
+    answer = client.get(url)
+    assert answer.status_code == 403  # Amazon's own answer without an access token
+    assert answer.json()["errors"][0]["code"] == "Unauthorized"
+    token = shared_fake().access_token()
+    assert client.get(url, headers={"x-amz-access-token": token}).status_code == 200
