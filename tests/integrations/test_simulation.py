@@ -102,7 +102,18 @@ def test_the_command_writes_the_report_and_exits_non_zero_on_drift(tmp_path, mon
         Faults, "named", classmethod(lambda cls, name: cls(drop=0.5))
     )  # half the webhooks lost
     with pytest.raises(SystemExit) as exited:
-        call_command("simulate_day", "--orders", "6", "--seed", "3", "--no-safety-poll", "--out", str(out))
+        call_command(  # the webhook channels, with no poll to catch what was lost
+            "simulate_day",
+            "--orders",
+            "6",
+            "--seed",
+            "3",
+            "--tools",
+            "shopify,bigcommerce",
+            "--no-safety-poll",
+            "--out",
+            str(out),
+        )
     assert exited.value.code == 1
     assert json.loads(out.read_text())["drift_count"] > 0
 
