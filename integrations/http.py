@@ -260,6 +260,8 @@ def declared_personal_fields() -> frozenset[str]:
 def _excerpt(content: bytes, redactor: Redactor) -> str:
     limit = int(settings.INTEGRATIONS_LOG_BODY_BYTES)
     size = len(content)
+    if b"\x00" in content[:limit]:  # a binary body (Amazon's gzipped report): no text to keep
+        return f"({size} bytes, binary)"
     content = redactor.body(content)
     text = content[:limit].decode("utf-8", errors="replace")
     suffix = f"… ({size} bytes)" if len(content) > limit else ""

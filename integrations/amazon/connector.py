@@ -62,7 +62,8 @@ REGIONS = {
     "fe": "https://sellingpartnerapi-fe.amazon.com",
 }
 LWA_URL = "https://api.amazon.com/auth/o2/token"
-API_VERSIONS: dict[str, datetime.date | None] = {"orders-v0+listings-2021-08-01+feeds-2021-06-30": None}
+# Orders v0 with Listings Items 2021-08-01 and Feeds 2021-06-30 (Amazon versions each API apart).
+API_VERSIONS: dict[str, datetime.date | None] = {"v0+2021-08-01": None}
 ORDER_PAGE = 50  # MaxResultsPerPage: a page's items (getOrderItems, 0.5/s) fit the burst
 LISTING_PAGE = 20  # searchListingsItems' largest pageSize
 TWO_MINUTES = datetime.timedelta(minutes=2)

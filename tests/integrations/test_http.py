@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import email.utils
+import gzip
 import json
 
 import httpx
@@ -282,6 +283,14 @@ def test_body_excerpts_are_capped(tiny, fake, settings):
     assert log.response_body.startswith("x" * 100)
     assert log.response_body.endswith("(5000 bytes)")
     assert len(log.response_body) < 130
+
+
+def test_a_binary_body_is_logged_by_its_size_only(tiny, fake):
+    """A gzipped document (Amazon's feed report) holds NUL bytes, which PostgreSQL text refuses."""
+    fake.then(httpx.Response(200, content=gzip.compress(b'{"summary": {}}')))
+    client(make_connection()).request("GET", "/shop")
+    log = RequestLog.objects.get()
+    assert log.response_body.startswith("(") and log.response_body.endswith("bytes, binary)")
 
 
 def test_a_failed_requests_log_can_be_kept_after_the_callers_rollback(tiny, fake):
