@@ -290,7 +290,8 @@ def test_a_binary_body_is_logged_by_its_size_only(tiny, fake):
     fake.then(httpx.Response(200, content=gzip.compress(b'{"summary": {}}')))
     client(make_connection()).request("GET", "/shop")
     log = RequestLog.objects.get()
-    assert log.response_body.startswith("(") and log.response_body.endswith("bytes, binary)")
+    assert log.response_body.startswith("(")
+    assert log.response_body.endswith("bytes, binary)")
 
 
 def test_a_failed_requests_log_can_be_kept_after_the_callers_rollback(tiny, fake):
