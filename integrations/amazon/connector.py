@@ -407,11 +407,21 @@ class AmazonConnector(Connector):
         if token:
             params["NextToken"] = token
         else:
-            latest = timezone.now() - TWO_MINUTES
-            start = min(since, latest) if since is not None else latest - datetime.timedelta(days=1)
+            # The window starts at the hub's cursor: the latest LastUpdateDate Amazon showed, which it
+            # shows only two minutes after the change, so the start is never later than two minutes
+            # before Amazon's now. Should the clocks disagree and Amazon refuse it, the start is
+            # taken two minutes before ours instead.
+            start = since if since is not None else timezone.now() - TWO_MINUTES - datetime.timedelta(days=1)
             params["LastUpdatedAfter"] = mapping.iso(start)
             params["MaxResultsPerPage"] = ORDER_PAGE
-        body = self._get(ORDERS, params, auth=self._buyer_auth()) or {}
+        try:
+            body = self._get(ORDERS, params, auth=self._buyer_auth()) or {}
+        except PermanentError as exc:
+            latest = timezone.now() - TWO_MINUTES
+            if token or exc.status != 400 or "LastUpdatedAfter" not in (exc.body or "") or since is None:
+                raise
+            params["LastUpdatedAfter"] = mapping.iso(min(since, latest))
+            body = self._get(ORDERS, params, auth=self._buyer_auth()) or {}
         payload = body.get("payload") or {}
         read = dict(resume.read) if resume is not None else {}
         items: list[InboundItem] = []

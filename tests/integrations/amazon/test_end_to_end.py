@@ -357,3 +357,25 @@ def test_an_access_token_about_to_expire_is_refreshed_first_with_a_form(amazon, 
     connection = Connection.objects.get(pk=amazon.pk)
     assert connection.get_secrets()["access_token"].startswith("Atza|")
     assert connection.token_expires_at > timezone.now() + datetime.timedelta(minutes=50)
+
+
+def test_a_window_start_amazon_refuses_as_too_recent_is_taken_two_minutes_before_our_now(
+    amazon, fake, store, clock, django_capture_on_commit_callbacks
+):
+    """The cursor is Amazon's own time, so its window start is never too recent for Amazon; should
+    the clocks disagree (a cursor ahead of Amazon's now), the start is capped by ours and asked again."""
+    clock.tick(datetime.timedelta(hours=1))  # Amazon's clock: the wall clock
+    placed = fake.place_order(
+        [("TENT-2P-GRN", 1)], pending=False, at=timezone.now() - datetime.timedelta(minutes=30)
+    )
+    cursors = {**(amazon.cursors or {}), "order": (timezone.now() + datetime.timedelta(hours=1)).isoformat()}
+    Connection.objects.filter(pk=amazon.pk).update(cursors=cursors)
+
+    run = poll(amazon, django_capture_on_commit_callbacks)
+
+    statuses = [r.status for r in fake.requests_to("getOrders") if r.status != 403]  # 403: the hour's token
+    assert statuses == [400, 200], run.errors
+    assert run.status != "failed"
+    assert not SalesOrder.objects.filter(
+        external_reference=placed["AmazonOrderId"]
+    ).exists()  # before the window
