@@ -40,6 +40,8 @@ DOCUMENTS = "https://tortuga-prod-na.s3-external-1.amazonaws.com"
 SKUS = ("TENT-2P-GRN", "TENT-2P-ORG", "SLBAG-20F-REG", "STOVE-TI-01")
 FBA_SKU = "MUG-ENAMEL-FBA"
 AUTHORISE_AFTER = datetime.timedelta(minutes=4)
+POLL_EVERY = datetime.timedelta(minutes=2)  # orders come only by polling: more often than the safety net
+WORKERS_POLL_EVERY = datetime.timedelta(seconds=30)  # with real workers: wall time, see setup()
 
 
 class Tool(ChannelTool):
@@ -54,6 +56,8 @@ class Tool(ChannelTool):
         self._fake = FakeAmazon(clock=clock, documents_url=DOCUMENTS)
         self.location = "DEFAULT"
         self.pending: dict[str, datetime.datetime] = {}  # order id -> when it was placed
+        self.authorise_after = AUTHORISE_AFTER
+        self.poll_every = POLL_EVERY
 
     @property
     def fake(self) -> FakeAmazon:
@@ -85,6 +89,15 @@ class Tool(ChannelTool):
         if served_at:  # one port answers for the SP-API, Login with Amazon and the documents
             settings |= {"endpoint": served_at, "lwa_endpoint": f"{served_at}/auth/o2/token"}
             self._fake.documents_url = served_at
+            # The day runs on the wall clock, its minutes passing SCALE times faster: so do
+            # Amazon's two minutes, its payment authorisations and the hub's polls of it.
+            from integrations.simulate.workers import SCALE
+
+            self._fake.orders_lag = self._fake.orders_lag / SCALE
+            self.authorise_after = self.authorise_after / SCALE
+            # Amazon's limits are not faster: getOrders refills one request a minute after a burst
+            # of 20, so a poll every half minute of wall time lasts the length of such a day.
+            self.poll_every = WORKERS_POLL_EVERY
         self.connection = connection_create(
             connector=self.key,
             name=f"Simulated Amazon US {tag}",
@@ -133,7 +146,8 @@ class Tool(ChannelTool):
         return {}
 
     def webhooks_pending(self) -> bool:
-        return False
+        """No webhooks; but orders whose payment Amazon has still to authorise keep the day going."""
+        return bool(self.pending)
 
     def inject(self) -> None:
         """The day's API faults (there are no webhooks to duplicate or drop)."""
@@ -178,7 +192,7 @@ class Tool(ChannelTool):
     def _authorise_due(self) -> None:
         now = self.clock()
         for order_id, placed in list(self.pending.items()):
-            if now - placed < AUTHORISE_AFTER:
+            if now - placed < self.authorise_after:
                 continue
             del self.pending[order_id]
             if self._fake.order(order_id)["OrderStatus"] == "Pending":

@@ -183,6 +183,8 @@ class OrdersApi:
     clock: Clock
     _lock: threading.RLock
     _orders: dict[str, dict[str, Any]]
+    # How long after a change getOrders shows it (Amazon: two minutes; a day run faster, shorter).
+    orders_lag: datetime.timedelta = TWO_MINUTES
 
     check_shipment: Any
     apply_shipment: Any
@@ -229,7 +231,7 @@ class OrdersApi:
         return {"payload": payload}
 
     def _first_cursor(self, params: dict[str, str]) -> dict[str, Any]:
-        latest = now_second(self.clock) - TWO_MINUTES
+        latest = now_second(self.clock) - self.orders_lag
         created = _date(params, "CreatedAfter", latest)
         updated = _date(params, "LastUpdatedAfter", latest)
         if (created is None) == (updated is None):

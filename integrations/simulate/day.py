@@ -61,7 +61,6 @@ from integrations.simulate.tools import ChannelTool, available
 # The beat's schedule (erp/celery.py), on the day's clock.
 DELIVERIES_EVERY = datetime.timedelta(seconds=15)
 RETRY_EVERY = datetime.timedelta(minutes=1)
-POLL_EVERY = datetime.timedelta(minutes=5)
 
 
 class Day:
@@ -182,7 +181,7 @@ class Day:
             assert tool.connection is not None
             health.health_check(connection=tool.connection)
         now = self.clock()
-        self._due = {"deliveries": now, "retry": now, "poll": now}
+        self._due = {"deliveries": now, "retry": now}
 
     def _deliver(self) -> None:
         for tool in self.tools.values():
@@ -205,9 +204,10 @@ class Day:
             self._due["retry"] = now + RETRY_EVERY
             inbound.inbound_retry_due()
             events.sweep()
-        if force or now >= self._due["poll"]:
-            self._due["poll"] = now + POLL_EVERY
-            for tool in self._polled():
+        for tool in self._polled():  # each on its own cadence
+            due = f"poll:{tool.key}"
+            if force or now >= self._due.get(due, now):
+                self._due[due] = now + tool.poll_every
                 assert tool.connection is not None
                 polling.poll(connection=tool.connection, object_type=ORDER)
 

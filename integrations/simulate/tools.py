@@ -11,6 +11,7 @@ answers, expired tokens, a permanent refusal), and reads its state with ``snapsh
 from __future__ import annotations
 
 import abc
+import datetime
 import importlib
 import pkgutil
 import random
@@ -28,6 +29,7 @@ from integrations.simulate.consistency import Change
 from integrations.simulate.faults import Faults
 
 Send = Callable[[str, dict[str, str], bytes], int]
+POLL_EVERY = datetime.timedelta(minutes=5)  # the day's safety-net poll of a tool's orders
 
 
 class ChannelTool(abc.ABC):
@@ -42,6 +44,7 @@ class ChannelTool(abc.ABC):
     more_origins: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *, clock: Clock, rng: random.Random, faults: Faults) -> None:
+        self.poll_every: datetime.timedelta = POLL_EVERY  # how often the day polls the tool's orders
         self.clock = clock
         self.rng = rng
         self.faults = faults
