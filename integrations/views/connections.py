@@ -284,7 +284,10 @@ def _import_products(connection: Connection, user: Any) -> tuple[str, str]:
             "error",
         )
     if isinstance(result, EagerResult):  # tasks run in process: it is done, say how it went
-        return _run_message("Product import", list(SyncRun.objects.filter(pk=result.get())))
+        # Its value is there already: nothing to wait for (a plain get() refuses in a process that
+        # ran a worker once, thinking it would block).
+        run_id = result.get(disable_sync_subtasks=False)
+        return _run_message("Product import", list(SyncRun.objects.filter(pk=run_id)))
     return "Product import started: it shows in the sync log when it is done.", "success"
 
 

@@ -257,6 +257,25 @@ def test_import_products_creates_or_links_every_variant_and_says_how_it_went(
     assert connection.refs.filter(object_type="variant").count() == len(skus)
 
 
+def test_import_products_answers_in_a_process_that_once_ran_a_worker(
+    admin: Client, connection: Connection, shop: FakeShopify
+) -> None:
+    """A process where a Celery worker ran (the real-worker tests, then a browser test in the same
+    process) marks joining a result as blocking: the eager import's run is read without a join."""
+    from celery._state import _set_task_join_will_block, task_join_will_block
+
+    before = task_join_will_block()
+    _set_task_join_will_block(True)
+    try:
+        response = admin.post(
+            reverse("integrations:connection-action", args=[connection.pk, "import-products"])
+        )
+    finally:
+        _set_task_join_will_block(before)
+
+    assert " ".join(messages_of(response)).startswith("Product import done")
+
+
 def test_import_products_is_refused_for_a_connector_without_products(
     admin: Client, connection: Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
