@@ -236,6 +236,9 @@ INTEGRATIONS_LOG_BODY_BYTES: int = env.int("INTEGRATIONS_LOG_BODY_BYTES", defaul
 # slept in the request, a longer one reschedules it; tokens are refreshed this long before expiry.
 INTEGRATIONS_DEFAULT_RETRY_AFTER: float = env.float("INTEGRATIONS_DEFAULT_RETRY_AFTER", default=2.0)
 INTEGRATIONS_MAX_INLINE_WAIT_SECONDS: float = env.float("INTEGRATIONS_MAX_INLINE_WAIT_SECONDS", default=2.0)
+# Every tool's declared rate limits times this (1): the simulated day with real workers runs its
+# minutes 60 times faster than the wall clock, its fakes' limits too, and sets 60.
+INTEGRATIONS_RATE_SCALE: float = env.float("INTEGRATIONS_RATE_SCALE", default=1.0)
 INTEGRATIONS_TOKEN_REFRESH_SKEW_SECONDS: float = env.float(
     "INTEGRATIONS_TOKEN_REFRESH_SKEW_SECONDS", default=60.0
 )

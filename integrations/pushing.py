@@ -274,9 +274,25 @@ def push_batch(deliveries: list[Delivery]) -> list[Outcome]:
                 continue
             log = getattr(connector.http, "last_log", None)
             for (index, prepared), result in zip(chunk, results, strict=True):
+                if isinstance(result, CountMoved):  # as push_resolved: import the orders, push again
+                    prepared, result = _moved_in_batch(connection, connector, prepared, result)
                 outcomes[index] = _result_outcome(prepared, result, log)
         _close_batch_run(run, [o for o in outcomes if o is not None])
     return [o if o is not None else Outcome(Kind.TRANSIENT, "Not attempted.") for o in outcomes]
+
+
+def _moved_in_batch(
+    connection: Connection, connector: Connector, prepared: Prepared, moved: CountMoved
+) -> tuple[Prepared, PushResult | Exception]:
+    """An item of a batch whose count moved in the tool: the recent orders imported, then pushed on
+    its own against the tool's count (a second move is left to the retry)."""
+    try:
+        resolved = _after_count_moved(connection, prepared.resolved, moved)
+        return dataclasses.replace(prepared, resolved=resolved), _push_or_link(
+            connector, resolved, prepared.context
+        )
+    except Exception as exc:
+        return prepared, exc
 
 
 def _result_outcome(prepared: Prepared, result: PushResult | Exception, log: Any) -> Outcome:

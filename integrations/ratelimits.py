@@ -30,6 +30,7 @@ connection's wait (``throttled_until = None``) lifts every bucket's.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
 import logging
@@ -427,16 +428,21 @@ class Limiter:
         return backend()
 
     def spec(self, name: str) -> Bucket:
-        """The declared bucket (read at each turn: a connector's limits may change with its plan)."""
+        """The declared bucket (read at each turn: a connector's limits may change with its plan),
+        its rate times INTEGRATIONS_RATE_SCALE (1; a simulated day run N times faster than the wall
+        clock, with its tools' fakes, sets N: their limits pass N times faster too)."""
         declared = self.connector_cls.rate_buckets
         if name in declared:
-            return declared[name]
-        if name == DEFAULT:
-            return Bucket(
+            bucket = declared[name]
+        elif name == DEFAULT:
+            bucket = Bucket(
                 rate=float(self.connector_cls.rate_limit_per_second),
                 burst=int(self.connector_cls.rate_limit_burst),
             )
-        raise ValueError(f"{self.connector_cls.name} declares no rate-limit bucket {name!r}.")
+        else:
+            raise ValueError(f"{self.connector_cls.name} declares no rate-limit bucket {name!r}.")
+        scale = float(settings.INTEGRATIONS_RATE_SCALE)
+        return bucket if scale == 1 else dataclasses.replace(bucket, rate=bucket.rate * scale)
 
     def bucket_of(self, connector: Connector, method: str, url: str, explicit: str | None = None) -> str:
         """The bucket a request counts against: the one it names, else the connector's choice for

@@ -208,6 +208,7 @@ class AmazonConnector(Connector):
     reconcile_object_types = ("inventory", "order")
     api_versions: ClassVar[Mapping[str, datetime.date | None]] = API_VERSIONS
     channel_kind = "marketplace"
+    compare_and_set = True  # a stock PATCH reads Amazon's count first (pushes.StockPusher.patch)
     batch_size = 50
     rate_buckets = BUCKETS
     secret_header_names = frozenset({"x-amz-access-token", "authorization"})
@@ -501,23 +502,7 @@ class AmazonConnector(Connector):
     def inventory_snapshot(self, items: list[InventoryOut]) -> dict[str, int | None]:
         """Each SKU's merchant-fulfilled quantity (getListingsItem, fulfillmentAvailability)."""
         listings = self.listings()
-        snapshot: dict[str, int | None] = {}
-        for item in items:
-            sku = item.external_id or item.sku
-            try:
-                found = listings.get(sku, "fulfillmentAvailability")
-            except PermanentError as exc:
-                if exc.status == 404:
-                    snapshot[item.external_id] = None
-                    continue
-                raise
-            levels = [
-                int(a.get("quantity") or 0)
-                for a in found.get("fulfillmentAvailability") or ()
-                if a.get("fulfillmentChannelCode") == "DEFAULT"
-            ]
-            snapshot[item.external_id] = levels[0] if levels else None
-        return snapshot
+        return {item.external_id: listings.quantity(item.external_id or item.sku) for item in items}
 
     def test(self) -> str:
         """One cheap call: the seller's listings, one of them."""

@@ -28,8 +28,10 @@ from integrations.amazon.fake import (
     FakeAmazon,
     OutOfStock,
 )
+from integrations.amazon.fake_data import RATE_LIMITS
 from integrations.connections import connection_create
 from integrations.fakes.clock import Clock
+from integrations.fakes.ratelimit import TokenBucket
 from integrations.models import Connection
 from integrations.simulate.consistency import Change
 from integrations.simulate.faults import Faults
@@ -41,7 +43,6 @@ SKUS = ("TENT-2P-GRN", "TENT-2P-ORG", "SLBAG-20F-REG", "STOVE-TI-01")
 FBA_SKU = "MUG-ENAMEL-FBA"
 AUTHORISE_AFTER = datetime.timedelta(minutes=4)
 POLL_EVERY = datetime.timedelta(minutes=2)  # orders come only by polling: more often than the safety net
-WORKERS_POLL_EVERY = datetime.timedelta(seconds=30)  # with real workers: wall time, see setup()
 
 
 class Tool(ChannelTool):
@@ -95,9 +96,13 @@ class Tool(ChannelTool):
 
             self._fake.orders_lag = self._fake.orders_lag / SCALE
             self.authorise_after = self.authorise_after / SCALE
-            # Amazon's limits are not faster: getOrders refills one request a minute after a burst
-            # of 20, so a poll every half minute of wall time lasts the length of such a day.
-            self.poll_every = WORKERS_POLL_EVERY
+            self.poll_every = self.poll_every / SCALE
+            # Amazon's per-operation limits pass as fast too, here and in the hub's buckets
+            # (INTEGRATIONS_RATE_SCALE): getOrders' one request a minute is one a second.
+            self._fake.buckets = {
+                name: TokenBucket(float(rate) * SCALE, burst, self._fake.clock.monotonic)
+                for name, (rate, burst) in RATE_LIMITS.items()
+            }
         self.connection = connection_create(
             connector=self.key,
             name=f"Simulated Amazon US {tag}",

@@ -1,20 +1,25 @@
 """What the hub sends Amazon: merchant-fulfilled stock (Listings Items PATCH, or a JSON_LISTINGS_FEED
 for many SKUs at once) and shipment confirmations (Orders v0).
 
-* A few SKUs (up to the connection's ``feed_threshold``): one ``PATCH
+* A few SKUs (up to the connection's ``feed_threshold``): compare, then set. Amazon counts its
+  sales down itself and shows their orders minutes later, so the listing's quantity is read first
+  (getListingsItem): when it is not what the hub last set, Amazon sold since (``CountMoved``: the
+  hub imports the recent orders of every channel selling the stock, then pushes against Amazon's
+  count). Then one ``PATCH
   /listings/2021-08-01/items/{sellerId}/{sku}`` each, replacing ``fulfillment_availability`` with
   ``[{"fulfillment_channel_code": "DEFAULT", "quantity": n}]`` in the listing's own product type
   (the variant's ``product_type``, from the listings import; read with getListingsItem when the
   link was made by an order). Amazon answers 200 with ``ACCEPTED`` or ``INVALID`` and its issues:
   an invalid one is a visible failed delivery with Amazon's words. A PATCH is idempotent (a
   replace): a retry sets the same quantity.
-* More: one feed. The document (header with the seller id, one PATCH message per SKU) is uploaded
-  to the pre-signed URL ``createFeedDocument`` gives, with the document's content type and without
-  our credentials (the URL is its own authorisation; S3 refuses a second one); the feed is created
-  and every item's push answers "job <feed id>" (``PushResult.job_id``). The hub then polls
-  ``job_status``: the feed's processing status; once DONE, the processing report (gzip when Amazon
-  says so) gives each refused message's issues by SKU (``JobStatus.by_external_id``), and every
-  SKU it does not name went through; CANCELLED or FATAL fails the whole job with the report's words.
+* More: one feed (a bulk set, as after an import or a count: not compared first). The document
+  (header with the seller id, one PATCH message per SKU) is uploaded to the pre-signed URL
+  ``createFeedDocument`` gives, with the document's content type and without our credentials (the
+  URL is its own authorisation; S3 refuses a second one); the feed is created and every item's
+  push answers "job <feed id>" (``PushResult.job_id``). The hub then polls ``job_status``: the
+  feed's processing status; once DONE, the processing report (gzip when Amazon says so) gives each
+  refused message's issues by SKU (``JobStatus.by_external_id``), and every SKU it does not name
+  went through; CANCELLED or FATAL fails the whole job with the report's words.
 * Shipments: ``POST /orders/v0/orders/{orderId}/shipmentConfirmation`` with the package (our
   shipment number as ``packageReferenceId``, carrier code, tracking number, ship date, the order
   items shipped). 204 is done. A confirmation Amazon already applied (a retry after a lost answer,
@@ -33,7 +38,7 @@ from typing import Any
 import httpx
 
 from integrations.contract import HttpClient, JobStatus, PushContext, PushResult
-from integrations.errors import PermanentError, TransientError
+from integrations.errors import CountMoved, PermanentError, TransientError
 from integrations.records import FulfilmentOut, InventoryOut
 
 LISTINGS = "listings/2021-08-01/items"
@@ -127,6 +132,21 @@ class Listings:
         )
         return dict(body_of(response) or {})
 
+    def quantity(self, sku: str) -> int | None:
+        """The merchant-fulfilled quantity Amazon shows now (None: no such offer)."""
+        try:
+            found = self.get(sku, "fulfillmentAvailability")
+        except PermanentError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        levels = [
+            int(a.get("quantity") or 0)
+            for a in found.get("fulfillmentAvailability") or ()
+            if a.get("fulfillmentChannelCode") == "DEFAULT"
+        ]
+        return levels[0] if levels else None
+
     def product_type(self, item: InventoryOut) -> str:
         known = str(item.extra.get("product_type") or "")
         if known:
@@ -153,12 +173,22 @@ class StockPusher:
         for item in items:
             try:
                 results.append(self.patch(item))
-            except PermanentError as exc:
+            except (PermanentError, CountMoved) as exc:
                 results.append(exc)
         return results
 
     def patch(self, item: InventoryOut) -> PushResult:
         sku = item.external_id or item.sku
+        if item.previous is not None:
+            # Compare, then set: Amazon counts its sales down itself, and sells for minutes before
+            # its orders reach the hub; overwriting a count that moved would sell those units twice.
+            there = self.listings.quantity(sku)
+            if there is not None and there != item.previous:
+                raise CountMoved(
+                    f"Amazon shows {there} of {sku} where the hub last set {item.previous}: it sold "
+                    "(or someone changed it) since; the recent orders come first.",
+                    current=there,
+                )
         payload = {"productType": self.listings.product_type(item), "patches": availability(item.available)}
         try:
             response = self.http.request(

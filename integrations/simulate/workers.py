@@ -62,6 +62,8 @@ FAST = {
     "OUTBOX_SWEEP_GRACE_SECONDS": 5,
     # a poll looks back over what it may have missed: 5 minutes of a real day, 1 s of this one
     "INTEGRATIONS_POLL_OVERLAP_SECONDS": 1,
+    # the tools' rate limits pass as fast as the day (their fakes' too: ChannelTool.setup)
+    "INTEGRATIONS_RATE_SCALE": SCALE,
 }
 SLOW_PUSH_SECONDS = 8.0  # how long the tool takes to answer the push the worker is killed in
 

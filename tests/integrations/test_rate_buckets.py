@@ -125,6 +125,22 @@ def test_default_may_be_declared_with_limits_of_its_own(ops, clock, monkeypatch)
     assert len(ops.seen) == 1
 
 
+def test_a_day_run_faster_than_the_wall_clock_scales_every_rate(ops, settings):
+    """INTEGRATIONS_RATE_SCALE (the simulated day with real workers: 60) multiplies the declared
+    rates; bursts, caps and quotas stay."""
+    declared = limiter(ops_connection()).spec("default")
+    settings.INTEGRATIONS_RATE_SCALE = 60
+
+    scaled = limiter(ops_connection(name="ops 2")).spec("default")
+
+    assert scaled.rate == declared.rate * 60
+    assert (scaled.burst, scaled.concurrency, scaled.daily) == (
+        declared.burst,
+        declared.concurrency,
+        declared.daily,
+    )
+
+
 # --- rate and burst ---------------------------------------------------------------------------------
 
 

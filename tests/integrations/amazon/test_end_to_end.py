@@ -379,3 +379,36 @@ def test_a_window_start_amazon_refuses_as_too_recent_is_taken_two_minutes_before
     assert not SalesOrder.objects.filter(
         external_reference=placed["AmazonOrderId"]
     ).exists()  # before the window
+
+
+def test_a_count_amazon_moved_is_not_overwritten_before_its_orders_are_imported(
+    amazon, fake, store, clock, django_capture_on_commit_callbacks
+):
+    """Compare, then set: Amazon sold 2 tents the hub has not imported yet (its orders show only
+    after two minutes, and no webhook tells); a stock change here must not hand those units out
+    again. The push finds Amazon's count moved, the hub imports the recent orders first, then
+    sets what is really left."""
+    with django_capture_on_commit_callbacks(execute=True):
+        stock_receive(
+            product=store["products"]["TENT-2P-GRN"],
+            location=bin_of(store["warehouse"]),
+            quantity=5,
+            unit_cost=1,
+        )
+    deliver(amazon, django_capture_on_commit_callbacks, clock)
+    assert fake.quantity("TENT-2P-GRN") == 15  # the hub set it: what it last pushed
+    fake.place_order([("TENT-2P-GRN", 2)], pending=False)  # Amazon counts it down itself: 13
+    clock.tick(datetime.timedelta(minutes=3))
+
+    with django_capture_on_commit_callbacks(execute=True):  # a receipt here, before any poll
+        stock_receive(
+            product=store["products"]["TENT-2P-GRN"],
+            location=bin_of(store["warehouse"]),
+            quantity=1,
+            unit_cost=1,
+        )
+    deliver(amazon, django_capture_on_commit_callbacks, clock)
+
+    assert SalesOrder.objects.filter(channel=store["channel"]).count() == 1  # imported before the push
+    assert available(store, "TENT-2P-GRN") == 14
+    assert fake.quantity("TENT-2P-GRN") == 14  # not 16: Amazon's two sales stand
