@@ -62,6 +62,7 @@ from sales.services import (
     order_cancel,
     order_confirm,
     order_create,
+    order_release,
     order_update,
 )
 
@@ -351,6 +352,10 @@ def _update_order(
     outcome = "skipped"
     closed = order.status in (OrderStatus.CANCELLED, OrderStatus.CLOSED)
     if cancel and order.status != OrderStatus.CANCELLED:
+        if order.status == OrderStatus.ON_HOLD and lifecycle.can(order.held_from, OrderStatus.CANCELLED):
+            # Held here (waiting for its prices, or by a person): the channel's cancellation still
+            # ends it; a hold is released before a cancel.
+            order = order_release(order=order)
         if lifecycle.can(order.status, OrderStatus.CANCELLED):
             order = order_cancel(order=order, reason=_cancel_reason(connection, record))
             outcome = "cancelled"

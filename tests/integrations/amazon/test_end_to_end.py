@@ -412,3 +412,21 @@ def test_a_count_amazon_moved_is_not_overwritten_before_its_orders_are_imported(
     assert SalesOrder.objects.filter(channel=store["channel"]).count() == 1  # imported before the push
     assert available(store, "TENT-2P-GRN") == 14
     assert fake.quantity("TENT-2P-GRN") == 14  # not 16: Amazon's two sales stand
+
+
+def test_a_pending_order_the_buyer_cancels_is_cancelled_here_though_on_hold(
+    amazon, fake, store, clock, django_capture_on_commit_callbacks
+):
+    placed = fake.place_order([("TENT-2P-GRN", 2)], pending=True)
+    clock.tick(datetime.timedelta(minutes=3))
+    poll(amazon, django_capture_on_commit_callbacks)
+    order = SalesOrder.objects.get(external_reference=placed["AmazonOrderId"])
+    assert order.status == OrderStatus.ON_HOLD
+
+    fake.cancel_order(placed["AmazonOrderId"])
+    clock.tick(datetime.timedelta(minutes=3))
+    poll(amazon, django_capture_on_commit_callbacks)
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+    assert available(store, "TENT-2P-GRN") == 10  # its reservation released
