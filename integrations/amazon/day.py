@@ -154,21 +154,8 @@ class Tool(ChannelTool):
         """No webhooks; but orders whose payment Amazon has still to authorise keep the day going."""
         return bool(self.pending)
 
-    def inject(self) -> None:
-        """The day's API faults (there are no webhooks to duplicate or drop)."""
-        faults, rng, fake = self.faults, self.rng, self._fake
-        if rng.random() < faults.throttle:
-            fake.throttle_next(rng.randint(1, 4))
-            self.api_faults["429_burst"] += 1
-        if rng.random() < faults.error:
-            fake.fail_next(rng.randint(1, 3), status=rng.choice((500, 502, 503)))
-            self.api_faults["5xx_burst"] += 1
-        if rng.random() < faults.timeout:
-            fake.timeout_next(1)
-            self.api_faults["timeout"] += 1
-        if rng.random() < faults.slow:
-            fake.slow_next(1, seconds=float(rng.randint(2, 8)))
-            self.api_faults["slow"] += 1
+    def inject_webhook_faults(self) -> None:
+        """None: there are no webhooks to duplicate or drop (the API's faults still come)."""
 
     # --- faults ------------------------------------------------------------------------------------
 

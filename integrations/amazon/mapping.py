@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Any
 
@@ -226,33 +227,27 @@ def order_line(item: Mapping[str, Any], *, fba: bool, pending: bool) -> OrderLin
         raise MappingError("An order item without OrderItemId")
     quantity = _quantity(item.get("QuantityOrdered"))
     sku = _text(item.get("SellerSKU"))
-    fulfilled_by = FulfilledBy.MARKETPLACE if fba else FulfilledBy.MERCHANT
-    if pending or quantity <= 0:
-        return OrderLineRecord(
-            external_id=item_id,
-            sku=sku,
-            variant_external_id=sku,
-            title=_text(item.get("Title")),
-            quantity=quantity,
-            unit_price=ZERO,
-            fulfilled_by=fulfilled_by,
-        )
-    price = money(item.get("ItemPrice"))
-    unit = (price / quantity).quantize(CENT, rounding=ROUND_CEILING)
-    rounding = unit * quantity - price  # what rounding the unit price up added: given back
-    discount = money(item.get("PromotionDiscount")) + rounding
-    tax = _net(item, "ItemTax", "PromotionDiscountTax")
-    base = price - money(item.get("PromotionDiscount"))
-    return OrderLineRecord(
+    line = OrderLineRecord(
         external_id=item_id,
         sku=sku,
         variant_external_id=sku,
         title=_text(item.get("Title")),
         quantity=quantity,
+        unit_price=ZERO,
+        fulfilled_by=FulfilledBy.MARKETPLACE if fba else FulfilledBy.MERCHANT,
+    )
+    if pending or quantity <= 0:
+        return line  # no prices yet
+    price = money(item.get("ItemPrice"))
+    unit = (price / quantity).quantize(CENT, rounding=ROUND_CEILING)
+    rounding = unit * quantity - price  # what rounding the unit price up added: given back
+    tax = _net(item, "ItemTax", "PromotionDiscountTax")
+    base = price - money(item.get("PromotionDiscount"))
+    return replace(
+        line,
         unit_price=unit,
-        discount=discount,
+        discount=money(item.get("PromotionDiscount")) + rounding,
         taxes=(TaxLine(_tax_name(item), _rate(tax, base), tax),) if tax else (),
-        fulfilled_by=fulfilled_by,
     )
 
 

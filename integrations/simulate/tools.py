@@ -99,9 +99,16 @@ class ChannelTool(abc.ABC):
 
     def inject(self) -> None:
         """Faults for the next change: webhooks duplicated or dropped, bursts on the API."""
+        self.inject_webhook_faults()
+        self.inject_api_faults()
+
+    def inject_webhook_faults(self) -> None:
         faults, rng, fake = self.faults, self.rng, self.fake
         fake.duplicate_next(sum(rng.random() < faults.duplicate for _ in range(3)))
         fake.drop_next(sum(rng.random() < faults.drop for _ in range(3)))
+
+    def inject_api_faults(self) -> None:
+        faults, rng, fake = self.faults, self.rng, self.fake
         if rng.random() < faults.throttle:
             fake.throttle_next(rng.randint(1, 4), retry_after=2.0)
             self.api_faults["429_burst"] += 1
