@@ -105,6 +105,10 @@ class Day:
 
     # --- hooks the runner overrides -----------------------------------------------------------
 
+    # Half hours the evening waits at most for the hub and the tools to settle: a simulated day
+    # more, by when every retry of theirs has run out.
+    evening_rounds = 48
+
     def wait(self, seconds: float) -> None:
         """Time passes (the embedded clock moves; with real workers, this really waits)."""
         self.clock.sleep(seconds)
@@ -319,7 +323,7 @@ class Day:
     def _evening(self) -> None:
         for tool in self.tools.values():
             tool.clear_faults()
-        for _ in range(48):  # up to a simulated day more: the hub's and the tools' retries run out
+        for _ in range(self.evening_rounds):
             self.wait(1800)
             self._deliver()
             self._purchase()
