@@ -31,11 +31,13 @@ puts a dead or failed delivery back to pending now (the UI's Retry button).
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -138,6 +140,10 @@ def _claim_more(
             if first.coalesce_key:
                 found = found.exclude(coalesce_key=first.coalesce_key)
         candidates = list(found.order_by("next_attempt_at", "pk")[:limit])
+        connection_id = _id(first.connection_id)
+        # the keys' locks in one order, so two workers claiming batches never wait on each other
+        for key in sorted({d.coalesce_key for d in candidates if d.coalesce_key}):
+            _lock_key(connection_id, key)
         more: list[Delivery] = []
         collapsed: set[str] = set()
         for delivery in candidates:
@@ -159,9 +165,25 @@ def _finish_all(deliveries: list[Delivery], outcomes: list[Outcome]) -> Delivery
     return finished[0]
 
 
+def _lock_key(connection_id: int, coalesce_key: str) -> None:
+    """In the caller's transaction: hold the claims of one coalesce key of a connection until it
+    ends. Two workers claiming two deliveries of one key at once each lock only their own row, and
+    ``_collapse`` skips the rows it cannot lock: without this, each would miss the other's claim and
+    both push, the slower one's stale count landing last. PostgreSQL's transaction advisory lock;
+    SQLite writes one transaction at a time anyway."""
+    if db_connection.vendor != "postgresql":
+        return
+    key = zlib.crc32(coalesce_key.encode()) - 2**31  # a signed 32-bit int, as the lock takes two
+    with db_connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [connection_id, key])
+
+
 def _claim(delivery_pk: int) -> Delivery | None:
     moment = timezone.now()
     with transaction.atomic():
+        head = Delivery.objects.filter(pk=delivery_pk).values_list("connection_id", "coalesce_key").first()
+        if head is not None and head[0] is not None and head[1]:
+            _lock_key(head[0], head[1])
         delivery = Delivery.objects.select_for_update(skip_locked=True).filter(pk=delivery_pk).first()
         if (
             delivery is None
