@@ -76,6 +76,9 @@ class Blocked:
     topic: str
     aggregate: Model
     payload: dict[str, Any]
+    # Where that first push goes: the same connection (None), or another one (an order moving
+    # from one shipping tool to another waits until the old tool has cancelled it).
+    connection: Connection | None = None
 
 
 # (connection, event, force) -> the item, why there is nothing to push, or what must go first

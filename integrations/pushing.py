@@ -107,9 +107,10 @@ def _channels_sharing_stock(connection: Connection, warehouse_id: int | None = N
 
 
 def _delivery_first(connection: Connection, blocked: outbound_items.Blocked) -> int:
-    """The open delivery to ``connection`` of what must be pushed first: the one on its way, or
-    one made now from a new outbox event (``fan_out`` is idempotent: the dispatcher's later run of
-    the same event creates nothing twice)."""
+    """The open delivery to ``connection`` (or to the one ``blocked`` names) of what must be pushed
+    first: the one on its way, or one made now from a new outbox event (``fan_out`` is idempotent:
+    the dispatcher's later run of the same event creates nothing twice)."""
+    connection = blocked.connection or connection
     aggregate_type = blocked.aggregate._meta.label_lower
     aggregate_id = str(blocked.aggregate.pk)
     # Any open delivery that pushes the same record counts ("customer created" as well as

@@ -294,6 +294,14 @@ class OrderOut:
     service: str = ""  # the shipping the customer chose
     note: str = ""
     on_hold: bool = False
+    # The tool's key for the order (ShipStation's orderKey, ShipBob's reference_id): our number, or
+    # our number and "/2", "/3"... when the order goes to the tool again after the tool cancelled
+    # or closed the first one (a tool never reopens those). "" reads as ``reference``.
+    key: str = ""
+
+    @property
+    def tool_key(self) -> str:
+        return self.key or self.reference
 
 
 @dataclass(frozen=True)
@@ -303,6 +311,11 @@ class OrderCancelOut:
     reference: str
     external_id: str
     reason: str = ""
+    key: str = ""  # as on ``OrderOut``
+
+    @property
+    def tool_key(self) -> str:
+        return self.key or self.reference
 
 
 @dataclass(frozen=True)

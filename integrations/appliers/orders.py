@@ -193,6 +193,7 @@ def _create_order(
         billing_address=_address(record.billing_address) or None,
         shipping_address=_address(record.shipping_address) or None,
         shipping_amount=sum((s.amount - s.discount for s in record.shipping), ZERO),
+        shipping_method=record.shipping[0].title if record.shipping else "",
         shipping_tax_rate=ship_taxes[0].rate if ship_taxes else ZERO,
         shipping_tax_amount=sum((t.amount for t in ship_taxes), ZERO) if ship_taxes else None,
         notes=record.note,

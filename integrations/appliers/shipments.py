@@ -67,6 +67,10 @@ def apply_shipment(connection: Connection, item: InboundItem, run: SyncRun) -> A
         run.errors = [*run.errors, note]
         return Applied(SHIPMENT, record.external_id, "skipped", note, known.object_id, order.number)
     recorded, notes = _record(connection, order, record.order_external_id, (record,))
+    if recorded and order_ref is not None and order_ref.extra.get("sent"):
+        # the tool shipped from the order we sent it: it takes no more changes of it (outbound_orders)
+        order_ref.extra = {**order_ref.extra, "shipped": True}
+        order_ref.save(update_fields=["extra"])
     if notes:
         run.errors = [*run.errors, *notes]
     if not recorded:

@@ -549,3 +549,6 @@ class ValueMapping(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.our_value} -> {self.tool_value}"
+
+
+from integrations.models.routing import FulfilmentRule  # noqa: E402, F401  (tables of their own module)

@@ -155,6 +155,7 @@ def order_create(request: HttpRequest, payload: OrderIn) -> OrderDetail:
             billing_address=address_dict(payload.billing_address),
             shipping_address=address_dict(payload.shipping_address),
             shipping_amount=payload.shipping_amount,
+            shipping_method=payload.shipping_method,
             shipping_tax_rate=payload.shipping_tax_rate,
             order_discount=payload.order_discount,
             notes=payload.notes,

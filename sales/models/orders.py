@@ -168,6 +168,9 @@ class SalesOrder(AuditedModel):
     billing_address = models.JSONField(default=dict, blank=True)
     shipping_address = models.JSONField(default=dict, blank=True)
     shipping_amount = MoneyField(default=0)
+    shipping_method = models.CharField(
+        max_length=100, blank=True, help_text="the shipping the customer chose (the channel's shipping line)"
+    )
     shipping_tax_rate = models.DecimalField(max_digits=7, decimal_places=6, default=0)
     order_discount = MoneyField(default=0, help_text="an amount off the whole order, before tax")
     subtotal = MoneyField(default=0, help_text="lines after line discounts, before tax")

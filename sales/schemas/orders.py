@@ -154,6 +154,9 @@ class OrderIn(ApiSchema):
     billing_address: AddressFields | None = Field(None, description="the customer's default when left out")
     shipping_address: AddressFields | None = Field(None, description="the customer's default when left out")
     shipping_amount: MoneyIn = Decimal(0)
+    shipping_method: str = Field(
+        "", max_length=100, description="the shipping the customer chose; a shipping tool maps it"
+    )
     shipping_tax_rate: QuantityIn = Decimal(0)
     order_discount: MoneyIn = Field(Decimal(0), description="an amount off the whole order, before tax")
     notes: str = ""
@@ -289,6 +292,7 @@ class OrderDetailOut(OrderOut):
             "billing_address": ADDRESS_EXAMPLE,
             "shipping_address": ADDRESS_EXAMPLE,
             "shipping_amount": "0.00",
+            "shipping_method": "Standard",
             "shipping_tax_rate": "0.0000",
             "order_discount": "0.00",
             "subtotal": "20.00",
@@ -315,6 +319,7 @@ class OrderDetailOut(OrderOut):
     billing_address: dict[str, Any]
     shipping_address: dict[str, Any]
     shipping_amount: Money
+    shipping_method: str
     shipping_tax_rate: Rate
     order_discount: Money
     subtotal: Money

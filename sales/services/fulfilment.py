@@ -103,6 +103,20 @@ def backorders_allocate(*, product_id: int, warehouse_id: int, user: Any = None)
         if not now.get(line.pk):
             break  # nothing left to give
         got.update(now)
+    by_order: dict[int, list[int]] = {}
+    for line in lines:
+        if got.get(line.pk):
+            by_order.setdefault(line.order_id, []).append(line.pk)
+    for order_id, line_ids in by_order.items():
+        # whoever waits for the order's stock (a shipping tool that takes orders once reserved) hears it
+        events.emit(
+            "sales.order_allocated",
+            aggregate=orders[order_id],
+            payload=order_payload(
+                orders[order_id],
+                lines=[{"line_id": pk, "reserved": str(got[pk])} for pk in line_ids],
+            ),
+        )
     return got
 
 

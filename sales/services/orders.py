@@ -221,6 +221,7 @@ def order_create(
     external_reference: str = "",
     prices_include_tax: bool | None = None,
     shipping_tax_amount: Decimal | str | int | None = None,
+    shipping_method: str = "",
     user: Any = None,
 ) -> SalesOrder:
     """A draft order with its lines and stored totals, in one transaction.
@@ -241,6 +242,7 @@ def order_create(
         billing_address=billing_address or _default_address(customer, Address.Kind.BILLING),
         shipping_address=shipping_address or _default_address(customer, Address.Kind.SHIPPING),
         shipping_amount=quantize_money(shipping_amount),
+        shipping_method=shipping_method.strip()[:100],
         shipping_tax_rate=to_decimal(shipping_tax_rate),
         order_discount=quantize_money(order_discount),
         notes=notes,

@@ -11,6 +11,7 @@ import pytest
 from erp.models import OutboxEvent
 from integrations import appliers
 from integrations.contract import InboundItem
+from integrations.models import FulfilmentRule
 from integrations.outbound_items import Resolved
 from integrations.outbound_orders import order_out, resolve_order
 from integrations.records import FulfilledBy, OrderRecord, ShipmentLineRecord, ShipmentRecord
@@ -41,7 +42,10 @@ def run(connection):
 @pytest.fixture
 def shipping_tool(connection):
     """Another connection shipping for the same warehouse (a shipping tool or 3PL)."""
-    return acme_connection("Ship tool")
+    tool = acme_connection("Ship tool")
+    # (Acme takes no orders out: the resolver alone is under test, so the rule is written as is)
+    FulfilmentRule.objects.create(warehouse=warehouse("WH1"), connection=tool)
+    return tool
 
 
 def marketplace_item(raw: dict, *fulfilled_by: FulfilledBy) -> InboundItem:

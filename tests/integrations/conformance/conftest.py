@@ -18,7 +18,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations import http, outbound, polling, registry
+from integrations import http, outbound, polling, registry, routing
 from integrations.connections import connection_create
 from integrations.contract import Connector
 from integrations.models import Connection, Delivery, DeliveryStatus
@@ -239,6 +239,7 @@ def shipping_kit(harness, db, client, django_capture_on_commit_callbacks) -> Ite
             secrets=harness.secrets(),
             warehouse=wh,
         )
+        routing.route_set(warehouse=wh, connection=connection)  # the tool ships what WH1 sells
         yield ShippingKit(
             harness,
             connection,

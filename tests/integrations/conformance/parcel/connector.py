@@ -144,7 +144,7 @@ class ParcelConnector(Connector):
         # orderKey is the order's own reference, the same for every delivery of the order: a retry
         # after a lost answer, and any later update, lands on the one order in Parcel.
         if isinstance(item, OrderCancelOut):
-            body = {"orderKey": item.reference, "orderNumber": item.reference, "orderStatus": "cancelled"}
+            body = {"orderKey": item.tool_key, "orderNumber": item.reference, "orderStatus": "cancelled"}
         elif isinstance(item, OrderOut):
             body = self._order(item)
         else:
@@ -157,7 +157,7 @@ class ParcelConnector(Connector):
     def _order(self, item: OrderOut) -> dict[str, Any]:
         to = item.ship_to
         return {
-            "orderKey": item.reference,
+            "orderKey": item.tool_key,
             "orderNumber": item.reference,
             "orderDate": item.created_at.isoformat(),
             "orderStatus": "on_hold" if item.on_hold else "awaiting_shipment",

@@ -223,7 +223,7 @@ class StockroomConnector(Connector):
 
     def push(self, item: OutboundItem, context: PushContext) -> PushResult:
         if isinstance(item, OrderCancelOut):
-            order_id = item.external_id or self._order_id(item.reference)
+            order_id = item.external_id or self._order_id(item.tool_key)
             if not order_id:
                 return PushResult(detail=f"{item.reference}: Stockroom never had it, nothing to cancel")
             answer = self.http.request("POST", f"{self.base_url()}/orders/{order_id}/cancel").json()
@@ -267,7 +267,7 @@ class StockroomConnector(Connector):
     def _order(self, item: OrderOut) -> dict[str, Any]:
         to = item.ship_to
         return {
-            "reference_id": item.reference,
+            "reference_id": item.tool_key,
             "placed_at": item.created_at.isoformat(),
             "hold": item.on_hold,
             "sold_on": item.channel,

@@ -1,0 +1,1 @@
+"""ShipBob (3PL / WMS), API version 2026-01: the fake (``fake*.py``) and, later, its connector."""

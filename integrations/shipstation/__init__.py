@@ -1,0 +1,1 @@
+"""ShipStation (API V1)."""
