@@ -461,3 +461,44 @@ class ValueMappingForm(forms.Form):
     def clean_tool_value(self) -> str:
         value = self.cleaned_data["tool_value"]
         return ",".join(value) if isinstance(value, list) else str(value).strip()
+
+
+class _ChannelChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name} (sells from {obj.warehouse.code})"
+
+
+class FulfilmentRuleForm(forms.Form):
+    """Who ships the orders of a warehouse (of one channel, or of every channel): a shipping tool or
+    3PL connection, or the warehouse's own staff. The channel must sell from the warehouse; the
+    service refuses it next to the field otherwise."""
+
+    warehouse = forms.ModelChoiceField(
+        queryset=Warehouse.objects.filter(is_active=True).order_by("code"),
+        label="Warehouse",
+        error_messages={
+            "required": "Choose the warehouse the orders ship from.",
+            "invalid_choice": "Choose one of the active warehouses.",
+        },
+    )
+    channel = _ChannelChoice(
+        queryset=SalesChannel.objects.filter(is_active=True).select_related("warehouse").order_by("name"),
+        required=False,
+        empty_label="every channel",
+        label="Orders of",
+        error_messages={"invalid_choice": "Choose one of the active channels, or every channel."},
+    )
+    connection = forms.ModelChoiceField(
+        queryset=Connection.objects.none(),
+        required=False,
+        empty_label="shipped here (our own staff)",
+        label="Shipped by",
+        error_messages={"invalid_choice": "Choose a shipping tool or 3PL connection, or shipped here."},
+    )
+
+    def __init__(self, *args: Any, shippers: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if shippers is not None:
+            field = self.fields["connection"]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = shippers

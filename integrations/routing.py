@@ -18,11 +18,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 
-from erp import events
+from erp import events, panels
+from erp.exceptions import ValidationFailed
 from integrations import registry
 from integrations.contract import Capability
 from integrations.models import Connection, FulfilmentRule
@@ -113,9 +113,11 @@ def route_set(
     ``connection`` from now on (None: here). Open orders whose shipper changes move: taken back
     from the old tool, sent to the new one."""
     if connection is not None and not ships_orders(connection):
-        raise ValidationError(f"{connection} does not ship orders: pick a shipping tool or a 3PL.")
+        message = f"{connection} does not ship orders: pick a shipping tool or a 3PL."
+        raise ValidationFailed(message, field_errors={"connection": [message]})
     if channel is not None and channel.warehouse_id != warehouse.pk:
-        raise ValidationError(f"{channel} sells from {channel.warehouse}, not from {warehouse}.")
+        message = f"{channel} sells from {channel.warehouse.code}, not from {warehouse.code}."
+        raise ValidationFailed(message, field_errors={"channel": [message]})
     rules = list(FulfilmentRule.objects.select_for_update().filter(warehouse=warehouse))
     orders = _open_orders(warehouse, channel)
     before = {pk: _shipper(_pick(rules, warehouse.pk, ch)) for pk, ch in orders}
@@ -153,3 +155,50 @@ def route_set(
                     payload={"order_id": pk, "connection_id": addressee, "from": old, "to": new},
                 )
     return Moved(rule, moved)
+
+
+def shipping_connections() -> QuerySet[Connection]:
+    """The connections that can ship orders (their connector takes orders out), by name."""
+    keys = [c.key for c in registry.with_capability(Capability.ORDERS_OUT)]
+    return Connection.objects.filter(connector__in=keys).order_by("name")
+
+
+@dataclass(frozen=True)
+class WarehouseRoutes:
+    """A warehouse's rules as the Fulfilment page shows them: the one for every channel (None:
+    shipped here) and those of single channels."""
+
+    warehouse: Warehouse
+    default: FulfilmentRule | None
+    channels: list[FulfilmentRule]
+
+
+def route_table() -> list[WarehouseRoutes]:
+    """Every active warehouse with its rules (two queries)."""
+    rules: dict[int, list[FulfilmentRule]] = {}
+    for rule in FulfilmentRule.objects.select_related("channel", "connection").order_by("channel__name"):
+        rules.setdefault(rule.warehouse_id, []).append(rule)
+    return [
+        WarehouseRoutes(
+            warehouse=wh,
+            default=next((r for r in rules.get(wh.pk, []) if r.channel_id is None), None),
+            channels=[r for r in rules.get(wh.pk, []) if r.channel_id is not None],
+        )
+        for wh in Warehouse.objects.filter(is_active=True).order_by("code")
+    ]
+
+
+def _warehouse_panel(warehouse: Warehouse) -> dict[str, Any]:
+    return {"warehouse": warehouse, "routes": routes_of_warehouse(warehouse)}
+
+
+def install() -> None:
+    """Who ships a warehouse's orders shows on the warehouse's page (``erp.panels``)."""
+    panels.register(
+        panels.Panel(
+            slot="inventory.warehouse",
+            template="integrations/_warehouse_fulfilment.html",
+            context=_warehouse_panel,
+            area="inventory",  # the warehouse staff see who ships (the links need integrations)
+        )
+    )

@@ -2,6 +2,7 @@ from django.urls import path, re_path
 
 from integrations import demo, hooks, views
 from integrations.views import demo as demo_views
+from integrations.views import fulfilment
 from integrations.views import oauth as oauth_views
 from integrations.views.connections import ownership_set
 
@@ -18,6 +19,7 @@ urlpatterns = [
     path("hooks/app/<slug:connector>/", hooks.receive_for_app, name="hook-app"),
     path("status/", views.hub_status, name="hub-status"),
     path("connectors/", views.catalogue, name="catalogue"),
+    path("fulfilment/", fulfilment.fulfilment, name="fulfilment"),
     path("connectors/<str:connector>/new/", views.connection_create, name="connection-new"),
     path("connections/<int:pk>/", views.connection_detail, name="connection"),
     path("connections/<int:pk>/settings/", views.connection_edit, name="connection-edit"),

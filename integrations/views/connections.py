@@ -17,7 +17,18 @@ from erp import scheduling
 from erp.exceptions import DomainError
 from erp.ui import flash, is_htmx, toast
 from integrations import connections as services
-from integrations import demo, health, oauth, ownership, polling, reconcile, registry, retention, selectors
+from integrations import (
+    demo,
+    health,
+    oauth,
+    ownership,
+    polling,
+    reconcile,
+    registry,
+    retention,
+    routing,
+    selectors,
+)
 from integrations.contract import Connector
 from integrations.forms import ConnectionForm, OwnershipForm, add_domain_errors
 from integrations.models import Connection, DriftStatus, SyncRun, SyncRunStatus
@@ -131,6 +142,8 @@ def connection_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context.update(health=health.connection_health(connection), runs=runs, demo=demo.page_info(connection))
     context.update(retention=_retention_policy(connection))
     context.update(_ownership_context(connection))
+    if routing.ships_orders(connection):
+        context.update(routes=routing.routes_of_connection(connection), ships_orders=True)
     callback = request.build_absolute_uri(reverse("integrations:oauth-callback"))
     context.update(sign_in=oauth.page_info(connection, callback))
     return render_page(request, "integrations/connection.html", context, fragments=())

@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx
 import pytest
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from erp.exceptions import ValidationFailed
 from integrations import outbound, registry, routing
 from integrations.connections import connection_create
 from integrations.http import mounted
@@ -147,10 +147,10 @@ def test_a_rule_names_a_tool_that_ships_orders_and_a_channel_of_the_warehouse(sh
         settings={"shop_domain": "acme.myshopify.com", "location_id": 1},
         secrets={"access_token": "x", "client_secret": "y"},
     )
-    with pytest.raises(ValidationError, match="does not ship orders"):
+    with pytest.raises(ValidationFailed, match="does not ship orders"):
         routing.route_set(warehouse=shop["wh"], connection=shopify)
     other = ChannelFactory(warehouse=warehouse("WH2"), code="eu")
-    with pytest.raises(ValidationError, match="sells from"):
+    with pytest.raises(ValidationFailed, match="sells from"):
         routing.route_set(warehouse=shop["wh"], connection=shop["ss"], channel=other)
     assert not FulfilmentRule.objects.exists()
 

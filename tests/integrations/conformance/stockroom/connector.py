@@ -22,7 +22,8 @@ Wire format (JSON, ``Authorization: Bearer <api_token>``, API at ``https://stock
   order id and our ``reference_id``, carrier, tracking, items by SKU) and ``inventory.changed``
   (``data.counts``: a batch of counts, each of one SKU at one fulfilment centre).
 
-Which ``reference_id``: our order number (``OrderOut.reference``), not the push's idempotency key.
+Which ``reference_id``: our key for the order (``OrderOut.tool_key``: its number, suffixed when it
+goes to the tool again after the tool cancelled it), not the push's idempotency key.
 The key is one delivery's (a hold, a release, an update or a replay of the order is another
 delivery with another key), while the tool keeps the order's reference for ever: keyed by the
 delivery, a confirmation whose answer was lost followed by any other delivery of the same order
