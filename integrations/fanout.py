@@ -8,7 +8,9 @@ several of our warehouses to its tool's locations takes the level changes of eac
 ``integrations.locations``). Inventory level changes to a connection are coalesced: they carry
 ``coalesce_key`` "inventory.product:<id>" ("inventory.product:<id>:wh:<warehouse id>" for a
 connection with mapped locations) and wait INTEGRATIONS_COALESCE_SECONDS (see ``outbound._claim``).
-Attempts are queued after commit.
+An order's event goes to a shipping tool or 3PL only when the order concerns it
+(``_order_shippers``: its warehouse's rule names it, or it had the order or may have it), so the
+other tools get no delivery to skip. Attempts are queued after commit.
 
 An event of the hub's own ("integrations.*") whose payload names a ``connection_id`` (a stock
 recheck) is addressed to that connection alone: one delivery, whatever its connector's ``topics``,
@@ -28,12 +30,21 @@ from django.utils import timezone
 
 from erp.access import AREAS, user_can
 from erp.models import OutboxEvent
-from integrations import locations, outbound_items, queueing, registry
-from integrations.models import Connection, ConnectionStatus, Delivery, DeliveryStatus, WebhookSubscription
+from integrations import locations, outbound_items, queueing, registry, routing
+from integrations.contract import Capability
+from integrations.models import (
+    Connection,
+    ConnectionStatus,
+    Delivery,
+    DeliveryStatus,
+    ExternalRef,
+    WebhookSubscription,
+)
 from integrations.outbound_items import LEVEL_CHANGED, STOCK_RECHECK
 
 HUB_TOPICS = "integrations."  # the hub's own topics: an event of one naming a connection goes to it alone
 COALESCED = (LEVEL_CHANGED, STOCK_RECHECK)  # pushes of a product's level: one key per product (and location)
+ORDER_TOPICS = "sales.order_"  # an order's events: to a shipping tool only if the order concerns it
 
 
 def coalesce_seconds() -> float:
@@ -79,6 +90,7 @@ def _targets(event: OutboxEvent) -> list[tuple[Connection, dict[int, str]]]:
             if outbound_items.resolver_for(event.topic, c)
         ]
     found = []
+    shippers: set[int] | None = None
     for connection in connections:
         try:
             connector = registry.get(connection.connector)
@@ -86,10 +98,44 @@ def _targets(event: OutboxEvent) -> list[tuple[Connection, dict[int, str]]]:
             continue
         if not _matches(connector.topics, event.topic):
             continue
+        if Capability.ORDERS_OUT in connector.capabilities and event.topic.startswith(ORDER_TOPICS):
+            shippers = _order_shippers(event) if shippers is None else shippers
+            if connection.pk not in shippers:
+                continue
         located = _located(connection, event)
         if _concerns(connection, event, located):
             found.append((connection, located))
     return found
+
+
+def _order_shippers(event: OutboxEvent) -> set[int]:
+    """The shipping connections an order's event concerns: the one its warehouse's rule names, and
+    any that had it or may have it (a ref of it, or a delivery of it). The others would only skip
+    it ("not its to ship"); the resolver still decides for those that get it. Three queries."""
+    from sales.models import SalesOrder
+
+    order = (
+        SalesOrder.objects.filter(pk=event.payload.get("order_id"))
+        .values("pk", "channel_id", "channel__warehouse_id")
+        .first()
+    )
+    if order is None:
+        return set()
+    concerned = {routing.shipper_id(order["channel__warehouse_id"], order["channel_id"])}
+    concerned |= set(
+        ExternalRef.objects.filter(
+            object_type="order",
+            content_type__model="salesorder",
+            content_type__app_label="sales",
+            object_id=order["pk"],
+        ).values_list("connection_id", flat=True)
+    )
+    concerned |= set(
+        Delivery.objects.filter(
+            event__aggregate_type=event.aggregate_type, event__aggregate_id=event.aggregate_id
+        ).values_list("connection_id", flat=True)
+    )
+    return {pk for pk in concerned if pk is not None}
 
 
 def fan_out(event: OutboxEvent) -> None:

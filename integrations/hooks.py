@@ -104,7 +104,7 @@ def receive_for_app(request: HttpRequest, connector: str) -> HttpResponse:
 
 
 def post_in_process(
-    connection: Connection, headers: Mapping[str, str], body: bytes, host: str
+    connection: Connection, headers: Mapping[str, str], body: bytes, host: str, *, query: str = ""
 ) -> tuple[int, str]:
     """Hand a delivery to the connection's hook endpoint in this process, as the tool's POST would
     arrive (the demo's "Simulate an order", the simulated day): (status, body of the answer)."""
@@ -114,7 +114,7 @@ def post_in_process(
         "REQUEST_METHOD": "POST",
         "PATH_INFO": path,
         "SCRIPT_NAME": "",
-        "QUERY_STRING": "",
+        "QUERY_STRING": query,
         "SERVER_NAME": name or "localhost",
         "SERVER_PORT": port or "80",
         "SERVER_PROTOCOL": "HTTP/1.1",

@@ -118,7 +118,7 @@ def route_set(
     if channel is not None and channel.warehouse_id != warehouse.pk:
         message = f"{channel} sells from {channel.warehouse.code}, not from {warehouse.code}."
         raise ValidationFailed(message, field_errors={"channel": [message]})
-    rules = list(FulfilmentRule.objects.select_for_update().filter(warehouse=warehouse))
+    rules = list(FulfilmentRule.objects.select_for_update().filter(warehouse=warehouse).order_by("pk"))
     orders = _open_orders(warehouse, channel)
     before = {pk: _shipper(_pick(rules, warehouse.pk, ch)) for pk, ch in orders}
     current = next((r for r in rules if r.channel_id == (channel.pk if channel else None)), None)

@@ -37,6 +37,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import Count
@@ -52,11 +53,15 @@ from integrations.models import (
     InboundStatus,
     SyncRun,
 )
+from integrations.simulate import shippers
 from integrations.simulate.consistency import Change, Watcher
 from integrations.simulate.faults import Faults
 from integrations.simulate.oracle import ORDER, order_differences, stock_differences
 from integrations.simulate.report import Report
-from integrations.simulate.tools import ChannelTool, available
+from integrations.simulate.shippers import ShippingTool
+from integrations.simulate.tools import ChannelTool, Participant, available
+
+SHIPMENT = "shipment"  # what a shipping tool's poll reads
 
 # The beat's schedule (erp/celery.py), on the day's clock.
 DELIVERIES_EVERY = datetime.timedelta(seconds=15)
@@ -76,11 +81,12 @@ class Day:
         safety_poll: bool = True,
         clock: Clock | None = None,
     ) -> None:
-        known = available()
-        unknown = [t for t in tools if t not in known]
-        if unknown or not tools:
+        known, shipping = available(), shippers.available()
+        unknown = [t for t in tools if t not in known and t not in shipping]
+        if unknown or not [t for t in tools if t in known]:
+            everything = ", ".join(sorted([*known, *shipping]))
             raise ValueError(
-                f"Unknown tool(s) {', '.join(unknown) or '(none)'}; known: {', '.join(sorted(known))}."
+                f"Unknown tool(s) {', '.join(unknown) or '(none)'}, or no sales channel; known: {everything}."
             )
         self.n = orders
         self.seed = seed
@@ -91,6 +97,13 @@ class Day:
         self.tools: dict[str, ChannelTool] = {
             key: known[key](clock=self.clock, rng=random.Random(f"{seed}:{key}"), faults=faults)
             for key in tools
+            if key in known
+        }
+        # the shipping tools and 3PLs, each shipping one channel's orders
+        self.shippers: dict[str, ShippingTool] = {
+            key: shipping[key](clock=self.clock, rng=random.Random(f"{seed}:{key}"), faults=faults)
+            for key in tools
+            if key in shipping
         }
         self.actions: Counter[str] = Counter()
         self.watcher = Watcher(now=self.clock)
@@ -116,17 +129,20 @@ class Day:
     def after_step(self, index: int) -> None:
         """Called after every customer (the real-worker runner kills its worker here, once)."""
 
+    def participants(self) -> list[Participant]:
+        """Every tool of the day: the sales channels, then the shipping tools."""
+        return [*self.tools.values(), *self.shippers.values()]
+
     def settled(self) -> bool:
         """Nothing is in flight in the hub: no event waiting, no delivery queued or retrying."""
+        connections = [t.connection for t in self.participants()]
         queued = Delivery.objects.filter(
-            connection__in=[t.connection for t in self.tools.values()],
-            status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED],
+            connection__in=connections, status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED]
         ).exists()
         waiting = InboundEvent.objects.filter(
-            connection__in=[t.connection for t in self.tools.values()],
-            status__in=[InboundStatus.RECEIVED, InboundStatus.FAILED],
+            connection__in=connections, status__in=[InboundStatus.RECEIVED, InboundStatus.FAILED]
         ).exists()
-        fakes_quiet = all(not t.webhooks_pending() for t in self.tools.values())
+        fakes_quiet = all(not t.webhooks_pending() for t in self.participants())
         return not queued and not waiting and fakes_quiet
 
     # --- the day -------------------------------------------------------------------------------
@@ -155,6 +171,9 @@ class Day:
             self._deliver()
             if self.rng.random() < 0.3:
                 self._ship_here()
+            for shipper in self.shippers.values():
+                shipper.inject()
+                shipper.work()
             self._purchase()
             self._beat()
             self.after_step(index)
@@ -184,16 +203,23 @@ class Day:
         for tool in self.tools.values():
             assert tool.connection is not None
             health.health_check(connection=tool.connection)
+        # each shipping tool ships one channel's orders (Shopify's first), the rest are shipped here
+        channels = [t.connection.sales_channel for t in self.tools.values() if t.connection is not None]
+        for shipper, channel in zip(self.shippers.values(), channels, strict=False):
+            shipper.setup(
+                warehouse=self._warehouse, channel=channel, tag=tag, served_at=self.served_at.get(shipper.key)
+            )
         now = self.clock()
         self._due = {"deliveries": now, "retry": now}
 
     def _deliver(self) -> None:
-        for tool in self.tools.values():
+        for tool in self.participants():
             connection = tool.connection
             assert connection is not None
 
             def send(url: str, headers: dict[str, str], body: bytes, _c: Any = connection) -> int:
-                return hooks.post_in_process(_c, headers, body, "localhost")[0]
+                query = urlsplit(url).query  # ShipStation's address carries the connection's token
+                return hooks.post_in_process(_c, headers, body, "localhost", query=query)[0]
 
             tool.deliver(send, reorder=self.rng.random() < self.faults.reorder)
 
@@ -214,6 +240,12 @@ class Day:
                 self._due[due] = now + tool.poll_every
                 assert tool.connection is not None
                 polling.poll(connection=tool.connection, object_type=ORDER)
+        for shipper in self.shippers.values() if self.safety_poll else ():
+            due = f"poll:{shipper.key}"
+            if force or now >= self._due.get(due, now):
+                self._due[due] = now + shipper.poll_every
+                assert shipper.connection is not None
+                polling.poll(connection=shipper.connection, object_type=SHIPMENT)
 
     def _polled(self) -> list[ChannelTool]:
         """The tools whose orders a poll reads: every one with the safety net, else only those that
@@ -227,9 +259,10 @@ class Day:
         from sales.services import shipment_create
 
         channels = [t.connection.sales_channel_id for t in self.tools.values() if t.connection is not None]
+        theirs = [s.channel.pk for s in self.shippers.values() if s.channel is not None]
         confirmed = list(
             SalesOrder.objects.filter(
-                channel_id__in=channels,
+                channel_id__in=[c for c in channels if c not in theirs],  # a tool ships the others
                 status=OrderStatus.CONFIRMED,
                 lines__fulfilled_by=FulfilledBy.MERCHANT,  # a marketplace's own (FBA) orders are not ours
             )
@@ -321,7 +354,7 @@ class Day:
     # --- the evening and the report ----------------------------------------------------------
 
     def _evening(self) -> None:
-        for tool in self.tools.values():
+        for tool in self.participants():
             tool.clear_faults()
         for _ in range(self.evening_rounds):
             self.wait(1800)
@@ -332,17 +365,25 @@ class Day:
             if self.settled() and not self.watcher.pending:
                 break
         self.wait(300)
-        if self._polled():
+        if self._polled() or (self.safety_poll and self.shippers):
             for tool in self._polled():
                 assert tool.connection is not None
                 polling.poll(connection=tool.connection, object_type=ORDER)
+            for shipper in self.shippers.values() if self.safety_poll else ():
+                assert shipper.connection is not None
+                polling.poll(connection=shipper.connection, object_type=SHIPMENT)
             self._deliver()
+            self._beat(force=True)  # what the last polls brought goes out to the channels
         self.watcher.check(self.tools)
 
     def _end(self, started: float) -> None:
         report = self.report
         for tool in self.tools.values():
             self._check(tool)
+        for shipper in self.shippers.values():
+            found = shipper.differences()
+            self.report.drift_items += found
+            self.report.drifts.update(Counter(f"{d['tool']} {d['data']} {d['kind']}" for d in found))
         runs = [
             reconcile.reconcile(connection=tool.connection, object_type=kind)
             for tool in self.tools.values()
@@ -351,11 +392,11 @@ class Day:
         ]
         self._fill(runs)
         report.actions = dict(
-            sorted((self.actions + sum((t.actions for t in self.tools.values()), Counter())).items())
+            sorted((self.actions + sum((t.actions for t in self.participants()), Counter())).items())
         )
-        report.api_faults = dict(sorted(sum((t.api_faults for t in self.tools.values()), Counter()).items()))
+        report.api_faults = dict(sorted(sum((t.api_faults for t in self.participants()), Counter()).items()))
         report.consistency = self.watcher.summary()
-        report.token_refreshes = sum(t.token_refreshes() for t in self.tools.values())
+        report.token_refreshes = sum(t.token_refreshes() for t in self.participants())
         if isinstance(self.clock, SimClock):
             report.simulated_minutes = int(self.clock.monotonic() // 60)
         report.seconds = round(time.perf_counter() - started, 2)
@@ -383,8 +424,8 @@ class Day:
 
     def _fill(self, runs: list[SyncRun]) -> None:
         report = self.report
-        connections = [t.connection for t in self.tools.values()]
-        report.webhooks = dict(sum((Counter(t.webhook_counts()) for t in self.tools.values()), Counter()))
+        connections = [t.connection for t in self.participants()]
+        report.webhooks = dict(sum((Counter(t.webhook_counts()) for t in self.participants()), Counter()))
         events = InboundEvent.objects.filter(connection__in=connections)
         report.events = _by_status(events) | {"total": events.count()}
         deliveries = Delivery.objects.filter(connection__in=connections)
@@ -398,8 +439,8 @@ class Day:
             "inbound": events.filter(status=InboundStatus.DEAD).count(),
             "deliveries": len(dead),
         }
-        report.injected_permanent = [i for t in self.tools.values() for i in t.injected]
-        by_connection = {t.connection.pk: t for t in self.tools.values() if t.connection is not None}
+        report.injected_permanent = [i for t in self.participants() for i in t.injected]
+        by_connection = {t.connection.pk: t for t in self.participants() if t.connection is not None}
         report.dead_letters_explained = sum(
             d.connection_id in by_connection and by_connection[d.connection_id or 0].explains(d) for d in dead
         )

@@ -23,7 +23,7 @@ from integrations.simulate.report import Report
 @contextmanager
 def embedded(day: Day) -> Iterator[Day]:
     with ExitStack() as stack:
-        for tool in day.tools.values():
+        for tool in day.participants():
             transport = tool.transport()
             for origin in (tool.origin, *tool.more_origins):
                 stack.enter_context(mounted(origin, transport))

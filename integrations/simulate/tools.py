@@ -32,28 +32,25 @@ Send = Callable[[str, dict[str, str], bytes], int]
 POLL_EVERY = datetime.timedelta(minutes=5)  # the day's safety-net poll of a tool's orders
 
 
-class ChannelTool(abc.ABC):
-    """One connected tool in the day. ``origin`` is the tool's real address (the embedded day mounts
-    the fake there); with real workers the fake is served on a port and ``served_at`` is used."""
+class Participant(abc.ABC):
+    """One connected tool in the day: its fake, its connection, its webhooks and its faults.
+    ``origin`` is the tool's real address (the embedded day mounts the fake there); with real
+    workers the fake is served on a port and ``served_at`` is used."""
 
     key: ClassVar[str]
     origin: ClassVar[str]
-    stock_resource: ClassVar[str]  # what the fake calls a stock push (faults aimed at it match this)
     sends_webhooks: ClassVar[bool] = True  # False: its orders come by polling only (Amazon)
     # Other hosts the tool answers at (Amazon: Login with Amazon, S3's pre-signed documents).
     more_origins: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *, clock: Clock, rng: random.Random, faults: Faults) -> None:
-        self.poll_every: datetime.timedelta = POLL_EVERY  # how often the day polls the tool's orders
         self.clock = clock
         self.rng = rng
         self.faults = faults
         self.connection: Connection | None = None
-        self.location = ""  # the tool's location whose stock mirrors the connection's warehouse
         self.actions: Counter[str] = Counter()
         self.api_faults: Counter[str] = Counter()
         self.injected: list[dict[str, Any]] = []  # permanent errors, to explain dead letters
-        self.placed: list[Any] = []  # the tool's ids of the orders its customers placed today
 
     # --- the fake ---------------------------------------------------------------------------------
 
@@ -67,14 +64,6 @@ class ChannelTool(abc.ABC):
 
     def wsgi_app(self) -> Any:
         return self.fake
-
-    @abc.abstractmethod
-    def setup(self, *, warehouse: Any, tag: str, stock: int, served_at: str | None) -> Connection:
-        """The connection (subscribed to the fake's webhooks), its channel, and the products both
-        sides sell with ``stock`` of each on both sides."""
-
-    @abc.abstractmethod
-    def skus(self) -> list[str]: ...
 
     def snapshot(self, order_ids: Iterable[str] | None = None) -> dict[str, Any]:
         return dict(self.fake.snapshot())
@@ -129,6 +118,32 @@ class ChannelTool(abc.ABC):
         """How many times the tool's token endpoint granted a refresh."""
         return int(self.fake.refreshes)
 
+    def explains(self, delivery: Delivery) -> bool:
+        """Whether an injected permanent error explains this dead letter."""
+        return any(
+            delivery.topic in i["topics"] and delivery.last_status_code == i["status"] for i in self.injected
+        )
+
+
+class ChannelTool(Participant):
+    """A sales channel in the day: its customers order, and its merchant changes some orders there."""
+
+    stock_resource: ClassVar[str]  # what the fake calls a stock push (faults aimed at it match this)
+
+    def __init__(self, *, clock: Clock, rng: random.Random, faults: Faults) -> None:
+        super().__init__(clock=clock, rng=rng, faults=faults)
+        self.poll_every: datetime.timedelta = POLL_EVERY  # how often the day polls the tool's orders
+        self.location = ""  # the tool's location whose stock mirrors the connection's warehouse
+        self.placed: list[Any] = []  # the tool's ids of the orders its customers placed today
+
+    @abc.abstractmethod
+    def setup(self, *, warehouse: Any, tag: str, stock: int, served_at: str | None) -> Connection:
+        """The connection (subscribed to the fake's webhooks), its channel, and the products both
+        sides sell with ``stock`` of each on both sides."""
+
+    @abc.abstractmethod
+    def skus(self) -> list[str]: ...
+
     @abc.abstractmethod
     def expire_tokens(self) -> None:
         """Every access token the tool issued expires now (the hub must refresh and carry on)."""
@@ -147,10 +162,11 @@ class ChannelTool(abc.ABC):
         return [] if resolver is None else outbound_items.topics_resolved_by(resolver)
 
     def shipped_here(self, order_id: Any) -> bool:
-        """Whether our warehouse has shipped (some of) this tool order: the day's merchant does not
-        cancel or edit it in the tool then. Racing the warehouse on one order is a conflict for a
-        person (the hub reports it as drift), not something the day is about."""
-        from sales.models import Shipment
+        """Whether this tool order is in the warehouse's hands: shipped (some of it) here, or handed
+        to a shipping tool or 3PL. The day's merchant does not cancel or edit it in the tool then.
+        Racing the warehouse on one order is a conflict for a person (the hub reports it as drift),
+        not something the day is about."""
+        from sales.models import SalesOrder, Shipment
 
         assert self.connection is not None
         order = (
@@ -161,17 +177,20 @@ class ChannelTool(abc.ABC):
             .values_list("object_id", flat=True)
             .first()
         )
-        return order is not None and Shipment.objects.filter(order_id=order).exists()
+        if order is None:
+            return False
+        handed = ExternalRef.objects.filter(
+            object_type="order",
+            content_type__model=SalesOrder._meta.model_name,
+            content_type__app_label=SalesOrder._meta.app_label,
+            object_id=order,
+            extra__sent=True,
+        )
+        return Shipment.objects.filter(order_id=order).exists() or handed.exists()
 
     def placed_orders(self) -> set[str]:
         """The tool's ids of the orders placed during the day (what the day's check compares)."""
         return {str(order_id) for order_id in self.placed}
-
-    def explains(self, delivery: Delivery) -> bool:
-        """Whether an injected permanent error explains this dead letter."""
-        return any(
-            delivery.topic in i["topics"] and delivery.last_status_code == i["status"] for i in self.injected
-        )
 
     # --- what people do in the tool --------------------------------------------------------------
 

@@ -237,7 +237,8 @@ def _served(day: Day) -> Iterator[None]:
     """Each tool's fake on a free port of 127.0.0.1, in a thread of this process."""
     servers: list[WSGIServer] = []
     try:
-        for key, tool in day.tools.items():
+        for tool in day.participants():
+            key = tool.key
             server = serve.server(tool.wsgi_app())
             servers.append(server)
             threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -22,8 +22,13 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from integrations.simulate import Faults, simulate_day
+from integrations.simulate import Faults, shippers, simulate_day
 from integrations.simulate.tools import available
+
+
+def _known() -> list[str]:
+    """Every tool that can take part: the sales channels and the shipping tools."""
+    return [*available(), *shippers.available()]
 
 
 class Command(BaseCommand):
@@ -34,7 +39,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--tools",
             default="all",
-            help=f"comma-separated, of: {', '.join(sorted(available()))}; all (the default): every one",
+            help=f"comma-separated, of: {', '.join(sorted(_known()))}; all (the default): every one",
         )
         parser.add_argument("--faults", default="default", help="default or none")
         parser.add_argument("--seed", type=int, default=1)
@@ -46,10 +51,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        known = available()
+        known = _known()
         tools = [t.strip() for t in options["tools"].split(",") if t.strip()]
-        if tools == ["all"]:
-            tools = sorted(known, key=lambda key: (key != "shopify", key))
+        if tools == ["all"]:  # the sales channels, Shopify first, then the shipping tools
+            tools = sorted(known, key=lambda key: (key in shippers.available(), key != "shopify", key))
         unknown = [t for t in tools if t not in known]
         if unknown or not tools:
             raise CommandError(

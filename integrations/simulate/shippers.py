@@ -1,0 +1,107 @@
+"""A shipping tool's or 3PL's part in the simulated day: the orders routed to it, and its staff who
+pick, pack and ship them.
+
+Each connector that ships orders and takes part ships ``integrations/<tool>/day.py`` with a
+``ShippingTool`` subclass named ``Shipper``; ``available()`` finds them. The day routes one
+channel's orders to each (a fulfilment rule of the day's warehouse), lets the tool's staff work
+at every step (``work``: some orders shipped whole, some in part, a label voided and printed
+again), delivers the tool's webhooks to the hub and polls its shipments as a safety net. At the
+end ``differences()`` says where the tool and the hub disagree: a label the tool printed that is
+not a shipment here with its tracking, an order open there but not here (or the other way), a
+shipment here the order's own channel was never told of.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime
+import importlib
+import pkgutil
+from pathlib import Path
+from typing import Any
+
+import integrations
+from integrations import routing
+from integrations.models import Connection, ExternalRef
+from integrations.simulate.tools import Participant
+
+POLL_EVERY = datetime.timedelta(minutes=10)  # the day's safety-net poll of a tool's shipments
+
+
+class ShippingTool(Participant):
+    """A shipping tool or 3PL in the day."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.poll_every = POLL_EVERY
+        self.warehouse: Any = None
+        self.channel: Any = None  # the channel whose orders it ships
+
+    @abc.abstractmethod
+    def connect(self, *, tag: str, served_at: str | None) -> Connection:
+        """The connection to the fake, subscribed to its webhooks."""
+
+    def setup(self, *, warehouse: Any, channel: Any, tag: str, served_at: str | None) -> Connection:
+        """Connect, and route ``channel``'s orders from ``warehouse`` to the tool."""
+        self.warehouse, self.channel = warehouse, channel
+        self.connection = self.connect(tag=tag, served_at=served_at)
+        routing.route_set(warehouse=warehouse, channel=channel, connection=self.connection)
+        return self.connection
+
+    @abc.abstractmethod
+    def work(self) -> None:
+        """The tool's staff ship some of the orders waiting there."""
+
+    @abc.abstractmethod
+    def differences(self) -> list[dict[str, Any]]:
+        """Where the tool and the hub disagree at the end of the day (drift items)."""
+
+    # --- what both sides say, for ``differences`` -------------------------------------------------
+
+    def shipments_here(self) -> dict[str, tuple[int, str]]:
+        """The tool's shipment id -> (our shipment id, its tracking here), for those recorded here."""
+        from sales.models import Shipment
+
+        assert self.connection is not None
+        refs = dict(
+            ExternalRef.objects.filter(connection=self.connection, object_type="fulfilment").values_list(
+                "external_id", "object_id"
+            )
+        )
+        tracking = dict(Shipment.objects.filter(pk__in=refs.values()).values_list("pk", "tracking_number"))
+        return {tool_id: (pk, tracking.get(pk, "")) for tool_id, pk in refs.items()}
+
+    def untold(self, shipment_ids: list[int]) -> list[int]:
+        """Of our shipments, those the order's own channel connection has no fulfilment of (it was
+        never told the order shipped)."""
+        from sales.models import Shipment
+
+        channel_connections = dict(
+            Connection.objects.filter(sales_channel__isnull=False).values_list("sales_channel_id", "pk")
+        )
+        shipments = Shipment.objects.filter(pk__in=shipment_ids).values_list("pk", "order__channel_id")
+        told = set(
+            ExternalRef.objects.filter(
+                object_type="fulfilment",
+                content_type__model=Shipment._meta.model_name,
+                content_type__app_label=Shipment._meta.app_label,
+                object_id__in=shipment_ids,
+            ).values_list("connection_id", "object_id")
+        )
+        return [
+            pk
+            for pk, channel_id in shipments
+            if channel_id in channel_connections and (channel_connections[channel_id], pk) not in told
+        ]
+
+
+def available() -> dict[str, type[ShippingTool]]:
+    """Tool key -> its part in the day, for every connector package whose ``day.py`` has a Shipper."""
+    found: dict[str, type[ShippingTool]] = {}
+    root = Path(integrations.__file__).parent
+    for module in pkgutil.iter_modules([str(root)]):
+        if module.ispkg and (root / module.name / "day.py").exists():
+            shipper = getattr(importlib.import_module(f"integrations.{module.name}.day"), "Shipper", None)
+            if isinstance(shipper, type) and issubclass(shipper, ShippingTool):
+                found[shipper.key] = shipper
+    return found
