@@ -193,3 +193,31 @@ def test_moving_a_warehouse_mid_day_moves_its_open_orders_and_loses_none(
     }
     assert keys == {first[0].number, *(f"{n}/2" for n in moved), later.number}
     assert not Delivery.objects.filter(status=DeliveryStatus.DEAD).exists()
+
+
+def test_an_orders_events_reach_only_the_shipping_tool_it_concerns(
+    shop, tools, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    route(shop, capture, shop["parcel"], channel="wholesale")
+
+    web = sell(shop, capture)  # shipped here: no tool hears of it
+    b2b = sell(shop, capture, channel="wholesale")  # Parcel's
+
+    def told(order: SalesOrder) -> set[str]:
+        return set(
+            Delivery.objects.filter(event__aggregate_id=str(order.pk), connection__isnull=False).values_list(
+                "connection__name", flat=True
+            )
+        )
+
+    assert told(web) == set()
+    assert told(b2b) == {"Parcel"}
+    # moved to ShipStation, the order's later events go to both: Parcel had it (it cancels it there)
+    route(shop, capture, shop["ss"], channel="wholesale")
+    with capture(execute=True):
+        from sales.services import order_hold
+
+        order_hold(order=SalesOrder.objects.get(pk=b2b.pk), reason="address check")
+    held = Delivery.objects.filter(event__aggregate_id=str(b2b.pk), topic="sales.order_held")
+    assert set(held.values_list("connection__name", flat=True)) == {"Parcel", "Shipping"}
