@@ -188,8 +188,12 @@ def route_table() -> list[WarehouseRoutes]:
     ]
 
 
-def _warehouse_panel(warehouse: Warehouse) -> dict[str, Any]:
-    return {"warehouse": warehouse, "routes": routes_of_warehouse(warehouse)}
+def _warehouse_panel(warehouse: Warehouse) -> dict[str, Any] | None:
+    """The warehouse page's "Shipped by" (None: no shipping tool is connected, nothing to say)."""
+    routes = routes_of_warehouse(warehouse)
+    if not routes and not shipping_connections().exists():
+        return None
+    return {"warehouse": warehouse, "routes": routes}
 
 
 def install() -> None:

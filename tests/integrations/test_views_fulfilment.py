@@ -121,3 +121,8 @@ def test_the_warehouse_and_the_connection_show_who_ships(admin: Client, shipping
     page = staff.content.decode()
     assert "<strong>Shipping</strong>" in page
     assert reverse("integrations:connection", args=[shipping.pk]) not in page
+
+
+def test_without_a_shipping_tool_the_warehouse_page_says_nothing_of_it(admin: Client, wh1):
+    page = admin.get(reverse("inventory:warehouse", args=[wh1.pk])).content.decode()
+    assert 'id="fulfilment"' not in page
