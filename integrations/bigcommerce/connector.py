@@ -1,6 +1,6 @@
 """BigCommerce: orders and products in, stock and shipments out (V2 orders, V3 catalog and inventory).
 
-Wire format notes: /work/shared/payloads/bigcommerce/FORMAT.md.
+Wire format notes: samples/FORMAT.md.
 
 * Base ``https://api.bigcommerce.com/stores/{store_hash}`` (``base_url`` replaces it: a local
   fake), then ``/v2/...`` or ``/v3/...``. Auth: ``X-Auth-Token: {access_token}``; tokens do not

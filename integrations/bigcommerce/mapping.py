@@ -1,6 +1,6 @@
 """BigCommerce's wire format -> the hub's canonical records, and nothing else.
 
-Sources: /work/shared/payloads/bigcommerce/FORMAT.md and its samples (V2 orders, V3 catalog).
+Sources: samples/FORMAT.md and the samples beside it (V2 orders, V3 catalog).
 
 * Money arrives as strings with four decimals (``"62.6793"``) and is kept exactly as a
   ``Decimal`` (the hub compares totals at the currency's minor unit); V3 numbers (JSON floats)

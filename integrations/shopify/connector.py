@@ -1,6 +1,6 @@
 """Shopify: orders and products in, inventory levels and fulfilments out, over the Admin REST API.
 
-Wire format notes (sources in /work/shared/payloads/shopify/FORMAT.md):
+Wire format notes (sources in samples/FORMAT.md):
 
 * Base URL ``https://{shop_domain}/admin/api/{api_version}``; the ``base_url`` setting
   replaces ``https://{shop_domain}`` (the local fake), the ``/admin/api/{version}``

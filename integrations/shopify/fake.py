@@ -10,7 +10,7 @@ does not use Django: it is a pure callable usable
 * as a WSGI application: ``fake`` itself (``fake(environ, start_response)``),
   served under any path prefix; links it returns keep the prefix.
 
-What it speaks (see samples/ and /work/shared/payloads/shopify/FORMAT.md):
+What it speaks (see samples/ and samples/FORMAT.md):
 
 * ``/admin/api/{version}/…json`` for any version; ``X-Shopify-Access-Token`` is
   required (401 with the sample body otherwise).

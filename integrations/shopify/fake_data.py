@@ -1,7 +1,7 @@
 """Seed data and document builders of the local fake Shopify (no Django, no I/O beyond the samples).
 
 The catalogue starts from the shared samples (``samples/``, copied from
-/work/shared/payloads/shopify): the tent product of ``rest_products_list_response.json``
+samples/): the tent product of ``rest_products_list_response.json``
 and the two other products the sample order sells (sleeping bag, stove), built in
 the same shape. Orders are built in Shopify's REST shape, every amount both as a
 string and as a ``*_set`` with shop and presentment money.

@@ -1,4 +1,4 @@
-"""BigCommerce's samples (/work/shared/payloads/bigcommerce, copied to integrations/bigcommerce/samples)
+"""BigCommerce's samples (integrations/bigcommerce/samples)
 mapped to the hub's records, to the cent."""
 
 from __future__ import annotations
