@@ -86,12 +86,37 @@ class ShipBobApi(ShipBobWebhooks):
             return self._inventory_page(path, query)
         if path == "receiving" and method == "POST":
             return 201, self.create_receiving(payload), {}
+        if path in ("shipment:bulkPlaceOnHold", "shipment:bulkReleaseHold") and method == "POST":
+            return 200, self._bulk_hold(path.endswith("PlaceOnHold"), payload), {}
         if path == "webhook":
             if method == "POST":
                 return 200, self.create_subscription(payload), {}
             if method == "GET":
                 return 200, {"items": self.subscription_views(), "next": None, "prev": None}, {}
         return self._by_id(method, path, payload)
+
+    def _bulk_hold(self, hold: bool, payload: Any) -> dict[str, Any]:
+        """``POST shipment:bulkPlaceOnHold`` / ``:bulkReleaseHold`` ``{"shipment_ids": [...]}``: each
+        shipment on its own, ``{"summary": {...}, "results": [{"error", "id", "is_success"}]}``."""
+        ids = (payload or {}).get("shipment_ids") if isinstance(payload, dict) else None
+        if not ids:
+            raise invalid({"shipment_ids": "At least one shipment id is required."})
+        results = []
+        for shipment_id in ids:
+            try:
+                if hold:
+                    self.hold(int(shipment_id))
+                elif self.shipment(int(shipment_id))["status"] == "OnHold":
+                    self.release(int(shipment_id))
+                results.append({"error": None, "id": shipment_id, "is_success": True})
+            except (KeyError, ValueError) as exc:
+                error = {"code": "INVALID_STATE", "message": str(exc).strip("'\"")}
+                results.append({"error": error, "id": shipment_id, "is_success": False})
+        done = sum(1 for r in results if r["is_success"])
+        return {
+            "summary": {"failed": len(results) - done, "successful": done, "total": len(results)},
+            "results": results,
+        }
 
     def _by_id(self, method: str, path: str, payload: Any) -> Reply:
         found = re.fullmatch(rf"order/{_ID}(?P<rest>:cancel|/shipment(/(?P<sid>\d+))?)?", path)
