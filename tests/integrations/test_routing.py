@@ -83,9 +83,21 @@ def run_due(capture) -> None:
             outbound.deliveries_enqueue_due()
 
 
+ADDRESS = {
+    "name": "Jane Buyer",
+    "line1": "410 W Main St",
+    "city": "Louisville",
+    "region": "KY",
+    "postal_code": "40202",
+    "country": "US",
+}
+
+
 def sell(shop: dict[str, Any], capture, channel: str = "web", quantity: int = 1) -> SalesOrder:
     with capture(execute=True):
-        order = order_confirm(order=order_for((shop["tent"], quantity), channel=shop[channel]))
+        order = order_confirm(
+            order=order_for((shop["tent"], quantity), channel=shop[channel], shipping_address=ADDRESS)
+        )
     run_due(capture)
     return order
 
@@ -221,3 +233,36 @@ def test_an_orders_events_reach_only_the_shipping_tool_it_concerns(
         order_hold(order=SalesOrder.objects.get(pk=b2b.pk), reason="address check")
     held = Delivery.objects.filter(event__aggregate_id=str(b2b.pk), topic="sales.order_held")
     assert set(held.values_list("connection__name", flat=True)) == {"Parcel", "Shipping"}
+
+
+def test_moving_a_warehouse_from_shipstation_to_the_3pl_and_back_here(
+    shop, tools, django_capture_on_commit_callbacks
+):
+    """The issue's swap: ShipStation to ShipBob mid-day, then back to the warehouse's own staff."""
+    from integrations.shipbob.fake import ACCESS_TOKEN, CHANNEL_ID, FakeShipBob
+    from integrations.shipbob.fake import BASE_URL as SHIPBOB_URL
+
+    capture = django_capture_on_commit_callbacks
+    shipstation, _ = tools
+    threepl = FakeShipBob(stock={"TENT-2P-GRN": {10: 50}}, limits=False)
+    with mounted(SHIPBOB_URL, httpx.MockTransport(threepl.handle)):
+        shipbob = connection_create(
+            connector="shipbob",
+            name="ShipBob",
+            settings={"channel_id": CHANNEL_ID},
+            secrets={"token": ACCESS_TOKEN, "webhook_secret": "whsec_" + "A" * 32},
+        )
+        route(shop, capture, shop["ss"])
+        orders = [sell(shop, capture) for _ in range(3)]
+
+        assert route(shop, capture, shipbob) == 3
+        in_shipbob = {o["reference_id"]: o["status"] for o in threepl.orders.values()}
+        assert in_shipbob == {o.number: "Processing" for o in orders}
+        assert {e["view"]["orderStatus"] for e in shipstation.orders.values()} == {"cancelled"}
+
+        assert route(shop, capture, None) == 3
+        assert {o["status"] for o in threepl.orders.values()} == {"Cancelled"}
+        assert {o.number for o in orders} == set(
+            SalesOrder.objects.filter(status=OrderStatus.CONFIRMED).values_list("number", flat=True)
+        )
+        assert not Delivery.objects.filter(status=DeliveryStatus.DEAD).exists()
