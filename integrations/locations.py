@@ -20,10 +20,18 @@ from django.db.models import OuterRef, Subquery
 from integrations import registry
 from integrations.contract import Connector, MappingKind
 from integrations.models import Connection, ValueMapping
-from integrations.ownership import home_warehouse
 from inventory.models import Warehouse
 
 WAREHOUSE = "warehouse"  # MappingKind.ours of a kind that maps our warehouses to the tool's locations
+
+
+def home_warehouse(connection: Connection) -> int | None:
+    """The warehouse whose stock the connection sells: its own, else its sales channel's (None: all).
+    (``outbound_items.warehouse_of`` answers with this.)"""
+    if connection.warehouse_id is not None:
+        return connection.warehouse_id
+    channel = connection.sales_channel if connection.sales_channel_id is not None else None
+    return channel.warehouse_id if channel is not None else None
 
 
 def location_kind(connector: type[Connector]) -> MappingKind | None:

@@ -29,6 +29,7 @@ from erp.exceptions import ValidationFailed
 from integrations import registry
 from integrations.connections import connector_class
 from integrations.contract import Capability, Connector
+from integrations.locations import home_warehouse, locations_of
 from integrations.models import Connection, OwnershipRule
 from inventory.models import Warehouse
 
@@ -52,15 +53,6 @@ TOUCHES: Mapping[str, frozenset[Capability]] = {
 LOCATED = frozenset({INVENTORY})
 
 
-def home_warehouse(connection: Connection) -> int | None:
-    """The warehouse whose stock the connection sells: its own, else its sales channel's (None: all).
-    (``outbound_items.warehouse_of`` answers with this.)"""
-    if connection.warehouse_id is not None:
-        return connection.warehouse_id
-    channel = connection.sales_channel if connection.sales_channel_id is not None else None
-    return channel.warehouse_id if channel is not None else None
-
-
 def data_types_of(connector: type[Connector]) -> list[str]:
     """The data types the connector touches (by its capabilities or its ``tool_owns``), in order."""
     return [t for t in DataType.values if connector.capabilities & TOUCHES[t] or t in connector.tool_owns]
@@ -81,7 +73,10 @@ def _default(
     if data_type not in LOCATED or warehouse_id is None:
         return Owner.TOOL
     home = home_warehouse(connection)
-    return Owner.TOOL if home is None or home == warehouse_id else Owner.HUB
+    if home is None or home == warehouse_id:
+        return Owner.TOOL
+    # a tool that keeps stock at several locations owns it at every warehouse mapped to one of them
+    return Owner.TOOL if warehouse_id in locations_of(connection) else Owner.HUB
 
 
 # --- reads ----------------------------------------------------------------------------------------

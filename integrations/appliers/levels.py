@@ -30,6 +30,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from erp.money import ZERO, quantize_quantity
+from integrations import locations as located
 from integrations import ownership
 from integrations.appliers.refs import SKU, VARIANT, Applied, NotConfigured, claim, ct, is_stale, refs
 from integrations.contract import Action, InboundItem
@@ -162,7 +163,10 @@ def _product(connection: Connection, record: InventoryLevelRecord) -> Product:
 
 
 def _warehouse(connection: Connection, record: InventoryLevelRecord) -> Warehouse:
-    locations = dict(
+    # the tool's locations as the connection maps them to our warehouses (its Mappings tab), then
+    # any location linked by an external id of type location
+    mapped = {location: wid for wid, location in located.locations_of(connection).items()}
+    locations = mapped | dict(
         refs(connection, LOCATION).filter(content_type=ct(Warehouse)).values_list("external_id", "object_id")
     )
     if record.location_external_id and record.location_external_id in locations:

@@ -226,3 +226,23 @@ def test_counts_polled_from_shipbob_set_the_on_hand_at_the_mapped_warehouse(
     with capture(execute=True):
         polling.poll(connection=connection, object_type="inventory_level")  # nothing new
     assert StockMove.objects.filter(product=tent, kind=MoveKind.COUNT).count() == 1
+
+
+def test_each_mapped_fulfilment_centre_sets_the_on_hand_of_its_own_warehouse(
+    store, shipbob, connection, django_capture_on_commit_callbacks
+):
+    """Cicero is WH1 (the connection's own), Moreno Valley a second warehouse: ShipBob owns the
+    stock at both, and each count lands at its own warehouse."""
+    from tests.inventory.factories import warehouse
+
+    capture = django_capture_on_commit_callbacks
+    wh1, west = store["warehouse"], warehouse("SBWEST")
+    stove = store["products"]["STOVE-TI-01"]
+    mapping_set(connection=connection, kind="fulfillment_center", our_value=wh1.code, tool_value="10")
+    mapping_set(connection=connection, kind="fulfillment_center", our_value=west.code, tool_value="24")
+
+    with capture(execute=True):
+        polling.poll(connection=connection, object_type="inventory_level")
+
+    assert availability.of(stove.pk, wh1.pk).on_hand == 25  # Cicero's
+    assert availability.of(stove.pk, west.pk).on_hand == 10  # Moreno Valley's
