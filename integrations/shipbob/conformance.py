@@ -6,8 +6,9 @@ the warehouse ships one (``FakeShipBob.ship``) and the signed ``order.shipped`` 
 kit posts to the hub. ShipBob's fake keeps the kit's SKU at one fulfilment centre (``CENTRE``),
 with the hub's stock there, and the connection maps no centre: its warehouse is all of ShipBob.
 
-ShipBob sends no inventory webhook (its counts are polled: the kit's "counts no webhook told of are
-pulled"), so ``count`` and ``forged_count`` skip the cases that post one.
+ShipBob sends no inventory webhook: the kit reads its counts by polling (``counts_by_webhook``
+false), and ``count`` and ``forged_count`` skip the cases about count webhooks themselves (an older
+count arriving late, a stale or forged one).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ HOLDS = ("shipment:bulkPlaceOnHold", "shipment:bulkReleaseHold")
 class Harness:
     connector = ShipBobConnector
     base_url = BASE_URL
+    counts_by_webhook = False  # ShipBob sends no inventory webhook: the kit polls its levels
     location = ""  # the connection maps no centre: its counts are of the whole network
 
     def __init__(self) -> None:

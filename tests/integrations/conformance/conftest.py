@@ -381,6 +381,19 @@ class ThreePLKit(ShippingKit):
 
         return availability.of(self.product.pk, self.warehouse.pk)
 
+    def count_arrives(self, sku: str, on_hand: int) -> None:
+        """The 3PL counts ``on_hand`` of ``sku`` and the hub hears it: by the tool's count webhook,
+        or, from a 3PL that sends none (its harness's ``counts_by_webhook`` false: ShipBob), by
+        the hub's poll of its levels."""
+        if getattr(self.harness, "counts_by_webhook", True):
+            response = self.post(self.connection, *self.harness.count(sku, on_hand))
+            assert response.status_code == 200, response.content
+            return
+        self.harness.set_on_hand(sku, on_hand)
+        with self.capture(execute=True):
+            run = polling.poll(connection=self.connection, object_type="inventory_level")
+        assert run.failed == 0, run.errors
+
     def run_shop_deliveries(self) -> list[Delivery]:
         """Let the coalescing window pass and attempt what is due; the Shopify store's stock pushes."""
         Delivery.objects.filter(
