@@ -39,6 +39,7 @@ from integrations import (
     selectors,
     webhooks_out,
 )
+from integrations.api_fulfilment import router as fulfilment_router
 from integrations.filters import (
     ConnectionFilter,
     DeliveryFilter,
@@ -671,3 +672,7 @@ def mapping_delete(request: HttpRequest, connection_id: int, kind: str, mapping_
         connection=connection, kind=kind, our_value=found.our_value, user=user_of(request)
     )
     return Status(204, None)
+
+
+# Who ships each warehouse's orders: /integrations/fulfilment-rules (integrations.api_fulfilment).
+router.add_router("/fulfilment-rules", fulfilment_router)
