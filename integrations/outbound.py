@@ -263,6 +263,8 @@ def _finish(claimed: Delivery, outcome: Outcome) -> Delivery:
         if outcome.log is not None:
             delivery.last_status_code = outcome.log.status_code
             delivery.response_excerpt = outcome.log.response_body
+        if outcome.status is not None:
+            delivery.last_status_code = outcome.status
         kind = outcome.kind
         delivery.last_error = "" if kind is Kind.SUCCESS else outcome.message[:2000]
         # Dead for want of a person (a value with no mapping): what it waits for, so that mapping

@@ -42,6 +42,9 @@ class Outcome:
     job_id: str = ""  # Kind.WAITING: the tool's job
     # Kind.PERMANENT for want of a person: what it waits for ({"kind": "map tax code", "value": "VAT 20%"})
     missing: dict[str, str] | None = None
+    # The status the tool refused this item with, when the log is another request's (an item of a
+    # batch whose last request was for another item): what the delivery shows as its last status.
+    status: int | None = None
 
 
 def outcome_of(exc: Exception, log: RequestLog | None = None) -> Outcome:
@@ -60,7 +63,10 @@ def outcome_of(exc: Exception, log: RequestLog | None = None) -> Outcome:
             if isinstance(exc, NeedsAPerson | MissingDependency)
             else None
         )
-        return Outcome(Kind.PERMANENT, str(exc) or type(exc).__name__, log=log, missing=missing)
+        status = exc.status if isinstance(exc, PermanentError) else None
+        return Outcome(
+            Kind.PERMANENT, str(exc) or type(exc).__name__, log=log, missing=missing, status=status
+        )
     if isinstance(exc, TransientError):
         return Outcome(Kind.TRANSIENT, str(exc), log=log)
     logger.exception("Unexpected error in an outbound delivery", exc_info=exc)

@@ -304,7 +304,8 @@ def _result_outcome(prepared: Prepared, result: PushResult | Exception, log: Any
             detail=f"Linked to {prepared.resolved.object_type} {result.external_id}, which the tool had.",
         )
     if isinstance(result, Exception):
-        return outcome_of(result, log)
+        # the item's own request, when its error carries it; else the batch's last
+        return outcome_of(result, getattr(result, "request_log", None) or log)
     return _landed(prepared, result, log)
 
 

@@ -91,7 +91,9 @@ class HerdConnector(Connector):
         return [
             PushResult(external_id=done[row["id"]])
             if row["id"] in done
-            else PermanentError(f"Herd refused {row['id']}: {refused.get(row['id'], 'no reason given')}")
+            else PermanentError(
+                f"Herd refused {row['id']}: {refused.get(row['id'], 'no reason given')}", status=400
+            )
             for row in rows
         ]
 
@@ -203,6 +205,8 @@ def test_due_deliveries_go_in_batches_and_a_partial_answer_settles_each_item(
     ]
     refused = Delivery.objects.get(pk=deliveries[1].pk)
     assert "Property values were not valid" in refused.last_error
+    # its own refusal's status, not the batch answer's (207): what explains a dead letter
+    assert refused.last_status_code == 400
     assert ExternalRef.objects.filter(connection=connection, object_type="customer").count() == 2
 
 
