@@ -27,7 +27,8 @@ Wire format notes: ``samples/FORMAT.md``, beside the samples.
   read again (``fetch``), and while ShipBob has none yet the event is retried later. Orders of
   other channels of the account are not ours and are ignored, and so is
   ``order.shipment.cancelled`` (the hub cancels through the API; it learns nothing from it).
-  ShipBob's order list has no date filter, so shipments are not polled.
+  The hub also polls our channel's orders whose tracking changed since its cursor
+  (``LastTrackingUpdateStartDate``): an ``order.shipped`` ShipBob gave up sending is caught.
 * Inventory in: ShipBob sends no inventory webhook; ``GET /inventory-level/locations`` (cursor
   paging by its ``next`` URL) is polled. With fulfilment centres mapped to our warehouses (kind
   "fulfillment_center"), one count per mapped centre; with none mapped, the whole network's
@@ -79,6 +80,7 @@ SHIPMENT, LEVEL = "shipment", "inventory_level"
 FULFILLMENT_CENTER = "fulfillment_center"  # mapping kind: our warehouse -> a fulfilment centre id
 SHIPPING_METHOD = "shipping_method"  # mapping kind: the customer's shipping -> ShipBob's method
 INVENTORY_PAGE = 100
+ORDER_PAGE = 250  # ShipBob's most orders a page
 _EXISTING = re.compile(r"\(order (\d+)\)")
 
 
@@ -127,7 +129,8 @@ class ShipBobConnector(Connector):
         "sales.order_released",
         "sales.order_cancelled",
     )
-    poll_object_types = (LEVEL,)  # no inventory webhook: the counts are polled
+    # no inventory webhook: the counts are polled; shipments too, where a webhook went missing
+    poll_object_types = (LEVEL, SHIPMENT)
     reconcile_object_types = ("inventory",)
     webhook_topics = (SHIPPED, SHIPMENT_CANCELLED)
     api_versions: ClassVar[Mapping[str, datetime.date | None]] = {API_VERSION: None}
@@ -276,9 +279,32 @@ class ShipBobConnector(Connector):
             return dict(self.http.request("GET", f"{self.base_url()}{page}").json())
         return dict(self._json("GET", "inventory-level/locations", params={"PageSize": INVENTORY_PAGE}) or {})
 
+    def _shipments_page(self, since: datetime.datetime | None, page: str | None) -> PullPage:
+        """Our channel's orders whose tracking changed since ``since``, oldest first: each shipment
+        that left with its tracking (what an ``order.shipped`` ShipBob gave up on would have said)."""
+        number = int(page or 1)
+        params: dict[str, Any] = {"Page": number, "Limit": ORDER_PAGE, "SortOrder": "Oldest"}
+        if since is not None:
+            params["LastTrackingUpdateStartDate"] = since.astimezone(datetime.UTC).isoformat()
+        response = self.http.request("GET", self.url("order"), params=params)
+        orders = response.json() if response.content else []
+        items = tuple(
+            self._shipment_item(shipment, order)
+            for order in orders
+            if int((order.get("channel") or {}).get("id") or self.settings.channel_id)
+            == self.settings.channel_id
+            for shipment in order.get("shipments") or ()
+            if shipment.get("status") == mapping.SHIPPED and mapping.has_tracking(shipment)
+        )
+        more = "next-page" in response.headers or number < int(response.headers.get("total-pages") or 0)
+        return PullPage(items, str(number + 1) if more else None)
+
     def pull(self, object_type: str, *, since: datetime.datetime | None, page: str | None) -> PullPage:
-        """One page of the levels per fulfilment centre (ShipBob filters them by no date: every page
-        is read each time; the counts are as of the reading)."""
+        """Shipments since the cursor (``_shipments_page``); or one page of the levels per
+        fulfilment centre (ShipBob filters them by no date: every page is read each time; the
+        counts are as of the reading)."""
+        if object_type == SHIPMENT:
+            return self._shipments_page(since, page)
         if object_type != LEVEL:
             return super().pull(object_type, since=since, page=page)
         if page and not page.startswith(f"/{self.settings.api_version}/"):

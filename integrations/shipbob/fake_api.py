@@ -20,13 +20,14 @@ Query parameter names are case-insensitive (ASP.NET binds them so). 404s have no
 from __future__ import annotations
 
 import copy
+import datetime
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
 from integrations.fakes.pagination import BadCursor, decode_cursor, encode_cursor, numbered_page
-from integrations.shipbob.fake_data import VERSION, Problem, invalid, not_found
+from integrations.shipbob.fake_data import VERSION, Problem, invalid, iso, not_found
 from integrations.shipbob.fake_webhooks import ShipBobWebhooks
 
 Reply = tuple[int, Any, dict[str, str]]
@@ -65,6 +66,26 @@ def _ids(params: Mapping[str, str], name: str) -> set[int] | None:
         return {int(part) for part in str(raw).split(",") if part.strip()}
     except ValueError:
         raise invalid({name: f"The value '{raw}' is not valid for {name}."}) from None
+
+
+def _when(params: Mapping[str, str], name: str) -> str | None:
+    """A date filter as ShipBob takes it (ISO 8601), normalised to compare with the orders' stamps."""
+    raw = params.get(name.lower())
+    if not raw:
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    except ValueError:
+        raise invalid({name: f"The value '{raw}' is not valid for {name}."}) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return iso(moment.astimezone(datetime.UTC))
+
+
+def _latest(order: Mapping[str, Any], stamp: str) -> str:
+    """The order's latest ``stamp`` over its shipments ("" when none has one): ShipBob's order
+    filters by update and tracking update read its shipments'."""
+    return max((str(s.get(stamp) or "") for s in order.get("shipments") or ()), default="")
 
 
 class ShipBobApi(ShipBobWebhooks):
@@ -171,12 +192,16 @@ class ShipBobApi(ShipBobWebhooks):
         sort = query.get("sortorder") or "Newest"
         if sort not in ("Newest", "Oldest"):
             raise invalid({"SortOrder": f"The value '{sort}' is not valid for SortOrder."})
+        tracked_since = _when(query, "LastTrackingUpdateStartDate")
+        updated_since = _when(query, "LastUpdateStartDate")
         orders = [
             o
             for o in self.orders.values()
             if (channel_id is None or o["channel"]["id"] == channel_id)
             and (ids is None or o["id"] in ids)
             and (references is None or o["reference_id"] in references)
+            and (tracked_since is None or _latest(o, "last_tracking_update_at") > tracked_since)
+            and (updated_since is None or _latest(o, "last_update_at") > updated_since)
         ]
         orders.sort(key=lambda o: o["id"], reverse=sort == "Newest")
         chunk = numbered_page(orders, page, limit)

@@ -246,3 +246,34 @@ def test_each_mapped_fulfilment_centre_sets_the_on_hand_of_its_own_warehouse(
 
     assert availability.of(stove.pk, wh1.pk).on_hand == 25  # Cicero's
     assert availability.of(stove.pk, west.pk).on_hand == 10  # Moreno Valley's
+
+
+def test_a_shipment_whose_webhook_never_came_is_caught_by_polling(
+    client, store, shop, shipbob, shop_connection, connection, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    order = sell(client, shop_connection, capture)
+    with capture(execute=True):
+        polling.poll(connection=connection, object_type="shipment")  # the cursor starts now
+    shipbob.drop_next(5)  # ShipBob's order.shipped never arrives
+    [there] = [o for o in shipbob.orders.values() if o["reference_id"] == order.number]
+    shipbob.ship(there["id"])
+    assert deliver(client, shipbob, capture) == []
+
+    with capture(execute=True):
+        run = polling.poll(connection=connection, object_type="shipment")
+    run_due(capture)
+
+    assert run.failed == 0, run.errors
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SHIPPED
+    [shipment] = Shipment.objects.filter(order=order)
+    assert (
+        shipment.tracking_number == shipbob.order(there["id"])["shipments"][0]["tracking"]["tracking_number"]
+    )
+    [fulfilment] = shop.order(5834021535987)["fulfillments"]
+    assert fulfilment["tracking_number"] == shipment.tracking_number
+    with capture(execute=True):
+        again = polling.poll(connection=connection, object_type="shipment")  # nothing new
+    assert Shipment.objects.filter(order=order).count() == 1
+    assert again.failed == 0
