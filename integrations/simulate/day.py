@@ -465,8 +465,12 @@ class Day:
                     report.problems.append(f"reconcile {run.object_type}: {error.get('message')}")
 
     def _oversold(self) -> dict[str, int]:
-        """Per SKU, the units of the channels' open orders that are not reserved here: sold twice
-        (two channels selling the last unit before either heard of the other's sale)."""
+        """Per SKU, the units of the channels' open orders that are not reserved here and that no
+        purchase order on its way covers: sold twice (two channels selling the last unit before
+        either heard of the other's sale). A unit a purchase order brings is a backorder: the day
+        may end before the supplier delivers."""
+        from inventory import availability
+        from inventory.models import Product
         from sales.models import OrderLine, OrderStatus
         from sales.selectors import reserved_by_line
 
@@ -484,7 +488,14 @@ class Day:
             missing = quantity - shipped - reserved.get(pk, Decimal(0))
             if missing > 0:
                 short[sku] += int(missing)
-        return dict(sorted(short.items()))
+        if short and self._warehouse is not None:
+            products = dict(Product.objects.filter(sku__in=list(short)).values_list("sku", "pk"))
+            flows = availability.by_warehouse(list(products.values()), self._warehouse.pk)
+            for sku in list(short):
+                found = flows.get((products.get(sku, 0), self._warehouse.pk))
+                coming = int(found.incoming) if found is not None else 0
+                short[sku] = max(0, short[sku] - coming)
+        return dict(sorted((sku, n) for sku, n in short.items() if n > 0))
 
     def _judge(self) -> None:
         report = self.report

@@ -97,3 +97,30 @@ def test_percentiles_are_nearest_rank():
     assert percentile(values, 0.95) == 95.0
     assert percentile([], 0.5) == 0.0
     assert percentile([7.0], 0.95) == 7.0
+
+
+def test_a_unit_sold_and_not_reserved_is_oversold_unless_a_purchase_order_brings_it(day):
+    from decimal import Decimal
+
+    from inventory.models import Product
+    from procurement.services import POLineSpec, po_approve, po_create, po_send
+    from sales.models import SalesOrder
+    from sales.services import LineSpec, order_confirm, order_create
+
+    tool = day.tools["shopify"]
+    channel = tool.connection.sales_channel
+    sku = tool.skus()[0]
+    product = Product.objects.get(sku=sku)
+    customer = SalesOrder.objects.filter(channel=channel).first().customer
+    # more than the warehouse has: the rest is backordered, reserved by nothing
+    order_confirm(order=order_create(channel=channel, customer=customer, lines=[LineSpec(product, 10_000)]))
+    short = day._oversold()[sku]
+    assert short > 0
+
+    po = po_create(
+        supplier=day._supplier,
+        warehouse=day._warehouse,
+        lines=[POLineSpec(product=product, quantity=short, unit_cost=Decimal("10.00"))],
+    )
+    po_send(po=po_approve(po=po, user=day._buyer), user=day._buyer)
+    assert sku not in day._oversold()  # a backorder the supplier delivers, not an oversell
