@@ -12,10 +12,13 @@ the request is admitted (and counted), else how long until it would be (nothing 
 * ``FixedWindow(limit, window_seconds)``: ShipStation's 40 requests a minute: a window opens
   with the first request after the last one closed; ``remaining`` and ``reset_in`` are its
   ``X-Rate-Limit-Remaining`` and ``X-Rate-Limit-Reset``.
+* ``SlidingWindow(limit, window_seconds)``: ShipBob's 150 requests a minute: at most ``limit`` in
+  any ``window_seconds``; ``take()`` answers the seconds until the oldest slides out.
 """
 
 from __future__ import annotations
 
+import collections
 import math
 import threading
 import time
@@ -166,4 +169,42 @@ class FixedWindow:
             if self._count + cost > self.limit:
                 return max(self._opened + self.window_seconds - now, 0.0)
             self._count += math.ceil(cost)
+            return 0.0
+
+
+class SlidingWindow:
+    """At most ``limit`` requests in any ``window_seconds`` (ShipBob: 150 a minute)."""
+
+    def __init__(self, limit: int, window_seconds: float, monotonic: Callable[[], float]) -> None:
+        if limit <= 0 or window_seconds <= 0:
+            raise ValueError("limit and window_seconds must be positive")
+        self.limit = limit
+        self.window_seconds = window_seconds
+        self.monotonic = monotonic
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._times: collections.deque[float] = collections.deque()
+
+    def _slide(self) -> float:
+        now = self.monotonic()
+        while self._times and now - self._times[0] >= self.window_seconds:
+            self._times.popleft()
+        return now
+
+    @property
+    def remaining(self) -> int:
+        with self._lock:
+            self._slide()
+            return max(self.limit - len(self._times), 0)
+
+    def take(self) -> float:
+        """Count a request when it fits (0.0); else the seconds until the oldest one slides out."""
+        with self._lock:
+            now = self._slide()
+            if len(self._times) >= self.limit:
+                return max(self._times[0] + self.window_seconds - now, 0.001)
+            self._times.append(now)
             return 0.0

@@ -36,7 +36,6 @@ substring of ``"POST order"``, ``"GET inventory-level"``, ``"POST order/31234567
 
 from __future__ import annotations
 
-import collections
 import datetime
 import json
 import math
@@ -47,6 +46,7 @@ from typing import Any
 
 from integrations.fakes.base import Answer, FakeTool, Incoming
 from integrations.fakes.faults import Fault
+from integrations.fakes.ratelimit import SlidingWindow
 from integrations.fakes.tokens import TokenStore
 from integrations.shipbob.fake_api import ShipBobApi, needs_channel
 from integrations.shipbob.fake_data import (
@@ -84,44 +84,6 @@ __all__ = [
 ]
 
 _API_PATH = re.compile(r"^(?P<prefix>.*?)/(?P<version>1\.0|2\.0|2025-07|2026-01|2026-07)/(?P<path>.*?)/?$")
-
-
-class SlidingWindow:
-    """At most ``limit`` requests in any ``window_seconds`` (ShipBob: 150 a minute)."""
-
-    def __init__(self, limit: int, window_seconds: float, monotonic: Callable[[], float]) -> None:
-        if limit <= 0 or window_seconds <= 0:
-            raise ValueError("limit and window_seconds must be positive")
-        self.limit = limit
-        self.window_seconds = window_seconds
-        self.monotonic = monotonic
-        self._lock = threading.Lock()
-        self.reset()
-
-    def reset(self) -> None:
-        with self._lock:
-            self._times: collections.deque[float] = collections.deque()
-
-    def _slide(self) -> float:
-        now = self.monotonic()
-        while self._times and now - self._times[0] >= self.window_seconds:
-            self._times.popleft()
-        return now
-
-    @property
-    def remaining(self) -> int:
-        with self._lock:
-            self._slide()
-            return max(self.limit - len(self._times), 0)
-
-    def take(self) -> float:
-        """Count a request when it fits (0.0); else the seconds until the oldest one slides out."""
-        with self._lock:
-            now = self._slide()
-            if len(self._times) >= self.limit:
-                return max(self._times[0] + self.window_seconds - now, 0.001)
-            self._times.append(now)
-            return 0.0
 
 
 # The mixins read ``clock`` as a bare now-callable; FakeTool's is a fakes.clock.Clock, which is one.
