@@ -203,3 +203,17 @@ def map_variant(connection: Connection, product: Any, external_id: str, **extra:
     return ExternalRefFactory.create(
         connection=connection, external_id=external_id, internal=product, extra=extra
     )
+
+
+def run_due_deliveries(capture: Any, rounds: int = 1) -> None:
+    """Attempt every open delivery now, as the beat would once their wait (a backoff, a coalescing
+    window) is over; ``rounds`` more than one for deliveries released by another's success."""
+    from integrations import outbound
+    from integrations.models import Delivery, DeliveryStatus
+
+    for _ in range(rounds):
+        Delivery.objects.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED]).update(
+            next_attempt_at=timezone.now() - datetime.timedelta(seconds=1)
+        )
+        with capture(execute=True):
+            outbound.deliveries_enqueue_due()

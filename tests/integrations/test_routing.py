@@ -7,16 +7,14 @@ The two tools are ShipStation's fake and Parcel (the kit's made-up shipping tool
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from django.utils import timezone
 
 from erp.exceptions import ValidationFailed
-from integrations import outbound, registry, routing
+from integrations import registry, routing
 from integrations.connections import connection_create
 from integrations.http import mounted
 from integrations.models import Connection, Delivery, DeliveryStatus, FulfilmentRule
@@ -29,6 +27,7 @@ from tests.integrations.conformance.parcel.fake import API_KEY as PARCEL_KEY
 from tests.integrations.conformance.parcel.fake import API_SECRET as PARCEL_SECRET
 from tests.integrations.conformance.parcel.fake import WEBHOOK_TOKEN as PARCEL_TOKEN
 from tests.integrations.conformance.parcel.fake import FakeParcel
+from tests.integrations.outbound_support import run_due_deliveries
 from tests.inventory.factories import warehouse
 from tests.sales.factories import ChannelFactory, order_for, stocked_product
 
@@ -75,12 +74,7 @@ def shop(db) -> dict[str, Any]:
 
 
 def run_due(capture) -> None:
-    for _ in range(4):  # a delivery released by another one's success goes in the next round
-        Delivery.objects.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED]).update(
-            next_attempt_at=timezone.now() - datetime.timedelta(seconds=1)
-        )
-        with capture(execute=True):
-            outbound.deliveries_enqueue_due()
+    run_due_deliveries(capture, rounds=4)  # a delivery released by another's success: next round
 
 
 ADDRESS = {

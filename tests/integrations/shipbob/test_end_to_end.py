@@ -10,7 +10,6 @@ the on-hand at the mapped warehouse (through the ledger).
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator
 from decimal import Decimal as D
 from typing import Any
@@ -19,7 +18,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from django.utils import timezone
 
 from integrations import health, inbound, outbound, polling, routing
 from integrations.connections import connection_create
@@ -33,6 +31,7 @@ from inventory import availability
 from inventory.models import MoveKind, StockMove
 from sales.models import OrderStatus, SalesOrder, Shipment
 from sales.services import order_cancel
+from tests.integrations.outbound_support import run_due_deliveries
 from tests.integrations.shopify.conftest import SHOP_URL
 from tests.integrations.shopify.scenario import post_webhook, shopify_connection, stocked_store
 
@@ -85,11 +84,7 @@ def connection(store, shipbob, shop_connection, django_capture_on_commit_callbac
 
 
 def run_due(capture) -> None:
-    Delivery.objects.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED]).update(
-        next_attempt_at=timezone.now() - datetime.timedelta(seconds=1)
-    )
-    with capture(execute=True):
-        outbound.deliveries_enqueue_due()
+    run_due_deliveries(capture)
 
 
 def sell(client, shop_connection, capture) -> SalesOrder:

@@ -9,7 +9,6 @@ records the shipment here and tells Shopify: the tracking reaches the Shopify fa
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator
 from decimal import Decimal as D
 from typing import Any
@@ -18,7 +17,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from django.utils import timezone
 
 from integrations import health, outbound, polling, routing
 from integrations.connections import connection_create
@@ -30,6 +28,7 @@ from inventory.services import stock_receive
 from sales.models import OrderStatus, SalesOrder, Shipment
 from sales.selectors import reserved_by_line
 from sales.services import order_cancel, order_hold, order_release
+from tests.integrations.outbound_support import run_due_deliveries
 from tests.integrations.shopify.conftest import SHOP_URL
 from tests.integrations.shopify.scenario import post_webhook, shopify_connection, stocked_store
 from tests.inventory.factories import bin_of
@@ -83,11 +82,7 @@ def connection(store, shipstation, shop_connection, django_capture_on_commit_cal
 
 
 def run_due(capture) -> None:
-    Delivery.objects.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED]).update(
-        next_attempt_at=timezone.now() - datetime.timedelta(seconds=1)
-    )
-    with capture(execute=True):
-        outbound.deliveries_enqueue_due()
+    run_due_deliveries(capture)
 
 
 def sell(client, shop_connection, capture) -> SalesOrder:
