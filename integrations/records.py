@@ -204,6 +204,11 @@ class InventoryLevelRecord:
     available: Decimal | None = None
     variant_external_id: str = ""
     counted_at: datetime.datetime | None = None
+    # What the tool holds there for the orders it has not shipped yet (a 3PL's committed units).
+    # With it, the on-hand here is the tool's on-hand less its committed units plus what is still
+    # reserved here for the orders the tool has: units it shipped before the hub recorded the
+    # shipment are not taken twice, whichever of the two the hub learns of first.
+    committed: Decimal | None = None
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Sum
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -35,14 +36,25 @@ from integrations import ownership
 from integrations.appliers.refs import SKU, VARIANT, Applied, NotConfigured, claim, ct, is_stale, refs
 from integrations.contract import Action, InboundItem
 from integrations.errors import MissingDependency, NeedsAPerson
-from integrations.models import Connection, SyncRun
+from integrations.models import Connection, ExternalRef, SyncRun
 from integrations.records import InventoryLevelRecord
 from inventory.ledger import Document
 from inventory.locks import lock_levels_of_product_in_warehouse
-from inventory.models import Location, Lot, MoveKind, Product, Tracking, Warehouse
+from inventory.models import (
+    Location,
+    Lot,
+    MoveKind,
+    Product,
+    Reservation,
+    ReservationStatus,
+    Tracking,
+    Warehouse,
+)
 from inventory.services import stock_adjust, warehouse_default_location
+from sales.models import OrderLine, SalesOrder
+from sales.selectors import DEMAND_TYPE
 
-LEVEL, LOCATION = "inventory_level", "location"
+LEVEL, LOCATION, ORDER = "inventory_level", "location", "order"
 DOCUMENT_TYPE = "integrations.connection"
 
 
@@ -89,6 +101,7 @@ def apply_level(connection: Connection, item: InboundItem, run: SyncRun) -> Appl
         product=product,
         warehouse=warehouse,
         on_hand=record.on_hand,
+        committed=record.committed,
         reason=f"Counted by {connection.name}",
     )
     ref.content_type, ref.object_id = ct(Product), product.pk
@@ -198,11 +211,20 @@ def level_set_from_tool(
     reason: str,
     on_hand: Decimal | None = None,
     available: Decimal | None = None,
+    committed: Decimal | None = None,
     user: Any = None,
 ) -> tuple[Decimal, Decimal]:
     """Make the product's on-hand in ``warehouse`` what the tool counted, through the ledger:
     ``on_hand`` as given, or ``available`` plus what is reserved here (a tool that reports only
     what is available). Returns (on hand before, on hand after); no move when they are equal.
+
+    With ``committed`` (what the tool holds for orders it has not shipped yet), the on-hand is the
+    tool's less its committed units plus what is reserved here for the orders the tool has
+    (``reserved_for_tool``). A unit the tool shipped is out of its on-hand and of its committed
+    units at once, and stays reserved here until the hub records the shipment: so it is counted
+    here until then, and taken once, by the shipment, whether the count or the shipment arrives
+    first. Units the tool commits to orders the hub does not know (another channel of the tool)
+    are not counted here: they are not ours to sell.
 
     The difference is a count move (``stock_adjust``) with ``reason``, under the connection's
     document: more comes in at the warehouse's default bin; less goes out of the bins' free stock,
@@ -214,6 +236,8 @@ def level_set_from_tool(
     levels = lock_levels_of_product_in_warehouse(product.pk, warehouse.pk)
     before = sum((lv.on_hand for lv in levels), ZERO)
     reserved = sum((lv.reserved for lv in levels), ZERO)
+    if on_hand is not None and committed is not None:
+        on_hand = on_hand - committed + reserved_for_tool(connection, product.pk, warehouse.pk)
     target = quantize_quantity(on_hand if on_hand is not None else max(available or ZERO, ZERO) + reserved)
     if target < 0:
         target = ZERO
@@ -238,6 +262,23 @@ def level_set_from_tool(
     elif change < 0:
         _take(product, warehouse, levels, -change, target, reserved, reason, document, user, connection)
     return quantize_quantity(before), target
+
+
+def reserved_for_tool(connection: Connection, product_id: int, warehouse_id: int) -> Decimal:
+    """What is reserved here, in ``warehouse``, of the product for the orders the tool has (sent to
+    it and not cancelled there, ``outbound_orders``); one query. Call it under the levels' lock."""
+    orders = ExternalRef.objects.filter(
+        connection=connection, object_type=ORDER, content_type=ct(SalesOrder), extra__sent=True
+    ).exclude(extra__cancelled=True)
+    lines = OrderLine.objects.filter(order_id__in=orders.values("object_id")).values("pk")
+    held = Reservation.objects.filter(
+        product_id=product_id,
+        location__warehouse_id=warehouse_id,
+        status=ReservationStatus.ACTIVE,
+        demand_type=DEMAND_TYPE,
+        demand_pk__in=lines,
+    ).aggregate(total=Sum("quantity"))["total"]
+    return held or ZERO
 
 
 def _take(

@@ -188,6 +188,7 @@ def level_records(
                 location_external_id="",
                 on_hand=Decimal(sum(int(lv.get("on_hand_quantity") or 0) for lv in levels)),
                 available=Decimal(sum(int(lv.get("fulfillable_quantity") or 0) for lv in levels)),
+                committed=Decimal(sum(int(lv.get("committed_quantity") or 0) for lv in levels)),
                 counted_at=counted_at,
             )
         ]
@@ -197,6 +198,7 @@ def level_records(
             location_external_id=str(lv["location_id"]),
             on_hand=Decimal(int(lv.get("on_hand_quantity") or 0)),
             available=Decimal(int(lv.get("fulfillable_quantity") or 0)),
+            committed=Decimal(int(lv.get("committed_quantity") or 0)),
             counted_at=counted_at,
         )
         for lv in levels

@@ -61,8 +61,6 @@ from integrations.simulate.report import Report
 from integrations.simulate.shippers import ShippingTool
 from integrations.simulate.tools import ChannelTool, Participant, available
 
-SHIPMENT = "shipment"  # what a shipping tool's poll reads
-
 # The beat's schedule (erp/celery.py), on the day's clock.
 DELIVERIES_EVERY = datetime.timedelta(seconds=15)
 RETRY_EVERY = datetime.timedelta(minutes=1)
@@ -192,9 +190,18 @@ class Day:
         self._supplier = supplier_create(name=f"Simulated supplier {tag}", code=f"SUP{tag}"[:20])
         self._buyer = _purchasing_manager(tag)
         stock = max(40, self.n // 2)
+        # who ships each channel's orders: a 3PL keeps the stock in a warehouse of its own, which
+        # the channel it ships for sells from; every other channel sells from the day's warehouse
+        ships = self._assign_shippers()
+        sells_from = {
+            channel: shipper.own_warehouse(tag) for channel, shipper in ships.items() if shipper.owns_stock
+        }
         for tool in self.tools.values():
             tool.setup(
-                warehouse=self._warehouse, tag=tag, stock=stock, served_at=self.served_at.get(tool.key)
+                warehouse=sells_from.get(tool.key, self._warehouse),
+                tag=tag,
+                stock=stock,
+                served_at=self.served_at.get(tool.key),
             )
         from inventory.models import Product
 
@@ -203,14 +210,37 @@ class Day:
         for tool in self.tools.values():
             assert tool.connection is not None
             health.health_check(connection=tool.connection)
-        # each shipping tool ships one channel's orders (Shopify's first), the rest are shipped here
-        channels = [t.connection.sales_channel for t in self.tools.values() if t.connection is not None]
-        for shipper, channel in zip(self.shippers.values(), channels, strict=False):
+        for key, shipper in ships.items():
+            tool = self.tools[key]
+            assert tool.connection is not None
             shipper.setup(
-                warehouse=self._warehouse, channel=channel, tag=tag, served_at=self.served_at.get(shipper.key)
+                warehouse=sells_from.get(key, self._warehouse),
+                channel=tool.connection.sales_channel,
+                tag=tag,
+                served_at=self.served_at.get(shipper.key),
+                skus=tool.skus(),
+                stock=stock,
             )
+            if shipper.owns_stock:  # its counts are the on-hand of its warehouse before the first sale
+                assert shipper.connection is not None
+                for kind in shipper.polled_always:
+                    polling.poll(connection=shipper.connection, object_type=kind)
         now = self.clock()
         self._due = {"deliveries": now, "retry": now}
+
+    def _assign_shippers(self) -> dict[str, ShippingTool]:
+        """Channel tool key -> the shipping tool that ships its orders: each takes the channel it
+        prefers (``ships_for``: ShipStation Shopify's, ShipBob BigCommerce's) if there, else the
+        first left; the channels no tool takes are shipped here."""
+        left = list(self.tools)
+        ships: dict[str, ShippingTool] = {}
+        for shipper in sorted(self.shippers.values(), key=lambda s: not any(c in left for c in s.ships_for)):
+            channel = next((c for c in shipper.ships_for if c in left), left[0] if left else None)
+            if channel is None:
+                raise ValueError(f"{shipper.key} has no channel left to ship for: add a sales channel.")
+            left.remove(channel)
+            ships[channel] = shipper
+        return ships
 
     def _deliver(self) -> None:
         for tool in self.participants():
@@ -240,12 +270,16 @@ class Day:
                 self._due[due] = now + tool.poll_every
                 assert tool.connection is not None
                 polling.poll(connection=tool.connection, object_type=ORDER)
-        for shipper in self.shippers.values() if self.safety_poll else ():
+        for shipper in self.shippers.values():
             due = f"poll:{shipper.key}"
             if force or now >= self._due.get(due, now):
                 self._due[due] = now + shipper.poll_every
-                assert shipper.connection is not None
-                polling.poll(connection=shipper.connection, object_type=SHIPMENT)
+                self._poll_shipper(shipper)
+
+    def _poll_shipper(self, shipper: ShippingTool) -> None:
+        assert shipper.connection is not None
+        for kind in shipper.polls(safety_poll=self.safety_poll):
+            polling.poll(connection=shipper.connection, object_type=kind)
 
     def _polled(self) -> list[ChannelTool]:
         """The tools whose orders a poll reads: every one with the safety net, else only those that
@@ -356,6 +390,8 @@ class Day:
     def _evening(self) -> None:
         for tool in self.participants():
             tool.clear_faults()
+        for shipper in self.shippers.values():
+            shipper.evening()
         for _ in range(self.evening_rounds):
             self.wait(1800)
             self._deliver()
@@ -365,13 +401,12 @@ class Day:
             if self.settled() and not self.watcher.pending:
                 break
         self.wait(300)
-        if self._polled() or (self.safety_poll and self.shippers):
+        if self._polled() or any(s.polls(safety_poll=self.safety_poll) for s in self.shippers.values()):
             for tool in self._polled():
                 assert tool.connection is not None
                 polling.poll(connection=tool.connection, object_type=ORDER)
-            for shipper in self.shippers.values() if self.safety_poll else ():
-                assert shipper.connection is not None
-                polling.poll(connection=shipper.connection, object_type=SHIPMENT)
+            for shipper in self.shippers.values():
+                self._poll_shipper(shipper)
             self._deliver()
             self._beat(force=True)  # what the last polls brought goes out to the channels
         self.watcher.check(self.tools)

@@ -17,8 +17,9 @@ import abc
 import datetime
 import importlib
 import pkgutil
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import integrations
 from integrations import routing
@@ -31,22 +32,62 @@ POLL_EVERY = datetime.timedelta(minutes=10)  # the day's safety-net poll of a to
 class ShippingTool(Participant):
     """A shipping tool or 3PL in the day."""
 
+    # A 3PL keeps the stock it ships in its own warehouse: the day gives it a warehouse here, which
+    # the channel it ships for sells from, and the tool's counts are that warehouse's on-hand.
+    owns_stock: ClassVar[bool] = False
+    # The channels (tool keys) whose orders it prefers to ship; else it takes the first one left.
+    ships_for: ClassVar[tuple[str, ...]] = ()
+    # What the day polls of it: its shipments (a safety net under its webhooks), and a 3PL's counts.
+    polled: ClassVar[tuple[str, ...]] = ("shipment",)
+    polled_always: ClassVar[tuple[str, ...]] = ()  # polled even without the safety net (no webhook)
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.poll_every = POLL_EVERY
         self.warehouse: Any = None
         self.channel: Any = None  # the channel whose orders it ships
 
+    def own_warehouse(self, tag: str) -> Any:
+        """The warehouse here of the stock the tool keeps (``owns_stock``), created for the day."""
+        from inventory.services import warehouse_create
+
+        self.warehouse = warehouse_create(code=f"3PL{tag}"[:20], name=f"{self.key} 3PL {tag}")
+        return self.warehouse
+
     @abc.abstractmethod
     def connect(self, *, tag: str, served_at: str | None) -> Connection:
         """The connection to the fake, subscribed to its webhooks."""
 
-    def setup(self, *, warehouse: Any, channel: Any, tag: str, served_at: str | None) -> Connection:
-        """Connect, and route ``channel``'s orders from ``warehouse`` to the tool."""
+    def setup(
+        self,
+        *,
+        warehouse: Any,
+        channel: Any,
+        tag: str,
+        served_at: str | None,
+        skus: Sequence[str] = (),
+        stock: int = 0,
+    ) -> Connection:
+        """Connect, and route ``channel``'s orders from ``warehouse`` to the tool. A 3PL stocks
+        ``stock`` of each of ``skus`` on its shelves first (``stock_shelves``)."""
         self.warehouse, self.channel = warehouse, channel
+        if self.owns_stock:
+            self.stock_shelves(skus, stock)
         self.connection = self.connect(tag=tag, served_at=served_at)
         routing.route_set(warehouse=warehouse, channel=channel, connection=self.connection)
         return self.connection
+
+    def stock_shelves(self, skus: Sequence[str], stock: int) -> None:
+        """A 3PL's products and stock at the start of the day (``owns_stock`` tools override it)."""
+        raise NotImplementedError(f"{self.key} keeps no stock of its own")
+
+    def polls(self, *, safety_poll: bool) -> tuple[str, ...]:
+        """The object types the day polls of the tool."""
+        return (*(self.polled if safety_poll else ()), *self.polled_always)
+
+    def evening(self) -> None:
+        """The end of the tool's working day, before the evening settles: what its staff leave
+        half-done is finished (a 3PL's labels still without tracking get it). Nothing by default."""
 
     @abc.abstractmethod
     def work(self) -> None:

@@ -40,6 +40,7 @@ def level_item(
     location: str = "",
     variant: str = "",
     counted_at: datetime.datetime | None = T0,
+    committed: int | None = None,
 ) -> InboundItem:
     record = InventoryLevelRecord(
         sku=sku,
@@ -47,6 +48,7 @@ def level_item(
         on_hand=Decimal(str(on_hand)),
         variant_external_id=variant,
         counted_at=counted_at,
+        committed=None if committed is None else Decimal(committed),
     )
     return InboundItem("inventory_level", f"{location}|{sku}", Action.UPSERT, counted_at, record)
 

@@ -18,7 +18,7 @@ from integrations.models import Connection, Delivery, DeliveryStatus, InboundEve
 from integrations.ownership import INVENTORY, ownership_rule_set
 from inventory import availability
 from inventory.models import Product, StockMove
-from sales.services import order_confirm
+from sales.services import order_confirm, shipment_create
 from tests.integrations.factories import ExternalRefFactory
 from tests.integrations.fake_tool import T0, AcmeFake, acme_connection
 from tests.integrations.ownership_support import (
@@ -127,6 +127,54 @@ def test_a_count_below_what_is_reserved_here_waits_for_a_person(depot: Connectio
     assert event.missing == {"kind": "reserved stock", "value": "TENT"}
     assert "4 is reserved here" in event.last_error
     assert on_hand(tent) == 5
+
+
+def _sent_to(connection: Connection, order) -> None:
+    """The hub has sent ``order`` to the tool (as outbound_orders records it)."""
+    ExternalRefFactory.create(
+        connection=connection,
+        object_type="order",
+        external_id=f"T-{order.pk}",
+        internal=order,
+        extra={"sent": True, "cancelled": False},
+    )
+
+
+def test_units_the_tool_shipped_before_the_hub_heard_of_it_are_taken_once(
+    depot: Connection, tent: Product
+) -> None:
+    # given: 2 of the 5 reserved for an order the 3PL has
+    order = order_for((tent, 2), channel=ChannelFactory(warehouse=warehouse("WH1")))
+    order_confirm(order=order)
+    _sent_to(depot, order)
+    # when: the 3PL counts while the order waits there (2 committed), then after it shipped it,
+    # before the hub recorded the shipment (on hand 3, nothing committed)
+    waiting = apply_level(depot, level_item("TENT", 5, committed=2))
+    shipped = apply_level(depot, level_item("TENT", 3, committed=0, counted_at=T0 + timedelta(minutes=1)))
+    # then: neither count moves stock: the 2 units are still reserved here, for the shipment to take
+    assert (waiting.outcome, shipped.outcome) == ("skipped", "skipped")
+    assert on_hand(tent) == 5
+    assert moves(tent) == []
+    # and once the hub records the shipment, the same count still agrees
+    shipment_create(order=order, carrier="UPS", tracking_number="1Z1")
+    again = apply_level(depot, level_item("TENT", 3, committed=0, counted_at=T0 + timedelta(minutes=2)))
+    assert (again.outcome, on_hand(tent)) == ("skipped", 3)
+
+
+def test_units_committed_to_orders_the_hub_does_not_know_are_not_counted_here(
+    depot: Connection, tent: Product
+) -> None:
+    order = order_for((tent, 2), channel=ChannelFactory(warehouse=warehouse("WH1")))
+    order_confirm(order=order)
+    _sent_to(depot, order)
+    other = order_for((tent, 1), channel=ChannelFactory(warehouse=warehouse("WH1")))
+    order_confirm(order=other)  # reserved here, not sent to the 3PL: it has no say in the count
+
+    # 3 committed there: our 2 and 1 for an order of the 3PL's other channel
+    result = apply_level(depot, level_item("TENT", 5, committed=3))
+
+    assert result.reason == "on hand at WH1: 5 → 4, counted by Depot"
+    assert on_hand(tent) == 4
 
 
 # --- the hub owns the stock ---------------------------------------------------------------------

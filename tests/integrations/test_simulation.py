@@ -97,7 +97,7 @@ def test_the_command_writes_the_report_and_exits_non_zero_on_drift(tmp_path, mon
     assert written["ok"] is True
     assert written["mode"] == "embedded"
     # every tool with a part in the day: the sales channels, then the shipping tools
-    assert written["tools"] == ["shopify", "amazon", "bigcommerce", "shipstation"]
+    assert written["tools"] == ["shopify", "amazon", "bigcommerce", "shipbob", "shipstation"]
 
     monkeypatch.setattr(
         Faults, "named", classmethod(lambda cls, name: cls(drop=0.5))
