@@ -501,11 +501,10 @@ class Day:
 
     def _oversold(self) -> dict[str, int]:
         """Per SKU, the units of the channels' open orders that are not reserved here and that no
-        purchase order on its way covers: sold twice (two channels selling the last unit before
-        either heard of the other's sale). A unit a purchase order brings is a backorder: the day
-        may end before the supplier delivers."""
+        purchase order on its way to the warehouse they are sold from covers: sold twice (two
+        channels selling the last unit before either heard of the other's sale). A unit a purchase
+        order brings is a backorder: the day may end before the supplier delivers."""
         from inventory import availability
-        from inventory.models import Product
         from sales.models import OrderLine, OrderStatus
         from sales.selectors import reserved_by_line
 
@@ -515,21 +514,29 @@ class Day:
                 OrderLine.USES_OUR_STOCK,  # not a marketplace's own (FBA) nor a service
                 order__channel_id__in=channels,
                 order__status__in=[OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.ON_HOLD],
-            ).values_list("pk", "product__sku", "quantity", "quantity_shipped")
+            ).values_list(
+                "pk",
+                "product__sku",
+                "product_id",
+                "order__channel__warehouse_id",
+                "quantity",
+                "quantity_shipped",
+            )
         )
         reserved = reserved_by_line([pk for pk, *_ in lines])
-        short: Counter[str] = Counter()
-        for pk, sku, quantity, shipped in lines:
+        missing_at: Counter[tuple[str, int, int]] = Counter()  # (sku, product, warehouse) -> units
+        for pk, sku, product_id, warehouse_id, quantity, shipped in lines:
             missing = quantity - shipped - reserved.get(pk, Decimal(0))
             if missing > 0:
-                short[sku] += int(missing)
-        if short and self._warehouse is not None:
-            products = dict(Product.objects.filter(sku__in=list(short)).values_list("sku", "pk"))
-            flows = availability.by_warehouse(list(products.values()), self._warehouse.pk)
-            for sku in list(short):
-                found = flows.get((products.get(sku, 0), self._warehouse.pk))
-                coming = int(found.incoming) if found is not None else 0
-                short[sku] = max(0, short[sku] - coming)
+                missing_at[(sku, product_id, warehouse_id)] += int(missing)
+        short: Counter[str] = Counter()
+        for warehouse_id in {w for _, _, w in missing_at}:  # what a purchase order brings there
+            products = [p for _, p, w in missing_at if w == warehouse_id]
+            flows = availability.by_warehouse(products, warehouse_id)
+            for (sku, product_id, wid), units in missing_at.items():
+                if wid == warehouse_id:
+                    found = flows.get((product_id, warehouse_id))
+                    short[sku] += max(0, units - (int(found.incoming) if found is not None else 0))
         return dict(sorted((sku, n) for sku, n in short.items() if n > 0))
 
     def _judge(self) -> None:
