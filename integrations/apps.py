@@ -14,12 +14,20 @@ class IntegrationsConfig(AppConfig):
         for module in pkgutil.iter_modules([str(Path(__file__).parent)]):
             if module.ispkg and (Path(__file__).parent / module.name / "connector.py").exists():
                 importlib.import_module(f"integrations.{module.name}.connector")
-        from integrations import outbound, outbound_accounting, outbound_crm, outbound_orders, routing
+        from integrations import (
+            outbound,
+            outbound_accounting,
+            outbound_crm,
+            outbound_orders,
+            outbound_receiving,
+            routing,
+        )
 
         outbound.install()  # the outbox fans out to connections and webhook subscriptions
         outbound_orders.install()  # orders to the shipping tools and 3PLs that ship them
         outbound_accounting.install()  # customers, items, invoices and payments to the books
         outbound_crm.install()  # orders as deals to a CRM
+        outbound_receiving.install()  # purchase orders to the 3PL that holds their warehouse
         routing.install()  # who ships a warehouse's orders, on the warehouse's page
         from integrations import demo  # noqa: F401  (registers the demo seeder with erp.demo)
 

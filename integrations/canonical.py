@@ -28,6 +28,7 @@ from integrations.records import (
     OrderRecord,
     PaymentRecord,
     ProductRecord,
+    ReceiptRecord,
     ShipmentRecord,
 )
 
@@ -40,6 +41,7 @@ RECORD_TYPES: dict[str, type[Any]] = {
         CustomerRecord,
         InventoryLevelRecord,
         PaymentRecord,
+        ReceiptRecord,
     )
 }
 

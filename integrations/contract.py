@@ -45,6 +45,9 @@ from integrations.records import (
     PaymentOut,
     PaymentRecord,
     ProductRecord,
+    ReceiptRecord,
+    ReceivingCancelOut,
+    ReceivingOut,
     ShipmentRecord,
     VendorOut,
 )
@@ -66,6 +69,9 @@ class Capability(StrEnum):
     ORDERS_OUT = "orders_out"
     SHIPMENTS_IN = "shipments_in"
     INVENTORY_IN = "inventory_in"
+    # a 3PL: purchase orders delivered to its warehouse as receiving orders, and what it received
+    RECEIVING_OUT = "receiving_out"
+    RECEIPTS_IN = "receipts_in"
     # accounting
     CUSTOMERS_OUT = "customers_out"
     ITEMS_OUT = "items_out"
@@ -89,6 +95,8 @@ RECORDS: Mapping[Capability, tuple[type[Any], ...]] = {
     Capability.ORDERS_OUT: (OrderOut, OrderCancelOut),
     Capability.SHIPMENTS_IN: (ShipmentRecord,),
     Capability.INVENTORY_IN: (InventoryLevelRecord,),
+    Capability.RECEIVING_OUT: (ReceivingOut, ReceivingCancelOut),
+    Capability.RECEIPTS_IN: (ReceiptRecord,),
     Capability.CUSTOMERS_OUT: (CustomerOut,),
     Capability.ITEMS_OUT: (ItemOut,),
     Capability.INVOICES_OUT: (InvoiceOut,),
@@ -105,6 +113,7 @@ INBOUND = frozenset(
         Capability.PRODUCTS_IN,
         Capability.SHIPMENTS_IN,
         Capability.INVENTORY_IN,
+        Capability.RECEIPTS_IN,
         Capability.PAYMENTS_IN,
         Capability.CUSTOMERS_IN,
     }

@@ -10,7 +10,8 @@ several of our warehouses to its tool's locations takes the level changes of eac
 connection with mapped locations) and wait INTEGRATIONS_COALESCE_SECONDS (see ``outbound._claim``).
 An order's event goes to a shipping tool or 3PL only when the order concerns it
 (``_order_shippers``: its warehouse's rule names it, or it had the order or may have it), so the
-other tools get no delivery to skip. Attempts are queued after commit.
+other tools get no delivery to skip; a purchase order's, to a 3PL only when it holds the PO's
+warehouse or has the PO (``outbound_receiving.concerns``). Attempts are queued after commit.
 
 An event of the hub's own ("integrations.*") whose payload names a ``connection_id`` (a stock
 recheck) is addressed to that connection alone: one delivery, whatever its connector's ``topics``,
@@ -30,7 +31,7 @@ from django.utils import timezone
 
 from erp.access import AREAS, user_can
 from erp.models import OutboxEvent
-from integrations import locations, outbound_items, queueing, registry, routing
+from integrations import locations, outbound_items, outbound_receiving, queueing, registry, routing
 from integrations.contract import Capability
 from integrations.models import (
     Connection,
@@ -102,6 +103,8 @@ def _targets(event: OutboxEvent) -> list[tuple[Connection, dict[int, str]]]:
             shippers = _order_shippers(event) if shippers is None else shippers
             if connection.pk not in shippers:
                 continue
+        if event.topic in outbound_receiving.TOPICS and not outbound_receiving.concerns(connection, event):
+            continue  # a purchase order to a warehouse this 3PL does not hold
         located = _located(connection, event)
         if _concerns(connection, event, located):
             found.append((connection, located))

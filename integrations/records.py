@@ -2,12 +2,14 @@
 
 In (a connector gives them, the appliers apply them through the domain services): orders with their
 lines, shipments and refunds; products; shipments on their own (from a shipping tool or a 3PL);
-customers and companies; inventory levels a tool owns; payments an accounting tool recorded.
+customers and companies; inventory levels a tool owns; payments an accounting tool recorded; what a
+3PL received of a purchase order sent to it.
 
 Out (the hub resolves them from its own state, a connector sends them): inventory levels and
 fulfilments to a sales channel; orders and their cancellation to a shipping tool or a 3PL;
 customers, items, invoices and credit notes, payments and refunds, vendors and bills to accounting;
-deals to a CRM. Ids of the tool come from ExternalRefs, never from our models.
+deals to a CRM; purchase orders as receiving orders (and their cancellation) to a 3PL. Ids of the
+tool come from ExternalRefs, never from our models.
 
 Amounts are Decimals in the document's currency; dates are aware datetimes or dates.
 """
@@ -232,11 +234,6 @@ class PaymentRecord:
     updated_at: datetime.datetime | None = None
 
 
-InboundRecord = (
-    OrderRecord | ProductRecord | ShipmentRecord | CustomerRecord | InventoryLevelRecord | PaymentRecord
-)
-
-
 # --- out ----------------------------------------------------------------------------------
 
 
@@ -269,6 +266,9 @@ class FulfilmentOut:
     carrier: str = ""
     tracking_number: str = ""
     tracking_url: str = ""
+    # the channel's id of the fulfilment when it exists already (the update changes its carrier
+    # and tracking); empty: a new fulfilment
+    external_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -437,6 +437,71 @@ class DealOut:
     customer_external_id: str = ""
 
 
+# --- stock to a 3PL's warehouse, and what it received -------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReceivingLineOut:
+    sku: str
+    quantity: Decimal  # in stock units (what the tool counts), all the lines of one SKU together
+
+
+@dataclass(frozen=True)
+class ReceivingOut:
+    """A purchase order on its way to a warehouse whose stock a 3PL holds: the tool's receiving
+    order (ShipBob's warehouse receiving order), so its staff expect the goods and count them in.
+
+    ``reference`` (our PO number) is what the tool shows on it and what its receipts name."""
+
+    reference: str
+    lines: tuple[ReceivingLineOut, ...]
+    expected_date: datetime.date
+    supplier: str  # the supplier's name, who the goods come from
+    # The tool's location that takes the delivery, where the connection maps our warehouses to its
+    # locations; None: the connection's one location (the connector's default).
+    location_id: str | None = None
+    external_id: str = ""  # the tool's id of the receiving order once it has it
+
+
+@dataclass(frozen=True)
+class ReceivingCancelOut:
+    """Take back a receiving order: the purchase order was cancelled here."""
+
+    reference: str
+    external_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ReceiptLineRecord:
+    sku: str
+    received: Decimal  # in stock units: everything of the SKU received on the order so far, not a delta
+
+
+@dataclass(frozen=True)
+class ReceiptRecord:
+    """What a 3PL has received of a receiving order the hub sent it (object type "receiving"):
+    received here against the purchase order (``appliers.receipts``), only what is new since the
+    last record. The tool's running totals make a repeated or out-of-order record harmless."""
+
+    external_id: str  # the tool's receiving order
+    reference: str  # our PO number as the tool has it ("" when it names none)
+    lines: tuple[ReceiptLineRecord, ...]
+    status: str  # the tool's own word ("Awaiting", "Completed")
+    finished: bool = False  # the tool expects nothing more on it (completed, cancelled)
+    received_at: datetime.datetime | None = None
+
+
+InboundRecord = (
+    OrderRecord
+    | ProductRecord
+    | ShipmentRecord
+    | CustomerRecord
+    | InventoryLevelRecord
+    | PaymentRecord
+    | ReceiptRecord
+)
+
 OutboundItem = (
     InventoryOut
     | FulfilmentOut
@@ -449,4 +514,6 @@ OutboundItem = (
     | VendorOut
     | BillOut
     | DealOut
+    | ReceivingOut
+    | ReceivingCancelOut
 )

@@ -52,6 +52,9 @@ a product is created (``product_create``); ExternalRef("variant") keeps the vari
 ``extra`` (the tool's inventory item id), ExternalRef("sku") the SKU, and
 ExternalRef("product") the tool's product (pointing at its first variant's product).
 Existing products are linked, never overwritten: the hub owns the catalogue.
+
+Receipts (``apply_receipt``): what a 3PL received of a purchase order the hub sent it as a
+receiving order is received here, only what is new since its last record (``appliers.receipts``).
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ from integrations.appliers.levels import apply_level
 from integrations.appliers.orders import apply_order, check_totals
 from integrations.appliers.payments import PAYMENT, apply_payment
 from integrations.appliers.products import apply_product
+from integrations.appliers.receipts import apply_receipt
 from integrations.appliers.refs import (
     CUSTOMER,
     GUEST,
@@ -79,6 +83,7 @@ from integrations.appliers.shipments import SHIPMENT, apply_shipment
 from integrations.contract import InboundItem
 from integrations.errors import MissingDependency
 from integrations.models import Connection, SyncRun
+from integrations.outbound_receiving import RECEIVING
 
 __all__ = [
     "CUSTOMER",
@@ -114,6 +119,8 @@ def apply(connection: Connection, item: InboundItem, run: SyncRun) -> Applied:
         return apply_customer(connection, item, run)
     if item.object_type == PAYMENT:
         return apply_payment(connection, item, run)
+    if item.object_type == RECEIVING:
+        return apply_receipt(connection, item, run)
     # Never "skipped": something a tool did would be dropped unseen. Quarantined, it waits on the
     # connection page until the hub learns the record type, and is replayed then.
     raise MissingDependency(

@@ -33,6 +33,9 @@ Wire format notes: ``samples/FORMAT.md``, beside the samples.
   paging by its ``next`` URL) is polled. With fulfilment centres mapped to our warehouses (kind
   "fulfillment_center"), one count per mapped centre; with none mapped, the whole network's
   on-hand per SKU is the connection's warehouse's.
+* Inbound stock (``receiving``): a purchase order delivered to a mapped centre's warehouse is a
+  warehouse receiving order there, cancelled with the PO; the open ones are polled (poll object
+  type "receiving") and what ShipBob stowed comes back as receipts here.
 * 150 requests a minute (sliding): ``x-remaining-calls`` and, on a 429, ``x-retry-after``.
 """
 
@@ -68,15 +71,22 @@ from integrations.contract import (
 from integrations.errors import AlreadyExists, PermanentError, TransientError
 from integrations.locations import locations_of
 from integrations.models import ValueMapping
-from integrations.records import InventoryOut, OrderCancelOut, OrderOut, OutboundItem
-from integrations.shipbob import mapping
+from integrations.records import (
+    InventoryOut,
+    OrderCancelOut,
+    OrderOut,
+    OutboundItem,
+    ReceivingCancelOut,
+    ReceivingOut,
+)
+from integrations.shipbob import mapping, receiving
 
 BASE_URL = "https://api.shipbob.com"
 API_VERSION = "2026-01"
 RATE_LIMIT = 150  # requests a minute, sliding
 SIGNATURE_TOLERANCE_SECONDS = 5 * 60
 SHIPPED, SHIPMENT_CANCELLED = "order.shipped", "order.shipment.cancelled"
-SHIPMENT, LEVEL = "shipment", "inventory_level"
+SHIPMENT, LEVEL, RECEIVING = "shipment", "inventory_level", receiving.RECEIVING
 FULFILLMENT_CENTER = "fulfillment_center"  # mapping kind: our warehouse -> a fulfilment centre id
 SHIPPING_METHOD = "shipping_method"  # mapping kind: the customer's shipping -> ShipBob's method
 INVENTORY_PAGE = 100
@@ -117,7 +127,15 @@ def sign(secret: str, message_id: str, timestamp: str, body: bytes) -> str:
 class ShipBobConnector(Connector):
     key = "shipbob"
     name = "ShipBob (3PL)"
-    capabilities = frozenset({Capability.ORDERS_OUT, Capability.SHIPMENTS_IN, Capability.INVENTORY_IN})
+    capabilities = frozenset(
+        {
+            Capability.ORDERS_OUT,
+            Capability.SHIPMENTS_IN,
+            Capability.INVENTORY_IN,
+            Capability.RECEIVING_OUT,
+            Capability.RECEIPTS_IN,
+        }
+    )
     tool_owns = frozenset({"inventory"})  # its on-hand in its fulfilment centres is its truth
     settings_schema = ShipBobSettings
     secrets_schema = ShipBobSecrets
@@ -128,9 +146,12 @@ class ShipBobConnector(Connector):
         "sales.order_held",
         "sales.order_released",
         "sales.order_cancelled",
+        "procurement.po_sent",
+        "procurement.po_cancelled",
     )
-    # no inventory webhook: the counts are polled; shipments too, where a webhook went missing
-    poll_object_types = (LEVEL, SHIPMENT)
+    # no inventory webhook: the counts are polled; shipments too, where a webhook went missing; and
+    # the receiving orders the hub sent, first: what ShipBob stowed is received before a count has it
+    poll_object_types = (RECEIVING, LEVEL, SHIPMENT)
     reconcile_object_types = ("inventory",)
     webhook_topics = (SHIPPED, SHIPMENT_CANCELLED)
     api_versions: ClassVar[Mapping[str, datetime.date | None]] = {API_VERSION: None}
@@ -305,6 +326,8 @@ class ShipBobConnector(Connector):
         counts are as of the reading)."""
         if object_type == SHIPMENT:
             return self._shipments_page(since, page)
+        if object_type == RECEIVING:
+            return receiving.pull(self, page)
         if object_type != LEVEL:
             return super().pull(object_type, since=since, page=page)
         if page and not page.startswith(f"/{self.settings.api_version}/"):
@@ -365,6 +388,9 @@ class ShipBobConnector(Connector):
         return mapping.order_body(item, shipping_method=self._shipping_method(item))
 
     def push(self, item: OutboundItem, context: PushContext) -> PushResult:
+        if isinstance(item, ReceivingOut | ReceivingCancelOut):
+            centres = next(k for k in self.mapping_kinds if k.key == FULFILLMENT_CENTER)
+            return receiving.push(self, item, centres)
         if isinstance(item, OrderCancelOut):
             return self._cancel(item)
         if isinstance(item, OrderOut):
