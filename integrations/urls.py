@@ -51,6 +51,7 @@ urlpatterns = [
     ),
     path("connections/<int:pk>/products/", views.product_options, name="product-options"),
     path("connections/<int:pk>/simulate-order/", views.simulate_order, name="simulate-order"),
+    path("connections/<int:pk>/demo/<slug:name>/", demo_views.demo_action, name="connection-demo"),
     path("sync-runs/<int:pk>/", views.sync_run_detail, name="sync-run"),
     path("inbound/<int:pk>/", views.event_detail, name="event"),
     path("inbound/<int:pk>/replay/", views.event_replay, name="event-replay"),

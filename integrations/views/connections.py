@@ -140,6 +140,7 @@ def connection_detail(request: HttpRequest, pk: int) -> HttpResponse:
         selectors.sync_run_list().filter(connection=connection).order_by("-started_at", "-id")[:RECENT_RUNS]
     )
     context.update(health=health.connection_health(connection), runs=runs, demo=demo.page_info(connection))
+    context.update(demo_card=demo_card(connection))
     context.update(retention=_retention_policy(connection))
     context.update(_ownership_context(connection))
     if routing.ships_orders(connection):
@@ -147,6 +148,27 @@ def connection_detail(request: HttpRequest, pk: int) -> HttpResponse:
     callback = request.build_absolute_uri(reverse("integrations:oauth-callback"))
     context.update(sign_in=oauth.page_info(connection, callback))
     return render_page(request, "integrations/connection.html", context, fragments=())
+
+
+def connector_demo(connection: Connection) -> Any:
+    """The demo module of the connection's connector package (``integrations/<key>/demo.py``, which
+    ``integrations.apps`` imports) when it offers demo actions (``demo_card`` and ``demo_act``)."""
+    import sys
+
+    module = sys.modules.get(f"integrations.{connection.connector}.demo")
+    if module is None or not hasattr(module, "demo_card") or not hasattr(module, "demo_act"):
+        return None
+    return module
+
+
+def demo_card(connection: Connection) -> dict[str, Any] | None:
+    """The connection page's demo card (title, text, actions): None unless the fakes are on and the
+    connector's demo says this is its demo connection."""
+    module = connector_demo(connection)
+    if module is None or not demo.fakes_enabled():
+        return None
+    card: dict[str, Any] | None = module.demo_card(connection)
+    return card
 
 
 def _retention_policy(connection: Connection) -> retention.Policy:

@@ -1,9 +1,11 @@
-"""The demo's fake Shopify, served here (DEBUG or ERP_DEMO_FAKES), and its "simulate an order" button."""
+"""The demo's fake Shopify, served here (DEBUG or ERP_DEMO_FAKES), and its "simulate an order" button;
+every connector package's demo fake, and the demo actions its demo offers on its connection's page."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -16,7 +18,7 @@ from erp.ui import flash
 from integrations import demo
 from integrations.models import Connection
 from integrations.views.common import write
-from integrations.views.connections import back
+from integrations.views.connections import back, connector_demo, demo_card
 
 
 def _enabled() -> None:
@@ -164,4 +166,27 @@ def simulate_order(request: HttpRequest, pk: int) -> HttpResponse:
             level,
         )
         return back(request, reverse("integrations:connection-events", args=[pk]))
+    return back(request, reverse("integrations:connection", args=[pk]))
+
+
+@write
+@require_POST
+def demo_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """One demo action of a connector package's demo card (``integrations/<key>/demo.py``:
+    ``demo_card`` names them, ``demo_act`` runs one); its message is flashed. 404 unless the fakes
+    are on and the connection is that demo's."""
+    _enabled()
+    connection = get_object_or_404(Connection, pk=pk)
+    card = demo_card(connection)
+    module = connector_demo(connection)
+    if card is None or module is None or name not in {a["name"] for a in card.get("actions", ())}:
+        raise Http404("No such demo action on this connection.")
+    try:
+        level, message = module.demo_act(connection, name, request.get_host())
+    except DomainError as exc:
+        level, message = "error", exc.message
+    if level == "info":
+        messages.info(request, message)  # nothing to do, said plainly
+    else:
+        flash(request, message, level)
     return back(request, reverse("integrations:connection", args=[pk]))
