@@ -310,6 +310,123 @@ ADDRESS = {
 }
 
 
+# --- BigCommerce: "Simulate an order" puts an order on bigcommerce-demo --------------------------------
+# Transactional, as the served app is (autocommit, tasks eager): each webhook's event is processed
+# once it is stored, so the action's message can name the order the hub imported.
+
+
+@pytest.fixture
+def store(seeded) -> Connection:
+    return Connection.objects.get(name=bigcommerce_demo.DEMO_NAME)
+
+
+def simulate(client: Client, store: Connection) -> tuple[Any, list[str]]:
+    """POST "Simulate an order" as the card's button does; the answer and the messages it flashed."""
+    response = client.post(reverse("integrations:connection-demo", args=[store.pk, "simulate-order"]))
+    return response, [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def imported(store: Connection, order_id: int) -> SalesOrder:
+    ref = ExternalRef.objects.get(connection=store, object_type="order", external_id=str(order_id))
+    return SalesOrder.objects.get(pk=ref.object_id)
+
+
+def new_orders(before: set[int]) -> list[int]:
+    """The fake store's orders placed since ``before`` (it is seeded with a few of its own)."""
+    return sorted(set(bigcommerce_fake().orders) - before)
+
+
+def said_lines(order_id: int) -> str:
+    products = bigcommerce_fake().order_products(order_id)
+    return ", ".join(f"{p['quantity']} × {p['sku']}" for p in products)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simulate_an_order_imports_it_confirmed_and_sends_it_to_shipstation(
+    store: Connection, shipstation: Connection, admin: Client
+) -> None:
+    linked = {"TENT-2P-GRN", "TENT-2P-ORG", "SLBAG-20F-REG"}
+    before = set(bigcommerce_fake().orders)
+
+    response, said = simulate(admin, store)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("integrations:connection", args=[store.pk])
+    [placed] = new_orders(before)
+    order = imported(store, placed)
+    assert (order.channel.code, order.status) == ("bigcommerce-demo", OrderStatus.CONFIRMED)
+    assert SalesOrder.objects.count() == 1
+    skus = {p["sku"] for p in bigcommerce_fake().order_products(placed)}
+    assert 1 <= len(skus) <= 2
+    assert skus <= linked
+    assert {line.product.sku for line in order.lines.all()} == skus
+    [there] = shipstation_fake().orders_awaiting()  # routed to ShipStation by the demo's rule
+    assert there["orderNumber"] == order.number
+    assert said == [
+        f"BigCommerce order {placed} ({said_lines(placed)}) placed in the fake store, imported as "
+        f"{order.number} on bigcommerce-demo, confirmed; shipped by Demo ShipStation: Print labels on "
+        "its page."
+    ]
+
+    _, said_again = simulate(admin, store)  # a second click, a second order
+
+    first, second = new_orders(before)
+    assert first == placed
+    other = imported(store, second)
+    assert other.pk != order.pk
+    assert (other.channel.code, other.status) == ("bigcommerce-demo", OrderStatus.CONFIRMED)
+    assert SalesOrder.objects.count() == 2
+    assert {o["orderNumber"] for o in shipstation_fake().orders_awaiting()} == {order.number, other.number}
+    assert said_again[-1].startswith(f"BigCommerce order {second} (")  # (the first one not yet shown)
+    assert f"imported as {other.number} on bigcommerce-demo" in said_again[-1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simulate_an_order_with_no_shipping_rule_says_to_ship_it_here(
+    store: Connection, admin: Client
+) -> None:
+    FulfilmentRule.objects.filter(channel__code="bigcommerce-demo").delete()
+    before = set(bigcommerce_fake().orders)
+
+    _, said = simulate(admin, store)
+
+    [placed] = new_orders(before)
+    order = imported(store, placed)
+    assert order.status == OrderStatus.CONFIRMED
+    assert said == [
+        f"BigCommerce order {placed} ({said_lines(placed)}) placed in the fake store, imported as "
+        f"{order.number} on bigcommerce-demo, confirmed; ship it from the order page."
+    ]
+    assert not shipstation_fake().orders_awaiting()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_served_store_gets_its_hooks_again_before_the_order(store: Connection, admin: Client) -> None:
+    """A served app's fake starts without hooks (the seeder registered them in another process):
+    the action registers them again (the health check) before the shopper orders."""
+    fake = bigcommerce_fake()
+    health.health_check(connection=store)
+    for hook_id in list(fake.hooks):
+        fake.deactivate_hook(hook_id)
+    before = set(fake.orders)
+
+    simulate(admin, store)
+
+    assert {h["scope"] for h in fake.hooks.values() if h["is_active"]} >= {"store/order/created"}
+    [placed] = new_orders(before)
+    assert imported(store, placed).status == OrderStatus.CONFIRMED
+
+
+def test_a_user_who_cannot_write_cannot_simulate_an_order(store: Connection, reader: Client) -> None:
+    url = reverse("integrations:connection-demo", args=[store.pk, "simulate-order"])
+    before = set(bigcommerce_fake().orders)
+
+    assert reader.post(url).status_code == 403
+    assert Client().post(url).status_code == 302  # to the login page
+    assert not new_orders(before)
+    assert not SalesOrder.objects.exists()
+
+
 # --- the page and the view -------------------------------------------------------------------------
 
 
@@ -326,9 +443,16 @@ def test_the_card_shows_on_the_demo_connections_only(
     assert "Cycle count" in page
 
     store = Connection.objects.get(name=bigcommerce_demo.DEMO_NAME)
+    page = admin.get(reverse("integrations:connection", args=[store.pk])).content.decode()
+    assert 'id="demo-actions"' in page
+    assert "Simulate an order" in page
+    assert reverse("integrations:connection-demo", args=[store.pk, "simulate-order"]) in page
+    assert "Print labels" not in page
+
+    shopify = Connection.objects.get(name=shopify_demo.DEMO_NAME)
     assert (
         'id="demo-actions"'
-        not in admin.get(reverse("integrations:connection", args=[store.pk])).content.decode()
+        not in admin.get(reverse("integrations:connection", args=[shopify.pk])).content.decode()
     )
 
 
@@ -360,7 +484,8 @@ def test_the_view_refuses_what_is_not_a_demo_action(
         return int(admin.post(url).status_code)
 
     assert post(other, "print-labels") == 404  # not the demo's connection
-    assert post(store, "print-labels") == 404  # its connector's demo has no actions
+    assert post(store, "print-labels") == 404  # not one of its connector's demo actions
+    assert post(shipstation, "simulate-order") == 404  # nor BigCommerce's one of ShipStation's
     assert post(shipstation, "cycle-count") == 404  # not one of its actions
     assert (
         admin.get(reverse("integrations:connection-demo", args=[shipstation.pk, "print-labels"])).status_code
