@@ -40,6 +40,7 @@ from sales.models import OrderLine, SalesOrder, Shipment
 
 LEVEL_CHANGED = "inventory.level_changed"
 SHIPMENT_SHIPPED = "sales.shipment_shipped"
+SHIPMENT_UPDATED = "sales.shipment_updated"
 # The hub's own: push a product's level again to the one connection the payload names (connection_id).
 STOCK_RECHECK = "integrations.stock_recheck"
 PUSHED_AVAILABLE = "pushed_available"  # ExternalRef.extra key: the quantity we last pushed
@@ -231,7 +232,29 @@ def _resolve_stock_recheck(connection: Connection, event: OutboxEvent, force: bo
     )
 
 
-def _resolve_shipment(connection: Connection, event: OutboxEvent, force: bool) -> Resolved | str:
+def _resolve_shipment_update(connection: Connection, event: OutboxEvent, force: bool) -> Resolved | str:
+    """A shipment's new carrier or tracking (a label voided and printed again): the fulfilment the
+    channel has of it is updated; a channel that never got the shipment gets it whole."""
+    done = (
+        ExternalRef.objects.filter(
+            connection=connection,
+            object_type="fulfilment",
+            content_type=ContentType.objects.get_for_model(Shipment),
+            object_id=event.payload.get("shipment_id"),
+        )
+        .order_by("pk")
+        .first()
+    )
+    if done is None:
+        return _resolve_shipment(connection, event, force)
+    return _resolve_shipment(connection, event, force, update=done.external_id)
+
+
+def _resolve_shipment(
+    connection: Connection, event: OutboxEvent, force: bool, update: str = ""
+) -> Resolved | str:
+    """A shipment to the channel the order came from, as a fulfilment (``update``: the channel's id
+    of the fulfilment it has already, whose carrier and tracking change)."""
     shipment = Shipment.objects.filter(pk=event.payload.get("shipment_id")).prefetch_related("lines").first()
     if shipment is None:
         return "The shipment no longer exists."
@@ -243,7 +266,7 @@ def _resolve_shipment(connection: Connection, event: OutboxEvent, force: bool) -
     if order_ref is None:
         return f"Order {event.payload.get('number', shipment.order_id)} did not come from {connection}."
     done = refs.filter(object_type="fulfilment", content_type=cts[Shipment], object_id=shipment.pk).first()
-    if done is not None and not force:
+    if done is not None and not force and not update:
         return f"Shipment {shipment.number} was pushed already (fulfilment {done.external_id})."
     lines = list(shipment.lines.all())
     line_ids = dict(
@@ -266,6 +289,7 @@ def _resolve_shipment(connection: Connection, event: OutboxEvent, force: bool) -
         lines=out,
         carrier=shipment.carrier,
         tracking_number=shipment.tracking_number,
+        external_id=update,
     )
 
     def remember(result: PushResult) -> None:
@@ -291,6 +315,7 @@ resolvers: dict[str, dict[Capability, Resolver]] = {
     LEVEL_CHANGED: {Capability.INVENTORY_OUT: _resolve_level_change},
     STOCK_RECHECK: {Capability.INVENTORY_OUT: _resolve_stock_recheck},
     SHIPMENT_SHIPPED: {Capability.FULFILMENT_OUT: _resolve_shipment},
+    SHIPMENT_UPDATED: {Capability.FULFILMENT_OUT: _resolve_shipment_update},
 }
 
 

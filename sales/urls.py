@@ -29,6 +29,7 @@ urlpatterns = [
     path("invoices/<int:pk>/pay/", views.invoice_pay, name="invoice-pay"),
     path("invoices/<int:pk>/print/", views.invoice_print, name="invoice-print"),
     path("shipments/<int:pk>/packing-slip/", views.packing_slip, name="packing-slip"),
+    path("shipments/<int:pk>/tracking/", views.shipment_tracking, name="shipment-tracking"),
     path("customers/", views.customer_list, name="customers"),
     path("customers/new/", views.customer_create, name="customer-new"),
     path("customers/options/", views.customer_options, name="customer-options"),

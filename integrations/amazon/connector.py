@@ -21,6 +21,9 @@ confirmations out, listings in.
   ``QuotaExceeded`` waits for the next token of that operation's rate (``x-amzn-RateLimit-Limit``).
 * Out: see ``pushes`` (stock through Listings Items or a JSON_LISTINGS_FEED; shipment
   confirmations). FBA orders (AFN) never go out: their lines are fulfilled by the marketplace.
+  A confirmed shipment's new tracking (``FulfilmentOut.external_id``: a label voided and
+  reprinted) is refused with a PermanentError: the Orders API has no operation that changes a
+  confirmation, so the merchant corrects it in Seller Central.
 """
 
 from __future__ import annotations
@@ -203,7 +206,7 @@ class AmazonConnector(Connector):
     )
     settings_schema = AmazonSettings
     secrets_schema = AmazonSecrets
-    topics = ("inventory.level_changed", "sales.shipment_shipped")
+    topics = ("inventory.level_changed", "sales.shipment_shipped", "sales.shipment_updated")
     poll_object_types = ("order",)
     reconcile_object_types = ("inventory", "order")
     api_versions: ClassVar[Mapping[str, datetime.date | None]] = API_VERSIONS
@@ -471,6 +474,16 @@ class AmazonConnector(Connector):
                 raise result
             return result
         if isinstance(item, FulfilmentOut):
+            if item.external_id:
+                # confirmShipment of units already confirmed answers 400 (taken as "already
+                # confirmed" on a retry): the new tracking would be lost without a word.
+                raise PermanentError(
+                    f"Amazon takes no change of a confirmed shipment: correct the tracking of "
+                    f"shipment {item.shipment_number} (order {item.order_external_id}) in Seller "
+                    f"Central (Manage Orders, Edit shipment) to {item.carrier or 'the carrier'} "
+                    f"{item.tracking_number or '(no tracking number)'}",
+                    status=None,
+                )
             shipments = pushes.ShipmentPusher(self.http, self.url, self.marketplace_id)
             return shipments.push(item, context, timezone.now())
         return super().push(item, context)

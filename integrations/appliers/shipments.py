@@ -8,8 +8,10 @@ with the tool's carrier, service and tracking number.
 
 A shipment on its own (object type "shipment": from a shipping tool or a 3PL the hub sent the
 order to, ``apply_shipment``) names the tool's order, which is ours through ExternalRef("order"),
-and its lines by the line reference we sent, or only by SKU. A voided one that was recorded here
-already is noted for a person: the goods may have left after all.
+and its lines by the line reference we sent, or only by SKU. A label voided after it was recorded
+here is marked so (its ref's ``voided``), and the tool's next label for the same goods takes its
+place: our shipment travels under the new tracking (``sales.shipment_updated`` tells the channel),
+and the new label is linked to it (``_replace_voided``). The goods left once; only the label changed.
 
 ExternalRef("fulfilment") links the tool's shipment to ours, both ways:
 * a shipment the hub pushed to the tool (outbound_items links it when the tool answers) comes
@@ -27,14 +29,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from django.contrib.contenttypes.models import ContentType
+
 from erp.money import ZERO
 from integrations.appliers.refs import ORDER, Applied, link, order_line_ids, refs
 from integrations.contract import InboundItem
-from integrations.errors import MissingDependency
+from integrations.errors import MissingDependency, TransientError
 from integrations.models import Connection, SyncRun
 from integrations.records import OrderRecord, ShipmentLineRecord, ShipmentRecord
-from sales.models import OrderLine, SalesOrder
-from sales.services import ShipLine, shipment_create
+from sales.models import OrderLine, SalesOrder, Shipment
+from sales.services import ShipLine, shipment_create, shipment_tracking_set
 from sales.services.fulfilment import ALLOCATABLE
 
 FULFILMENT, SHIPMENT = "fulfilment", "shipment"
@@ -63,9 +67,19 @@ def apply_shipment(connection: Connection, item: InboundItem, run: SyncRun) -> A
     if record.voided:
         if known is None:
             return Applied(SHIPMENT, record.external_id, "skipped", "voided before it was recorded here")
-        note = f"shipment {record.external_id} was voided in {connection} after it was recorded here"
-        run.errors = [*run.errors, note]
-        return Applied(SHIPMENT, record.external_id, "skipped", note, known.object_id, order.number)
+        if known.extra.get("voided") or known.extra.get("replaced_by"):
+            return Applied(SHIPMENT, record.external_id, "skipped", "voided already", known.object_id)
+        known.extra = {**known.extra, "voided": True}
+        known.save(update_fields=["extra"])
+        note = (
+            f"label {record.external_id} was voided in {connection} after it was recorded here: the "
+            "order's next label there takes its place"
+        )
+        return Applied(SHIPMENT, record.external_id, "updated", note, known.object_id, order.number)
+    if known is None:
+        replaced = _replace_voided(connection, order, record)
+        if replaced is not None:
+            return replaced
     recorded, notes = _record(connection, order, record.order_external_id, (record,))
     if recorded and order_ref is not None and order_ref.extra.get("sent"):
         # the tool shipped from the order we sent it: it takes no more changes of it (outbound_orders)
@@ -77,6 +91,82 @@ def apply_shipment(connection: Connection, item: InboundItem, run: SyncRun) -> A
         reason = "; ".join(notes) or "recorded already"
         return Applied(SHIPMENT, record.external_id, "skipped", reason, order.pk, order.number)
     return Applied(SHIPMENT, record.external_id, "created", "; ".join(notes), order.pk, order.number)
+
+
+def _replace_voided(connection: Connection, order: SalesOrder, record: ShipmentRecord) -> Applied | None:
+    """A new label of the tool for goods a voided label of it shipped here (a label misprinted,
+    voided after the hub recorded it, printed again): our shipment travels under the new tracking
+    now (``shipment_tracking_set``: the channel's fulfilment is updated), and the new label is
+    linked to it. None when the label ships something else (recorded as a shipment of its own).
+
+    A label for goods shipped here already, while the label that shipped them is not known to be
+    voided yet (its void and the new label come separately, in either order), waits: a
+    ``TransientError`` retries it once the void may have arrived."""
+    shipment_ct = ContentType.objects.get_for_model(Shipment)
+    ours = {
+        s.pk: s for s in Shipment.objects.filter(order=order).prefetch_related("lines__order_line__product")
+    }
+    labels = list(
+        refs(connection, FULFILMENT).filter(content_type=shipment_ct, object_id__in=list(ours)).order_by("pk")
+    )
+    if not labels:
+        return None
+    line_ids = order_line_ids(connection, record.order_external_id)
+    lines = {ln.pk: ln for ln in OrderLine.objects.filter(order=order).select_related("product")}
+    wanted, _ = _quantities(record, line_ids, lines)
+    if wanted:
+        return None  # it ships what is still open: a shipment of its own
+    goods = _goods(record, line_ids, lines)
+    for label in labels:
+        shipment = ours[label.object_id]
+        if not label.extra.get("voided") or label.extra.get("replaced_by"):
+            continue
+        if _goods_of(shipment) != goods:
+            continue
+        shipment_tracking_set(
+            shipment=shipment,
+            carrier=record.carrier,
+            service=record.service,
+            tracking_number=record.tracking_number,
+        )
+        link(connection, FULFILMENT, record.external_id, shipment, extra=_extra(record))
+        label.extra = {**label.extra, "replaced_by": record.external_id}
+        label.save(update_fields=["extra"])
+        return Applied(
+            SHIPMENT,
+            record.external_id,
+            "updated",
+            f"label {label.external_id} was voided: {shipment.number} travels under "
+            f"{record.tracking_number} now",
+            order.pk,
+            order.number,
+        )
+    if any(_goods_of(ours[label.object_id]) == goods for label in labels if not label.extra.get("voided")):
+        raise TransientError(
+            f"Label {record.external_id} ships what {connection} shipped of {order.number} already: "
+            "waiting to hear that the earlier label was voided."
+        )
+    return None
+
+
+def _goods(
+    record: ShipmentRecord, line_ids: dict[str, int], lines: dict[int, OrderLine]
+) -> dict[str, Decimal]:
+    """A label's goods: SKU (case-folded; of our line where the tool names it) -> quantity."""
+    goods: dict[str, Decimal] = {}
+    for item in record.lines:
+        pk = line_ids.get(item.line_external_id) if item.line_external_id else None
+        sku = (lines[pk].product.sku if pk in lines else item.sku).casefold()
+        goods[sku] = goods.get(sku, ZERO) + Decimal(item.quantity)
+    return goods
+
+
+def _goods_of(shipment: Shipment) -> dict[str, Decimal]:
+    goods: dict[str, Decimal] = {}
+    for line in shipment.lines.all():
+        sku = line.order_line.product.sku.casefold()
+        goods[sku] = goods.get(sku, ZERO) + line.quantity
+    return goods
 
 
 def _record(

@@ -14,6 +14,8 @@ Wire format notes: samples/FORMAT.md.
   one fetch covers the events that came before it. ``archived`` keeps the order here.
 * Polling: ``GET /v2/orders?min_date_modified=&sort=date_modified:asc&page=&limit=``, a bare
   array, 204 when empty; a full page means there may be another.
+* Shipments out (``integrations.bigcommerce.pushes``): ``POST /v2/orders/{id}/shipments``; a new
+  label for one BigCommerce has (``FulfilmentOut.external_id``) ``PUT``s its tracking and carrier.
 * Stock out: V3 absolute adjustments, several SKUs per request (``push_batch``;
   ``integrations.bigcommerce.pushes``), each to its location: the "location" mapping (our
   warehouses to BigCommerce locations, listed from ``/v3/inventory/locations``) sends each mapped
@@ -126,7 +128,7 @@ class BigCommerceConnector(Connector):
     )
     settings_schema = BigCommerceSettings
     secrets_schema = BigCommerceSecrets
-    topics = ("inventory.level_changed", "sales.shipment_shipped")
+    topics = ("inventory.level_changed", "sales.shipment_shipped", "sales.shipment_updated")
     poll_object_types = ("order",)
     reconcile_object_types = ("inventory", "order")
     webhook_topics = (

@@ -22,7 +22,8 @@ webhook sender). Layout: ``fake_data`` (seed data, builders, the copied samples)
 Test controls, as a shopper or the merchant in BigCommerce (each change queues the webhooks
 BigCommerce sends for it, see ``fake_orders``): ``create_order(lines, status_id=11, ...)``,
 ``update_status(order_id, status_id)``, ``ship_order(order_id, lines=None, tracking_number=,
-carrier=)``, ``refund_order(order_id, lines=None, amount=None, restock=False)``,
+carrier=)``, ``retrack_shipment(order_id, shipment_id, tracking_number=, carrier=)``,
+``refund_order(order_id, lines=None, amount=None, restock=False)``,
 ``cancel_order(order_id)``, ``archive_order(order_id)``, ``set_stock(sku, location_id, qty)``,
 ``set_safety_stock``, ``allow_backorders``; ``create_hook`` / ``deactivate_hook``;
 webhooks: ``deliver_webhooks(send, now=None)``, ``duplicate_next``, ``drop_next``,

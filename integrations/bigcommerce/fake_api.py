@@ -9,7 +9,8 @@ V2: ``GET /orders`` (a bare array; ``page``, ``limit`` (default 50, at most 250)
 (RFC 2822 or ISO 8601), ``status_id``, ``min_id`` / ``max_id``, ``sort=field:asc|desc``; 204 with
 no body when nothing matches; archived orders left out), ``GET|PUT|DELETE /orders/{id}``,
 ``GET /orders/{id}/products``, ``GET /orders/{id}/shipping_addresses`` (and
-``shippingaddresses``), ``GET|POST /orders/{id}/shipments``, ``GET /order_statuses``,
+``shippingaddresses``), ``GET|POST /orders/{id}/shipments``,
+``GET|PUT /orders/{id}/shipments/{shipment_id}``, ``GET /order_statuses``,
 ``GET /store`` (the store's information: the connection test).
 
 V3: ``GET /catalog/variants`` (``sku``, ``sku:in``, ``id:in``, ``product_id:in``; ``meta.pagination``),
@@ -44,6 +45,7 @@ _NOT_FOUND = "The requested resource was not found."
 _ORDER = re.compile(
     r"^orders/(?P<id>\d+)(?:/(?P<sub>products|shipping_addresses|shippingaddresses|shipments))?$"
 )
+_SHIPMENT = re.compile(r"^orders/(?P<id>\d+)/shipments/(?P<shipment>\d+)$")
 _HOOK = re.compile(r"^hooks/(?P<id>\d+)$")
 _PRODUCT = re.compile(r"^catalog/products/(?P<id>\d+)$")
 _REFUNDS = re.compile(r"^orders/(?P<id>\d+)/payment_actions/refunds$")
@@ -110,6 +112,9 @@ class StoreApi(BigCommerceWebhooks):
                 {"id": i, "name": n, "system_label": n, "custom_label": n} for i, n in STATUSES.items()
             ]
             return 200, statuses, JSON
+        shipment = _SHIPMENT.match(path)
+        if shipment is not None:
+            return self._shipment(method, int(shipment["id"]), int(shipment["shipment"]), payload)
         match = _ORDER.match(path)
         if match is None:
             raise v2_error(404, _NOT_FOUND)
@@ -145,6 +150,18 @@ class StoreApi(BigCommerceWebhooks):
         if sub == "products":
             return 200, copy.deepcopy(entry["products"]), JSON
         return 200, copy.deepcopy(entry["addresses"]), JSON
+
+    def _shipment(self, method: str, order_id: int, shipment_id: int, payload: Any) -> Reply:
+        """``GET|PUT /orders/{id}/shipments/{shipment_id}``."""
+        if method == "PUT":
+            return 200, self.update_shipment(order_id, shipment_id, payload), JSON
+        if method != "GET":
+            raise v2_error(405, "The requested method is not supported.")
+        entry = self.orders.get(order_id)
+        found = [s for s in (entry or {}).get("shipments") or () if s["id"] == shipment_id]
+        if entry is None or entry["archived"] or not found:
+            raise v2_error(404, _NOT_FOUND)
+        return 200, copy.deepcopy(found[0]), JSON
 
     def _list_orders(self, params: Mapping[str, str]) -> Reply:
         def invalid(name: str) -> Problem:

@@ -13,6 +13,8 @@ Each change sends the thin webhooks BigCommerce sends for it, several in a burst
 * ``ship_order`` (shipped in BigCommerce's admin) and ``POST /v2/orders/{id}/shipments``:
   store/shipment/created, then the status (2 Shipped, or 3 Partially Shipped while units remain)
   with store/order/statusUpdated and store/order/updated;
+* ``PUT /v2/orders/{id}/shipments/{shipment_id}`` (``retrack_shipment`` in the admin): the
+  shipment's tracking, carrier, address or comments; store/shipment/updated (the order stays);
 * ``refund_order``: store/order/refund/created, the status (4 Refunded when the whole total is
   paid back, else 14 Partially Refunded), ``refunded_amount`` and the products'
   ``quantity_refunded`` / ``refund_amount`` / ``is_refunded``; ``restock`` puts the units back;
@@ -45,6 +47,16 @@ from integrations.bigcommerce.fake_data import (
 from integrations.bigcommerce.fake_state import OutOfStock, StoreState, v2_error
 
 _RESTOCKING = (CANCELLED, DECLINED)
+# orderShipment_Put's text fields (BigCommerce's V2 "Update a Shipment")
+_SHIPMENT_TEXT = (
+    "tracking_number",
+    "merchant_shipping_cost",
+    "shipping_method",
+    "shipping_provider",
+    "tracking_carrier",
+    "tracking_link",
+    "comments",
+)
 
 
 class OrderChanges(StoreState):
@@ -330,6 +342,53 @@ class OrderChanges(StoreState):
         status = SHIPPED if shipped >= order["items_total"] else PARTIALLY_SHIPPED
         self._set_status(entry, status)
         return copy.deepcopy(shipment)
+
+    def update_shipment(self, order_id: int, shipment_id: int, request: Any) -> dict[str, Any]:
+        """``PUT /v2/orders/{id}/shipments/{shipment_id}`` (and the admin's edit of a shipment): the
+        fields given replace the shipment's (``orderShipment_Put``: order_address_id,
+        tracking_number, merchant_shipping_cost, shipping_method, shipping_provider,
+        tracking_carrier, tracking_link, comments); its items, the products' shipped quantities
+        and the order's status stay. store/shipment/updated. 404 for an unknown shipment, 400 for
+        a bad field."""
+        entry = self.orders.get(int(order_id))
+        if entry is None or entry["archived"]:
+            raise v2_error(404, "The requested resource was not found.")
+        shipment = next((s for s in entry["shipments"] if s["id"] == int(shipment_id)), None)
+        if shipment is None:
+            raise v2_error(404, "The requested resource was not found.")
+        if not isinstance(request, dict):
+            raise v2_error(400, "The request body is invalid.")
+        changes: dict[str, Any] = {}
+        for name in _SHIPMENT_TEXT:
+            if name in request:
+                if not isinstance(request[name], str):
+                    raise v2_error(400, f"The field '{name}' is invalid.")
+                changes[name] = request[name]
+        if "order_address_id" in request:
+            addresses = {a["id"]: a for a in entry["addresses"]}
+            if request["order_address_id"] not in addresses:
+                raise v2_error(400, "The field 'order_address_id' is invalid.")
+            address = addresses[request["order_address_id"]]
+            changes["order_address_id"] = address["id"]
+            changes["shipping_address"] = {k: v for k, v in address.items() if k != "shipping_quotes"}
+        shipment.update(changes)
+        self._event(
+            "store/shipment/updated",
+            {"type": "shipment", "id": shipment["id"], "orderId": entry["order"]["id"]},
+        )
+        return copy.deepcopy(shipment)
+
+    def retrack_shipment(
+        self, order_id: int, shipment_id: int, *, tracking_number: str, carrier: str = "usps"
+    ) -> dict[str, Any]:
+        """The merchant corrects a shipment's tracking in the admin (a new label)."""
+        with self._lock:
+            request = {
+                "tracking_number": tracking_number,
+                "shipping_provider": carrier,
+                "tracking_carrier": carrier,
+            }
+            return self.update_shipment(order_id, shipment_id, request)
 
     # --- refunds ---------------------------------------------------------------------------------------
 

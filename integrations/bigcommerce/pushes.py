@@ -11,7 +11,9 @@
 * Shipments: ``POST /v2/orders/{id}/shipments`` with ``order_address_id`` (the address the
   shipped lines go to, from ``/products``), tracking number, carrier and the shipped lines. A
   retry after a lost answer finds the shipment it made (``comments`` names our shipment number,
-  or the same tracking number) instead of making a second one.
+  or the same tracking number) instead of making a second one. A shipment BigCommerce has already
+  (``FulfilmentOut.external_id``: a voided label reprinted) gets its tracking number, carrier and
+  link replaced with ``PUT /v2/orders/{id}/shipments/{shipment_id}``.
 """
 
 from __future__ import annotations
@@ -156,6 +158,8 @@ class ShipmentPusher:
         self.url = url
 
     def push(self, item: FulfilmentOut, context: PushContext) -> PushResult:
+        if item.external_id:
+            return self.update(item)
         order_id = item.order_external_id
         comment = f"Shipment {item.shipment_number}"
         for existing in (
@@ -181,7 +185,7 @@ class ShipmentPusher:
                 by_address.setdefault(address_of[line.external_line_id], []).append(
                     {"order_product_id": int(line.external_line_id), "quantity": line.quantity}
                 )
-        carrier = item.carrier.strip().lower().replace(" ", "")
+        carrier = carrier_of(item)
         made = []
         for address_id, lines in by_address.items():
             payload: dict[str, Any] = {
@@ -201,6 +205,43 @@ class ShipmentPusher:
         if not made:
             return PushResult(detail=f"{comment}: nothing to ship")
         return PushResult(external_id=made[0], detail=f"{comment} recorded in BigCommerce")
+
+    def update(self, item: FulfilmentOut) -> PushResult:
+        """A new label for a shipment BigCommerce has: ``PUT /v2/orders/{id}/shipments/{shipment_id}``
+        replaces its tracking number, carrier and link (its items and comments stay)."""
+        order_id, shipment_id = item.order_external_id, item.external_id
+        carrier = carrier_of(item)
+        payload = {
+            "tracking_number": item.tracking_number,
+            "shipping_provider": carrier if carrier in PROVIDERS else "",
+            "tracking_carrier": carrier,
+            "tracking_link": item.tracking_url,
+        }
+        try:
+            response = self.http.request(
+                "PUT", self.url(f"v2/orders/{order_id}/shipments/{shipment_id}"), json=payload
+            )
+        except PermanentError as exc:
+            if exc.status != 404:
+                raise
+            missing = PermanentError(
+                f"BigCommerce has no shipment {shipment_id} on order {order_id} to update the tracking of",
+                status=404,
+                body=exc.body,
+            )
+            missing.request_log = exc.request_log  # the failed request's log row stays with it
+            raise missing from exc
+        updated = body_of(response, "a shipment update") or {}
+        return PushResult(
+            external_id=str(updated.get("id") or shipment_id),
+            detail=f"Shipment {item.shipment_number}: tracking now {item.tracking_number or 'none'} "
+            "in BigCommerce",
+        )
+
+
+def carrier_of(item: FulfilmentOut) -> str:
+    """Our carrier as BigCommerce's tracking_carrier (lower case, no spaces)."""
+    return item.carrier.strip().lower().replace(" ", "")
 
 
 def split(items: Sequence[tuple[OutboundItem, PushContext]]) -> tuple[list[int], list[int]]:

@@ -198,7 +198,8 @@ class ShipStationConnector(Connector):
             body = self.http.request("GET", str(base.copy_merge_params(query))).json()
             for raw in body.get("shipments") or ():
                 record = mapping.shipment_record(raw)
-                items.append(InboundItem(SHIPMENTS, record.external_id, record=record))
+                changed = mapping.shipment_changed_at(raw)
+                items.append(InboundItem(SHIPMENTS, record.external_id, updated_at=changed, record=record))
             page, pages = page + 1, int(body.get("pages") or 1)
         return items
 
@@ -222,8 +223,15 @@ class ShipStationConnector(Connector):
         elif phase == "voided":
             return PullPage(items=(), next_page=None)  # a first poll reads what exists, voids included
         body = self._json("GET", "shipments", params=params) or {}
-        records = [mapping.shipment_record(raw) for raw in body.get("shipments") or ()]
-        items = tuple(InboundItem(SHIPMENTS, r.external_id, record=r) for r in records)
+        items = tuple(
+            InboundItem(
+                SHIPMENTS,
+                str(raw["shipmentId"]),
+                updated_at=mapping.shipment_changed_at(raw),
+                record=mapping.shipment_record(raw),
+            )
+            for raw in body.get("shipments") or ()
+        )
         if int(body.get("page") or params["page"]) < int(body.get("pages") or 0):
             return PullPage(items=items, next_page=f"{phase}:{int(params['page']) + 1}")
         return PullPage(items=items, next_page="voided:1" if phase == "created" else None)

@@ -3,9 +3,12 @@
 The day routes one channel's orders (Shopify's, when it takes part) to ShipStation. At each step
 its staff may print labels for up to two waiting orders: most shipped whole, some in part (the
 rest later), and now and then a label misprinted, voided and printed again before ShipStation's
-notification goes out. The hub learns of labels from SHIP_NOTIFY (with the day's duplicated and
-dropped webhooks) and from its poll of shipments; at the end every label not voided must be a
-shipment here with its tracking, told to the channel the order was sold on.
+notification goes out; now and then a label is found wrong after the hub recorded it, voided and
+printed again for the same goods (the new tracking must reach the channel). The hub learns of
+labels from SHIP_NOTIFY (with the day's duplicated and dropped webhooks) and from its poll of
+shipments (the only way it hears of a void); at the end every label not voided must be a shipment
+here with its tracking, told to the channel the order was sold on, and no voided label may be the
+only one a shipment here stands on.
 """
 
 from __future__ import annotations
@@ -66,6 +69,8 @@ class Shipper(ShippingTool):
         return f"9400SIM{self.rng.randrange(10**6):06d}{self._labels:06d}"
 
     def work(self) -> None:
+        if self.rng.random() < 0.05:
+            self._relabel_late()
         rng, fake = self.rng, self._fake
         waiting = fake.orders_awaiting()[:10]
         if not waiting or rng.random() < 0.4:
@@ -90,6 +95,30 @@ class Shipper(ShippingTool):
                 fake.ship(key, carrier=carrier, service=service, tracking=self._tracking())
                 self.actions["shipped_there"] += 1
 
+    def _relabel_late(self) -> None:
+        """A label found wrong after the parcel was handed over (and after the hub recorded it):
+        voided, and printed again for the same goods; the new tracking must reach the channel."""
+        fake = self._fake
+        with fake._lock:
+            live: dict[int, list[dict[str, Any]]] = {}
+            for shipment in fake.shipments.values():
+                if not shipment["view"]["voided"]:
+                    live.setdefault(shipment["order_id"], []).append(shipment["view"])
+            whole = [
+                (entry["view"]["orderKey"], labels[0])
+                for entry in fake.orders.values()
+                if entry["view"]["orderStatus"] == "shipped" and len(labels := live.get(entry["id"], [])) == 1
+            ][-20:]
+        recorded = self.shipments_here()
+        whole = [(key, label) for key, label in whole if str(label["shipmentId"]) in recorded]
+        if not whole:
+            return
+        key, label = self.rng.choice(whole)
+        fake.void(label["shipmentId"])
+        carrier, service = self.rng.choice(CARRIERS)
+        fake.ship(key, carrier=carrier, service=service, tracking=self._tracking())
+        self.actions["relabelled_late_there"] += 1
+
     # --- the end of the day ---------------------------------------------------------------------
 
     def differences(self) -> list[dict[str, Any]]:
@@ -104,10 +133,14 @@ class Shipper(ShippingTool):
                 {"tool": self.key, "data": data, "key": key, "kind": kind, "hub": hub, "tool_value": tool}
             )
 
+        # our shipments a live label stands for (a voided label recorded here was replaced by one)
+        standing = {
+            here[i][0] for i, label in snapshot["shipments"].items() if not label["voided"] and i in here
+        }
         for shipment_id, label in snapshot["shipments"].items():
             recorded = here.get(shipment_id)
             if label["voided"]:
-                if recorded is not None:
+                if recorded is not None and recorded[0] not in standing:
                     drift("shipment", shipment_id, "voided_but_recorded", recorded[1], label["tracking"])
             elif recorded is None:
                 drift("shipment", shipment_id, "missing_here", None, label["tracking"])

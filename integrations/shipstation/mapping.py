@@ -131,6 +131,15 @@ def cancelled_body(order: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
+def shipment_changed_at(raw: Mapping[str, Any]) -> datetime.datetime | None:
+    """When the label last changed: its void, else its creation. A voided label read again is then
+    a new item to the hub's poll (its event id carries this time), not a duplicate of the label as
+    first seen, so the void is never lost."""
+    if raw.get("voided"):
+        return parse_pacific(raw.get("voidDate")) or parse_pacific(raw.get("createDate"))
+    return parse_pacific(raw.get("createDate")) or parse_pacific(raw.get("shipDate"))
+
+
 def shipment_record(raw: Mapping[str, Any]) -> ShipmentRecord:
     """One of ShipStation's shipments (a label), with its items when the list carried them."""
     created = parse_pacific(raw.get("createDate")) or parse_pacific(raw.get("shipDate"))

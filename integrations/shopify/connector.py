@@ -23,6 +23,11 @@ the connector reads the level and raises ``CountMoved`` with it. Setting it blin
 erase that sale; the hub pulls the shop's recent orders first, then pushes the quantity
 it computes then, against the level read (integrations.outbound).
 
+Fulfilments out: a new one with ``POST fulfillments.json`` over the order's open fulfilment
+orders; one Shopify has already (``FulfilmentOut.external_id``: a voided label reprinted) gets
+its carrier and tracking replaced with ``POST fulfillments/{id}/update_tracking.json`` (the
+customer is told; its lines stay).
+
 API versions: Shopify releases one every quarter (January, April, July, October)
 and supports each for at least twelve months; the sunset dates below are the first
 day of the same month a year later, as Shopify announces them. Requests for a version
@@ -212,7 +217,7 @@ class ShopifyConnector(ShopifyAuth):
     )
     settings_schema = ShopifySettings
     secrets_schema = ShopifySecrets
-    topics = ("inventory.level_changed", "sales.shipment_shipped")
+    topics = ("inventory.level_changed", "sales.shipment_shipped", "sales.shipment_updated")
     poll_object_types = ("order",)
     reconcile_object_types = ("inventory", "order")
     webhook_topics = ("orders/create", "orders/updated", "orders/cancelled", "products/update")
@@ -471,7 +476,37 @@ class ShopifyConnector(ShopifyAuth):
             external_id=str(inventory_item_id), detail=f"{item.sku}: available {item.available}"
         )
 
+    def _update_tracking(self, item: FulfilmentOut) -> PushResult:
+        """A new label for a fulfilment Shopify has: ``POST fulfillments/{id}/update_tracking.json``
+        replaces its tracking (the customer is told); its lines stay as they are."""
+        tracking = {"number": item.tracking_number, "company": item.carrier, "url": item.tracking_url}
+        request = {"notify_customer": True, "tracking_info": {k: v for k, v in tracking.items() if v}}
+        try:
+            response = self.http.request(
+                "POST",
+                self.url(f"fulfillments/{item.external_id}/update_tracking.json"),
+                json={"fulfillment": request},
+            )
+        except PermanentError as exc:
+            if exc.status != 404:
+                raise
+            missing = PermanentError(
+                f"Shopify has no fulfilment {item.external_id} (order {item.order_external_id}) "
+                "to update the tracking of",
+                status=exc.status,
+                body=exc.body,
+            )
+            missing.request_log = exc.request_log  # the failed request's log row stays with it
+            raise missing from exc
+        fulfilment = _json(response).get("fulfillment") or {}
+        return PushResult(
+            external_id=str(fulfilment.get("id") or item.external_id),
+            detail=f"Shipment {item.shipment_number}: tracking now {item.tracking_number or 'none'}",
+        )
+
     def _push_fulfilment(self, item: FulfilmentOut) -> PushResult:
+        if item.external_id:
+            return self._update_tracking(item)
         order_id = item.order_external_id
         if item.tracking_number:
             # A retry after a lost response: the fulfilment is already there.

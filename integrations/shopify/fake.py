@@ -23,7 +23,8 @@ What it speaks (see samples/ and samples/FORMAT.md):
 * Errors: 404 ``{"errors": "Not Found"}``, 422 ``{"errors": {"field": ["msg"]}}``.
 * Orders carry their ``fulfillments`` and ``refunds``; ``orders/{id}/fulfillments.json``,
   ``orders/{id}/refunds.json`` (and ``…/{id}.json``), ``POST orders/{id}/refunds.json``,
-  ``POST fulfillments.json`` (fulfilment orders), ``webhooks.json`` subscriptions.
+  ``POST fulfillments.json`` (fulfilment orders), ``POST fulfillments/{id}/update_tracking.json``
+  (a new label's tracking), ``webhooks.json`` subscriptions.
 
 Layout: it stands on ``integrations.fakes`` (``FakeTool``: the HTTP front, clock, request log
 and injected faults; the leaky bucket and the GraphQL points bucket; opaque cursors; the
@@ -41,6 +42,7 @@ sends for it, for every subscription of the topic):
 * ``create_order`` / ``update_order`` / ``cancel_order``, ``update_product``,
   ``set_available`` (inventory drift);
 * ``fulfil_order(order_id, lines=None, tracking_number=, tracking_company=)``,
+  ``update_tracking(fulfillment_id, tracking_number=, tracking_company=, tracking_url=)``,
   ``refund_order(order_id, lines={line id: qty}, restock_type="return", amount=None, note="")``,
   ``edit_order(order_id, remove={line id: qty})``;
 * ``FakeShopify(taxes_included=True)`` (or ``fake.taxes_included = True``): a shop whose

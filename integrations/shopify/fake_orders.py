@@ -1,6 +1,6 @@
 """What happens to an order after it is placed, as a merchant does it in Shopify's admin.
 
-``OrderChanges`` adds to the shop's state (``fake_state.ShopState``) the three things a
+``OrderChanges`` adds to the shop's state (``fake_state.ShopState``) the things a
 merchant does to an order outside the hub, each in Shopify's REST shape and with the
 webhooks Shopify sends for it:
 
@@ -9,6 +9,9 @@ webhooks Shopify sends for it:
   the fulfilment orders and the order's ``fulfillment_status`` follow. Webhooks:
   fulfillments/create, orders/fulfilled or orders/partially_fulfilled, orders/updated.
   The REST ``POST fulfillments.json`` (what the hub calls) records through the same code.
+* ``update_tracking``: a fulfilment's tracking edited (a new label); only its tracking fields
+  and ``updated_at`` change. Webhook: fulfillments/update. The REST
+  ``POST fulfillments/{id}/update_tracking.json`` goes through the same code.
 * ``refund_order``: a refund of line quantities with a ``restock_type`` (``return``: shipped
   goods come back to the location; ``cancel``: unshipped goods are released; ``no_restock``:
   nothing comes back) and a successful ``refund`` transaction; ``current_quantity``, the
@@ -41,6 +44,14 @@ _TRACKING_URLS = {  # what Shopify fills in for a known carrier when no URL is g
     "fedex": "https://www.fedex.com/fedextrack/?trknbr={}",
     "dhl express": "https://www.dhl.com/en/express/tracking.html?AWB={}",
 }
+
+
+def _tracking(tracking: Mapping[str, Any]) -> tuple[Any, Any, Any]:
+    """(number, company, url) of a ``tracking_info``; Shopify fills in a known carrier's URL."""
+    number, company, url = tracking.get("number"), tracking.get("company"), tracking.get("url")
+    if not url and number and str(company or "").lower() in _TRACKING_URLS:
+        url = _TRACKING_URLS[str(company).lower()].format(number)
+    return number, company, url
 
 
 def _amount(value: Any) -> Decimal:
@@ -124,10 +135,7 @@ class OrderChanges(ShopState):
                 shipped = copy.deepcopy(line)
                 shipped["quantity"] = fulfilled[line["id"]]
                 line_items.append(shipped)
-        number, company = tracking.get("number"), tracking.get("company")
-        url = tracking.get("url")
-        if not url and number and str(company or "").lower() in _TRACKING_URLS:
-            url = _TRACKING_URLS[str(company).lower()].format(number)
+        number, company, url = _tracking(tracking)
         fulfillment_id = self._new_id()
         fulfillment = {
             "id": fulfillment_id,
@@ -157,6 +165,46 @@ class OrderChanges(ShopState):
             "orders/fulfilled" if order["fulfillment_status"] == "fulfilled" else "orders/partially_fulfilled"
         )
         self._emit_order(order, done, "orders/updated")
+        return fulfillment
+
+    def update_tracking(
+        self,
+        fulfillment_id: int,
+        *,
+        tracking_number: str | None = None,
+        tracking_company: str | None = None,
+        tracking_url: str | None = None,
+    ) -> dict[str, Any]:
+        """The merchant edits a fulfilment's tracking (a new label): returns it (REST shape, a copy).
+
+        ``KeyError`` for an unknown fulfilment."""
+        tracking = {"number": tracking_number, "company": tracking_company, "url": tracking_url}
+        with self._lock:
+            return copy.deepcopy(self._retrack(self._fulfilment(fulfillment_id), tracking))
+
+    def _fulfilment(self, fulfillment_id: int) -> dict[str, Any]:
+        for order in self.orders.values():
+            for fulfillment in order.get("fulfillments") or ():
+                if fulfillment["id"] == fulfillment_id:
+                    return fulfillment
+        raise KeyError(fulfillment_id)
+
+    def _retrack(self, fulfillment: dict[str, Any], tracking: Mapping[str, Any]) -> dict[str, Any]:
+        """``POST fulfillments/{id}/update_tracking.json`` and the admin's "Edit tracking": the
+        tracking given replaces the fulfilment's (lines, status and the order stay as they are);
+        Shopify sends fulfillments/update."""
+        number, company, url = _tracking(tracking)
+        fulfillment.update(
+            {
+                "tracking_company": company,
+                "tracking_number": number,
+                "tracking_numbers": [number] if number else [],
+                "tracking_url": url,
+                "tracking_urls": [url] if url else [],
+                "updated_at": self._now(),
+            }
+        )
+        self._emit("fulfillments/update", fulfillment)
         return fulfillment
 
     @staticmethod

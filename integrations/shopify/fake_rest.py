@@ -91,6 +91,8 @@ class RestApi(OrderChanges):
                 return 201, {"refund": self._create_refund(order, body.get("refund") or {})}, {}
             case "POST", ["fulfillments"]:
                 return 201, {"fulfillment": self._create_fulfillment(body.get("fulfillment") or {})}, {}
+            case "POST", ["fulfillments", fulfillment_id, "update_tracking"]:
+                return 200, {"fulfillment": self._update_tracking_request(fulfillment_id, body)}, {}
             case "GET", ["inventory_levels"]:
                 return self._list_levels(params, root)
             case "POST", ["inventory_levels", "set"]:
@@ -366,6 +368,18 @@ class RestApi(OrderChanges):
             raise _Problem(422, {"errors": ["Invalid fulfillment order line item quantity requested."]})
         order = self.orders[order_ids.pop()]
         return copy.deepcopy(self._record_fulfilment(order, plan, body.get("tracking_info") or {}))
+
+    def _update_tracking_request(self, fulfillment_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """``{"fulfillment": {"notify_customer": …, "tracking_info": {number, company, url}}}``."""
+        wanted = _int(fulfillment_id, "id")
+        request = body.get("fulfillment")
+        if not isinstance(request, dict) or not isinstance(request.get("tracking_info"), dict):
+            raise _Problem(400, {"errors": {"fulfillment": "Required parameter missing or invalid"}})
+        try:
+            fulfillment = self._fulfilment(wanted)
+        except KeyError:
+            raise _not_found() from None
+        return copy.deepcopy(self._retrack(fulfillment, request["tracking_info"]))
 
     def _order_of(self, order_id: str) -> dict[str, Any]:
         order = self.orders.get(_int(order_id, "order_id"))

@@ -5,8 +5,8 @@ from django.http import HttpRequest
 from ninja import Query
 from ninja.pagination import PageNumberPagination, paginate
 
-from erp.api_helpers import Listing, filtered
-from sales import selectors
+from erp.api_helpers import Listing, filtered, user_of
+from sales import selectors, services
 from sales.api.common import PAGE_SIZE, held_quantity, router, shipment_of
 from sales.filters import ShipmentFilter
 from sales.models import OrderLine, Shipment
@@ -18,6 +18,7 @@ from sales.schemas.shipments import (
     ShipmentDetailOut,
     ShipmentFilterIn,
     ShipmentListOut,
+    ShipmentTrackingIn,
 )
 
 SHIPMENTS = Listing(ordering=SHIPMENT_ORDERING)
@@ -32,6 +33,21 @@ def shipment_list(request: HttpRequest, filters: Query[ShipmentFilterIn]) -> Que
 
 @router.get("/shipments/{shipment_id}", response=ShipmentDetailOut)
 def shipment_detail(request: HttpRequest, shipment_id: int) -> Shipment:
+    return shipment_of(shipment_id)
+
+
+@router.patch("/shipments/{shipment_id}", response=ShipmentDetailOut)
+def shipment_tracking(request: HttpRequest, shipment_id: int, payload: ShipmentTrackingIn) -> Shipment:
+    """Change a shipment's carrier and tracking number (and service): the goods and the stock are
+    untouched; the channel the order came from is told the new tracking (``sales.shipment_updated``)."""
+    shipment = shipment_of(shipment_id)
+    services.shipment_tracking_set(
+        shipment=shipment,
+        carrier=payload.carrier,
+        tracking_number=payload.tracking_number,
+        service=payload.service,
+        user=user_of(request),
+    )
     return shipment_of(shipment_id)
 
 

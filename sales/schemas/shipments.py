@@ -51,6 +51,16 @@ class ShipIn(ApiSchema):
     tracking_number: str = Field("", max_length=100)
 
 
+class ShipmentTrackingIn(ApiSchema):
+    """A shipment's new carrier and tracking (a label voided and printed again, a number typed wrong)."""
+
+    model_config = examples({"carrier": "UPS", "tracking_number": "1Z999AA10123456784"})
+
+    carrier: str = Field(max_length=60)
+    tracking_number: str = Field(min_length=1, max_length=100)
+    service: str | None = Field(None, max_length=60, description="unchanged when left out")
+
+
 class ShipmentLineOut(ApiSchema):
     model_config = examples({"line_id": 31, "sku": "MUG-BLUE", "quantity": "2.0000"})
 

@@ -8,7 +8,7 @@ from sales.services.billing import (
     payment_record,
 )
 from sales.services.edits import LineGrowth, order_lines_extend, order_lines_reduce
-from sales.services.fulfilment import ShipLine, backorders_allocate, shipment_create
+from sales.services.fulfilment import ShipLine, backorders_allocate, shipment_create, shipment_tracking_set
 from sales.services.masterdata import (
     address_set,
     channel_create,
@@ -67,4 +67,5 @@ __all__ = [
     "return_create",
     "return_receive",
     "shipment_create",
+    "shipment_tracking_set",
 ]

@@ -242,3 +242,54 @@ def shipment_create(
         ),
     )
     return shipment
+
+
+@transaction.atomic
+def shipment_tracking_set(
+    *,
+    shipment: Shipment,
+    carrier: str,
+    tracking_number: str,
+    service: str | None = None,
+    user: Any = None,
+) -> Shipment:
+    """Correct how a shipment travels: its carrier, tracking number (and service). A label voided
+    and printed again, a number typed wrong. The goods, the lines and the stock are untouched.
+
+    Emits ``sales.shipment_updated`` when something changed (the channel the order came from is
+    told the new tracking); the same values again change nothing and emit nothing.
+    """
+    carrier, tracking_number = carrier.strip(), tracking_number.strip()
+    errors: dict[str, list[str]] = {}
+    for name, value, limit in (("carrier", carrier, 60), ("tracking_number", tracking_number, 100)):
+        if len(value) > limit:
+            errors[name] = [f"At most {limit} characters."]
+    if not tracking_number:
+        errors["tracking_number"] = ["Give the tracking number the parcel travels under."]
+    if errors:
+        raise ValidationFailed(
+            f"Cannot change the tracking of {shipment.number}: {next(iter(errors.values()))[0]}",
+            field_errors=errors,
+        )
+    shipment = Shipment.objects.select_for_update().select_related("order").get(pk=shipment.pk)
+    service = shipment.service if service is None else service.strip()[:60]
+    before = (shipment.carrier, shipment.service, shipment.tracking_number)
+    if before == (carrier, service, tracking_number):
+        return shipment
+    shipment.carrier, shipment.service, shipment.tracking_number = carrier, service, tracking_number
+    shipment.updated_by = _actor(user)
+    shipment.save(update_fields=["carrier", "service", "tracking_number", "updated_by", "updated_at"])
+    events.emit(
+        "sales.shipment_updated",
+        aggregate=shipment.order,
+        payload=order_payload(
+            shipment.order,
+            shipment_id=shipment.pk,
+            shipment_number=shipment.number,
+            carrier=carrier,
+            service=service,
+            tracking_number=tracking_number,
+            previous={"carrier": before[0], "service": before[1], "tracking_number": before[2]},
+        ),
+    )
+    return shipment

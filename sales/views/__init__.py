@@ -10,7 +10,7 @@ the field it names or as an error message, and nothing changes.
 """
 
 from sales.views.customers import contact_add, customer_create, customer_detail, customer_edit, customer_list
-from sales.views.fulfilment import fulfilment_queue, fulfilment_ship
+from sales.views.fulfilment import fulfilment_queue, fulfilment_ship, shipment_tracking
 from sales.views.invoices import invoice_issue, invoice_list, invoice_pay, invoice_void
 from sales.views.landing import index
 from sales.views.order_form import customer_options, order_create, order_edit, order_preview, product_options
@@ -54,4 +54,5 @@ __all__ = [
     "return_create",
     "return_receive",
     "return_refund",
+    "shipment_tracking",
 ]

@@ -12,8 +12,9 @@ from erp.exceptions import DomainError
 from erp.money import ZERO
 from erp.ui import flash, is_htmx, paginate, toast
 from sales import selectors, services
-from sales.models import SalesOrder
+from sales.models import SalesOrder, Shipment
 from sales.views.common import read, render_page, ship
+from sales.views.orders import answer
 
 QUEUE_PAGE = 100
 
@@ -55,3 +56,23 @@ def fulfilment_ship(request: HttpRequest, pk: int) -> HttpResponse:
         return toast(response, message, level)
     flash(request, message, level)
     return redirect("sales:fulfilment")
+
+
+@ship
+@require_POST
+def shipment_tracking(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a shipment's carrier and tracking (a label voided and printed again, a number typed
+    wrong), from the order page; the channel the order came from is told the new tracking."""
+    shipment = get_object_or_404(Shipment.objects.select_related("order"), pk=pk)
+    try:
+        services.shipment_tracking_set(
+            shipment=shipment,
+            carrier=request.POST.get("carrier", ""),
+            tracking_number=request.POST.get("tracking_number", ""),
+            user=request.user,
+        )
+    except DomainError as exc:
+        return answer(request, shipment.order_id, error=exc.message)
+    shipment.refresh_from_db()
+    travels = " ".join(part for part in (shipment.carrier, shipment.tracking_number) if part)
+    return answer(request, shipment.order_id, message=f"{shipment.number} travels under {travels} now.")

@@ -53,7 +53,7 @@ class TinyConnector(Connector):
     capabilities = frozenset({Capability.INVENTORY_OUT, Capability.FULFILMENT_OUT})
     settings_schema = TinySettings
     secrets_schema = TinySecrets
-    topics = ("inventory.level_changed", "sales.shipment_shipped")
+    topics = ("inventory.level_changed", "sales.shipment_shipped", "sales.shipment_updated")
     rate_limit_per_second = 1000.0
     rate_limit_burst = 1000
     secret_header_names = frozenset({"x-tiny-session"})
@@ -105,6 +105,13 @@ class TinyConnector(Connector):
                 headers={"Idempotency-Key": context.idempotency_key, "X-Attempt": str(context.attempt)},
             )
             return PushResult(detail=f"{item.sku} = {item.available}")
+        if isinstance(item, FulfilmentOut) and item.external_id:  # new tracking of one it has
+            self.http.request(
+                "PUT",
+                f"/orders/{item.order_external_id}/fulfilments/{item.external_id}",
+                json={"carrier": item.carrier, "tracking_number": item.tracking_number},
+            )
+            return PushResult(external_id=item.external_id)
         if isinstance(item, FulfilmentOut):
             answer = self.http.request(
                 "POST",
@@ -163,6 +170,13 @@ class FakeTiny:
                 self.pushes.append(body)
                 self.levels[body["variant"]] = body["available"]
             return httpx.Response(200, json={"level": body}, headers={"x-tiny-calls": "1/40"})
+        if path.startswith("/orders/") and "/fulfilments/" in path and request.method == "PUT":
+            number = int(path.rsplit("/", 1)[1]) - 9000
+            with self.lock:
+                if not 0 < number <= len(self.fulfilments):
+                    return httpx.Response(404, json={"errors": "Not Found"})
+                self.fulfilments[number - 1].update(body)
+            return httpx.Response(200, json={"id": 9000 + number})
         if path.startswith("/orders/") and path.endswith("/fulfilments"):
             with self.lock:
                 self.fulfilments.append({"order": path.split("/")[2], **body})

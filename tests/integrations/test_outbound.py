@@ -27,7 +27,7 @@ from integrations.outbound_items import PUSHED_AVAILABLE, available_for, invento
 from integrations.webhooks_out import subscription_create
 from inventory.models import Product
 from inventory.services import stock_receive
-from sales.services import order_confirm, shipment_create
+from sales.services import order_confirm, shipment_create, shipment_tracking_set
 from tests.erp.factories import UserFactory
 from tests.integrations.factories import ExternalRefFactory
 from tests.integrations.outbound_support import (  # noqa: F401  (fixtures)
@@ -315,6 +315,41 @@ def test_a_shipment_pushes_a_fulfilment_with_the_tools_line_ids_and_tracking(
         events.emit("sales.shipment_shipped", aggregate=order, payload={"shipment_id": shipment.pk})
     assert len(fake.fulfilments) == 1
     assert "pushed already" in Delivery.objects.filter(topic="sales.shipment_shipped").first().last_error
+
+
+def test_new_tracking_updates_the_fulfilment_the_channel_has_and_one_it_never_got_is_sent_whole(
+    tiny, fake, settings, django_capture_on_commit_callbacks
+):
+    # given: a shipment of an order from the tool, fulfilled there
+    settings.INTEGRATIONS_COALESCE_SECONDS = 0
+    channel = ChannelFactory()
+    connection = make_connection(sales_channel=channel)
+    order = order_for((stocked_product(5), 2), channel=channel)
+    order_confirm(order=order)
+    ExternalRefFactory(connection=connection, object_type="order", external_id="450789469", internal=order)
+    ExternalRefFactory(
+        connection=connection, object_type="order_line", external_id="10718230", internal=order.lines.get()
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        shipment = shipment_create(order=order, carrier="USPS", tracking_number="9400OLD")
+
+    # when: its label is replaced
+    with django_capture_on_commit_callbacks(execute=True):
+        shipment_tracking_set(shipment=shipment, carrier="UPS", tracking_number="1ZNEW")
+
+    # then: the tool's one fulfilment travels under the new number
+    assert fake.fulfilments == [
+        {"order": "450789469", "lines": [["10718230", 2]], "carrier": "UPS", "tracking_number": "1ZNEW"}
+    ]
+    delivery = Delivery.objects.get(connection=connection, topic="sales.shipment_updated")
+    assert delivery.status == DeliveryStatus.SUCCEEDED
+
+    # and a channel whose fulfilment was never made (its push dead) gets the shipment whole
+    ExternalRef.objects.filter(connection=connection, object_type="fulfilment").delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        shipment_tracking_set(shipment=shipment, carrier="UPS", tracking_number="1ZNEWER")
+    assert len(fake.fulfilments) == 2
+    assert fake.fulfilments[1]["tracking_number"] == "1ZNEWER"
 
 
 def test_a_shipment_of_an_order_from_elsewhere_is_skipped(

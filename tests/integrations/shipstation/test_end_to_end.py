@@ -18,10 +18,17 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from integrations import health, outbound, polling, routing
+from integrations import health, inbound, outbound, polling, routing
 from integrations.connections import connection_create
 from integrations.http import mounted
-from integrations.models import Connection, Delivery, DeliveryStatus, ExternalRef
+from integrations.models import (
+    Connection,
+    Delivery,
+    DeliveryStatus,
+    ExternalRef,
+    InboundEvent,
+    InboundStatus,
+)
 from integrations.shipstation.fake import API_KEY, API_SECRET, BASE_URL, STORE_ID, FakeShipStation
 from integrations.shopify.fake import FakeShopify, sample_webhook
 from inventory.services import stock_receive
@@ -244,3 +251,33 @@ def test_an_order_waits_for_its_stock_then_goes_whole(
 
     there = shipstation.order(order.number)
     assert {i["sku"]: i["quantity"] for i in there["items"]}["STOVE-TI-01"] == 1
+
+
+def test_a_label_voided_after_it_was_recorded_and_printed_again_moves_the_tracking_to_shopify(
+    client, shop, shipstation, shop_connection, connection, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    order = sell(client, shop_connection, capture)
+    polling.poll(connection=connection, object_type="shipment")  # the cursor starts now
+    misprint = shipstation.ship(order.number, tracking="9400000000000000000011")
+    assert notify(client, shipstation, capture) == [200]
+    [shipment] = Shipment.objects.filter(order=order)
+    assert shipment.tracking_number == "9400000000000000000011"
+
+    # the label is voided there and printed again; its SHIP_NOTIFY comes, the void only by polling
+    shipstation.void(misprint["shipmentId"])
+    shipstation.ship(order.number, tracking="9400000000000000000012")
+    assert notify(client, shipstation, capture) == [200]  # stored; it waits to hear of the void
+    with capture(execute=True):
+        polling.poll(connection=connection, object_type="shipment")
+    for event in InboundEvent.objects.filter(connection=connection, status=InboundStatus.FAILED):
+        with capture(execute=True):
+            inbound.inbound_process(event.pk)  # the retry, once the void was heard
+    run_due(capture)
+
+    [shipment] = Shipment.objects.filter(order=order)  # the goods left once: one shipment
+    assert shipment.tracking_number == "9400000000000000000012"
+    assert not InboundEvent.objects.filter(connection=connection, status=InboundStatus.FAILED).exists()
+    # Shopify's one fulfilment travels under the new number
+    [fulfilment] = shop.order(SHOPIFY_ORDER_ID)["fulfillments"]
+    assert fulfilment["tracking_number"] == "9400000000000000000012"
