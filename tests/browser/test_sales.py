@@ -113,6 +113,15 @@ def test_keyboard_only_order_then_ship_invoice_and_pay(page, screenshot):
     expect(page.locator(".toast-success", has_text="shipped for").first).to_be_visible()
     expect(page.locator("#order")).to_contain_text("1Z999AA10123456784")
 
+    # and its label, misprinted, is replaced: the shipment travels under the new number
+    change = page.locator("details.inline-edit").first
+    change.locator("summary").click()
+    change.get_by_label("Tracking").fill("1Z999AA10123456799")
+    screenshot("sales-shipment-tracking", full_page=False)
+    change.get_by_role("button", name="Save").click()
+    expect(page.locator(".toast-success", has_text="travels under UPS 1Z999AA10123456799")).to_be_visible()
+    expect(page.locator("#order")).to_contain_text("1Z999AA10123456799")
+
     # and invoiced, issued and paid
     page.get_by_role("button", name="Create invoice").click()
     expect(page.get_by_role("button", name="Issue")).to_be_visible()

@@ -42,7 +42,7 @@ def test_registered_with_its_capabilities_topics_and_versions():
         Capability.FULFILMENT_OUT,
         Capability.PRODUCTS_IN,
     }
-    assert cls.topics == ("inventory.level_changed", "sales.shipment_shipped")
+    assert cls.topics == ("inventory.level_changed", "sales.shipment_shipped", "sales.shipment_updated")
     assert cls.poll_object_types == ("order",)
     assert cls.reconcile_object_types == ("inventory", "order")
     assert cls.webhook_topics == ("orders/create", "orders/updated", "orders/cancelled", "products/update")
