@@ -3,9 +3,14 @@ shipments back by signed webhooks, and its on-hand per fulfilment centre polled 
 
 Wire format notes: ``samples/FORMAT.md``, beside the samples.
 
-* ``Authorization: Bearer <PAT>``; every request carries ``shipbob_channel_id`` (the connection's
-  channel: writes need it, and on reads it keeps the order list to our channel). ``test`` reads
-  ``GET /channel`` and refuses a channel that is unknown or cannot write orders.
+* ``Authorization: Bearer <token>``: a Personal Access Token (``token``: it never expires), or
+  the access token of ShipBob's OAuth 2.0 sign-in (``auth``: "Connect to ShipBob" with the app's
+  ``client_id`` and ``client_secret``). ``offline_access`` brings a refresh token: the access token
+  lasts an hour and the hub refreshes it before then (``refresh_token``; the refresh token
+  rotates, and one unused for 30 days lapses: "Re-authorise"). Every request carries
+  ``shipbob_channel_id`` (the connection's channel: writes need it, and on reads it keeps the
+  order list to our channel). ``test`` reads ``GET /channel`` and refuses a channel that is
+  unknown or cannot write orders.
 * Orders out: ``POST /order`` with ``reference_id`` = our key for the order
   (``OrderOut.tool_key``), unique per channel there. A create whose answer was lost is refused
   when repeated (422 "already exists"): the order is found by its reference
@@ -13,11 +18,13 @@ Wire format notes: ``samples/FORMAT.md``, beside the samples.
   order says what ours does. ShipBob holds shipments, not orders: a hold here places the order's
   shipments not shipped yet on hold (``POST /shipment:bulkPlaceOnHold``, documented for 2026-01;
   the stock stays committed there) and a release lifts it (``shipment:bulkReleaseHold``, which
-  lifts only a merchant's holds). A held order not sent yet is created, then held. The connector
-  changes no products or address of an order ShipBob has: an update that would is refused
-  (``PermanentError``: a person changes it in ShipBob's dashboard). ``OrderCancelOut`` is
-  ``POST /order/{id}:cancel`` (the id found by reference when the hub never learned it); a shipped
-  order answers 422: refused with ShipBob's words.
+  lifts only a merchant's holds). A held order not sent yet is created, then held. An address
+  changed here goes to each of the order's shipments not shipped yet
+  (``PUT /shipment/{id}:updateAddress``; one that shipped keeps its address, and an order with
+  nothing left to ship is refused). ShipBob's API changes no products of an order: an update that
+  would is refused (``PermanentError``: a person changes it in ShipBob's dashboard).
+  ``OrderCancelOut`` is ``POST /order/{id}:cancel`` (the id found by reference when the hub never
+  learned it); a shipped order answers 422: refused with ShipBob's words.
   The shipping method is the connection's mapping of the customer's shipping (kind
   "shipping_method"), else the setting's default.
 * Shipments in: Standard Webhooks (``webhook-id``, ``webhook-timestamp``, ``webhook-signature``
@@ -41,10 +48,8 @@ Wire format notes: ``samples/FORMAT.md``, beside the samples.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import datetime
-import hashlib
 import hmac
 import json
 import re
@@ -65,6 +70,7 @@ from integrations.contract import (
     PushContext,
     PushResult,
     RateLimitHint,
+    TokenGrant,
     WebhookEnvelope,
     WebhookRequest,
 )
@@ -80,6 +86,7 @@ from integrations.records import (
     ReceivingOut,
 )
 from integrations.shipbob import mapping, receiving
+from integrations.shipbob.auth import AUTH_URL, OAUTH, ShipBobSecrets, sign
 
 BASE_URL = "https://api.shipbob.com"
 API_VERSION = "2026-01"
@@ -106,21 +113,6 @@ class ShipBobSettings(BaseModel):
     partial_orders: bool = Field(
         False, description="send an order once part of it is reserved (else once all of it is)"
     )
-
-
-class ShipBobSecrets(BaseModel):
-    token: str = Field(min_length=1, description="A Personal Access Token (Authorization: Bearer).")
-    webhook_secret: str = Field(
-        min_length=1,
-        description='The webhook signing secret ("whsec_" + base64); the hub subscribes with it.',
-    )
-
-
-def sign(secret: str, message_id: str, timestamp: str, body: bytes) -> str:
-    """Standard Webhooks: base64 HMAC-SHA256 of "id.timestamp.body", keyed by the decoded secret."""
-    key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
-    signed = f"{message_id}.{timestamp}.".encode() + body
-    return base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
 
 @registry.register
@@ -178,6 +170,8 @@ class ShipBobConnector(Connector):
         ),
     )
 
+    oauth = OAUTH
+
     settings: ShipBobSettings
 
     # --- configuration -------------------------------------------------------------------------
@@ -188,11 +182,40 @@ class ShipBobConnector(Connector):
     def url(self, path: str) -> str:
         return f"{self.base_url()}/{self.settings.api_version}/{path.lstrip('/')}"
 
+    def hosts(self) -> frozenset[str]:
+        """The API's host and ShipBob's sign-in host (its token endpoint takes the client secret)."""
+        return super().hosts() | {httpx.URL(AUTH_URL).host}
+
     def auth_headers(self, secrets: Mapping[str, Any]) -> dict[str, str]:
-        return {
-            "Authorization": f"Bearer {secrets.get('token', '')}",
-            "shipbob_channel_id": str(self.settings.channel_id),
-        }
+        """The sign-in's access token when there is one, else the PAT."""
+        token = secrets.get("access_token") or secrets.get("token") or ""
+        return {"Authorization": f"Bearer {token}", "shipbob_channel_id": str(self.settings.channel_id)}
+
+    def refresh_token(self, secrets: Mapping[str, Any]) -> TokenGrant | None:
+        """A new access token (and a new refresh token: it rotates) for the stored refresh token.
+        None without one: a PAT never expires."""
+        refresh = str(secrets.get("refresh_token") or "")
+        if not refresh:
+            return None
+        data, headers = OAUTH.token_request(
+            secrets, {"grant_type": "refresh_token", "refresh_token": refresh}
+        )
+        try:
+            response = self.http.request("POST", OAUTH.token_url, data=data, auth=headers)
+        except PermanentError as exc:
+            if exc.status not in (400, 401):
+                raise
+            raise PermanentError(
+                f"ShipBob refused the refresh token ({mapping.error_text(exc.body) or exc.status}): it "
+                "was used already, lapsed after 30 days unused, or the app was uninstalled. Sign in "
+                'again with "Re-authorise" on the connection\'s page.',
+                status=exc.status,
+                body=exc.body,
+            ) from exc
+        try:
+            return OAUTH.grant(response.json())
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise TransientError(f"ShipBob's token refresh answer cannot be read: {exc}") from exc
 
     def rate_limit_hint(self, response: httpx.Response) -> RateLimitHint | None:
         headers = response.headers
@@ -426,19 +449,47 @@ class ShipBobConnector(Connector):
         return PushResult(external_id=order_id, detail=f"{item.reference}: {detail}")
 
     def _bring_up_to_date(self, item: OrderOut, order_id: str, body: dict[str, Any]) -> str:
-        """Make ShipBob's order what ``item`` says: held or released. Its products and address cannot
-        be changed through this connector: a difference there is refused (a person changes it in
-        ShipBob's dashboard)."""
+        """Make ShipBob's order what ``item`` says: its address (on the shipments not shipped yet),
+        held or released. Its products cannot be changed through ShipBob's API: a difference there
+        is refused (a person changes it in ShipBob's dashboard)."""
         order = self._json("GET", f"order/{order_id}") or {}
         if order.get("status") == mapping.CANCELLED:
             raise PermanentError(f"ShipBob's order {order_id} of {item.reference} is cancelled there.")
         changed = mapping.differences(order, body)
-        if changed:
+        if "its products" in changed:
             raise PermanentError(
-                f"ShipBob's order {order_id} of {item.reference} differs in {' and '.join(changed)}, "
-                "which the hub does not change there: change it in ShipBob's dashboard."
+                f"ShipBob's order {order_id} of {item.reference} differs in its products, which "
+                "ShipBob's API cannot change: change them in ShipBob's dashboard."
             )
-        return self._hold_as(item, order_id, order) or "ShipBob has it as it is"
+        done = [self._move(item, order_id, order, body)] if "its address" in changed else []
+        done.append(self._hold_as(item, order_id, order))
+        return ", ".join(d for d in done if d) or "ShipBob has it as it is"
+
+    def _move(self, item: OrderOut, order_id: str, order: Mapping[str, Any], body: dict[str, Any]) -> str:
+        """Send our address to each shipment not shipped yet (``shipment/{id}:updateAddress``); a
+        shipment that left keeps the address it went to. An order with nothing left to ship is
+        refused: ShipBob can no longer change where it goes."""
+        moved = mapping.moved_shipments(order, body)
+        if not moved:
+            gone = ", ".join(
+                f"shipment {s.get('id')} {s.get('status')}" for s in order.get("shipments") or ()
+            )
+            raise PermanentError(
+                f"ShipBob's order {order_id} of {item.reference} ships to another address, and it has "
+                f"no shipment left to send it to ({gone or order.get('status')}): the new address "
+                "cannot reach ShipBob."
+            )
+        update = mapping.address_update(body["recipient"])
+        for shipment in moved:
+            answer = self._json("PUT", f"shipment/{shipment['id']}:updateAddress", json=update) or {}
+            if answer.get("is_success") is False:
+                why = (answer.get("error") or {}).get("message") or "refused"
+                raise PermanentError(
+                    f"ShipBob refused the new address of shipment {shipment['id']} of order {order_id} "
+                    f"({item.reference}): {why}"
+                )
+        ids = ", ".join(str(s["id"]) for s in moved)
+        return f"address changed on shipment{'s' if len(moved) > 1 else ''} {ids}"
 
     def _hold_as(self, item: OrderOut, order_id: str, order: Mapping[str, Any]) -> str:
         """Hold (or release) the order's shipments not shipped yet, as ``item`` is; what was done ("":

@@ -12,7 +12,9 @@ WSGI). It stands on ``integrations.fakes`` (``FakeTool``, ``TokenStore``, the cu
 ``fake_api`` (the endpoints), ``fake_snapshot``; this module checks the token, the rate limit
 and the channel header, and routes.
 
-* ``Authorization: Bearer <PAT>``: 401 with no body otherwise.
+* ``Authorization: Bearer <PAT>`` or an access token its OAuth sign-in issued (``/connect/authorize``
+  and ``/connect/token`` on ``auth.shipbob.com``, see ``fake_oauth``; tokens expire after an hour
+  and are refreshed with rotating refresh tokens): 401 with no body otherwise.
 * 150 requests a minute per token (``window(token)``), a sliding window (``rate_limit`` /
   ``window_seconds``; the simulated day passes a generous one, ``limits=False`` turns it off).
   Every authenticated answer carries ``x-remaining-calls``; past the limit: 429
@@ -31,7 +33,8 @@ Test controls (the warehouse, carriers, the merchant): ``ship``, ``add_tracking`
 ``pending_webhooks``, ``duplicate_next``, ``drop_next``, ``delay_next``, ``outbox``; API
 faults: ``throttle_next``, ``fail_next``, ``timeout_next``, ``slow_next`` (``match``: a
 substring of ``"POST order"``, ``"GET inventory-level"``, ``"POST order/312345678:cancel"``);
-``issue_token``, ``revoke_token``; ``requests``, ``requests_to``; ``reset``; ``snapshot``.
+``issue_token``, ``revoke_token``; OAuth: ``oauth_codes``, ``token_calls``, ``expire_tokens``,
+``revoke_refresh_tokens``, ``refreshes``; ``requests``, ``requests_to``; ``reset``; ``snapshot``.
 """
 
 from __future__ import annotations
@@ -65,13 +68,17 @@ from integrations.shipbob.fake_data import (
     invalid,
     rate_limited_body,
 )
+from integrations.shipbob.fake_oauth import AUTH_URL, CLIENT_ID, CLIENT_SECRET, ShipBobOAuth
 from integrations.shipbob.fake_snapshot import shipbob_snapshot
 from integrations.shipbob.fake_webhooks import RETRY_SCHEDULE, new_secret, sample_webhook, sign, verify
 
 __all__ = [
     "ACCESS_TOKEN",
+    "AUTH_URL",
     "BASE_URL",
     "CHANNEL_ID",
+    "CLIENT_ID",
+    "CLIENT_SECRET",
     "RETRY_SCHEDULE",
     "FakeShipBob",
     "SlidingWindow",
@@ -83,11 +90,12 @@ __all__ = [
     "wsgi_app",
 ]
 
+_AUTH_PATH = re.compile(r"^(?P<prefix>.*?)/connect/(?P<action>authorize|token)/?$")
 _API_PATH = re.compile(r"^(?P<prefix>.*?)/(?P<version>1\.0|2\.0|2025-07|2026-01|2026-07)/(?P<path>.*?)/?$")
 
 
 # The mixins read ``clock`` as a bare now-callable; FakeTool's is a fakes.clock.Clock, which is one.
-class FakeShipBob(FakeTool, ShipBobApi):  # type: ignore[misc]
+class FakeShipBob(FakeTool, ShipBobApi, ShipBobOAuth):  # type: ignore[misc]
     """A ShipBob account in memory that speaks its 2026-01 API. Thread-safe; see the module doc."""
 
     tool = "shipbob"
@@ -143,6 +151,7 @@ class FakeShipBob(FakeTool, ShipBobApi):  # type: ignore[misc]
             self.windows.clear()
             self.tokens.reset()
             self.tokens.allow(self.token)
+            self.reset_oauth()
             self.reset_state(seed=seed)
 
     def window(self, token: str | None = None) -> SlidingWindow:
@@ -190,6 +199,9 @@ class FakeShipBob(FakeTool, ShipBobApi):  # type: ignore[misc]
 
     def answer(self, request: Incoming, fault: Fault | None) -> Answer:
         """ShipBob's order: the path, the token, the rate limit, the channel, the endpoint."""
+        signing_in = _AUTH_PATH.match(request.path)
+        if signing_in is not None:
+            return self.oauth_respond(request.method, request.url, signing_in["action"], request.body)
         match = _API_PATH.match(request.path)
         if match is None or match["version"] != VERSION:
             return self._reply(404, None)

@@ -5,7 +5,8 @@
   (an array of Orders; paging headers ``Page-Number``, ``Total-Pages``, ``Total-Count``,
   ``Page-Size`` and ``Next-Page`` when there is one), ``GET order/{id}``,
   ``GET order/{id}/shipment``, ``GET order/{id}/shipment/{shipmentId}``, ``GET shipment/{id}``,
-  ``POST order/{id}:cancel`` (200 ``{canceled_shipment_results, order, order_id, status}``).
+  ``POST order/{id}:cancel`` (200 ``{canceled_shipment_results, order, order_id, status}``),
+  ``PUT shipment/{id}:updateAddress`` (200 ``{id, is_success, error}``; see ``fake_orders``).
 * ``GET inventory-level?InventoryIds=&SearchBy=&IsActive=&PageSize=`` and
   ``GET inventory-level/locations`` (same filters): ``{"items", "first", "next", "prev", "last"}``,
   cursor pagination by relative URLs (``?cursor=`` base64url of ``{"Id", "CursorType", ...}``:
@@ -158,6 +159,12 @@ class ShipBobApi(ShipBobWebhooks):
                     raise not_found()
                 return 200, copy.deepcopy(shipment), {}
             raise Problem(405)
+        if (found := re.fullmatch(rf"shipment/{_ID}:updateAddress", path)) is not None:
+            if method != "PUT":
+                raise Problem(405)
+            if int(found["id"]) not in self.shipments:
+                raise not_found()
+            return 200, self.update_address(int(found["id"]), payload), {}
         if (found := re.fullmatch(rf"shipment/{_ID}", path)) is not None and method == "GET":
             shipment = self.shipments.get(int(found["id"]))
             if shipment is None:

@@ -15,6 +15,11 @@ HTTP). Each change queues the webhook ShipBob sends for it (``_emit``, see ``fak
 * ``cancel_order`` (``POST /order/{id}:cancel``): every shipment not shipped is "Cancelled", its
   committed units released; ``order.shipment.cancelled`` each. An order with nothing left to
   cancel (all shipped, or already cancelled) is refused with 422;
+* ``update_address(shipment_id, payload)`` (``PUT /shipment/{id}:updateAddress``, the merchant
+  moving a shipment): the shipment's recipient (name, address, email, phone) becomes the
+  Orders.UpdateAddressRequest's; the order's recipient stays as it was created. 400
+  ``{"code": "INVALID_PARAMETER", "message"}`` naming the missing required fields (``city``,
+  ``street_address1``), 422 for a shipment that shipped or was cancelled; no webhook in 2026-01;
 * ``damage(sku, location_id, units)`` and ``count(sku, location_id, on_hand)``: stock moves with
   no order involved (a broken unit, a cycle count). ShipBob has no inventory webhook in
   2026-01: the hub polls ``/inventory-level``. More stock allocates waiting out-of-stock shipments.
@@ -35,6 +40,7 @@ from integrations.shipbob.fake_data import (
     ON_HOLD_DETAIL,
     OUT_OF_STOCK_DETAIL,
     PROCESSING_DETAIL,
+    Problem,
     iso,
     iso_seconds,
     status_detail,
@@ -247,6 +253,49 @@ class OrderLife(ShipBobState):
                 "status": "Success" if all(r["is_success"] for r in results) else "PartialSuccess",
             }
 
+    # --- moving a shipment -------------------------------------------------------------------------
+
+    def update_address(self, shipment_id: int, payload: Any) -> dict[str, Any]:
+        """``PUT /shipment/{id}:updateAddress``: ``{"id", "is_success", "error"}``
+        (Orders.ShipmentApiResponse); ``Problem`` 400 (missing fields) or 422 (shipped or
+        cancelled); ``KeyError`` (no such shipment)."""
+        with self._lock:
+            shipment = self._shipment(shipment_id)
+            if not isinstance(payload, dict):
+                raise Problem(400, _invalid_address("a JSON body is required"))
+            missing = [
+                name
+                for name in ("city", "street_address1")
+                if not isinstance(payload.get(name), str) or not payload[name].strip()
+            ]
+            if missing:
+                raise Problem(400, _invalid_address(f"{', '.join(missing)} required"))
+            if shipment["status"] == "Completed":
+                raise unprocessable(
+                    f"Shipment {shipment_id} has already shipped: its address cannot be updated"
+                )
+            if shipment["status"] == "Cancelled":
+                raise unprocessable(f"Shipment {shipment_id} is cancelled: its address cannot be updated")
+            recipient = shipment["recipient"]
+            address = recipient["address"]
+            address.update(
+                address1=payload["street_address1"].strip(),
+                address2=payload.get("street_address2") or None,
+                city=payload["city"].strip(),
+                company_name=payload.get("company_name") or None,
+                state=payload.get("state") or None,
+                zip_code=payload.get("zip_code") or None,
+            )
+            if payload.get("country_code"):
+                address["country"] = str(payload["country_code"]).strip().upper()
+            if payload.get("recipient_name"):
+                recipient["name"] = recipient["full_name"] = payload["recipient_name"]
+            for name in ("email", "phone_number"):
+                if name in payload:
+                    recipient[name] = payload[name] or None
+            shipment["last_update_at"] = iso(self.clock())
+            return {"error": None, "id": shipment["id"], "is_success": True}
+
     # --- stock moving on its own ------------------------------------------------------------------
 
     def damage(self, sku: str, location_id: int, units: int) -> int:
@@ -276,6 +325,14 @@ class OrderLife(ShipBobState):
         for shipment in sorted(self.shipments.values(), key=lambda s: s["id"]):
             if shipment["status"] == "Exception" and _out_of_stock(shipment) and self._allocate(shipment):
                 self._settle_order(self._order(shipment["order_id"]))
+
+
+def _invalid_address(why: str) -> dict[str, str]:
+    """ShipBob's 400 of an address update (Orders.ErrorResponse)."""
+    return {
+        "code": "INVALID_PARAMETER",
+        "message": f"Request body is invalid or missing required fields: {why}",
+    }
 
 
 def _out_of_stock(shipment: Mapping[str, Any]) -> bool:

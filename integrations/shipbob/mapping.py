@@ -6,6 +6,10 @@ its error bodies in a sentence. Pure functions: no Django, no HTTP.
   ShipBob, so a create repeated after a lost answer is refused (422) rather than made twice.
   Products go by ``reference_id`` = SKU with a name (ShipBob creates an unknown SKU that comes with
   one), whole units, and our line id as ``external_line_id``, so a shipment's lines find ours.
+* An address changed here goes to ShipBob's shipments not shipped yet
+  (``PUT /shipment/{id}:updateAddress``, ``address_update``): ShipBob keeps the order's recipient
+  as it was created, so the address ShipBob ships to is read off those shipments
+  (``shown_addresses``), and an order that was moved says what ours does afterwards.
 * A shipment is recorded once it has left (status "Completed") with its tracking; ShipBob names the
   products it shipped by SKU, and the order's products carry our ``external_line_id``.
 * Dates are ISO 8601 UTC (``2026-03-14T14:22:40.117Z`` or to the second).
@@ -116,20 +120,66 @@ def _units(products: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     return units
 
 
+def _same_address(theirs: Mapping[str, Any], ours: Mapping[str, Any]) -> bool:
+    return all(
+        str(theirs.get(k) or "").strip().casefold() == str(ours.get(k) or "").strip().casefold()
+        for k in ADDRESS_KEYS
+    )
+
+
+def _address_of(holder: Mapping[str, Any]) -> Mapping[str, Any]:
+    return ((holder.get("recipient") or {}).get("address")) or {}
+
+
+def shown_addresses(order: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Where ShipBob's order ships to: the addresses of its shipments not shipped yet (an address
+    update changes those, not the order's recipient), else of those that shipped, else the order's
+    recipient's."""
+    shipments = [s for s in order.get("shipments") or () if s.get("status") != CANCELLED]
+    waiting = [s for s in shipments if s.get("status") in OPEN]
+    holders = waiting or shipments or [order]
+    return [_address_of(h) for h in holders]
+
+
 def differences(order: Mapping[str, Any], body: Mapping[str, Any]) -> list[str]:
     """What of ``body`` (an order we would create) ShipBob's ``order`` does not say: [] when it
-    says it all (its products and units, the recipient's address)."""
+    says it all (its products and units, the address it ships to: ``shown_addresses``)."""
     found: list[str] = []
     if _units(order.get("products") or ()) != _units(body["products"]):
         found.append("its products")
-    theirs = ((order.get("recipient") or {}).get("address")) or {}
     ours = body["recipient"]["address"]
-    if any(
-        str(theirs.get(k) or "").strip().casefold() != str(ours.get(k) or "").strip().casefold()
-        for k in ADDRESS_KEYS
-    ):
+    if not all(_same_address(theirs, ours) for theirs in shown_addresses(order)):
         found.append("its address")
     return found
+
+
+def moved_shipments(order: Mapping[str, Any], body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The shipments of ``order`` not shipped yet whose address is not ``body``'s."""
+    ours = body["recipient"]["address"]
+    return [
+        s
+        for s in order.get("shipments") or ()
+        if s.get("status") in OPEN and not _same_address(_address_of(s), ours)
+    ]
+
+
+def address_update(recipient: Mapping[str, Any]) -> dict[str, Any]:
+    """Our recipient (``recipient(item)``) as the ``PUT /shipment/{id}:updateAddress`` body
+    (Orders.UpdateAddressRequest: ``city`` and ``street_address1`` required). ShipBob verifies the
+    address as it does a new order's (``override_verification`` left false)."""
+    address = recipient["address"]
+    return {
+        "recipient_name": recipient.get("name") or None,
+        "company_name": address.get("company_name") or None,
+        "street_address1": address.get("address1") or "",
+        "street_address2": address.get("address2") or None,
+        "city": address.get("city") or "",
+        "state": address.get("state") or None,
+        "zip_code": address.get("zip_code") or None,
+        "country_code": address.get("country") or None,
+        "email": recipient.get("email") or None,
+        "phone_number": recipient.get("phone_number") or None,
+    }
 
 
 def _line_ids(order: Mapping[str, Any]) -> dict[str, str]:
