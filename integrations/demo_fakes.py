@@ -28,3 +28,9 @@ def fake_url(key: str) -> str:
 def mount(key: str, app: Any) -> None:
     """Route the hub's requests to ``fake_url(key)`` to ``app`` (a WSGI fake) in this process."""
     http.mount(fake_url(key), httpx.WSGITransport(app=app))
+
+
+def is_demo(connection: Any, key: str) -> bool:
+    """Whether ``connection`` is connector ``key``'s demo connection: it points at the served fake."""
+    base = str((connection.settings or {}).get("base_url") or "")
+    return bool(connection.connector == key and base.rstrip("/") == fake_url(key))

@@ -205,9 +205,7 @@ class Shipper(ShippingTool):
         found: list[dict[str, Any]] = []
 
         def drift(data: str, key: str, kind: str, hub: Any, tool: Any) -> None:
-            found.append(
-                {"tool": self.key, "data": data, "key": key, "kind": kind, "hub": hub, "tool_value": tool}
-            )
+            found.append(self.drift_item(data, key, kind, hub, tool))
 
         orders = {k: o for k, o in snapshot["orders"].items() if o["channel_id"] == CHANNEL_ID}
         for order in orders.values():

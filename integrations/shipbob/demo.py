@@ -60,8 +60,7 @@ def install_fakes_for_serving() -> None:
 
 
 def is_demo(connection: Connection) -> bool:
-    base = str((connection.settings or {}).get("base_url") or "")
-    return connection.connector == KEY and base.rstrip("/") == demo_fakes.fake_url(KEY)
+    return demo_fakes.is_demo(connection, KEY)
 
 
 # --- the seeder ------------------------------------------------------------------------------------

@@ -129,9 +129,7 @@ class Shipper(ShippingTool):
         found: list[dict[str, Any]] = []
 
         def drift(data: str, key: str, kind: str, hub: Any, tool: Any) -> None:
-            found.append(
-                {"tool": self.key, "data": data, "key": key, "kind": kind, "hub": hub, "tool_value": tool}
-            )
+            found.append(self.drift_item(data, key, kind, hub, tool))
 
         # our shipments a live label stands for (a voided label recorded here was replaced by one)
         standing = {

@@ -99,6 +99,10 @@ class ShippingTool(Participant):
 
     # --- what both sides say, for ``differences`` -------------------------------------------------
 
+    def drift_item(self, data: str, key: str, kind: str, hub: Any, tool: Any) -> dict[str, Any]:
+        """One disagreement of the tool and the hub, as the day's report lists it."""
+        return {"tool": self.key, "data": data, "key": key, "kind": kind, "hub": hub, "tool_value": tool}
+
     def shipments_here(self) -> dict[str, tuple[int, str]]:
         """The tool's shipment id -> (our shipment id, its tracking here), for those recorded here."""
         from sales.models import Shipment
