@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any, ClassVar
 
 from integrations import health
@@ -102,27 +103,31 @@ class Shipper(ShippingTool):
 
     # --- ShipBob's people ------------------------------------------------------------------------
 
-    def work(self) -> None:
+    def work(self, hold: AbstractSet[str] = frozenset()) -> None:
         self._step += 1
         self._track_late()
-        self._ship()
+        self._ship(hold)
         self._move_stock()
 
-    def _waiting(self) -> list[tuple[int, dict[str, int]]]:
-        """Our channel's orders with a shipment ready to go: (order id, {sku: units} of it)."""
+    def _waiting(self, hold: AbstractSet[str]) -> list[tuple[int, dict[str, int]]]:
+        """Our channel's orders with a shipment ready to go, not held: (order id, {sku: units} of
+        the first such shipment)."""
         fake = self._fake
         with fake._lock:
+            ready = [
+                (order, next((s for s in order["shipments"] if s["status"] == "Processing"), None))
+                for order in list(fake.orders.values())[-40:]
+                if order["channel"]["id"] == CHANNEL_ID and not self.held(order["reference_id"], hold)
+            ]
             return [
                 (order["id"], {p["sku"]: p["inventory_items"][0]["quantity"] for p in shipment["products"]})
-                for order in list(fake.orders.values())[-40:]
-                if order["channel"]["id"] == CHANNEL_ID
-                for shipment in order["shipments"][:1]
-                if shipment["status"] == "Processing"
+                for order, shipment in ready
+                if shipment is not None
             ][:10]
 
-    def _ship(self) -> None:
+    def _ship(self, hold: AbstractSet[str]) -> None:
         rng, fake = self.rng, self._fake
-        waiting = self._waiting()
+        waiting = self._waiting(hold)
         if not waiting or rng.random() < 0.4:
             return
         for order_id, units in rng.sample(waiting, k=min(2, len(waiting))):

@@ -14,6 +14,7 @@ only one a shipment here stands on.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Set as AbstractSet
 from typing import Any, ClassVar
 
 from integrations import health
@@ -68,11 +69,11 @@ class Shipper(ShippingTool):
         self._labels += 1
         return f"9400SIM{self.rng.randrange(10**6):06d}{self._labels:06d}"
 
-    def work(self) -> None:
+    def work(self, hold: AbstractSet[str] = frozenset()) -> None:
         if self.rng.random() < 0.05:
             self._relabel_late()
         rng, fake = self.rng, self._fake
-        waiting = fake.orders_awaiting()[:10]
+        waiting = [o for o in fake.orders_awaiting() if not self.held(o["orderKey"], hold)][:10]
         if not waiting or rng.random() < 0.4:
             return
         for order in rng.sample(waiting, k=min(2, len(waiting))):

@@ -18,6 +18,7 @@ import datetime
 import importlib
 import pkgutil
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -90,8 +91,15 @@ class ShippingTool(Participant):
         half-done is finished (a 3PL's labels still without tracking get it). Nothing by default."""
 
     @abc.abstractmethod
-    def work(self) -> None:
-        """The tool's staff ship some of the orders waiting there."""
+    def work(self, hold: AbstractSet[str] = frozenset()) -> None:
+        """The tool's staff ship some of the orders waiting there, not those in ``hold`` (our
+        order numbers with a change on its way to the tool: a picker waits for an order being
+        changed, as the day's warehouse here does; racing it is a person's conflict)."""
+
+    @staticmethod
+    def held(key: str, hold: AbstractSet[str]) -> bool:
+        """Whether the tool's order ``key`` (our number, "SO-1/2" for a second one) is held."""
+        return key.split("/")[0] in hold
 
     @abc.abstractmethod
     def differences(self) -> list[dict[str, Any]]:
