@@ -70,6 +70,7 @@ API_VERSIONS: dict[str, datetime.date | None] = {"v0+2021-08-01": None}
 ORDER_PAGE = 50  # MaxResultsPerPage: a page's items (getOrderItems, 0.5/s) fit the burst
 LISTING_PAGE = 20  # searchListingsItems' largest pageSize
 TWO_MINUTES = datetime.timedelta(minutes=2)
+CLOCK_SKEW = datetime.timedelta(seconds=30)  # room for Amazon's clock running a little behind ours
 ORDERS = "orders/v0/orders"
 _MARKETPLACE = re.compile(r"^[A-Z0-9]{8,20}$")
 
@@ -414,14 +415,14 @@ class AmazonConnector(Connector):
             # The window starts at the hub's cursor: the latest LastUpdateDate Amazon showed, which it
             # shows only two minutes after the change, so the start is never later than two minutes
             # before Amazon's now. Should the clocks disagree and Amazon refuse it, the start is
-            # taken two minutes before ours instead.
+            # taken two minutes (and half a minute for the clocks' skew) before ours instead.
             start = since if since is not None else timezone.now() - TWO_MINUTES - datetime.timedelta(days=1)
             params["LastUpdatedAfter"] = mapping.iso(start)
             params["MaxResultsPerPage"] = ORDER_PAGE
         try:
             body = self._get(ORDERS, params, auth=self._buyer_auth()) or {}
         except PermanentError as exc:
-            latest = timezone.now() - TWO_MINUTES
+            latest = timezone.now() - TWO_MINUTES - CLOCK_SKEW
             if token or exc.status != 400 or "LastUpdatedAfter" not in (exc.body or "") or since is None:
                 raise
             params["LastUpdatedAfter"] = mapping.iso(min(since, latest))

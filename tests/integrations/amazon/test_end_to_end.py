@@ -364,7 +364,8 @@ def test_a_window_start_amazon_refuses_as_too_recent_is_taken_two_minutes_before
 ):
     """The cursor is Amazon's own time, so its window start is never too recent for Amazon; should
     the clocks disagree (a cursor ahead of Amazon's now), the start is capped by ours and asked again."""
-    clock.tick(datetime.timedelta(hours=1))  # Amazon's clock: the wall clock
+    # Amazon's clock: the wall clock, a minute ahead (however long the test takes, ours is behind it)
+    clock.tick(datetime.timedelta(hours=1, minutes=1))
     placed = fake.place_order(
         [("TENT-2P-GRN", 1)], pending=False, at=timezone.now() - datetime.timedelta(minutes=30)
     )
