@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 import integrations
 from integrations import routing
 from integrations.models import Connection, ExternalRef
+from integrations.simulate.pace import SCALE
 from integrations.simulate.tools import Participant
 
 POLL_EVERY = datetime.timedelta(minutes=10)  # the day's safety-net poll of a tool's shipments
@@ -72,6 +73,10 @@ class ShippingTool(Participant):
         """Connect, and route ``channel``'s orders from ``warehouse`` to the tool. A 3PL stocks
         ``stock`` of each of ``skus`` on its shelves first (``stock_shelves``)."""
         self.warehouse, self.channel = warehouse, channel
+        if served_at:
+            # with real workers the day runs on the wall clock, its minutes passing SCALE times
+            # faster: so do the polls (else none would run between the morning and the evening)
+            self.poll_every = self.poll_every / SCALE
         if self.owns_stock:
             self.stock_shelves(skus, stock)
         self.connection = self.connect(tag=tag, served_at=served_at)

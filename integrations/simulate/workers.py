@@ -45,9 +45,9 @@ from integrations.fakes.clock import WallClock
 from integrations.models import Delivery, DeliveryStatus
 from integrations.simulate.consistency import Change
 from integrations.simulate.day import Day
+from integrations.simulate.pace import SCALE
 from integrations.simulate.report import Report
 
-SCALE = 60.0  # simulated seconds per real second: a customer every 0.3 to 3 s, as a worker keeps up
 # The hub's timings for a day that runs SCALE times faster (environment variables of the worker too).
 FAST = {
     "INTEGRATIONS_CLAIM_SECONDS": 20,
