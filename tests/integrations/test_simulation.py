@@ -13,6 +13,7 @@ from integrations import inbound
 from integrations.appliers import orders as order_applier
 from integrations.shopify.day import Tool as ShopifyDay
 from integrations.simulate import Faults, simulate_day
+from integrations.simulate.day import Day
 
 pytestmark = pytest.mark.django_db(transaction=True)  # tasks run as each request commits
 
@@ -72,6 +73,9 @@ def test_without_deduplication_of_inbound_events_the_duplicates_are_reported_as_
     copies = itertools.count()
     monkeypatch.setattr(inbound, "store_event", no_dedupe)
     monkeypatch.setattr(order_applier, "claim", claim_again)
+    # without deduplication every poll stores every order again, and the day never settles: a short
+    # evening is enough, the duplicates are made during the day
+    monkeypatch.setattr(Day, "evening_rounds", 2)
     report = simulate_day(orders=10, seed=5, faults=Faults(duplicate=0.3))
 
     assert report.webhooks["duplicates_sent"] > 0

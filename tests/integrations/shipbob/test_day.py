@@ -27,7 +27,7 @@ def test_the_day_finds_shipbobs_part():
 
 def test_a_day_with_shipbob_keeping_bigcommerces_stock_ends_without_drift():
     report = simulate_day(
-        orders=40, seed=7, faults=Faults.named("default"), tools=("shopify", "bigcommerce", "shipbob")
+        orders=25, seed=7, faults=Faults.named("default"), tools=("shopify", "bigcommerce", "shipbob")
     )
 
     assert report.problems == [], report.to_json()
@@ -50,7 +50,7 @@ def test_a_count_that_takes_shipped_units_twice_is_drift(monkeypatch):
     # orders waiting there (and of those shipped before the hub heard of it) a second time
     monkeypatch.setattr(levels, "reserved_for_tool", lambda connection, product_id, warehouse_id: ZERO)
 
-    report = simulate_day(orders=25, seed=7, faults=Faults.named("none"), tools=("bigcommerce", "shipbob"))
+    report = simulate_day(orders=15, seed=7, faults=Faults.named("none"), tools=("bigcommerce", "shipbob"))
 
     assert not report.ok
     assert report.drifts.get("shipbob stock on_hand_available", 0) > 0

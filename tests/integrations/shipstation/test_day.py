@@ -22,7 +22,7 @@ def test_the_day_finds_shipstations_part():
 
 def test_a_day_with_shipstation_shipping_shopifys_orders_ends_without_drift():
     report = simulate_day(
-        orders=40, seed=11, faults=Faults.named("default"), tools=("shopify", "bigcommerce", "shipstation")
+        orders=25, seed=11, faults=Faults.named("default"), tools=("shopify", "bigcommerce", "shipstation")
     )
 
     assert report.problems == [], report.to_json()
@@ -34,9 +34,10 @@ def test_a_day_with_shipstation_shipping_shopifys_orders_ends_without_drift():
     by_shipstation = Shipment.objects.filter(order__channel=rule.channel)
     assert by_shipstation.count() >= shipped_there
     assert all(s.tracking_number.startswith("9400SIM") for s in by_shipstation)
-    # the warehouse here shipped only the other channel's orders
-    here = Shipment.objects.exclude(order__channel=rule.channel).exclude(tracking_number="")
-    assert all(s.tracking_number.startswith("1ZSIM") for s in here)
+    # ShipStation shipped none of the other channel's orders (the warehouse here, or its merchant in
+    # the channel's own admin, shipped those)
+    here = Shipment.objects.exclude(order__channel=rule.channel)
+    assert not any(s.tracking_number.startswith("9400SIM") for s in here)
     assert SalesOrder.objects.filter(channel=rule.channel).exists()
 
 
