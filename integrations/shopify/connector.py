@@ -517,47 +517,9 @@ class ShopifyConnector(ShopifyAuth):
                 ):
                     return PushResult(external_id=str(fulfilment["id"]), detail="already fulfilled")
         body = _json(self.http.request("GET", self.url(f"orders/{order_id}/fulfillment_orders.json")))
-        open_orders = [
-            fo
-            for fo in body.get("fulfillment_orders") or ()
-            if fo.get("status") in ("open", "in_progress", "scheduled")
-            and "create_fulfillment" in (fo.get("supported_actions") or ["create_fulfillment"])
-        ]
-        known_lines = {
-            str(li.get("line_item_id"))
-            for fo in body.get("fulfillment_orders") or ()
-            for li in fo.get("line_items") or ()
-        }
-        unknown = [line.external_line_id for line in item.lines if line.external_line_id not in known_lines]
-        if unknown:
-            raise PermanentError(
-                f"Order {order_id} has no line item {', '.join(unknown)} in Shopify", status=None
-            )
-        by_order: dict[int, list[dict[str, int]]] = {}
-        for line in item.lines:
-            remaining = line.quantity
-            for fo in open_orders:
-                for fo_line in fo.get("line_items") or ():
-                    if remaining <= 0 or str(fo_line.get("line_item_id")) != line.external_line_id:
-                        continue
-                    take = min(remaining, int(fo_line.get("fulfillable_quantity") or 0))
-                    if take > 0:
-                        by_order.setdefault(int(fo["id"]), []).append(
-                            {"id": int(fo_line["id"]), "quantity": take}
-                        )
-                        remaining -= take
-        if not by_order:
+        request = mapping.fulfilment_request(item, body.get("fulfillment_orders") or ())
+        if request is None:
             return PushResult(detail=f"Order {order_id}: nothing left to fulfil in Shopify")
-        request: dict[str, Any] = {
-            "line_items_by_fulfillment_order": [
-                {"fulfillment_order_id": fo_id, "fulfillment_order_line_items": lines}
-                for fo_id, lines in by_order.items()
-            ],
-            "notify_customer": True,
-        }
-        if item.tracking_number or item.carrier or item.tracking_url:
-            tracking = {"number": item.tracking_number, "company": item.carrier, "url": item.tracking_url}
-            request["tracking_info"] = {k: v for k, v in tracking.items() if v}
         created = _json(
             self.http.request("POST", self.url("fulfillments.json"), json={"fulfillment": request})
         )

@@ -34,13 +34,15 @@ from __future__ import annotations
 import datetime
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from integrations.contract import Action, InboundItem
+from integrations.errors import PermanentError
 from integrations.records import (
     CustomerRecord,
+    FulfilmentOut,
     OrderLineRecord,
     OrderRecord,
     OrderTotals,
@@ -372,3 +374,52 @@ def product_item(raw: Mapping[str, Any]) -> InboundItem:
         updated_at=record.updated_at,
         record=record,
     )
+
+
+def fulfilment_request(
+    item: FulfilmentOut, fulfillment_orders: Sequence[Mapping[str, Any]]
+) -> dict[str, Any] | None:
+    """The body of ``POST fulfillments.json`` for ``item``: each of its lines taken from the open
+    fulfilment orders that can still fulfil it, with the tracking; None when nothing is left to
+    fulfil. A line Shopify's order does not have is refused (``PermanentError``)."""
+    order_id = item.order_external_id
+    open_orders = [
+        fo
+        for fo in fulfillment_orders
+        if fo.get("status") in ("open", "in_progress", "scheduled")
+        and "create_fulfillment" in (fo.get("supported_actions") or ["create_fulfillment"])
+    ]
+    known_lines = {
+        str(li.get("line_item_id")) for fo in fulfillment_orders for li in fo.get("line_items") or ()
+    }
+    unknown = [line.external_line_id for line in item.lines if line.external_line_id not in known_lines]
+    if unknown:
+        raise PermanentError(
+            f"Order {order_id} has no line item {', '.join(unknown)} in Shopify", status=None
+        )
+    by_order: dict[int, list[dict[str, int]]] = {}
+    for line in item.lines:
+        remaining = line.quantity
+        for fo in open_orders:
+            for fo_line in fo.get("line_items") or ():
+                if remaining <= 0 or str(fo_line.get("line_item_id")) != line.external_line_id:
+                    continue
+                take = min(remaining, int(fo_line.get("fulfillable_quantity") or 0))
+                if take > 0:
+                    by_order.setdefault(int(fo["id"]), []).append(
+                        {"id": int(fo_line["id"]), "quantity": take}
+                    )
+                    remaining -= take
+    if not by_order:
+        return None
+    request: dict[str, Any] = {
+        "line_items_by_fulfillment_order": [
+            {"fulfillment_order_id": fo_id, "fulfillment_order_line_items": lines}
+            for fo_id, lines in by_order.items()
+        ],
+        "notify_customer": True,
+    }
+    if item.tracking_number or item.carrier or item.tracking_url:
+        tracking = {"number": item.tracking_number, "company": item.carrier, "url": item.tracking_url}
+        request["tracking_info"] = {k: v for k, v in tracking.items() if v}
+    return request

@@ -169,7 +169,7 @@ class Day:
             self._deliver()
             if self.rng.random() < 0.3:
                 self._ship_here()
-            hold = self._changing() if self.shippers else set()
+            hold = shippers.changing(self.watcher, self.tools, self.shippers) if self.shippers else set()
             for shipper in self.shippers.values():
                 shipper.inject()
                 shipper.work(hold)
@@ -335,35 +335,6 @@ class Day:
             skus = tuple(order.lines.values_list("product__sku", flat=True))
             if order.pk in refs:
                 self.watcher.watch(Change(tool.key, "shipped_here", self.clock(), (refs[order.pk],), skus))
-
-    def _changing(self) -> set[str]:
-        """Our numbers of the orders with a change on its way to a shipping tool: one the channel
-        and the hub have not agreed on yet (a cancel or an edit made in the channel), or one the
-        hub still has to deliver to the tool. The tools' staff leave them be for now."""
-        from sales.models import SalesOrder
-
-        pending = {(c.tool, o) for c in self.watcher.pending for o in c.orders}
-        keys = {t.connection.pk: t.key for t in self.tools.values() if t.connection is not None}
-        refs = ExternalRef.objects.filter(
-            connection_id__in=list(keys), object_type=ORDER, external_id__in={o for _, o in pending}
-        ).exclude(object_id=0)
-        ids = {
-            object_id
-            for connection_id, external_id, object_id in refs.values_list(
-                "connection_id", "external_id", "object_id"
-            )
-            if (keys[connection_id], external_id) in pending
-        }
-        ids |= {
-            int(aggregate)
-            for aggregate in Delivery.objects.filter(
-                connection__in=[s.connection for s in self.shippers.values()],
-                status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED],
-                event__aggregate_type=SalesOrder._meta.label_lower,
-            ).values_list("event__aggregate_id", flat=True)
-            if str(aggregate).isdigit()
-        }
-        return set(SalesOrder.objects.filter(pk__in=ids).values_list("number", flat=True)) if ids else set()
 
     def _purchase(self) -> None:
         """Purchasing orders a SKU that runs low and receives it two hours later."""

@@ -17,14 +17,14 @@ import abc
 import datetime
 import importlib
 import pkgutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any, ClassVar
 
 import integrations
 from integrations import routing
-from integrations.models import Connection, ExternalRef
+from integrations.models import Connection, Delivery, DeliveryStatus, ExternalRef
 from integrations.simulate.pace import SCALE
 from integrations.simulate.tools import Participant
 
@@ -151,6 +151,36 @@ class ShippingTool(Participant):
             for pk, channel_id in shipments
             if channel_id in channel_connections and (channel_connections[channel_id], pk) not in told
         ]
+
+
+def changing(watcher: Any, tools: Mapping[str, Any], shipping: Mapping[str, ShippingTool]) -> set[str]:
+    """Our numbers of the orders with a change on its way to a shipping tool: one the channel and
+    the hub have not agreed on yet (a cancel or an edit made in the channel: ``watcher``'s pending
+    changes), or one the hub still has to deliver to the tool. The tools' staff leave them be."""
+    from sales.models import SalesOrder
+
+    pending = {(c.tool, o) for c in watcher.pending for o in c.orders}
+    keys = {t.connection.pk: t.key for t in tools.values() if t.connection is not None}
+    refs = ExternalRef.objects.filter(
+        connection_id__in=list(keys), object_type="order", external_id__in={o for _, o in pending}
+    ).exclude(object_id=0)
+    ids = {
+        object_id
+        for connection_id, external_id, object_id in refs.values_list(
+            "connection_id", "external_id", "object_id"
+        )
+        if (keys[connection_id], external_id) in pending
+    }
+    ids |= {
+        int(aggregate)
+        for aggregate in Delivery.objects.filter(
+            connection__in=[s.connection for s in shipping.values()],
+            status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED],
+            event__aggregate_type=SalesOrder._meta.label_lower,
+        ).values_list("event__aggregate_id", flat=True)
+        if str(aggregate).isdigit()
+    }
+    return set(SalesOrder.objects.filter(pk__in=ids).values_list("number", flat=True)) if ids else set()
 
 
 def available() -> dict[str, type[ShippingTool]]:
