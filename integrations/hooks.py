@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from django.core.exceptions import RequestDataTooBig
@@ -130,3 +132,13 @@ def post_in_process(
             environ["HTTP_" + key.upper().replace("-", "_")] = value
     response = receive(WSGIRequest(environ), connection.pk)
     return response.status_code, response.content.decode(errors="replace")
+
+
+def deliver_in_process(connection: Connection, fake: Any, host: str) -> list[int]:
+    """Every webhook a tool's ``fake`` has queued, handed to the connection's hook in this process
+    (the demos' buttons), its address's query along (ShipStation's token): the hook's answers."""
+
+    def send(url: str, headers: dict[str, str], body: bytes) -> int:
+        return post_in_process(connection, headers, body, host, query=urlsplit(url).query)[0]
+
+    return [d.attempts[-1].status or 0 for d in fake.deliver_webhooks(send)]

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import random
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.db import transaction
 
@@ -259,10 +258,7 @@ def deliver(connection: Connection, host: str) -> list[int]:
     """The fake's queued webhooks, to the connection's hook in this process; the answers."""
     from integrations.shipbob.fake import shared_fake
 
-    def send(url: str, headers: dict[str, str], body: bytes) -> int:
-        return hooks.post_in_process(connection, headers, body, host, query=urlsplit(url).query)[0]
-
-    return [d.attempts[-1].status or 0 for d in shared_fake().deliver_webhooks(send)]
+    return hooks.deliver_in_process(connection, shared_fake(), host)
 
 
 def _ship(connection: Connection, host: str) -> tuple[str, str]:

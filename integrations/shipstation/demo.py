@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.db import transaction
 
@@ -164,14 +163,10 @@ def _subscribed(connection: Connection) -> None:
 
 
 def deliver(connection: Connection, host: str) -> list[int]:
-    """The fake's queued notifications, to the connection's hook in this process; the answers."""
+    """The fake's queued webhooks, to the connection's hook in this process; the answers."""
     from integrations.shipstation.fake import shared_fake
 
-    def send(url: str, headers: dict[str, str], body: bytes) -> int:
-        query = urlsplit(url).query  # the address carries the connection's token
-        return hooks.post_in_process(connection, headers, body, host, query=query)[0]
-
-    return [d.attempts[-1].status or 0 for d in shared_fake().deliver_webhooks(send)]
+    return hooks.deliver_in_process(connection, shared_fake(), host)
 
 
 def _tracking() -> str:
