@@ -30,6 +30,10 @@ app.conf.beat_schedule = {
         "task": "inventory.tasks.check_stock_task",
         "schedule": crontab(hour=2, minute=30),
     },
+    "inventory-close-ledger-days": {
+        "task": "inventory.tasks.close_ledger_days_task",
+        "schedule": crontab(hour=0, minute=20),
+    },
     "integrations-deliveries-due": {
         "task": "integrations.tasks.attempt_due_deliveries_task",
         "schedule": 15.0,

@@ -18,6 +18,7 @@ class IntegrationsConfig(AppConfig):
             outbound,
             outbound_accounting,
             outbound_crm,
+            outbound_journal,
             outbound_orders,
             outbound_receiving,
             routing,
@@ -27,6 +28,7 @@ class IntegrationsConfig(AppConfig):
         outbound_orders.install()  # orders to the shipping tools and 3PLs that ship them
         outbound_accounting.install()  # customers, items, invoices and payments to the books
         outbound_crm.install()  # orders as deals to a CRM
+        outbound_journal.install()  # a closed day of the ledger as a journal entry in the books
         outbound_receiving.install()  # purchase orders to the 3PL that holds their warehouse
         routing.install()  # who ships a warehouse's orders, on the warehouse's page
         from integrations import demo  # noqa: F401  (registers the demo seeder with erp.demo)

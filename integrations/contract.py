@@ -29,11 +29,13 @@ from integrations.errors import PermanentError
 from integrations.grants import OAuth, TokenGrant
 from integrations.records import (
     BillOut,
+    BillPaymentOut,
     CustomerOut,
     CustomerRecord,
     DealOut,
     FulfilmentOut,
     InboundRecord,
+    InventoryJournalOut,
     InventoryLevelRecord,
     InventoryOut,
     InvoiceOut,
@@ -80,6 +82,8 @@ class Capability(StrEnum):
     PAYMENTS_IN = "payments_in"
     VENDORS_OUT = "vendors_out"
     BILLS_OUT = "bills_out"
+    BILL_PAYMENTS_OUT = "bill_payments_out"
+    INVENTORY_JOURNAL_OUT = "inventory_journal_out"  # a closed day of the ledger as a journal entry
     # a CRM
     CUSTOMERS_IN = "customers_in"
     DEALS_OUT = "deals_out"
@@ -104,6 +108,8 @@ RECORDS: Mapping[Capability, tuple[type[Any], ...]] = {
     Capability.PAYMENTS_IN: (PaymentRecord,),
     Capability.VENDORS_OUT: (VendorOut,),
     Capability.BILLS_OUT: (BillOut,),
+    Capability.BILL_PAYMENTS_OUT: (BillPaymentOut,),
+    Capability.INVENTORY_JOURNAL_OUT: (InventoryJournalOut,),
     Capability.CUSTOMERS_IN: (CustomerRecord,),
     Capability.DEALS_OUT: (DealOut,),
 }
@@ -295,7 +301,9 @@ class HttpClient(Protocol):
 OURS = {
     "warehouse": "our warehouse codes",
     "tax": 'our taxes, by name and rate ("VAT 20%"; "No tax" for a line of none)',
-    "account": "the accounts the books need, by role: income, COGS, inventory, receivables, payables, bank",
+    "account": "the accounts the books need, by role: income, COGS, inventory asset, goods received not "
+    "billed, inventory adjustments, receivables, payables, bank, undeposited funds, credit card, discounts",
+    "payment_terms": "our customers' payment terms",
     "payment_method": "the payment methods we record",
     "carrier": "the carriers we ship with",
     "service": "the carriers' services we ship with",
@@ -427,6 +435,15 @@ class Connector(ABC):
     # page at the tool, then ``exchange_code``). None: the secrets are entered in the form.
     oauth: ClassVar[OAuth | None] = None
 
+    def authorize_url(self) -> str:
+        """Where the sign-in sends the person: ``oauth.authorize_url`` (relative to the API's base
+        URL where the tool has one per account, as a Shopify shop). A connector whose consent page
+        lives on another host overrides it to point a connection at a local fake's."""
+        spec = self.oauth
+        if spec is None:
+            raise NotImplementedError(f"{self.key} has no OAuth sign-in")
+        return spec.url(spec.authorize_url, self.base_url())
+
     def exchange_code(
         self, code: str, redirect_uri: str, callback: Mapping[str, str] | None = None
     ) -> TokenGrant:
@@ -538,6 +555,12 @@ class Connector(ABC):
         tool has them, booleans "true"/"false"). None: the tool has no such record (deleted there).
         Reconciliation compares them with what the hub would push now."""
         raise NotImplementedError(f"{self.key} cannot read back {object_type}")
+
+    def record_url(self, object_type: str, external_id: str) -> str:
+        """Where a person sees one of the tool's records in the tool's own web app (an invoice, a
+        customer: the object types of ``read_back`` and of drifts), for the reconciliation report's
+        link to the tool's side. "": the tool has no page for it (the default)."""
+        return ""
 
     def mapping_choices(self, kind: str) -> list[tuple[str, str]]:
         """The tool's values of a mapping kind, read from the tool: (its id or code, its label), e.g.

@@ -32,7 +32,7 @@ from integrations.models import Connection, Delivery, DeliveryStatus, ValueMappi
 from integrations.outbound_accounting import tax_name
 from integrations.outbound_crm import STAGES
 from inventory.models import Warehouse
-from sales.models import OrderLineTax, Payment, SalesChannel, Shipment
+from sales.models import OrderLineTax, Payment, PaymentTerms, SalesChannel, Shipment
 
 # Our value of a line that charges no tax (a tool wants a code for it too: "exempt", "zero-rated").
 NO_TAX = "No tax"
@@ -42,9 +42,14 @@ ACCOUNT_ROLES: tuple[tuple[str, str], ...] = (
     ("income", "Income (sales)"),
     ("cogs", "Cost of goods sold"),
     ("inventory", "Inventory asset"),
+    ("goods_received", "Goods received not billed"),
+    ("inventory_adjustment", "Inventory adjustments"),
     ("receivables", "Accounts receivable"),
     ("payables", "Accounts payable"),
     ("bank", "Bank"),
+    ("undeposited_funds", "Undeposited funds"),
+    ("credit_card", "Credit card"),
+    ("discount", "Discounts given"),
 )
 CUSTOMER_PROPERTIES: tuple[tuple[str, str], ...] = (
     ("code", "Customer code"),
@@ -55,7 +60,10 @@ CUSTOMER_PROPERTIES: tuple[tuple[str, str], ...] = (
     ("notes", "Notes"),
 )
 # What we offer on our side, where it is a fixed list: anything else is refused.
-FIXED: dict[str, tuple[tuple[str, str], ...]] = {"account": ACCOUNT_ROLES}
+FIXED: dict[str, tuple[tuple[str, str], ...]] = {
+    "account": ACCOUNT_ROLES,
+    "payment_terms": tuple((str(v), str(label)) for v, label in PaymentTerms.choices),
+}
 
 
 class NeedsMapping(NeedsAPerson):

@@ -92,7 +92,7 @@ def start(*, connection: Connection, session: MutableMapping[str, Any], redirect
         "state": state,
         **dict(spec.extra_params),
     }
-    return str(httpx.URL(spec.url(spec.authorize_url, connector.base_url())).copy_merge_params(params))
+    return str(httpx.URL(connector.authorize_url()).copy_merge_params(params))
 
 
 def finish(*, session: MutableMapping[str, Any], params: Mapping[str, str], user: Any = None) -> Connection:

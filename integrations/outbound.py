@@ -60,6 +60,7 @@ from integrations.outcomes import Kind, Outcome, outcome_of
 logger = logging.getLogger(__name__)
 
 OPEN = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
+DONE = (DeliveryStatus.SUCCEEDED, DeliveryStatus.SKIPPED)  # a delivery waiting for one of these goes
 
 
 def max_attempts() -> int:
@@ -281,6 +282,9 @@ def _finish(claimed: Delivery, outcome: Outcome) -> Delivery:
             _release_waiting(delivery, moment)
         elif kind is Kind.SKIP:
             delivery.status = DeliveryStatus.SKIPPED
+            # Done too (the tool has it as it is, or nothing is to be sent): what waits for it
+            # looks again now, rather than at the hour's safety net.
+            _release_waiting(delivery, moment)
         elif kind is Kind.BLOCKED:
             # Not an attempt: it waits for the other delivery (released when that one lands); the
             # hour is a safety net should the release be lost.
@@ -289,10 +293,7 @@ def _finish(claimed: Delivery, outcome: Outcome) -> Delivery:
             # The other one may have landed while this attempt was deciding to wait (its release
             # found nothing blocked yet): then this one is due now, not in an hour.
             first = outcome.blocked_on
-            if (
-                first is not None
-                and Delivery.objects.filter(pk=first, status=DeliveryStatus.SUCCEEDED).exists()
-            ):
+            if first is not None and Delivery.objects.filter(pk=first, status__in=DONE).exists():
                 delivery.next_attempt_at = moment
                 queueing.attempt_deliveries_on_commit([(delivery.pk, moment)])
         elif kind is Kind.THROTTLED:

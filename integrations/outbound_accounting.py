@@ -6,14 +6,17 @@ Resolvers per outbox topic, for connections whose connector takes the record's c
 * customers (``sales.customer_created`` / ``_updated``) -> ``CustomerOut``;
 * items (``inventory.product_created`` / ``_updated``) -> ``ItemOut``;
 * invoices and credit notes (``sales.invoice_issued``, ``sales.credit_note_issued``,
-  ``sales.invoice_voided``) -> ``InvoiceOut``, blocked on the customer (and, where the tool takes
-  items, on each line's item) until the tool has them;
+  ``sales.invoice_voided``) -> ``InvoiceOut`` (with the customer's payment terms and the order's
+  sales channel), blocked on the customer (and, where the tool takes items, on each line's item)
+  until the tool has them;
 * payments and refunds (``sales.payment_received``, ``sales.refund_recorded``) -> ``PaymentOut``,
   blocked on the invoice or credit note they settle;
 * vendors (``procurement.supplier_created`` / ``_updated``) -> ``VendorOut``;
 * supplier bills (``procurement.bill_recorded``, ``procurement.bill_approved``) -> ``BillOut``,
   once accepted (matched, or approved after review), blocked on the vendor (and, where the tool
-  takes items, on each line's item) until the tool has them.
+  takes items, on each line's item) until the tool has them;
+* supplier payments (``procurement.supplier_payment_recorded``) -> ``BillPaymentOut``, blocked on
+  the bill they pay until the tool has it.
 
 A record the tool has exactly as we would send it is not sent again (ExternalRef.pushed_hash); an
 update carries the version we hold (ExternalRef.external_version), and a conflict makes the hub
@@ -33,6 +36,7 @@ from integrations.models import Connection
 from integrations.outbound_items import Blocked, Resolved
 from integrations.records import (
     BillOut,
+    BillPaymentOut,
     CustomerOut,
     DocumentLineOut,
     InvoiceOut,
@@ -43,7 +47,9 @@ from integrations.records import (
 from integrations.resolving import ref_of, refs_of, remembering, unchanged
 from inventory.models import Product
 from inventory.services.catalog import product_payload
-from procurement.models import Bill, BillStatus, Supplier
+from procurement.models import Bill, BillStatus, Supplier, SupplierPayment
+from procurement.services.bills import bill_payload
+from procurement.services.orders import po_payload
 from procurement.services.suppliers import supplier_payload
 from sales.models import Customer, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment, Refund
 from sales.services.billing import invoice_payload
@@ -160,8 +166,8 @@ def invoice_out(
     customer_external_id: str,
     item_refs: Mapping[int, str],
 ) -> InvoiceOut:
-    """The InvoiceOut of an issued invoice or credit note (its lines, customer and order loaded),
-    in the tool's ids: what ``resolve_invoice`` pushes, and what reconciliation compares."""
+    """The InvoiceOut of an issued invoice or credit note (its lines, customer and order with its
+    channel loaded), in the tool's ids: what ``resolve_invoice`` pushes, and what reconciliation compares."""
     lines = []
     for line in invoice.lines.all():
         product = line.order_line.product if line.order_line is not None else None
@@ -193,6 +199,8 @@ def invoice_out(
         total=invoice.total,
         order_reference=invoice.order.number,
         voided=invoice.status == InvoiceStatus.VOID,
+        terms=invoice.customer.payment_terms,
+        channel=invoice.order.channel.code,
     )
 
 
@@ -218,7 +226,7 @@ def tax_name(name: str, rate: Decimal) -> str:
 def resolve_invoice(connection: Connection, event: OutboxEvent, force: bool) -> Resolved | Blocked | str:
     invoice_id = _id((event.payload.get("invoice") or {}).get("invoice_id"))
     invoice = (
-        Invoice.objects.select_related("customer", "order")
+        Invoice.objects.select_related("customer", "order__channel")
         .prefetch_related("lines__order_line__product", "lines__order_line__taxes")
         .filter(pk=invoice_id)
         .first()
@@ -444,6 +452,65 @@ def resolve_bill(connection: Connection, event: OutboxEvent, force: bool) -> Res
     return Resolved(BILL, Capability.BILLS_OUT, item, remembering(connection, BILL, bill, item))
 
 
+# --- supplier payments ---------------------------------------------------------------------------
+
+BILL_PAYMENT = "bill_payment"
+BILL_PAYMENT_TOPICS = ("procurement.supplier_payment_recorded",)
+
+
+def bill_payment_out(
+    payment: SupplierPayment, *, bill_external_id: str, vendor_external_id: str
+) -> BillPaymentOut:
+    """The BillPaymentOut of a supplier payment (its bill loaded), in the tool's ids."""
+    return BillPaymentOut(
+        reference=f"supplier-payment-{payment.pk}",
+        bill_external_id=bill_external_id,
+        vendor_external_id=vendor_external_id,
+        amount=payment.amount,
+        currency=payment.bill.currency,
+        paid_at=payment.paid_at,
+        method=payment.method,
+    )
+
+
+def _bill_first(connection: Connection, bill: Bill) -> Blocked:
+    """The bill goes first, as it was announced (the PO's event naming it)."""
+    return Blocked(
+        reason=f"{bill.number} is not in {connection} yet",
+        topic="procurement.bill_recorded",
+        aggregate=bill.order,
+        payload=po_payload(bill.order, bill=bill_payload(bill)),
+    )
+
+
+def resolve_bill_payment(connection: Connection, event: OutboxEvent, force: bool) -> Resolved | Blocked | str:
+    payment_id = _id((event.payload.get("payment") or {}).get("supplier_payment_id"))
+    payment = (
+        SupplierPayment.objects.select_related("bill__supplier", "bill__order").filter(pk=payment_id).first()
+    )
+    if payment is None:
+        return "The supplier payment no longer exists."
+    bill = payment.bill
+    ref = ref_of(connection, BILL_PAYMENT, payment)
+    if ref is not None and not force:
+        return f"{connection} has this payment of {bill.number} already ({ref.external_id})."
+    bill_ref = ref_of(connection, BILL, bill)
+    if bill_ref is None:
+        return _bill_first(connection, bill)
+    vendor_ref = ref_of(connection, VENDOR, bill.supplier)
+    if vendor_ref is None:
+        return _vendor_first(connection, bill.supplier)
+    item = bill_payment_out(
+        payment, bill_external_id=bill_ref.external_id, vendor_external_id=vendor_ref.external_id
+    )
+    return Resolved(
+        BILL_PAYMENT,
+        Capability.BILL_PAYMENTS_OUT,
+        item,
+        remembering(connection, BILL_PAYMENT, payment, item),
+    )
+
+
 def install() -> None:
     for topics, capability, resolver in (
         (CUSTOMER_TOPICS, Capability.CUSTOMERS_OUT, resolve_customer),
@@ -452,6 +519,7 @@ def install() -> None:
         (PAYMENT_TOPICS, Capability.PAYMENTS_OUT, resolve_payment),
         (VENDOR_TOPICS, Capability.VENDORS_OUT, resolve_vendor),
         (BILL_TOPICS, Capability.BILLS_OUT, resolve_bill),
+        (BILL_PAYMENT_TOPICS, Capability.BILL_PAYMENTS_OUT, resolve_bill_payment),
     ):
         for topic in topics:
             outbound_items.register_resolver(topic, capability, resolver)

@@ -1,8 +1,8 @@
 """Reconciliation: compare the tool's state with the hub's, record each drift, heal toward the owner.
 
-The comparisons live by what they compare: ``reconcile_stock``, ``reconcile_orders`` and
-``reconcile_pushed``; recording drifts and their kinds in ``reconcile_drifts``. This module runs
-them and heals.
+The comparisons live by what they compare: ``reconcile_stock``, ``reconcile_orders``,
+``reconcile_pushed`` and ``reconcile_balances``; recording drifts and their kinds in
+``reconcile_drifts``. This module runs them and heals.
 
 ``reconcile(connection=, object_type=)`` runs one comparison in a SyncRun (job
 reconcile) whose counts mean: created = new drifts, updated = drifts still open
@@ -44,25 +44,34 @@ object type that are no longer found are closed as resolved (nobody needed to ac
   healable: healing re-reads the order with ``connector.fetch`` and stores and processes it as a
   poll event through the inbound path, then compares again (still there: the drift stays open,
   with what the event said). The rest is for a person.
-* "customer", "invoice", "payment" (connectors that take CUSTOMERS_OUT, INVOICES_OUT,
-  PAYMENTS_OUT): each record the hub pushed there (ExternalRef with a pushed hash) must exist
-  in the tool with our values. The tool's values come from ``connector.read_back``; ours from
-  the out-record the resolver would push now (``outbound_accounting.customer_out``,
-  ``invoice_out``, ``payment_out``), read per set. Compared (``COMPARED``, as strings, amounts
-  at the currency's minor unit): a customer's name and email; an invoice's total, customer and
-  voided; a payment's amount and document. A record the tool does not have is
-  Drift(kind "missing_there", healable: pushed again as new); one that differs is
-  Drift(kind "value_mismatch"), healable when the hub owns the data (``integrations.ownership``)
-  and the tool's record can be updated (a payment cannot: pushed again, the money would be
-  recorded twice). A heal pushes what the topic's resolver answers now (forced), under a key of
-  the drift (``erp-drift-<id>``), and records it as a delivery would (``resolving.remembering``).
+* "customer", "invoice", "payment", "refund", "bill", "bill_payment" (connectors that take
+  CUSTOMERS_OUT, INVOICES_OUT, PAYMENTS_OUT, BILLS_OUT, BILL_PAYMENTS_OUT): each record the hub
+  pushed there (ExternalRef with a pushed hash) must exist in the tool with our values. The
+  tool's values come from ``connector.read_back``; ours from the out-record the resolver would
+  push now (``outbound_accounting.customer_out``, ``invoice_out``, ``payment_out``, ``bill_out``),
+  read per set. Compared (``COMPARED``, as strings, amounts at the currency's minor unit): a
+  customer's name and email; an invoice's (or credit note's) total, customer and voided; a
+  payment's amount and document; a refund's amount; a bill's total and vendor; a bill payment's
+  amount and bill. A record the tool does not have (deleted there) is Drift(kind
+  "missing_there", healable: pushed again as new); one the tool voided while ours stands is
+  Drift(kind "voided_there": never voided here by itself; healed on demand only, by pushing ours
+  again as new, or resolved once a person voided ours too); one that differs (an amount edited
+  there; a memo is not compared) is Drift(kind "value_mismatch"), healable when the hub owns the
+  data (``integrations.ownership``) and the tool's record can be updated (money cannot: a
+  payment, refund or bill payment pushed again would be recorded twice). A heal pushes what the
+  topic's resolver answers now (forced), under a key of the drift (``erp-drift-<id>``), and
+  records it as a delivery would (``resolving.remembering``).
+* "customer_balance", "vendor_balance" (INVOICES_OUT, BILLS_OUT): per customer (vendor) the hub
+  pushed, our open receivables (payables) of the documents it pushed against the tool's balance:
+  Drift(kind "balance_mismatch") with both figures, for a person (``reconcile_balances``).
 
 Every run that found drifts keeps their count per kind in its messages
 (``{"level": "info", "message": "3 drifts: 2 total_mismatch, 1 …", "drifts": {kind: n}}``).
 ``heal`` (default INTEGRATIONS_RECONCILE_AUTO_HEAL for stock, off otherwise) heals what a run of
-stock or of pushed records found; orders heal on demand only, each in a run of its own, since a
-heal imports through the inbound path and counts there. ``drift_heal`` heals one healable drift
-on demand; ``drift_resolve`` closes any drift by hand. HTTP is done outside transactions so the
+stock or of pushed records found (never "voided_there": ``HEALED_ON_DEMAND``); orders heal on
+demand only, each in a run of its own, since a heal imports through the inbound path and counts
+there. ``drift_heal`` heals one healable drift on demand; ``drift_resolve`` closes any drift by
+hand. HTTP is done outside transactions so the
 request log commits.
 """
 
@@ -79,6 +88,7 @@ from erp.exceptions import ValidationFailed
 from integrations import (
     inbound,
     ownership,
+    reconcile_balances,
     reconcile_orders,
     reconcile_pushed,
     reconcile_stock,
@@ -96,11 +106,14 @@ from integrations.models import (
     SyncRun,
     SyncRunStatus,
 )
+from integrations.reconcile_balances import BALANCES
 from integrations.reconcile_drifts import (
     HEALED_BY_READING,
+    HEALED_ON_DEMAND,
     INVENTORY,
     MISSING_THERE,
     VALUE_MISMATCH,
+    VOIDED_THERE,
     count_kinds,
 )
 from integrations.reconcile_pushed import PUSHED
@@ -127,11 +140,18 @@ def reconcile(*, connection: Connection, object_type: str, heal: bool | None = N
         elif object_type in PUSHED and PUSHED[object_type] in type(connector).capabilities:
             found = reconcile_pushed.pushed_drifts(connection, connector, run, object_type)
             heal_now = bool(heal)
+        elif object_type in BALANCES and BALANCES[object_type] in type(connector).capabilities:
+            found = reconcile_balances.balance_drifts(connection, connector, run, object_type)
+            heal_now = False  # a balance is for a person: its documents are what heals
         else:
             raise ValidationFailed(f"The hub cannot reconcile {object_type!r} with {connection.name}.")
         count_kinds(run, found)
         if heal_now:
-            healed = sum(_heal_quietly(drift, connector, run, owner) for drift in found if drift.healable)
+            healed = sum(
+                _heal_quietly(drift, connector, run, owner)
+                for drift in found
+                if drift.healable and drift.kind not in HEALED_ON_DEMAND
+            )
             if healed:
                 how = (
                     f": on hand here set to {connection.name}'s count"
@@ -168,7 +188,7 @@ def _heal(
         reconcile_stock.heal_stock(drift, connector, run, owner)
     elif drift.object_type == ORDER and drift.kind in HEALED_BY_READING:
         reconcile_orders.heal_order(drift, connector, run)
-    elif drift.object_type in PUSHED and drift.kind in (MISSING_THERE, VALUE_MISMATCH):
+    elif drift.object_type in PUSHED and drift.kind in (MISSING_THERE, VALUE_MISMATCH, VOIDED_THERE):
         reconcile_pushed.heal_pushed(drift, connector)
     else:
         raise ValidationFailed(f"A {drift.kind} drift cannot be healed by the hub; resolve it by hand.")

@@ -23,8 +23,12 @@ MISSING_HERE, DUPLICATE_HERE = "missing_here", "duplicate_here"
 STATUS_MISMATCH, TOTAL_MISMATCH = "status_mismatch", "total_mismatch"
 FULFILMENT_MISSING_HERE, TRACKING_MISMATCH = "fulfilment_missing_here", "tracking_mismatch"
 REFUND_MISSING_HERE, VALUE_MISMATCH = "refund_missing_here", "value_mismatch"
+VOIDED_THERE, BALANCE_MISMATCH = "voided_there", "balance_mismatch"
 # Order drifts a re-read of the order through the inbound path can heal.
 HEALED_BY_READING = frozenset({MISSING_HERE, STATUS_MISMATCH, FULFILMENT_MISSING_HERE, REFUND_MISSING_HERE})
+# Healable drifts a run never heals by itself, even when asked to: a document voided in the tool is
+# pushed again only when a person says so (or voids ours too: the books are ours to decide).
+HEALED_ON_DEMAND = frozenset({VOIDED_THERE})
 
 
 # --- recording drifts -----------------------------------------------------------------------------

@@ -1,10 +1,15 @@
 """Reconciling what the hub pushed to accounting and CRM tools: each record there, with our values
-(``integrations.reconcile`` has the whole story)."""
+(``integrations.reconcile`` has the whole story).
+
+A document the tool voided while ours stands (``voided`` "true" in its read-back) is
+"voided_there": never voided here by itself (the books are ours to decide), it waits for a person
+who voids ours too or pushes ours again as a new record (heal, on demand only). Voided on both
+sides, it is in sync whatever its amounts there (QuickBooks zeroes them)."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -24,9 +29,15 @@ from integrations.models import (
     SyncRun,
 )
 from integrations.outbound_accounting import (
+    BILL,
+    BILL_PAYMENT,
     CUSTOMER,
     INVOICE,
     PAYMENT,
+    REFUND,
+    VENDOR,
+    bill_out,
+    bill_payment_out,
     customer_out,
     invoice_out,
     payment_out,
@@ -34,32 +45,54 @@ from integrations.outbound_accounting import (
 from integrations.reconcile_drifts import (
     MISSING_THERE,
     VALUE_MISMATCH,
+    VOIDED_THERE,
     Finding,
     record_all,
 )
-from integrations.records import OutboundItem
 from integrations.resolving import refs_of
-from sales.models import Customer, Invoice, Payment
+from procurement.models import Bill, Supplier, SupplierPayment
+from sales.models import Customer, Invoice, Payment, Refund
 
 # Records the hub pushes to accounting and CRM tools: the capability that takes each, our model,
 # the fields compared (the out-record's, by name: what ``Connector.read_back`` answers) and the
-# outbox topic whose resolver makes the out-record.
+# outbox topic whose resolver makes the out-record, with the payload it reads.
 PUSHED: Mapping[str, Capability] = {
     CUSTOMER: Capability.CUSTOMERS_OUT,
     INVOICE: Capability.INVOICES_OUT,
     PAYMENT: Capability.PAYMENTS_OUT,
+    REFUND: Capability.PAYMENTS_OUT,
+    BILL: Capability.BILLS_OUT,
+    BILL_PAYMENT: Capability.BILL_PAYMENTS_OUT,
 }
-MODELS: Mapping[str, type[models.Model]] = {CUSTOMER: Customer, INVOICE: Invoice, PAYMENT: Payment}
+MODELS: Mapping[str, type[models.Model]] = {
+    CUSTOMER: Customer,
+    INVOICE: Invoice,
+    PAYMENT: Payment,
+    REFUND: Refund,
+    BILL: Bill,
+    BILL_PAYMENT: SupplierPayment,
+}
 COMPARED: Mapping[str, tuple[str, ...]] = {
     CUSTOMER: ("name", "email"),
     INVOICE: ("total", "customer_external_id", "voided"),
     PAYMENT: ("amount", "document_external_id"),
+    REFUND: ("amount",),
+    BILL: ("total", "vendor_external_id"),
+    BILL_PAYMENT: ("amount", "bill_external_id"),
 }
 AMOUNTS = frozenset({"total", "amount"})
-TOPIC_OF: Mapping[str, str] = {
-    CUSTOMER: "sales.customer_updated",
-    INVOICE: "sales.invoice_issued",
-    PAYMENT: "sales.payment_received",
+# Money moved: pushed again over the tool's copy, it would be recorded twice.
+MONEY = frozenset({PAYMENT, REFUND, BILL_PAYMENT})
+TOPIC_OF: Mapping[str, tuple[str, Callable[[int], dict[str, Any]]]] = {
+    CUSTOMER: ("sales.customer_updated", lambda pk: {"customer_id": pk}),
+    INVOICE: ("sales.invoice_issued", lambda pk: {"invoice": {"invoice_id": pk}}),
+    PAYMENT: ("sales.payment_received", lambda pk: {"payment": {"payment_id": pk}}),
+    REFUND: ("sales.refund_recorded", lambda pk: {"refund": {"refund_id": pk}}),
+    BILL: ("procurement.bill_approved", lambda pk: {"bill": {"bill_id": pk}}),
+    BILL_PAYMENT: (
+        "procurement.supplier_payment_recorded",
+        lambda pk: {"payment": {"supplier_payment_id": pk}},
+    ),
 }
 
 
@@ -82,46 +115,67 @@ def pushed_drifts(
     ours = _ours(connection, object_type, refs)
     refs = [r for r in refs if r.pk in ours]
     tool = connector.read_back(object_type, [r.external_id for r in refs]) if refs else {}
-    # Invoices and payments are the hub's documents; customers are whoever the ownership rule says.
+    # Documents and money are the hub's; customers are whoever the ownership rule says.
     hub_owns = object_type != CUSTOMER or (
         ownership.owner_of(connection, ownership.CUSTOMER, None) == ownership.Owner.HUB
     )
-    updatable = object_type != PAYMENT  # a payment pushed again is money recorded twice
+    updatable = hub_owns and object_type not in MONEY
     findings: list[Finding] = []
     for ref in refs:
-        label, currency, item = ours[ref.pk]
-        hub = _comparable(object_type, item, currency)
-        theirs = tool.get(ref.external_id)
-        if theirs is None:
-            shown = "; ".join(f"{k}: {v}" for k, v in hub.items())
-            findings.append(Finding(ref.external_id, MISSING_THERE, label, shown, "", healable=True))
-            continue
-        differ = [
-            k for k in hub if _normal(k, hub[k], currency) != _normal(k, str(theirs.get(k, "")), currency)
-        ]
-        if not differ:
+        label, currency, hub = ours[ref.pk]
+        found = _compare(ref.external_id, label, currency, hub, tool.get(ref.external_id), updatable)
+        if found is None:
             run.skipped += 1
             continue
-        findings.append(
-            Finding(
-                ref.external_id,
-                VALUE_MISMATCH,
-                label,
-                "; ".join(f"{k}: {hub[k]}" for k in differ),
-                "; ".join(f"{k}: {theirs.get(k, '')}" for k in differ),
-                healable=hub_owns and updatable,
-            )
-        )
+        findings.append(found)
     return record_all(run, object_type, findings)
 
 
-Ours = dict[int, tuple[str, str, OutboundItem]]  # ref pk -> (label, currency, out-record)
+def _compare(
+    external_id: str,
+    label: str,
+    currency: str,
+    hub: dict[str, str],
+    theirs: Mapping[str, str] | None,
+    updatable: bool,
+) -> Finding | None:
+    """What one record's values here and there say: nothing (in sync), missing there, voided there
+    while ours stands, or the fields that differ (healable when the tool's copy may be updated)."""
+    if theirs is None:
+        shown = "; ".join(f"{k}: {v}" for k, v in hub.items())
+        return Finding(external_id, MISSING_THERE, label, shown, "", healable=True)
+    if theirs.get("voided") == "true":
+        if hub.get("voided") == "true":
+            return None  # voided on both sides: its zeroed amounts there are what a void is
+        shown = "; ".join(f"{k}: {v}" for k, v in hub.items() if k != "voided")
+        return Finding(external_id, VOIDED_THERE, label, shown, "voided", healable=True)
+    differ = [k for k in hub if _normal(k, hub[k], currency) != _normal(k, str(theirs.get(k, "")), currency)]
+    if not differ:
+        return None
+    return Finding(
+        external_id,
+        VALUE_MISMATCH,
+        label,
+        "; ".join(f"{k}: {hub[k]}" for k in differ),
+        "; ".join(f"{k}: {theirs.get(k, '')}" for k in differ),
+        healable=updatable,
+    )
+
+
+Ours = dict[int, tuple[str, str, dict[str, str]]]  # ref pk -> (label, currency, compared values)
 
 
 def _ours(connection: Connection, object_type: str, refs: list[ExternalRef]) -> Ours:
-    """Per ref: (label, currency, the out-record the hub would push now), read per set. A record
-    that no longer exists here is left out."""
-    read = {CUSTOMER: _our_customers, INVOICE: _our_invoices, PAYMENT: _our_payments}[object_type]
+    """Per ref: (label, currency, the compared values of the out-record the hub would push now),
+    read per set. A record that no longer exists here is left out."""
+    read: Callable[[Connection, list[ExternalRef]], Ours] = {
+        CUSTOMER: _our_customers,
+        INVOICE: _our_invoices,
+        PAYMENT: _our_payments,
+        REFUND: _our_refunds,
+        BILL: _our_bills,
+        BILL_PAYMENT: _our_bill_payments,
+    }[object_type]
     return read(connection, refs)
 
 
@@ -131,7 +185,7 @@ def _our_customers(connection: Connection, refs: list[ExternalRef]) -> Ours:
     for ref in refs:
         if (customer := customers.get(ref.object_id)) is not None:
             item = customer_out(customer, ref.external_id, ref.external_version)
-            found[ref.pk] = (customer.name, customer.currency, item)
+            found[ref.pk] = (customer.name, customer.currency, _comparable(CUSTOMER, item, customer.currency))
     return found
 
 
@@ -153,35 +207,94 @@ def _our_invoices(connection: Connection, refs: list[ExternalRef]) -> Ours:
                 customer_external_id=customer_ref.external_id if customer_ref else "",
                 item_refs={},  # the lines are not compared
             )
-            found[ref.pk] = (invoice.number or "", invoice.currency, item)
+            found[ref.pk] = (
+                invoice.number or "",
+                invoice.currency,
+                _comparable(INVOICE, item, invoice.currency),
+            )
     return found
 
 
 def _our_payments(connection: Connection, refs: list[ExternalRef]) -> Ours:
-    payments = Payment.objects.select_related("invoice__customer").in_bulk({r.object_id for r in refs})
+    payments = Payment.objects.select_related("invoice").in_bulk({r.object_id for r in refs})
     documents = refs_of(connection, INVOICE, Invoice, {p.invoice_id for p in payments.values()})
-    customer_refs = refs_of(
-        connection, CUSTOMER, Customer, {p.invoice.customer_id for p in payments.values()}
-    )
     found: Ours = {}
     for ref in refs:
         if (payment := payments.get(ref.object_id)) is not None:
             document = documents.get(payment.invoice_id)
-            customer_ref = customer_refs.get(payment.invoice.customer_id)
             item = payment_out(
                 "payment",
                 payment,
                 payment.invoice,
                 payment.paid_at,
                 document_external_id=document.external_id if document else "",
-                customer_external_id=customer_ref.external_id if customer_ref else "",
+                customer_external_id="",  # not compared
             )
             label = f"{item.reference} ({payment.invoice.number})"
-            found[ref.pk] = (label, payment.invoice.currency, item)
+            currency = payment.invoice.currency
+            found[ref.pk] = (label, currency, _comparable(PAYMENT, item, currency))
     return found
 
 
-def _comparable(object_type: str, item: OutboundItem, currency: str) -> dict[str, str]:
+def _our_refunds(connection: Connection, refs: list[ExternalRef]) -> Ours:
+    refunds = Refund.objects.select_related("credit_note").in_bulk({r.object_id for r in refs})
+    found: Ours = {}
+    for ref in refs:
+        if (refund := refunds.get(ref.object_id)) is not None:
+            note = refund.credit_note
+            item = payment_out(
+                "refund",
+                refund,
+                note,
+                refund.refunded_at,
+                document_external_id="",  # a refund there is a check: it names no credit memo
+                customer_external_id="",
+            )
+            label = f"{item.reference} ({note.number})"
+            found[ref.pk] = (label, note.currency, _comparable(REFUND, item, note.currency))
+    return found
+
+
+def _our_bills(connection: Connection, refs: list[ExternalRef]) -> Ours:
+    bills = (
+        Bill.objects.select_related("supplier")
+        .prefetch_related("lines__order_line__product")
+        .in_bulk({r.object_id for r in refs})
+    )
+    vendor_refs = refs_of(connection, VENDOR, Supplier, {b.supplier_id for b in bills.values()})
+    found: Ours = {}
+    for ref in refs:
+        if (bill := bills.get(ref.object_id)) is not None:
+            vendor_ref = vendor_refs.get(bill.supplier_id)
+            item = bill_out(
+                bill,
+                external_id=ref.external_id,
+                version=ref.external_version,
+                vendor_external_id=vendor_ref.external_id if vendor_ref else "",
+                item_refs={},  # the lines are not compared
+            )
+            found[ref.pk] = (bill.number, bill.currency, _comparable(BILL, item, bill.currency))
+    return found
+
+
+def _our_bill_payments(connection: Connection, refs: list[ExternalRef]) -> Ours:
+    payments = SupplierPayment.objects.select_related("bill").in_bulk({r.object_id for r in refs})
+    bill_refs = refs_of(connection, BILL, Bill, {p.bill_id for p in payments.values()})
+    found: Ours = {}
+    for ref in refs:
+        if (payment := payments.get(ref.object_id)) is not None:
+            bill_ref = bill_refs.get(payment.bill_id)
+            item = bill_payment_out(
+                payment,
+                bill_external_id=bill_ref.external_id if bill_ref else "",
+                vendor_external_id="",  # not compared
+            )
+            label = f"{item.reference} ({payment.bill.number})"
+            found[ref.pk] = (label, item.currency, _comparable(BILL_PAYMENT, item, item.currency))
+    return found
+
+
+def _comparable(object_type: str, item: Any, currency: str) -> dict[str, str]:
     """The compared fields of an out-record, as strings: booleans "true"/"false", amounts at the
     currency's minor unit."""
     values = {name: getattr(item, name) for name in COMPARED[object_type]}
@@ -205,19 +318,15 @@ def _normal(field: str, value: str, currency: str) -> str:
 
 def heal_pushed(drift: Drift, connector: Connector) -> None:
     """Push the record again, as its topic's resolver answers it now (forced): as new when the tool
-    has none, else as an update of the tool's record (after reading its version if it moved on)."""
+    has none or voided it, else as an update of the tool's record (after reading its version if it
+    moved on)."""
     ref = ExternalRef.objects.filter(
         connection_id=drift.connection_id, object_type=drift.object_type, external_id=drift.external_id
     ).first()
     if ref is None:
         raise ValidationFailed(f"{drift.label} is no longer linked to {drift.external_id}: nothing to push.")
-    topic = TOPIC_OF[drift.object_type]
-    payload = {
-        CUSTOMER: {"customer_id": ref.object_id},
-        INVOICE: {"invoice": {"invoice_id": ref.object_id}},
-        PAYMENT: {"payment": {"payment_id": ref.object_id}},
-    }[drift.object_type]
-    event = OutboxEvent(topic=topic, payload=payload)  # never saved: what the resolver reads
+    topic, payload = TOPIC_OF[drift.object_type]
+    event = OutboxEvent(topic=topic, payload=payload(ref.object_id))  # never saved: what the resolver reads
     resolver = outbound_items.resolver_for(topic, drift.connection)
     if resolver is None:
         raise ValidationFailed(f"{drift.connection} takes no {drift.object_type}: nothing to push.")
@@ -227,8 +336,8 @@ def heal_pushed(drift: Drift, connector: Connector) -> None:
     if isinstance(resolved, outbound_items.Blocked):
         raise HubError(f"{drift.label} cannot be pushed yet: {resolved.reason}.")
     item: Any = resolved.item
-    if drift.kind == MISSING_THERE and hasattr(item, "external_id"):
-        item = dataclasses.replace(item, external_id="", version="")  # the tool has none: a new one
+    if drift.kind in (MISSING_THERE, VOIDED_THERE) and hasattr(item, "external_id"):
+        item = dataclasses.replace(item, external_id="", version="")  # none there to update: a new one
     pushed = pushing.push_resolved(
         drift.connection,
         connector,

@@ -380,6 +380,12 @@ class InvoiceOut:
     total: Decimal
     order_reference: str = ""
     voided: bool = False
+    # The customer's payment terms in our words (``PaymentTerms``: "net_30"), mapped to the tool's
+    # own terms where it has them; "" when we name none.
+    terms: str = ""
+    # The sales channel of the invoiced order, by code: what a tool that tracks sales by class or
+    # location (QuickBooks) maps to one of its own.
+    channel: str = ""
 
 
 @dataclass(frozen=True)
@@ -422,6 +428,19 @@ class BillOut:
 
 
 @dataclass(frozen=True)
+class BillPaymentOut:
+    """Money paid to a supplier against one of its bills (our ``SupplierPayment``)."""
+
+    reference: str  # ours, stable: "supplier-payment-7"
+    bill_external_id: str  # the bill in the tool
+    vendor_external_id: str
+    amount: Decimal
+    currency: str
+    paid_at: datetime.date
+    method: str = ""  # as we recorded it: "bank transfer", "card"
+
+
+@dataclass(frozen=True)
 class DealOut:
     """A sales order as a CRM deal: its amount and where it stands (``stage``: the order's state
     in our words, mapped to the CRM's pipeline stage by the connection's settings)."""
@@ -435,6 +454,29 @@ class DealOut:
     stage: str
     close_date: datetime.date | None
     customer_external_id: str = ""
+
+
+@dataclass(frozen=True)
+class JournalLineOut:
+    """One pair of a journal entry: ``amount`` debited to the account of role ``debit`` and credited
+    to the account of role ``credit`` (roles in our words: "inventory", "cogs",
+    "goods_received", "inventory_adjustment"; the connection maps each to an account)."""
+
+    debit: str
+    credit: str
+    amount: Decimal  # positive
+    memo: str
+
+
+@dataclass(frozen=True)
+class InventoryJournalOut:
+    """A closed day of the ledger as the books post it: the value that came into and left our
+    stock, each flow a debit and a credit (``integrations.outbound_journal``)."""
+
+    reference: str  # ours, stable: "inventory-2026-12-05"
+    date: datetime.date
+    currency: str
+    lines: tuple[JournalLineOut, ...]
 
 
 # --- stock to a 3PL's warehouse, and what it received -------------------------------------------
@@ -513,7 +555,9 @@ OutboundItem = (
     | PaymentOut
     | VendorOut
     | BillOut
+    | BillPaymentOut
     | DealOut
+    | InventoryJournalOut
     | ReceivingOut
     | ReceivingCancelOut
 )

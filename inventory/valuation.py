@@ -1,7 +1,9 @@
-"""What the stock is worth: now (levels x moving-average cost) and as of any past date (the ledger)."""
+"""What the stock is worth: now (levels x moving-average cost), as of any past date (the ledger), and
+what value moved in and out of it over a period (``flows``: what the books post for a day)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -11,6 +13,10 @@ from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet, Sum
 
 from erp.money import ZERO
 from inventory.models import LocationKind, StockLevel, StockMove, Warehouse
+
+# Our stock for the books: what is on our shelves and what is between two of our warehouses.
+OURS = frozenset({LocationKind.INTERNAL, LocationKind.TRANSIT})
+CENT = Decimal("0.01")
 
 VALUE = ExpressionWrapper(
     F("quantity") * F("unit_cost"), output_field=DecimalField(max_digits=30, decimal_places=8)
@@ -117,3 +123,38 @@ def by_product(warehouse_id: int | None = None) -> QuerySet[StockLevel, dict[str
         .exclude(quantity=0)
         .order_by("-value", "product__sku")
     )
+
+
+@dataclass(frozen=True)
+class ValueFlow:
+    """The net value that came into our stock from one kind of outside place (positive: bought
+    from a supplier, returned by a customer, made in production, found in a count) or left it to
+    one (negative: shipped to a customer, consumed, scrapped, counted away), at the cost each move
+    carried."""
+
+    counterpart: str  # the outside place's LocationKind: supplier, customer, production, adjustment, scrap
+    value: Decimal
+
+
+def flows(start: datetime, end: datetime) -> list[ValueFlow]:
+    """The value moved between our stock and each kind of outside place in [start, end), netted
+    per kind, to the cent, zero flows left out; moves within our stock (transfers) move no value.
+    One grouped query over the indexed ``created_at``: a move belongs to the period it was
+    written in, so a closed period never changes."""
+    rows = (
+        StockMove.objects.filter(created_at__gte=start, created_at__lt=end)
+        .values("from_location__kind", "to_location__kind")
+        .annotate(value=Sum(VALUE))
+        .order_by()
+    )
+    net: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for row in rows:
+        source, destination = row["from_location__kind"], row["to_location__kind"]
+        if (source in OURS) == (destination in OURS):
+            continue  # within our stock, or between two outside places (never ours)
+        if destination in OURS:
+            net[source] += row["value"] or ZERO
+        else:
+            net[destination] -= row["value"] or ZERO
+    rounded = ((kind, value.quantize(CENT)) for kind, value in sorted(net.items()))
+    return [ValueFlow(kind, value) for kind, value in rounded if value]

@@ -22,6 +22,7 @@ API_HOSTS = {
 AUTHORIZE_URL = "https://appcenter.intuit.com/connect/oauth2"
 TOKEN_URL = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"
 TOKEN_PATH = httpx.URL(TOKEN_URL).path
+AUTHORIZE_PATH = httpx.URL(AUTHORIZE_URL).path
 SCOPE = "com.intuit.quickbooks.accounting"
 OAUTH = OAuth(authorize_url=AUTHORIZE_URL, token_url=TOKEN_URL, scopes=(SCOPE,), client_auth="basic")
 INTUIT_HOSTS = frozenset({httpx.URL(TOKEN_URL).host, httpx.URL(AUTHORIZE_URL).host})
@@ -52,6 +53,13 @@ def token_url(base_url: str) -> str:
     if not base_url:
         return TOKEN_URL
     return str(httpx.URL(base_url).join(TOKEN_PATH))
+
+
+def authorize_url(base_url: str) -> str:
+    """Intuit's consent page; on a connection pointed at a local fake, the fake's (same path)."""
+    if not base_url:
+        return AUTHORIZE_URL
+    return str(httpx.URL(base_url).join(AUTHORIZE_PATH))
 
 
 def sign(verifier_token: str, body: bytes) -> str:

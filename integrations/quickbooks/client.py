@@ -19,7 +19,7 @@ from integrations.contract import (
 )
 from integrations.errors import PermanentError, TransientError
 from integrations.quickbooks import mapping
-from integrations.quickbooks.auth import INTUIT_HOSTS, OAUTH, api_root, token_url
+from integrations.quickbooks.auth import INTUIT_HOSTS, OAUTH, api_root, authorize_url, token_url
 
 RATE_LIMIT, CONCURRENCY = 500, 10  # a minute, and at once, per company
 THROTTLE_WAIT = 15.0  # seconds after a 429 (QuickBooks sends no Retry-After)
@@ -36,6 +36,23 @@ ENTITY = {
     "credit_note": "CreditMemo",
     "payment": "Payment",
     "bill": "Bill",
+}
+# QuickBooks' own web app, where a person opens a record: our object type -> (page, its id parameter)
+APP_ROOTS = {
+    "production": "https://app.qbo.intuit.com/app",
+    "sandbox": "https://app.sandbox.qbo.intuit.com/app",
+}
+APP_PAGES = {
+    "customer": ("customerdetail", "nameId"),
+    "customer_balance": ("customerdetail", "nameId"),
+    "vendor": ("vendordetail", "nameId"),
+    "vendor_balance": ("vendordetail", "nameId"),
+    "invoice": ("invoice", "txnId"),
+    "credit_note": ("creditmemo", "txnId"),
+    "payment": ("recvpayment", "txnId"),
+    "refund": ("check", "txnId"),
+    "bill": ("bill", "txnId"),
+    "bill_payment": ("billpayment", "txnId"),
 }
 # the lists a person maps our values to: kind -> (entity, the query's filter)
 LISTS = {
@@ -57,6 +74,18 @@ class QuickBooksSettings(BaseModel):
     # waits for "map account".
     income_account: str = Field("", description="The income account of new items (its id).")
     expense_account: str = Field("", description="The expense (COGS) account of bill lines (its id).")
+    track_sales_by: Literal["none", "class", "location"] = Field(
+        "none",
+        description="none; class: each invoice and credit memo line carries the class its sales "
+        "channel is mapped to; location: the transaction carries the channel's location "
+        "(QuickBooks' Department).",
+    )
+    inventory_accounting: Literal["none", "journal"] = Field(
+        "none",
+        description="none: no inventory postings (bills go to COGS); journal: bills go to goods "
+        "received not billed and each closed day of the ledger is one journal entry (inventory "
+        "asset, COGS, adjustments). QuickBooks keeps non-inventory items either way.",
+    )
 
 
 class QuickBooksClient(Connector):
@@ -85,6 +114,9 @@ class QuickBooksClient(Connector):
 
     def _token_url(self) -> str:
         return token_url(self.settings.base_url)
+
+    def authorize_url(self) -> str:
+        return authorize_url(self.settings.base_url)
 
     def _grant(self, form: Mapping[str, str], secrets: Mapping[str, Any]) -> TokenGrant:
         data, headers = OAUTH.token_request(secrets, form)
@@ -163,6 +195,15 @@ class QuickBooksClient(Connector):
                 label = f"{label} ({row.get('AccountType', '')})"
             choices.append((str(row["Id"]), label))
         return choices
+
+    def record_url(self, object_type: str, external_id: str) -> str:
+        """The record's page in QuickBooks' web app (the sandbox's for a sandbox company): an
+        invoice's ``/app/invoice?txnId=``, a customer's ``/app/customerdetail?nameId=``."""
+        page = APP_PAGES.get(object_type)
+        if page is None or not external_id:
+            return ""
+        query = httpx.QueryParams({page[1]: external_id})
+        return f"{APP_ROOTS[self.settings.environment]}/{page[0]}?{query}"
 
     def read_version(self, object_type: str, external_id: str) -> str:
         entity = ENTITY.get(object_type, object_type.capitalize())

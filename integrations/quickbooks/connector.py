@@ -10,12 +10,16 @@ Wire format notes: ``samples/FORMAT.md``, beside the samples; the fake is ``fake
   access token lasts an hour and the hub renews it (``refresh_token``); the refresh token rotates
   and the newest one is stored as it arrives, with its expiry (``x_refresh_token_expires_in``).
 * Out, in the hub's dependency order: Customer, Item (NonInventory, on the mapped income account),
-  Vendor, Invoice (and CreditMemo), Payment (applied to its invoice by ``LinkedTxn``), Bill
-  (``AccountBasedExpenseLineDetail`` lines on the mapped COGS account). Every create carries
-  ``requestid`` (the delivery's idempotency key): a retry after a lost answer gets the first
-  answer, and nothing is made twice. Fault 6240 (the name exists) finds the customer, vendor or item
-  by a query and links ours to it. Updates are sparse with the SyncToken we hold (the ref's
-  version); fault 5010 says it is stale: the hub re-reads it (``read_version``) and retries once.
+  Vendor, Invoice (and CreditMemo; terms, and a class on each line or a location on the
+  transaction where the company tracks sales by one), Payment (applied to its invoice by
+  ``LinkedTxn``), a refund (a check to the customer on A/R, then a payment of nothing that uses
+  the credit memo up against it, as Intuit's guide does), Bill (``AccountBasedExpenseLineDetail``
+  lines on the mapped COGS account) and BillPayment (by check, or on the credit card's account).
+  Every create carries ``requestid`` (from the delivery's idempotency key): a retry after a lost
+  answer gets the first answer, and nothing is made twice. Fault 6240 (the name exists) finds the
+  customer, vendor or item by a query and links ours to it. Updates are sparse with the SyncToken
+  we hold (the ref's version); fault 5010 says it is stale: the hub re-reads it (``read_version``)
+  and retries once.
 * Faults (the ``Fault`` envelope and the lowercase 401/403 one) read as QuickBooks' own words.
 * Webhooks come to the app's one address (``app_webhooks``), signed ``intuit-signature``, in the
   legacy ``eventNotifications`` body or the CloudEvents array: one event per entity change, routed
@@ -50,18 +54,26 @@ from integrations.quickbooks.client import (
     PAYMENT_METHOD,
     RATE_LIMIT,
     TAX_CODE,
+    TERM,
     QuickBooksSettings,
 )
 from integrations.quickbooks.inbound import QuickBooksInbound
+from integrations.quickbooks.journal import journal_body
 from integrations.records import (
     BillOut,
+    BillPaymentOut,
     CustomerOut,
+    InventoryJournalOut,
     InvoiceOut,
     ItemOut,
     OutboundItem,
     PaymentOut,
     VendorOut,
 )
+
+CLASS, LOCATION = "class", "location"
+TRACKED = {CLASS: "Class", LOCATION: "Department"}  # mapping kind -> the company's list of it
+RECEIVABLE = "Accounts Receivable"  # QuickBooks' AccountType of A/R
 
 
 @registry.register
@@ -78,6 +90,8 @@ class QuickBooksConnector(QuickBooksInbound):
             Capability.PAYMENTS_IN,
             Capability.VENDORS_OUT,
             Capability.BILLS_OUT,
+            Capability.BILL_PAYMENTS_OUT,
+            Capability.INVENTORY_JOURNAL_OUT,
         }
     )
     settings_schema = QuickBooksSettings
@@ -91,13 +105,25 @@ class QuickBooksConnector(QuickBooksInbound):
         "sales.credit_note_issued",
         "sales.invoice_voided",
         "sales.payment_received",
+        "sales.refund_recorded",
         "procurement.supplier_created",
         "procurement.supplier_updated",
         "procurement.bill_recorded",
         "procurement.bill_approved",
+        "procurement.supplier_payment_recorded",
+        "inventory.day_closed",
     )
     poll_object_types = (PAYMENT,)  # CDC: the safety net under the webhooks
-    reconcile_object_types = ("customer", "invoice", "payment")
+    reconcile_object_types = (
+        "customer",
+        "invoice",
+        "payment",
+        "refund",
+        "bill",
+        "bill_payment",
+        "customer_balance",
+        "vendor_balance",
+    )
     app_webhooks = True
     webhook_headers = frozenset({"intuit-signature", "intuit-t-id"})
     rate_limit_per_second = RATE_LIMIT / 60
@@ -109,12 +135,40 @@ class QuickBooksConnector(QuickBooksInbound):
             ACCOUNT,
             "account",
             "account",
-            help="Income: new items' income account; COGS: bill lines; receivables, payables: "
-            "invoices' and bills' A/R and A/P accounts; bank: where payments are deposited "
-            "(unmapped: Undeposited Funds).",
+            help="Income: new items' income account (else the income_account setting); COGS: "
+            "bill lines (else the expense_account setting); inventory asset: the stock's value in "
+            "the inventory journal entry; receivables: invoices' and credit memos' A/R account "
+            "and the line of a refund check (unmapped: the company's A/R); payables: bills' A/P "
+            "account; bank: where payments are deposited and what refunds and bill payments are "
+            "paid from by check (refunds and bill payments wait for it); undeposited funds: "
+            "where payments go when no bank is mapped (unmapped: QuickBooks' own Undeposited "
+            "Funds); discount: invoices' discount lines (unmapped: the company's default); "
+            "credit card: what refunds and bill payments by card are paid from (unmapped: the "
+            "bank, by check).",
         ),
         MappingKind(TAX_CODE, "tax code", "tax", help="Each line of an invoice names a tax code."),
         MappingKind(PAYMENT_METHOD, "payment method", "payment_method"),
+        MappingKind(
+            TERM,
+            "term",
+            "payment_terms",
+            help="A customer's payment terms, as its invoices' terms (unmapped: none; our due date is "
+            "sent either way).",
+        ),
+        MappingKind(
+            CLASS,
+            "class",
+            "channel",
+            help="Sales tracked by class: the class of each invoice and credit memo line, by the "
+            "order's sales channel (unmapped: the invoice waits).",
+        ),
+        MappingKind(
+            LOCATION,
+            "location",
+            "channel",
+            help="Sales tracked by location: the location (Department) of each invoice and credit "
+            "memo, by the order's sales channel (unmapped: the invoice waits).",
+        ),
     )
     oauth = OAUTH
 
@@ -135,33 +189,125 @@ class QuickBooksConnector(QuickBooksInbound):
             if item.voided:
                 return self._void(entity, item.external_id, item.version)
             body = mapping.invoice_body(
-                item, self._tax_code, receivables=mappings.mapped(self.connection, ACCOUNT, "receivables")
+                item,
+                self._tax_code,
+                receivables=mappings.mapped(self.connection, ACCOUNT, "receivables"),
+                discount_account=mappings.mapped(self.connection, ACCOUNT, "discount"),
+                # optional in QuickBooks: unmapped terms leave the invoice with our due date only
+                terms=mappings.mapped(self.connection, TERM, item.terms) if item.terms else None,
+                **self._tracking(item.channel),
             )
+        elif isinstance(item, PaymentOut) and item.kind == "refund":
+            return self._refund(item, context)
         elif isinstance(item, PaymentOut):
             if item.kind != "payment":
-                raise PermanentError(f"QuickBooks: a {item.kind} is not pushed by this connector yet.")
+                raise PermanentError(f"QuickBooks takes payments and refunds, not a {item.kind!r}.")
             entity, name = "Payment", ""
             # optional in QuickBooks: an unmapped method leaves the payment without one
             method = mappings.mapped(self.connection, PAYMENT_METHOD, item.method) if item.method else None
             body = mapping.payment_body(
                 item,
                 method=method,
-                deposit_to=mappings.mapped(self.connection, ACCOUNT, "bank"),
+                deposit_to=mappings.mapped(self.connection, ACCOUNT, "bank")
+                or mappings.mapped(self.connection, ACCOUNT, "undeposited_funds"),
                 reference=item.reference,
             )
         elif isinstance(item, BillOut):
             entity, name = "Bill", ""
             body = mapping.bill_body(
                 item,
-                self._account("cogs", self.settings.expense_account),
+                self._bill_account(),
                 payables=mappings.mapped(self.connection, ACCOUNT, "payables"),
             )
+        elif isinstance(item, InventoryJournalOut):
+            entity, name = "JournalEntry", ""
+            body = journal_body(item, self._journal_account)
+        elif isinstance(item, BillPaymentOut):
+            entity, name = "BillPayment", ""
+            account, card = self._paid_from(item.method)
+            body = mapping.bill_payment_body(item, account=account, card=card)
         else:
             return super().push(item, context)
         external_id = getattr(item, "external_id", "")
         if external_id:
             return self._update(entity, external_id, getattr(item, "version", ""), body)
-        return self._create(entity, body, name, context)
+        return self._create(entity, body, name, mapping.requestid(context.idempotency_key))
+
+    def _refund(self, item: PaymentOut, context: PushContext) -> PushResult:
+        """A refund of a credit memo: a check to the customer on A/R, then a payment of nothing
+        linking the credit memo and the check, so the credit is used up and the customer owes
+        nothing more. Each create has its own requestid from the delivery's key: a retry after
+        either answer was lost gets the first answers and makes nothing twice. The refund's id in
+        QuickBooks is the check's."""
+        account, card = self._paid_from(item.method)
+        method = mappings.mapped(self.connection, PAYMENT_METHOD, item.method) if item.method else None
+        check_body = mapping.refund_check_body(
+            item, account=account, card=card, receivables=self._receivables(), method=method
+        )
+        key = context.idempotency_key
+        check = self._create("Purchase", check_body, "", mapping.requestid(key, ":check"))
+        applying = mapping.refund_apply_body(item, check.external_id)
+        applied = self._create("Payment", applying, "", mapping.requestid(key, ":apply"))
+        return PushResult(
+            external_id=check.external_id,
+            version=check.version,
+            detail=f"{check.detail} (a check), applied by {applied.detail}",
+        )
+
+    def _paid_from(self, method: str) -> tuple[str, bool]:
+        """(the account money paid out comes from, whether it is a card's): the mapped credit card
+        account for a card when one is mapped, else the bank (unmapped: the record waits)."""
+        if mapping.paid_by_card(method):
+            card = mappings.mapped(self.connection, ACCOUNT, "credit_card")
+            if card:
+                return card, True
+        return mappings.value_for(self.connection, ACCOUNT, "bank"), False
+
+    def _receivables(self) -> str:
+        """The A/R account: the mapped one, else the company's own (none: the record waits)."""
+        found = mappings.mapped(self.connection, ACCOUNT, "receivables")
+        if found:
+            return found
+        rows = self.query(f"select * from Account where AccountType = '{RECEIVABLE}' maxresults 1")
+        accounts = rows.get("Account") or []
+        if accounts:
+            return str(accounts[0]["Id"])
+        return mappings.value_for(self.connection, ACCOUNT, "receivables")
+
+    def _tracking(self, channel: str) -> dict[str, str]:
+        """The class (on each line) or location (on the transaction) of a sale of ``channel``, when
+        the company tracks sales by one; unmapped, the record waits ("map class")."""
+        by = self.settings.track_sales_by
+        if by == "class":
+            return {"class_id": mappings.value_for(self.connection, CLASS, channel)}
+        if by == "location":
+            return {"department": mappings.value_for(self.connection, LOCATION, channel)}
+        return {}
+
+    def mapping_choices(self, kind: str) -> list[tuple[str, str]]:
+        """The company's classes and locations (Department), beside the client's lists."""
+        entity = TRACKED.get(kind)
+        if entity is None:
+            return super().mapping_choices(kind)
+        rows = self.query(f"select * from {entity} where Active = true maxresults 1000").get(entity) or []
+        return [
+            (str(row["Id"]), str(row.get("FullyQualifiedName") or row.get("Name") or row["Id"]))
+            for row in rows
+        ]
+
+    def _bill_account(self) -> str:
+        """Where bill lines go: goods received not billed when the connection posts the inventory
+        journal (the receipt put the goods in inventory already), else COGS."""
+        if self.settings.inventory_accounting == "journal":
+            return mappings.value_for(self.connection, ACCOUNT, "goods_received")
+        return self._account("cogs", self.settings.expense_account)
+
+    def _journal_account(self, role: str) -> str:
+        """The account of a role of the inventory journal; inventory adjustments fall back to COGS."""
+        if role == "inventory_adjustment":
+            found = mappings.mapped(self.connection, ACCOUNT, role)
+            return found or self._account("cogs", self.settings.expense_account)
+        return self._account(role, self.settings.expense_account if role == "cogs" else "")
 
     def _account(self, role: str, default: str) -> str:
         """The account mapped to a role, else the setting's; neither: the record waits ("map account")."""
@@ -181,12 +327,10 @@ class QuickBooksConnector(QuickBooksInbound):
             external_id=str(answer["Id"]), version=str(answer["SyncToken"]), detail=f"{entity} {answer['Id']}"
         )
 
-    def _create(self, entity: str, body: dict[str, Any], name: str, context: PushContext) -> PushResult:
+    def _create(self, entity: str, body: dict[str, Any], name: str, request_id: str) -> PushResult:
         """A create with ``requestid``: the same request again answers what the first one got."""
         try:
-            answer = self._call(
-                "POST", entity.lower(), params={"requestid": context.idempotency_key[:50]}, json=body
-            )
+            answer = self._call("POST", entity.lower(), params={"requestid": request_id}, json=body)
         except PermanentError as exc:
             if mapping.fault(exc.body)[0] != "6240" or entity not in NAMED:
                 raise

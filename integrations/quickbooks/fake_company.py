@@ -4,8 +4,9 @@ A ``Company`` keeps every object as its wire JSON (``objects[entity][id]``), wha
 (``tombstones``, for CDC: ``{"domain": "QBO", "status": "Deleted", "Id", "MetaData"}``), when each
 object last changed (``changed_at``), the answers kept for ``requestid`` replays and the voided
 transactions. It is seeded with the lists a new company has: a chart of accounts (income, COGS,
-inventory asset, A/R, A/P, bank, undeposited funds; ids as the samples: 4 Undeposited Funds,
-33 A/P, 79 Sales of Product Income, 80 COGS, 81 Inventory Asset, 84 A/R), tax codes and rates
+inventory asset, A/R, A/P, bank, a credit card, undeposited funds; ids as the samples: 4
+Undeposited Funds, 33 A/P, 79 Sales of Product Income, 80 COGS, 81 Inventory Asset, 84 A/R; 35
+Checking and 42 Company Credit Card), tax codes and rates
 (``TAX``/``NON`` and the company's "KY Sales Tax" 6 %, id 3), payment methods, terms, classes
 and departments.
 
@@ -40,7 +41,16 @@ from integrations.quickbooks.fake_data import (
 
 NAME_LISTS = ("Customer", "Vendor", "Item", "Account", "PaymentMethod", "Term", "Class", "Department")
 READ_ONLY = ("TaxCode", "TaxRate")
-TRANSACTIONS = ("Invoice", "Payment", "CreditMemo", "RefundReceipt", "Bill", "BillPayment", "JournalEntry")
+TRANSACTIONS = (
+    "Invoice",
+    "Payment",
+    "CreditMemo",
+    "RefundReceipt",
+    "Bill",
+    "BillPayment",
+    "JournalEntry",
+    "Purchase",
+)
 ENTITIES = NAME_LISTS + READ_ONLY + TRANSACTIONS
 # The path segment of each entity (``/v3/company/{realm}/invoice``), and back.
 PATHS = {name.lower(): name for name in ENTITIES}

@@ -70,6 +70,7 @@ ACCOUNTS: dict[str, tuple[str, str, str, str]] = {
     "4": ("Undeposited Funds", "Other Current Asset", "UndepositedFunds", "Asset"),
     "33": ("Accounts Payable (A/P)", "Accounts Payable", "AccountsPayable", "Liability"),
     "35": ("Checking", "Bank", "Checking", "Asset"),
+    "42": ("Company Credit Card", "Credit Card", "CreditCard", "Liability"),
     "77": ("Freight & Delivery", "Cost of Goods Sold", "ShippingFreightDeliveryCos", "Expense"),
     "79": ("Sales of Product Income", "Income", "SalesOfProductIncome", "Revenue"),
     "80": ("Cost of Goods Sold", "Cost of Goods Sold", "SuppliesMaterialsCogs", "Expense"),
@@ -84,6 +85,8 @@ ACCOUNTS: dict[str, tuple[str, str, str, str]] = {
 AR_ACCOUNT_ID = "84"
 AP_ACCOUNT_ID = "33"
 UNDEPOSITED_FUNDS_ID = "4"
+BANK_ACCOUNT_ID = "35"
+CREDIT_CARD_ACCOUNT_ID = "42"
 # TaxCode id -> (Name, TaxRate id or None, Taxable); TaxRate id -> (Name, RateValue, AgencyRef).
 TAX_CODES: dict[str, tuple[str, str | None, bool]] = {
     "TAX": ("TAX", None, True),

@@ -85,6 +85,7 @@ FILTERABLE: dict[str, tuple[str, ...]] = {
     "Payment": ("TxnDate", "TotalAmt", "CustomerRef", "PaymentRefNum", "UnappliedAmt"),
     "Bill": ("TxnDate", "DocNumber", "TotalAmt", "VendorRef", "DueDate", "Balance"),
     "BillPayment": ("TxnDate", "DocNumber", "TotalAmt", "VendorRef"),
+    "Purchase": ("TxnDate", "DocNumber", "TotalAmt", "PaymentType", "AccountRef", "EntityRef", "PrivateNote"),
     "JournalEntry": ("TxnDate", "DocNumber", "TotalAmt"),
 }
 _ENTITY_NAMES = {name.lower(): name for name in ENTITIES}

@@ -11,9 +11,10 @@ and the accountant's doings "in QuickBooks" (test controls).
 * Delete (``?operation=delete``, ``{"Id", "SyncToken"}``): transactions only (a name answers
   fault 500 "Operation Delete is not supported"); answered ``{"<Entity>": {"domain": "QBO",
   "status": "Deleted", "Id"}}``; CDC then shows the tombstone. Webhook ``Delete``.
-* Void (``?operation=void``): Invoice, Payment, BillPayment. The transaction stays with zero
-  amounts and ``PrivateNote`` "Voided"; a voided payment unapplies from its invoices. An invoice
-  with payments applied can be neither voided nor deleted (6000) [inferred]. Webhook ``Void``.
+* Void (``?operation=void``): Invoice, Payment, BillPayment (a Purchase is deleted, never
+  voided). The transaction stays with zero amounts and ``PrivateNote`` "Voided"; a voided payment
+  unapplies from its invoices. An invoice with payments applied, or a check on A/R a payment
+  links, can be neither voided nor deleted (6000) [inferred]. Webhook ``Void``.
 * Payments move balances: an invoice a payment is applied to (or unapplied from) gets its new
   ``Balance`` and ``LinkedTxn``, a new ``SyncToken`` and an ``Update`` webhook, as in QuickBooks
   (so a connector holding the old SyncToken meets 5010). Customer and vendor ``Balance`` follow.
@@ -54,7 +55,7 @@ from integrations.quickbooks.fake_data import (
     unsupported,
 )
 from integrations.quickbooks.fake_ledger import prepare_txn
-from integrations.quickbooks.fake_txns import refresh_balances
+from integrations.quickbooks.fake_txns import applied, refresh_balances
 from integrations.quickbooks.fake_webhooks import QuickBooksWebhooks
 
 VOIDABLE = ("Invoice", "Payment", "BillPayment")
@@ -249,6 +250,8 @@ class QuickBooksState(QuickBooksWebhooks):
 
     def _has_payments(self, company: Company, entity: str, object_id: str) -> bool:
         txn = company.find(entity, object_id) or {}
+        if entity == "Purchase":  # a check on A/R a payment links [inferred]
+            return applied(company, "Expense", object_id) > 0
         return entity in ("Invoice", "Bill") and bool(txn.get("LinkedTxn"))
 
     def _delete(self, company: Company, entity: str, body: dict[str, Any]) -> dict[str, Any]:

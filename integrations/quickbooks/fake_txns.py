@@ -15,14 +15,22 @@
   ``SalesTermRef`` (or the customer's terms), else ``TxnDate``. ``DocNumber``: at most 21
   characters, unique among invoices (6140) as a company that refuses duplicate numbers does.
 * Payment: ``CustomerRef`` and ``TotalAmt`` required; each ``Line`` applies its ``Amount`` to the
-  invoices (or credit memos) in its ``LinkedTxn`` (610 for a missing one, 6000 for another
-  customer's or more than its open balance, or more applied than ``TotalAmt``); ``UnappliedAmt``
-  is the rest; each line gets the sample's ``LineEx`` (txnId, txnOpenBalance, txnReferenceNumber).
+  invoices, credit memos or checks on A/R (``TxnType`` "Expense": a Purchase whose lines are on
+  Accounts Receivable, as a refund of a credit memo is made) in its ``LinkedTxn`` (610 for a
+  missing one, 6000 for another customer's or more than its open balance). Credit memo lines are
+  credits, invoice and expense lines charges: what the payment applies is the charges less the
+  credits, never below 0 (6000 [inferred]) nor above ``TotalAmt`` (6000), so a payment of 0 uses
+  a credit memo up against a refund check; ``UnappliedAmt`` is the rest; each line gets the
+  sample's ``LineEx`` (txnId, txnOpenBalance, txnReferenceNumber). A linked check itself is not
+  changed by the link [inferred].
 * Bills and journal entries are prepared in ``fake_ledger``; bill payments here, as payments are
   (``VendorRef``, ``PayType`` Check with ``CheckPayment.BankAccountRef`` or CreditCard with
   ``CreditCardPayment.CCAccountRef``, ``TotalAmt``, lines linking bills). ``refresh_balances``
   recomputes what payments leave open on invoices, credit memos and bills, and customer and
-  vendor balances.
+  vendor balances: a customer owes its invoices' balances and what checks on A/R paid it and no
+  payment links yet, less its credit memos' balances and its payments' unapplied amounts.
+* A line's ``ClassRef`` (sales and discount lines) and the transaction's ``ClassRef`` and
+  ``DepartmentRef`` (location) name a live Class and Department of the company (610 otherwise).
 
 Texts of 6000, 6070 and 6140 are [inferred]; the shapes follow the samples.
 """
@@ -51,6 +59,9 @@ from integrations.quickbooks.fake_data import (
 
 SALES_FORMS = ("Invoice", "CreditMemo", "RefundReceipt")
 CENT = Decimal("0.01")
+RECEIVABLE = "Accounts Receivable"  # the AccountType of A/R
+# What a Payment's LinkedTxn may name: its TxnType -> the entity (a check on A/R is an "Expense").
+PAYMENT_TARGETS = {"Invoice": "Invoice", "CreditMemo": "CreditMemo", "Expense": "Purchase"}
 
 
 def money(value: Any) -> Decimal:
@@ -178,6 +189,7 @@ def prepare_sales(
                 )
             amount = line_amount(line, "Line")
             check_product(line, detail, "Line")
+            _line_class(company, detail, element)
             if _tax_code_taxable(company, detail["TaxCodeRef"], f"{element}.TaxCodeRef"):
                 taxable += amount
             if shipping_line:
@@ -191,6 +203,7 @@ def prepare_sales(
                 detail["DiscountAccountRef"] = company.named_ref(
                     "Account", detail["DiscountAccountRef"], "Line.DiscountLineDetail.DiscountAccountRef"
                 )
+            _line_class(company, detail, "Line.DiscountLineDetail")
             if not detail.get("PercentBased"):
                 line_amount(line, "Line")
             elif detail.get("DiscountPercent") is None:
@@ -284,6 +297,11 @@ def prepare_sales(
     return fields
 
 
+def _line_class(company: Company, detail: dict[str, Any], element: str) -> None:
+    if detail.get("ClassRef") is not None:
+        detail["ClassRef"] = company.named_ref("Class", detail["ClassRef"], f"{element}.ClassRef")
+
+
 def _tax_detail(company: Company, fields: dict[str, Any], taxable: Decimal) -> Decimal:
     raw = fields.get("TxnTaxDetail")
     sent: dict[str, Any] = raw if isinstance(raw, dict) else {}
@@ -340,8 +358,8 @@ def _dueparse_date(company: Company, fields: dict[str, Any], customer: dict[str,
 
 
 def applied(company: Company, target: str, target_id: str, *, skip: str | None = None) -> Decimal:
-    """What live payments (``Payment`` for invoices and credit memos, ``BillPayment`` for bills)
-    apply to one transaction, ``skip`` (a payment being rewritten) aside."""
+    """What live payments (``Payment`` for invoices, credit memos and checks on A/R ("Expense"),
+    ``BillPayment`` for bills) apply to one transaction, ``skip`` (a payment being rewritten) aside."""
     payer = "BillPayment" if target == "Bill" else "Payment"
     total = Decimal(0)
     for payment in company.objects[payer].values():
@@ -354,15 +372,45 @@ def applied(company: Company, target: str, target_id: str, *, skip: str | None =
     return total
 
 
+def receivable_lines(company: Company, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The lines of a Purchase that are on an Accounts Receivable account."""
+    found = []
+    for line in lines:
+        account_ref = (line.get("AccountBasedExpenseLineDetail") or {}).get("AccountRef") or {}
+        if (company.find("Account", account_ref.get("value")) or {}).get("AccountType") == RECEIVABLE:
+            found.append(line)
+    return found
+
+
+def receivable(company: Company, purchase: dict[str, Any]) -> Decimal:
+    """What a Purchase (a check to a customer) puts on Accounts Receivable."""
+    lines = receivable_lines(company, purchase.get("Line") or [])
+    return sum((money(line.get("Amount", 0)) for line in lines), Decimal(0))
+
+
+def _open_balance(company: Company, kind: str, txn: dict[str, Any], own_id: str | None) -> Decimal:
+    """What is left of a transaction to apply a payment to (a check: what it put on A/R)."""
+    whole = receivable(company, txn) if kind == "Expense" else money(txn.get("TotalAmt", 0))
+    return whole - applied(company, kind, txn["Id"], skip=own_id)
+
+
+def _party(kind: str, txn: dict[str, Any], party_ref: str) -> str | None:
+    """The customer or vendor a linked transaction belongs to (a check: its customer payee)."""
+    if kind == "Expense":
+        payee = txn.get("EntityRef") or {}
+        return payee.get("value") if payee.get("type") == "Customer" else None
+    return (txn.get(party_ref) or {}).get("value")
+
+
 def prepare_payment(
     company: Company, entity: str, body: dict[str, Any], own_id: str | None, now: datetime.datetime
 ) -> dict[str, Any]:
     """A Payment (to invoices) or a BillPayment (to bills) as stored."""
     fields = dict(body)
     party, party_ref, target = (
-        ("Customer", "CustomerRef", ("Invoice", "CreditMemo"))
+        ("Customer", "CustomerRef", PAYMENT_TARGETS)
         if entity == "Payment"
-        else ("Vendor", "VendorRef", ("Bill",))
+        else ("Vendor", "VendorRef", {"Bill": "Bill"})
     )
     if fields.get(party_ref) is None:
         raise required(party_ref)
@@ -372,7 +420,7 @@ def prepare_payment(
         raise required("TotalAmt")
     total = money(fields["TotalAmt"])
     common_fields(company, fields, now)
-    lines, applied_total = [], Decimal(0)
+    lines, charges, credits = [], Decimal(0), Decimal(0)
     for raw in fields.get("Line") or []:
         line = dict(raw)
         amount = line_amount(line, "Line")
@@ -384,15 +432,15 @@ def prepare_payment(
             kind, txn_id = link.get("TxnType"), str(link.get("TxnId") or "")
             if kind not in target:
                 raise business(f"A {entity} can not be linked to a {kind}", element="Line.LinkedTxn.TxnType")
-            txn = company.find(kind, txn_id)
-            if txn is None or (kind, txn_id) in company.voided:
+            txn = company.find(target[kind], txn_id)
+            if txn is None or (target[kind], txn_id) in company.voided:
                 raise fake_data.not_found("Line.LinkedTxn.TxnId")
-            if txn.get(party_ref, {}).get("value") != payer["Id"]:
+            if _party(kind, txn, party_ref) != payer["Id"]:
                 raise business(
                     f"The {kind} {txn_id} belongs to another {party.lower()}", element="Line.LinkedTxn"
                 )
-            open_balance = money(txn.get("TotalAmt", 0)) - applied(company, kind, txn_id, skip=own_id)
-            if kind != "CreditMemo" and amount > open_balance:
+            open_balance = _open_balance(company, kind, txn, own_id)
+            if amount > open_balance:
                 raise business(
                     f"The amount applied to {kind} {txn_id} ({amount}) is more than "
                     f"its open balance ({open_balance})",
@@ -404,7 +452,16 @@ def prepare_payment(
         if entity == "Payment":
             line["LineEx"] = {"any": [_name_value(n, v) for n, v in ex]}
         lines.append(line)
-        applied_total += amount
+        if links[0].get("TxnType") == "CreditMemo":
+            credits += amount
+        else:
+            charges += amount
+    applied_total = charges - credits
+    if applied_total < 0:
+        raise business(
+            f"The credits applied ({credits}) are more than the charges they pay ({charges})",
+            element="Line.Amount",
+        )
     if applied_total > total:
         raise business(
             f"The amount applied ({applied_total}) is more than the payment ({total})", element="TotalAmt"
@@ -500,7 +557,15 @@ def refresh_balances(company: Company) -> list[tuple[str, str]]:
             ),
             Decimal(0),
         )
-        customer["Balance"] = number(owed - credit - unapplied)
+        checks = sum(
+            (
+                receivable(company, c) - applied(company, "Expense", c["Id"])
+                for c in company.objects["Purchase"].values()
+                if _party("Expense", c, "") == customer["Id"]
+            ),
+            Decimal(0),
+        )
+        customer["Balance"] = number(owed + checks - credit - unapplied)
         customer["BalanceWithJobs"] = customer["Balance"]
     for vendor in company.objects["Vendor"].values():
         vendor["Balance"] = number(

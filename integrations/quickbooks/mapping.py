@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from integrations.records import (
     BillOut,
+    BillPaymentOut,
     CustomerOut,
     InvoiceOut,
     ItemOut,
@@ -28,6 +30,9 @@ from integrations.records import (
 CENT = Decimal("0.01")
 SHIPPING_ITEM_ID = "SHIPPING_ITEM_ID"  # QuickBooks' own item of a shipping line
 NON_TAXABLE = "NON"  # QuickBooks' code of a line that charges no tax
+REQUESTID_MAX = 50  # QuickBooks keeps a requestid of at most 50 characters
+# Our payment methods that are a card (a refund or a bill payment by card goes on the card's account)
+CARD = re.compile(r"\b(card|visa|master ?card|amex|american express|discover)\b", re.IGNORECASE)
 # CloudEvents' past tense -> the legacy operation
 OPERATIONS = {
     "created": "Create",
@@ -69,6 +74,20 @@ def money(value: Decimal) -> float:
 
 def _ref(value: str) -> dict[str, str]:
     return {"value": value}
+
+
+def requestid(key: str, suffix: str = "") -> str:
+    """The ``requestid`` of one create of a push: the delivery's idempotency key and what the push
+    makes (":check", ":apply"), at most 50 characters. A key too long for its suffix is replaced
+    by its hash, so two deliveries never share one."""
+    if len(key) + len(suffix) <= REQUESTID_MAX:
+        return key + suffix
+    return hashlib.sha256(key.encode()).hexdigest()[: REQUESTID_MAX - len(suffix)] + suffix
+
+
+def paid_by_card(method: str) -> bool:
+    """Whether our payment method is a card ("card", "Visa", "credit card"; not "bank transfer")."""
+    return bool(CARD.search(method))
 
 
 def customer_body(item: CustomerOut) -> dict[str, Any]:
@@ -125,10 +144,15 @@ def invoice_body(
     *,
     receivables: str | None = None,
     discount_account: str | None = None,
+    terms: str | None = None,
+    class_id: str | None = None,
+    department: str | None = None,
 ) -> dict[str, Any]:
     """An Invoice (or a CreditMemo): a SalesItemLineDetail line each (a line of no item is
     QuickBooks' shipping line), the discount of the lines as one DiscountLineDetail line, our tax
-    as the total tax, the due date (QuickBooks' terms apply when we have none)."""
+    as the total tax, the due date (QuickBooks' terms apply when we have none) and an invoice's
+    terms (``SalesTermRef``). Sales tracked by class put ``class_id`` on every line (``ClassRef``),
+    by location put ``department`` on the transaction (``DepartmentRef``)."""
     lines: list[dict[str, Any]] = []
     discount = Decimal(0)
     for line in item.lines:
@@ -143,6 +167,8 @@ def invoice_body(
             amount = gross
             detail["Qty"] = float(line.quantity)
             detail["UnitPrice"] = float(line.unit_price)
+        if class_id:
+            detail["ClassRef"] = _ref(class_id)
         lines.append(
             {
                 "DetailType": "SalesItemLineDetail",
@@ -155,6 +181,8 @@ def invoice_body(
         detail = {"PercentBased": False}
         if discount_account:
             detail["DiscountAccountRef"] = _ref(discount_account)
+        if class_id:
+            detail["ClassRef"] = _ref(class_id)
         lines.append(
             {"DetailType": "DiscountLineDetail", "Amount": money(discount), "DiscountLineDetail": detail}
         )
@@ -171,6 +199,10 @@ def invoice_body(
         body["CurrencyRef"] = _ref(item.currency)
     if item.due_date and item.kind == "invoice":
         body["DueDate"] = item.due_date.isoformat()
+    if terms and item.kind == "invoice":
+        body["SalesTermRef"] = _ref(terms)
+    if department:
+        body["DepartmentRef"] = _ref(department)
     if receivables:
         body["ARAccountRef"] = _ref(receivables)
     return body
@@ -199,6 +231,74 @@ def payment_body(
         body["PaymentMethodRef"] = _ref(method)
     if deposit_to:
         body["DepositToAccountRef"] = _ref(deposit_to)
+    return body
+
+
+def refund_check_body(
+    item: PaymentOut, *, account: str, card: bool, receivables: str, method: str | None
+) -> dict[str, Any]:
+    """A refund of a credit memo as Intuit's guide makes one: a check to the customer (a
+    ``Purchase``: "CreditCard" when paid back on the card's account) whose one line is on
+    Accounts Receivable, so it owes the customer's credit back until a payment links the two."""
+    body: dict[str, Any] = {
+        "PaymentType": "CreditCard" if card else "Check",
+        "AccountRef": _ref(account),
+        "EntityRef": {"value": item.customer_external_id, "type": "Customer"},
+        "TxnDate": item.paid_at.isoformat(),
+        "TotalAmt": money(item.amount),
+        "PrivateNote": f"ERP {item.reference}",
+        "Line": [
+            {
+                "DetailType": "AccountBasedExpenseLineDetail",
+                "Amount": money(item.amount),
+                "Description": f"Refund of credit memo {item.document_external_id}",
+                "AccountBasedExpenseLineDetail": {"AccountRef": _ref(receivables)},
+            }
+        ],
+    }
+    if item.currency:
+        body["CurrencyRef"] = _ref(item.currency)
+    if method:
+        body["PaymentMethodRef"] = _ref(method)
+    return body
+
+
+def refund_apply_body(item: PaymentOut, check_id: str) -> dict[str, Any]:
+    """The payment of nothing that uses the credit memo up against the refund check: the credit
+    memo's line a credit, the check's ("Expense") a charge, each the refund's amount."""
+    amount = money(item.amount)
+    body: dict[str, Any] = {
+        "CustomerRef": _ref(item.customer_external_id),
+        "TotalAmt": 0,
+        "TxnDate": item.paid_at.isoformat(),
+        "PrivateNote": f"ERP {item.reference}",
+        "Line": [
+            {"Amount": amount, "LinkedTxn": [{"TxnId": item.document_external_id, "TxnType": "CreditMemo"}]},
+            {"Amount": amount, "LinkedTxn": [{"TxnId": check_id, "TxnType": "Expense"}]},
+        ],
+    }
+    if item.currency:
+        body["CurrencyRef"] = _ref(item.currency)
+    return body
+
+
+def bill_payment_body(item: BillPaymentOut, *, account: str, card: bool) -> dict[str, Any]:
+    """A BillPayment of one bill: by check from the bank account, or on the credit card's."""
+    body: dict[str, Any] = {
+        "VendorRef": _ref(item.vendor_external_id),
+        "TotalAmt": money(item.amount),
+        "TxnDate": item.paid_at.isoformat(),
+        "PrivateNote": f"ERP {item.reference}",
+        "Line": [
+            {"Amount": money(item.amount), "LinkedTxn": [{"TxnId": item.bill_external_id, "TxnType": "Bill"}]}
+        ],
+    }
+    if card:
+        body.update(PayType="CreditCard", CreditCardPayment={"CCAccountRef": _ref(account)})
+    else:
+        body.update(PayType="Check", CheckPayment={"BankAccountRef": _ref(account)})
+    if item.currency:
+        body["CurrencyRef"] = _ref(item.currency)
     return body
 
 

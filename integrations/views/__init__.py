@@ -15,14 +15,12 @@ from integrations.views.connections import (
     connection_edit,
 )
 from integrations.views.demo import simulate_order
+from integrations.views.drifts import drift_heal, drift_list, drift_resolve
 from integrations.views.hub import catalogue, hub_status, index
 from integrations.views.tabs import (
     delivery_detail,
     delivery_list,
     delivery_retry,
-    drift_heal,
-    drift_list,
-    drift_resolve,
     event_detail,
     event_list,
     event_replay,

@@ -9,7 +9,6 @@ request with a redirect back to the list.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,12 +22,11 @@ from django.views.decorators.http import require_POST
 from erp.exceptions import DomainError
 from erp.ui import flash, is_htmx, paginate, toast
 from integrations import connections as services
-from integrations import inbound, outbound, reconcile, retention, selectors
+from integrations import inbound, outbound, retention, selectors
 from integrations import mappings as value_mappings
 from integrations.contract import MappingKind
 from integrations.filters import (
     DeliveryFilter,
-    DriftFilter,
     ExternalRefFilter,
     InboundEventFilter,
     SyncRunFilter,
@@ -37,13 +35,10 @@ from integrations.forms import MappingTargetsForm, SkuMappingForm, ValueMappingF
 from integrations.models import (
     Delivery,
     DeliveryStatus,
-    Drift,
-    DriftStatus,
     ExternalRef,
     InboundEvent,
     InboundStatus,
     SyncJob,
-    SyncRun,
     SyncRunStatus,
     ValueMapping,
 )
@@ -358,86 +353,6 @@ def product_options(request: HttpRequest, pk: int) -> HttpResponse:
         )
     context = {"products": products, "query": query, "action": request.GET.get("action", "Map")}
     return render_page(request, "integrations/_product_options.html", context, fragments=())
-
-
-# --- reconciliation -------------------------------------------------------------------------------
-
-
-@read
-def drift_list(request: HttpRequest, pk: int) -> HttpResponse:
-    connection = get_connection(pk)
-    shown = request.GET.copy()
-    shown.setdefault("status", DriftStatus.OPEN)  # open drifts unless asked: they are what needs a person
-    data = shown.copy()
-    if data.get("status") == ALL:
-        data.pop("status")
-    filterset = DriftFilter(data, queryset=selectors.drift_list().filter(connection=connection))
-    filterset.is_valid()
-    others = data.copy()
-    others.pop("status", None)
-    counts = _status_counts(DriftFilter(others, queryset=Drift.objects.filter(connection=connection)).qs)
-    tabs = status_tabs(shown, DriftStatus.choices, counts, all_key=ALL)
-    context = connection_context(request, connection, "drifts")
-    last_run = (
-        SyncRun.objects.filter(connection=connection, job=SyncJob.RECONCILE)
-        .order_by("-started_at", "-id")
-        .first()
-    )
-    context.update(
-        filter=filterset,
-        page=paginate(request, filterset.qs),
-        status_tabs=tabs,
-        last_run=last_run,
-        status=shown["status"],
-        kind_summary=_kind_summary(filterset.qs),
-    )
-    return render_page(request, "integrations/drifts.html", context)
-
-
-def _kind_summary(queryset: QuerySet[Drift]) -> str:
-    """How many drifts of each kind are listed, most first ("3 drifts: 2 total_mismatch,
-    1 fulfilment_missing_here"), in one GROUP BY; "" when none are."""
-    counts = sorted(
-        queryset.order_by().values_list("kind").annotate(n=Count("pk")), key=lambda kn: (-kn[1], kn[0])
-    )
-    total = sum(n for _, n in counts)
-    if not total:
-        return ""
-    return f"{total} drift{'s' if total != 1 else ''}: " + ", ".join(f"{n} {kind}" for kind, n in counts)
-
-
-def _drift_action(request: HttpRequest, pk: int, action: Callable[..., Any], verb: str) -> HttpResponse:
-    drift = get_object_or_404(Drift, pk=pk)
-    try:
-        action(drift=drift, user=request.user)
-    except DomainError as exc:
-        message, level = exc.message, "error"
-    else:
-        drift.refresh_from_db()
-        message, level = f"{drift.label}: {verb}.", "success"
-        if drift.status == DriftStatus.OPEN:
-            message, level = f"{drift.label}: still open after the attempt.", "warning"
-    row = selectors.drift_list().get(pk=pk)
-    return _row_response(
-        request,
-        "integrations/drifts.html#row",
-        {"drift": row, "can_write": True},
-        message,
-        level,
-        reverse("integrations:connection-drifts", args=[drift.connection_id]),
-    )
-
-
-@write
-@require_POST
-def drift_heal(request: HttpRequest, pk: int) -> HttpResponse:
-    return _drift_action(request, pk, reconcile.drift_heal, "healed (the hub's value was pushed again)")
-
-
-@write
-@require_POST
-def drift_resolve(request: HttpRequest, pk: int) -> HttpResponse:
-    return _drift_action(request, pk, reconcile.drift_resolve, "marked resolved")
 
 
 # --- mappings -------------------------------------------------------------------------------------

@@ -120,3 +120,20 @@ class StockCheckRun(models.Model):
 
     def __str__(self) -> str:
         return f"stock check {self.started_at:%Y-%m-%d %H:%M}: {self.drift_count} drift(s)"
+
+
+class LedgerDay(models.Model):
+    """A day of the ledger closed for the books: the value that came into and left our stock on it,
+    by the kind of place it came from or went to (``valuation.flows``), announced once as
+    ``inventory.day_closed`` (an accounting tool may post it as a journal entry)."""
+
+    date = models.DateField(unique=True, help_text="the day, in the company's time zone")
+    currency = models.CharField(max_length=3)
+    flows = models.JSONField(default=list, help_text='[{"counterpart": "customer", "value": "-12.50"}]')
+    closed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-date"]
+
+    def __str__(self) -> str:
+        return f"ledger day {self.date.isoformat()}"

@@ -18,6 +18,7 @@ from inventory.services.catalog import (
     unit_get,
     variant_add,
 )
+from inventory.services.closing import ledger_day_close, ledger_days_close
 from inventory.services.counts import (
     count_line_set,
     count_sheet_apply,
@@ -68,6 +69,8 @@ __all__ = [
     "count_sheet_apply",
     "count_sheet_cancel",
     "count_sheet_create",
+    "ledger_day_close",
+    "ledger_days_close",
     "location_create",
     "location_update",
     "lot_get_or_create",

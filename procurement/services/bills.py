@@ -204,6 +204,9 @@ def supplier_payment_record(
     reference: str = "",
     user: Any = None,
 ) -> SupplierPayment:
+    """Money paid to the supplier against its bill (at most what is still due), announced as
+    ``procurement.supplier_payment_recorded`` (the PO payload with the bill and the payment), so
+    the books record it against the bill."""
     bill = _locked_bill(bill)
     amount = quantize_money(amount)
     if bill.status not in (BillStatus.OPEN, BillStatus.PARTIALLY_PAID):
@@ -226,4 +229,18 @@ def supplier_payment_record(
     bill.amount_paid += amount
     bill.status = BillStatus.PAID if bill.amount_paid == bill.total else BillStatus.PARTIALLY_PAID
     bill.save(update_fields=["amount_paid", "status", "updated_at"])
+    events.emit(
+        "procurement.supplier_payment_recorded",
+        aggregate=bill.order,
+        payload=po_payload(
+            bill.order,
+            bill=bill_payload(bill),
+            payment={
+                "supplier_payment_id": payment.pk,
+                "amount": str(amount),
+                "method": method,
+                "reference": reference,
+            },
+        ),
+    )
     return payment

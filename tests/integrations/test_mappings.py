@@ -108,9 +108,14 @@ def test_our_choices_per_kind(books: Connection) -> None:
         "income",
         "cogs",
         "inventory",
+        "goods_received",
+        "inventory_adjustment",
         "receivables",
         "payables",
         "bank",
+        "undeposited_funds",
+        "credit_card",
+        "discount",
     ]
     assert mappings.our_choices(kinds["tax_code"])[0] == (mappings.NO_TAX, mappings.NO_TAX)
 

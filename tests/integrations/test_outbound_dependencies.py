@@ -100,6 +100,8 @@ def customer_ref(connection: Connection, customer_id: int) -> ExternalRef | None
 
 def resolve_customer(connection: Connection, event: OutboxEvent, force: bool) -> Any:
     customer = Customer.objects.get(pk=event.payload["customer_id"])
+    if customer_ref(connection, customer.pk) is not None and not force:
+        return f"{connection.name} has customer {customer.name} already."
 
     def remember(result: PushResult) -> None:
         ExternalRef.objects.create(
@@ -261,3 +263,35 @@ def test_a_delivery_that_decides_to_wait_for_one_that_has_landed_meanwhile_goes_
     invoice.refresh_from_db()
     assert invoice.status == DeliveryStatus.SUCCEEDED
     assert [kind for kind, _, _ in BooksConnector.ledger] == ["CustomerOut", "InvoiceOut"]
+
+
+def test_a_delivery_waiting_for_one_that_is_skipped_goes_at_once(books, django_capture_on_commit_callbacks):
+    """The customer got there another way (an earlier push of it) while the invoice waited: the
+    customer's delivery ends skipped, which must release the invoice too, not leave it an hour."""
+    customer = CustomerFactory(name="Ada Ltd")
+    with transaction.atomic():
+        event = events.emit(
+            INVOICE_ISSUED,
+            aggregate=("sales.invoice", "INV-1"),
+            payload={"number": "INV-1", "customer_id": customer.pk},
+        )
+    outbound.fan_out(event)
+    invoice = Delivery.objects.get(event=event)
+    with django_capture_on_commit_callbacks(execute=False):
+        outbound.delivery_attempt(invoice.pk)
+    first = Delivery.objects.get(topic=CUSTOMER_CHANGED)
+    ExternalRef.objects.create(
+        connection=books,
+        object_type="customer",
+        external_id="CustomerOut-0",
+        content_type=ContentType.objects.get_for_model(Customer),
+        object_id=customer.pk,
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        skipped = outbound.delivery_attempt(first.pk)
+
+    assert skipped.status == DeliveryStatus.SKIPPED
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.blocked_on_id) == (DeliveryStatus.SUCCEEDED, None)
+    assert BooksConnector.ledger[0][2] == InvoiceOut("INV-1", "CustomerOut-0")
