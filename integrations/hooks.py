@@ -30,7 +30,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from erp.exceptions import ValidationFailed
 from erp.problems import problem_response, too_large_response
-from integrations import inbound
+from integrations import inbound, registry
 from integrations.contract import WebhookRequest
 from integrations.errors import InvalidSignature
 from integrations.models import Connection, InboundEvent
@@ -109,8 +109,15 @@ def post_in_process(
     connection: Connection, headers: Mapping[str, str], body: bytes, host: str, *, query: str = ""
 ) -> tuple[int, str]:
     """Hand a delivery to the connection's hook endpoint in this process, as the tool's POST would
-    arrive (the demo's "Simulate an order", the simulated day): (status, body of the answer)."""
-    path = reverse("integrations:hook", args=[connection.pk])
+    arrive (the demo's "Simulate an order", the simulated day): (status, body of the answer). A
+    connector whose tool sends every account's events to one address (``app_webhooks``:
+    QuickBooks) gets it at the app's endpoint, routed by the account the body names."""
+    app = registry.get(connection.connector).app_webhooks
+    path = (
+        reverse("integrations:hook-app", args=[connection.connector])
+        if app
+        else reverse("integrations:hook", args=[connection.pk])
+    )
     name, _, port = host.partition(":")
     environ = {
         "REQUEST_METHOD": "POST",
@@ -130,7 +137,8 @@ def post_in_process(
     for key, value in headers.items():
         if key.lower() != "content-type":
             environ["HTTP_" + key.upper().replace("-", "_")] = value
-    response = receive(WSGIRequest(environ), connection.pk)
+    request = WSGIRequest(environ)
+    response = receive_for_app(request, connection.connector) if app else receive(request, connection.pk)
     return response.status_code, response.content.decode(errors="replace")
 
 

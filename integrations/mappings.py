@@ -29,10 +29,10 @@ from integrations import inbound, outbound, registry
 from integrations.contract import MappingKind
 from integrations.errors import NeedsAPerson
 from integrations.models import Connection, Delivery, DeliveryStatus, ValueMapping
-from integrations.outbound_accounting import tax_name
+from integrations.outbound_accounting import SHIPPING_TAX, tax_name
 from integrations.outbound_crm import STAGES
 from inventory.models import Warehouse
-from sales.models import OrderLineTax, Payment, PaymentTerms, SalesChannel, Shipment
+from sales.models import OrderLineTax, Payment, PaymentTerms, SalesChannel, SalesOrder, Shipment
 
 # Our value of a line that charges no tax (a tool wants a code for it too: "exempt", "zero-rated").
 NO_TAX = "No tax"
@@ -156,9 +156,16 @@ def our_choices(kind: MappingKind) -> list[tuple[str, str]]:
     if ours == "channel":
         channels = SalesChannel.objects.order_by("code").values_list("code", "name")
         return [(code, f"{code} · {name}") for code, name in channels]
-    if ours == "tax":
+    if ours == "tax":  # the lines' taxes, and the shipping taxes orders charged
         taxes = OrderLineTax.objects.order_by("name", "rate").values_list("name", "rate").distinct()
-        return [(NO_TAX, NO_TAX)] + [(tax_name(n, r), tax_name(n, r)) for n, r in taxes]
+        shipping = (
+            SalesOrder.objects.filter(shipping_tax_rate__gt=0)
+            .order_by("shipping_tax_rate")
+            .values_list("shipping_tax_rate", flat=True)
+            .distinct()
+        )
+        names = [tax_name(n, r) for n, r in taxes] + [tax_name(SHIPPING_TAX, r) for r in shipping]
+        return [(NO_TAX, NO_TAX)] + [(name, name) for name in names]
     if ours == "payment_method":
         return _in_use(Payment, "method")
     if ours == "carrier":

@@ -63,6 +63,7 @@ INVOICE_TOPICS = ("sales.invoice_issued", "sales.credit_note_issued", "sales.inv
 PAYMENT_TOPICS = ("sales.payment_received", "sales.refund_recorded")
 TOPICS = CUSTOMER_TOPICS + ITEM_TOPICS + INVOICE_TOPICS + PAYMENT_TOPICS
 RATE = Decimal("0.0001")
+SHIPPING_TAX = "Shipping tax"  # the name of an order's tax on its shipping, before its rate
 
 
 def _id(value: object) -> int:
@@ -210,7 +211,7 @@ def _tax_name(line: InvoiceLine, invoice: Invoice) -> str:
     line's taxes are prefetched (``lines__order_line__taxes``)."""
     if line.order_line is None:
         rate = invoice.order.shipping_tax_rate
-        return tax_name("Shipping tax", rate) if line.tax_amount and rate else ""
+        return tax_name(SHIPPING_TAX, rate) if line.tax_amount and rate else ""
     taxes = list(line.order_line.taxes.all())
     if not taxes or (not line.tax_amount and all(t.rate for t in taxes)):
         return ""  # no tax, or exempt from what the line names: none charged

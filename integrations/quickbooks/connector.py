@@ -231,7 +231,28 @@ class QuickBooksConnector(QuickBooksInbound):
         external_id = getattr(item, "external_id", "")
         if external_id:
             return self._update(entity, external_id, getattr(item, "version", ""), body)
+        if isinstance(item, CustomerOut):
+            return self._create_customer(item, body, context)
         return self._create(entity, body, name, mapping.requestid(context.idempotency_key))
+
+    def _create_customer(self, item: CustomerOut, body: dict[str, Any], context: PushContext) -> PushResult:
+        """A new customer; one of the same name there (6240: display names are unique) is ours,
+        linked, unless its email says it is someone else (two buyers named "Sam O'Neil"): then
+        ours goes in under its name and our customer code."""
+        key = context.idempotency_key
+        try:
+            return self._create("Customer", body, item.name, mapping.requestid(key))
+        except AlreadyExists as exc:
+            found = self._find("Customer", item.name[:500]) or {}
+            theirs = str((found.get("PrimaryEmailAddr") or {}).get("Address") or "")
+            if not (item.email and theirs) or theirs.casefold() == item.email.casefold():
+                raise
+            named = mapping.distinct_name(item)
+            renamed = {**body, "DisplayName": named}
+            try:  # 6240 again: ours, named so before (linked); another refusal: the first one's
+                return self._create("Customer", renamed, named, mapping.requestid(key, ":named"))
+            except PermanentError:
+                raise exc from None
 
     def _refund(self, item: PaymentOut, context: PushContext) -> PushResult:
         """A refund of a credit memo: a check to the customer on A/R, then a payment of nothing

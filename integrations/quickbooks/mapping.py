@@ -116,6 +116,13 @@ def customer_body(item: CustomerOut) -> dict[str, Any]:
     return body
 
 
+def distinct_name(item: CustomerOut) -> str:
+    """A customer's display name with our code, for one whose name QuickBooks has for someone
+    else ("Sam O'Neil (C-00042)"); at most QuickBooks' 500 characters."""
+    suffix = f" ({item.reference})"
+    return item.name[: 500 - len(suffix)] + suffix
+
+
 def item_body(item: ItemOut, income_account: str) -> dict[str, Any]:
     """A NonInventory item (never an Inventory one: our ledger keeps the stock), named by its SKU."""
     return {

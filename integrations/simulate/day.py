@@ -14,6 +14,9 @@ jobs on their schedule, and at the end a drift report per tool and data type.
 * faults (``Faults``): duplicated, dropped and reordered webhooks, 429 and 5xx bursts, timeouts
   and slow answers, every token expiring at once, a stock push refused for good, and with real
   workers a worker killed mid-task;
+* the books (``books.BooksTool``, with ``--tools quickbooks``): the back office here invoices what
+  shipped, sells to a wholesale customer on Net 30, records and pays the supplier's bills and voids
+  one invoice; the accountant records payments and edits invoices in the tool;
 * every change is watched until the hub and the tool agree on what it touched
   (``consistency``): p50 and p95 of that time;
 * evening: no new faults, the clock runs on until the retries are done and the queues are empty,
@@ -42,7 +45,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db.models import Count
 
-from integrations import health, hooks, inbound, outbound, polling, reconcile
+from integrations import health, hooks, inbound, outbound, polling, reconcile, registry
 from integrations.fakes.clock import Clock, SimClock
 from integrations.models import (
     Delivery,
@@ -53,10 +56,11 @@ from integrations.models import (
     InboundStatus,
     SyncRun,
 )
-from integrations.simulate import shippers
+from integrations.simulate import books, shippers
+from integrations.simulate.books import BackOffice, BooksTool
 from integrations.simulate.consistency import Change, Watcher
 from integrations.simulate.faults import Faults
-from integrations.simulate.oracle import ORDER, order_differences, stock_differences
+from integrations.simulate.oracle import ORDER, order_differences, oversold, stock_differences
 from integrations.simulate.report import Report
 from integrations.simulate.shippers import ShippingTool
 from integrations.simulate.tools import ChannelTool, Participant, available
@@ -79,10 +83,10 @@ class Day:
         safety_poll: bool = True,
         clock: Clock | None = None,
     ) -> None:
-        known, shipping = available(), shippers.available()
-        unknown = [t for t in tools if t not in known and t not in shipping]
+        known, shipping, keeping = available(), shippers.available(), books.available()
+        unknown = [t for t in tools if t not in known and t not in shipping and t not in keeping]
         if unknown or not [t for t in tools if t in known]:
-            everything = ", ".join(sorted([*known, *shipping]))
+            everything = ", ".join(sorted([*known, *shipping, *keeping]))
             raise ValueError(
                 f"Unknown tool(s) {', '.join(unknown) or '(none)'}, or no sales channel; known: {everything}."
             )
@@ -103,6 +107,13 @@ class Day:
             for key in tools
             if key in shipping
         }
+        # the accounting tools, and the back office whose invoices, payments and bills go to them
+        self.books: dict[str, BooksTool] = {
+            key: keeping[key](clock=self.clock, rng=random.Random(f"{seed}:{key}"), faults=faults)
+            for key in tools
+            if key in keeping
+        }
+        self.office = BackOffice(books=self.books, clock=self.clock, rng=random.Random(f"{seed}:office"))
         self.actions: Counter[str] = Counter()
         self.watcher = Watcher(now=self.clock)
         self.report = Report(orders=orders, seed=seed, faults=asdict(faults), tools=list(tools))
@@ -128,8 +139,8 @@ class Day:
         """Called after every customer (the real-worker runner kills its worker here, once)."""
 
     def participants(self) -> list[Participant]:
-        """Every tool of the day: the sales channels, then the shipping tools."""
-        return [*self.tools.values(), *self.shippers.values()]
+        """Every tool of the day: the sales channels, the shipping tools, then the books."""
+        return [*self.tools.values(), *self.shippers.values(), *self.books.values()]
 
     def settled(self) -> bool:
         """Nothing is in flight in the hub: no event waiting, no delivery queued or retrying."""
@@ -158,6 +169,8 @@ class Day:
             if index in expire_at:  # every tool's tokens at once, as after an outage
                 for each in channels:
                     each.expire_tokens()
+                for keeper in self.books.values():
+                    keeper.expire_tokens()
             if index in refuse_at:
                 tool.refuse_for_good()
             self.watcher.watch(tool.place_order())
@@ -174,6 +187,8 @@ class Day:
                 shipper.inject()
                 shipper.work(hold)
             self._purchase()
+            if self.books:
+                self.office.step()
             self._beat()
             self.after_step(index)
             self.watcher.check(self.tools)
@@ -226,6 +241,16 @@ class Day:
                 assert shipper.connection is not None
                 for kind in shipper.polled_always:
                     polling.poll(connection=shipper.connection, object_type=kind)
+        if self.books:
+            self.office.open(
+                tag=tag,
+                warehouse=self._warehouse,
+                supplier=self._supplier,
+                channels=self._channel_ids(),
+                skus=sorted({s for key, t in self.tools.items() if key not in sells_from for s in t.skus()}),
+            )
+        for keeper in self.books.values():
+            keeper.setup(tag=tag, served_at=self.served_at.get(keeper.key))
         now = self.clock()
         self._due = {"deliveries": now, "retry": now}
 
@@ -271,13 +296,14 @@ class Day:
                 self._due[due] = now + tool.poll_every
                 assert tool.connection is not None
                 polling.poll(connection=tool.connection, object_type=ORDER)
-        for shipper in self.shippers.values():
+        for shipper in self._others():
             due = f"poll:{shipper.key}"
             if force or now >= self._due.get(due, now):
                 self._due[due] = now + shipper.poll_every
                 self._poll_shipper(shipper)
 
-    def _poll_shipper(self, shipper: ShippingTool) -> None:
+    def _poll_shipper(self, shipper: ShippingTool | BooksTool) -> None:
+        """What the day polls of a shipping tool (its shipments, a 3PL's counts) or of the books."""
         assert shipper.connection is not None
         for kind in shipper.polls(safety_poll=self.safety_poll):
             polling.poll(connection=shipper.connection, object_type=kind)
@@ -395,19 +421,23 @@ class Day:
             shipper.evening()
         for _ in range(self.evening_rounds):
             self.wait(1800)
+            if self.books:  # what shipped or came in since is invoiced or billed
+                self.office.catch_up()
             self._deliver()
             self._purchase()
             self._beat(force=True)
             self.watcher.check(self.tools)
-            if self.settled() and not self.watcher.pending:
+            # with the books, the day closes once the supplier delivered (its bill is the books')
+            if self.settled() and not self.watcher.pending and not (self.books and self._pending_receipts):
                 break
         self.wait(300)
-        if self._polled() or any(s.polls(safety_poll=self.safety_poll) for s in self.shippers.values()):
+        others = self._others()
+        if self._polled() or any(s.polls(safety_poll=self.safety_poll) for s in others):
             for tool in self._polled():
                 assert tool.connection is not None
                 polling.poll(connection=tool.connection, object_type=ORDER)
-            for shipper in self.shippers.values():
-                self._poll_shipper(shipper)
+            for other in others:
+                self._poll_shipper(other)
             self._deliver()
             self._beat(force=True)  # what the last polls brought goes out to the channels
         self.watcher.check(self.tools)
@@ -416,19 +446,32 @@ class Day:
         report = self.report
         for tool in self.tools.values():
             self._check(tool)
-        for shipper in self.shippers.values():
+        for shipper in self._others():
             found = shipper.differences()
             self.report.drift_items += found
             self.report.drifts.update(Counter(f"{d['tool']} {d['data']} {d['kind']}" for d in found))
+        report.books = {keeper.key: keeper.summary for keeper in self.books.values()}
         runs = [
             reconcile.reconcile(connection=tool.connection, object_type=kind)
             for tool in self.tools.values()
             for kind in (ORDER, "inventory")
             if tool.connection is not None
         ]
+        runs += [  # what the hub pushed to the books, each record there with our values
+            reconcile.reconcile(connection=keeper.connection, object_type=kind)
+            for keeper in self.books.values()
+            if keeper.connection is not None
+            for kind in registry.get(keeper.key).reconcile_object_types
+        ]
         self._fill(runs)
         report.actions = dict(
-            sorted((self.actions + sum((t.actions for t in self.participants()), Counter())).items())
+            sorted(
+                (
+                    self.actions
+                    + self.office.actions
+                    + sum((t.actions for t in self.participants()), Counter())
+                ).items()
+            )
         )
         report.api_faults = dict(sorted(sum((t.api_faults for t in self.participants()), Counter()).items()))
         report.consistency = self.watcher.summary()
@@ -501,44 +544,18 @@ class Day:
                     report.problems.append(f"reconcile {run.object_type}: {error.get('message')}")
 
     def _oversold(self) -> dict[str, int]:
-        """Per SKU, the units of the channels' open orders that are not reserved here and that no
-        purchase order on its way to the warehouse they are sold from covers: sold twice (two
-        channels selling the last unit before either heard of the other's sale). A unit a purchase
-        order brings is a backorder: the day may end before the supplier delivers."""
-        from inventory import availability
-        from sales.models import OrderLine, OrderStatus
-        from sales.selectors import reserved_by_line
+        """Per SKU, the channels' units sold twice (``oracle.oversold``)."""
+        return oversold(self._channel_ids())
 
-        channels = [t.connection.sales_channel_id for t in self.tools.values() if t.connection is not None]
-        lines = list(
-            OrderLine.objects.filter(
-                OrderLine.USES_OUR_STOCK,  # not a marketplace's own (FBA) nor a service
-                order__channel_id__in=channels,
-                order__status__in=[OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.ON_HOLD],
-            ).values_list(
-                "pk",
-                "product__sku",
-                "product_id",
-                "order__channel__warehouse_id",
-                "quantity",
-                "quantity_shipped",
-            )
-        )
-        reserved = reserved_by_line([pk for pk, *_ in lines])
-        missing_at: Counter[tuple[str, int, int]] = Counter()  # (sku, product, warehouse) -> units
-        for pk, sku, product_id, warehouse_id, quantity, shipped in lines:
-            missing = quantity - shipped - reserved.get(pk, Decimal(0))
-            if missing > 0:
-                missing_at[(sku, product_id, warehouse_id)] += int(missing)
-        short: Counter[str] = Counter()
-        for warehouse_id in {w for _, _, w in missing_at}:  # what a purchase order brings there
-            products = [p for _, p, w in missing_at if w == warehouse_id]
-            flows = availability.by_warehouse(products, warehouse_id)
-            for (sku, product_id, wid), units in missing_at.items():
-                if wid == warehouse_id:
-                    found = flows.get((product_id, warehouse_id))
-                    short[sku] += max(0, units - (int(found.incoming) if found is not None else 0))
-        return dict(sorted((sku, n) for sku, n in short.items() if n > 0))
+    def _channel_ids(self) -> list[int]:
+        """Our sales channels of the day's channel tools."""
+        connections = [t.connection for t in self.tools.values() if t.connection is not None]
+        return [c.sales_channel_id for c in connections if c.sales_channel_id is not None]
+
+    def _others(self) -> list[ShippingTool | BooksTool]:
+        """The shipping tools and the books: polled on their own cadence, checked by their own
+        ``differences()``."""
+        return [*self.shippers.values(), *self.books.values()]
 
     def _judge(self) -> None:
         report = self.report

@@ -19,12 +19,13 @@ Stock: per SKU, what the tool offers at the connection's location is what we hav
 the connection's warehouse.
 
 ``order_differences`` answers per order and ``stock_differences`` per SKU, so the time to
-consistency of one change is read the same way (``consistency``).
+consistency of one change is read the same way (``consistency``). ``oversold`` counts the units the
+channels sold that are not reserved here (sold twice).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
@@ -223,3 +224,43 @@ def stock_differences(
             [] if mine == theirs else [Difference(tool, "stock", sku, "stock", str(mine), str(theirs))]
         )
     return result
+
+
+def oversold(channels: Iterable[int]) -> dict[str, int]:
+    """Per SKU, the units of the ``channels``' open orders that are not reserved here and that no
+    purchase order on its way to the warehouse they are sold from covers: sold twice (two
+    channels selling the last unit before either heard of the other's sale). A unit a purchase
+    order brings is a backorder: the day may end before the supplier delivers."""
+    from inventory import availability
+    from sales.models import OrderLine, OrderStatus
+    from sales.selectors import reserved_by_line
+
+    lines = list(
+        OrderLine.objects.filter(
+            OrderLine.USES_OUR_STOCK,  # not a marketplace's own (FBA) nor a service
+            order__channel_id__in=list(channels),
+            order__status__in=[OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.ON_HOLD],
+        ).values_list(
+            "pk",
+            "product__sku",
+            "product_id",
+            "order__channel__warehouse_id",
+            "quantity",
+            "quantity_shipped",
+        )
+    )
+    reserved = reserved_by_line([pk for pk, *_ in lines])
+    missing_at: Counter[tuple[str, int, int]] = Counter()  # (sku, product, warehouse) -> units
+    for pk, sku, product_id, warehouse_id, quantity, shipped in lines:
+        missing = quantity - shipped - reserved.get(pk, Decimal(0))
+        if missing > 0:
+            missing_at[(sku, product_id, warehouse_id)] += int(missing)
+    short: Counter[str] = Counter()
+    for warehouse_id in {w for _, _, w in missing_at}:  # what a purchase order brings there
+        products = [p for _, p, w in missing_at if w == warehouse_id]
+        flows = availability.by_warehouse(products, warehouse_id)
+        for (sku, product_id, wid), units in missing_at.items():
+            if wid == warehouse_id:
+                found = flows.get((product_id, warehouse_id))
+                short[sku] += max(0, units - (int(found.incoming) if found is not None else 0))
+    return dict(sorted((sku, n) for sku, n in short.items() if n > 0))

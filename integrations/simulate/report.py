@@ -37,6 +37,8 @@ class Report:
     # what the hub's own reconciliation found at the end, by kind
     reconcile_drifts: dict[str, int] = field(default_factory=dict)
     drift_items: list[dict[str, str]] = field(default_factory=list)
+    # per accounting tool, what its end check counted (documents, open receivables on both sides)
+    books: dict[str, dict[str, Any]] = field(default_factory=dict)
     stock: dict[str, dict[str, int]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
@@ -69,5 +71,6 @@ class Report:
             f"  consistency:  p50 {timing.get('p50_seconds', 0)} s, p95 {timing.get('p95_seconds', 0)} s, "
             f"max {timing.get('max_seconds', 0)} s over {timing.get('changes', 0)} changes; "
             f"never agreed: {self.consistency.get('never_agreed', 0)}",
+            f"  books:        {self.books or 'none'}",
             f"  drift:        {self.drifts or 'none'}; reconciliation: {self.reconcile_drifts or 'none'}",
         ]

@@ -120,6 +120,17 @@ def test_our_choices_per_kind(books: Connection) -> None:
     assert mappings.our_choices(kinds["tax_code"])[0] == (mappings.NO_TAX, mappings.NO_TAX)
 
 
+def test_the_shipping_taxes_orders_charged_are_ours_to_map(books: Connection) -> None:
+    from sales.models import SalesOrder
+    from tests.sales.factories import order_for, stocked_product
+
+    order = order_for((stocked_product(5), 1))
+    SalesOrder.objects.filter(pk=order.pk).update(shipping_tax_rate="0.21")
+    kind = {k.key: k for k in mappings.kinds_of(books)}["tax_code"]
+
+    assert ("Shipping tax 21%", "Shipping tax 21%") in mappings.our_choices(kind)
+
+
 def test_refusals_change_nothing(books: Connection) -> None:
     with pytest.raises(Exception, match="maps no 'warehouse'"):
         mappings.mapping_set(connection=books, kind="warehouse", our_value="WH1", tool_value="1")

@@ -22,13 +22,13 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from integrations.simulate import Faults, shippers, simulate_day
+from integrations.simulate import Faults, books, shippers, simulate_day
 from integrations.simulate.tools import available
 
 
 def _known() -> list[str]:
-    """Every tool that can take part: the sales channels and the shipping tools."""
-    return [*available(), *shippers.available()]
+    """Every tool that can take part: the sales channels, the shipping tools and the books."""
+    return [*available(), *shippers.available(), *books.available()]
 
 
 class Command(BaseCommand):
@@ -53,8 +53,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         known = _known()
         tools = [t.strip() for t in options["tools"].split(",") if t.strip()]
-        if tools == ["all"]:  # the sales channels, Shopify first, then the shipping tools
-            tools = sorted(known, key=lambda key: (key in shippers.available(), key != "shopify", key))
+        if tools == ["all"]:  # the sales channels, Shopify first, then the shipping tools, the books
+            rank = {**dict.fromkeys(shippers.available(), 1), **dict.fromkeys(books.available(), 2)}
+            tools = sorted(known, key=lambda key: (rank.get(key, 0), key != "shopify", key))
         unknown = [t for t in tools if t not in known]
         if unknown or not tools:
             raise CommandError(

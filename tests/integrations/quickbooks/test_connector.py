@@ -212,6 +212,24 @@ def test_a_customer_of_the_same_name_is_linked_and_a_stale_synctoken_retried(con
     )
 
 
+def test_a_namesake_with_another_email_gets_a_customer_of_its_own(connection, fake, shop) -> None:
+    """Two buyers named the same (display names are unique in QuickBooks): the second is not linked
+    to the first, whose email differs; it goes in under its name and our code."""
+    first = CustomerFactory(name="Sam O'Neil", email="sam.one@example.com")
+    second = CustomerFactory(name="Sam O'Neil", email="sam.two@example.com")
+
+    shop.invoice(first)
+    shop.invoice(second)
+
+    names = sorted(c["DisplayName"] for c in fake.objects("Customer"))
+    assert names == ["Sam O'Neil", f"Sam O'Neil ({second.code})"]
+    assert ref(connection, "customer", first).external_id != ref(connection, "customer", second).external_id
+    [mine] = [
+        c for c in fake.objects("Customer") if c["Id"] == ref(connection, "customer", second).external_id
+    ]
+    assert mine["PrimaryEmailAddr"]["Address"] == "sam.two@example.com"
+
+
 def test_an_unmapped_income_account_waits_for_a_person(fake, shop) -> None:
     connection = connection_create(
         connector="quickbooks", name="Books", settings={"realm_id": REALM_ID}, secrets=SECRETS
