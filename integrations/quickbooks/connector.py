@@ -229,11 +229,24 @@ class QuickBooksConnector(QuickBooksInbound):
         else:
             return super().push(item, context)
         external_id = getattr(item, "external_id", "")
+        if isinstance(item, CustomerOut):
+            if external_id:
+                return self._update_customer(item, body)
+            return self._create_customer(item, body, context)
         if external_id:
             return self._update(entity, external_id, getattr(item, "version", ""), body)
-        if isinstance(item, CustomerOut):
-            return self._create_customer(item, body, context)
         return self._create(entity, body, name, mapping.requestid(context.idempotency_key))
+
+    def _update_customer(self, item: CustomerOut, body: dict[str, Any]) -> PushResult:
+        """A customer's update; its name taken there by someone else (6240): it keeps its name
+        with our code, as it was created."""
+        try:
+            return self._update("Customer", item.external_id, item.version, body)
+        except PermanentError as exc:
+            if mapping.fault(exc.body)[0] != "6240":
+                raise
+            renamed = {**body, "DisplayName": mapping.distinct_name(item)}
+            return self._update("Customer", item.external_id, item.version, renamed)
 
     def _create_customer(self, item: CustomerOut, body: dict[str, Any], context: PushContext) -> PushResult:
         """A new customer; one of the same name there (6240: display names are unique) is ours,

@@ -91,7 +91,9 @@ def paid_by_card(method: str) -> bool:
 
 
 def customer_body(item: CustomerOut) -> dict[str, Any]:
-    body: dict[str, Any] = {"DisplayName": item.name[:500]}
+    # DisplayName is unique in the company (a namesake's has our code added: ``distinct_name``);
+    # the name to print on checks is the customer's own, and is what reconciliation compares.
+    body: dict[str, Any] = {"DisplayName": item.name[:500], "PrintOnCheckName": item.name[:110]}
     if item.is_company:
         body["CompanyName"] = item.name[:100]
     if item.email:
@@ -401,7 +403,7 @@ def in_our_words(object_type: str, row: Mapping[str, Any]) -> dict[str, str]:
     """A record read back, in the out-record's field names (reconciliation)."""
     if object_type in ("customer", "vendor"):
         return {
-            "name": str(row.get("DisplayName") or ""),
+            "name": str(row.get("PrintOnCheckName") or row.get("DisplayName") or ""),
             "email": str((row.get("PrimaryEmailAddr") or {}).get("Address") or ""),
         }
     if object_type == "invoice":

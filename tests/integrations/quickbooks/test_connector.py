@@ -20,12 +20,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations import mappings, outbound, polling, registry
+from integrations import mappings, outbound, polling, reconcile, registry
 from integrations.connections import connection_create
 from integrations.contract import PushContext, WebhookRequest
 from integrations.errors import PermanentError, Throttled
 from integrations.http import mounted
-from integrations.models import Connection, Delivery, DeliveryStatus, ExternalRef
+from integrations.models import Connection, Delivery, DeliveryStatus, Drift, ExternalRef
 from integrations.quickbooks.auth import AUTHORIZE_URL, SCOPE, TOKEN_URL
 from integrations.quickbooks.connector import QuickBooksConnector
 from integrations.quickbooks.fake import (
@@ -228,6 +228,17 @@ def test_a_namesake_with_another_email_gets_a_customer_of_its_own(connection, fa
         c for c in fake.objects("Customer") if c["Id"] == ref(connection, "customer", second).external_id
     ]
     assert mine["PrimaryEmailAddr"]["Address"] == "sam.two@example.com"
+    assert mine["PrintOnCheckName"] == "Sam O'Neil"  # the name reconciliation compares
+
+    shop.run(customer_update, customer=second, phone="+1 555 0100")  # an update keeps its name there
+
+    mine = fake.get("Customer", ref(connection, "customer", second).external_id)
+    assert (mine["DisplayName"], mine["PrimaryPhone"]["FreeFormNumber"]) == (
+        f"Sam O'Neil ({second.code})",
+        "+1 555 0100",
+    )
+    reconcile.reconcile(connection=connection, object_type="customer")
+    assert not Drift.objects.filter(connection=connection)
 
 
 def test_an_unmapped_income_account_waits_for_a_person(fake, shop) -> None:
