@@ -11,6 +11,7 @@ import io
 import json
 from collections.abc import Iterator
 from decimal import Decimal
+from unittest import mock
 from urllib.parse import parse_qsl
 
 import httpx
@@ -40,6 +41,7 @@ from integrations.quickbooks.fake import (
 from integrations.records import DocumentLineOut, InvoiceOut
 from sales.models import Invoice, InvoiceStatus, Payment
 from sales.services import customer_update, invoice_create, invoice_issue, order_confirm, payment_record
+from tests.integrations.outbound_support import run_due_deliveries
 from tests.integrations.ui_support import admin_fixture  # noqa: F401  (a fixture)
 from tests.inventory.factories import warehouse
 from tests.sales.factories import ChannelFactory, CustomerFactory, order_for, stocked_product
@@ -258,6 +260,55 @@ def test_an_unmapped_income_account_waits_for_a_person(fake, shop) -> None:
 
     assert [i["IncomeAccountRef"]["value"] for i in fake.objects("Item")] == ["79"]
     assert len(fake.objects("Invoice")) == 1
+
+
+class WorkerKilled(BaseException):
+    """The worker dies (SIGKILL) after QuickBooks made the invoice, before the hub recorded it."""
+
+
+def test_done_when_the_worker_dies_mid_push_and_the_accountant_records_the_payment(
+    connection, fake, shop, client
+) -> None:
+    """An invoice with a new customer and a new item, pushed while the worker dies mid-push, then a
+    payment recorded in QuickBooks: one customer, one item, one invoice there; ours paid here."""
+    made = QuickBooksConnector._create
+
+    def dies_after_the_invoice(self, entity, body, name, request_id):
+        answer = made(self, entity, body, name, request_id)
+        if entity == "Invoice" and len(fake.objects("Invoice")) == 1 and not died:
+            died.append(request_id)
+            raise WorkerKilled
+        return answer
+
+    died: list[str] = []
+    customer = CustomerFactory(name="Dorothy Vaughan", email="dorothy@example.com")
+    with (
+        mock.patch.object(QuickBooksConnector, "_create", dies_after_the_invoice),
+        pytest.raises(WorkerKilled),
+    ):
+        shop.invoice(customer)
+    invoice = Invoice.objects.get(customer=customer)
+    [stuck] = Delivery.objects.filter(connection=connection, topic="sales.invoice_issued")
+    assert stuck.status == DeliveryStatus.PENDING
+    assert stuck.claimed_until > timezone.now()
+    assert not ExternalRef.objects.filter(connection=connection, object_type="invoice").exists()
+
+    Delivery.objects.filter(pk=stuck.pk).update(claimed_until=timezone.now() - datetime.timedelta(seconds=1))
+    run_due_deliveries(shop.capture)  # the claim's lease ran out: the beat hands it to a new worker
+
+    assert [len(fake.objects(e)) for e in ("Customer", "Item", "Invoice")] == [1, 1, 1]
+    posts = fake.requests_to("POST invoice")
+    assert [params(r)["requestid"] for r in posts] == [died[0], died[0]]  # QuickBooks answered the first
+    [there] = fake.objects("Invoice")
+    assert ref(connection, "invoice", invoice).external_id == there["Id"]
+
+    fake.set_webhook_endpoint("https://erp.test/hooks", entities={"Payment"}, webhook_format="cloudevents")
+    fake.record_payment_in_qbo(there["Id"])
+    assert post_app(client, shop, *webhook_of(fake, "cloudevents")).status_code == 200
+
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.PAID
+    assert fake.get("Invoice", there["Id"])["Balance"] == 0
 
 
 # --- in ----------------------------------------------------------------------------------------
