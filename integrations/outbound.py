@@ -279,23 +279,27 @@ def _finish(claimed: Delivery, outcome: Outcome) -> Delivery:
             delivery.blocked_on_id = None
             if outcome.remember is not None:
                 _remember(delivery, outcome.remember)
-            _release_waiting(delivery, moment)
+            _release_on_commit(delivery.pk)
         elif kind is Kind.SKIP:
             delivery.status = DeliveryStatus.SKIPPED
             # Done too (the tool has it as it is, or nothing is to be sent): what waits for it
             # looks again now, rather than at the hour's safety net.
-            _release_waiting(delivery, moment)
+            _release_on_commit(delivery.pk)
         elif kind is Kind.BLOCKED:
             # Not an attempt: it waits for the other delivery (released when that one lands); the
             # hour is a safety net should the release be lost.
             delivery.status, delivery.blocked_on_id = DeliveryStatus.PENDING, outcome.blocked_on
             delivery.next_attempt_at = moment + timedelta(hours=1)
             # The other one may have landed while this attempt was deciding to wait (its release
-            # found nothing blocked yet): then this one is due now, not in an hour.
+            # found nothing blocked yet): then this one is due now, not in an hour. Looked at again
+            # once this commits: one landing between this look and the commit is seen then, and
+            # one landing after it releases this (its release runs after its commit too).
             first = outcome.blocked_on
             if first is not None and Delivery.objects.filter(pk=first, status__in=DONE).exists():
                 delivery.next_attempt_at = moment
                 queueing.attempt_deliveries_on_commit([(delivery.pk, moment)])
+            elif first is not None:
+                transaction.on_commit(lambda: _release_waiting(first, timezone.now()))
         elif kind is Kind.THROTTLED:
             delivery.next_attempt_at = moment + timedelta(seconds=outcome.wait)
         elif kind is Kind.WAITING:  # not an attempt: the tool is working on it
@@ -323,9 +327,18 @@ def _finish(claimed: Delivery, outcome: Outcome) -> Delivery:
     return delivery
 
 
-def _release_waiting(delivery: Delivery, moment: datetime) -> None:
-    """The deliveries waiting for this one are due now (attempted after commit)."""
-    waiting = Delivery.objects.filter(blocked_on=delivery, status__in=OPEN)
+def _release_on_commit(delivery_id: int) -> None:
+    """Once this delivery's success (or skip) is committed, what waits for it is due. After the
+    commit, not before: a delivery deciding to wait for this one at the same moment is seen by
+    this release or sees this one done (``_finish``), never neither."""
+    transaction.on_commit(lambda: _release_waiting(delivery_id, timezone.now()))
+
+
+def _release_waiting(delivery_id: int, moment: datetime) -> None:
+    """The deliveries waiting for ``delivery_id``, done, are due now (attempted after commit)."""
+    if not Delivery.objects.filter(pk=delivery_id, status__in=DONE).exists():
+        return
+    waiting = Delivery.objects.filter(blocked_on_id=delivery_id, status__in=OPEN)
     due = [(pk, moment) for pk in waiting.values_list("pk", flat=True)]
     if due:
         waiting.update(next_attempt_at=moment)

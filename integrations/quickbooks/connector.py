@@ -72,6 +72,7 @@ from integrations.records import (
 )
 
 CLASS, LOCATION = "class", "location"
+NUMBERED = ("Invoice", "CreditMemo")  # our numbers, unique there too: 6140 when taken
 TRACKED = {CLASS: "Class", LOCATION: "Department"}  # mapping kind -> the company's list of it
 RECEIVABLE = "Accounts Receivable"  # QuickBooks' AccountType of A/R
 
@@ -366,7 +367,13 @@ class QuickBooksConnector(QuickBooksInbound):
         try:
             answer = self._call("POST", entity.lower(), params={"requestid": request_id}, json=body)
         except PermanentError as exc:
-            if mapping.fault(exc.body)[0] != "6240" or entity not in NAMED:
+            code = mapping.fault(exc.body)[0]
+            if code == "6140" and entity in NUMBERED:
+                linked = self._numbered(entity, body)
+                if linked is None:
+                    raise
+                raise linked from exc
+            if code != "6240" or entity not in NAMED:
                 raise
             found = self._find(entity, name[:500] if entity != "Item" else name[:100])
             if found is None:
@@ -377,6 +384,26 @@ class QuickBooksConnector(QuickBooksInbound):
                 version=str(found.get("SyncToken") or ""),
             ) from exc
         return self._result(entity, answer[entity])
+
+    def _numbered(self, entity: str, body: dict[str, Any]) -> AlreadyExists | None:
+        """6140, the number is taken: QuickBooks has our invoice (or credit memo) already, pushed
+        by another delivery of it, when the one of that number is the same customer's and not
+        voided: linked (reconciliation compares its amounts). None: another document has our
+        number (for a person)."""
+        quoted = str(body.get("DocNumber", "")).replace("\\", "\\\\").replace("'", "\\'")
+        rows = self.query(f"select * from {entity} where DocNumber = '{quoted}'").get(entity) or []
+        customer = (body.get("CustomerRef") or {}).get("value")
+        for row in rows:
+            if (row.get("CustomerRef") or {}).get("value") == customer and "Voided" not in str(
+                row.get("PrivateNote") or ""
+            ):
+                return AlreadyExists(
+                    f"QuickBooks has {entity} {row['Id']} numbered {body.get('DocNumber')} for this "
+                    "customer already: linked.",
+                    external_id=str(row["Id"]),
+                    version=str(row.get("SyncToken") or ""),
+                )
+        return None
 
     def _update(self, entity: str, external_id: str, version: str, body: dict[str, Any]) -> PushResult:
         """A sparse update with the SyncToken we hold; 5010: stale (the hub re-reads and retries)."""

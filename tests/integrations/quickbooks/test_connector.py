@@ -262,6 +262,34 @@ def test_an_unmapped_income_account_waits_for_a_person(fake, shop) -> None:
     assert len(fake.objects("Invoice")) == 1
 
 
+def test_a_second_delivery_of_an_invoice_links_the_one_quickbooks_has(connection, fake, shop) -> None:
+    """Two deliveries of one invoice (the second with its own requestid, made while the first's
+    answer was lost): QuickBooks refuses the number (6140); the one it has is ours, linked."""
+    from django.db import transaction
+
+    from erp import events
+    from sales.services.billing import invoice_payload
+    from sales.services.orders import order_payload
+
+    invoice = shop.invoice(CustomerFactory(name="Mary Jackson"))
+    [there] = fake.objects("Invoice")
+    ExternalRef.objects.filter(connection=connection, object_type="invoice").delete()
+
+    with shop.capture(execute=True), transaction.atomic():
+        events.emit(
+            "sales.invoice_issued",
+            aggregate=invoice.order,
+            payload=order_payload(invoice.order, invoice=invoice_payload(invoice)),
+        )
+
+    assert [i["Id"] for i in fake.objects("Invoice")] == [there["Id"]]
+    assert ref(connection, "invoice", invoice).external_id == there["Id"]
+    latest = (
+        Delivery.objects.filter(connection=connection, topic="sales.invoice_issued").order_by("pk").last()
+    )
+    assert latest.status == DeliveryStatus.SUCCEEDED
+
+
 class WorkerKilled(BaseException):
     """The worker dies (SIGKILL) after QuickBooks made the invoice, before the hub recorded it."""
 
