@@ -9,28 +9,22 @@ our back is one balance_mismatch with both figures."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from integrations import polling, reconcile, registry
-from integrations.connections import connection_create
-from integrations.http import mounted
 from integrations.models import (
-    Connection,
     Drift,
     DriftStatus,
-    ExternalRef,
     InboundEvent,
     InboundStatus,
     ValueMapping,
 )
-from integrations.quickbooks.fake import ACCESS_TOKEN, REALM_ID, VERIFIER_TOKEN, FakeQuickBooks
+from integrations.quickbooks.fake import FakeQuickBooks
 from integrations.quickbooks.fake_data import AR_ACCOUNT_ID, BANK_ACCOUNT_ID
 from procurement.services import (
     BillLineSpec,
@@ -44,28 +38,14 @@ from procurement.services import (
 )
 from sales.models import Invoice, InvoiceStatus
 from sales.services import invoice_create, invoice_issue, invoice_void, order_confirm, payment_record
+from tests.integrations.quickbooks.conftest import ref
 from tests.inventory.factories import warehouse
 from tests.procurement.factories import SupplierFactory
 from tests.sales.factories import ChannelFactory, CustomerFactory, order_for, stocked_product
 
 pytestmark = pytest.mark.django_db
 
-API = "https://quickbooks.api.intuit.com"
 HOOK = "https://erp.test/integrations/hooks/app/quickbooks/"
-SETTINGS = {"realm_id": REALM_ID, "income_account": "79", "expense_account": "80"}
-SECRETS = {"access_token": ACCESS_TOKEN, "verifier_token": VERIFIER_TOKEN}
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeQuickBooks]:
-    tool = FakeQuickBooks(limits=False)
-    with mounted(API, httpx.MockTransport(tool.handle)):
-        yield tool
-
-
-@pytest.fixture
-def connection(fake) -> Connection:
-    return connection_create(connector="quickbooks", name="Books", settings=SETTINGS, secrets=SECRETS)
 
 
 class Books:
@@ -109,10 +89,6 @@ class Books:
 @pytest.fixture
 def books(django_capture_on_commit_callbacks) -> Books:
     return Books(django_capture_on_commit_callbacks)
-
-
-def ref(connection: Connection, object_type: str, obj) -> ExternalRef:
-    return ExternalRef.objects.get(connection=connection, object_type=object_type, object_id=obj.pk)
 
 
 def deliver(fake: FakeQuickBooks, client: Client, books: Books) -> list[bytes]:

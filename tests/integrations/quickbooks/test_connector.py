@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 import io
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from unittest import mock
 from urllib.parse import parse_qsl
@@ -25,12 +24,10 @@ from integrations import mappings, outbound, polling, reconcile, registry
 from integrations.connections import connection_create
 from integrations.contract import PushContext, WebhookRequest
 from integrations.errors import PermanentError, Throttled
-from integrations.http import mounted
 from integrations.models import Connection, Delivery, DeliveryStatus, Drift, ExternalRef
 from integrations.quickbooks.auth import AUTHORIZE_URL, SCOPE, TOKEN_URL
 from integrations.quickbooks.connector import QuickBooksConnector
 from integrations.quickbooks.fake import (
-    ACCESS_TOKEN,
     CLIENT_ID,
     CLIENT_SECRET,
     REALM_ID,
@@ -42,29 +39,14 @@ from integrations.records import DocumentLineOut, InvoiceOut
 from sales.models import Invoice, InvoiceStatus, Payment
 from sales.services import customer_update, invoice_create, invoice_issue, order_confirm, payment_record
 from tests.integrations.outbound_support import run_due_deliveries
+from tests.integrations.quickbooks.conftest import SECRETS, ref
 from tests.integrations.ui_support import admin_fixture  # noqa: F401  (a fixture)
 from tests.inventory.factories import warehouse
 from tests.sales.factories import ChannelFactory, CustomerFactory, order_for, stocked_product
 
 pytestmark = pytest.mark.django_db
 
-API = "https://quickbooks.api.intuit.com"
-SETTINGS = {"realm_id": REALM_ID, "income_account": "79", "expense_account": "80"}
-SECRETS = {"access_token": ACCESS_TOKEN, "verifier_token": VERIFIER_TOKEN}
 APP = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "verifier_token": VERIFIER_TOKEN}
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeQuickBooks]:
-    tool = FakeQuickBooks(limits=False)
-    transport = httpx.MockTransport(tool.handle)
-    with mounted(API, transport), mounted("https://oauth.platform.intuit.com", transport):
-        yield tool
-
-
-@pytest.fixture
-def connection(fake) -> Connection:
-    return connection_create(connector="quickbooks", name="Books", settings=SETTINGS, secrets=SECRETS)
 
 
 class Shop:
@@ -92,10 +74,6 @@ def shop(django_capture_on_commit_callbacks) -> Shop:
 
 def params(request) -> dict[str, str]:
     return dict(httpx.URL(request.url).params)
-
-
-def ref(connection: Connection, object_type: str, obj) -> ExternalRef:
-    return ExternalRef.objects.get(connection=connection, object_type=object_type, object_id=obj.pk)
 
 
 def post_app(client: Client, shop: Shop, headers: dict[str, str], body: bytes):

@@ -5,7 +5,6 @@ clear goods received not billed; "none" posts nothing; an unmapped role waits fo
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
 from decimal import Decimal
 from unittest import mock
 
@@ -15,25 +14,16 @@ from django.utils import timezone
 
 from integrations import mappings
 from integrations.connections import connection_create
-from integrations.http import mounted
 from integrations.models import Connection, Delivery, DeliveryStatus
-from integrations.quickbooks.fake import ACCESS_TOKEN, REALM_ID, VERIFIER_TOKEN, FakeQuickBooks
+from integrations.quickbooks.fake import REALM_ID, FakeQuickBooks
 from inventory.models import LocationKind
 from inventory.services import ledger_day_close, stock_issue, stock_receive, stock_scrap
+from tests.integrations.quickbooks.conftest import SECRETS
 from tests.inventory.factories import ProductFactory, bin_of, warehouse
 
 pytestmark = pytest.mark.django_db
 
-API = "https://quickbooks.api.intuit.com"
-SECRETS = {"access_token": ACCESS_TOKEN, "verifier_token": VERIFIER_TOKEN}
 ASSET, COGS = "81", "80"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeQuickBooks]:
-    tool = FakeQuickBooks(limits=False)
-    with mounted(API, httpx.MockTransport(tool.handle)):
-        yield tool
 
 
 def _books(

@@ -6,7 +6,6 @@ its class or location; the account roles undeposited funds, discount and credit 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -17,9 +16,8 @@ from django.utils import timezone
 from integrations import mappings, outbound, registry
 from integrations.connections import connection_create
 from integrations.contract import PushContext
-from integrations.http import mounted
-from integrations.models import Connection, Delivery, DeliveryStatus, ExternalRef, ValueMapping
-from integrations.quickbooks.fake import ACCESS_TOKEN, REALM_ID, VERIFIER_TOKEN, FakeQuickBooks
+from integrations.models import Connection, Delivery, DeliveryStatus, ValueMapping
+from integrations.quickbooks.fake import FakeQuickBooks
 from integrations.quickbooks.fake_data import (
     AR_ACCOUNT_ID,
     BANK_ACCOUNT_ID,
@@ -50,6 +48,7 @@ from sales.services import (
     return_receive,
     shipment_create,
 )
+from tests.integrations.quickbooks.conftest import SECRETS, SETTINGS, ref
 from tests.inventory.factories import warehouse
 from tests.procurement.factories import SupplierFactory
 from tests.sales.factories import ChannelFactory, CustomerFactory, order_for, stocked_product
@@ -57,27 +56,11 @@ from tests.sales.factories import ChannelFactory, CustomerFactory, order_for, st
 pytestmark = pytest.mark.django_db
 DISCOUNTS_ACCOUNT_ID = "85"  # the seeded "Discounts given"
 
-API = "https://quickbooks.api.intuit.com"
-SETTINGS = {"realm_id": REALM_ID, "income_account": "79", "expense_account": "80"}
-SECRETS = {"access_token": ACCESS_TOKEN, "verifier_token": VERIFIER_TOKEN}
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeQuickBooks]:
-    tool = FakeQuickBooks(limits=False)
-    with mounted(API, httpx.MockTransport(tool.handle)):
-        yield tool
-
 
 def books(**settings: Any) -> Connection:
     return connection_create(
         connector="quickbooks", name="Books", settings={**SETTINGS, **settings}, secrets=SECRETS
     )
-
-
-@pytest.fixture
-def connection(fake) -> Connection:
-    return books()
 
 
 class Shop:
@@ -129,10 +112,6 @@ class Shop:
 @pytest.fixture
 def shop(django_capture_on_commit_callbacks) -> Shop:
     return Shop(django_capture_on_commit_callbacks)
-
-
-def ref(connection: Connection, object_type: str, obj) -> ExternalRef:
-    return ExternalRef.objects.get(connection=connection, object_type=object_type, object_id=obj.pk)
 
 
 def account_role(connection: Connection, role: str, account: str) -> None:
