@@ -43,10 +43,13 @@ def lock_levels(keys: Iterable[LevelKey]) -> dict[LevelKey, StockLevel]:
     warehouse_of = dict(
         Location.objects.filter(pk__in={k[1] for k in keys}).values_list("pk", "warehouse_id")
     )
+    # Inserted in one order too: two operations creating the same missing rows (a product's
+    # level at a virtual location is every receipt's) wait on each other's insert of a key, and
+    # in opposite orders they would deadlock.
     StockLevel.objects.bulk_create(
         [
             StockLevel(product_id=p, location_id=loc, lot_id=lot, warehouse_id=warehouse_of[loc])
-            for p, loc, lot in keys
+            for p, loc, lot in sorted(keys, key=lambda k: (k[0], k[1], -1 if k[2] is None else k[2]))
         ],
         ignore_conflicts=True,
     )

@@ -331,3 +331,30 @@ def test_a_product_with_stock_history_cannot_become_a_service():
     stock_receive(product=product, location=bin_of(warehouse()), quantity=1, unit_cost=1)
     with pytest.raises(ValidationFailed, match="cannot become a service"):
         product_update(product=product, kind="service")
+
+
+def test_missing_levels_are_created_in_one_order_whatever_order_they_are_asked_in():
+    """Two operations creating the same missing level rows (a product's level at a virtual location
+    is every receipt's) wait on each other's inserts: in opposite orders they would deadlock (seen
+    between a worker and another process, whose sets of keys iterate differently). So the rows are
+    inserted sorted by product, location and lot, as every lock in inventory is taken."""
+    from unittest import mock
+
+    from inventory.locks import lock_levels
+
+    wh = warehouse()
+    first, second = bin_of(wh, "A"), bin_of(wh, "B")
+    products = [ProductFactory() for _ in range(4)]
+    keys = [(p.pk, loc.pk, None) for p in reversed(products) for loc in (second, first)]
+    inserted: list[tuple[int, int]] = []
+    real = StockLevel.objects.bulk_create
+
+    def recording(rows, **kwargs):
+        inserted.extend((row.product_id, row.location_id) for row in rows)
+        return real(rows, **kwargs)
+
+    with mock.patch.object(StockLevel.objects, "bulk_create", side_effect=recording):
+        locked = lock_levels(keys)
+
+    assert inserted == sorted(inserted)
+    assert len(inserted) == len(locked) == 8
