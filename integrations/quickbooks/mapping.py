@@ -312,12 +312,17 @@ def bill_payment_body(item: BillPaymentOut, *, account: str, card: bool) -> dict
 
 
 def bill_body(item: BillOut, expense_account: str, *, payables: str | None = None) -> dict[str, Any]:
-    """A Bill: each line an AccountBasedExpenseLineDetail on the expense (COGS) account."""
+    """A Bill: each line an AccountBasedExpenseLineDetail on the expense (COGS) account, the tax
+    the supplier charged on it included (the cost of the goods, as a US company books purchase
+    tax): the bill's total is ours."""
     lines = [
         {
             "DetailType": "AccountBasedExpenseLineDetail",
-            "Amount": money(line.amount),
-            "Description": (f"{line.sku} · {line.description}" if line.sku else line.description)[:4000],
+            "Amount": money(line.amount + line.tax_amount),
+            "Description": (
+                (f"{line.sku} · {line.description}" if line.sku else line.description)
+                + (f" (tax {money(line.tax_amount):.2f} included)" if line.tax_amount else "")
+            )[:4000],
             "AccountBasedExpenseLineDetail": {"AccountRef": _ref(expense_account)},
         }
         for line in item.lines

@@ -13,10 +13,10 @@ import httpx
 import pytest
 from django.utils import timezone
 
-from integrations import mappings, outbound, registry
+from integrations import mappings, outbound, reconcile, registry
 from integrations.connections import connection_create
 from integrations.contract import PushContext
-from integrations.models import Connection, Delivery, DeliveryStatus, ValueMapping
+from integrations.models import Connection, Delivery, DeliveryStatus, Drift, ValueMapping
 from integrations.quickbooks.fake import FakeQuickBooks
 from integrations.quickbooks.fake_data import (
     AR_ACCOUNT_ID,
@@ -92,11 +92,13 @@ class Shop:
         rma = self.run(return_receive, sales_return=rma)
         return self.run(refund_record, sales_return=rma, method=method)
 
-    def bill(self, quantity: int = 4, cost: str = "5.00") -> Bill:
+    def bill(self, quantity: int = 4, cost: str = "5.00", tax_rate: str = "0") -> Bill:
         supplier = SupplierFactory(name="Acme Mugs")
         po = po_send(
             po=po_create(
-                supplier=supplier, warehouse=self.warehouse, lines=[POLineSpec(self.product, quantity, cost)]
+                supplier=supplier,
+                warehouse=self.warehouse,
+                lines=[POLineSpec(self.product, quantity, cost, tax_rate=tax_rate)],
             )
         )
         line = po.lines.get()
@@ -262,6 +264,16 @@ def test_a_supplier_payment_by_card_is_on_the_credit_card_account(connection, fa
         CREDIT_CARD_ACCOUNT_ID,
     )
     assert fake.get("Bill", ref(connection, "bill", bill).external_id)["Balance"] == 0
+
+
+def test_a_taxed_bill_is_there_for_our_total(connection, fake, shop) -> None:
+    bill = shop.bill(quantity=4, cost="5.00", tax_rate="0.10")
+
+    [there] = fake.objects("Bill")
+    assert bill.tax_total == Decimal("2.00")
+    assert Decimal(str(there["TotalAmt"])) == bill.total == Decimal("22.00")
+    reconcile.reconcile(connection=connection, object_type="bill")
+    assert not Drift.objects.filter(connection=connection)
 
 
 def test_with_the_inventory_journal_bills_clear_goods_received_not_billed(fake, shop) -> None:
