@@ -40,14 +40,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from django.db.models import F
-from django.test import RequestFactory
-from django.urls import reverse
 
 import integrations
-from integrations import hooks, registry
 from integrations.fakes.clock import Clock
 from integrations.models import Connection, ExternalRef
-from integrations.simulate.tools import Participant, Send
+from integrations.simulate.tools import Participant
 
 POLL_EVERY = datetime.timedelta(minutes=5)  # the day's safety-net poll of the books (CDC)
 INVOICE_PER_STEP = 4  # shipped orders the back office invoices at a step, at most
@@ -93,18 +90,6 @@ class BooksTool(Participant):
         """The object types the day polls of the tool."""
         return self.polled if safety_poll else ()
 
-    def deliver(self, send: Send, *, reorder: bool) -> None:
-        """The fake's webhooks; a tool that sends every company's events to the app's one address
-        (``app_webhooks``) has them posted there, routed by the account they name."""
-        assert self.connection is not None
-        key = self.connection.connector
-        if registry.get(key).app_webhooks:
-            self.fake.deliver_webhooks(
-                lambda url, headers, body: post_to_app(key, headers, body), reorder=reorder
-            )
-        else:
-            super().deliver(send, reorder=reorder)
-
     def external_id(self, object_type: str, obj: Any) -> str | None:
         """The tool's id of one of our records the hub pushed there (None: not there yet)."""
         assert self.connection is not None
@@ -131,19 +116,6 @@ class BooksTool(Participant):
             "hub": str(hub),
             "tool_value": str(tool),
         }
-
-
-def post_to_app(connector: str, headers: Mapping[str, str], body: bytes) -> int:
-    """Hand a delivery to the tool's app-level hook (``/integrations/hooks/app/<tool>/``) in this
-    process, as the tool's POST would arrive: the status the hub answered."""
-    request = RequestFactory().generic(
-        "POST",
-        reverse("integrations:hook-app", args=[connector]),
-        data=body,
-        content_type=headers.get("Content-Type", "application/json"),
-        headers={k: v for k, v in headers.items() if k.lower() != "content-type"},
-    )
-    return hooks.receive_for_app(request, connector).status_code
 
 
 class BackOffice:
