@@ -191,7 +191,7 @@ def _our_customers(connection: Connection, refs: list[ExternalRef]) -> Ours:
 
 def _our_invoices(connection: Connection, refs: list[ExternalRef]) -> Ours:
     invoices = (
-        Invoice.objects.select_related("customer", "order")
+        Invoice.objects.select_related("customer", "order__channel")
         .prefetch_related("lines__order_line__product", "lines__order_line__taxes")
         .in_bulk({r.object_id for r in refs})
     )

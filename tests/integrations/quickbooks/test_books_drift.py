@@ -418,3 +418,16 @@ def test_open_balances_agree_after_a_payment_there_and_one_moved_behind_our_back
     ]
     [query] = [r for r in fake.requests_to("POST query") if b"Balance" in r.body][-1:]
     assert query.body.decode().startswith("select Id, Balance from Customer where Active in (true, false)")
+
+
+def test_reconciling_invoices_reads_ours_in_a_constant_number_of_queries(connection, fake, books) -> None:
+    from tests.queries import assert_constant_queries
+
+    customer = CustomerFactory(name="Grace Hopper Inc")
+    books.invoice(customer)
+
+    assert_constant_queries(
+        lambda: reconcile.reconcile(connection=connection, object_type="invoice"),
+        lambda: [books.invoice(customer) for _ in range(3)],
+    )
+    assert not Drift.objects.filter(connection=connection)
