@@ -133,6 +133,12 @@ class OutboxEvent(models.Model):
     dispatched_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # Who made it happen (erp.actor): a person in the browser, an API key, a connector, or the
+    # system (blank). ``actor`` is the name as it was then, kept when the user or key goes.
+    actor = models.CharField(max_length=150, blank=True)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["id"]
@@ -271,3 +277,117 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.principal} {self.key!r} ({self.state})"
+
+
+class Notification(models.Model):
+    """Something a person should know or do: shown under the bell, optionally mailed.
+
+    ``key`` names what it is about ("po-approval:42"); while one is unread, the same key for the
+    same person is not notified twice.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(
+        max_length=40, help_text="approval_requested, dead_letter, drift, stock_out, mention, ..."
+    )
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=500, blank=True, help_text="where to act on it")
+    key = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "key"],
+                condition=Q(read_at__isnull=True) & ~Q(key=""),
+                name="erp_notification_unread_key_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="erp_notification_recent_idx"),
+            models.Index(
+                fields=["recipient"], name="erp_notification_unread_idx", condition=Q(read_at__isnull=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id}: {self.title}"
+
+
+class Comment(models.Model):
+    """A person's note on a document (any app's: ``document_type`` is its model's label)."""
+
+    document_type = models.CharField(max_length=64, help_text="app_label.model: sales.salesorder")
+    document_id = models.CharField(max_length=64)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments")
+    body = models.TextField()
+    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["document_type", "document_id", "created_at"], name="erp_comment_document_idx"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(body=""), name="erp_comment_body_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.author_id} on {self.document_type}:{self.document_id}"
+
+
+class Job(models.Model):
+    """Long work run in the background (an import, MRP, a reconciliation, the simulated day), with
+    its progress for the page that shows it: done of total, and what it is doing now."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(
+        max_length=40, help_text="csv_import, mrp, reconcile, product_import, simulate_day"
+    )
+    label = models.CharField(max_length=200, help_text="what a person sees: 'Import products.csv'")
+    area = models.CharField(max_length=20, help_text="whose area may see it (erp.access.AREAS)")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(null=True, blank=True)
+    step = models.CharField(max_length=300, blank=True, help_text="what it is doing now")
+    params = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    result_url = models.CharField(max_length=500, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="erp_job_user_recent_idx"),
+            models.Index(fields=["kind", "-created_at"], name="erp_job_kind_recent_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total__isnull=True) | Q(done__lte=models.F("total")),
+                name="erp_job_done_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.state})"
