@@ -15,6 +15,13 @@ sales' orders), run by ``manage.py seed_demo``.
   candles), cancelled, in progress and partly produced, confirmed with every component reserved
   and confirmed short, drafts; then one MRP run over the whole demo.
 
+Dated (``erp.clock.effective``): the workshop is set up and its parts arrive six weeks ago; each
+order is made two days before its planned start, confirmed on that day and produced and finished
+when its BOM's lead time is over (the sub-assemblies before what is made of them); the one in
+progress started three days ago; what is planned for the coming days is confirmed or drafted now.
+Parts are received before anything consumes them and every order consumes less of a part than
+was received here, so no bin is ever short in the dated order of events.
+
 Deterministic (no randomness; dates relative to today) and idempotent: if work centre ASM exists
 it does nothing. Everything goes through the services of inventory, procurement and manufacturing,
 so stock levels match the ledger. Products missing from inventory's catalog (when its demo did not
@@ -33,7 +40,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from erp import demo
+from erp import clock, demo
 from inventory.csv_io import category_get_or_create
 from inventory.models import Product, UnitOfMeasure, Warehouse
 from inventory.services import (
@@ -196,6 +203,18 @@ MADE = [  # key, sku, name, category, sale price
 CANDLE = ("candle", "HK-MFG-CANDLE", "Scented Candle – Lavender", "Home & living/Decor", "16.00")
 
 
+SET_UP_DAYS = 42  # the workshop and its parts exist from then (days ago)
+
+
+def _at(days: int, hour: int) -> datetime.datetime:
+    """``hour`` o'clock local time ``days`` from today (negative: in the past), not after now."""
+    now = timezone.now()
+    day = timezone.localdate(now) + datetime.timedelta(days=days)
+    return min(
+        datetime.datetime.combine(day, datetime.time(hour), tzinfo=timezone.get_current_timezone()), now
+    )
+
+
 def _user() -> Any:
     return get_user_model().objects.filter(username="production").first()
 
@@ -339,9 +358,15 @@ def _boms(p: dict[str, Product], asm: WorkCentre, fab: WorkCentre, user: Any) ->
 
 
 def _done(mo: ManufacturingOrder, user: Any) -> ManufacturingOrder:
-    mo, _ = mo_confirm(mo=mo, user=user)
-    mo = mo_produce(mo=mo, quantity=mo.quantity, user=user)
-    return mo_finish(mo=mo, user=user)
+    """Confirmed on its planned start, produced and finished on its planned finish."""
+    start = (mo.planned_start - timezone.localdate()).days
+    with clock.effective(_at(start, 8)):
+        mo, _ = mo_confirm(mo=mo, user=user)
+    finish = (mo.planned_finish - timezone.localdate()).days
+    with clock.effective(_at(finish, 15)):
+        mo = mo_produce(mo=mo, quantity=mo.quantity, user=user)
+    with clock.effective(_at(finish, 16)):
+        return mo_finish(mo=mo, user=user)
 
 
 @transaction.atomic
@@ -352,34 +377,39 @@ def seed_manufacturing() -> list[str]:
     main = Warehouse.objects.filter(code="MAIN").first() or warehouse_create(
         code="MAIN", name="Main warehouse"
     )
-    p = {
-        part.key: _product(part.sku, part.name, part.unit, part.category, part.sale_price, part.in_catalog)
-        for part in PARTS
-    }
-    for key, sku, name, category, price in MADE:
-        p[key] = _product(sku, name, "pcs", category, price, by_name=False)
-    key, sku, name, category, price = CANDLE
-    p[key] = _product(sku, name, "pcs", category, price, by_name=True)
-
-    asm, fab = [work_centre_create(code=c, name=n, cost_per_hour=cost) for c, n, cost in WORK_CENTRES]
-    _buy_from(p, _suppliers())
-    _receive(p, main, user)
-    boms = _boms(p, asm, fab, user)
+    with clock.effective(_at(-SET_UP_DAYS, 9)):
+        p = {
+            part.key: _product(
+                part.sku, part.name, part.unit, part.category, part.sale_price, part.in_catalog
+            )
+            for part in PARTS
+        }
+        for key, sku, name, category, price in MADE:
+            p[key] = _product(sku, name, "pcs", category, price, by_name=False)
+        key, sku, name, category, price = CANDLE
+        p[key] = _product(sku, name, "pcs", category, price, by_name=True)
+        asm, fab = [work_centre_create(code=c, name=n, cost_per_hour=cost) for c, n, cost in WORK_CENTRES]
+        _buy_from(p, _suppliers())
+    with clock.effective(_at(-SET_UP_DAYS + 2, 10)):
+        _receive(p, main, user)
+    with clock.effective(_at(-SET_UP_DAYS + 3, 11)):
+        boms = _boms(p, asm, fab, user)
 
     today = timezone.localdate()
 
     def order(
         product: str, quantity: int, start: int, bom: BillOfMaterials | None = None
     ) -> ManufacturingOrder:
-        return mo_create(
-            product=p[product],
-            quantity=quantity,
-            warehouse=main,
-            bom=bom,
-            planned_start=today + datetime.timedelta(days=start),
-            notes="Demo",
-            user=user,
-        )
+        with clock.effective(_at(min(start - 2, 0), 9)):  # planned two days ahead
+            return mo_create(
+                product=p[product],
+                quantity=quantity,
+                warehouse=main,
+                bom=bom,
+                planned_start=today + datetime.timedelta(days=start),
+                notes="Demo",
+                user=user,
+            )
 
     # done: the sub-assemblies, the first bikes (version 1), a batch of candles
     _done(order("spoke", 1200, -30), user)
@@ -389,6 +419,33 @@ def seed_manufacturing() -> list[str]:
     _done(order("candle", 24, -15), user)
 
     # version 2 of the bike ships boxed and adds a test ride; it becomes the active one
+    with clock.effective(_at(-18, 10)):
+        _bom_v2(p, asm, user)
+
+    # cancelled after confirming (its reservations released)
+    with clock.effective(_at(-10, 8)):
+        cancelled, _ = mo_confirm(mo=order("wheel", 6, -10), user=user)
+    with clock.effective(_at(-9, 11)):
+        mo_cancel(mo=cancelled, reason="Rescheduled into a larger batch", user=user)
+    # in progress: 4 of 10 wheels made
+    in_progress = order("wheel", 10, -3)
+    with clock.effective(_at(-3, 8)):
+        in_progress, _ = mo_confirm(mo=in_progress, user=user)
+    with clock.effective(_at(-2, 15)):
+        mo_produce(mo=in_progress, quantity=4, user=user)
+    # confirmed, every component reserved
+    mo_confirm(mo=order("frame", 4, 1), user=user)
+    # confirmed short: 8 bikes with 2 frames and 8 wheels on hand
+    mo_confirm(mo=order("bike", 8, 3), user=user)
+    # drafts
+    order("bike", 6, 10)
+    order("candle", 48, 7)
+
+    mrp_run(horizon=today + datetime.timedelta(days=60), user=user)
+    return _summary("created")
+
+
+def _bom_v2(p: dict[str, Product], asm: WorkCentre, user: Any) -> None:
     bom_create(
         product=p["bike"],
         components=[
@@ -403,23 +460,6 @@ def seed_manufacturing() -> list[str]:
         notes="Second version: boxed for shipping, test-ridden.",
         user=user,
     )
-
-    # cancelled after confirming (its reservations released)
-    cancelled, _ = mo_confirm(mo=order("wheel", 6, -10), user=user)
-    mo_cancel(mo=cancelled, reason="Rescheduled into a larger batch", user=user)
-    # in progress: 4 of 10 wheels made
-    in_progress, _ = mo_confirm(mo=order("wheel", 10, -3), user=user)
-    mo_produce(mo=in_progress, quantity=4, user=user)
-    # confirmed, every component reserved
-    mo_confirm(mo=order("frame", 4, 1), user=user)
-    # confirmed short: 8 bikes with 2 frames and 8 wheels on hand
-    mo_confirm(mo=order("bike", 8, 3), user=user)
-    # drafts
-    order("bike", 6, 10)
-    order("candle", 48, 7)
-
-    mrp_run(horizon=today + datetime.timedelta(days=60), user=user)
-    return _summary("created")
 
 
 def _summary(what: str) -> list[str]:

@@ -9,14 +9,17 @@ live in the apps' own test_demo.py.
 
 from __future__ import annotations
 
+import datetime
+from collections import defaultdict
 from collections.abc import Iterator
+from decimal import Decimal
 from io import StringIO
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Min
 from django.utils import timezone
 
 import inventory.demo  # noqa: F401  (each app registers its seeder on import)
@@ -24,10 +27,13 @@ import manufacturing.demo  # noqa: F401
 import procurement.demo  # noqa: F401
 import sales.demo  # noqa: F401
 from erp.models import OutboxEvent
-from inventory.integrity import find_drift
+from inventory.integrity import find_drift, run_check
 from inventory.models import (
     Barcode,
     CountSheet,
+    LedgerDay,
+    Location,
+    LocationKind,
     Lot,
     Product,
     ProductUnit,
@@ -51,7 +57,16 @@ from manufacturing.models import (
     MrpSuggestion,
     WorkCentre,
 )
-from procurement.models import Bill, BillStatus, PurchaseOrder, PurchaseOrderStatus, Supplier, SupplierItem
+from procurement.models import (
+    Bill,
+    BillStatus,
+    PurchaseOrder,
+    PurchaseOrderStatus,
+    Receipt,
+    Supplier,
+    SupplierItem,
+    SupplierPayment,
+)
 from sales.models import (
     Customer,
     Invoice,
@@ -71,7 +86,7 @@ from sales.selectors import reserved_by_line
 
 pytestmark = pytest.mark.django_db
 
-APPS = ("inventory", "procurement", "sales", "manufacturing")
+APPS = ("inventory", "procurement", "sales", "manufacturing", "ledger-days")
 SALES_CHANNELS = {"shopify", "amazon", "wholesale", "pos", "manual"}
 
 
@@ -115,6 +130,7 @@ def snapshot() -> dict[str, Any]:
             )
         ),
         "events": OutboxEvent.objects.count(),
+        "ledger days": sorted(LedgerDay.objects.values_list("date", flat=True)),
     }
 
 
@@ -143,7 +159,7 @@ def test_seeding_again_changes_nothing_and_the_levels_match_the_ledger(seeded):
 def test_the_command_prints_each_step_and_what_it_made(seeded):
     output = seeded["output"]
 
-    assert "[1/5] users: seeding ..." in output
+    assert "[1/6] users: seeding ..." in output
     assert "admin / admin" in output
     assert "inventory: warehouses MAIN, EAST" in output
     assert "sales: channels shopify, amazon, wholesale, pos, manual" in output
@@ -279,3 +295,128 @@ def test_manufacturing_boms_on_three_levels_and_an_mrp_run(seeded):
     bought = run.suggestions.filter(kind="buy", supplier_item__isnull=False)
     assert bought.filter(product__sku__startswith="CMP-").exists()
     assert run.suggestions.filter(kind="make", product__sku__startswith="BK-").exists()
+
+
+# --- the history: dated over the last 90 days, consistent in the dated order ----------------------
+
+
+def _days(moments: Any) -> set[datetime.date]:
+    return {timezone.localdate(moment) for moment in moments}
+
+
+def test_the_history_is_spread_over_the_last_90_days_and_nothing_is_dated_later_than_now(seeded):
+    today = timezone.localdate()
+    moves = _days(StockMove.objects.values_list("created_at", flat=True))
+    events = _days(OutboxEvent.objects.values_list("created_at", flat=True))
+    shipments = _days(Shipment.objects.values_list("shipped_at", flat=True))
+    payments = set(Payment.objects.values_list("paid_at", flat=True))
+    receipts = _days(Receipt.objects.values_list("received_at", flat=True))
+    receipts |= _days(StockMove.objects.filter(kind="receipt").values_list("created_at", flat=True))
+
+    past = {day for day in moves | events if day < today}
+    assert len({day for day in moves if day < today}) >= 60
+    assert len({day for day in events if day < today}) >= 60
+    assert len(shipments) >= 50
+    assert len(payments) >= 40
+    assert len(receipts) >= 12
+    assert max(receipts) - min(receipts) >= datetime.timedelta(days=80)  # opening stock to last week
+    assert min(past) <= today - datetime.timedelta(days=90)
+    assert max(moves | events | shipments | payments | receipts) <= today
+    assert StockMove.objects.filter(created_at__gt=timezone.now()).count() == 0
+    # the charts' windows: sales every week of the last 30 days, stock moving in each of the 13 weeks
+    recent = _days(
+        SalesOrder.objects.filter(order_date__gte=timezone.now() - datetime.timedelta(days=30)).values_list(
+            "order_date", flat=True
+        )
+    )
+    assert len(recent) >= 20
+    weeks = {(today - day).days // 7 for day in moves if day < today and (today - day).days < 91}
+    assert weeks == set(range(13))
+
+
+def test_no_bin_is_ever_short_in_the_dated_order_of_events(seeded):
+    # given: every move, in the order of its date (moves of one moment in the order they were written)
+    internal = set(Location.objects.filter(kind=LocationKind.INTERNAL).values_list("pk", flat=True))
+    moves = StockMove.objects.order_by("created_at", "pk").values_list(
+        "created_at", "product_id", "from_location_id", "to_location_id", "lot_id", "quantity"
+    )
+
+    # when: the levels are replayed
+    levels: dict[tuple[int, int, int | None], Decimal] = defaultdict(Decimal)
+    short = []
+    for created_at, product, source, target, lot, quantity in moves:
+        if source in internal:
+            levels[(product, source, lot)] -= quantity
+            if levels[(product, source, lot)] < 0:
+                short.append((created_at, product, source, lot, levels[(product, source, lot)]))
+        if target in internal:
+            levels[(product, target, lot)] += quantity
+
+    # then
+    assert short == []
+    assert moves.count() > 1000
+
+
+def test_every_step_follows_the_one_before_it(seeded):
+    # sales: shipped after confirmed; paid on or after the invoice's day; returned after shipped
+    late = Shipment.objects.filter(shipped_at__lt=F("order__confirmed_at"))
+    assert not late.exists()
+    assert not Shipment.objects.filter(order__confirmed_at__isnull=True).exists()
+    assert not Payment.objects.filter(paid_at__lt=F("invoice__issue_date")).exists()
+    assert not Payment.objects.filter(invoice__issue_date__isnull=True).exists()
+    assert not SalesOrder.objects.filter(confirmed_at__lt=F("order_date")).exists()
+    first_shipped = dict(
+        Shipment.objects.values("order_id").annotate(first=Min("shipped_at")).values_list("order_id", "first")
+    )
+    for order_id, received_at in SalesReturn.objects.exclude(received_at=None).values_list(
+        "order_id", "received_at"
+    ):
+        assert received_at > first_shipped[order_id]
+    # a few shipments leave more than three days after the confirmation (the on-time chart has misses)
+    slow = [
+        s
+        for s in Shipment.objects.select_related("order")
+        if s.shipped_at - s.order.confirmed_at > datetime.timedelta(days=4)
+    ]
+    assert 3 <= len(slow) <= Shipment.objects.count() // 4
+
+    # purchasing: received after sent, billed on or after the order's date, paid on or after the bill
+    assert not Receipt.objects.filter(received_at__lt=F("order__sent_at")).exists()
+    assert not Bill.objects.filter(bill_date__lt=F("order__order_date")).exists()
+    assert not SupplierPayment.objects.filter(paid_at__lt=F("bill__bill_date")).exists()
+    assert SupplierPayment.objects.exists()
+    # numbered in the order they were placed
+    numbers = list(PurchaseOrder.objects.order_by("order_date", "number").values_list("number", flat=True))
+    assert numbers == sorted(numbers)
+    # some purchase orders sent and due, some late now
+    sent = PurchaseOrder.objects.filter(status__in=["sent", "partially_received"])
+    assert sent.filter(expected_date__lt=timezone.localdate()).exists()
+    assert sent.filter(expected_date__gte=timezone.localdate()).exists()
+
+    # manufacturing: the done orders were made in the past, before what is made of them
+    done = ManufacturingOrder.objects.filter(status=MOStatus.DONE)
+    made = _days(
+        StockMove.objects.filter(kind="production", product__in=done.values("product")).values_list(
+            "created_at", flat=True
+        )
+    )
+    assert made
+    assert max(made) < timezone.localdate()
+
+
+def test_the_past_ledger_days_are_closed_and_the_ledger_check_finds_no_drift(seeded):
+    first = timezone.localdate(StockMove.objects.order_by("created_at").first().created_at)
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    days = list(LedgerDay.objects.order_by("date").values_list("date", flat=True))
+    assert days[0] == first
+    assert days[-1] == yesterday
+    assert len(days) == (yesterday - first).days + 1
+    # the opening stock came in on the first day, and each day was closed just after it ended
+    opening = LedgerDay.objects.get(date=first)
+    assert any(flow["counterpart"] == "supplier" and Decimal(flow["value"]) > 0 for flow in opening.flows)
+    assert timezone.localdate(opening.closed_at) == first + datetime.timedelta(days=1)
+    closed = OutboxEvent.objects.filter(topic="inventory.day_closed")
+    assert closed.count() == len(days)
+
+    check = run_check()
+    assert check.drift_count == 0

@@ -6,9 +6,17 @@ import random
 
 from django.db import transaction
 
-from erp import demo
+from erp import clock, demo
 from inventory.demo.catalog import build_catalog, ensure_catalog, ensure_reorder_rules
-from inventory.demo.stock import DEMAND, RECEIPT_DOCUMENT, WAREHOUSES, StockHistory, ensure_warehouses
+from inventory.demo.stock import (
+    DEMAND,
+    OPENING_DAYS,
+    RECEIPT_DOCUMENT,
+    WAREHOUSES,
+    StockHistory,
+    ensure_warehouses,
+    moment,
+)
 from inventory.models import (
     CountSheet,
     Product,
@@ -29,10 +37,11 @@ def seed_inventory() -> list[str]:
     rng = random.Random(SEED)
     templates, specs = build_catalog(rng)
     all_specs = [v for t in templates for v in t.variants] + specs
-    bins = ensure_warehouses()
-    ensure_catalog(templates, specs)
-    main = Warehouse.objects.get(code="MAIN")
-    ensure_reorder_rules(rng, all_specs, main)
+    with clock.effective(moment(OPENING_DAYS + 1)):  # the day before the opening stock arrives
+        bins = ensure_warehouses()
+        ensure_catalog(templates, specs)
+        main = Warehouse.objects.get(code="MAIN")
+        ensure_reorder_rules(rng, all_specs, main)
     if not StockMove.objects.filter(document_type=RECEIPT_DOCUMENT).exists():
         StockHistory(rng, all_specs, bins).run()
     return _summary()

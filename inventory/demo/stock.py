@@ -1,4 +1,13 @@
-"""The demo warehouses with their bins, and the stock history written through the services."""
+"""The demo warehouses with their bins, and the stock history written through the services.
+
+The history is dated (``erp.clock.effective``): the opening stock arrives ``OPENING_DAYS`` ago, the
+transfers to the east centre, the putaway, the positive adjustments and the applied cycle count
+follow within days, before the sales demo's first order (``EARLY_DAYS`` ago at the latest); what
+takes stock away (issues, scraps, losses, shipped reservations) is spread over the last 90 days.
+Every increase of a bin is older than any order the later demos take from it, so no bin is ever
+short in the dated order of events, and the sales demo takes the later purchase receipts into
+account (sales.demo.history).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +18,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from erp import clock
 from inventory.demo.catalog import ProductSpec, scaled_money
 from inventory.models import Location, LocationKind, Lot, Product, Reservation, Warehouse
 from inventory.services import (
@@ -43,6 +53,21 @@ WAREHOUSES = {
     "EAST": ("East fulfilment centre", "12 Logistics Park, Poznań", {"R": 3}),
 }
 ADJUST_REASONS = ["damaged in handling", "found during putaway", "miscounted at receipt", "water damage"]
+OPENING_DAYS = 95  # the opening stock arrives that many days ago
+EARLY_DAYS = 91  # every increase of a bin but the opening happens before then (days ago)
+
+
+def moment(days_ago: int, minutes: int = 0, *, now: datetime.datetime | None = None) -> datetime.datetime:
+    """8:00 local time ``days_ago`` days before today, plus ``minutes``; never later than ``now``."""
+    now = now or timezone.now()
+    day = timezone.localdate(now) - datetime.timedelta(days=days_ago)
+    start = datetime.datetime.combine(day, datetime.time(8), tzinfo=timezone.get_current_timezone())
+    return min(start + datetime.timedelta(minutes=minutes), now)
+
+
+def spread(index: int, count: int, first: int, last: int) -> int:
+    """Days ago of the ``index``-th of ``count`` events spread evenly from ``first`` to ``last`` days ago."""
+    return round(first - (first - last) * index / max(count - 1, 1))
 
 
 def ensure_warehouses() -> dict[str, Location]:
@@ -81,6 +106,10 @@ class StockHistory:
         self.receipt_no = 0
         self.receipt_lines = 0
         self.shipment_no = 0
+        self.now = timezone.now()
+
+    def at(self, days_ago: int, minutes: int = 0) -> datetime.datetime:
+        return moment(days_ago, minutes, now=self.now)
 
     def _receipt_document(self) -> Document:
         if self.receipt_lines % 6 == 0:
@@ -97,14 +126,16 @@ class StockHistory:
             lot = lot_get_or_create(product=product, code=lot_code, expiry_date=expiry)
             self.lots[(sku, lot_code)] = lot
         cost = scaled_money(spec.cost, self.rng.uniform(0.85, 1.15))
-        stock_receive(
-            product=product,
-            location=self.bins[path],
-            quantity=quantity,
-            unit_cost=cost,
-            lot=lot,
-            document=self._receipt_document(),
-        )
+        document = self._receipt_document()
+        with clock.effective(self.at(OPENING_DAYS, 12 * self.receipt_no)):  # ~120 deliveries in a day
+            stock_receive(
+                product=product,
+                location=self.bins[path],
+                quantity=quantity,
+                unit_cost=cost,
+                lot=lot,
+                document=document,
+            )
         self.on_hand[(sku, path, lot_code)] += quantity
 
     def stocked_at(
@@ -178,54 +209,60 @@ class StockHistory:
                 lines.append(Line(product=self.products[sku], quantity=qty))
                 self.on_hand[(sku, source, "")] -= qty
                 self.on_hand[(sku, "EAST/Stock", "")] += qty
-            shipped.append(
-                transfer_ship(
-                    from_location=self.bins[source],
-                    to_location=self.bins["EAST/Stock"],
-                    lines=lines,
-                    note=f"Weekly replenishment of the east centre #{n + 1}",
+            # the first five go out before the sales start; the last one left yesterday, still on its way
+            with clock.effective(self.at(1, 240) if n == 5 else self.at(OPENING_DAYS - 2, 60 * n)):
+                shipped.append(
+                    transfer_ship(
+                        from_location=self.bins[source],
+                        to_location=self.bins["EAST/Stock"],
+                        lines=lines,
+                        note=f"Weekly replenishment of the east centre #{n + 1}",
+                    )
                 )
-            )
-        for transfer in shipped[:-1]:
-            transfer_receive(transfer=transfer)
+        for n, transfer in enumerate(shipped[:-1]):
+            with clock.effective(self.at(OPENING_DAYS - 3, 60 * n)):
+                transfer_receive(transfer=transfer)
         for n in range(4):  # putaway and consolidation inside MAIN
             stocked = self.stocked_at("MAIN/", families={"home", "electronics"})
             sku, source = stocked[rng.randrange(len(stocked))]
             target = rng.choice([p for p in self.bins if p.startswith("MAIN/") and p != source])
             qty = (self.on_hand[(sku, source, "")] // 2).max(Decimal(1))
-            stock_transfer(
-                from_location=self.bins[source],
-                to_location=self.bins[target],
-                lines=[Line(product=self.products[sku], quantity=qty)],
-                reason=f"consolidation #{n + 1}",
-            )
+            with clock.effective(self.at(OPENING_DAYS - 3, 360 + 30 * n)):
+                stock_transfer(
+                    from_location=self.bins[source],
+                    to_location=self.bins[target],
+                    lines=[Line(product=self.products[sku], quantity=qty)],
+                    reason=f"consolidation #{n + 1}",
+                )
             self.on_hand[(sku, source, "")] -= qty
             self.on_hand[(sku, target, "")] += qty
 
     def issues(self) -> None:
         rng = self.rng
-        for _ in range(30):
+        for n in range(30):
             candidates = self.stocked_at("MAIN/", families={"apparel", "home", "electronics"})
             sku, path = candidates[rng.randrange(len(candidates))]
             qty = Decimal(rng.randint(1, 3))
             self.shipment_no += 1
-            stock_issue(
-                product=self.products[sku],
-                location=self.bins[path],
-                quantity=qty,
-                document=Document(SHIPMENT_DOCUMENT, self.shipment_no, f"SH-DEMO-{self.shipment_no:04d}"),
-            )
+            with clock.effective(self.at(spread(n, 30, 88, 1), 17 * n)):
+                stock_issue(
+                    product=self.products[sku],
+                    location=self.bins[path],
+                    quantity=qty,
+                    document=Document(SHIPMENT_DOCUMENT, self.shipment_no, f"SH-DEMO-{self.shipment_no:04d}"),
+                )
             self.on_hand[(sku, path, "")] -= qty
-        for _ in range(8):  # production consumes raw materials
+        for n in range(8):  # production consumes raw materials
             sku, path = rng.choice(self.stocked_at("MAIN/Stock", families={"raw"}, minimum=Decimal(50)))
             qty = Decimal(rng.randint(10, 40))
-            stock_issue(
-                product=self.products[sku],
-                location=self.bins[path],
-                quantity=qty,
-                destination=LocationKind.PRODUCTION,
-                reason="demo production run",
-            )
+            with clock.effective(self.at(spread(n, 8, 84, 4), 90)):
+                stock_issue(
+                    product=self.products[sku],
+                    location=self.bins[path],
+                    quantity=qty,
+                    destination=LocationKind.PRODUCTION,
+                    reason="demo production run",
+                )
             self.on_hand[(sku, path, "")] -= qty
 
     def adjustments(self) -> None:
@@ -234,12 +271,15 @@ class StockHistory:
             candidates = self.stocked_at("", families={"apparel", "home", "electronics", "raw"})
             sku, path = candidates[rng.randrange(len(candidates))]
             delta = Decimal(rng.choice([-3, -2, -1, 1, 2, 5]))
-            stock_adjust(
-                product=self.products[sku],
-                location=self.bins[path],
-                delta=delta,
-                reason=ADJUST_REASONS[n % 4],
-            )
+            # found stock before the sales start (a bin is never short in the dated order); losses later
+            when = self.at(EARLY_DAYS + 1, 480 + 10 * n) if delta > 0 else self.at(spread(n, 12, 80, 2), 200)
+            with clock.effective(when):
+                stock_adjust(
+                    product=self.products[sku],
+                    location=self.bins[path],
+                    delta=delta,
+                    reason=ADJUST_REASONS[n % 4],
+                )
             self.on_hand[(sku, path, "")] += delta
 
     def scraps(self) -> None:
@@ -249,40 +289,53 @@ class StockHistory:
             for (sku, path, lot), qty in self.on_hand.items()
             if lot and qty >= 5 and self.specs[sku].tracking == "lot"
         )
-        for sku, path, lot in rng.sample(lotted, 5):
+        for n, (sku, path, lot) in enumerate(rng.sample(lotted, 5)):
             qty = Decimal(rng.randint(1, 4))
+            with clock.effective(self.at(spread(n, 5, 70, 6), 300)):
+                stock_scrap(
+                    product=self.products[sku],
+                    location=self.bins[path],
+                    quantity=qty,
+                    lot=self.lots[(sku, lot)],
+                    reason=rng.choice(["damaged packaging", "past best-before", "quality hold: seal broken"]),
+                )
+            self.on_hand[(sku, path, lot)] -= qty
+        sku, path = self.stocked_at("MAIN/", families={"electronics"})[0]
+        with clock.effective(self.at(EARLY_DAYS - 1, 120)):  # found when first picked
             stock_scrap(
                 product=self.products[sku],
                 location=self.bins[path],
-                quantity=qty,
-                lot=self.lots[(sku, lot)],
-                reason=rng.choice(["damaged packaging", "past best-before", "quality hold: seal broken"]),
+                quantity=1,
+                reason="defective on arrival",
             )
-            self.on_hand[(sku, path, lot)] -= qty
-        sku, path = self.stocked_at("MAIN/", families={"electronics"})[0]
-        stock_scrap(
-            product=self.products[sku], location=self.bins[path], quantity=1, reason="defective on arrival"
-        )
         self.on_hand[(sku, path, "")] -= 1
 
     def counts(self) -> None:
-        """A cycle count of MAIN/A/A-01 applied with a few differences; one of MAIN/B/B-02 still open."""
+        """A cycle count of MAIN/A/A-01 applied with a few differences before the sales start (what it
+        finds is an increase of the bin, see the module's docstring); one of MAIN/B/B-02 still open."""
         rng = self.rng
-        applied = count_sheet_create(location=self.bins["MAIN/A/A-01"], note="Monthly cycle count, zone A")
-        lines = list(applied.lines.select_related("product__stock_unit", "lot").order_by("product__sku"))
-        for line in lines:
-            counted = line.expected_quantity
-            if rng.random() < 0.25:
-                counted = max(counted + rng.choice([-2, -1, 1, 3]), Decimal(0))
-            count_line_set(sheet=applied, product=line.product, lot=line.lot, counted=counted)
-            self.on_hand[(line.product.sku, "MAIN/A/A-01", line.lot.code if line.lot else "")] = counted
-        count_sheet_apply(sheet=applied)
-        open_sheet = count_sheet_create(location=self.bins["MAIN/B/B-02"], note="Spot check, zone B")
-        lines = list(open_sheet.lines.select_related("product__stock_unit", "lot").order_by("product__sku"))
-        for line in lines[: len(lines) // 2]:
-            count_line_set(
-                sheet=open_sheet, product=line.product, lot=line.lot, counted=line.expected_quantity
+        with clock.effective(self.at(EARLY_DAYS, 60)):
+            applied = count_sheet_create(
+                location=self.bins["MAIN/A/A-01"], note="Monthly cycle count, zone A"
             )
+        lines = list(applied.lines.select_related("product__stock_unit", "lot").order_by("product__sku"))
+        with clock.effective(self.at(EARLY_DAYS, 180)):
+            for line in lines:
+                counted = line.expected_quantity
+                if rng.random() < 0.25:
+                    counted = max(counted + rng.choice([-2, -1, 1, 3]), Decimal(0))
+                count_line_set(sheet=applied, product=line.product, lot=line.lot, counted=counted)
+                self.on_hand[(line.product.sku, "MAIN/A/A-01", line.lot.code if line.lot else "")] = counted
+        with clock.effective(self.at(EARLY_DAYS, 420)):
+            count_sheet_apply(sheet=applied)
+        with clock.effective(self.at(2, 120)):
+            open_sheet = count_sheet_create(location=self.bins["MAIN/B/B-02"], note="Spot check, zone B")
+        lines = list(open_sheet.lines.select_related("product__stock_unit", "lot").order_by("product__sku"))
+        with clock.effective(self.at(1, 90)):
+            for line in lines[: len(lines) // 2]:
+                count_line_set(
+                    sheet=open_sheet, product=line.product, lot=line.lot, counted=line.expected_quantity
+                )
 
     def reservations(self) -> None:
         """Orders of a made-up demand type: some shipped (consumed), some cancelled, the rest held."""
@@ -295,26 +348,31 @@ class StockHistory:
                 totals[sku] += qty
         orders: list[list[Reservation]] = []
         skus = sorted(sku for sku, qty in totals.items() if qty >= 8 and self.specs[sku].family != "raw")
-        for n in range(1, 41):
+        for n in range(1, 41):  # order n is placed 40 - n days ago
             held: list[Reservation] = []
             for sku in rng.sample(skus, rng.randint(1, 3)):
                 qty = Decimal(rng.randint(1, 4))
                 if totals[sku] < qty:
                     continue
-                held += stock_reserve(
-                    product=self.products[sku],
-                    warehouse=main,
-                    quantity=qty,
-                    demand=Demand(DEMAND, n, f"SO-DEMO-{n:04d}"),
-                )
+                with clock.effective(self.at(40 - n, 150)):
+                    held += stock_reserve(
+                        product=self.products[sku],
+                        warehouse=main,
+                        quantity=qty,
+                        demand=Demand(DEMAND, n, f"SO-DEMO-{n:04d}"),
+                    )
                 totals[sku] -= qty
             orders.append(held)
-        for held in orders[:12]:  # shipped
+        for n, held in enumerate(orders[:12], start=1):  # shipped two days after
             for reservation in held:
                 self.shipment_no += 1
-                reservation_consume(
-                    reservation=reservation,
-                    document=Document(SHIPMENT_DOCUMENT, self.shipment_no, f"SH-DEMO-{self.shipment_no:04d}"),
-                )
-        for n in range(13, 17):  # cancelled
-            reservations_release_for_demand(demand_type=DEMAND, demand_id=n)
+                with clock.effective(self.at(38 - n, 300)):
+                    reservation_consume(
+                        reservation=reservation,
+                        document=Document(
+                            SHIPMENT_DOCUMENT, self.shipment_no, f"SH-DEMO-{self.shipment_no:04d}"
+                        ),
+                    )
+        for n in range(13, 17):  # cancelled the next day
+            with clock.effective(self.at(39 - n, 200)):
+                reservations_release_for_demand(demand_type=DEMAND, demand_id=n)

@@ -17,8 +17,11 @@ Registered with ``erp.demo`` (order 20, after inventory's 10), run by ``manage.p
   kept up to date from what each order holds), so the same database gives the same orders.
 * Idempotent: channels and customers are looked up by code and only what is missing is created;
   the order history is written once, when no order exists on the demo channels.
-* Dates: orders, invoices, payments and refunds carry past dates; confirmations, shipments and
-  stock moves are dated now, as those services take no time of their own.
+* Dates: every step is written on its own past date through the services
+  (``erp.clock.effective``): orders placed over the last 90 days, confirmed, shipped one to three
+  days later (a few late), invoiced, paid, returned and refunded on their days, never after now;
+  so the stock moves and events carry those dates too (``history`` explains how no bin is ever
+  short in that order). Channels and customers exist from before the first order.
 * It sells inventory's demo catalog from its warehouses MAIN and EAST. Without them it uses
   whatever active warehouses and stocked products exist, and makes a warehouse and a few
   stocked products only if there are none.
@@ -30,13 +33,14 @@ customers) is made by ``masterdata``; the orders themselves by ``history``. ``OR
 
 from __future__ import annotations
 
+import datetime
 import random
 
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from erp import demo
+from erp import clock, demo
 from sales.demo.history import History
 from sales.demo.masterdata import ensure_channels, ensure_customers, ensure_stock, user_named
 from sales.demo.plan import CHANNEL_CODES, build_customers
@@ -63,10 +67,11 @@ ORDERS = 300
 def seed_sales() -> list[str]:
     rng = random.Random(SEED)
     specs = build_customers(rng)
-    ensure_stock()
-    user = user_named("sales")
-    channels = ensure_channels(user)
-    customers = ensure_customers(specs, user)
+    with clock.effective(timezone.now() - datetime.timedelta(days=DAYS + 3)):  # before the first order
+        ensure_stock()
+        user = user_named("sales")
+        channels = ensure_channels(user)
+        customers = ensure_customers(specs, user)
     if not SalesOrder.objects.filter(channel__code__in=CHANNEL_CODES).exists():
         History(rng, channels, customers, specs).run(orders=ORDERS, days=DAYS)
     return _summary()
