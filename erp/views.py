@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from erp import search as global_search
+from erp import workspace
 from erp.access import user_can
 from erp.filters import OutboxEventFilter
 from erp.health import check_broker, check_database
@@ -21,12 +22,19 @@ PAGE_SIZE = 50
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    can_see_events = user_can(request.user, "integrations", "read")
+    """The home: the kernel's sections (getting started, waiting for you), then each of the user's
+    role homes (figures linking to their lists, charts), then the system's health for those who run
+    it (operations, integration admins). A constant number of queries whatever the data."""
+    homes = workspace.homes_of(request.user)
+    show_health = bool(workspace.HEALTH_HOMES.intersection(homes))
+    can_see_events = show_health and user_can(request.user, "integrations", "read")
     context = {
+        "sections": workspace.render_sections(request),
+        "homes": workspace.role_homes(request, homes),
+        "show_health": show_health,
         "stats": outbox_stats() if can_see_events else None,
-        "recent_events": list(outbox_event_list()[:10]) if can_see_events else [],
-        "database": check_database(),
-        "broker": check_broker(),
+        "database": check_database() if show_health else None,
+        "broker": check_broker() if show_health else None,
     }
     return render(request, "erp/dashboard.html", context)
 

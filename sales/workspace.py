@@ -1,0 +1,413 @@
+"""The figures sales gives the role homes (erp.workspace): sales by channel, orders to ship and late,
+backorders, what waits to ship today, open orders, overdue invoices, top customers, receivables
+ageing, and the charts of sales per day and of on-time shipping.
+
+Reads only, each group in one or two aggregate queries whatever the number of orders; every figure
+links to the list (sales.filters) that shows exactly what it counts.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, DateTimeField, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import TruncDate, TruncWeek
+from django.http import HttpRequest
+from django.utils import timezone
+
+from erp import formatting
+from erp.access import user_can
+from erp.charts import Chart, Series
+from erp.workspace import (
+    AGEING,
+    Cell,
+    Figure,
+    FigureGroup,
+    FigureProvider,
+    Table,
+    ageing_bucket,
+    ageing_table,
+    count_text,
+    link,
+    per_request,
+    register_figures,
+)
+from sales import selectors
+from sales.filters import (
+    NOT_BOOKED,
+    OPEN_INVOICE_STATUSES,
+    SHIP_WITHIN_DAYS,
+    TO_SHIP,
+    backordered_lines,
+    late_cutoff,
+)
+from sales.lifecycle import OPEN_STATUSES
+from sales.models import Invoice, InvoiceKind, SalesOrder, Shipment
+
+SALES_DAYS = 30
+ONTIME_WEEKS = 8
+TOP_CUSTOMERS = 5
+
+
+def _start_of(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def _iso(moment: datetime.datetime) -> str:
+    return moment.isoformat()
+
+
+def _plural(n: int, word: str) -> str:
+    return word if n == 1 else f"{word}s"
+
+
+def booked_orders() -> Any:
+    return SalesOrder.objects.exclude(status__in=NOT_BOOKED).order_by()
+
+
+# --- operations: sales by channel, orders to ship ------------------------------------------------
+
+
+def sales_by_channel(today: datetime.date | None = None) -> list[dict[str, Any]]:
+    """Booked orders today and this week (from Monday), per channel and currency: money and count.
+    One query."""
+    today = today or timezone.localdate()
+    day, week = _start_of(today), _start_of(today - datetime.timedelta(days=today.weekday()))
+    rows = (
+        booked_orders()
+        .filter(order_date__gte=week)
+        .values("channel_id", "channel__name", "currency")
+        .annotate(
+            today_total=Sum("total", filter=Q(order_date__gte=day)),
+            today_count=Count("pk", filter=Q(order_date__gte=day)),
+            week_total=Sum("total"),
+            week_count=Count("pk"),
+        )
+        .order_by("-week_count", "channel__name", "currency")
+    )
+    return [{**r, "day_start": day, "week_start": week} for r in rows]
+
+
+def shipping_figures() -> dict[str, int]:
+    """Orders to ship, of them late, and orders waiting for stock (backordered). Two queries: the
+    backordered orders are counted from their lines in one pass (an EXISTS per order to ship costs
+    seconds at 15,000 of them, see bench/scenarios/home_figures.py)."""
+    counts: dict[str, int] = SalesOrder.objects.filter(status__in=TO_SHIP).aggregate(
+        to_ship=Count("pk"), late=Count("pk", filter=Q(order_date__lt=late_cutoff()))
+    )
+    waiting = backordered_lines().order_by().aggregate(orders=Count("order", distinct=True))
+    return {**counts, "backordered": waiting["orders"]}
+
+
+def _operations_sales(request: HttpRequest) -> FigureGroup:
+    rows = sales_by_channel()
+    cells = []
+    for r in rows:
+        base = {"booked": "true", "channel": r["channel_id"]}
+        cells.append(
+            (
+                Cell(r["channel__name"], title=r["channel__name"]),
+                Cell(
+                    count_text(r["today_count"]),
+                    link("sales:orders", since=_iso(r["day_start"]), **base) if r["today_count"] else "",
+                ),
+                Cell(formatting.money(r["today_total"] or 0, r["currency"], total=True)),
+                Cell(count_text(r["week_count"]), link("sales:orders", since=_iso(r["week_start"]), **base)),
+                Cell(formatting.money(r["week_total"] or 0, r["currency"], total=True)),
+            )
+        )
+    ship = per_request(request, "sales.shipping", shipping_figures)
+    figures = (
+        Figure(
+            "Orders to ship",
+            count_text(ship["to_ship"]),
+            link("sales:orders", to_ship="true"),
+            sub="confirmed or partly shipped",
+        ),
+        Figure(
+            "Late to ship",
+            count_text(ship["late"]),
+            link("sales:orders", late="true"),
+            sub=f"waiting over {SHIP_WITHIN_DAYS} days",
+            tone="bad" if ship["late"] else "ok",
+            title=f"Orders to ship ordered before {late_cutoff():%Y-%m-%d}",
+        ),
+        Figure(
+            "Backorders",
+            count_text(ship["backordered"]),
+            link("sales:orders", backordered="true"),
+            sub="orders with a line waiting for stock",
+            tone="warn" if ship["backordered"] else "ok",
+        ),
+    )
+    table = Table(
+        headers=("Channel", "Orders today", "Sales today", "Orders this week", "Sales this week"),
+        rows=tuple(cells),
+        numeric=(1, 2, 3, 4),
+        empty="No orders this week yet.",
+    )
+    return FigureGroup(
+        "Sales and shipping", figures=figures, table=table, link=("All orders", link("sales:orders"))
+    )
+
+
+# --- warehouse: pick and ship today ---------------------------------------------------------------
+
+
+def _warehouse_ship(request: HttpRequest) -> FigureGroup:
+    ready = (
+        selectors.ready_to_ship()
+        .order_by()
+        .aggregate(orders=Count("order", distinct=True), lines=Count("pk"))
+    )
+    ship = per_request(request, "sales.shipping", shipping_figures)
+    orders, lines = ready["orders"], ready["lines"]
+    return FigureGroup(
+        "Pick and ship",
+        figures=(
+            Figure(
+                "Ready to ship",
+                count_text(ready["orders"]),
+                link("sales:fulfilment"),
+                sub=f"{_plural(orders, 'order')} · {lines} {_plural(lines, 'line')} with stock held",
+            ),
+            Figure(
+                "Late to ship",
+                count_text(ship["late"]),
+                link("sales:orders", late="true"),
+                sub=f"waiting over {SHIP_WITHIN_DAYS} days",
+                tone="bad" if ship["late"] else "ok",
+            ),
+            Figure(
+                "Waiting for stock",
+                count_text(ship["backordered"]),
+                link("sales:orders", backordered="true"),
+                sub="orders with a line backordered",
+                tone="warn" if ship["backordered"] else "ok",
+            ),
+        ),
+    )
+
+
+# --- sales: open orders, overdue invoices, top customers ------------------------------------------
+
+
+def top_customers(days: int = SALES_DAYS, limit: int = TOP_CUSTOMERS) -> list[dict[str, Any]]:
+    """The customers who booked the most over the last ``days`` days, per currency. One query."""
+    since = _start_of(timezone.localdate() - datetime.timedelta(days=days - 1))
+    rows = (
+        booked_orders()
+        .filter(order_date__gte=since)
+        .values("customer_id", "customer__name", "currency")
+        .annotate(total=Sum("total"), orders=Count("pk"))
+        .order_by("-total", "customer__name")[:limit]
+    )
+    return [{**r, "since": since} for r in rows]
+
+
+def _sales_desk(request: HttpRequest) -> FigureGroup:
+    counts = SalesOrder.objects.aggregate(
+        open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+        drafts=Count("pk", filter=Q(status="draft")),
+    )
+    money = selectors.receivables()
+    overdue_count = sum(r["overdue_count"] for r in money)
+    overdue_text = " · ".join(
+        formatting.money(r["overdue"], r["currency"], total=True) for r in money if r["overdue"]
+    )
+    customers = top_customers()
+    rows = tuple(
+        (
+            Cell(c["customer__name"], link("sales:customer", c["customer_id"]), title=c["customer__name"]),
+            Cell(
+                count_text(c["orders"]),
+                link("sales:orders", customer=c["customer_id"], booked="true", since=_iso(c["since"])),
+            ),
+            Cell(formatting.money(c["total"], c["currency"], total=True)),
+        )
+        for c in customers
+    )
+    return FigureGroup(
+        "Orders and invoices",
+        figures=(
+            Figure(
+                "Open orders",
+                count_text(counts["open"]),
+                link("sales:orders", status="open"),
+                sub="confirmed, part shipped or on hold",
+            ),
+            Figure("Drafts to confirm", count_text(counts["drafts"]), link("sales:orders", status="draft")),
+            Figure(
+                "Overdue invoices",
+                count_text(overdue_count),
+                link("sales:invoices", overdue="true", kind="invoice"),
+                sub=overdue_text or "nothing overdue",
+                tone="bad" if overdue_count else "ok",
+            ),
+        ),
+        table=Table(
+            headers=(f"Top customers, last {SALES_DAYS} days", "Orders", "Booked"),
+            rows=rows,
+            numeric=(1, 2),
+            empty=f"No orders in the last {SALES_DAYS} days.",
+        ),
+    )
+
+
+# --- accounting: receivables ageing ---------------------------------------------------------------
+
+
+def receivables_ageing(today: datetime.date | None = None) -> list[dict[str, Any]]:
+    """What is open on issued invoices, per currency, by days overdue: current (not due yet, or no due
+    date), 1–30, 31–60, 61–90, 90+. One query."""
+    today = today or timezone.localdate()
+    balance = F("total") - F("amount_paid")
+    aggregates: dict[str, Any] = {}
+    for i, (_, low, high) in enumerate(AGEING):
+        bucket = ageing_bucket(today, low, high)
+        aggregates[f"a{i}"] = Sum(balance, filter=bucket)
+        aggregates[f"n{i}"] = Count("pk", filter=bucket)
+    rows = (
+        Invoice.objects.filter(kind=InvoiceKind.INVOICE, status__in=OPEN_INVOICE_STATUSES)
+        .order_by()
+        .values("currency")
+        .annotate(**aggregates)
+        .order_by("currency")
+    )
+    return list(rows)
+
+
+def _receivables(request: HttpRequest) -> FigureGroup:
+    today = timezone.localdate()
+    table = ageing_table(
+        receivables_ageing(today), "sales:invoices", {"open": "true", "kind": "invoice"}, today
+    )
+    return FigureGroup(
+        "Receivables ageing",
+        note="Open on issued invoices, by days past their due date.",
+        table=table,
+        link=("Invoices", link("sales:invoices", open="true", kind="invoice")),
+    )
+
+
+# --- charts ---------------------------------------------------------------------------------------
+
+
+def _day_labels(days: list[datetime.date]) -> list[str]:
+    return [f"{d:%b} {d.day}" for d in days]
+
+
+def sales_per_day(days: int = SALES_DAYS, currency: str | None = None) -> Chart:
+    """Booked orders per day and channel over the last ``days`` days in one currency (the base
+    currency): a stacked bar per day. One query."""
+    currency = currency or settings.ERP_BASE_CURRENCY
+    today = timezone.localdate()
+    first = today - datetime.timedelta(days=days - 1)
+    rows = (
+        booked_orders()
+        .filter(order_date__gte=_start_of(first), currency=currency)
+        .annotate(day=TruncDate("order_date"))
+        .values("day", "channel__name")
+        .annotate(total=Sum("total"))
+        .order_by("channel__name", "day")
+    )
+    dates = [first + datetime.timedelta(days=i) for i in range(days)]
+    per_channel: dict[str, dict[datetime.date, Decimal]] = defaultdict(dict)
+    for r in rows:
+        per_channel[r["channel__name"]][r["day"]] = r["total"] or Decimal(0)
+    series = [
+        Series(name, [values.get(d, Decimal(0)) for d in dates]) for name, values in per_channel.items()
+    ]
+    return Chart(
+        key="sales-per-day",
+        title=f"Sales per day by channel, last {days} days",
+        kind="stacked",
+        labels=_day_labels(dates),
+        series=series or [Series("Sales", [Decimal(0)] * days)],
+        caption=f"Booked orders (not draft or cancelled) in {currency}; other currencies are not shown.",
+        unit=currency,
+        fmt=lambda v: formatting.money(v, currency, total=True),
+    )
+
+
+def ontime_shipping(weeks: int = ONTIME_WEEKS) -> Chart:
+    """Per week of confirmation, the share of confirmed orders whose first shipment left within
+    SHIP_WITHIN_DAYS days of the confirmation. One query."""
+    today = timezone.localdate()
+    monday = today - datetime.timedelta(days=today.weekday())
+    first = monday - datetime.timedelta(weeks=weeks - 1)
+    first_shipment = Subquery(
+        Shipment.objects.filter(order=OuterRef("pk")).order_by("shipped_at").values("shipped_at")[:1],
+        output_field=DateTimeField(),
+    )
+    rows = (
+        SalesOrder.objects.filter(confirmed_at__gte=_start_of(first))
+        .exclude(status="cancelled")
+        .annotate(week=TruncWeek("confirmed_at"), shipped=first_shipment)
+        .values("week")
+        .annotate(
+            orders=Count("pk"),
+            on_time=Count(
+                "pk", filter=Q(shipped__lte=F("confirmed_at") + datetime.timedelta(days=SHIP_WITHIN_DAYS))
+            ),
+        )
+        .order_by("week")
+    )
+    found = {(r["week"].date() if isinstance(r["week"], datetime.datetime) else r["week"]): r for r in rows}
+    weeks_list = [first + datetime.timedelta(weeks=i) for i in range(weeks)]
+    shares = []
+    for w in weeks_list:
+        r = found.get(w)
+        shares.append(Decimal(100 * r["on_time"]) / r["orders"] if r and r["orders"] else Decimal(0))
+    return Chart(
+        key="ontime-shipping",
+        title=f"Shipped on time, per week, last {weeks} weeks",
+        kind="bar",
+        labels=[f"{w:%b} {w.day}" for w in weeks_list],
+        series=[Series("On time", shares)],
+        caption=(
+            "Orders have no promised date: on time means the first shipment left within "
+            f"{SHIP_WITHIN_DAYS} days of confirmation; weeks by confirmation date (this week is still open)."
+        ),
+        unit="%",
+        fmt=lambda v: f"{float(v):.0f}%",
+        max_value=100,
+    )
+
+
+def _sales_chart(request: HttpRequest) -> FigureGroup:
+    return FigureGroup("Sales per day", charts=(sales_per_day(),))
+
+
+def _shipping_chart(request: HttpRequest) -> FigureGroup:
+    return FigureGroup("On-time shipping", charts=(ontime_shipping(),))
+
+
+def _can_read_sales(request: HttpRequest) -> bool:
+    return user_can(request.user, "sales", "read")
+
+
+def _guarded(compute: Any) -> Any:
+    def guarded(request: HttpRequest) -> FigureGroup | None:
+        return compute(request) if _can_read_sales(request) else None
+
+    return guarded
+
+
+def register() -> None:
+    for provider in (
+        FigureProvider("sales.operations", ("operations",), 10, _guarded(_operations_sales)),
+        FigureProvider("sales.per_day", ("operations", "sales"), 60, _guarded(_sales_chart)),
+        FigureProvider("sales.ontime", ("operations", "warehouse"), 62, _guarded(_shipping_chart)),
+        FigureProvider("sales.ship_today", ("warehouse",), 12, _guarded(_warehouse_ship)),
+        FigureProvider("sales.desk", ("sales",), 10, _guarded(_sales_desk)),
+        FigureProvider("sales.receivables", ("accounting",), 10, _guarded(_receivables)),
+    ):
+        register_figures(provider)
+
+
+register()
