@@ -29,7 +29,7 @@ ALL_SCOPES: tuple[str, ...] = tuple(f"{area}:{level}" for area in AREAS for leve
 # Beyond the areas: a key that may create (and revoke) API keys through the API. Any user may
 # give it to a key of theirs, but only by asking for it: it is never a default.
 KEYS_SCOPE = "keys:write"
-KNOWN_SCOPES: tuple[str, ...] = (*ALL_SCOPES, KEYS_SCOPE)
+KNOWN_SCOPES: tuple[str, ...] = (*ALL_SCOPES, "sales:invoice", "procurement:bill", KEYS_SCOPE)
 
 
 def permission_codename(area: str, level: Level) -> str:
@@ -45,6 +45,16 @@ SPECIAL_RIGHTS: dict[str, str] = {
     "procurement_approve": "Can approve purchase orders above the approval threshold",
     "sales_ship": "Can ship sales orders (pick reserved stock and issue it) without editing them",
     "manage_api_keys": "Can see and revoke the API keys of every user",
+    "sales_invoice": "Can invoice sales orders, issue and void invoices, record payments and refunds",
+    "procurement_bill": "Can record, approve and void supplier bills and record bill payments",
+}
+
+# The rights that let a user write part of an area without its write right (separation of duties:
+# who books money is not who makes orders). An API key carries each as a scope of its own
+# (``sales:invoice``, ``procurement:bill``); the area's write scope covers it too.
+RIGHT_SCOPES: dict[str, str] = {
+    "sales_invoice": "sales:invoice",
+    "procurement_bill": "procurement:bill",
 }
 
 
@@ -72,8 +82,15 @@ def user_can(user: AbstractUser | AnonymousUser, area: str, level: Level) -> boo
     return bool(user.has_perm(permission_name(area, level)))
 
 
+def user_can_or_has(user: AbstractUser | AnonymousUser, area: str, right: str) -> bool:
+    """The area's write right, or the narrower special right (``sales_invoice`` within sales)."""
+    return user_can(user, area, "write") or user_has_right(user, right)
+
+
 def scopes_allowed(user: AbstractUser | AnonymousUser) -> list[str]:
-    return [f"{area}:{level}" for area in AREAS for level in LEVELS if user_can(user, area, level)]
+    areas = [f"{area}:{level}" for area in AREAS for level in LEVELS if user_can(user, area, level)]
+    rights = [scope for right, scope in RIGHT_SCOPES.items() if user_has_right(user, right)]
+    return areas + [scope for scope in rights if not scope_covered(areas, scope)]  # write covers them
 
 
 def scopes_grantable(user: AbstractUser | AnonymousUser) -> list[str]:
@@ -99,6 +116,8 @@ def scope_covered(scopes: Iterable[str], scope: str) -> bool:
     area, _, level = scope.partition(":")
     if area in AREAS and level in LEVELS:
         return scope_grants(scopes, area, level)  # type: ignore[arg-type]
+    if scope in RIGHT_SCOPES.values() and f"{area}:write" in set(scopes):
+        return True  # the area's write covers its narrower rights
     return scope in set(scopes)
 
 
@@ -158,8 +177,10 @@ ROLES: tuple[Role, ...] = (
     ),
     Role(
         "Accountant",
-        "Invoices, bills, payments and valuation; reads everything else.",
-        {**_READ_ALL_DOMAIN, "sales": "write", "procurement": "write"},
+        "Invoices, credit notes, payments, refunds, bills and bill payments, and valuation; reads"
+        " everything else and makes no orders (separation of duties: docs/roles.md).",
+        dict(_READ_ALL_DOMAIN),
+        rights=("sales_invoice", "procurement_bill"),
     ),
     Role(
         "Integration admin",

@@ -19,7 +19,17 @@ from ninja.security.http import HttpBearer
 from ninja.utils import check_csrf
 
 from erp import idempotency, ratelimit
-from erp.access import AREAS, Level, scope_grants, scopes_grantable, user_can
+from erp.access import (
+    AREAS,
+    RIGHT_SCOPES,
+    SPECIAL_RIGHTS,
+    Level,
+    scope_covered,
+    scope_grants,
+    scopes_grantable,
+    user_can,
+    user_has_right,
+)
 from erp.models import ApiKey, User
 from erp.services import api_key_authenticate
 
@@ -37,6 +47,12 @@ class Principal:
         if not user_can(self.user, area, level):
             return False
         return self.api_key is None or scope_grants(self.api_key.scopes, area, level)
+
+    def has_right(self, right: str) -> bool:
+        """A special right of the user (erp.access.SPECIAL_RIGHTS); a key needs its scope too."""
+        if not user_has_right(self.user, right):
+            return False
+        return self.api_key is None or scope_covered(self.api_key.scopes, RIGHT_SCOPES[right])
 
     @property
     def idempotency_scope(self) -> str:
@@ -59,13 +75,18 @@ class Forbidden(HttpError):
 class ErpAuth(HttpBearer):
     """API key (``Authorization: Bearer <key>``) or browser session with CSRF.
 
-    With an area, also checks the scope: GET/HEAD/OPTIONS need read, the rest write.
+    With an area, also checks the scope: GET/HEAD/OPTIONS need read, the rest write. With a
+    ``right`` (one of erp.access.RIGHT_SCOPES: an operation such as issuing an invoice), a write is
+    also allowed to whoever holds that right and its scope without the area's write.
     """
 
-    def __init__(self, area: str | None = None) -> None:
+    def __init__(self, area: str | None = None, *, right: str | None = None) -> None:
         if area is not None and area not in AREAS:
             raise ValueError(f"Unknown area {area!r}")
+        if right is not None and (right not in SPECIAL_RIGHTS or right not in RIGHT_SCOPES):
+            raise ValueError(f"Unknown right {right!r}")
         self.area = area
+        self.right = right
         super().__init__()
 
     def __call__(self, request: HttpRequest) -> Principal | None:
@@ -105,6 +126,12 @@ class ErpAuth(HttpBearer):
         if self.area is None:
             return
         level: Level = "read" if request.method in SAFE_METHODS else "write"
-        if not principal.can(self.area, level):
-            via = "this API key" if principal.api_key else "your account"
-            raise Forbidden(f"Scope '{self.area}:{level}' is required; {via} does not have it.")
+        if principal.can(self.area, level):
+            return
+        if level == "write" and self.right is not None and principal.has_right(self.right):
+            return
+        via = "this API key" if principal.api_key else "your account"
+        needed = f"'{self.area}:{level}'"
+        if level == "write" and self.right is not None:
+            needed += f" or '{RIGHT_SCOPES[self.right]}'"
+        raise Forbidden(f"Scope {needed} is required; {via} does not have it.")

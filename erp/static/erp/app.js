@@ -45,6 +45,13 @@
       if (pop) pop.innerHTML = "";
     }
   });
+  // The phone's menu (max-width 800px): the button opens and closes it (erp/static/erp/app.css).
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("#menu-toggle");
+    if (!button) return;
+    var open = document.getElementById("sidebar").classList.toggle("open");
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  });
   document.addEventListener("click", function (e) {
     var pop = document.getElementById("search-pop");
     if (pop && !e.target.closest(".search")) pop.innerHTML = "";
