@@ -263,6 +263,8 @@ api.add_decorator(_shaped, mode="operation")  # wraps the handler
 
 # --- routers of the apps ---------------------------------------------------------
 
+from erp.api_comments import router as comments_router  # noqa: E402
+from erp.api_jobs import router as jobs_router  # noqa: E402
 from erp.kernel_api import router as kernel_router  # noqa: E402
 from integrations.api import router as integrations_router  # noqa: E402
 from integrations.api import webhooks_router  # noqa: E402
@@ -272,6 +274,8 @@ from procurement.api import router as procurement_router  # noqa: E402
 from sales.api import router as sales_router  # noqa: E402
 
 api.add_router("/", kernel_router)
+api.add_router("/jobs/", jobs_router)
+api.add_router("/", comments_router)
 api.add_router("/inventory/", inventory_router)
 api.add_router("/sales/", sales_router)
 api.add_router("/procurement/", procurement_router)

@@ -58,6 +58,10 @@ app.conf.beat_schedule = {
         "task": "integrations.tasks.purge_retention_task",
         "schedule": crontab(hour=3, minute=45),
     },
+    "jobs-sweep": {
+        "task": "erp.tasks.sweep_jobs_task",
+        "schedule": 60.0,
+    },
     "api-purge-records": {
         "task": "erp.tasks.purge_api_records_task",
         "schedule": 600.0,

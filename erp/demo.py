@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -56,6 +57,28 @@ def _seed_users() -> list[str]:
 
 
 register(0, "users", _seed_users)
+
+
+def _seed_company() -> list[str]:
+    """The company's details (Settings → Company), unless someone saved them already."""
+    from erp.company import company_profile_update, profile
+    from erp.models import CompanyProfile
+
+    if not CompanyProfile.objects.exists():
+        company_profile_update(
+            by=get_user_model().objects.get(username=DEMO_ADMIN[0]),
+            name="Trailhead Outfitters LLC",
+            address="1200 Granite Way\nSuite 300\nBoulder, CO 80302\nUnited States",
+            email="hello@trailhead.example",
+            phone="+1 303 555 0142",
+            tax_id="EIN 84-1234567",
+            base_currency=str(settings.ERP_BASE_CURRENCY),
+            timezone_name="America/Denver",
+        )
+    return [f"company: {profile().name} ({profile().base_currency})"]
+
+
+register(1, "company", _seed_company)
 
 
 @transaction.atomic

@@ -25,7 +25,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from erp import scheduling
+from erp import actor, clock, scheduling
 from erp.counters import upsert_increment
 from erp.models import AggregateSequence, OutboxEvent
 
@@ -106,12 +106,16 @@ def emit(
     aggregate_type, aggregate_id = _aggregate_key(aggregate)
     # Round-trip through JSON so subscribers in this process see what others will read.
     clean_payload = json.loads(DjangoJSONEncoder().encode(payload or {}))
+    who = actor.current()  # never queries: the request's user is already loaded
     event = OutboxEvent.objects.create(
         topic=topic,
         aggregate_type=aggregate_type,
         aggregate_id=aggregate_id,
         sequence=_next_sequence(aggregate_type, aggregate_id),
         payload=clean_payload,
+        created_at=clock.now(),
+        actor=who.name,
+        actor_user_id=who.user_id,
     )
     scheduling.enqueue_on_commit(DISPATCH_TASK, event.pk, recovery=SWEEP_RECOVERY)
     return event
@@ -163,8 +167,11 @@ def sweep(*, limit: int = 1000, grace: timedelta | None = None) -> int:
     return dispatched
 
 
-def prune(*, older_than: timedelta = timedelta(days=30)) -> int:
-    """Delete dispatched events older than the retention window."""
+def prune(*, older_than: timedelta | None = None) -> int:
+    """Delete dispatched events older than the retention window (settings.OUTBOX_RETENTION_DAYS:
+    the events are also the documents' timelines, so the window is long)."""
+    if older_than is None:
+        older_than = timedelta(days=settings.OUTBOX_RETENTION_DAYS)
     deleted, _ = OutboxEvent.objects.filter(
         dispatched_at__isnull=False, created_at__lt=timezone.now() - older_than
     ).delete()

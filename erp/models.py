@@ -13,6 +13,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from erp.access import area_permissions
+from erp.money import CurrencyField
 
 
 class User(AbstractUser):
@@ -391,3 +392,54 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.state})"
+
+    @property
+    def counts(self) -> list[tuple[str, Any]]:
+        """The result's counts as (label, number), in the order the runner gave them."""
+        counts = (self.result or {}).get("counts") or {}
+        order = [label for label in (self.result or {}).get("counts_order", []) if label in counts]
+        return [(label, counts[label]) for label in order + [k for k in counts if k not in order]]
+
+
+def validate_timezone(value: str) -> None:
+    """An IANA time zone name (Europe/Paris), or blank."""
+    import zoneinfo
+
+    from django.core.exceptions import ValidationError
+
+    if value and value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            "'%(value)s' is not a time zone name (e.g. Europe/Paris).",
+            code="timezone",
+            params={"value": value},
+        )
+
+
+class CompanyProfile(AuditedModel):
+    """The company's own details: one row at most (pk 1), edited on Settings → Company (erp.company).
+
+    Without a row, erp.company.profile() answers from settings (COMPANY_NAME, COMPANY_ADDRESS,
+    ERP_BASE_CURRENCY).
+    """
+
+    SINGLETON_PK = 1
+
+    name = models.CharField(max_length=200)
+    address = models.TextField(blank=True, help_text="The legal address, one line per line.")
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=50, blank=True)
+    tax_id = models.CharField(max_length=50, blank=True, help_text="VAT number, EIN, ...")
+    base_currency = CurrencyField(help_text="ISO 4217: what stock is valued and amounts are reported in.")
+    timezone = models.CharField(
+        max_length=64, blank=True, validators=[validate_timezone], help_text="IANA name, e.g. Europe/Paris."
+    )
+    history = audit_history()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="erp_company_profile_singleton"),
+            models.CheckConstraint(condition=~Q(name=""), name="erp_company_profile_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "erp.actor.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -97,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "erp.context_processors.navigation",
+                "erp.notifications.unread_count",
             ],
             # Numbers as people read them, on every page: {{ amount|money:currency }}, {{ q|quantity:unit }}.
             "builtins": ["erp.templatetags.erp_format"],
@@ -197,14 +199,36 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout"
 # After a failed send, no send is attempted from that process for this long (a circuit breaker).
 CELERY_ENQUEUE_BACKOFF_SECONDS: float = env.float("CELERY_ENQUEUE_BACKOFF_SECONDS", default=5.0)
 
+# Background jobs (erp/jobs.py): imports, MRP, reconciliations, the simulated day. JOBS_INLINE runs
+# a job in the request that starts it (the tests); otherwise a Celery task, or without a broker a
+# thread of the web process. Progress is written at most every JOBS_PROGRESS_INTERVAL seconds through
+# JOBS_PROGRESS_DATABASE: on PostgreSQL the alias "jobs", a second connection to the same database,
+# so that it is seen while the job's own transaction is open (SQLite has one writer at a time: the
+# default connection there, and the running process's memory). A running job with no progress for
+# JOBS_STALE_SECONDS is failed as interrupted; a queued one is sent again after JOBS_REQUEUE_SECONDS.
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    DATABASES["jobs"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+JOBS_PROGRESS_DATABASE: str = "jobs" if "jobs" in DATABASES else "default"
+JOBS_INLINE: bool = env.bool("JOBS_INLINE", default=False)
+JOBS_PROGRESS_INTERVAL: float = env.float("JOBS_PROGRESS_INTERVAL", default=0.3)
+JOBS_STALE_SECONDS: int = env.int("JOBS_STALE_SECONDS", default=600)
+JOBS_REQUEUE_SECONDS: int = env.int("JOBS_REQUEUE_SECONDS", default=120)
+
 # Outbox: an event still undispatched this long after it was written is swept.
 OUTBOX_SWEEP_GRACE_SECONDS: int = env.int("OUTBOX_SWEEP_GRACE_SECONDS", default=30)
 OUTBOX_MAX_ATTEMPTS: int = env.int("OUTBOX_MAX_ATTEMPTS", default=20)
+# Dispatched events are the documents' timelines (erp.timeline): kept two years by default, then
+# pruned nightly.
+OUTBOX_RETENTION_DAYS: int = env.int("OUTBOX_RETENTION_DAYS", default=730)
 
 # API: requests per minute a new API key may make (0 = unlimited; each key can differ), and
 # how long an Idempotency-Key is remembered (see erp.ratelimit and erp.idempotency).
 API_RATE_LIMIT_PER_MINUTE: int = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
 IDEMPOTENCY_KEY_TTL_HOURS: int = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
+
+# Notifications (erp.notifications): also mail each one to its recipient (who has an email),
+# through Django's mail settings (EMAIL_BACKEND, EMAIL_HOST, DEFAULT_FROM_EMAIL, ...).
+NOTIFICATIONS_EMAIL: bool = env.bool("NOTIFICATIONS_EMAIL", default=False)
 
 # Procurement: purchase orders above this total (in their currency) need a purchasing
 # manager's approval before they are sent; receipts may exceed the ordered quantity by

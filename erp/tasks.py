@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from erp import events, idempotency, ratelimit
+from erp import events, idempotency, jobs, ratelimit
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -25,3 +25,20 @@ def purge_api_records_task() -> int:
     """Forget expired Idempotency-Keys and the rate-limit counters of past minutes (run every
     few minutes from beat)."""
     return idempotency.purge_expired() + ratelimit.purge_windows()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def run_job_task(job_id: int) -> bool:
+    """Run a background job (erp.jobs); a second delivery of the same job does nothing."""
+    return jobs.run_job(job_id)
+
+
+@shared_task(acks_late=True, ignore_result=True, queue="integrations")
+def run_integrations_job_task(job_id: int) -> bool:
+    """The same, on the integrations queue, for the kinds that talk to the tools."""
+    return jobs.run_job(job_id)
+
+
+@shared_task(ignore_result=True)
+def sweep_jobs_task() -> int:
+    return jobs.sweep()

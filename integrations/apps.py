@@ -31,9 +31,18 @@ class IntegrationsConfig(AppConfig):
         outbound_journal.install()  # a closed day of the ledger as a journal entry in the books
         outbound_receiving.install()  # purchase orders to the 3PL that holds their warehouse
         routing.install()  # who ships a warehouse's orders, on the warehouse's page
-        from integrations import demo  # noqa: F401  (registers the demo seeder with erp.demo)
+        from integrations import (
+            demo,  # noqa: F401  (registers the demo seeder with erp.demo)
+            workspace,  # noqa: F401  (the role homes' figures: erp.workspace)
+        )
+
+        importlib.import_module("integrations.search")  # global search: records by the ids tools give them
+        importlib.import_module("integrations.onboarding")  # the home's checklist: the tools step
+        importlib.import_module("integrations.waiting")  # the home's "waiting for you": hub items
 
         # A connector package's own demo (integrations/<key>/demo.py) registers its seeder too.
         for module in pkgutil.iter_modules([str(Path(__file__).parent)]):
             if module.ispkg and (Path(__file__).parent / module.name / "demo.py").exists():
                 importlib.import_module(f"integrations.{module.name}.demo")
+        # The hub's background jobs: reconcile, product_import, simulate_day (erp.jobs).
+        from integrations import jobs  # noqa: F401

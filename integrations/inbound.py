@@ -49,7 +49,7 @@ from django.utils import timezone
 
 from erp import retry, scheduling
 from erp.exceptions import ValidationFailed
-from integrations import appliers, bursts, queueing, registry, retention
+from integrations import alerts, appliers, bursts, queueing, registry, retention
 from integrations.canonical import decode_item
 from integrations.contract import Action, Connector, InboundItem, WebhookEnvelope, WebhookRequest
 from integrations.errors import InvalidSignature, MissingDependency, NeedsAPerson, Throttled, UntrustedUrl
@@ -312,7 +312,7 @@ def inbound_process(event_pk: int, *, run: SyncRun | None = None) -> InboundEven
             items = read(items, connector)
         except Exception as exc:  # recorded on the event below
             items = exc
-    with transaction.atomic():
+    with alerts.acting(connection), transaction.atomic():  # the connection's doing (erp.actor)
         locked = InboundEvent.objects.select_for_update(skip_locked=True).filter(pk=event_pk).first()
         if locked is None or locked.status in FINAL:
             return _leave(event_pk, active_run, own_run, locked)

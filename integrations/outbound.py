@@ -45,7 +45,7 @@ from django.utils import timezone
 from erp import events, retry
 from erp.exceptions import DomainError, InvalidTransition
 from erp.models import OutboxEvent
-from integrations import fanout, pushing, queueing, webhooks_out
+from integrations import alerts, fanout, pushing, queueing, webhooks_out
 from integrations.fanout import fan_out
 from integrations.models import (
     Connection,
@@ -106,14 +106,15 @@ def delivery_attempt(delivery_pk: int) -> Delivery | None:
     try:
         if delivery.connection_id is None:
             outcome = _send_webhook(delivery)
-        elif delivery.job_id:  # the tool runs it as a job: ask once for every delivery of the job
-            together += _claim_more(delivery, delivery.claimed_until, job_id=delivery.job_id)
-            return _finish_all(together, pushing.poll_job(together))
-        elif (size := pushing.batch_size(delivery)) > 1:
-            together += _claim_more(delivery, delivery.claimed_until, limit=size * 4 - 1)
-            return _finish_all(together, pushing.push_batch(together))
         else:
-            outcome = pushing.push(delivery)
+            with alerts.acting(delivery.connection):  # what a push records is the connection's doing
+                if delivery.job_id:  # the tool runs it as a job: ask once for every delivery of the job
+                    together += _claim_more(delivery, delivery.claimed_until, job_id=delivery.job_id)
+                    return _finish_all(together, pushing.poll_job(together))
+                if (size := pushing.batch_size(delivery)) > 1:
+                    together += _claim_more(delivery, delivery.claimed_until, limit=size * 4 - 1)
+                    return _finish_all(together, pushing.push_batch(together))
+                outcome = pushing.push(delivery)
     except Exception as exc:  # resolving failed: recorded like any failed attempt, never left claimed
         outcome = outcome_of(exc)
         for other in together[1:]:
@@ -324,6 +325,8 @@ def _finish(claimed: Delivery, outcome: Outcome) -> Delivery:
         delivery.save()
         if delivery.connection_id is not None:
             _note_connection(delivery, outcome, moment)
+            if delivery.status == DeliveryStatus.DEAD:
+                alerts.dead_letter(delivery)  # the integration admins hear of it (erp.notifications)
     return delivery
 
 

@@ -152,11 +152,12 @@ def _later(a: datetime.datetime | None, b: datetime.datetime | None) -> datetime
     return b if a is None or (b is not None and b > a) else a
 
 
-def poll(*, connection: Connection, object_type: str, full: bool = False) -> SyncRun:
+def poll(*, connection: Connection, object_type: str, full: bool = False, progress: Any = None) -> SyncRun:
     """Pull, store and process the records changed since the cursor; the SyncRun says how it went.
 
     ``full`` pulls everything the tool has (a first import of its products), whatever the cursor.
     A poll that stopped half-way (throttled, out of pages, killed) goes on from its saved position.
+    ``progress`` (a background job's, erp.jobs.Progress) is told of each page and record.
     """
     before = _cursor(connection, object_type)
     key = resume_key(object_type, full)
@@ -180,6 +181,8 @@ def poll(*, connection: Connection, object_type: str, full: bool = False) -> Syn
     try:
         connector = registry.connector_for(connection, sync_run_id=run.pk)
         for _ in range(max_pages()):
+            if progress is not None:
+                progress.step(f"Reading page {pages + 1} of {object_type}s from {connection.name}")
             result = connector.pull(object_type, since=since, page=page)
             page_seen = seen
             for item in result.items:
@@ -193,11 +196,15 @@ def poll(*, connection: Connection, object_type: str, full: bool = False) -> Syn
                 else:  # the last page: the window is done
                     _move_cursor(connection, object_type, page_seen, resume=(key, None))
             seen, pages = page_seen, pages + 1
+            if progress is not None:
+                progress.step(f"Page {pages}: {len(stored)} {object_type}s")
             for event, created in stored:
                 if created:
                     inbound.inbound_process(event.pk, run=run)
                 else:
                     run.skipped += 1
+                if progress is not None:
+                    progress.advance()
             page = result.next_page
             if not page:
                 break
@@ -230,9 +237,9 @@ def poll(*, connection: Connection, object_type: str, full: bool = False) -> Syn
     return inbound.run_finish(run)
 
 
-def import_all(*, connection: Connection, object_type: str) -> SyncRun:
+def import_all(*, connection: Connection, object_type: str, progress: Any = None) -> SyncRun:
     """Import every record of ``object_type`` (products: create or link by SKU), once or again."""
-    return poll(connection=connection, object_type=object_type, full=True)
+    return poll(connection=connection, object_type=object_type, full=True, progress=progress)
 
 
 def require_products_in(connection: Connection) -> None:

@@ -86,6 +86,7 @@ from django.utils import timezone
 
 from erp.exceptions import ValidationFailed
 from integrations import (
+    alerts,
     inbound,
     ownership,
     reconcile_balances,
@@ -146,12 +147,14 @@ def reconcile(*, connection: Connection, object_type: str, heal: bool | None = N
         else:
             raise ValidationFailed(f"The hub cannot reconcile {object_type!r} with {connection.name}.")
         count_kinds(run, found)
+        alerts.drifts_found(run, run.created)  # drifts new in this run: the integration admins are told
         if heal_now:
-            healed = sum(
-                _heal_quietly(drift, connector, run, owner)
-                for drift in found
-                if drift.healable and drift.kind not in HEALED_ON_DEMAND
-            )
+            with alerts.acting(connection):  # healing is the connection's doing (erp.actor)
+                healed = sum(
+                    _heal_quietly(drift, connector, run, owner)
+                    for drift in found
+                    if drift.healable and drift.kind not in HEALED_ON_DEMAND
+                )
             if healed:
                 how = (
                     f": on hand here set to {connection.name}'s count"

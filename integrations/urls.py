@@ -2,7 +2,7 @@ from django.urls import path, re_path
 
 from integrations import demo, hooks, views
 from integrations.views import demo as demo_views
-from integrations.views import fulfilment
+from integrations.views import fulfilment, simulate
 from integrations.views import oauth as oauth_views
 from integrations.views.connections import ownership_set
 
@@ -18,6 +18,7 @@ urlpatterns = [
     path("hooks/<int:connection_id>/", hooks.receive, name="hook"),
     path("hooks/app/<slug:connector>/", hooks.receive_for_app, name="hook-app"),
     path("status/", views.hub_status, name="hub-status"),
+    path("simulate/", simulate.simulate_day, name="simulate-day"),
     path("connectors/", views.catalogue, name="catalogue"),
     path("fulfilment/", fulfilment.fulfilment, name="fulfilment"),
     path("connectors/<str:connector>/new/", views.connection_create, name="connection-new"),

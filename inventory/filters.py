@@ -44,6 +44,9 @@ class ProductFilter(django_filters.FilterSet):
     tracking = django_filters.ChoiceFilter(choices=Tracking.choices)
     is_active = django_filters.BooleanFilter(label="Active")
     template = django_filters.NumberFilter(field_name="template_id", label="Template id")
+    stock = django_filters.ChoiceFilter(
+        choices=[("out", "Out of stock (none on hand)")], method="filter_stock", label="Stock"
+    )
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     ordering = django_filters.OrderingFilter(
         fields=(
@@ -61,6 +64,19 @@ class ProductFilter(django_filters.FilterSet):
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return search_products(queryset, value)
+
+    def filter_stock(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value != "out":
+            return queryset
+        return queryset.filter(is_active=True, kind=ProductKind.STOCKED).exclude(Exists(stocked_somewhere()))
+
+
+def stocked_somewhere() -> QuerySet[StockLevel]:
+    """Levels with stock on a shelf of the outer query's product (``Exists``: the product is not out of
+    stock). The (product, warehouse) index, then the location's kind."""
+    return StockLevel.objects.filter(
+        product=OuterRef("pk"), on_hand__gt=0, location__kind=LocationKind.INTERNAL
+    )
 
 
 class LocationFilter(django_filters.FilterSet):

@@ -18,9 +18,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Sum
-from django.utils import timezone
 
-from erp import events, formatting
+from erp import clock, events, formatting
 from erp.money import ZERO, quantize_money, quantize_quantity
 from inventory.exceptions import InsufficientStock, InvalidStockOperation
 from inventory.locks import LevelKey, lock_levels, lock_products
@@ -135,7 +134,7 @@ def post(
     """Apply moves and reservation changes atomically (the caller's transaction)."""
     for spec in moves:
         _validate(spec)
-    when = when or timezone.now()
+    when = when or clock.now()
 
     # Locks, in the one global order: products (for costs), then levels.
     cost_product_ids = {

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from inventory.models import Warehouse
 from manufacturing.models import BillOfMaterials, ManufacturingOrder, MOStatus, MrpSuggestion, SuggestionKind
+from manufacturing.selectors import short_component_lines
 
 
 class BomFilter(django_filters.FilterSet):
@@ -40,6 +41,7 @@ class ManufacturingOrderFilter(django_filters.FilterSet):
     starts_after = django_filters.DateFilter(field_name="planned_start", lookup_expr="gte")
     starts_before = django_filters.DateFilter(field_name="planned_start", lookup_expr="lte")
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    short = django_filters.BooleanFilter(method="filter_short", label="Short of a component")
     ordering = django_filters.OrderingFilter(
         fields=(("planned_start", "start"), ("number", "number"), ("quantity", "quantity"))
     )
@@ -47,6 +49,15 @@ class ManufacturingOrderFilter(django_filters.FilterSet):
     class Meta:
         model = ManufacturingOrder
         fields = ["product", "warehouse"]
+
+    def filter_short(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        """Open orders (draft, confirmed, in progress) with a component line not all held for them."""
+        if value is None:
+            return queryset
+        short = Exists(short_component_lines().filter(order=OuterRef("pk")))
+        if not value:
+            return queryset.exclude(short)
+        return queryset.filter(short, status__in=[MOStatus.DRAFT, MOStatus.CONFIRMED, MOStatus.IN_PROGRESS])
 
     def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value == "open":

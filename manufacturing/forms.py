@@ -8,15 +8,9 @@ from typing import Any
 
 from django import forms
 
+from erp.forms import DateField, DateInput
 from inventory.models import Product, Warehouse
-from manufacturing.models import BillOfMaterials
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None):
-        super().__init__(attrs, format="%Y-%m-%d")
+from manufacturing.models import BillOfMaterials, ManufacturingOrder
 
 
 def _model_choice(form: forms.Form, name: str) -> forms.ModelChoiceField[Any]:
@@ -25,6 +19,25 @@ def _model_choice(form: forms.Form, name: str) -> forms.ModelChoiceField[Any]:
     if not isinstance(field, forms.ModelChoiceField):
         raise TypeError(f"{type(form).__name__}.{name} is not a ModelChoiceField")
     return field
+
+
+def default_warehouse_id(user: Any) -> int | None:
+    """The warehouse a new manufacturing order starts in (issue #21: it started blank and the first
+    save failed): the only one; else the one of the user's last order; else the first active one
+    by code. Two queries at most."""
+    ids = list(Warehouse.objects.filter(is_active=True).order_by("code").values_list("pk", flat=True)[:2])
+    if len(ids) == 1:
+        return ids[0]
+    if getattr(user, "is_authenticated", False):
+        last = (
+            ManufacturingOrder.objects.filter(created_by=user)
+            .order_by("-created_at", "-id")
+            .values_list("warehouse_id", flat=True)
+            .first()
+        )
+        if last is not None:
+            return last
+    return ids[0] if ids else None
 
 
 class ProductChoiceField(forms.ModelChoiceField):
@@ -69,9 +82,9 @@ class ManufacturingOrderForm(forms.Form):
         decimal_places=4,
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
-    warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.none())
-    planned_start = forms.DateField(required=False, widget=DateInput(), help_text="empty: today")
-    planned_finish = forms.DateField(
+    warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.none(), empty_label=None)
+    planned_start = DateField(required=False, widget=DateInput(), help_text="empty: today")
+    planned_finish = DateField(
         required=False, widget=DateInput(), help_text="empty: the start plus the BOM's lead time"
     )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -110,7 +123,7 @@ class ProduceForm(forms.Form):
 
 
 class MrpRunForm(forms.Form):
-    horizon = forms.DateField(widget=DateInput(), help_text="plan the demand due up to this day")
+    horizon = DateField(widget=DateInput(), help_text="plan the demand due up to this day")
 
 
 class WorkCentreForm(forms.Form):

@@ -165,7 +165,8 @@ class Plan:
 
     # --- netting ---------------------------------------------------------------------------
 
-    def run(self) -> list[Planned]:
+    def run(self, progress: Any = None) -> list[Planned]:
+        """``progress`` (a background job's, erp.jobs.Progress) is told of each item netted."""
         graph = active_graph()
         levels = low_level_codes(graph)
         boms = {
@@ -191,7 +192,11 @@ class Plan:
             batch = sorted(
                 (k for k in pending if levels.get(k[0], 0) == level), key=lambda k: (skus[k[0]], codes[k[1]])
             )
+            if progress is not None:  # the components of this level's proposals may add items below
+                progress.total(len(done) + len(pending))
             for key in batch:
+                if progress is not None:
+                    progress.step(f"Level {level}: {skus[key[0]]} at {codes[key[1]]}")
                 done.add(key)
                 for planned in self._net(key, level, boms.get(key[0]), items.get(key[0])):
                     self.planned.append(planned)
@@ -206,6 +211,8 @@ class Plan:
                                     quantize_quantity(comp.stock_quantity_per_output() * planned.quantity),
                                 )
                             )
+                if progress is not None:
+                    progress.advance()
         return self.planned
 
     def _net(
@@ -240,6 +247,9 @@ class Plan:
             elif result and projected - safety < surplus:
                 result[-1].covers.append(cover)  # it draws on what the last proposal brought beyond its need
                 surplus = projected - safety
+        demand = sum((f.quantity for f in self.demand.get(key, [])), ZERO)
+        for planned in result:  # what the page shows per item: its whole demand (issue #21)
+            planned.covers[0]["item_demand"] = str(demand)
         return result
 
     def _order(
@@ -270,21 +280,27 @@ class Plan:
                 )
                 quantity = units * item.factor
         quantity = quantize_quantity(quantity)
+        cover = {**cover, "net": str(quantize_quantity(need))}  # the shortfall, before lot sizing
         return Planned(
             key, kind, quantity, due, due - datetime.timedelta(days=lead), level, supplier_item, [cover]
         )
 
 
 @transaction.atomic
-def mrp_run(*, horizon: datetime.date | None = None, user: Any = None) -> MrpRun:
-    """Compute and store a plan; earlier unconverted suggestions are replaced."""
+def mrp_run(*, horizon: datetime.date | None = None, user: Any = None, progress: Any = None) -> MrpRun:
+    """Compute and store a plan; earlier unconverted suggestions are replaced. ``progress``: a
+    background job's (erp.jobs.Progress), told of each item netted."""
     today = timezone.localdate()
     horizon = horizon or today + datetime.timedelta(days=60)
     if horizon < today:
         raise ValidationFailed("The horizon is in the past.", field_errors={"horizon": ["Too early."]})
     plan = Plan(horizon, today)
+    if progress is not None:
+        progress.step("Reading demand and supply")
     plan.load()
-    planned = plan.run()
+    planned = plan.run(progress)
+    if progress is not None:
+        progress.step(f"Saving {len(planned)} suggestions")
     MrpSuggestion.objects.filter(converted_to="").delete()
     run = MrpRun.objects.create(
         started_at=timezone.now(),

@@ -62,6 +62,7 @@ class PurchaseOrderFilter(django_filters.FilterSet):
     since = django_filters.DateFilter(field_name="order_date", lookup_expr="gte")
     until = django_filters.DateFilter(field_name="order_date", lookup_expr="lte")
     expected_before = django_filters.DateFilter(field_name="expected_date", lookup_expr="lte")
+    expected_after = django_filters.DateFilter(field_name="expected_date", lookup_expr="gte")
     needs_approval = django_filters.BooleanFilter(method="filter_needs_approval", label="Awaiting approval")
     q = django_filters.CharFilter(method="filter_q", label="Number")
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
@@ -127,6 +128,8 @@ class BillFilter(django_filters.FilterSet):
     match_ok = django_filters.BooleanFilter(label="Match OK")
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue")
     due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte", label="Due by")
+    due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte", label="Due from")
+    unpaid = django_filters.BooleanFilter(method="filter_unpaid", label="Unpaid")
 
     class Meta:
         model = Bill
@@ -138,6 +141,13 @@ class BillFilter(django_filters.FilterSet):
             return queryset
         overdue = Q(status__in=UNPAID_BILL_STATUSES, due_date__lt=timezone.localdate())
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+    def filter_unpaid(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        """Open, partially paid or under review: what the payables ageing counts."""
+        if value is None:
+            return queryset
+        unpaid = Q(status__in=UNPAID_BILL_STATUSES)
+        return queryset.filter(unpaid) if value else queryset.exclude(unpaid)
 
 
 class PaymentFilter(django_filters.FilterSet):

@@ -14,11 +14,12 @@ from django import forms
 from django.http import QueryDict
 
 from erp.exceptions import DomainError
+from erp.forms import DateField, DateInput
 from inventory.models import Product, UnitOfMeasure, Warehouse
 from inventory.selectors import product_by_code
 from procurement.models import Supplier, SupplierItem
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE = DateInput()  # yyyy-mm-dd whatever the browser locale (erp.forms)
 
 
 def quantity_field(**kwargs: Any) -> forms.DecimalField:
@@ -58,7 +59,7 @@ class PurchaseOrderForm(forms.Form):
 
     supplier = SupplierChoiceField(Supplier.objects.filter(is_active=True).order_by("name"))
     warehouse = WarehouseChoiceField(Warehouse.objects.filter(is_active=True).order_by("code"))
-    expected_date = forms.DateField(
+    expected_date = DateField(
         required=False, widget=DATE, help_text="Empty: today plus the supplier's lead time."
     )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -209,7 +210,7 @@ class SupplierItemForm(forms.Form):
 
 class BillRecordForm(forms.Form):
     supplier_reference = forms.CharField(max_length=64, label="Supplier's invoice number")
-    bill_date = forms.DateField(widget=DATE, label="Bill date")
+    bill_date = DateField(widget=DATE, label="Bill date")
 
 
 class BillApproveForm(forms.Form):
@@ -220,6 +221,6 @@ class BillApproveForm(forms.Form):
 
 class PaymentForm(forms.Form):
     amount = money_field(label="Amount")
-    paid_at = forms.DateField(widget=DATE, label="Paid on")
+    paid_at = DateField(widget=DATE, label="Paid on")
     method = forms.CharField(max_length=40, required=False, initial="bank transfer")
     reference = forms.CharField(max_length=100, required=False)

@@ -32,4 +32,10 @@ def open_purchase_orders(product_ids: list[int], warehouse_id: int | None) -> di
 availability.register_incoming("procurement.open_purchase_orders", open_purchase_orders)
 
 from procurement import demo as _demo  # noqa: E402, F401  (registers the demo seeder)
+from procurement import document_timeline as _document_timeline  # noqa: E402, F401  (po_emailed)
+from procurement import replenishment as _replenishment  # noqa: E402, F401  (draft POs: replenishment)
 from procurement import search as _search  # noqa: E402, F401  (search providers: purchase orders, suppliers)
+from procurement import stockouts as _stockouts  # noqa: E402, F401  (purchasing told of stock-outs)
+from procurement import timeline as _timeline  # noqa: E402, F401  (document timelines: erp.timeline)
+from procurement import waiting as _waiting  # noqa: E402, F401  (waiting for you: purchase orders to approve)
+from procurement import workspace as _workspace  # noqa: E402, F401  (the role homes' figures: erp.workspace)

@@ -7,9 +7,10 @@ import json
 
 import django_filters
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from inventory.selectors import reserved_for_demand
 from sales.lifecycle import OPEN_STATUSES
 from sales.models import (
     ChannelKind,
@@ -31,6 +32,29 @@ from sales.models import (
 OPEN = "open"
 ORDER_STATUS_CHOICES = [(OPEN, "Open"), *OrderStatus.choices]
 OPEN_INVOICE_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
+# Orders have no promised date: one confirmed (or partly shipped) is late once it has waited more
+# than this many whole days after the day it was ordered (the home's "late", ``?late=true``).
+SHIP_WITHIN_DAYS = 2
+NOT_BOOKED = (OrderStatus.DRAFT, OrderStatus.CANCELLED)
+TO_SHIP = (OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED)
+
+
+def backordered_lines() -> QuerySet[OrderLine]:
+    """Open lines that take our stock on confirmed (or partly shipped) orders with less held for them
+    than is still to ship: what ``sales.selectors.backordered_line_count`` counts, as a queryset."""
+    return (
+        OrderLine.objects.filter(OrderLine.USES_OUR_STOCK, order__status__in=TO_SHIP)
+        .filter(quantity__gt=F("quantity_shipped"))
+        .annotate(held=reserved_for_demand(OrderLine._meta.label_lower))
+        .filter(held__lt=F("quantity") - F("quantity_shipped"))
+    )
+
+
+def late_cutoff() -> datetime.datetime:
+    """Orders to ship that were ordered before this moment are late: the start of the local day
+    ``SHIP_WITHIN_DAYS`` days ago."""
+    day = timezone.localdate() - datetime.timedelta(days=SHIP_WITHIN_DAYS)
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 class OrderFilter(django_filters.FilterSet):
@@ -45,6 +69,10 @@ class OrderFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Search")
     tag = django_filters.CharFilter(method="filter_tag")
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    booked = django_filters.BooleanFilter(method="filter_booked", label="Booked (not draft or cancelled)")
+    to_ship = django_filters.BooleanFilter(method="filter_to_ship", label="To ship (confirmed, part shipped)")
+    late = django_filters.BooleanFilter(method="filter_late", label="Late to ship")
+    backordered = django_filters.BooleanFilter(method="filter_backordered", label="Waiting for stock")
     ordering = django_filters.OrderingFilter(
         fields=(("order_date", "date"), ("number", "number"), ("total", "total")),
     )
@@ -64,6 +92,30 @@ class OrderFilter(django_filters.FilterSet):
         if value is None:
             return queryset
         return queryset.filter(Exists(OrderLine.objects.filter(order=OuterRef("pk"), product_id=value)))
+
+    def filter_booked(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        return queryset.exclude(status__in=NOT_BOOKED) if value else queryset.filter(status__in=NOT_BOOKED)
+
+    def filter_to_ship(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        return queryset.filter(status__in=TO_SHIP) if value else queryset.exclude(status__in=TO_SHIP)
+
+    def filter_late(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        """To ship and ordered before ``late_cutoff()`` (the (status, order_date) index)."""
+        if value is None:
+            return queryset
+        late = Q(status__in=TO_SHIP, order_date__lt=late_cutoff())
+        return queryset.filter(late) if value else queryset.exclude(late)
+
+    def filter_backordered(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        """Orders with a line waiting for stock (``backordered_lines``)."""
+        if value is None:
+            return queryset
+        waiting = Exists(backordered_lines().filter(order=OuterRef("pk")))
+        return queryset.filter(waiting) if value else queryset.exclude(waiting)
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
@@ -110,6 +162,7 @@ class InvoiceFilter(django_filters.FilterSet):
     customer = django_filters.NumberFilter(field_name="customer_id")
     order = django_filters.NumberFilter(field_name="order_id")
     overdue = django_filters.BooleanFilter(method="filter_overdue")
+    open = django_filters.BooleanFilter(method="filter_open", label="Open (issued or partly paid)")
     due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
     due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte")
 
@@ -124,6 +177,12 @@ class InvoiceFilter(django_filters.FilterSet):
         today: datetime.date = timezone.localdate()
         overdue = Q(status__in=OPEN_INVOICE_STATUSES, due_date__lt=today)
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+    def filter_open(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        is_open = Q(status__in=OPEN_INVOICE_STATUSES)
+        return queryset.filter(is_open) if value else queryset.exclude(is_open)
 
 
 class ShipmentFilter(django_filters.FilterSet):

@@ -15,11 +15,13 @@ from django.utils import timezone
 
 from erp import formatting
 from erp.exceptions import DomainError
+from erp.forms import DateField
 from erp.money import ZERO
 from inventory.models import Product
 from inventory.selectors import product_by_code
 from sales.models import (
     Address,
+    ChannelKind,
     Customer,
     CustomerKind,
     FulfilledBy,
@@ -259,6 +261,79 @@ def entry_from_post(data: Mapping[str, Any]) -> tuple[LineRow | None, str]:
         ),
         "",
     )
+
+
+def _same_number(a: str, b: str, blank: str = "") -> bool:
+    return parse_decimal(a.strip() or blank) == parse_decimal(b.strip() or blank)
+
+
+def _joins(row: LineRow, entry: LineRow) -> bool:
+    """Whether the entry is more of the row: same product, who ships it, discount, and the same
+    price and tax unless the entry leaves them blank (then it takes the row's)."""
+    return (
+        row.product is not None
+        and entry.product is not None
+        and row.product.pk == entry.product.pk
+        and row.fulfilled_by == entry.fulfilled_by
+        and not row.has_many_taxes
+        and (not entry.unit_price.strip() or _same_number(entry.unit_price, row.unit_price))
+        and (not entry.tax.strip() or _same_number(entry.tax, row.tax, "0"))
+        and _same_number(entry.discount, row.discount, "0")
+    )
+
+
+def merge_entry(rows: list[LineRow], entry: LineRow) -> str:
+    """Add the entry to the line of the same product (quantities added) instead of a second line
+    of it. Returns what happened ("SKU-1 added to its line (now 3)"), or "" when the entry is a
+    line of its own (then the caller appends it)."""
+    added = parse_decimal(entry.quantity)
+    for row in rows:
+        current = parse_decimal(row.quantity)
+        if added is None or current is None or not _joins(row, entry):
+            continue
+        row.quantity = plain(current + added)
+        assert row.product is not None
+        return f"{row.product.sku} added to its line (now {row.quantity})"
+    return ""
+
+
+def merge_rows(rows: list[LineRow]) -> tuple[list[LineRow], list[str]]:
+    """The lines with each product once where they can be merged (quantities added), and what was
+    merged: the same SKU twice makes one line."""
+    merged: list[LineRow] = []
+    messages = []
+    for row in rows:
+        message = merge_entry(merged, row)
+        if message:
+            messages.append(message)
+        else:
+            merged.append(row)
+    return merged, messages
+
+
+# Orders of these channels come from the tool (a marketplace, a web store) through its connection:
+# a new order typed here never starts in one of them by default.
+TOOL_CHANNEL_KINDS = (ChannelKind.MARKETPLACE, ChannelKind.WEB_STORE)
+
+
+def default_channel(channels: Sequence[SalesChannel], user: Any) -> SalesChannel | None:
+    """The channel a new order starts in: the one this user took their last order in, else the
+    manual ("direct") channel, else the first by name; never a marketplace or web store whose orders
+    come from the tool, unless there is nothing else. One query (the user's last order)."""
+    typed_in = [c for c in channels if c.kind not in TOOL_CHANNEL_KINDS]
+    if not typed_in:
+        return min(channels, key=lambda c: c.name.lower(), default=None)
+    if getattr(user, "is_authenticated", False):
+        last = (
+            SalesOrder.objects.filter(created_by=user, channel__in=[c.pk for c in typed_in])
+            .order_by("-created_at", "-id")
+            .values_list("channel_id", flat=True)
+            .first()
+        )
+        if last is not None:
+            return next(c for c in typed_in if c.pk == last)
+    manual = [c for c in typed_in if c.kind == ChannelKind.MANUAL]
+    return min(manual or typed_in, key=lambda c: (c.name.lower(), c.pk))
 
 
 def place_line_errors(rows: Sequence[LineRow], error: DomainError) -> bool:
@@ -507,7 +582,7 @@ class LineQuantitiesForm(forms.Form):
 
 class PaymentForm(forms.Form):
     amount = forms.DecimalField(min_value=Decimal("0.0001"), max_digits=19, decimal_places=4)
-    paid_at = forms.DateField(label="Paid on", widget=forms.DateInput(attrs={"type": "date"}))
+    paid_at = DateField(label="Paid on")
     method = forms.CharField(required=False, max_length=40)
     reference = forms.CharField(required=False, max_length=100)
 

@@ -76,4 +76,7 @@ events.subscribe("inventory.level_changed", on_level_changed, name="sales.alloca
 availability.register_outgoing("sales.unreserved_demand", unreserved_demand)
 
 from sales import demo as _demo  # noqa: E402, F401  (registers the demo seeder)
+from sales import document_timeline as _document_timeline  # noqa: E402, F401  (invoices' timelines)
 from sales import search as _search  # noqa: E402, F401  (global search: orders, customers)
+from sales import timeline as _timeline  # noqa: E402, F401  (document timelines: erp.timeline)
+from sales import workspace as _workspace  # noqa: E402, F401  (the role homes' figures: erp.workspace)

@@ -1,6 +1,8 @@
 from django.urls import path, re_path
 
 from sales import views
+from sales.views import invoices as invoice_views
+from sales.views import printing
 
 app_name = "sales"
 
@@ -27,8 +29,39 @@ urlpatterns = [
     path("invoices/<int:pk>/issue/", views.invoice_issue, name="invoice-issue"),
     path("invoices/<int:pk>/void/", views.invoice_void, name="invoice-void"),
     path("invoices/<int:pk>/pay/", views.invoice_pay, name="invoice-pay"),
+    path("invoices/<int:pk>/", invoice_views.invoice_detail, name="invoice"),
     path("invoices/<int:pk>/print/", views.invoice_print, name="invoice-print"),
+    path("invoices/<int:pk>/pdf/", printing.invoice_print, {"as_pdf": True}, name="invoice-pdf"),
+    path("invoices/<int:pk>/email/", invoice_views.invoice_email, name="invoice-email"),
+    path("orders/<int:pk>/pick-list/", printing.order_pick_list, name="order-pick-list"),
+    path(
+        "orders/<int:pk>/pick-list/pdf/",
+        printing.order_pick_list,
+        {"as_pdf": True},
+        name="order-pick-list-pdf",
+    ),
     path("shipments/<int:pk>/packing-slip/", views.packing_slip, name="packing-slip"),
+    path(
+        "shipments/<int:pk>/packing-slip/pdf/",
+        printing.packing_slip,
+        {"as_pdf": True},
+        name="packing-slip-pdf",
+    ),
+    path("shipments/<int:pk>/pick-list/", printing.shipment_pick_list, name="shipment-pick-list"),
+    path(
+        "shipments/<int:pk>/pick-list/pdf/",
+        printing.shipment_pick_list,
+        {"as_pdf": True},
+        name="shipment-pick-list-pdf",
+    ),
+    path("shipments/<int:pk>/delivery-note/", printing.delivery_note, name="delivery-note"),
+    path(
+        "shipments/<int:pk>/delivery-note/pdf/",
+        printing.delivery_note,
+        {"as_pdf": True},
+        name="delivery-note-pdf",
+    ),
+    path("shipments/<int:pk>/delivery-note/email/", printing.delivery_note_email, name="delivery-note-email"),
     path("shipments/<int:pk>/tracking/", views.shipment_tracking, name="shipment-tracking"),
     path("customers/", views.customer_list, name="customers"),
     path("customers/new/", views.customer_create, name="customer-new"),

@@ -24,3 +24,9 @@ ERP_DEMO_FAKES = False
 # The hub page reads the last simulated day's report from a file: none in tests unless a test
 # writes one (a developer's own artifacts/simulation.json must not show up in page tests).
 INTEGRATIONS_SIMULATION_REPORT = BASE_DIR / "artifacts" / "no-such-simulation-in-tests.json"  # noqa: F405
+
+# Background jobs run in the request that starts them, at once (erp/jobs.py), and write their
+# progress on the test's own connection. The PostgreSQL test of live progress
+# (tests/erp/test_jobs_concurrency.py) switches to the "jobs" alias, which mirrors default there.
+JOBS_INLINE = True
+JOBS_PROGRESS_DATABASE = "default"

@@ -6,15 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from celery.result import EagerResult
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from erp import scheduling
+from erp import jobs
 from erp.exceptions import DomainError
+from erp.models import Job
 from erp.ui import flash, is_htmx, toast
 from integrations import connections as services
 from integrations import (
@@ -23,7 +23,6 @@ from integrations import (
     oauth,
     ownership,
     polling,
-    reconcile,
     registry,
     retention,
     routing,
@@ -31,14 +30,14 @@ from integrations import (
 )
 from integrations.contract import Connector
 from integrations.forms import ConnectionForm, OwnershipForm, add_domain_errors
-from integrations.models import Connection, DriftStatus, SyncRun, SyncRunStatus
-from integrations.tasks import import_all_task
+from integrations.jobs import PRODUCT_IMPORT as PRODUCT_IMPORT_JOB
+from integrations.jobs import RECONCILE as RECONCILE_JOB
+from integrations.models import Connection, SyncRun, SyncRunStatus
 from integrations.views.common import (
     ConnectorInfo,
     connection_context,
     get_connection,
     read,
-    read_write,
     render_page,
     write,
 )
@@ -61,7 +60,7 @@ def back(request: HttpRequest, default: str) -> HttpResponseRedirect:
     return HttpResponseRedirect(target or default)
 
 
-@read_write
+@write
 def connection_create(request: HttpRequest, connector: str) -> HttpResponse:
     cls = _connector(connector)
     form = ConnectionForm(request.POST or None, connector=cls)
@@ -86,7 +85,7 @@ def connection_create(request: HttpRequest, connector: str) -> HttpResponse:
     return render_page(request, "integrations/connection_form.html", context, fragments=())
 
 
-@read_write
+@write
 def connection_edit(request: HttpRequest, pk: int) -> HttpResponse:
     connection = get_connection(pk)
     context = connection_context(request, connection, "settings")
@@ -291,15 +290,18 @@ def _poll(connection: Connection, user: Any) -> tuple[str, str]:
     return _run_message("Poll", runs)
 
 
-def _reconcile(connection: Connection, user: Any) -> tuple[str, str]:
-    cls = registry.get(connection.connector)
-    runs = [reconcile.reconcile(connection=connection, object_type=t) for t in cls.reconcile_object_types]
-    message, level = _run_message("Reconciliation", runs)
-    if level == "success":
-        open_drifts = connection.drifts.filter(status=DriftStatus.OPEN).count()
-        message = f"Reconciliation done: {open_drifts} open drift{'s' if open_drifts != 1 else ''}."
-        level = "warning" if open_drifts else "success"
-    return message, level
+def _job_page(job: Job) -> HttpResponseRedirect:
+    return HttpResponseRedirect(reverse("job", args=[job.pk]))
+
+
+def _reconcile(connection: Connection, user: Any) -> HttpResponseRedirect:
+    """Every object type the connector reconciles: a background job (integrations/jobs.py), whose
+    page shows its progress, then the drifts. The API's reconcile endpoint still answers at once."""
+    registry.get(connection.connector)  # an unknown connector is said here, not in the job
+    job = jobs.job_start(
+        RECONCILE_JOB, user=user, label=f"Reconcile {connection.name}", params={"connection": connection.pk}
+    )
+    return _job_page(job)
 
 
 def _health_check(connection: Connection, user: Any) -> tuple[str, str]:
@@ -307,23 +309,18 @@ def _health_check(connection: Connection, user: Any) -> tuple[str, str]:
     return _run_message("Health check", [run])
 
 
-def _import_products(connection: Connection, user: Any) -> tuple[str, str]:
-    """Every product of the tool, created here or linked by SKU: in a task, as it may take a while."""
+def _import_products(connection: Connection, user: Any) -> HttpResponseRedirect:
+    """Every product of the tool, created here or linked by SKU: a background job, as it may take a
+    while; its page shows the progress page by page, then the counts. A broker that is down when it
+    is sent leaves it queued: the jobs sweep sends it again (erp.jobs)."""
     polling.require_products_in(connection)
-    result = scheduling.submit(
-        import_all_task, connection.pk, "product", recovery="the user is asked to retry"
+    job = jobs.job_start(
+        PRODUCT_IMPORT_JOB,
+        user=user,
+        label=f"Import products from {connection.name}",
+        params={"connection": connection.pk},
     )
-    if result is None:  # the broker is down: nothing was started, and nothing will start it later
-        return (
-            "The task queue cannot be reached, so the import did not start; try again when it is back.",
-            "error",
-        )
-    if isinstance(result, EagerResult):  # tasks run in process: it is done, say how it went
-        # Its value is there already: nothing to wait for (a plain get() refuses in a process that
-        # ran a worker once, thinking it would block).
-        run_id = result.get(disable_sync_subtasks=False)
-        return _run_message("Product import", list(SyncRun.objects.filter(pk=run_id)))
-    return "Product import started: it shows in the sync log when it is done.", "success"
+    return _job_page(job)
 
 
 def _pause(connection: Connection, user: Any) -> tuple[str, str]:
@@ -336,7 +333,7 @@ def _resume(connection: Connection, user: Any) -> tuple[str, str]:
     return f"{connection.name} resumed.", "success"
 
 
-ACTIONS: dict[str, Callable[[Connection, Any], tuple[str, str]]] = {
+ACTIONS: dict[str, Callable[[Connection, Any], tuple[str, str] | HttpResponseRedirect]] = {
     "test": _test,
     "poll": _poll,
     "reconcile": _reconcile,
@@ -356,7 +353,10 @@ def connection_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
     if handler is None:
         raise Http404(action)
     try:
-        message, level = handler(connection, request.user)
+        outcome = handler(connection, request.user)
+        if isinstance(outcome, HttpResponseRedirect):  # a background job: its page
+            return outcome
+        message, level = outcome
     except DomainError as exc:
         message, level = exc.message, "error"
     except registry.UnknownConnector as exc:

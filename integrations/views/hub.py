@@ -19,6 +19,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from integrations import registry, selectors
+from integrations.jobs import simulation_allowed
 from integrations.models import Connection, ConnectionStatus
 from integrations.views.common import ConnectorInfo, read, render_page
 
@@ -154,6 +155,7 @@ def index(request: HttpRequest) -> HttpResponse:
     context = _context()
     context["connector_count"] = len(registry.all_connectors())
     context["simulation"] = last_simulation()
+    context["can_simulate"] = simulation_allowed(request.user)  # the demo fakes on, every area's write
     return render_page(request, "integrations/hub.html", context, fragments=())
 
 

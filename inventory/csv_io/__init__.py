@@ -102,8 +102,9 @@ def parse(kind: str, source: Source) -> ImportPlan:
     return KINDS[kind][1](source)
 
 
-def apply(plan: ImportPlan, *, user: Any = None) -> ImportResult:
-    return KINDS[plan.kind][2](plan, user=user)
+def apply(plan: ImportPlan, *, user: Any = None, progress: Any = None) -> ImportResult:
+    """``progress``: a background job's (erp.jobs.Progress), told of each row applied."""
+    return KINDS[plan.kind][2](plan, user=user, progress=progress)
 
 
 __all__ = [

@@ -260,7 +260,7 @@ def _describe_stock_row(row: RowPlan, change: _StockChange, on_hand: Decimal, re
             )
 
 
-def apply_opening_stock(plan: ImportPlan, *, user: Any = None) -> ImportResult:
+def apply_opening_stock(plan: ImportPlan, *, user: Any = None, progress: Any = None) -> ImportResult:
     """Set every level of a valid plan, in one transaction.
 
     Receive or adjust is decided again here from the current levels, so a plan
@@ -303,4 +303,4 @@ def apply_opening_stock(plan: ImportPlan, *, user: Any = None) -> ImportResult:
 
     with transaction.atomic():
         levels.update(_levels((c.product.pk for c in changes), (c.location.pk for c in changes)))
-        return apply_rows(plan, apply_row)
+        return apply_rows(plan, apply_row, progress)

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import DataError, IntegrityError, transaction
 from django.db.models.functions import Lower
 
 from erp.exceptions import DomainError, ValidationFailed
 from inventory.models import Product
+
+if TYPE_CHECKING:
+    from erp.jobs import Progress
 
 CREATE, UPDATE, UNCHANGED, ERROR = "create", "update", "unchanged", "error"
 LOOKUP_CHUNK = 500  # ids per IN (...) in the look-ups, well under SQLite's parameter limit
@@ -142,10 +145,17 @@ def require_valid(plan: ImportPlan, kind: str) -> None:
         )
 
 
-def apply_rows(plan: ImportPlan, apply_row: Callable[[RowPlan], str]) -> ImportResult:
+def apply_rows(
+    plan: ImportPlan, apply_row: Callable[[RowPlan], str], progress: Progress | None = None
+) -> ImportResult:
+    """Every row or none; ``progress`` (a background job's) is told of each row applied."""
     done = {CREATE: 0, UPDATE: 0, UNCHANGED: 0}
+    if progress is not None:
+        progress.total(len(plan.rows))
     with transaction.atomic():
         for row in plan.rows:
+            if progress is not None:
+                progress.step(f"Row {row.number}: {row.cells.get('sku', '')} ({row.summary or row.action})")
             try:
                 done[apply_row(row)] += 1
             except DomainError as exc:
@@ -154,4 +164,6 @@ def apply_rows(plan: ImportPlan, apply_row: Callable[[RowPlan], str]) -> ImportR
                 ) from exc
             except (IntegrityError, DataError) as exc:
                 raise ImportFailed(row=row.number, message=f"The database refused it ({exc}).") from exc
+            if progress is not None:
+                progress.advance()
     return ImportResult(plan.kind, created=done[CREATE], updated=done[UPDATE], unchanged=done[UNCHANGED])

@@ -314,7 +314,7 @@ def _label(name: str) -> str:
     return {"stock_unit": "unit", "is_active": "active"}.get(name, name)
 
 
-def apply_products(plan: ImportPlan, *, user: Any = None) -> ImportResult:
+def apply_products(plan: ImportPlan, *, user: Any = None, progress: Any = None) -> ImportResult:
     """Create and update the products of a valid plan, all in one transaction."""
     require_valid(plan, "products")
     categories: dict[str, Category] = {}
@@ -344,4 +344,4 @@ def apply_products(plan: ImportPlan, *, user: Any = None) -> ImportResult:
             product_archive(product=change.product, active=change.active, user=user)
         return UPDATE
 
-    return apply_rows(plan, apply_row)
+    return apply_rows(plan, apply_row, progress)

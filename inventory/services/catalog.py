@@ -90,6 +90,8 @@ def _clean_product_values(values: dict[str, Any], *, instance: Product | None = 
         clean["name"] = str(clean["name"] or "").strip()
         if not clean["name"]:
             errors.setdefault("name", []).append("A name is required.")
+        elif len(clean["name"]) > 200:  # the column's size: PostgreSQL refuses more, SQLite would not
+            errors.setdefault("name", []).append("At most 200 characters.")
     if "kind" in clean and clean["kind"] not in ProductKind.values:
         errors.setdefault("kind", []).append(f"One of: {', '.join(ProductKind.values)}.")
     elif (

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from erp import events
+from erp import clock, events
 from erp.exceptions import ValidationFailed
 from inventory.models import LedgerDay
 from inventory.valuation import flows
@@ -45,13 +45,13 @@ def ledger_day_payload(day: LedgerDay) -> dict[str, Any]:
 def ledger_day_close(*, day: datetime.date) -> LedgerDay | None:
     """Close ``day``: its value flows recorded and ``inventory.day_closed`` emitted, once (None when
     it was closed already, also by a concurrent call). A day not over yet is refused."""
-    if day >= timezone.localdate():
+    if day >= clock.today():
         raise ValidationFailed(f"{day.isoformat()} is not over yet: a day is closed once it has ended.")
     start, end = day_bounds(day)
     found = [{"counterpart": f.counterpart, "value": str(f.value)} for f in flows(start, end)]
     record, created = LedgerDay.objects.get_or_create(
         date=day,
-        defaults={"currency": settings.ERP_BASE_CURRENCY, "flows": found, "closed_at": timezone.now()},
+        defaults={"currency": settings.ERP_BASE_CURRENCY, "flows": found, "closed_at": clock.now()},
     )
     if not created:
         return None
@@ -62,7 +62,7 @@ def ledger_day_close(*, day: datetime.date) -> LedgerDay | None:
 def ledger_days_close(*, until: datetime.date | None = None) -> list[LedgerDay]:
     """Close each day after the last one closed up to ``until`` (yesterday by default), at most
     ``CATCH_UP_DAYS`` of them; each in its own transaction."""
-    last = until or timezone.localdate() - datetime.timedelta(days=1)
+    last = until or clock.today() - datetime.timedelta(days=1)
     latest = LedgerDay.objects.order_by("-date").values_list("date", flat=True).first()
     first = max(
         latest + datetime.timedelta(days=1) if latest else last,

@@ -6,13 +6,23 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
-from erp.exceptions import InvalidTransition, ValidationFailed
+from erp import clock, formatting
+from erp.exceptions import DomainError, InvalidTransition, ValidationFailed
 from erp.money import quantize_quantity
 from erp.numbering import next_number
 from inventory.ledger import Document
-from inventory.models import CountLine, CountSheet, CountStatus, Location, Lot, MoveKind, Product, StockLevel
+from inventory.models import (
+    CountLine,
+    CountSheet,
+    CountStatus,
+    Location,
+    Lot,
+    MoveKind,
+    Product,
+    StockLevel,
+    Tracking,
+)
 from inventory.services.stock import stock_adjust
 
 
@@ -58,6 +68,30 @@ def _open(sheet: CountSheet) -> CountSheet:
     return sheet
 
 
+def count_line_label(product: Product, location: Location, lot: Lot | None) -> str:
+    """How a message names a count line: 'SKU-1 at WH1/A-01-1, serial SN-7'."""
+    label = f"{product.sku} at {location}"
+    if lot is not None:
+        label += f", {'serial' if product.tracking == Tracking.SERIAL else 'lot'} {lot.code}"
+    return label
+
+
+def count_quantity_check(*, product: Product, location: Location, lot: Lot | None, counted: Decimal) -> None:
+    """What a count line may hold, checked as it is typed and again when the sheet is applied:
+    never negative; 0 or 1 of a serial number; whole numbers of a product counted in pieces."""
+    label = count_line_label(product, location, lot)
+    if counted < 0:
+        msg = f"{label}: a counted quantity cannot be negative."
+        raise ValidationFailed(msg, field_errors={"counted": [msg]})
+    if product.tracking == Tracking.SERIAL and counted not in (0, 1):
+        msg = f"{label}: a serial number is there or not, so count 0 or 1, not {formatting.number(counted)}."
+        raise ValidationFailed(msg, field_errors={"counted": [msg]})
+    unit = product.stock_unit
+    if not unit.allows_fractions and counted != counted.to_integral_value():
+        msg = f"{label}: {unit.code} is counted in whole numbers, not {formatting.number(counted)}."
+        raise ValidationFailed(msg, field_errors={"counted": [msg]})
+
+
 @transaction.atomic
 def count_line_set(
     *,
@@ -71,9 +105,7 @@ def count_line_set(
     sheet = _open(sheet)
     counted = quantize_quantity(counted)
     if counted < 0:
-        raise ValidationFailed(
-            "A counted quantity cannot be negative.", field_errors={"counted": ["Cannot be negative."]}
-        )
+        count_quantity_check(product=product, location=sheet.location, lot=lot, counted=counted)
     if product.tracking != "none" and lot is None:
         raise ValidationFailed(f"{product.sku} is tracked: say which lot or serial was counted.")
     line = CountLine.objects.filter(sheet=sheet, product=product, lot=lot).first()
@@ -82,7 +114,9 @@ def count_line_set(
         line = CountLine(
             sheet=sheet, product=product, lot=lot, expected_quantity=level.on_hand if level else 0
         )
-    line.counted_quantity = (line.counted_quantity or 0) + counted if add else counted
+    total = (line.counted_quantity or 0) + counted if add else counted
+    count_quantity_check(product=product, location=sheet.location, lot=lot, counted=total)
+    line.counted_quantity = total
     line.save()
     return line
 
@@ -104,18 +138,24 @@ def count_sheet_apply(*, sheet: CountSheet, user: Any = None, zero_uncounted: bo
             if not zero_uncounted:
                 continue
             counted = Decimal(0)
-        stock_adjust(
-            product=line.product,
-            location=sheet.location,
-            lot=line.lot,
-            quantity=counted,
-            reason=f"cycle count {sheet.number}",
-            kind=MoveKind.COUNT,
-            document=document,
-            user=user,
-        )
+        count_quantity_check(product=line.product, location=sheet.location, lot=line.lot, counted=counted)
+        try:
+            stock_adjust(
+                product=line.product,
+                location=sheet.location,
+                lot=line.lot,
+                quantity=counted,
+                reason=f"cycle count {sheet.number}",
+                kind=MoveKind.COUNT,
+                document=document,
+                user=user,
+            )
+        except DomainError as exc:  # the message names the line it is about
+            raise ValidationFailed(
+                f"{count_line_label(line.product, sheet.location, line.lot)}: {exc.message}"
+            ) from exc
     sheet.status = CountStatus.APPLIED
-    sheet.applied_at = timezone.now()
+    sheet.applied_at = clock.now()
     sheet.updated_by = _actor(user)
     sheet.save(update_fields=["status", "applied_at", "updated_by", "updated_at"])
     return sheet

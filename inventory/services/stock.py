@@ -12,8 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
+from erp import clock
 from erp.exceptions import InvalidTransition, ValidationFailed
 from erp.money import ZERO, quantize_quantity
 from erp.numbering import next_number
@@ -166,7 +166,7 @@ def transfer_ship(
         from_location=from_location,
         to_location=to_location,
         note=note,
-        shipped_at=timezone.now(),
+        shipped_at=clock.now(),
         created_by=actor,
         updated_by=actor,
     )
@@ -227,7 +227,7 @@ def transfer_receive(*, transfer: Transfer, user: Any = None) -> Transfer:
         user=user,
     )
     transfer.status = TransferStatus.DONE
-    transfer.received_at = timezone.now()
+    transfer.received_at = clock.now()
     transfer.save(update_fields=["status", "received_at", "updated_at"])
     return transfer
 

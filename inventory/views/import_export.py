@@ -1,11 +1,13 @@
 """Pages of import (CSV or XLSX) and CSV export: upload, preview, confirm; streamed exports.
 
-Upload -> preview (nothing written) -> "Import N rows" -> one transaction.
+Upload -> preview (nothing written) -> "Import N rows" -> a background job
+(``csv_import``, inventory/jobs.py) applies the rows in one transaction, its
+progress on the job's page (erp.jobs), where the confirmation redirects.
 The uploaded file waits in the session between preview and confirm (a CSV file
 as its text, a workbook base64-encoded; one pending import per session, named
 by a token the confirm form posts back, so an old preview in another tab cannot
-import a newer file). At confirm the file is parsed and validated again, against
-the data as it is then.
+import a newer file). The job parses and validates the file again, against the
+data as it is then.
 """
 
 from __future__ import annotations
@@ -19,15 +21,19 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from erp import jobs
 from erp.access import user_can
 from erp.exceptions import ValidationFailed
 from erp.http import HtmxHttpRequest
 from erp.permissions import area_required
 from inventory import csv_io
 from inventory.filters import LevelFilter, ProductFilter
+from inventory.jobs import KIND as IMPORT_JOB
+from inventory.jobs import file_params
 from inventory.models import Product
 from inventory.selectors import level_list
 
@@ -162,24 +168,20 @@ def io_apply(request: HtmxHttpRequest) -> HttpResponse:
             )
         messages.error(request, message)
         return redirect("inventory:io")
-    plan = csv_io.parse(pending["kind"], _content(pending))
-    context = _preview_context(plan, pending["filename"], pending["token"])
-    if not plan.is_valid:
-        message = "The data changed since the preview; nothing was imported. See the errors below."
-        return _render_preview(request, context, status=409, toast=(message, "error"))
-    try:
-        result = csv_io.apply(plan, user=request.user)
-    except csv_io.ImportFailed as exc:
-        context = _preview_context(plan, pending["filename"], pending["token"], failed=exc)
-        return _render_preview(request, context, status=422, toast=(exc.message, "error"))
+    kind_label = csv_io.KINDS.get(pending["kind"], ("Import",))[0]
+    job = jobs.job_start(
+        IMPORT_JOB,
+        user=request.user,
+        label=f"Import {kind_label.lower()}: {pending['filename']}",
+        params=file_params(kind=pending["kind"], filename=pending["filename"], content=_content(pending)),
+    )
     del request.session[SESSION_KEY]
+    url = reverse("job", args=[job.pk])
     if request.htmx:
-        response = render(
-            request, "inventory/io/preview.html#result", {"result": result, "filename": pending["filename"]}
-        )
-        return _toast(response, result.message)
-    messages.success(request, result.message)
-    return redirect("inventory:io")
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
 
 
 def _csv_response(lines: Any, name: str) -> StreamingHttpResponse:

@@ -9,9 +9,8 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 
-from erp import events, formatting
+from erp import clock, events, formatting
 from erp.exceptions import InvalidTransition, ValidationFailed
 from erp.money import ZERO, quantize_money, quantize_quantity
 from erp.numbering import next_number
@@ -82,7 +81,7 @@ def mo_create(
         raise ValidationFailed(
             f"{product.sku} has no active bill of materials.", field_errors={"bom": ["Required."]}
         )
-    start = planned_start or timezone.localdate()
+    start = planned_start or clock.today()
     finish = planned_finish or start + datetime.timedelta(days=bom.lead_time_days)
     if finish < start:
         raise ValidationFailed(

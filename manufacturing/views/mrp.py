@@ -1,4 +1,6 @@
-"""MRP: run the plan up to a horizon, read its suggestions level by level, convert the chosen ones."""
+"""MRP: run the plan up to a horizon (a background job, manufacturing/jobs.py: the page's run
+button redirects to its progress page, whose result links back here), read its suggestions level
+by level, convert the chosen ones."""
 
 from __future__ import annotations
 
@@ -13,15 +15,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from erp import formatting
+from erp import formatting, jobs
 from erp.exceptions import DomainError
-from erp.ui import flash, int_or_none, is_htmx, paginate, parse_decimal, toast
+from erp.ui import flash, int_or_none, is_htmx, parse_decimal, toast
 from inventory.selectors import warehouse_choices
 from manufacturing import selectors
 from manufacturing.filters import SuggestionFilter
 from manufacturing.forms import MrpRunForm
+from manufacturing.jobs import KIND as MRP_JOB
+from manufacturing.jobs import check_horizon
 from manufacturing.models import MrpSuggestion, SuggestionKind
-from manufacturing.mrp import mrp_convert, mrp_run
+from manufacturing.mrp import mrp_convert
+from manufacturing.mrp_items import item_page
 from manufacturing.views.common import document_url, product_url, read_write, render_page, write
 
 PAGE_SIZE = 100
@@ -79,9 +84,12 @@ def mrp_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         else MrpSuggestion.objects.none()
     )
     filterset = SuggestionFilter(params, queryset=base)
-    page = paginate(request, filterset.qs if filterset.is_valid() else base.none(), PAGE_SIZE)
+    # One row per item (product and warehouse), its suggestions inside (manufacturing.mrp.item_page).
+    page, items = item_page(
+        filterset.qs if filterset.is_valid() else base.none(), params.get("page"), PAGE_SIZE
+    )
     today = timezone.localdate()
-    suggestions = list(page.object_list)
+    suggestions = [s for item in items for s in item.suggestions]
     pks = selectors.converted_documents(s.converted_to for s in suggestions if s.converted_to)
     rows = [
         SuggestionRow(
@@ -92,6 +100,9 @@ def mrp_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         )
         for s in suggestions
     ]
+    by_pk = {row.s.pk: row for row in rows}
+    for item in items:
+        item.rows = [by_pk[s.pk] for s in item.suggestions]
     stats = (
         selectors.suggestion_stats(run, today) if run else selectors.SuggestionStats(total=0, open=0, late=0)
     )
@@ -103,6 +114,7 @@ def mrp_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "filter": filterset,
         "page": page,
         "rows": rows,
+        "items": items,
         "stats": stats,
         "today": today,
         "warehouses": warehouse_choices(),
@@ -114,39 +126,50 @@ def mrp_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
 
 @read_write
 def mrp(request: HttpRequest) -> HttpResponse:
-    """The MRP screen; POST runs the plan to the horizon given."""
+    """The MRP screen; POST starts a run of the plan to the horizon given (a background job) and
+    goes to its progress page. The API's ``POST /manufacturing/mrp/run`` still runs it at once."""
     if request.method != "POST":
         return render_page(request, "manufacturing/mrp.html", mrp_context(request), fragments=("rows",))
     form = MrpRunForm(request.POST)
-    message, level = "", "success"
     if form.is_valid():
+        horizon = form.cleaned_data["horizon"]
         try:
-            run = mrp_run(horizon=form.cleaned_data["horizon"], user=request.user)
+            check_horizon(horizon)
+            job = jobs.job_start(
+                MRP_JOB,
+                user=request.user,
+                label=f"MRP to {horizon:%Y-%m-%d}",
+                params={"horizon": horizon.isoformat()},
+            )
         except DomainError as exc:
             for key, texts in exc.field_errors.items():
                 form.add_error(key if key in form.fields else None, texts)
             if not exc.field_errors:
                 form.add_error(None, exc.message)
-            message, level = f"MRP did not run: {exc.message}", "error"
+            message = f"MRP did not run: {exc.message}"
         else:
-            count = run.suggestions.count()
-            message = f"MRP planned to {run.horizon:%Y-%m-%d}: {count} suggestion{'s' if count != 1 else ''}."
-            form = MrpRunForm(initial={"horizon": run.horizon})
+            url = reverse("job", args=[job.pk])
+            if not is_htmx(request):
+                return redirect(url)
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = url
+            return response
     else:
-        message, level = "MRP did not run: give a horizon date.", "error"
+        message = "MRP did not run: give a horizon date."
     if not is_htmx(request):
-        flash(request, message, level)
+        flash(request, message, "error")
         return redirect("manufacturing:mrp")
     context = mrp_context(request, form=form)
     response = render_page(request, "manufacturing/mrp.html#plan", context, fragments=())
-    return toast(response, message, level)
+    return toast(response, message, "error")
 
 
 @write
 @require_POST
 def mrp_convert_view(request: HttpRequest) -> HttpResponse:
     """Turn the ticked suggestions into draft manufacturing and purchase orders."""
-    ids = [pk for pk in (int_or_none(v) for v in request.POST.getlist("suggestion")) if pk]
+    ticked = [part for value in request.POST.getlist("suggestion") for part in value.split(",")]
+    ids = [pk for pk in (int_or_none(v) for v in ticked) if pk]  # an item's tick: its open suggestions
     created: list[tuple[str, str]] = []
     error = ""
     if not ids:

@@ -19,10 +19,10 @@ from erp.money import ZERO, quantize_money
 from erp.ui import flash, is_htmx, paginate, qty, query_with, sort_headers, toast
 from inventory import availability
 from inventory.models import Tracking
-from inventory.selectors import sole_warehouse_id, warehouse_choices
+from inventory.selectors import warehouse_choices
 from manufacturing import lifecycle, selectors, services
 from manufacturing.filters import ManufacturingOrderFilter
-from manufacturing.forms import ManufacturingOrderForm, ProduceForm
+from manufacturing.forms import ManufacturingOrderForm, ProduceForm, default_warehouse_id
 from manufacturing.models import ManufacturingOrder, MOComponent, MOStatus
 from manufacturing.views.common import can_write, product_url, read, render_page, write
 
@@ -156,9 +156,9 @@ def order_create(request: HttpRequest) -> HttpResponse:
         status = 422
     else:
         initial: dict[str, Any] = {k: request.GET[k] for k in ("product", "quantity") if request.GET.get(k)}
-        only = sole_warehouse_id(active_only=False)  # the form offers every warehouse
-        if only is not None:
-            initial["warehouse"] = only
+        warehouse_id = default_warehouse_id(request.user)  # never blank (issue #21)
+        if warehouse_id is not None:
+            initial["warehouse"] = warehouse_id
         form = ManufacturingOrderForm(initial=initial)
         status = 200
     return render_page(request, "manufacturing/mo_form.html", {"form": form}, fragments=(), status=status)

@@ -18,6 +18,7 @@ One module per section, each registering its handlers on the one ``router`` of
 # The sections register their paths in the order they are imported here, which is the order of
 # the paths in the OpenAPI document (and of the URL patterns): keep it.
 from procurement.api import suppliers, supplier_items, orders, receipts, bills, replenishment  # noqa: F401  # isort: skip
+from procurement.api import documents  # noqa: F401  # isort: skip
 from procurement.api.common import router
 
 __all__ = ["router"]

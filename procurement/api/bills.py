@@ -10,7 +10,7 @@ from ninja.pagination import PageNumberPagination, paginate
 from erp.api_helpers import Listing, filtered, get_or_404, user_of
 from erp.exceptions import NotFound, ValidationFailed
 from procurement import selectors, services
-from procurement.api.common import PAGE_SIZE, router
+from procurement.api.common import BILLING, PAGE_SIZE, router
 from procurement.filters import BillFilter, PaymentFilter
 from procurement.models import Bill, PurchaseOrder, PurchaseOrderLine, SupplierPayment
 from procurement.schemas.bills import (
@@ -64,7 +64,7 @@ def bill_list(request: HttpRequest, filters: Query[BillFilterIn]) -> QuerySet[Bi
     return filtered(BillFilter, filters, selectors.bill_list(), listing=BILLS)
 
 
-@router.post("/bills", response={201: BillDetailOut})
+@router.post("/bills", response={201: BillDetailOut}, auth=BILLING)
 def bill_record(request: HttpRequest, payload: BillIn) -> Bill:
     """Record a supplier's bill against a purchase order. The three-way match (ordered price x received
     quantity vs billed) opens it for payment, or puts it in review with ``match_issues``."""
@@ -95,7 +95,7 @@ def bill_detail(request: HttpRequest, bill_id: int) -> Bill:
     return _bill_detail(bill_id)
 
 
-@router.post("/bills/{bill_id}/approve", response=BillDetailOut)
+@router.post("/bills/{bill_id}/approve", response=BillDetailOut, auth=BILLING)
 def bill_approve(request: HttpRequest, bill_id: int, payload: NoteIn | None = None) -> Bill:
     """Accept a bill in review (its match failed) after checking it; it opens for payment."""
     note = payload.note if payload else ""
@@ -103,14 +103,14 @@ def bill_approve(request: HttpRequest, bill_id: int, payload: NoteIn | None = No
     return _bill_detail(bill_id)
 
 
-@router.post("/bills/{bill_id}/void", response=BillDetailOut)
+@router.post("/bills/{bill_id}/void", response=BillDetailOut, auth=BILLING)
 def bill_void(request: HttpRequest, bill_id: int) -> Bill:
     """Void an unpaid bill; its quantities become billable again."""
     services.bill_void(bill=_bill(bill_id), user=user_of(request))
     return _bill_detail(bill_id)
 
 
-@router.post("/bills/{bill_id}/pay", response={201: SupplierPaymentRecordedOut})
+@router.post("/bills/{bill_id}/pay", response={201: SupplierPaymentRecordedOut}, auth=BILLING)
 def bill_pay(request: HttpRequest, bill_id: int, payload: SupplierPaymentIn) -> SupplierPayment:
     """Record a payment to the supplier; the answer carries the bill's status and balance after it."""
     return services.supplier_payment_record(

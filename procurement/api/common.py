@@ -13,6 +13,8 @@ from procurement import lifecycle, selectors, services
 from procurement.models import PurchaseOrder
 
 router = Router(tags=["Procurement"], auth=ErpAuth("procurement"))
+# Bills and bill payments: procurement:write, or the accountant's right (docs/roles.md).
+BILLING = ErpAuth("procurement", right="procurement_bill")
 
 PAGE_SIZE = 50
 

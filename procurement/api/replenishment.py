@@ -34,7 +34,7 @@ def _suggestion_out(s: replenishment.PurchaseSuggestion) -> dict[str, Any]:
         "purchase_unit": item.purchase_unit.code if item else None,
         "unit_price": s.unit_price,
         "currency": item.supplier.currency if item else None,
-        "orderable": item is not None,
+        "orderable": s.orderable,  # not when draft orders already cover it
     }
 
 

@@ -11,9 +11,8 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 
-from erp import events, formatting
+from erp import clock, events, formatting
 from erp.exceptions import InvalidTransition, ValidationFailed
 from erp.money import ZERO, quantize_money, quantize_quantity, round_money
 from erp.numbering import next_number
@@ -127,7 +126,7 @@ def bill_record(
         )
         PurchaseOrderLine.objects.filter(pk=line.pk).update(quantity_billed=F("quantity_billed") + quantity)
         line.quantity_billed += quantity
-    bill_date = bill_date or timezone.localdate()
+    bill_date = bill_date or clock.today()
     bill = Bill.objects.create(
         number=next_number("procurement.bill", prefix="BILL-"),
         supplier=po.supplier,
@@ -167,7 +166,7 @@ def bill_approve(*, bill: Bill, note: str = "", user: Any = None) -> Bill:
         raise InvalidTransition(document="bill", current=bill.status, target=BillStatus.OPEN)
     bill.status = BillStatus.OPEN
     bill.reviewed_by = _actor(user)
-    bill.reviewed_at = timezone.now()
+    bill.reviewed_at = clock.now()
     if note:
         bill.match_issues = [*bill.match_issues, f"Accepted: {note}"]
     bill.save()
@@ -220,7 +219,7 @@ def supplier_payment_record(
     payment = SupplierPayment.objects.create(
         bill=bill,
         amount=amount,
-        paid_at=paid_at or timezone.localdate(),
+        paid_at=paid_at or clock.today(),
         method=method,
         reference=reference,
         created_by=_actor(user),

@@ -10,9 +10,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
-from erp import events
+from erp import clock, events
 from erp.access import user_has_right
 from erp.exceptions import InvalidTransition, ValidationFailed
 from erp.formatting import money
@@ -21,6 +20,7 @@ from erp.numbering import next_number
 from inventory.models import Product, UnitOfMeasure, Warehouse
 from procurement import lifecycle
 from procurement.models import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus, Supplier, SupplierItem
+from procurement.services.approval_notify import requester_notify_approved
 from procurement.services.suppliers import price_for
 
 S = PurchaseOrderStatus
@@ -162,7 +162,7 @@ def po_create(
     """A draft purchase order with its lines, priced from the supplier's items and breaks."""
     if not supplier.is_active:
         raise ValidationFailed(f"Supplier {supplier} is archived.")
-    order_date = order_date or timezone.localdate()
+    order_date = order_date or clock.today()
     po = PurchaseOrder(
         number=next_number("procurement.po", prefix="PO-"),
         supplier=supplier,
@@ -219,11 +219,12 @@ def po_approve(*, po: PurchaseOrder, user: Any) -> PurchaseOrder:
     if not user_has_right(user, "procurement_approve"):
         raise ValidationFailed(f"Only a purchasing manager can approve {po.number}.")
     po.approved_by = user
-    po.approved_at = timezone.now()
+    po.approved_at = clock.now()
     po.save(update_fields=["approved_by", "approved_at", "updated_at"])
     events.emit(
         "procurement.po_approved", aggregate=po, payload=po_payload(po, approved_by=user.get_username())
     )
+    requester_notify_approved(po, approver=user)
     return po
 
 
@@ -239,7 +240,7 @@ def po_send(*, po: PurchaseOrder, user: Any = None) -> PurchaseOrder:
             "approve it before it is sent."
         )
     po.status = S.SENT
-    po.sent_at = timezone.now()
+    po.sent_at = clock.now()
     po.updated_by = _actor(user)
     po.save()
     lines = po.lines.select_related("product", "purchase_unit")

@@ -11,9 +11,8 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 
-from erp import events, formatting
+from erp import clock, events, formatting
 from erp.exceptions import InvalidTransition, ValidationFailed
 from erp.money import quantize_money, quantize_quantity
 from erp.numbering import next_number
@@ -100,7 +99,7 @@ def receipt_create(
         number=next_number("procurement.receipt", prefix="RC-"),
         order=po,
         location=location,
-        received_at=timezone.now(),
+        received_at=clock.now(),
         note=note,
         created_by=_actor(user),
         updated_by=_actor(user),

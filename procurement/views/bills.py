@@ -21,7 +21,7 @@ from procurement import selectors, services
 from procurement.filters import BillFilter
 from procurement.forms import BillApproveForm, BillRecordForm, PaymentForm, add_domain_errors
 from procurement.models import Bill, BillLine, BillStatus, PurchaseOrder, PurchaseOrderLine
-from procurement.views.common import price_text, read, render_page, write
+from procurement.views.common import bill_required, price_text, read, render_page
 
 UNPAID: tuple[str, ...] = (BillStatus.OPEN, BillStatus.PARTIALLY_PAID)
 BILL_BADGE: dict[str, str] = {
@@ -180,7 +180,7 @@ def _answer(
     return toast(response, error or message, "error" if error else "success")
 
 
-@write
+@bill_required
 def bill_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if request.method != "POST":
         return redirect("procurement:bill", pk=pk)
@@ -221,7 +221,7 @@ class RecordLine:
     error: str = ""
 
 
-@write
+@bill_required
 def bill_record(request: HttpRequest, pk: int) -> HttpResponse:
     """Record the supplier's bill for an order: received-not-billed quantities at the ordered price."""
     try:

@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from erp.access import user_can, user_has_right
+from erp.access import user_can, user_can_or_has, user_has_right
 from erp.money import quantize_money
 from erp.permissions import area_required
 from erp.ui import View, read_write_required, render_fragment
@@ -42,12 +42,30 @@ def receive_required(view: View) -> View:
     return wrapper
 
 
+def can_bill(user: Any) -> bool:
+    """Procurement writers, and accountants with the billing right (bills and bill payments)."""
+    return user_can_or_has(user, "procurement", "procurement_bill")
+
+
+def bill_required(view: View) -> View:
+    """Reading procurement, plus procurement:write or the billing right (docs/roles.md)."""
+
+    @wraps(view)
+    def check(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not can_bill(request.user):
+            return render(request, "403.html", {"missing": "Procurement (write) or billing"}, status=403)
+        return view(request, *args, **kwargs)
+
+    return read(check)
+
+
 def rights(request: HttpRequest) -> dict[str, bool]:
     user = request.user
     return {
         "can_write": user_can(user, "procurement", "write"),
         "can_receive": can_receive(user),
         "can_approve": user_has_right(user, "procurement_approve"),
+        "can_bill": can_bill(user),
     }
 
 

@@ -15,7 +15,10 @@ from django.views.decorators.http import require_POST
 
 from erp import formatting
 from erp.access import user_has_right
-from erp.exceptions import DomainError
+from erp.company import profile as company_profile
+from erp.exceptions import DomainError, ValidationFailed
+from erp.mail import DocumentEmailForm
+from erp.pdf import pdf_response, render_pdf
 from erp.ui import flash, is_htmx, paginate, qty, query_with, sort_headers, toast
 from inventory.selectors import product_by_code, warehouse_choices
 from procurement import lifecycle, selectors, services
@@ -26,6 +29,8 @@ from procurement.models import (
     PurchaseOrderLine,
     PurchaseOrderStatus,
 )
+from procurement.services.approval import po_approval_request
+from procurement.services.documents import po_email, po_email_defaults
 from procurement.views.common import can_receive, read, render_page, rights, write
 
 S = PurchaseOrderStatus
@@ -218,6 +223,12 @@ ACTION_LABELS: dict[str, tuple[str, str, bool, bool]] = {
     # key: (label, confirmation, primary, danger)
     "approve": ("Approve", "Approve {number} ({total})?", True, False),
     "send": ("Send to supplier", "Send {number} to {supplier}? Lines can no longer change.", True, False),
+    "request-approval": (
+        "Request approval",
+        "Ask the purchasing managers to approve {number} ({total})?",
+        True,
+        False,
+    ),
     "close": ("Close", "Close {number}? Nothing more is expected on it.", False, False),
     "cancel": ("Cancel order", "Cancel {number}? This cannot be undone.", False, True),
 }
@@ -245,9 +256,12 @@ def detail_context(request: HttpRequest, pk: int, **extra: Any) -> dict[str, Any
             continue
         if key == "approve" and not user_has_right(request.user, "procurement_approve"):
             continue
-        label, confirm, primary, danger = ACTION_LABELS[key]
         if key == "send" and needs and not approved:
-            primary = False
+            # not sendable yet: a manager approves it, a buyer asks a manager to (erp.notifications)
+            if user_has_right(request.user, "procurement_approve"):
+                continue
+            key = "request-approval"
+        label, confirm, primary, danger = ACTION_LABELS[key]
         text = confirm.format(
             number=po.number, supplier=po.supplier.name, total=formatting.money(po.total, po.currency)
         )
@@ -262,7 +276,7 @@ def detail_context(request: HttpRequest, pk: int, **extra: Any) -> dict[str, Any
         "threshold": settings.PURCHASE_APPROVAL_THRESHOLD,
         "actions": actions,
         "can_receive_now": "receive" in allowed and can_receive(request.user),
-        "can_bill_now": "bill" in allowed and user_rights["can_write"],
+        "can_bill_now": "bill" in allowed and user_rights["can_bill"],
         "badge": STATUS_BADGE.get(po.status, ""),
         "overdue": overdue(po, timezone.localdate()),
         **user_rights,
@@ -278,6 +292,10 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
 ORDER_ACTIONS: dict[str, tuple[Callable[..., PurchaseOrder], str]] = {
     "approve": (services.po_approve, "{number} is approved: it can be sent."),
     "send": (services.po_send, "{number} is sent to {supplier}."),
+    "request-approval": (
+        po_approval_request,
+        "Approval of {number} requested: the purchasing managers are told.",
+    ),
     "close": (services.po_close, "{number} is closed."),
     "cancel": (services.po_cancel, "{number} is cancelled."),
 }
@@ -310,3 +328,74 @@ def order_print(request: HttpRequest, pk: int) -> HttpResponse:
     """The order as the supplier gets it: a clean page for the printer (or a PDF)."""
     context = detail_context(request, pk)
     return render_page(request, "procurement/po_print.html", context, fragments=())
+
+
+PO_PRINT_TEMPLATE = "procurement/po_print.html"
+
+
+def print_context(pk: int) -> dict[str, Any]:
+    """What the printed order shows (the PDF and its email too): the order and its lines."""
+    try:
+        po = selectors.po_detail(pk)
+    except PurchaseOrder.DoesNotExist as exc:
+        raise Http404(f"No purchase order {pk}") from exc
+    return {"po": po, "rows": [LineRow(line, line.open_quantity) for line in po.lines.all()]}
+
+
+def po_pdf(pk: int) -> tuple[PurchaseOrder, bytes]:
+    """The order's PDF: its print page rendered by WeasyPrint."""
+    context = print_context(pk)
+    return context["po"], render_pdf(PO_PRINT_TEMPLATE, context)
+
+
+def po_filename(po: PurchaseOrder) -> str:
+    return f"{po.number}.pdf"
+
+
+@read
+def order_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The order as a PDF, named like PO-00042.pdf."""
+    po, pdf = po_pdf(pk)
+    return pdf_response(pdf, po_filename(po))
+
+
+@write
+def order_email(request: HttpRequest, pk: int) -> HttpResponse:
+    """The "Email" form: to (the supplier's address), cc, subject, message; sends the PDF attached."""
+    po = get_object_or_404(PurchaseOrder.objects.select_related("supplier"), pk=pk)
+    company_name = company_profile().name
+    if request.method == "POST":
+        form = DocumentEmailForm(request.POST)
+        if form.is_valid():
+            try:
+                _, pdf = po_pdf(pk)
+                po_email(
+                    po=po,
+                    to=form.cleaned_data["to"],
+                    cc=form.cleaned_data["cc"],
+                    subject=form.cleaned_data["subject"],
+                    message=form.cleaned_data["message"],
+                    pdf=pdf,
+                    filename=po_filename(po),
+                    user=request.user,
+                )
+            except ValidationFailed as exc:
+                form.add_domain_errors(exc)
+            else:
+                flash(request, f"{po.number} sent to {form.cleaned_data['to']} ({po_filename(po)}).")
+                return redirect("procurement:order", pk=pk)
+    else:
+        form = DocumentEmailForm(initial=po_email_defaults(po, company_name))
+    refused = ""
+    if po.status in (S.DRAFT, S.CANCELLED):
+        state = po.get_status_display().lower()
+        refused = f"{po.number} is {state}: only an order sent to the supplier is emailed."
+    context = {
+        "form": form,
+        "po": po,
+        "attachment": po_filename(po),
+        "refused": refused,
+        **rights(request),
+    }
+    status = 422 if form.errors else 200
+    return render_page(request, "procurement/po_email.html", context, fragments=(), status=status)

@@ -68,7 +68,7 @@ def _replenishment_context(request: HttpRequest, **extra: Any) -> dict[str, Any]
         "suggestions": [SuggestionRow(s) for s in rows],
         "warehouses": list(warehouse_list()),
         "warehouse_id": warehouse_id,
-        "selectable": sum(1 for s in rows if s.item is not None),
+        "selectable": sum(1 for s in rows if s.orderable),
         **extra,
     }
 

@@ -17,6 +17,7 @@ One module per section, each registering its handlers on the one ``router`` of
 # The sections register their paths in the order they are imported here, which is the order of
 # the paths in the OpenAPI document (and of the URL patterns): keep it.
 from sales.api import customers, channels, orders, shipments, invoices, returns  # noqa: F401  # isort: skip
+from sales.api import documents  # noqa: F401  # isort: skip
 from sales.api.common import router
 
 __all__ = ["router"]

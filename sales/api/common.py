@@ -15,6 +15,8 @@ from sales.models import Invoice, Shipment
 from sales.schemas.common import AddressFields
 
 router = Router(tags=["Sales"], auth=ErpAuth("sales"))
+# Invoices, payments and refunds: sales:write, or the accountant's right (docs/roles.md).
+INVOICING = ErpAuth("sales", right="sales_invoice")
 
 PAGE_SIZE = 50
 

@@ -9,7 +9,7 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from erp.api_helpers import Listing, filtered, get_or_404, user_of
 from sales import selectors, services
-from sales.api.common import PAGE_SIZE, invoice_of, router
+from sales.api.common import INVOICING, PAGE_SIZE, invoice_of, router
 from sales.filters import InvoiceFilter, PaymentFilter
 from sales.models import Invoice, InvoiceLine, Payment
 from sales.schemas.common import SalesReasonIn
@@ -60,7 +60,7 @@ def invoice_detail(request: HttpRequest, invoice_id: int) -> Invoice:
     return invoice_of(invoice_id)
 
 
-@router.post("/invoices/{invoice_id}/issue", response=InvoiceDetailOut)
+@router.post("/invoices/{invoice_id}/issue", response=InvoiceDetailOut, auth=INVOICING)
 def invoice_issue(request: HttpRequest, invoice_id: int, payload: InvoiceIssueIn | None = None) -> Invoice:
     """Number a draft and fix its due date from the customer's payment terms."""
     issue_date = payload.issue_date if payload else None
@@ -70,7 +70,7 @@ def invoice_issue(request: HttpRequest, invoice_id: int, payload: InvoiceIssueIn
     return invoice_of(invoice_id)
 
 
-@router.post("/invoices/{invoice_id}/void", response=InvoiceDetailOut)
+@router.post("/invoices/{invoice_id}/void", response=InvoiceDetailOut, auth=INVOICING)
 def invoice_void(request: HttpRequest, invoice_id: int, payload: SalesReasonIn | None = None) -> Invoice:
     """Void a draft or an unpaid issued invoice; its quantities become invoiceable again."""
     reason = payload.reason if payload else ""
@@ -78,7 +78,7 @@ def invoice_void(request: HttpRequest, invoice_id: int, payload: SalesReasonIn |
     return invoice_of(invoice_id)
 
 
-@router.post("/invoices/{invoice_id}/pay", response={201: PaymentRecordedOut})
+@router.post("/invoices/{invoice_id}/pay", response={201: PaymentRecordedOut}, auth=INVOICING)
 def invoice_pay(request: HttpRequest, invoice_id: int, payload: PaymentIn) -> Payment:
     """Record a payment; the answer carries the invoice's status and balance after it."""
     payment = services.payment_record(

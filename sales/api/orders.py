@@ -22,7 +22,7 @@ from erp.money import ZERO
 from erp.patching import answer_with_etag, patch_with_etag
 from inventory.lookups import product_of, products_named
 from sales import selectors, services
-from sales.api.common import PAGE_SIZE, address_dict, invoice_of, router, shipment_of
+from sales.api.common import INVOICING, PAGE_SIZE, address_dict, invoice_of, router, shipment_of
 from sales.filters import OrderFilter
 from sales.models import Customer, Invoice, OrderLine, SalesChannel, SalesOrder, Shipment
 from sales.schemas.common import SalesReasonIn
@@ -307,7 +307,7 @@ def order_ship(request: HttpRequest, order_id: int, payload: ShipIn | None = Non
     return shipment_of(shipment.pk)
 
 
-@router.post("/orders/{order_id}/invoice", response={201: InvoiceDetailOut})
+@router.post("/orders/{order_id}/invoice", response={201: InvoiceDetailOut}, auth=INVOICING)
 def order_invoice(request: HttpRequest, order_id: int, payload: InvoiceOrderIn | None = None) -> Invoice:
     """Invoice what is invoiceable now (ordered or shipped quantities, per the channel) and issue the
     invoice, unless ``"draft": true``."""

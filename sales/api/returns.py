@@ -8,7 +8,7 @@ from ninja.pagination import PageNumberPagination, paginate
 from erp.api_helpers import Listing, filtered, get_or_404, user_of
 from erp.exceptions import NotFound, ValidationFailed
 from sales import selectors, services
-from sales.api.common import PAGE_SIZE, router
+from sales.api.common import INVOICING, PAGE_SIZE, router
 from sales.filters import ReturnFilter
 from sales.models import OrderLine, Refund, SalesOrder, SalesReturn
 from sales.schemas.returns import (
@@ -76,7 +76,7 @@ def return_receive(request: HttpRequest, return_id: int) -> SalesReturn:
     return _return(return_id)
 
 
-@router.post("/returns/{return_id}/refund", response={201: RefundOut})
+@router.post("/returns/{return_id}/refund", response={201: RefundOut}, auth=INVOICING)
 def return_refund(request: HttpRequest, return_id: int, payload: RefundIn | None = None) -> Refund:
     """Pay money back against the return's credit note (all that is left of it by default)."""
     payload = payload or RefundIn.model_validate({})

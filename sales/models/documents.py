@@ -22,7 +22,11 @@ class Shipment(AuditedModel):
 
     class Meta:
         ordering = ["-shipped_at", "-id"]
-        indexes = [models.Index(fields=["tracking_number"], name="sales_shipment_tracking_idx")]
+        indexes = [
+            models.Index(fields=["tracking_number"], name="sales_shipment_tracking_idx"),
+            # an order's first shipment (the home's on-time chart)
+            models.Index(fields=["order", "shipped_at"], name="sales_shipment_order_time_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.number

@@ -201,6 +201,7 @@ class SalesOrder(AuditedModel):
             models.Index(fields=["order_date"], name="sales_order_date_idx"),
             models.Index(fields=["updated_at"], name="sales_order_updated_idx"),
             models.Index(fields=["external_reference"], name="sales_order_extref_idx"),
+            models.Index(fields=["confirmed_at"], name="sales_order_confirmed_idx"),  # the on-time chart
         ]
 
     def __str__(self) -> str:

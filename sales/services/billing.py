@@ -9,9 +9,8 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Sum
-from django.utils import timezone
 
-from erp import events, formatting
+from erp import clock, events, formatting
 from erp.exceptions import InvalidTransition, ValidationFailed
 from erp.money import ZERO, quantize_money, round_money
 from erp.numbering import next_number
@@ -161,7 +160,7 @@ def invoice_issue(*, invoice: Invoice, issue_date: datetime.date | None = None, 
         raise InvalidTransition(document="invoice", current=invoice.status, target=InvoiceStatus.ISSUED)
     prefix = "CN-" if invoice.kind == InvoiceKind.CREDIT_NOTE else "INV-"
     invoice.number = next_number(f"sales.{invoice.kind}", prefix=prefix)
-    invoice.issue_date = issue_date or timezone.localdate()
+    invoice.issue_date = issue_date or clock.today()
     invoice.due_date = invoice.issue_date + datetime.timedelta(
         days=PaymentTerms(invoice.customer.payment_terms).days
     )
@@ -226,7 +225,7 @@ def payment_record(
     payment = Payment.objects.create(
         invoice=invoice,
         amount=amount,
-        paid_at=paid_at or timezone.localdate(),
+        paid_at=paid_at or clock.today(),
         method=method,
         reference=reference,
         created_by=_actor(user),

@@ -9,9 +9,8 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 
-from erp import events, formatting
+from erp import clock, events, formatting
 from erp.exceptions import InvalidTransition, ValidationFailed
 from erp.money import ZERO, quantize_quantity
 from erp.numbering import next_number
@@ -201,7 +200,7 @@ def shipment_create(
         carrier=carrier,
         service=service,
         tracking_number=tracking_number,
-        shipped_at=timezone.now(),
+        shipped_at=clock.now(),
         created_by=_actor(user),
         updated_by=_actor(user),
     )

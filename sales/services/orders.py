@@ -8,9 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
-from erp import events
+from erp import clock, events
 from erp.exceptions import InvalidTransition, ValidationFailed
 from erp.money import ZERO, quantize_money, quantize_quantity, to_decimal
 from erp.numbering import next_number
@@ -236,7 +235,7 @@ def order_create(
         number=next_number("sales.order", prefix="SO-"),
         channel=channel,
         customer=customer,
-        order_date=order_date or timezone.now(),
+        order_date=order_date or clock.now(),
         currency=channel.currency,
         prices_include_tax=channel.prices_include_tax if prices_include_tax is None else prices_include_tax,
         billing_address=billing_address or _default_address(customer, Address.Kind.BILLING),
@@ -364,7 +363,7 @@ def order_confirm(*, order: SalesOrder, user: Any = None) -> SalesOrder:
     lines = list(order.lines.select_related("product__stock_unit"))
     got = _reserve_lines(order, lines, reserved_by_line([ln.pk for ln in lines]), user)
     order.status = OrderStatus.CONFIRMED
-    order.confirmed_at = timezone.now()
+    order.confirmed_at = clock.now()
     order.updated_by = _actor(user)
     order.save(update_fields=["status", "confirmed_at", "updated_by", "updated_at"])
     events.emit(
@@ -426,7 +425,7 @@ def order_cancel(*, order: SalesOrder, reason: str = "", user: Any = None) -> Sa
     for line_id in order.lines.values_list("pk", flat=True):
         released += reservations_release_for_demand(demand_type=DEMAND_TYPE, demand_id=line_id, user=user)
     order.status = OrderStatus.CANCELLED
-    order.cancelled_at = timezone.now()
+    order.cancelled_at = clock.now()
     if reason:
         order.notes = f"{order.notes}\nCancelled: {reason}".strip()
     order.updated_by = _actor(user)

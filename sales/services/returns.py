@@ -10,9 +10,8 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Sum
-from django.utils import timezone
 
-from erp import events, formatting
+from erp import clock, events, formatting
 from erp.exceptions import InvalidTransition, ValidationFailed
 from erp.money import ZERO, quantize_money, quantize_quantity
 from erp.numbering import next_number
@@ -128,7 +127,7 @@ def return_receive(*, sales_return: SalesReturn, user: Any = None) -> SalesRetur
         user=user,
     )
     sales_return.status = ReturnStatus.RECEIVED
-    sales_return.received_at = timezone.now()
+    sales_return.received_at = clock.now()
     sales_return.credit_note = note
     sales_return.updated_by = _actor(user)
     sales_return.save()
@@ -183,7 +182,7 @@ def refund_record(
         amount=amount,
         method=method,
         reference=reference,
-        refunded_at=refunded_at or timezone.localdate(),
+        refunded_at=refunded_at or clock.today(),
         created_by=_actor(user),
         updated_by=_actor(user),
     )

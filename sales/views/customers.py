@@ -14,7 +14,7 @@ from sales.filters import CustomerFilter
 from sales.forms import AddressForm, ContactForm, CustomerForm, add_domain_errors
 from sales.models import Address, Customer, InvoiceKind, InvoiceStatus
 from sales.services.masterdata import CUSTOMER_FIELDS
-from sales.views.common import read, read_write, render_page, write
+from sales.views.common import read, render_page, write
 
 ORDERING = {"name": "name", "code": "code", "balance": "open_balance"}
 ADDRESS_REQUIRED = ("name", "line1", "city", "country")
@@ -82,7 +82,7 @@ def _address_error(error: DomainError, *forms: AddressForm) -> bool:
     return False
 
 
-@read_write
+@write
 def customer_create(request: HttpRequest) -> HttpResponse:
     form = CustomerForm(request.POST or None)
     billing = AddressForm(request.POST or None, prefix="billing")
@@ -113,7 +113,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
     return render_page(request, "sales/customer_form.html", context, fragments=())
 
 
-@read_write
+@write
 def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer.objects.prefetch_related("addresses"), pk=pk)
     defaults = {a.kind: a for a in customer.addresses.all() if a.is_default}

@@ -25,16 +25,18 @@ from sales.forms import (
     LineRow,
     OrderForm,
     add_domain_errors,
+    default_channel,
     entry_from_post,
     lines_from_order,
     lines_from_post,
+    merge_rows,
     money_text,
     parse_decimal,
     place_line_errors,
 )
 from sales.models import Customer, OrderLine, SalesChannel, SalesOrder
 from sales.pricing import LineIn, OrderOut, TaxIn, compute
-from sales.views.common import read, read_write, render_page, write
+from sales.views.common import read, render_page, write
 
 SAVE_OPS = ("save", "confirm")
 REMOVE = re.compile(r"^remove-(\d+)$")
@@ -153,12 +155,12 @@ def _order_for_edit(pk: int) -> SalesOrder:
     )
 
 
-@read_write
+@write
 def order_create(request: HttpRequest) -> HttpResponse:
     return _order_form(request, None)
 
 
-@read_write
+@write
 def order_edit(request: HttpRequest, pk: int) -> HttpResponse:
     order = _order_for_edit(pk)
     if order.status not in lifecycle.EDITABLE_STATUSES:
@@ -177,8 +179,9 @@ def _order_form(request: HttpRequest, order: SalesOrder | None) -> HttpResponse:
         if order is None:
             channels = list(selectors.active_channels())
             customer = request.GET.get("customer", "")
-            if channels:
-                initial["channel"] = channels[0].pk
+            channel = default_channel(channels, request.user)
+            if channel is not None:
+                initial["channel"] = channel.pk
             found = Customer.objects.filter(pk=customer).first() if customer.isdigit() else None
             if found is not None:
                 initial.update(customer=found.pk, customer_query=f"{found.name} ({found.code})")
@@ -189,11 +192,13 @@ def _order_form(request: HttpRequest, order: SalesOrder | None) -> HttpResponse:
     form = OrderForm(request.POST, order=order)
     rows = lines_from_post(request.POST)
     entry_error = ""
+    merged: list[str] = []
     entry_typed = request.POST.get("entry-product") or request.POST.get("entry-query", "").strip()
     if op == "add" or (op in SAVE_OPS and entry_typed):
         entry, entry_error = entry_from_post(request.POST)
         if entry is not None:
             rows.append(entry)
+    rows, merged = merge_rows(rows)  # the same SKU twice: one line, quantities added
     removed = REMOVE.match(op)
     if removed and int(removed.group(1)) < len(rows):
         rows.pop(int(removed.group(1)))
@@ -207,11 +212,17 @@ def _order_form(request: HttpRequest, order: SalesOrder | None) -> HttpResponse:
             response = render(request, "sales/order_form.html#lines", context)
             if entry_error:
                 return toast(response, entry_error, "error")
+            if merged:
+                toast(response, "; ".join(merged) + ".")
             # after the swap, so that the totals are computed from the new lines
             response["HX-Trigger-After-Swap"] = json.dumps({"linesChanged": True})
             return response
+        for message in merged:
+            flash(request, f"{message}.")
         return _page(request, form, rows, order, entry_error=entry_error)
 
+    for message in merged:
+        flash(request, f"{message}.")
     valid = form.is_valid()
     if not rows:
         form.add_error(None, "Add at least one line: find a product by SKU, barcode or name.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import re
 
 import httpx
 import pytest
@@ -79,7 +80,13 @@ def test_a_seller_account_is_connected_and_a_pending_order_waits_until_priced(pa
     assert fake.refreshes == 1  # Login with Amazon gave it its first access token
 
     page.get_by_role("button", name="Import products").click()
-    expect(page.locator("#toasts")).to_contain_text("Product import done")
+    # the import is a background job: its page shows the counts once done, and leads to its sync run
+    page.wait_for_url(re.compile(r"/jobs/\d+/$"))
+    expect(page.locator("#job-progress")).to_have_attribute("data-state", "done", timeout=30_000)
+    expect(page.locator(".job-summary")).to_have_text("Product import from Amazon US done: 4 created.")
+    expect(page.locator("#job-progress .tile", has_text="Created")).to_contain_text("4")
+    expect(page.locator("#job-progress .tile", has_text="Failed")).to_contain_text("0")
+    expect(page.locator(".job-errors")).to_have_count(0)
     linked = set(
         ExternalRef.objects.filter(connection=connection, object_type="variant").values_list(
             "external_id", flat=True
@@ -87,6 +94,8 @@ def test_a_seller_account_is_connected_and_a_pending_order_waits_until_priced(pa
     )
     assert linked == set(SKUS)  # the FBA-only mug is Amazon's stock: not linked, never pushed
     shot(page, "02_listings_imported")
+    page.get_by_role("link", name="Open the result").click()
+    page.wait_for_url(re.compile(r"/integrations/sync-runs/\d+/$"))
 
     fake.set_quantity("TENT-2P-GRN", 10)  # as listed in Seller Central
     with clock.at(ago(10)):

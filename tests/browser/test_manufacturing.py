@@ -5,6 +5,7 @@ converted; screenshots of the BOM editor, the order and the MRP screen."""
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.utils import timezone
@@ -239,19 +240,31 @@ def test_mrp_is_run_and_its_suggestions_converted(page, screenshot, shop):
     # when: MRP runs to a horizon
     page.goto("/manufacturing/mrp/")
     expect(page.locator("#suggestions")).to_contain_text("Run MRP to see what to make and buy")
-    page.get_by_label("Horizon").fill((timezone.localdate() + datetime.timedelta(days=30)).isoformat())
+    horizon = (timezone.localdate() + datetime.timedelta(days=30)).isoformat()
+    page.get_by_label("Horizon").fill(horizon)
     page.get_by_role("button", name="Run MRP").click()
+
+    # then: the run is a job; its page says what was planned and leads to the suggestions
+    page.wait_for_url(re.compile(r"/jobs/\d+/$"))
+    expect(page.locator("#job-progress")).to_have_attribute("data-state", "done", timeout=30_000)
+    # bikes and wheels to make; frames, rims and spokes to buy
+    expect(page.locator(".job-summary")).to_have_text(f"MRP planned to {horizon}: 5 suggestions.")
+    expect(page.locator("#job-progress .tile", has_text="Make")).to_contain_text("2")
+    expect(page.locator("#job-progress .tile", has_text="Buy")).to_contain_text("3")
+    screenshot("manufacturing-mrp-job")
+    page.get_by_role("link", name="Open the result").click()
+    page.wait_for_url("**/manufacturing/mrp/")
     expect(page.locator("#suggestions tr[data-sku=BIKE]")).to_contain_text("15")
     frames = page.locator("#suggestions tr[data-sku=FRAME]")
-    expect(frames).to_contain_text("= 3 box")
-    expect(frames).to_contain_text("Acme Frames")
+    expect(frames).to_contain_text("6 pcs")
+    expect(frames).to_contain_text("Acme Frames · 3 box")
     page.locator("#suggestions tr[data-sku=BIKE] details summary").click()
     expect(page.locator("#suggestions tr[data-sku=BIKE] details li")).to_contain_text("SO-")
     screenshot("manufacturing-mrp")
 
     # and the bikes and frames are converted
-    page.get_by_label("Convert the suggestion for BIKE").check()
-    page.get_by_label("Convert the suggestion for FRAME").check()
+    page.get_by_label("Convert the suggestions for BIKE").check()
+    page.get_by_label("Convert the suggestions for FRAME").check()
     page.get_by_role("button", name="Convert selected").click()
     expect(page.locator("#mrp-created")).to_contain_text("Created as drafts")
 
@@ -261,7 +274,7 @@ def test_mrp_is_run_and_its_suggestions_converted(page, screenshot, shop):
     expect(page.locator("#mrp-created")).to_contain_text(mo.number)
     expect(page.locator("#mrp-created")).to_contain_text(po.number)
     expect(page.locator("#suggestions tr[data-sku=BIKE]")).to_contain_text(mo.number)
-    expect(page.get_by_label("Convert the suggestion for BIKE")).to_be_disabled()
+    expect(page.get_by_label("Convert the suggestions for BIKE")).to_be_disabled()
     screenshot("manufacturing-mrp-converted")
     page.locator("#mrp-created").get_by_role("link", name=mo.number).click()
     page.wait_for_url(f"**/manufacturing/orders/{mo.pk}/")

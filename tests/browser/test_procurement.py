@@ -169,7 +169,11 @@ def test_replenishment_select_and_create(page, screenshot, shop):
     expect(page.locator(".notice.ok")).to_contain_text("Acme Textiles")
     po = PurchaseOrder.objects.get(notes="Replenishment")
     assert po.lines.get().quantity == 48  # up to the maximum, in the rule's multiple
-    page.get_by_role("link", name=po.number).click()
+    # the row now says it is covered by the new draft, and can no longer be ticked
+    expect(page.get_by_label("MUG-BLUE is covered by a draft order")).to_be_disabled()
+    expect(page.locator("table").get_by_role("link", name=po.number)).to_be_visible()
+    screenshot("procurement-replenishment-created")
+    page.locator(".notice.ok").get_by_role("link", name=po.number).click()
     expect(page.locator("#po-status")).to_have_text("Draft")
     assert page.js_errors == []
 

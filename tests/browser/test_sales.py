@@ -4,6 +4,7 @@ the order list filtered without a reload; screenshots of the list, the order and
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
@@ -44,6 +45,7 @@ def test_keyboard_only_order_then_ship_invoice_and_pay(page, screenshot):
     stocked_product(10, sku="TEE-RED-M", name="T-shirt red M", price="20.00")
     mug = stocked_product(5, sku="MUG-01", name="Mug", price="8.50")
     inventory_services.product_update(product=mug, barcodes=["4006381333931"])
+    stocked_product(5, sku="CAP-01", name="Cap", price="12.00")
     page.on("dialog", lambda dialog: dialog.accept())
     login(page, "sam", "s3cret-pass")
 
@@ -81,18 +83,32 @@ def test_keyboard_only_order_then_ship_invoice_and_pay(page, screenshot):
     expect(page.locator("#line-total-1")).to_have_text("$34.00")
     screenshot("sales-order-form")
 
-    # removing a line keeps the keyboard in the line entry
+    # the same product again joins its line (quantities added), never a second line of it
     page.keyboard.press("Enter")  # Enter in a line's field goes back to the product box, never saves
     expect(page.locator("#entry-query")).to_be_focused()
     page.keyboard.type("MUG-01")
     page.keyboard.press("Enter")
     expect(page.locator("#entry-quantity")).to_be_focused()
+    page.keyboard.press("Enter")  # the default quantity, 1
+    expect(page.locator(".toast", has_text="MUG-01 added to its line (now 5)")).to_be_visible()
+    expect(page.locator("#lines tr")).to_have_count(2)
+    expect(page.locator("[name=lines-1-quantity]")).to_have_value("5")
+    expect(page.locator("#line-total-1")).to_have_text("$42.50")
+    expect(page.locator("#order-total")).to_have_text("$102.50")
+    expect(page.locator("#entry-query")).to_be_focused()
+
+    # removing a line keeps the keyboard in the line entry
+    page.keyboard.type("CAP-01")
+    page.keyboard.press("Enter")
+    expect(page.locator("#entry-quantity")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("#lines tr")).to_have_count(3)
+    expect(page.locator("#lines tr").nth(2)).to_contain_text("CAP-01")
+    expect(page.locator("#order-total")).to_have_text("$114.50")
     page.get_by_role("button", name="Remove line 3").click()
     expect(page.locator("#lines tr")).to_have_count(2)
     expect(page.locator("#entry-query")).to_be_focused()
-    expect(page.locator("#order-total")).to_have_text("$94.00")
+    expect(page.locator("#order-total")).to_have_text("$102.50")
     page.locator("#entry-query").focus()
     page.keyboard.press("Control+Shift+Enter")  # save and confirm
 
@@ -100,7 +116,8 @@ def test_keyboard_only_order_then_ship_invoice_and_pay(page, screenshot):
     expect(page.get_by_role("heading", name=re.compile(r"^SO-"))).to_contain_text("Confirmed")
     order = SalesOrder.objects.get()
     assert order.status == OrderStatus.CONFIRMED
-    assert order.total == 94
+    assert order.total == Decimal("102.50")
+    assert sorted(order.lines.values_list("product__sku", "quantity")) == [("MUG-01", 5), ("TEE-RED-M", 3)]
     expect(page.locator(".toast-success")).to_contain_text("saved and confirmed")
 
     # when: shipped with a tracking number

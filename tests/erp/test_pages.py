@@ -80,7 +80,7 @@ def test_dashboard_query_count_is_constant(client: Client, admin_user):
     client.force_login(admin_user)
     emit_events(3)
     queries = assert_constant_queries(lambda: client.get("/"), lambda: emit_events(40))
-    assert queries <= 12
+    assert queries <= 40  # with the operations home's figures (counted per role in tests/erp/test_home.py)
 
 
 def test_event_log_filters_paginates_and_has_constant_queries(client: Client, admin_user):

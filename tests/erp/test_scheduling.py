@@ -273,20 +273,35 @@ def test_a_dispatch_whose_subscriber_cannot_enqueue_still_commits(
 
 
 @pytest.mark.django_db
-def test_importing_products_says_the_task_queue_cannot_be_reached(
-    broker_down: str, admin: Client, connection: Connection
+def test_importing_products_with_the_task_queue_down_leaves_the_job_queued_for_the_sweep(
+    broker_down: str,
+    admin: Client,
+    connection: Connection,
+    settings,
+    caplog,
+    django_capture_on_commit_callbacks,
 ):
-    from django.contrib.messages import get_messages
+    from erp.models import Job
 
+    settings.JOBS_INLINE = False  # as in production: the job is sent to the broker after the commit
     runs = SyncRun.objects.count()
 
-    response = admin.post(reverse("integrations:connection-action", args=[connection.pk, "import-products"]))
+    with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(
+            reverse("integrations:connection-action", args=[connection.pk, "import-products"])
+        )
 
+    # the request committed the job and answers with its page; nothing ran, the sweep sends it again
+    job = Job.objects.get(kind="product_import")
     assert response.status_code == 302
-    assert [str(m) for m in get_messages(response.wsgi_request)] == [
-        "The task queue cannot be reached, so the import did not start; try again when it is back."
-    ]
+    assert response["Location"] == f"/jobs/{job.pk}/"
+    assert job.state == Job.State.QUEUED
     assert SyncRun.objects.count() == runs
+    assert any(
+        f"erp.tasks.run_integrations_job_task({job.pk})" in w and "jobs sweep" in w
+        for w in warnings_of(caplog)
+    )
+    assert "Waiting for a worker" in admin.get(response["Location"]).content.decode()
 
 
 def test_the_tasks_named_by_the_seams_are_registered():

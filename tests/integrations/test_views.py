@@ -39,9 +39,8 @@ def page_urls(conn: Connection) -> list[str]:
         reverse("integrations:index"),
         reverse("integrations:hub-status"),
         reverse("integrations:catalogue"),
-        reverse("integrations:connection-new", args=["shopify"]),
+        # The connection forms (new, settings) are writers' only: tests/erp/test_defects_forms_forbidden.py
         reverse("integrations:connection", args=[pk]),
-        reverse("integrations:connection-edit", args=[pk]),
         reverse("integrations:connection-sync", args=[pk]),
         reverse("integrations:sync-run", args=[run.pk]),
         reverse("integrations:connection-events", args=[pk]),

@@ -8,6 +8,7 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
+from erp.models import Job
 from integrations.contract import Capability
 from integrations.models import Connection, ConnectionStatus, DeliveryStatus, InboundStatus, SyncJob, SyncRun
 from integrations.shopify.connector import ShopifyConnector
@@ -248,11 +249,16 @@ def test_import_products_creates_or_links_every_variant_and_says_how_it_went(
     skus = sorted(variant["sku"] for _, variant in shop.variants())
     page = admin.get(reverse("integrations:connection", args=[connection.pk])).content.decode()
     assert "Import products" in page
-    # when
+    # when: a background job, whose page says how it went
     response = admin.post(reverse("integrations:connection-action", args=[connection.pk, "import-products"]))
     # then
-    text = " ".join(messages_of(response))
-    assert text == f"Product import done ({len(shop.products)} created).", text  # one item per product
+    job = Job.objects.get(kind="product_import")
+    assert response["Location"] == f"/jobs/{job.pk}/"
+    text = admin.get(response["Location"]).content.decode()
+    assert (
+        f"Product import from {connection.name} done: {len(shop.products)} created." in text
+    )  # one per product
+    assert job.done == len(shop.products)  # counted product by product
     assert sorted(Product.objects.filter(sku__in=skus).values_list("sku", flat=True)) == skus
     assert connection.refs.filter(object_type="variant").count() == len(skus)
 
@@ -261,7 +267,7 @@ def test_import_products_answers_in_a_process_that_once_ran_a_worker(
     admin: Client, connection: Connection, shop: FakeShopify
 ) -> None:
     """A process where a Celery worker ran (the real-worker tests, then a browser test in the same
-    process) marks joining a result as blocking: the eager import's run is read without a join."""
+    process) marks joining a result as blocking: the import is a job, no result is joined."""
     from celery._state import _set_task_join_will_block, task_join_will_block
 
     before = task_join_will_block()
@@ -273,7 +279,9 @@ def test_import_products_answers_in_a_process_that_once_ran_a_worker(
     finally:
         _set_task_join_will_block(before)
 
-    assert " ".join(messages_of(response)).startswith("Product import done")
+    job = Job.objects.get(kind="product_import")
+    assert response["Location"] == f"/jobs/{job.pk}/"
+    assert job.state == "done"
 
 
 def test_import_products_is_refused_for_a_connector_without_products(
@@ -286,6 +294,7 @@ def test_import_products_is_refused_for_a_connector_without_products(
     response = admin.post(reverse("integrations:connection-action", args=[connection.pk, "import-products"]))
     assert messages_of(response) == ["Shopify does not bring products in."]
     assert Product.objects.count() == products
+    assert not Job.objects.exists()  # refused before a job is started
 
 
 def test_reconcile_now_reports_and_heals_stock_drift(
@@ -296,8 +305,11 @@ def test_reconcile_now_reports_and_heals_stock_drift(
     shop.set_available("TENT-2P-GRN", 3)
     # when
     response = admin.post(reverse("integrations:connection-action", args=[connection.pk, "reconcile"]))
-    # then: found and healed at once (the hub owns stock), and the shop shows ours again
-    assert response.status_code == 302
+    # then: a job found and healed it (the hub owns stock), and the shop shows ours again
+    job = Job.objects.get(kind="reconcile")
+    assert response["Location"] == f"/jobs/{job.pk}/"
+    assert (job.state, job.done, job.total) == ("done", 2, 2)  # inventory, then orders
+    assert job.result_url == reverse("integrations:connection-drifts", args=[connection.pk])
     assert shop.available("TENT-2P-GRN") == 10
     drifts = admin.get(reverse("integrations:connection-drifts", args=[connection.pk]) + "?status=healed")
     assert "TENT-2P-GRN" in drifts.content.decode()

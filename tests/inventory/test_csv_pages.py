@@ -1,4 +1,5 @@
-"""The CSV import and export pages: who may use them, preview then confirm, errors shown, streamed exports."""
+"""The CSV import and export pages: who may use them, preview then confirm (a background job whose
+page shows the outcome), errors shown, streamed exports."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import StreamingHttpResponse
 from django.test import Client
 
+from erp.models import Job
 from inventory.models import Product, StockLevel, StockMove
 from inventory.services import lot_get_or_create, product_create, stock_receive
 from tests.erp.factories import UserFactory
@@ -28,6 +30,16 @@ D = Decimal
 def upload(client: Client, kind: str, text: str, **extra):
     file = SimpleUploadedFile(f"{kind}.csv", text.encode("utf-8"), content_type="text/csv")
     return client.post("/inventory/io/preview/", {"kind": kind, "file": file}, **extra)
+
+
+def job_page(client: Client, response) -> tuple[Job, str]:
+    """The job a confirmation started (htmx: HX-Redirect; otherwise a redirect), and its page."""
+    url = response["HX-Redirect"] if response.status_code == 204 else response["Location"]
+    assert url.startswith("/jobs/"), url
+    job = Job.objects.get(pk=int(url.strip("/").split("/")[-1]))
+    page = client.get(url)
+    assert page.status_code == 200
+    return job, page.content.decode()
 
 
 def test_sales_can_open_the_page_and_export_but_not_import(client: Client):
@@ -50,7 +62,7 @@ def test_anonymous_users_are_sent_to_login(client: Client):
     assert client.get("/inventory/io/export/stock-levels.csv").status_code == 302
 
 
-def test_upload_preview_confirm_imports_with_a_toast(client: Client):
+def test_upload_preview_confirm_imports_in_a_job_whose_page_says_how_it_went(client: Client):
     # given
     client.force_login(UserFactory(roles=["Warehouse"]))
     ProductFactory(sku="KEEP", name="Keep", sale_price=D("1"))
@@ -72,13 +84,13 @@ def test_upload_preview_confirm_imports_with_a_toast(client: Client):
     # when: confirmed
     applied = client.post("/inventory/io/apply/", {"token": token}, HTTP_HX_REQUEST="true")
 
-    # then
-    assert applied.status_code == 200
-    toast = json.loads(applied["HX-Trigger"])["toast"]
-    assert toast == {
-        "message": "Imported products: 2 created, 0 updated, 1 unchanged.",
-        "level": "success",
-    }
+    # then: htmx goes to the job's page, which says how it went
+    assert applied.status_code == 204
+    job, page = job_page(client, applied)
+    assert (job.kind, job.state, job.done, job.total) == ("csv_import", "done", 3, 3)
+    assert "Imported products: 2 created, 0 updated, 1 unchanged. From products.csv." in page
+    assert job.result["counts"] == {"Created": 2, "Updated": 0, "Unchanged": 1}
+    assert "text" not in job.params  # the file is not kept once read
     assert Product.objects.filter(sku__in=["NEW-1", "NEW-2"]).count() == 2
     assert csv_io_session_key() not in client.session
     # a second confirm of the same preview imports nothing
@@ -92,7 +104,7 @@ def csv_io_session_key() -> str:
     return SESSION_KEY
 
 
-def test_without_javascript_confirm_redirects_with_a_message(client: Client):
+def test_without_javascript_confirm_redirects_to_the_job_page(client: Client):
     client.force_login(UserFactory(roles=["Warehouse"]))
 
     preview = upload(client, "products", "sku,name\nLAMP,Lamp\n")
@@ -100,7 +112,8 @@ def test_without_javascript_confirm_redirects_with_a_message(client: Client):
     token = client.session[csv_io_session_key()]["token"]
     applied = client.post("/inventory/io/apply/", {"token": token}, follow=True)
 
-    assert applied.redirect_chain == [("/inventory/io/", 302)]
+    job = Job.objects.get()
+    assert applied.redirect_chain == [(f"/jobs/{job.pk}/", 302)]
     assert b"Imported products: 1 created" in applied.content
     assert Product.objects.filter(sku="LAMP").exists()
 
@@ -129,9 +142,9 @@ def test_confirm_parses_the_file_again_against_current_data(client: Client):
     response = client.post("/inventory/io/apply/", {"token": token}, HTTP_HX_REQUEST="true")
 
     # then: the fresh plan updates N1 instead of failing to create it
-    assert json.loads(response["HX-Trigger"])["toast"]["message"] == (
-        "Imported products: 1 created, 1 updated, 0 unchanged."
-    )
+    job, page = job_page(client, response)
+    assert job.state == "done"
+    assert "Imported products: 1 created, 1 updated, 0 unchanged." in page
     assert Product.objects.get(sku="N1").name == "One"
 
 
@@ -145,11 +158,13 @@ def test_confirm_refuses_when_the_file_no_longer_validates(client: Client):
     # when
     response = client.post("/inventory/io/apply/", {"token": token}, HTTP_HX_REQUEST="true")
 
-    # then
-    toast = json.loads(response["HX-Trigger"])["toast"]
-    assert toast["level"] == "error"
-    assert "nothing was imported" in toast["message"]
-    assert "Barcode 123 belongs to OTHER." in response.content.decode()
+    # then: the job fails, and its page names the row and why
+    job, page = job_page(client, response)
+    assert job.state == "failed"
+    assert job.error == "The data changed since the preview; nothing was imported."
+    assert job.error in page
+    assert "Row 2" in page
+    assert "Barcode 123 belongs to OTHER." in page
     assert not Product.objects.filter(sku="N1").exists()
 
 
@@ -168,14 +183,17 @@ def test_a_row_the_ledger_refuses_is_highlighted_and_nothing_is_imported(client:
     upload(client, "stock", csv_text(STOCK_HEADER, "NUT,WH1,,5,1,,", "PHONE,WH1,Stock,1,300,SN-1,"))
     token = client.session[csv_io_session_key()]["token"]
 
-    # when (without htmx: the whole page, 422)
+    # when (without htmx: a redirect to the job's page)
     response = client.post("/inventory/io/apply/", {"token": token})
 
-    # then
-    html = response.content.decode()
-    assert response.status_code == 422
-    assert 'id="io-row-3" class="error"' in html
+    # then: the job failed at row 3, where it stopped, and rolled row 2 back
+    job, html = job_page(client, response)
+    assert response.status_code == 302
+    assert (job.state, job.done, job.total) == ("failed", 1, 2)
     assert "Row 3: Serial SN-1 of PHONE is already in stock. Nothing was imported." in html
+    assert job.result["errors"] == [
+        {"where": "Row 3", "message": "Serial SN-1 of PHONE is already in stock."}
+    ]
     assert not StockMove.objects.filter(product__sku="NUT").exists()
 
 
@@ -187,7 +205,9 @@ def test_opening_stock_through_the_page(client: Client, site):
     token = client.session[csv_io_session_key()]["token"]
     response = client.post("/inventory/io/apply/", {"token": token}, HTTP_HX_REQUEST="true")
 
-    assert "Imported stock levels: 1 created" in json.loads(response["HX-Trigger"])["toast"]["message"]
+    job, page = job_page(client, response)
+    assert "Imported stock levels: 1 created" in page
+    assert job.result["counts"] == {"Received": 1, "Adjusted": 0, "Unchanged": 0}
     assert StockLevel.objects.get(product__sku="BOLT", location=site["a1"]).on_hand == 5
 
 

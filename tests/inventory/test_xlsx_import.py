@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import json
 from decimal import Decimal
 from io import BytesIO
 from typing import Any
@@ -14,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from openpyxl import Workbook
 
+from erp.models import Job
 from inventory import csv_io
 from inventory.models import Lot, Product, StockLevel
 from inventory.services import location_create, warehouse_root
@@ -138,9 +138,10 @@ def test_upload_preview_confirm_of_a_workbook(client: Client):
     # when: confirmed (the workbook waited in the session)
     applied = client.post("/inventory/io/apply/", {"token": token}, HTTP_HX_REQUEST="true")
 
-    # then
-    assert json.loads(applied["HX-Trigger"])["toast"] == {
-        "message": "Imported products: 2 created, 0 updated, 0 unchanged.",
-        "level": "success",
-    }
+    # then: the job read the workbook from its params
+    job = Job.objects.get(pk=int(applied["HX-Redirect"].strip("/").split("/")[-1]))
+    assert job.state == "done"
+    assert (
+        job.result["summary"] == "Imported products: 2 created, 0 updated, 0 unchanged. From products.xlsx."
+    )
     assert Product.objects.get(sku="SHADE-1").sale_price == D("12.5")

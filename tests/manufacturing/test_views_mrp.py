@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from erp.models import Job
 from manufacturing.models import ManufacturingOrder, MrpSuggestion
 from manufacturing.mrp import mrp_run
 from procurement.models import PurchaseOrder
@@ -58,13 +59,19 @@ def plan_of(response) -> dict[str, tuple]:
 
 
 def test_running_mrp_shows_the_plan_level_by_level(planner: Client, world):
-    # when
-    response = planner.post("/manufacturing/mrp/", {"horizon": day(30).isoformat()}, **htmx("plan"))
+    # when: the run is a background job; htmx goes to its page, which links to the plan
+    started = planner.post("/manufacturing/mrp/", {"horizon": day(30).isoformat()}, **htmx("plan"))
+    job = Job.objects.get()
+    job_page = planner.get(started["HX-Redirect"]).content.decode()
+    response = planner.get(job.result_url)
 
     # then: 15 bikes to make; 30 wheels to make; 15 frames (10 in stock) -> 5 -> 3 boxes of 2 = 6
+    assert started.status_code == 204
+    assert started["HX-Redirect"] == f"/jobs/{job.pk}/"
+    assert (job.kind, job.state) == ("mrp", "done")
+    assert f"MRP planned to {day(30):%Y-%m-%d}: 5 suggestions." in job_page
+    assert job.result_url == "/manufacturing/mrp/"
     assert response.status_code == 200
-    assert toast_of(response)["level"] == "success"
-    assert toast_of(response)["message"].startswith(f"MRP planned to {day(30):%Y-%m-%d}:")
     plan = plan_of(response)
     assert plan["BIKE"][:3] == ("make", D(15), 0)
     assert plan["FRAME"][:4] == ("buy", D(6), 1, "3 box")
@@ -83,6 +90,7 @@ def test_a_horizon_in_the_past_is_refused(planner: Client, world):
     response = planner.post("/manufacturing/mrp/", {"horizon": day(-1).isoformat()}, **htmx("plan"))
     assert toast_of(response) == {"message": "MRP did not run: The horizon is in the past.", "level": "error"}
     assert not MrpSuggestion.objects.exists()
+    assert not Job.objects.exists()  # refused before a job is started
     empty = planner.post("/manufacturing/mrp/", {"horizon": ""}, **htmx("plan"))
     assert toast_of(empty)["level"] == "error"
 

@@ -49,7 +49,7 @@ def test_a_draft_above_the_threshold_says_it_needs_approval_and_cannot_be_sent(b
 
     # then: the banner, no approve button for a buyer, and the send is refused with the reason
     assert "Needs approval by a purchasing manager" in page.content.decode()
-    assert [a.key for a in page.context["actions"]] == ["send", "cancel"]
+    assert [a.key for a in page.context["actions"]] == ["request-approval", "cancel"]  # not "send"
     assert response.status_code == 200
     assert "above the approval threshold" in response.content.decode()
     assert "Nothing was changed." in response.content.decode()
@@ -71,7 +71,7 @@ def test_a_manager_approves_then_the_order_is_sent(manager: Client, world):
     draft = world["draft"]
     with override_settings(PURCHASE_APPROVAL_THRESHOLD=D("100")):
         page = manager.get(f"/procurement/orders/{draft.pk}/")
-        assert [a.key for a in page.context["actions"]] == ["approve", "send", "cancel"]
+        assert [a.key for a in page.context["actions"]] == ["approve", "cancel"]  # no send before it
 
         approved = manager.post(f"/procurement/orders/{draft.pk}/approve/", **htmx("po"))
         assert approved.status_code == 200
