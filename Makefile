@@ -64,7 +64,7 @@ simulate: setup
 		--orders $(ORDERS) --seed $(SEED) --faults $(FAULTS) --tools $(TOOLS)
 
 # The same day on PostgreSQL (a fresh database, SIM_DB) with a real Celery worker on Redis that the day
-# kills once with SIGKILL mid-task and starts again (what CI runs): make simulate-workers ORDERS=160
+# kills once with SIGKILL mid-task and starts again (what CI runs): make simulate-workers ORDERS=120
 SIM_DB     ?= erp_simulation
 SIM_BROKER ?= redis://127.0.0.1:6379/14
 SIM_ENV    := DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(SIM_DB) CELERY_BROKER_URL=$(SIM_BROKER) LOG_LEVEL=WARNING
