@@ -56,4 +56,29 @@
     var pop = document.getElementById("search-pop");
     if (pop && !e.target.closest(".search")) pop.innerHTML = "";
   });
+
+  // Copy buttons: data-copy="<selector of an input>" copies its value (a new API key, a webhook
+  // secret, a set-password link); data-copied names what was copied in the toast.
+  function copied(button, ok) {
+    var label = button.textContent;
+    var what = button.getAttribute("data-copied") || "Copied";
+    button.textContent = ok ? "Copied" : "Press Ctrl+C";
+    toast(ok ? what + " to the clipboard." : "Copy it with Ctrl+C.", ok ? "success" : "warning");
+    setTimeout(function () { button.textContent = label; }, 2000);
+  }
+
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("[data-copy]");
+    if (!button) return;
+    var input = document.querySelector(button.getAttribute("data-copy"));
+    if (!input) return;
+    input.select();
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(function () { copied(button, true); }, function () {
+        copied(button, document.execCommand("copy"));
+      });
+    } else {
+      copied(button, document.execCommand("copy"));
+    }
+  });
 })();
