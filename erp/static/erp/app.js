@@ -57,8 +57,9 @@
     if (pop && !e.target.closest(".search")) pop.innerHTML = "";
   });
 
-  // Copy buttons: data-copy="<selector of an input>" copies its value (a new API key, a webhook
-  // secret, a set-password link); data-copied names what was copied in the toast.
+  // Copy buttons: data-copy="<selector>" copies the value of an input, or the text of any other
+  // element (a new API key, a webhook secret, a set-password link); data-copied names what was
+  // copied in the toast.
   function copied(button, ok) {
     var label = button.textContent;
     var what = button.getAttribute("data-copied") || "Copied";
@@ -70,11 +71,16 @@
   document.addEventListener("click", function (e) {
     var button = e.target.closest && e.target.closest("[data-copy]");
     if (!button) return;
-    var input = document.querySelector(button.getAttribute("data-copy"));
-    if (!input) return;
-    input.select();
+    var source = document.querySelector(button.getAttribute("data-copy"));
+    if (!source) return;
+    var text = "value" in source ? source.value : source.textContent.trim();
+    if (source.select) {
+      source.select();
+    } else {
+      window.getSelection().selectAllChildren(source);
+    }
     if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(input.value).then(function () { copied(button, true); }, function () {
+      navigator.clipboard.writeText(text).then(function () { copied(button, true); }, function () {
         copied(button, document.execCommand("copy"));
       });
     } else {
