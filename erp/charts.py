@@ -161,28 +161,41 @@ def _marker(kind: str, x: float, y: float, cls: str) -> str:
     return f'<circle class="{cls}" cx="{x:.1f}" cy="{y:.1f}" r="3.5"/>'
 
 
-def _legend(chart: Chart) -> str:
+LEGEND_ROW = 18  # a legend too wide for one row wraps, and the plot moves down by a row each time
+
+
+def _legend(chart: Chart) -> tuple[str, int]:
+    """The legend's SVG, and how many rows it takes."""
     x: float = LEFT
+    row = 0
     parts: list[str] = []
     for i, s in enumerate(chart.series):
+        name = s.name if len(s.name) <= 22 else s.name[:21] + "…"
+        width = 26 + 7.4 * len(name)
+        if x > LEFT and x + width - 9 > WIDTH - RIGHT:
+            x, row = LEFT, row + 1
+        dy = row * LEGEND_ROW
         if chart.kind == "line":
             swatch = (
-                f'<line class="line {_colour_class(i, s)}-stroke" x1="{x}" y1="12" x2="{x + 14}" y2="12"/>'
-                + _marker(MARKERS[i % len(MARKERS)], x + 7, 12, _colour_class(i, s))
+                f'<line class="line {_colour_class(i, s)}-stroke" x1="{x}" y1="{12 + dy}" x2="{x + 14}" '
+                f'y2="{12 + dy}"/>' + _marker(MARKERS[i % len(MARKERS)], x + 7, 12 + dy, _colour_class(i, s))
             )
         else:
             swatch = (
-                f'<rect x="{x}" y="6" width="12" height="12" fill="url(#{chart.key}-p{i})" class="swatch"/>'
+                f'<rect x="{x}" y="{6 + dy}" width="12" height="12" fill="url(#{chart.key}-p{i})" '
+                'class="swatch"/>'
             )
-        name = s.name if len(s.name) <= 22 else s.name[:21] + "…"
         parts.append(f'<g class="legend-item"><title>{_t(s.name)}</title>{swatch}')
-        parts.append(f'<text x="{x + 17}" y="16" class="legend">{_t(name)}</text></g>')
-        x += 26 + 7.4 * len(name)
-    return "".join(parts)
+        parts.append(f'<text x="{x + 17}" y="{16 + dy}" class="legend">{_t(name)}</text></g>')
+        x += width
+    return "".join(parts), row + 1
 
 
 def _draw(chart: Chart) -> str:
     n = len(chart.labels)
+    legend, legend_rows = _legend(chart)
+    top_margin = TOP + LEGEND_ROW * (legend_rows - 1)
+    svg_height = HEIGHT + LEGEND_ROW * (legend_rows - 1)  # the plot keeps its height under a taller legend
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     if chart.kind == "stacked":
         tops = [sum(float(s.values[i] or 0) for s in chart.series) for i in range(n)]
@@ -193,13 +206,13 @@ def _draw(chart: Chart) -> str:
     y_max = ticks[-1] or 1.0
 
     def y_of(value: float) -> float:
-        return TOP + plot_h - plot_h * value / y_max
+        return top_margin + plot_h - plot_h * value / y_max
 
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg" viewBox="0 0 {WIDTH} {svg_height}" '
         f'role="img" aria-label="{_t(chart.aria_label)}" preserveAspectRatio="xMidYMid meet">',
         _pattern_defs(chart),
-        _legend(chart),
+        legend,
     ]
     for tick in ticks:  # the y axis: gridlines with their labels
         y = y_of(tick)
@@ -207,9 +220,10 @@ def _draw(chart: Chart) -> str:
         out.append(
             f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{compact(tick)}</text>'
         )
-    out.append(f'<line class="axis" x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{TOP + plot_h}"/>')
+    out.append(f'<line class="axis" x1="{LEFT}" x2="{LEFT}" y1="{top_margin}" y2="{top_margin + plot_h}"/>')
     out.append(
-        f'<line class="axis" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" y2="{TOP + plot_h}"/>'
+        f'<line class="axis" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{top_margin + plot_h}" '
+        f'y2="{top_margin + plot_h}"/>'
     )
 
     slot = plot_w / max(n, 1)
@@ -218,7 +232,8 @@ def _draw(chart: Chart) -> str:
         if i % every == 0 or n <= 6:
             x = LEFT + slot * (i + 0.5)
             out.append(
-                f'<text class="tick" x="{x:.1f}" y="{HEIGHT - 10}" text-anchor="middle">{_t(label)}</text>'
+                f'<text class="tick" x="{x:.1f}" y="{svg_height - 10}" '
+                f'text-anchor="middle">{_t(label)}</text>'
             )
 
     if chart.kind == "line":

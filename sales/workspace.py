@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -301,37 +302,55 @@ def _day_labels(days: list[datetime.date]) -> list[str]:
     return [f"{d:%b} {d.day}" for d in days]
 
 
-def sales_per_day(days: int = SALES_DAYS, currency: str | None = None) -> Chart:
-    """Booked orders per day and channel over the last ``days`` days in one currency (the base
-    currency): a stacked bar per day. One query."""
-    currency = currency or settings.ERP_BASE_CURRENCY
+def _money_in(currency: str) -> Callable[[int | float | Decimal], str]:
+    return lambda value: formatting.money(value, currency, total=True)
+
+
+def sales_per_day(days: int = SALES_DAYS) -> list[Chart]:
+    """Booked orders per day and channel over the last ``days`` days: a stacked bar per day, one
+    chart per currency sold in (most sold first; amounts in different currencies are never added
+    up). One query. No sales: one empty chart in the base currency."""
     today = timezone.localdate()
     first = today - datetime.timedelta(days=days - 1)
     rows = (
         booked_orders()
-        .filter(order_date__gte=_start_of(first), currency=currency)
+        .filter(order_date__gte=_start_of(first))
         .annotate(day=TruncDate("order_date"))
-        .values("day", "channel__name")
+        .values("currency", "day", "channel__name")
         .annotate(total=Sum("total"))
-        .order_by("channel__name", "day")
+        .order_by("currency", "channel__name", "day")
     )
     dates = [first + datetime.timedelta(days=i) for i in range(days)]
-    per_channel: dict[str, dict[datetime.date, Decimal]] = defaultdict(dict)
+    per_currency: dict[str, dict[str, dict[datetime.date, Decimal]]] = defaultdict(lambda: defaultdict(dict))
     for r in rows:
-        per_channel[r["channel__name"]][r["day"]] = r["total"] or Decimal(0)
-    series = [
-        Series(name, [values.get(d, Decimal(0)) for d in dates]) for name, values in per_channel.items()
-    ]
-    return Chart(
-        key="sales-per-day",
-        title=f"Sales per day by channel, last {days} days",
-        kind="stacked",
-        labels=_day_labels(dates),
-        series=series or [Series("Sales", [Decimal(0)] * days)],
-        caption=f"Booked orders (not draft or cancelled) in {currency}; other currencies are not shown.",
-        unit=currency,
-        fmt=lambda v: formatting.money(v, currency, total=True),
-    )
+        per_currency[r["currency"]][r["channel__name"]][r["day"]] = r["total"] or Decimal(0)
+    if not per_currency:
+        per_currency[settings.ERP_BASE_CURRENCY] = defaultdict(dict)
+    sold = {
+        c: sum((sum(v.values(), Decimal(0)) for v in ch.values()), Decimal(0))
+        for c, ch in per_currency.items()
+    }
+    several = len(per_currency) > 1
+    charts = []
+    for currency in sorted(per_currency, key=lambda c: (-sold[c], c)):
+        series = [
+            Series(name, [values.get(d, Decimal(0)) for d in dates])
+            for name, values in per_currency[currency].items()
+        ]
+        charts.append(
+            Chart(
+                key=f"sales-per-day-{currency.lower()}",
+                title=f"Sales per day by channel, last {days} days" + (f", {currency}" if several else ""),
+                kind="stacked",
+                labels=_day_labels(dates),
+                series=series or [Series("Sales", [Decimal(0)] * days)],
+                caption=f"Booked orders (not draft or cancelled), in {currency}"
+                + ("; each currency has its own chart." if several else "."),
+                unit=currency,
+                fmt=_money_in(currency),
+            )
+        )
+    return charts
 
 
 def ontime_shipping(weeks: int = ONTIME_WEEKS) -> Chart:
@@ -380,7 +399,7 @@ def ontime_shipping(weeks: int = ONTIME_WEEKS) -> Chart:
 
 
 def _sales_chart(request: HttpRequest) -> FigureGroup:
-    return FigureGroup("Sales per day", charts=(sales_per_day(),))
+    return FigureGroup("Sales per day", charts=tuple(sales_per_day()))
 
 
 def _shipping_chart(request: HttpRequest) -> FigureGroup:

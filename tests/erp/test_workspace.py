@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import html
+import re
 from decimal import Decimal
 
 import pytest
 
-from erp import workspace
+from erp import charts, workspace
 from erp.charts import Chart, Series, compact, nice_ticks
 from tests.erp.factories import UserFactory
 
@@ -71,6 +73,30 @@ def test_a_line_labels_its_last_value_directly() -> None:
     assert '<text class="end-label"' in svg
     assert ">5</text>" in svg
     assert "<polyline" in svg
+
+
+def test_a_legend_too_wide_for_one_row_wraps_and_names_every_series() -> None:
+    # given: five channels whose names fill more than the chart's width (the demo's euro channels
+    # once lost "Wholesale" off the right edge)
+    names = ["Amazon marketplace", "Manual orders", "Rotterdam store (POS)", "Wholesale", "Web shop NL"]
+    chart = Chart(
+        key="wide",
+        title="Sales",
+        kind="stacked",
+        labels=["a", "b"],
+        series=[Series(name, [Decimal(1), Decimal(2)]) for name in names],
+    )
+
+    # when
+    svg = str(chart.svg())
+
+    # then: every name is drawn, inside the width, on more than one row, the plot moved down
+    rows = re.findall(r'<text x="([\d.]+)" y="([\d.]+)" class="legend">([^<]+)</text>', svg)
+    assert [html.unescape(name) for _, _, name in rows] == names
+    assert all(float(x) + 7.4 * len(name) <= charts.WIDTH for x, _, name in rows)
+    assert len({y for _, y, _ in rows}) > 1
+    height = int(re.search(r'viewBox="0 0 \d+ (\d+)"', svg).group(1))
+    assert height > charts.HEIGHT
 
 
 @pytest.mark.django_db

@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
@@ -111,7 +112,7 @@ def test_sales_per_day_stacks_each_channel_in_the_base_currency(world) -> None:
     other = ChannelFactory(code="shop", name="Shop")
     order_confirm(order=order_for((stocked_product(5), 1), channel=other))
 
-    chart = workspace.sales_per_day()
+    [chart] = workspace.sales_per_day()
 
     by_name = {s.name: s.values for s in chart.series}
     assert set(by_name) == {world.channel.name, "Shop"}
@@ -140,3 +141,21 @@ def test_on_time_shipping_is_the_share_shipped_within_the_promise(world) -> None
     on_time = 1  # the seed's shipped order
     assert chart.series[0].values[-1] == Decimal(100 * on_time) / confirmed_this_week.count()
     assert chart.max_value == 100
+
+
+def test_each_currency_sold_in_has_its_own_sales_chart_most_sold_first(world) -> None:
+    # given: a euro channel that sells more than the base currency's channels
+    euro = ChannelFactory(code="nl", name="Rotterdam", currency="EUR")
+    order_confirm(order=order_for((stocked_product(50, price="900.00"), 2), channel=euro))
+
+    # when
+    charts = workspace.sales_per_day()
+
+    # then: two charts, never one sum of dollars and euros
+    assert [c.unit for c in charts] == ["EUR", settings.ERP_BASE_CURRENCY]
+    euros = {s.name: s.values for s in charts[0].series}
+    assert set(euros) == {"Rotterdam"}
+    assert euros["Rotterdam"][-1] == SalesOrder.objects.get(channel=euro).total
+    assert "EUR" in charts[0].title
+    assert "€" in charts[0].fmt(euros["Rotterdam"][-1])
+    assert world.channel.name in {s.name for s in charts[1].series}
