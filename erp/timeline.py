@@ -162,11 +162,12 @@ def qty(value: Any) -> str:
         return str(value)
 
 
-def created_entry(obj: Any, sentence: str = "Created") -> Entry:
-    """'Created' by the row's creator (AuditedModel), for documents whose creation emits nothing."""
+def created_entry(obj: Any, sentence: str = "Created", *, at: Any = None) -> Entry:
+    """'Created' by the row's creator (AuditedModel), for documents whose creation emits nothing;
+    ``at``: the document's own business time, when it has one (a transfer's shipped_at)."""
     user = obj.created_by if getattr(obj, "created_by_id", None) else None
     return Entry(
-        at=obj.created_at,
+        at=at or obj.created_at,
         kind="note",
         sentence=sentence,
         actor=actors.user_name(user) if user is not None else actors.SYSTEM,

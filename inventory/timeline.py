@@ -42,7 +42,7 @@ def _at(user: Any, at: Any, sentence: str) -> timeline.Entry:
 
 def transfer_entries(transfer: Transfer) -> list[timeline.Entry]:
     route = f"from {transfer.from_location} to {transfer.to_location}"
-    found = [timeline.created_entry(transfer, f"Shipped into transit {route}")]
+    found = [timeline.created_entry(transfer, f"Shipped into transit {route}", at=transfer.shipped_at)]
     if transfer.status == TransferStatus.DONE and transfer.received_at:
         updater = transfer.updated_by if transfer.updated_by_id else None
         found.append(_at(updater, transfer.received_at, f"Received at {transfer.to_location}"))
@@ -63,7 +63,7 @@ def register() -> None:
         area="inventory",
         extra=transfer_entries,
         title=lambda t: f"transfer {t.number}",
-        url=lambda t: reverse("inventory:transfer"),
+        url=lambda t: reverse("inventory:transfer-detail", args=[t.pk]),
     )
     timeline.register_document(
         CountSheet._meta.label_lower,

@@ -22,6 +22,7 @@ urlpatterns = [
     path("levels/", views.level_list, name="levels"),
     path("transfer/", views.transfer, name="transfer"),
     path("transfer/scan/", views.transfer_scan, name="transfer-scan"),
+    path("transfers/<int:pk>/", views.transfer_detail, name="transfer-detail"),
     path("transfers/<int:pk>/receive/", views.transfer_receive, name="transfer-receive"),
     path("adjust/", views.adjust, name="adjust"),
     path("adjust/scan/", views.adjust_scan, name="adjust-scan"),

@@ -36,7 +36,7 @@ from inventory.views.products import (
     product_variants_preview,
 )
 from inventory.views.reports import replenishment_list, valuation_report
-from inventory.views.transfers import transfer, transfer_receive, transfer_scan
+from inventory.views.transfers import transfer, transfer_detail, transfer_receive, transfer_scan
 from inventory.views.warehouses import warehouse_detail, warehouse_list
 
 __all__ = [
@@ -68,6 +68,7 @@ __all__ = [
     "replenishment_list",
     "stock_check",
     "transfer",
+    "transfer_detail",
     "transfer_receive",
     "transfer_scan",
     "valuation_report",

@@ -15,7 +15,7 @@ from erp.exceptions import DomainError
 from erp.ui import htmx_of
 from inventory import selectors, services
 from inventory.models import Location, LocationKind, Transfer
-from inventory.views.common import active_bins, int_or_none, render_page, trigger, write
+from inventory.views.common import active_bins, int_or_none, read, render_page, trigger, write
 from inventory.views.scanner import (
     Message,
     ScanSession,
@@ -162,4 +162,19 @@ def transfer_receive(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return trigger(response, text, level)
     messages.add_message(request, messages.SUCCESS if level == "success" else messages.ERROR, text)
+    if request.POST.get("from") == "detail":
+        return redirect("inventory:transfer-detail", pk=transfer.pk)
     return redirect("inventory:transfer")
+
+
+def _transfer_detail(pk: int) -> Transfer | None:
+    return selectors.transfer_list().select_related("created_by", "updated_by").filter(pk=pk).first()
+
+
+@read
+def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One transfer: where from and to, its lines, when it left and arrived, and its timeline."""
+    transfer = _transfer_detail(pk)
+    if transfer is None:
+        raise Http404("No such transfer")
+    return render_page(request, "inventory/transfer_detail.html", {"transfer": transfer}, fragments=())
