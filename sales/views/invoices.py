@@ -22,8 +22,9 @@ from erp.money import round_money
 from erp.ui import flash, htmx_of, is_htmx, paginate, toast
 from sales import documents, selectors, services
 from sales.filters import InvoiceFilter
-from sales.forms import PaymentForm, add_domain_errors, money_text
+from sales.forms import PaymentForm, add_domain_errors
 from sales.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Refund
+from sales.order_lines import money_text
 from sales.services.documents import invoice_email as invoice_email_send
 from sales.views.common import invoicing, read, render_page
 from sales.views.orders import answer as order_answer

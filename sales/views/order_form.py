@@ -21,10 +21,10 @@ from erp.ui import flash, is_htmx, toast
 from inventory.models import Product
 from sales import lifecycle, selectors, services
 from sales.filters import CustomerFilter
-from sales.forms import (
+from sales.forms import OrderForm, add_domain_errors
+from sales.models import Customer, OrderLine, SalesChannel, SalesOrder
+from sales.order_lines import (
     LineRow,
-    OrderForm,
-    add_domain_errors,
     default_channel,
     entry_from_post,
     lines_from_order,
@@ -34,7 +34,6 @@ from sales.forms import (
     parse_decimal,
     place_line_errors,
 )
-from sales.models import Customer, OrderLine, SalesChannel, SalesOrder
 from sales.pricing import LineIn, OrderOut, TaxIn, compute
 from sales.views.common import read, render_page, write
 

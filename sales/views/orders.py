@@ -30,7 +30,6 @@ from sales.forms import (
     ReturnForm,
     ShipForm,
     add_domain_errors,
-    money_text,
 )
 from sales.models import (
     Customer,
@@ -41,6 +40,7 @@ from sales.models import (
     SalesOrder,
     SalesReturn,
 )
+from sales.order_lines import money_text
 from sales.views.common import can_invoice, invoicing, read, render_page, ship, write
 
 STATUS_TABS: tuple[tuple[str, str], ...] = (
