@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import integrations
+from erp.models import OutboxEvent
 from integrations import routing
 from integrations.models import Connection, Delivery, DeliveryStatus, ExternalRef
 from integrations.simulate.pace import SCALE
@@ -156,7 +157,9 @@ class ShippingTool(Participant):
 def changing(watcher: Any, tools: Mapping[str, Any], shipping: Mapping[str, ShippingTool]) -> set[str]:
     """Our numbers of the orders with a change on its way to a shipping tool: one the channel and
     the hub have not agreed on yet (a cancel or an edit made in the channel: ``watcher``'s pending
-    changes), or one the hub still has to deliver to the tool. The tools' staff leave them be."""
+    changes), one whose event the hub has not dispatched yet (with real workers the channel and the
+    hub agree before a worker makes the tool's delivery of it), or one the hub still has to deliver
+    to the tool. The tools' staff leave them be."""
     from sales.models import SalesOrder
 
     pending = {(c.tool, o) for c in watcher.pending for o in c.orders}
@@ -171,6 +174,11 @@ def changing(watcher: Any, tools: Mapping[str, Any], shipping: Mapping[str, Ship
         )
         if (keys[connection_id], external_id) in pending
     }
+    # committed here but not dispatched yet (a worker takes it up soon): its delivery is not made
+    unsent = OutboxEvent.objects.filter(
+        dispatched_at__isnull=True, aggregate_type=SalesOrder._meta.label_lower
+    ).values_list("aggregate_id", flat=True)
+    ids |= {int(aggregate) for aggregate in unsent if str(aggregate).isdigit()}
     ids |= {
         int(aggregate)
         for aggregate in Delivery.objects.filter(

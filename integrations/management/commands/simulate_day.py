@@ -15,6 +15,7 @@ injected permanent error explains; 0 otherwise.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -90,5 +91,7 @@ class Command(BaseCommand):
         if not report.ok:
             for problem in report.problems:
                 self.stderr.write(f"FAIL: {problem}")
+            for item in report.drift_items[:50]:  # what CI's log keeps: the report file is gone with it
+                self.stderr.write(f"  drift: {json.dumps(item, default=str)}")
             sys.exit(1)
         self.stdout.write(self.style.SUCCESS("OK: no drift, no failed event, no unexplained dead letter"))
