@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.db.models import Q
 from django.http import HttpRequest
 from ninja.errors import HttpError
 from ninja.security.http import HttpBearer
@@ -67,6 +70,25 @@ class Principal:
         return [s for s in allowed if s in self.api_key.scopes]
 
 
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _load_permissions(user: User) -> None:
+    """Read the user's permissions in ONE query, for the scope check of every request (Django's
+    ModelBackend reads them in two: the user's own, then its groups'). Only where ModelBackend is
+    the one backend (the default), filling the cache it reads; a superuser needs none."""
+    if not user.is_active or user.is_superuser or hasattr(user, "_perm_cache"):
+        return
+    if list(settings.AUTHENTICATION_BACKENDS) != [MODEL_BACKEND]:
+        return
+    rows = (
+        Permission.objects.filter(Q(user=user) | Q(group__user=user))
+        .values_list("content_type__app_label", "codename")
+        .distinct()
+    )
+    user._perm_cache = {f"{app_label}.{codename}" for app_label, codename in rows}  # type: ignore[attr-defined]
+
+
 class Forbidden(HttpError):
     def __init__(self, message: str) -> None:
         super().__init__(403, message)
@@ -101,6 +123,7 @@ class ErpAuth(HttpBearer):
             principal = self._session_principal(request)
         if principal is None:
             return None
+        _load_permissions(principal.user)
         if principal.api_key is not None:
             # The key acts as its owner: the change history (erp.history) records both.
             request.user = principal.user

@@ -6,7 +6,12 @@ the subscribers of its topic; a periodic sweep dispatches whatever a crash left
 behind, or a broker that was down never got (the request that committed still
 succeeds: see erp.scheduling). Dispatch is exactly-once per event: the event row
 is locked, the subscribers run, and the row is marked dispatched, all in one
-transaction. Subscribers must therefore only write to the database (e.g. Delivery
+transaction.
+
+What a transaction costs stays constant however many events it records: its events
+leave in ONE task after commit (``dispatch_events``, all their ids), and inside
+``batched()`` they are written in one multi-row INSERT, numbered by one multi-row
+upsert of their aggregates' sequences. Subscribers must therefore only write to the database (e.g. Delivery
 rows) and enqueue their own work on commit.
 """
 
@@ -15,8 +20,10 @@ from __future__ import annotations
 import fnmatch
 import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -26,15 +33,16 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from erp import actor, clock, scheduling
-from erp.counters import upsert_increment
+from erp.counters import upsert_add_many, upsert_increment
 from erp.models import AggregateSequence, OutboxEvent
 
 logger = logging.getLogger(__name__)
 
 Subscriber = Callable[[OutboxEvent], None]
 
-# By name: erp.tasks imports this module (tests/erp/test_scheduling.py checks the name).
-DISPATCH_TASK = "erp.tasks.dispatch_event_task"
+# By name: erp.tasks imports this module (tests/erp/test_scheduling.py checks the name). One task
+# per transaction, carrying the ids of all its events (erp.tasks.dispatch_events_task).
+DISPATCH_TASK = "erp.tasks.dispatch_events_task"
 SWEEP_RECOVERY = "the outbox sweep (erp.events.sweep, every minute) dispatches the event"
 
 
@@ -90,6 +98,169 @@ def _next_sequence(aggregate_type: str, aggregate_id: str) -> int:
     )
 
 
+# --- one transaction's events: written together, dispatched together ------------------------
+#
+# State lives on the connection object (Django keeps one per thread), so threads never share it.
+# Whether an event or a dispatch callback survived a rolled-back savepoint is read from Django's
+# own list of on-commit callbacks: a savepoint rollback drops the callbacks registered inside it.
+
+
+class _Dispatch:
+    """The dispatch of one transaction's events: ONE task for all of them, sent after commit."""
+
+    def __init__(self, scope: object) -> None:
+        self.pks: list[int] = []
+        self.sent = False
+        self.scope = scope
+        self.__qualname__ = f"{DISPATCH_TASK}(...)"  # Django names a failing callback by it
+
+    def __call__(self) -> None:
+        self.sent = True
+        pks = list(dict.fromkeys(self.pks))  # in emit order, once each
+        if pks:
+            scheduling.enqueue(DISPATCH_TASK, pks, recovery=SWEEP_RECOVERY)
+
+
+class _Kept:
+    """A marker registered on commit with a buffered event: gone if its savepoint rolled back."""
+
+    def __call__(self) -> None:
+        pass
+
+
+@dataclass
+class _Buffer:
+    """Events emitted inside ``batched()``, written when the outermost block ends."""
+
+    depth: int = 0
+    events: list[tuple[OutboxEvent, _Kept]] = field(default_factory=list)
+
+
+def _registered(conn: Any, callback: object) -> bool:
+    return any(func is callback for _, func, _ in conn.run_on_commit)
+
+
+def _scope(conn: Any) -> object | None:
+    """What commits the events, for their after-commit dispatch: the outermost atomic block. Under
+    a test case's own blocks (which never commit: tests run what is registered on commit inside
+    one of their blocks, django_capture_on_commit_callbacks) it is the first block of the code
+    under test, identified by its savepoint; None (one dispatch per call) without one."""
+    for i, block in enumerate(conn.atomic_blocks):
+        if not block._from_testcase:
+            return "outermost" if i == 0 else conn.savepoint_ids[i - 1]
+    return None
+
+
+def _schedule_dispatch(pks: list[int]) -> None:
+    """Add the events to their transaction's one dispatch task (registering it on the first)."""
+    conn = transaction.get_connection()
+    batch: _Dispatch | None = getattr(conn, "_erp_outbox_dispatch", None)
+    scope = _scope(conn)
+    # A new transaction, or the callback was dropped with a rolled-back savepoint, or has run.
+    if batch is None or batch.sent or scope is None or batch.scope != scope or not _registered(conn, batch):
+        batch = _Dispatch(scope)
+        conn._erp_outbox_dispatch = batch
+        transaction.on_commit(batch, robust=True)  # after commit, an error is logged, never raised
+    batch.pks.extend(pks)
+
+
+def _buffer() -> _Buffer | None:
+    return getattr(transaction.get_connection(), "_erp_outbox_buffer", None)
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """Write the events emitted inside the block in one go when it ends: one multi-row upsert of
+    the aggregates' sequence numbers and one multi-row INSERT, whatever their number.
+
+    Inside the block ``emit`` returns the event unsaved; it gets its ``pk`` and ``sequence`` when
+    the outermost ``batched()`` ends (nested blocks join the outer one). Events emitted inside a
+    savepoint that rolled back are left out. An exception leaving the block discards its events
+    (the transaction they belong to is failing). Use it inside ``transaction.atomic()``, around a
+    business operation that emits several events and does not read their ids.
+    """
+    conn = transaction.get_connection()
+    buffer = _buffer()
+    if buffer is None:
+        buffer = _Buffer()
+        conn._erp_outbox_buffer = buffer
+    buffer.depth += 1
+    try:
+        yield
+    except BaseException:
+        buffer.depth -= 1
+        if buffer.depth == 0:
+            conn._erp_outbox_buffer = None
+        raise
+    buffer.depth -= 1
+    if buffer.depth == 0:
+        conn._erp_outbox_buffer = None
+        registered = {id(func) for _, func, _ in conn.run_on_commit}  # once: 5,000 events, not 5,000²
+        kept = [event for event, marker in buffer.events if id(marker) in registered]
+        _write(kept)
+
+
+def _write(pending: list[OutboxEvent]) -> None:
+    """Number the events per aggregate and INSERT them: one statement on PostgreSQL, two elsewhere."""
+    if not pending:
+        return
+    counts: dict[tuple[str, ...], int] = Counter((e.aggregate_type, e.aggregate_id) for e in pending)
+    if connection.vendor == "postgresql":
+        _insert_numbered(pending, counts)
+    else:
+        last = upsert_add_many(
+            AggregateSequence._meta.db_table, ("aggregate_type", "aggregate_id"), "last_sequence", counts
+        )
+        # The aggregate's events take the numbers just handed out, in the order they were emitted.
+        nxt = {key: last[key] - count + 1 for key, count in counts.items()}
+        for event in pending:
+            key = (event.aggregate_type, event.aggregate_id)
+            event.sequence = nxt[key]
+            nxt[key] += 1
+        OutboxEvent.objects.bulk_create(pending)  # sets each pk (RETURNING)
+    _schedule_dispatch([e.pk for e in pending])
+
+
+def _insert_numbered(pending: list[OutboxEvent], counts: dict[tuple[str, ...], int]) -> None:
+    """The upsert of the aggregates' sequences and the INSERT of the events as ONE statement (a
+    data-modifying CTE): each event's sequence is its aggregate's new last value, less the number of
+    its aggregate's events emitted after it. The columns and their types come from the model."""
+    qn = connection.ops.quote_name
+    seq_table, table = qn(AggregateSequence._meta.db_table), qn(OutboxEvent._meta.db_table)
+    fields = [f for f in OutboxEvent._meta.concrete_fields if not f.primary_key and f.attname != "sequence"]
+    keys = sorted(counts)  # the sequence rows are locked in one order by every writer
+    params: list[Any] = []
+    for key in keys:
+        params.extend([*key, counts[key]])
+    later = dict(counts)
+    rows = []
+    for order, event in enumerate(pending):
+        key = (event.aggregate_type, event.aggregate_id)
+        later[key] -= 1
+        params.extend(f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields)
+        params.extend([later[key], order])
+        rows.append("(" + ", ".join([f"%s::{f.db_type(connection)}" for f in fields] + ["%s::int"] * 2) + ")")
+    columns = ", ".join(qn(f.column) for f in fields)
+    sql = (
+        f"WITH seq AS (INSERT INTO {seq_table} (aggregate_type, aggregate_id, last_sequence) "
+        f"VALUES {', '.join(['(%s, %s, %s)'] * len(keys))} "
+        f"ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE "
+        f"SET last_sequence = {seq_table}.last_sequence + EXCLUDED.last_sequence "
+        f"RETURNING aggregate_type, aggregate_id, last_sequence) "
+        f"INSERT INTO {table} ({columns}, sequence) "
+        f"SELECT {', '.join('v.' + qn(f.column) for f in fields)}, seq.last_sequence - v._later "
+        f"FROM (VALUES {', '.join(rows)}) AS v ({columns}, _later, _order) "
+        f"JOIN seq ON seq.aggregate_type = v.aggregate_type AND seq.aggregate_id = v.aggregate_id "
+        f"ORDER BY v._order RETURNING id, event_id, sequence"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        written = {event_id: (pk, sequence) for pk, event_id, sequence in cursor.fetchall()}
+    for event in pending:
+        event.pk, event.sequence = written[event.event_id]
+        event._state.adding, event._state.db = False, connection.alias
+
+
 def emit(
     topic: str,
     *,
@@ -99,7 +270,8 @@ def emit(
     """Record an event in the current transaction; dispatch it after commit.
 
     Refuses to run outside a transaction: an event must commit or roll back
-    together with the change it announces.
+    together with the change it announces. Inside ``batched()`` the event is written when the
+    block ends (and is returned without its pk and sequence until then).
     """
     if not connection.in_atomic_block:
         raise OutboxError(f"emit({topic!r}) must run inside transaction.atomic()")
@@ -107,18 +279,29 @@ def emit(
     # Round-trip through JSON so subscribers in this process see what others will read.
     clean_payload = json.loads(DjangoJSONEncoder().encode(payload or {}))
     who = actor.current()  # never queries: the request's user is already loaded
-    event = OutboxEvent.objects.create(
+    event = OutboxEvent(
         topic=topic,
         aggregate_type=aggregate_type,
         aggregate_id=aggregate_id,
-        sequence=_next_sequence(aggregate_type, aggregate_id),
         payload=clean_payload,
         created_at=clock.now(),
         actor=who.name,
         actor_user_id=who.user_id,
     )
-    scheduling.enqueue_on_commit(DISPATCH_TASK, event.pk, recovery=SWEEP_RECOVERY)
+    buffer = _buffer()
+    if buffer is not None:
+        marker = _Kept()
+        transaction.on_commit(marker)
+        buffer.events.append((event, marker))
+        return event
+    event.sequence = _next_sequence(aggregate_type, aggregate_id)
+    event.save(force_insert=True)
+    _schedule_dispatch([event.pk])
     return event
+
+
+def _failed(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
 
 
 def dispatch_event(event_pk: int) -> bool:
@@ -145,9 +328,54 @@ def dispatch_event(event_pk: int) -> bool:
     except Exception as exc:
         logger.exception("Dispatch of outbox event %s failed", event_pk)
         OutboxEvent.objects.filter(pk=event_pk, dispatched_at__isnull=True).update(
-            attempts=models.F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+            attempts=models.F("attempts") + 1, last_error=_failed(exc)
         )
         return False
+
+
+def dispatch_events(event_pks: Iterable[int]) -> int:
+    """Dispatch a transaction's events, in order, in one transaction; return how many this call did.
+
+    The same guarantees as ``dispatch_event`` for each: the rows are locked in one statement,
+    skipping those another dispatcher holds; one already dispatched is left alone; an event whose
+    subscriber fails has its subscribers' writes rolled back (a savepoint of its own), its attempt
+    and error recorded, and stays pending for the sweep, while the others are marked dispatched.
+    """
+    pks = sorted(set(event_pks))
+    if not pks:
+        return 0
+    try:
+        with transaction.atomic():
+            locked = list(
+                OutboxEvent.objects.select_for_update(skip_locked=True)
+                .filter(pk__in=pks, dispatched_at__isnull=True)
+                .order_by("pk")
+            )
+            done: list[int] = []
+            failed: list[tuple[int, str]] = []
+            for event in locked:
+                subs = subscribers_for(event.topic)
+                try:
+                    if subs:
+                        with transaction.atomic():
+                            for sub in subs:
+                                sub.handler(event)
+                except Exception as exc:
+                    logger.exception("Dispatch of outbox event %s failed", event.pk)
+                    failed.append((event.pk, _failed(exc)))
+                else:
+                    done.append(event.pk)
+            if done:
+                OutboxEvent.objects.filter(pk__in=done).update(
+                    dispatched_at=timezone.now(), attempts=models.F("attempts") + 1, last_error=""
+                )
+            for pk, error in failed:
+                OutboxEvent.objects.filter(pk=pk).update(attempts=models.F("attempts") + 1, last_error=error)
+            return len(done)
+    except Exception:
+        # The batch's own transaction failed (not a subscriber): one by one, each recording its error.
+        logger.exception("Dispatch of outbox events %s failed as a batch; dispatching one by one", pks)
+        return sum(dispatch_event(pk) for pk in pks)
 
 
 def pending_events(*, older_than: timedelta | None = None) -> models.QuerySet[OutboxEvent]:
@@ -163,7 +391,7 @@ def sweep(*, limit: int = 1000, grace: timedelta | None = None) -> int:
         grace = timedelta(seconds=settings.OUTBOX_SWEEP_GRACE_SECONDS)
     dispatched = 0
     for pk in pending_events(older_than=grace).values_list("pk", flat=True)[:limit]:
-        dispatched += dispatch_event(pk)
+        dispatched += dispatch_event(pk)  # one by one: a failing event holds up no other
     return dispatched
 
 

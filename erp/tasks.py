@@ -6,7 +6,14 @@ from erp import events, idempotency, jobs, ratelimit
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def dispatch_events_task(event_pks: list[int]) -> int:
+    """The events of one transaction (erp.events sends one such task per transaction)."""
+    return events.dispatch_events(event_pks)
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def dispatch_event_task(event_pk: int) -> bool:
+    """One event (what erp.events sent before events were batched: messages still queued)."""
     return events.dispatch_event(event_pk)
 
 

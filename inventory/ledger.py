@@ -21,6 +21,7 @@ from django.db.models import Sum
 
 from erp import clock, events, formatting
 from erp.money import ZERO, quantize_money, quantize_quantity
+from erp.rows import update_rows
 from inventory.exceptions import InsufficientStock, InvalidStockOperation
 from inventory.locks import LevelKey, lock_levels, lock_products
 from inventory.models import (
@@ -201,7 +202,7 @@ def post(
             )
         )
 
-    StockLevel.objects.bulk_update(levels.values(), ["on_hand", "reserved", "updated_at"])
+    update_rows(StockLevel, list(levels.values()), ["on_hand", "reserved", "updated_at"])
     _check_serials_unique(moves)
     created = StockMove.objects.bulk_create(rows)
     _save_costs(moves, locked_products, costs)
@@ -211,6 +212,44 @@ def post(
         before,
     )
     return Posted(moves=created, levels=levels)
+
+
+def post_reserved_on_locked(
+    changes: Sequence[tuple[StockLevel, Product, Decimal]], *, locked: Sequence[StockLevel]
+) -> None:
+    """Change reserved quantities of levels the caller has locked (``changes``: the level, its
+    product and the change; + reserves, - releases), as ``post(reserved=...)`` does, without
+    locking again: one UPDATE of the levels changed, and the ``inventory.level_changed`` events.
+
+    ``locked`` holds EVERY internal level of each (product, warehouse) changed, locked, with
+    ``location`` (and its ``warehouse``) loaded: the events' totals are summed from them instead of
+    read again (what ``warehouse_totals`` would read, under the same locks).
+    """
+    if not changes:
+        return
+    before = {_level_key(level): level.on_hand - level.reserved for level in locked}
+    changed: dict[int, StockLevel] = {}
+    for level, product, delta in changes:
+        level.reserved = quantize_quantity(level.reserved + delta)
+        _check_level(level, product, level.location, requested=delta if delta > 0 else ZERO)
+        changed[level.pk] = level
+    update_rows(StockLevel, list(changed.values()), ["reserved", "updated_at"])
+    touched = {(level.product_id, level.warehouse_id) for level in changed.values()}
+    totals: dict[tuple[int, int], tuple[Decimal, Decimal]] = {}
+    change: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
+    for level in locked:
+        if level.warehouse_id is None or (level.product_id, level.warehouse_id) not in touched:
+            continue
+        pair = (level.product_id, level.warehouse_id)
+        on_hand, reserved = totals.get(pair, (ZERO, ZERO))
+        totals[pair] = (on_hand + level.on_hand, reserved + level.reserved)
+        change[pair] += level.on_hand - level.reserved - before[_level_key(level)]
+    products = {product.pk: product for _, product, _ in changes}
+    _emit_totals(totals, change, products)
+
+
+def _level_key(level: StockLevel) -> LevelKey:
+    return (level.product_id, level.location_id, level.lot_id)
 
 
 def _check_level(
@@ -333,6 +372,14 @@ def _emit_level_changes(
             key = (level.product_id, level.location_id, level.lot_id)
             change[(level.product_id, level.warehouse_id)] += level.on_hand - level.reserved - before[key]
     totals = warehouse_totals((p, w) for p, ws in pairs.items() for w in ws)
+    _emit_totals(totals, change, products)
+
+
+def _emit_totals(
+    totals: dict[tuple[int, int], tuple[Decimal, Decimal]],
+    change: dict[tuple[int, int], Decimal],
+    products: dict[int, Product],
+) -> None:
     for (product_id, warehouse_id), (on_hand, reserved) in sorted(totals.items()):
         product = products[product_id]
         events.emit(

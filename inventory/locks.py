@@ -6,6 +6,7 @@ An operation takes each kind at most once, all rows of the kind in one statement
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
@@ -27,9 +28,14 @@ LevelKey = tuple[int, int, int | None]  # (product_id, location_id, lot_id)
 
 
 def _keys_filter(keys: Iterable[LevelKey]) -> Q:
-    condition = Q(pk__in=[])
+    """The levels of these keys: one term per (location, lot) with its products ``IN (...)``, not
+    one per key (a receipt of 10,000 lines in one bin built 10,000 ORs: 43 s to plan)."""
+    products: dict[tuple[int, int | None], list[int]] = defaultdict(list)
     for product_id, location_id, lot_id in keys:
-        condition |= Q(product_id=product_id, location_id=location_id, lot_id=lot_id)
+        products[(location_id, lot_id)].append(product_id)
+    condition = Q(pk__in=[])
+    for (location_id, lot_id), ids in sorted(products.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
+        condition |= Q(location_id=location_id, lot_id=lot_id, product_id__in=sorted(ids))
     return condition
 
 
@@ -61,8 +67,16 @@ def lock_levels(keys: Iterable[LevelKey]) -> dict[LevelKey, StockLevel]:
 
 def lock_levels_of_product_in_warehouse(product_id: int, warehouse_id: int) -> list[StockLevel]:
     """Every internal level of a product in a warehouse, locked (for reservations)."""
+    return lock_levels_of_products_in_warehouse([product_id], warehouse_id)
+
+
+def lock_levels_of_products_in_warehouse(product_ids: Iterable[int], warehouse_id: int) -> list[StockLevel]:
+    """Every internal level of these products in a warehouse, locked in ONE statement (in pk order,
+    as every lock of levels), with its location and lot read in the same statement (for picking
+    order and messages). A reservation of a whole order costs this one query, whatever its lines."""
     return list(
-        StockLevel.objects.select_for_update(of=("self",))  # not the joined location rows
-        .filter(product_id=product_id, warehouse_id=warehouse_id, location__kind="internal")
+        StockLevel.objects.select_for_update(of=("self",))  # not the joined location and lot rows
+        .select_related("location", "lot")
+        .filter(product_id__in=set(product_ids), warehouse_id=warehouse_id, location__kind="internal")
         .order_by("pk")
     )

@@ -27,20 +27,24 @@ from inventory.services.counts import (
 )
 from inventory.services.reservations import (
     Demand,
+    ReserveRequest,
     reservation_consume,
     reservation_release,
     reservations_release_for_demand,
     stock_reserve,
+    stock_reserve_many,
 )
 from inventory.services.rules import reorder_rule_delete, reorder_rule_set
 from inventory.services.stock import (
     NO_DOCUMENT,
     Document,
     Line,
+    Receipt,
     stock_adjust,
     stock_issue,
     stock_move_reverse,
     stock_receive,
+    stock_receive_many,
     stock_scrap,
     stock_transfer,
     transfer_cancel,
@@ -65,6 +69,8 @@ __all__ = [
     "Document",
     "Line",
     "ProductUpsert",
+    "Receipt",
+    "ReserveRequest",
     "count_line_set",
     "count_sheet_apply",
     "count_sheet_cancel",
@@ -91,7 +97,9 @@ __all__ = [
     "stock_levels_set_counted",
     "stock_move_reverse",
     "stock_receive",
+    "stock_receive_many",
     "stock_reserve",
+    "stock_reserve_many",
     "stock_scrap",
     "stock_transfer",
     "transfer_cancel",

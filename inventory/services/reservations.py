@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -12,8 +14,8 @@ from erp import formatting
 from erp.exceptions import ValidationFailed
 from erp.money import ZERO, quantize_quantity
 from inventory.exceptions import InsufficientStock, InvalidStockOperation
-from inventory.ledger import NO_DOCUMENT, Document, MoveSpec, ReservedDelta, post
-from inventory.locks import lock_levels_of_product_in_warehouse, lock_reservations
+from inventory.ledger import NO_DOCUMENT, Document, MoveSpec, ReservedDelta, post, post_reserved_on_locked
+from inventory.locks import lock_levels_of_products_in_warehouse, lock_reservations
 from inventory.models import (
     Location,
     LocationKind,
@@ -61,6 +63,15 @@ def _pick_order(level: StockLevel) -> tuple[Any, ...]:
     return (expiry is None, expiry or "", level.location.path, level.pk)
 
 
+@dataclass(frozen=True)
+class ReserveRequest:
+    """One demand's quantity of a product, for ``stock_reserve_many``."""
+
+    product: Product
+    quantity: Decimal | str | int
+    demand: Demand
+
+
 @transaction.atomic
 def stock_reserve(
     *,
@@ -79,63 +90,100 @@ def stock_reserve(
     quantity is reserved or nothing is (InsufficientStock); with it, what is
     available is reserved and the rest is left to the caller (a backorder).
     """
-    quantity = quantize_quantity(quantity)
-    if quantity <= 0:
-        raise ValidationFailed("Quantity must be positive.", field_errors={"quantity": ["Must be positive."]})
-    if not product.is_stocked:
-        raise InvalidStockOperation(f"{product.sku} is a service: it cannot be reserved.")
-    levels = [
-        level
-        for level in lock_levels_of_product_in_warehouse(product.pk, warehouse.pk)
-        if (location is None or level.location_id == location.pk) and (lot is None or level.lot_id == lot.pk)
-    ]
-    # The locked rows are current; fetch their locations and lots for ordering and messages.
-    related = {
-        level.pk: level
-        for level in StockLevel.objects.select_related("location", "lot").filter(
-            pk__in=[lv.pk for lv in levels]
-        )
-    }
-    for level in levels:
-        level.location = related[level.pk].location
-        level.lot = related[level.pk].lot
-    levels.sort(key=_pick_order)
-    available = sum((max(level.on_hand - level.reserved, ZERO) for level in levels), ZERO)
-    if available < quantity and not allow_partial:
-        where = str(location) if location else f"warehouse {warehouse.code}"
-        raise InsufficientStock(sku=product.sku, location=where, requested=quantity, available=available)
+    return _reserve(
+        warehouse,
+        [ReserveRequest(product, quantity, demand)],
+        location=location,
+        lot=lot,
+        allow_partial=allow_partial,
+        user=user,
+    )[0]
 
-    remaining = quantity
-    deltas: list[ReservedDelta] = []
-    rows: list[Reservation] = []
-    for level in levels:
-        if remaining <= 0:
-            break
-        take = min(max(level.on_hand - level.reserved, ZERO), remaining)
-        if take <= 0:
-            continue
-        remaining -= take
-        deltas.append(ReservedDelta(product=product, location=level.location, lot=level.lot, delta=take))
-        rows.append(
-            Reservation(
-                product=product,
-                location=level.location,
-                lot=level.lot,
-                quantity=take,
-                demand_type=demand.type,
-                demand_id=str(demand.id),
-                demand_pk=demand.pk,
-                reference=demand.reference,
-                user=user if getattr(user, "is_authenticated", False) else None,
+
+@transaction.atomic(savepoint=False)
+def stock_reserve_many(
+    *, warehouse: Warehouse, requests: Sequence[ReserveRequest], allow_partial: bool = False, user: Any = None
+) -> list[list[Reservation]]:
+    """Reserve for several demands at once (an order's lines): what ``stock_reserve`` does for each,
+    in the order given, in a constant number of statements: one lock of all the levels involved,
+    one UPDATE of them, one INSERT of the reservations (and the level events, batched by the
+    caller's ``erp.events.batched()``). Returns each request's reservations, in order.
+
+    No savepoint of its own (it would cost two statements): a refusal (a service, a quantity that
+    is not positive, InsufficientStock without ``allow_partial``) ends the caller's transaction.
+    """
+    return _reserve(warehouse, requests, allow_partial=allow_partial, user=user)
+
+
+def _reserve(
+    warehouse: Warehouse,
+    requests: Sequence[ReserveRequest],
+    *,
+    location: Location | None = None,
+    lot: Lot | None = None,
+    allow_partial: bool,
+    user: Any,
+) -> list[list[Reservation]]:
+    wanted: list[Decimal] = []
+    for request in requests:
+        quantity = quantize_quantity(request.quantity)
+        if quantity <= 0:
+            raise ValidationFailed(
+                "Quantity must be positive.", field_errors={"quantity": ["Must be positive."]}
             )
-        )
-    if not rows:
+        if not request.product.is_stocked:
+            raise InvalidStockOperation(f"{request.product.sku} is a service: it cannot be reserved.")
+        wanted.append(quantity)
+    if not requests:
         return []
-    for delta in deltas:
-        assert delta.location.warehouse_id == warehouse.pk
-        delta.location.warehouse = warehouse
-    post(reserved=deltas, user=user)
-    return Reservation.objects.bulk_create(rows)
+    locked = lock_levels_of_products_in_warehouse([r.product.pk for r in requests], warehouse.pk)
+    for level in locked:
+        level.location.warehouse = warehouse  # for the checks of the ledger, without a query
+    by_product: dict[int, list[StockLevel]] = defaultdict(list)
+    for level in sorted(locked, key=_pick_order):
+        if (location is None or level.location_id == location.pk) and (lot is None or level.lot_id == lot.pk):
+            by_product[level.product_id].append(level)
+    taken: dict[int, Decimal] = defaultdict(lambda: ZERO)  # per level: held by earlier requests of this call
+    changes: list[tuple[StockLevel, Product, Decimal]] = []
+    rows: list[list[Reservation]] = []
+    for request, quantity in zip(requests, wanted, strict=True):
+        product, demand = request.product, request.demand
+        levels = by_product.get(product.pk, [])
+        free = {lv.pk: max(lv.on_hand - lv.reserved - taken[lv.pk], ZERO) for lv in levels}
+        available = sum(free.values(), ZERO)
+        if available < quantity and not allow_partial:
+            where = str(location) if location else f"warehouse {warehouse.code}"
+            raise InsufficientStock(sku=product.sku, location=where, requested=quantity, available=available)
+        remaining = quantity
+        held: list[Reservation] = []
+        for level in levels:
+            if remaining <= 0:
+                break
+            take = min(free[level.pk], remaining)
+            if take <= 0:
+                continue
+            remaining -= take
+            taken[level.pk] += take
+            changes.append((level, product, take))
+            held.append(
+                Reservation(
+                    product=product,
+                    location=level.location,
+                    lot=level.lot,
+                    quantity=take,
+                    demand_type=demand.type,
+                    demand_id=str(demand.id),
+                    demand_pk=demand.pk,
+                    reference=demand.reference,
+                    user=user if getattr(user, "is_authenticated", False) else None,
+                )
+            )
+        rows.append(held)
+    if not changes:
+        return rows
+    post_reserved_on_locked(changes, locked=locked)
+    Reservation.objects.bulk_create([r for held in rows for r in held])  # sets each pk
+    return rows
 
 
 def _locked_active(reservation: Reservation) -> Reservation:

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import transaction
 
-from erp import clock
+from erp import clock, events
 from erp.exceptions import InvalidTransition, ValidationFailed
 from erp.money import ZERO, quantize_quantity
 from erp.numbering import next_number
@@ -77,6 +77,59 @@ def stock_receive(
         document=document,
     )
     return post([spec], user=user).moves[0]
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """One line of a receipt of many: what ``stock_receive`` takes for one."""
+
+    product: Product
+    quantity: Decimal | str | int
+    unit_cost: Decimal | str | int | None = None
+    lot: Lot | None = None
+
+
+@transaction.atomic
+def stock_receive_many(
+    *,
+    lines: Sequence[Receipt],
+    location: Location,
+    source: LocationKind = LocationKind.SUPPLIER,
+    document: Document = NO_DOCUMENT,
+    reason: str = "",
+    user: Any = None,
+) -> list[StockMove]:
+    """Many receipts into one bin, as ``stock_receive`` does each, in ONE ``ledger.post``: the
+    levels locked and the moves inserted once for all lines, one ``inventory.level_changed`` per
+    (product, warehouse). The moves come back in the order of ``lines``. A 5,000-line receipt (a
+    purchase order received whole, a 3PL's inbound) costs a few statements, not 5,000 posts."""
+    _require_internal(location, "destination")
+    if source not in (LocationKind.SUPPLIER, LocationKind.PRODUCTION, LocationKind.CUSTOMER):
+        raise InvalidStockOperation("A receipt comes from a supplier, from production or from a customer.")
+    if not lines:
+        return []
+    kinds = {LocationKind.PRODUCTION: MoveKind.PRODUCTION, LocationKind.CUSTOMER: MoveKind.RETURN}
+    origin = virtual_location(source)
+    specs = [
+        MoveSpec(
+            product=line.product,
+            quantity=quantize_quantity(line.quantity),
+            from_location=origin,
+            to_location=location,
+            lot=line.lot,
+            unit_cost=(
+                Decimal(str(line.unit_cost))
+                if line.unit_cost is not None and source != LocationKind.CUSTOMER
+                else None
+            ),
+            kind=kinds.get(source, MoveKind.RECEIPT),
+            reason=reason,
+            document=document,
+        )
+        for line in lines
+    ]
+    with events.batched():  # the events of every product in one write
+        return post(specs, user=user).moves
 
 
 @transaction.atomic

@@ -8,13 +8,15 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import JSONField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import JSONObject
 
 from erp import clock, events
 from erp.exceptions import InvalidTransition, ValidationFailed
 from erp.money import ZERO, quantize_money, quantize_quantity, to_decimal
 from erp.numbering import next_number
 from inventory.models import Product
-from inventory.services import Demand, reservations_release_for_demand, stock_reserve
+from inventory.services import Demand, ReserveRequest, reservations_release_for_demand, stock_reserve_many
 from sales import lifecycle
 from sales.models import (
     Address,
@@ -147,16 +149,16 @@ def _validate_lines(lines: Sequence[LineSpec]) -> list[dict[str, Any]]:
     return clean
 
 
-def _write_lines_and_totals(
+def _price(
     order: SalesOrder,
     lines: list[dict[str, Any]],
     *,
     tax_exempt: bool,
     shipping_tax_amount: Decimal | str | int | None = None,
-) -> None:
-    """(Re)write the lines of a draft order and its stored totals."""
+) -> Any:
+    """The priced lines and totals of an order (sales.pricing); nothing is written."""
     try:
-        result = compute(
+        return compute(
             [
                 LineIn(
                     ln["quantity"],
@@ -177,12 +179,33 @@ def _write_lines_and_totals(
         )
     except ValueError as exc:
         raise ValidationFailed(str(exc), field_errors={"order_discount": [str(exc)]}) from exc
-    order.lines.all().delete()
+
+
+def _set_totals(order: SalesOrder, result: Any) -> None:
+    order.subtotal = result.subtotal
+    order.discount_total = result.discount_total
+    order.tax_total = result.tax_total
+    order.shipping_total = result.shipping_total
+    order.total = result.total
+
+
+def prefetched(manager: Any, rows: list[Any]) -> Any:
+    """A related manager's queryset that answers with ``rows`` (what a prefetch leaves behind),
+    so that showing the lines and taxes just written costs no query."""
+    queryset = manager.all()
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    return queryset
+
+
+def _insert_lines(order: SalesOrder, lines: list[dict[str, Any]], result: Any) -> list[OrderLine]:
+    """INSERT the lines (one statement) and their taxes (one more); the lines come back with their
+    taxes prefetched (the order is left alone: a caller keeping it must not read stale lines)."""
     rows = [
         line_row(order, i + 1, ln, out) for i, (ln, out) in enumerate(zip(lines, result.lines, strict=True))
     ]
     created = OrderLine.objects.bulk_create(rows)
-    OrderLineTax.objects.bulk_create(
+    taxes = OrderLineTax.objects.bulk_create(
         [
             OrderLineTax(line=row, name=name, rate=rate, amount=amount)
             for row, ln, out in zip(created, lines, result.lines, strict=True)
@@ -191,19 +214,74 @@ def _write_lines_and_totals(
             )
         ]
     )
-    order.subtotal = result.subtotal
-    order.discount_total = result.discount_total
-    order.tax_total = result.tax_total
-    order.shipping_total = result.shipping_total
-    order.total = result.total
+    of_line: dict[int, list[OrderLineTax]] = {row.pk: [] for row in created}
+    for tax in taxes:
+        of_line[tax.line_id].append(tax)
+    for row in created:
+        row._prefetched_objects_cache = {"taxes": prefetched(row.taxes, of_line[row.pk])}  # type: ignore[attr-defined]
+    return created
 
 
-def _default_address(customer: Customer, kind: str) -> dict[str, str]:
-    address = customer.addresses.filter(kind=kind, is_default=True).first()
-    return address.snapshot() if address else {}
+def _write_lines_and_totals(
+    order: SalesOrder,
+    lines: list[dict[str, Any]],
+    *,
+    tax_exempt: bool,
+    shipping_tax_amount: Decimal | str | int | None = None,
+) -> None:
+    """(Re)write the lines of a draft order and its stored totals."""
+    result = _price(order, lines, tax_exempt=tax_exempt, shipping_tax_amount=shipping_tax_amount)
+    order.lines.all().delete()
+    _insert_lines(order, lines, result)
+    _set_totals(order, result)
 
 
-@transaction.atomic
+# Where ``with_default_addresses`` puts a customer's default address of each kind (a snapshot, or None).
+_DEFAULT_ADDRESS = {
+    Address.Kind.BILLING: "default_billing_snapshot",
+    Address.Kind.SHIPPING: "default_shipping_snapshot",
+}
+
+
+def with_default_addresses(customers: QuerySet[Customer]) -> QuerySet[Customer]:
+    """Customers read with their default billing and shipping addresses, in the same query (one
+    subquery each, building the address's snapshot): what a new order copies, with no query of its
+    own in ``order_place``."""
+    fields = list(Address().snapshot())
+    return customers.annotate(
+        **{
+            attr: Subquery(
+                Address.objects.filter(customer=OuterRef("pk"), kind=kind, is_default=True)
+                .order_by("id")
+                .values(snapshot=JSONObject(**{name: name for name in fields}))[:1],
+                output_field=JSONField(),
+            )
+            for kind, attr in _DEFAULT_ADDRESS.items()
+        }
+    )
+
+
+def _default_addresses(customer: Customer) -> dict[str, dict[str, str]]:
+    """The customer's default billing and shipping addresses (kind -> snapshot): read with the
+    customer (``with_default_addresses``), or else in one query."""
+    if all(attr in vars(customer) for attr in _DEFAULT_ADDRESS.values()):
+        return {kind: vars(customer)[attr] for kind, attr in _DEFAULT_ADDRESS.items() if vars(customer)[attr]}
+    found = customer.addresses.filter(
+        is_default=True, kind__in=[Address.Kind.BILLING, Address.Kind.SHIPPING]
+    ).order_by("id")
+    return {address.kind: address.snapshot() for address in reversed(list(found))}  # the first wins
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    """An order just written by ``order_place``: its lines (with their taxes, in memory) and what
+    was reserved for each line (line id -> quantity), so that an answer needs no second read."""
+
+    order: SalesOrder
+    lines: list[OrderLine]
+    reserved: dict[int, Decimal]
+
+
 def order_create(
     *,
     channel: SalesChannel,
@@ -223,23 +301,72 @@ def order_create(
     shipping_method: str = "",
     user: Any = None,
 ) -> SalesOrder:
-    """A draft order with its lines and stored totals, in one transaction.
+    """A draft order with its lines and stored totals, in one transaction (``order_place``'s).
 
     ``prices_include_tax`` defaults to the channel's; an order imported from a channel passes the
     mode it was priced in there, and ``shipping_tax_amount`` when the channel charged shipping tax.
     """
+    return order_place(
+        channel=channel,
+        customer=customer,
+        lines=lines,
+        order_date=order_date,
+        billing_address=billing_address,
+        shipping_address=shipping_address,
+        shipping_amount=shipping_amount,
+        shipping_tax_rate=shipping_tax_rate,
+        order_discount=order_discount,
+        notes=notes,
+        tags=tags,
+        external_reference=external_reference,
+        prices_include_tax=prices_include_tax,
+        shipping_tax_amount=shipping_tax_amount,
+        shipping_method=shipping_method,
+        user=user,
+    ).order
+
+
+@transaction.atomic
+def order_place(
+    *,
+    channel: SalesChannel,
+    customer: Customer,
+    lines: Sequence[LineSpec],
+    confirm: bool = False,
+    order_date: Any = None,
+    billing_address: dict[str, str] | None = None,
+    shipping_address: dict[str, str] | None = None,
+    shipping_amount: Decimal | str | int = 0,
+    shipping_tax_rate: Decimal | str | int = 0,
+    order_discount: Decimal | str | int = 0,
+    notes: str = "",
+    tags: Sequence[str] = (),
+    external_reference: str = "",
+    prices_include_tax: bool | None = None,
+    shipping_tax_amount: Decimal | str | int | None = None,
+    shipping_method: str = "",
+    user: Any = None,
+) -> PlacedOrder:
+    """``order_create``, and with ``confirm`` also ``order_confirm``, as one operation that writes
+    each row once: the order (already priced, and confirmed when asked), its lines and their taxes
+    in one INSERT each, the reservations of all its lines at once (inventory's
+    ``stock_reserve_many``), and its events in one go (``erp.events.batched``). The events and
+    their payloads are those of ``order_create`` followed by ``order_confirm``.
+
+    The order's history has one record: it was never seen as a draft when it is confirmed here.
+    """
     if not channel.is_active:
         raise ValidationFailed(f"Channel {channel} is archived.", field_errors={"channel": ["Archived."]})
     clean = _validate_lines(lines)
+    defaults = _default_addresses(customer) if not (billing_address and shipping_address) else {}
     order = SalesOrder(
-        number=next_number("sales.order", prefix="SO-"),
         channel=channel,
         customer=customer,
         order_date=order_date or clock.now(),
         currency=channel.currency,
         prices_include_tax=channel.prices_include_tax if prices_include_tax is None else prices_include_tax,
-        billing_address=billing_address or _default_address(customer, Address.Kind.BILLING),
-        shipping_address=shipping_address or _default_address(customer, Address.Kind.SHIPPING),
+        billing_address=billing_address or defaults.get(Address.Kind.BILLING, {}),
+        shipping_address=shipping_address or defaults.get(Address.Kind.SHIPPING, {}),
         shipping_amount=quantize_money(shipping_amount),
         shipping_method=shipping_method.strip()[:100],
         shipping_tax_rate=to_decimal(shipping_tax_rate),
@@ -252,13 +379,28 @@ def order_create(
     )
     if order.shipping_amount < 0 or order.order_discount < 0:
         raise ValidationFailed("Shipping and discounts cannot be negative.")
-    order.save()
-    _write_lines_and_totals(
-        order, clean, tax_exempt=customer.tax_exempt, shipping_tax_amount=shipping_tax_amount
-    )
-    order.save()
-    events.emit("sales.order_created", aggregate=order, payload=order_payload(order, lines=len(clean)))
-    return order
+    result = _price(order, clean, tax_exempt=customer.tax_exempt, shipping_tax_amount=shipping_tax_amount)
+    _set_totals(order, result)
+    if confirm:
+        order.status = OrderStatus.CONFIRMED
+        order.confirmed_at = clock.now()
+    # Last, once the order can no longer be refused: an order number may have gaps (erp.numbering),
+    # but not for orders refused as invalid.
+    order.number = next_number("sales.order", prefix="SO-")
+    with events.batched():
+        order.save()
+        written = _insert_lines(order, clean, result)
+        created_payload = order_payload(order, lines=len(clean))
+        if confirm:
+            created_payload["status"] = OrderStatus.DRAFT  # as it was announced before it was confirmed
+        events.emit("sales.order_created", aggregate=order, payload=created_payload)
+        got: dict[int, Decimal] = {}
+        if confirm:
+            got = _reserve_lines(order, written, {}, user)
+            events.emit(
+                "sales.order_confirmed", aggregate=order, payload=_confirmed_payload(order, written, got)
+            )
+    return PlacedOrder(order=order, lines=written, reserved=got)
 
 
 def _locked(order: SalesOrder) -> SalesOrder:
@@ -331,25 +473,43 @@ def _reserve_lines(
 ) -> dict[int, Decimal]:
     """Reserve what is available for each line's backorder; return what was reserved now, per line.
 
-    A line that takes none of our stock (a service, or one the marketplace fulfils) is skipped.
+    A line that takes none of our stock (a service, or one the marketplace fulfils) is skipped. All
+    the lines at once (``stock_reserve_many``): one lock of their levels, one INSERT, one UPDATE.
     """
-    got: dict[int, Decimal] = {}
+    requests: list[ReserveRequest] = []
+    line_ids: list[int] = []
     for line in lines:
         if not line.uses_our_stock:
             continue
         wanted = line.quantity - line.quantity_shipped - reserved.get(line.pk, ZERO)
         if wanted <= 0:
             continue
-        held = stock_reserve(
-            product=line.product,
-            warehouse=order.channel.warehouse,
-            quantity=wanted,
-            demand=demand_of(line, order),
-            allow_partial=True,
-            user=user,
-        )
-        got[line.pk] = sum((r.quantity for r in held), ZERO)
-    return got
+        requests.append(ReserveRequest(product=line.product, quantity=wanted, demand=demand_of(line, order)))
+        line_ids.append(line.pk)
+    if not requests:
+        return {}
+    held = stock_reserve_many(
+        warehouse=order.channel.warehouse, requests=requests, allow_partial=True, user=user
+    )
+    return {pk: sum((r.quantity for r in rows), ZERO) for pk, rows in zip(line_ids, held, strict=True)}
+
+
+def _confirmed_payload(
+    order: SalesOrder, lines: Sequence[OrderLine], got: dict[int, Decimal]
+) -> dict[str, Any]:
+    return order_payload(
+        order,
+        lines=[
+            {
+                "line_id": ln.pk,
+                "sku": ln.product.sku,
+                "quantity": str(ln.quantity),
+                "reserved": str(got.get(ln.pk, ZERO)),
+                "backordered": str(ln.quantity - got.get(ln.pk, ZERO) if ln.uses_our_stock else ZERO),
+            }
+            for ln in lines
+        ],
+    )
 
 
 @transaction.atomic
@@ -361,28 +521,13 @@ def order_confirm(*, order: SalesOrder, user: Any = None) -> SalesOrder:
     if order.status != OrderStatus.DRAFT:  # an order on hold is released, not confirmed
         raise InvalidTransition(document="sales order", current=order.status, target=OrderStatus.CONFIRMED)
     lines = list(order.lines.select_related("product__stock_unit"))
-    got = _reserve_lines(order, lines, reserved_by_line([ln.pk for ln in lines]), user)
-    order.status = OrderStatus.CONFIRMED
-    order.confirmed_at = clock.now()
-    order.updated_by = _actor(user)
-    order.save(update_fields=["status", "confirmed_at", "updated_by", "updated_at"])
-    events.emit(
-        "sales.order_confirmed",
-        aggregate=order,
-        payload=order_payload(
-            order,
-            lines=[
-                {
-                    "line_id": ln.pk,
-                    "sku": ln.product.sku,
-                    "quantity": str(ln.quantity),
-                    "reserved": str(got.get(ln.pk, ZERO)),
-                    "backordered": str(ln.quantity - got.get(ln.pk, ZERO) if ln.uses_our_stock else ZERO),
-                }
-                for ln in lines
-            ],
-        ),
-    )
+    with events.batched():
+        got = _reserve_lines(order, lines, reserved_by_line([ln.pk for ln in lines]), user)
+        order.status = OrderStatus.CONFIRMED
+        order.confirmed_at = clock.now()
+        order.updated_by = _actor(user)
+        order.save(update_fields=["status", "confirmed_at", "updated_by", "updated_at"])
+        events.emit("sales.order_confirmed", aggregate=order, payload=_confirmed_payload(order, lines, got))
     return order
 
 

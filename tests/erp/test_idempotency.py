@@ -227,18 +227,18 @@ def test_a_5xx_forgets_the_key_so_that_a_retry_acts(caller: Caller, order_body, 
     # given: the first attempt crashes
     from sales import services
 
-    real = services.order_create
+    real = services.order_place
 
     def crash(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "order_create", crash)
+    monkeypatch.setattr(services, "order_place", crash)
     failed = caller.post(ORDERS, order_body, key="retry-me")
     assert failed.status_code == 500
     assert not IdempotencyRecord.objects.exists()
 
     # when: the retry runs on a healthy server
-    monkeypatch.setattr(services, "order_create", real)
+    monkeypatch.setattr(services, "order_place", real)
     retried = caller.post(ORDERS, order_body, key="retry-me")
 
     # then
