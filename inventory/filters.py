@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet, Subquery, Sum
 
 from inventory.models import (
+    Barcode,
     Category,
     CountSheet,
     CountStatus,
@@ -26,15 +29,48 @@ from inventory.models import (
 )
 
 
+class AnyOf(Func):
+    """``value IN (subquery)``, written ``value = ANY(ARRAY(subquery))`` on PostgreSQL.
+
+    There the subquery runs once, before the scan (an InitPlan), so an OR of it and indexed
+    conditions is one BitmapOr of index scans; ``IN (subquery)`` or ``EXISTS`` in an OR would be
+    checked row by row over the whole table instead."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, value: Any, subquery: QuerySet) -> None:
+        super().__init__(value, Subquery(subquery))
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
+        value, subquery = self.get_source_expressions()
+        value_sql, value_params = compiler.compile(value)
+        subquery_sql, subquery_params = compiler.compile(subquery)
+        if connection.vendor == "postgresql":
+            return f"{value_sql} = ANY(ARRAY{subquery_sql})", [*value_params, *subquery_params]
+        return f"{value_sql} IN {subquery_sql}", [*value_params, *subquery_params]
+
+
+def product_matches(value: str) -> Q:
+    """SKU (prefix, any case), name (contains, any case) or barcode (exact), as PostgreSQL serves it
+    from indexes: ``UPPER(sku) LIKE 'V%'`` and ``UPPER(name) LIKE '%V%'`` from the trigram GIN
+    indexes on exactly those expressions (migration 0003), the barcode from its unique index,
+    the three OR-ed into one BitmapOr."""
+    barcode = Barcode.objects.filter(code=value).order_by().values("product_id")
+    return Q(sku__istartswith=value) | Q(name__icontains=value) | Q(AnyOf(F("pk"), barcode))
+
+
 def search_products(queryset: QuerySet, value: str, prefix: str = "") -> QuerySet:
-    """SKU (prefix, any case), barcode (exact) or name (contains)."""
+    """SKU (prefix, any case), barcode (exact) or name (contains). Through a relation (``prefix``,
+    as levels and moves search their product) the matching products are found first, with their
+    indexes, and the rows joined to them (a semi-join)."""
     value = value.strip()
     if not value:
         return queryset
-    barcode = Product.objects.filter(pk=OuterRef(f"{prefix}pk" if prefix else "pk"), barcodes__code=value)
-    return queryset.filter(
-        Q(**{f"{prefix}sku__istartswith": value}) | Q(**{f"{prefix}name__icontains": value}) | Exists(barcode)
-    )
+    if not prefix:
+        return queryset.filter(product_matches(value))
+    products = Product.objects.filter(product_matches(value)).values("pk")
+    return queryset.filter(**{f"{prefix}pk__in": products})
 
 
 class ProductFilter(django_filters.FilterSet):

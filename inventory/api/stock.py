@@ -7,11 +7,12 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from erp.api_helpers import Listing, Shown, filtered, get_or_404, user_of
 from erp.exceptions import ValidationFailed
 from erp.money import ZERO
+from erp.pagination import KeysetPagination
 from inventory import selectors, services
 from inventory.api.common import PAGE_SIZE, location_by_id, lot_by_id, product_by_id, router
 from inventory.filters import LevelFilter, MoveFilter
@@ -36,7 +37,7 @@ MOVES = Listing(ordering=MOVE_ORDERING, updated="created_at")
 
 
 @router.get("/levels", response=list[LevelOut])
-@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+@paginate(KeysetPagination, page_size=PAGE_SIZE)
 def level_list(request: HttpRequest, filters: Query[LevelFilterIn]) -> QuerySet[StockLevel]:
     """Stock per (product, bin, lot). The counterparts at virtual locations only with
     ``include_virtual=true``."""
@@ -47,7 +48,7 @@ def level_list(request: HttpRequest, filters: Query[LevelFilterIn]) -> QuerySet[
 
 
 @router.get("/moves", response=list[MoveOut])
-@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+@paginate(KeysetPagination, page_size=PAGE_SIZE)
 def move_list(request: HttpRequest, filters: Query[MoveFilterIn]) -> QuerySet[StockMove]:
     """The stock ledger, newest first. Moves are never changed: a mistake is reversed."""
     return filtered(MoveFilter, filters, selectors.move_list(), listing=MOVES)

@@ -130,11 +130,17 @@ class Product(AuditedModel):
             models.CheckConstraint(condition=Q(average_cost__gte=0), name="inv_product_cost_nonneg"),
             models.CheckConstraint(condition=~Q(sku=""), name="inv_product_sku_not_blank"),
         ]
+        # One per sort and filter the lists offer, in the sort's order (the sku index serves the
+        # default sort and its keyset; the SKU's unique constraint is the index of lower(sku)).
+        # Text search: trigram indexes on UPPER(sku) and UPPER(name), migration 0003.
         indexes = [
-            models.Index(Lower("sku"), name="inv_product_sku_lower_idx"),
+            models.Index(fields=["sku", "id"], name="inv_product_sku_idx"),
             models.Index(fields=["name"], name="inv_product_name_idx"),
+            models.Index(fields=["sale_price", "id"], name="inv_product_price_idx"),
             models.Index(fields=["is_active", "sku"], name="inv_product_active_sku_idx"),
             models.Index(fields=["category", "sku"], name="inv_product_category_idx"),
+            models.Index(fields=["kind", "sku"], name="inv_product_kind_sku_idx"),
+            models.Index(fields=["tracking", "sku"], name="inv_product_tracking_sku_idx"),
         ]
 
     def __str__(self) -> str:

@@ -156,6 +156,7 @@ class StockMove(models.Model):
             models.Index(fields=["from_location", "created_at"], name="inv_move_from_time_idx"),
             models.Index(fields=["to_location", "created_at"], name="inv_move_to_time_idx"),
             models.Index(fields=["document_type", "document_id"], name="inv_move_document_idx"),
+            models.Index(fields=["document_id"], name="inv_move_document_id_idx"),  # the filter alone
             models.Index(fields=["operation"], name="inv_move_operation_idx"),
             models.Index(fields=["kind", "created_at"], name="inv_move_kind_time_idx"),
         ]

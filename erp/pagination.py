@@ -1,0 +1,255 @@
+"""Lists paged by number or by cursor, counted without scanning a large table on every page.
+
+A list answers ``{"items", "count", "count_exact", "next_cursor"}``:
+
+* ``?page=N`` (from 1) and ``page_size`` work as they always did. A page far down a long list
+  still makes the database skip every entry before it, which grows with N.
+* ``?cursor=<next_cursor of the previous answer>`` pages by the sort key instead (keyset paging):
+  the next page starts right after the last row of the previous one, found with the index of the
+  sort, so page 1,000 costs what page 1 does, and a row added or removed meanwhile never shifts
+  a page (nothing is shown twice or skipped). The cursor is opaque and signed; it belongs to the
+  ordering it was made with (another is a 422), and any ``ordering`` a list offers can be paged by
+  cursor, as long as no sort key may be empty (a 422 says so).
+* ``count`` is exact up to ``COUNT_LIMIT`` rows, counted with a LIMIT so that no more are read;
+  past that, counting every row would cost more than the page itself, so ``count_exact`` is false
+  and ``count`` is the database planner's estimate (PostgreSQL), never less than
+  ``COUNT_LIMIT + 1``. A page asked for by cursor is not counted again: it answers the count
+  carried by its cursor, the one of the list's first page.
+* Read pages until ``next_cursor`` is null (or a page comes back short).
+
+Each page costs the same queries whatever its length or position: the count (and the estimate
+when the count stops), the page's ids, and its rows with what they join and prefetch.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.core import signing
+from django.core.exceptions import FieldDoesNotExist
+from django.db import connections
+from django.db.models import Model, Q, QuerySet
+from django.http import HttpRequest
+from ninja import Field
+from ninja.conf import settings as ninja_settings
+from ninja.pagination import PaginationBase
+
+from erp.exceptions import ValidationFailed
+
+COUNT_LIMIT = 1_000
+SALT = "erp.pagination.cursor"
+
+Term = tuple[str, bool]  # (field path, descending)
+
+
+def _refuse(message: str) -> ValidationFailed:
+    return ValidationFailed(message, field_errors={"cursor": [message]})
+
+
+def ordering_of(queryset: QuerySet[Any]) -> list[Term] | None:
+    """The sort of ``queryset`` as (path, descending) terms, ending with the primary key so that
+    every row has its own position; None when it is sorted by an expression (no keyset)."""
+    query = queryset.query
+    raw: list[object] = []
+    if query.order_by:
+        raw = list(query.order_by)
+    elif query.default_ordering:
+        raw = list(queryset.model._meta.ordering)
+    names = [term for term in raw if isinstance(term, str) and term != "?"]
+    if len(names) != len(raw):
+        return None
+    terms: list[Term] = [(term.lstrip("-"), term.startswith("-")) for term in names]
+    pk_names = {"pk", queryset.model._meta.pk.name}
+    if not any(path in pk_names for path, _ in terms):
+        terms.append(("pk", False))
+    return terms
+
+
+def _spelled(terms: list[Term]) -> str:
+    return ",".join(f"-{path}" if desc else path for path, desc in terms)
+
+
+def _nullable(queryset: QuerySet[Any], path: str) -> bool:
+    """Whether a sort key may be empty (a keyset cannot compare with NULL the way the sort orders it)."""
+    if path == "pk" or path in queryset.query.annotations:
+        return False
+    model: type[Model] = queryset.model
+    parts = path.split("__")
+    for index, part in enumerate(parts):
+        try:
+            field = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return True
+        if getattr(field, "null", False):
+            return True
+        if index < len(parts) - 1:
+            related = field.related_model
+            if related is None or isinstance(related, str):
+                return True
+            model = related
+    return False
+
+
+def _value_of(obj: Any, path: str) -> Any:
+    for part in path.split("__"):
+        if obj is None:
+            return None
+        obj = obj.pk if part == "pk" else getattr(obj, part)
+    return obj
+
+
+def _dumped(value: Any) -> Any:
+    if isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    raise TypeError(f"Cannot put a {type(value).__name__} in a cursor.")
+
+
+def after(terms: list[Term], values: list[Any]) -> Q:
+    """Rows after the position ``values`` in the sort ``terms``: lexicographic, each key in its own
+    direction. The first key is also bounded on its own (``>=``/``<=``), so the database starts an
+    index range scan at the position instead of filtering from the start."""
+    condition: Q | None = None
+    for (path, desc), value in reversed(list(zip(terms, values, strict=True))):
+        beyond = Q(**{f"{path}__{'lt' if desc else 'gt'}": value})
+        condition = beyond if condition is None else beyond | (Q(**{path: value}) & condition)
+    assert condition is not None
+    path, desc = terms[0]
+    return Q(**{f"{path}__{'lte' if desc else 'gte'}": values[0]}) & condition
+
+
+def encode_cursor(terms: list[Term], obj: Any, count: tuple[int, bool]) -> str | None:
+    """The cursor of the rows after ``obj``, carrying the list's count so that the next pages need
+    not count again; None when a key of ``obj`` is empty."""
+    values = [_value_of(obj, path) for path, _ in terms]
+    if any(value is None for value in values):
+        return None
+    payload = {"o": _spelled(terms), "v": [_dumped(v) for v in values], "n": count[0], "x": count[1]}
+    return signing.dumps(payload, salt=SALT)
+
+
+def decode_cursor(cursor: str, terms: list[Term]) -> tuple[list[Any], tuple[int, bool]]:
+    """The position and the count a cursor carries (422 when it was altered or belongs to another
+    ordering)."""
+    try:
+        payload = signing.loads(cursor, salt=SALT)
+    except signing.BadSignature:
+        raise _refuse(
+            "This cursor is not valid: use the next_cursor of an answer as it is, or start again "
+            "without a cursor."
+        ) from None
+    if payload.get("o") != _spelled(terms):
+        raise _refuse(
+            "This cursor was made for another ordering: ask with the ordering it was made with, "
+            "or start again without a cursor."
+        )
+    values, count, exact = payload.get("v"), payload.get("n"), payload.get("x")
+    if not isinstance(values, list) or len(values) != len(terms) or not isinstance(count, int):
+        raise _refuse("This cursor is not valid.")  # pragma: no cover - we signed what we made
+    return values, (count, bool(exact))
+
+
+def count_capped(queryset: QuerySet[Any], limit: int = COUNT_LIMIT) -> tuple[int, bool]:
+    """(count, exact): exact up to ``limit`` rows, counted with a LIMIT so that no more are read;
+    beyond, the planner's estimate of the whole list (PostgreSQL), at least ``limit + 1``."""
+    rows = queryset.order_by().values("pk")
+    counted = rows[: limit + 1].count()
+    if counted <= limit:
+        return counted, True
+    estimate = limit + 1
+    if connections[rows.db].vendor == "postgresql":
+        plan = json.loads(rows.explain(format="json"))
+        estimate = max(estimate, int(plan[0]["Plan"]["Plan Rows"]))
+    return estimate, False
+
+
+class PageOrCursorIn(PaginationBase.Input):
+    """The query parameters of a list paged by KeysetPagination (its own name: OpenAPI names it)."""
+
+    page: int = Field(1, ge=1, description="Page number, from 1 (leave out when paging by cursor).")
+    page_size: int | None = Field(None, ge=1)
+    cursor: str | None = Field(
+        None,
+        description=(
+            "Page by cursor: the next_cursor of the previous answer, with the same filters and "
+            "ordering. Each page then costs the same, however far down the list."
+        ),
+    )
+
+
+class PageOrCursorOut(PaginationBase.Output):
+    items: list[Any]
+    count: int = Field(
+        description=f"Items in the whole list: exact up to {COUNT_LIMIT}; beyond, an estimate "
+        "(count_exact is false)."
+    )
+    count_exact: bool = Field(description="false: count is an estimate of a list this long")
+    next_cursor: str | None = Field(description="Give it as cursor for the next page; null on the last page.")
+
+
+class KeysetPagination(PaginationBase):
+    """Page numbers as before, and a cursor beside them; see the module's docstring."""
+
+    # Named classes rather than nested ones: OpenAPI names a component after its class, and ninja's
+    # PageNumberPagination (still used by other lists) already has an ``Input``.
+    Input = PageOrCursorIn  # type: ignore[assignment]
+    Output = PageOrCursorOut  # type: ignore[assignment]
+
+    def __init__(
+        self,
+        *,
+        page_size: int = ninja_settings.PAGINATION_PER_PAGE,
+        max_page_size: int = ninja_settings.PAGINATION_MAX_PER_PAGE_SIZE,
+        **kwargs: Any,
+    ) -> None:
+        self.page_size = page_size
+        self.max_page_size = max_page_size
+        super().__init__(**kwargs)
+
+    def paginate_queryset(
+        self, queryset: QuerySet[Any], pagination: Any, request: HttpRequest, **params: Any
+    ) -> dict[str, Any]:
+        size = min(pagination.page_size or self.page_size, self.max_page_size)
+        terms = ordering_of(queryset)
+        keyset = terms is not None and not any(_nullable(queryset, path) for path, _ in terms)
+        if terms is not None:
+            queryset = queryset.order_by(*(f"-{path}" if desc else path for path, desc in terms))
+        if pagination.cursor:
+            if pagination.page != 1:
+                raise _refuse("Page by page number or by cursor, not both.")
+            if terms is None or not keyset:
+                raise _refuse(
+                    "This ordering cannot be paged by cursor (a sort key may be empty): use page, or "
+                    "sort by other keys."
+                )
+            values, counted = decode_cursor(pagination.cursor, terms)
+            pks = list(queryset.filter(after(terms, values)).values_list("pk", flat=True)[: size + 1])
+        else:
+            counted = count_capped(queryset)
+            offset = (pagination.page - 1) * size
+            pks = list(queryset.values_list("pk", flat=True)[offset : offset + size + 1])
+        items = self._rows(queryset, pks[:size])
+        next_cursor = None
+        if len(pks) > size and items and terms is not None and keyset:
+            next_cursor = encode_cursor(terms, items[-1], counted)
+        count, exact = counted
+        return {"items": items, "count": count, "count_exact": exact, "next_cursor": next_cursor}
+
+    @staticmethod
+    def _rows(queryset: QuerySet[Any], pks: list[Any]) -> list[Any]:
+        """The rows of these ids, in their order, with everything the queryset joins, annotates and
+        prefetches. The page's ids are found first, by a query that only sorts and filters: it is
+        planned in a fraction of the time a sorted, limited query over many joined tables takes
+        (7 ms against 1 for the ledger), and past the first page the database skips index
+        entries, not joined rows with their computed columns."""
+        if not pks:
+            return []
+        found = {obj.pk: obj for obj in queryset.order_by().filter(pk__in=pks)}
+        return [found[pk] for pk in pks if pk in found]
