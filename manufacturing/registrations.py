@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import F, Sum
+from django.db.models import DecimalField, F, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from erp.money import ZERO
@@ -13,41 +15,50 @@ from inventory.models import Reservation, ReservationStatus
 from manufacturing.models import ManufacturingOrder, MOComponent
 from manufacturing.services.orders import DEMAND_TYPE
 
+QUANTITY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=18, decimal_places=4)
 OPEN = ("draft", "confirmed", "in_progress")
 
 
-def output_incoming(product_ids: list[int], warehouse_id: int | None) -> dict[tuple[int, int], Decimal]:
+def output_incoming(product_ids: list[int], warehouse_id: int | None) -> QuerySet[Any]:
+    """Open orders' output not produced yet. Not run here: inventory runs every flow in one statement."""
     orders = ManufacturingOrder.objects.filter(
         product_id__in=product_ids, status__in=OPEN[1:], quantity__gt=F("quantity_produced")
     )
     if warehouse_id is not None:
         orders = orders.filter(warehouse_id=warehouse_id)
-    rows = orders.values("product_id", "warehouse_id").annotate(q=Sum(F("quantity") - F("quantity_produced")))
-    return {(r["product_id"], r["warehouse_id"]): r["q"] for r in rows}
+    return orders.values("product_id", "warehouse_id").annotate(
+        quantity=Sum(F("quantity") - F("quantity_produced"))
+    )
 
 
-def components_outgoing(product_ids: list[int], warehouse_id: int | None) -> dict[tuple[int, int], Decimal]:
+def components_outgoing(product_ids: list[int], warehouse_id: int | None) -> QuerySet[Any]:
+    """Open orders' components not consumed yet, less what the orders of that (product, warehouse)
+    hold reserved; only what stays positive is demand."""
     lines = MOComponent.objects.filter(
         product_id__in=product_ids, order__status__in=OPEN[1:], quantity_required__gt=F("quantity_consumed")
     )
     if warehouse_id is not None:
         lines = lines.filter(order__warehouse_id=warehouse_id)
-    need = {
-        (r["product_id"], r["order__warehouse_id"]): r["q"]
-        for r in lines.values("product_id", "order__warehouse_id").annotate(
-            q=Sum(F("quantity_required") - F("quantity_consumed"))
+    held = (
+        Reservation.objects.filter(
+            demand_type=DEMAND_TYPE,
+            status=ReservationStatus.ACTIVE,
+            product_id=OuterRef("product_id"),
+            location__warehouse_id=OuterRef("order__warehouse_id"),
         )
-    }
-    held = Reservation.objects.filter(
-        demand_type=DEMAND_TYPE, status=ReservationStatus.ACTIVE, product_id__in=product_ids
+        .order_by()
+        .values("product_id")
+        .annotate(q=Sum("quantity"))
+        .values("q")
     )
-    if warehouse_id is not None:
-        held = held.filter(location__warehouse_id=warehouse_id)
-    for r in held.values("product_id", "location__warehouse_id").annotate(q=Sum("quantity")):
-        key = (r["product_id"], r["location__warehouse_id"])
-        if key in need:
-            need[key] -= r["q"]
-    return {k: q for k, q in need.items() if q > ZERO}
+    return (
+        lines.values("product_id", "order__warehouse_id")
+        .annotate(
+            quantity=Sum(F("quantity_required") - F("quantity_consumed"))
+            - Coalesce(Subquery(held, output_field=QUANTITY), ZERO, output_field=QUANTITY)
+        )
+        .filter(quantity__gt=ZERO)
+    )
 
 
 def draft_orders(

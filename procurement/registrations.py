@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from typing import Any
 
-from django.db.models import DecimalField, ExpressionWrapper, F, Sum
+from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet, Sum
+from django.db.models.functions import Round
 
+from erp.money import QUANTITY_PLACES
 from inventory import availability
 from procurement.lifecycle import OPEN_STATUSES
 from procurement.models import PurchaseOrderLine
@@ -16,17 +18,17 @@ OPEN_STOCK_UNITS = ExpressionWrapper(
 )
 
 
-def open_purchase_orders(product_ids: list[int], warehouse_id: int | None) -> dict[tuple[int, int], Decimal]:
-    """Ordered and not received yet, in stock units, per (product, warehouse)."""
+def open_purchase_orders(product_ids: list[int], warehouse_id: int | None) -> QuerySet[Any]:
+    """Ordered and not received yet, in stock units (rounded to a quantity), per (product, warehouse).
+    Not run here: inventory runs it with the other flows in one statement."""
     lines = PurchaseOrderLine.objects.filter(
         product_id__in=product_ids, order__status__in=OPEN_STATUSES, quantity__gt=F("quantity_received")
     )
     if warehouse_id is not None:
         lines = lines.filter(order__warehouse_id=warehouse_id)
-    rows = lines.values("product_id", "order__warehouse_id").annotate(q=Sum(OPEN_STOCK_UNITS))
-    return {
-        (r["product_id"], r["order__warehouse_id"]): Decimal(r["q"]).quantize(Decimal("0.0001")) for r in rows
-    }
+    return lines.values("product_id", "order__warehouse_id").annotate(
+        quantity=Round(Sum(OPEN_STOCK_UNITS), QUANTITY_PLACES)
+    )
 
 
 availability.register_incoming("procurement.open_purchase_orders", open_purchase_orders)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import F, Sum
+from django.db.models import DecimalField, F, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from erp import events, scheduling
 from erp.models import OutboxEvent
@@ -13,6 +15,7 @@ from inventory import availability
 from inventory.models import Reservation, ReservationStatus
 from sales.models import OrderLine, OrderStatus
 
+QUANTITY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=18, decimal_places=4)
 OPEN = (OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.ON_HOLD)
 
 # No sweep allocates backorders: an allocation the broker did not take waits for the next rise.
@@ -41,10 +44,12 @@ def on_level_changed(event: OutboxEvent) -> None:
     )
 
 
-def unreserved_demand(product_ids: list[int], warehouse_id: int | None) -> dict[tuple[int, int], Decimal]:
+def unreserved_demand(product_ids: list[int], warehouse_id: int | None) -> QuerySet[Any]:
     """Outgoing for inventory: open quantities neither shipped nor reserved, per (product, warehouse).
 
-    Lines the marketplace fulfils from its own stock are no demand on ours.
+    Lines the marketplace fulfils from its own stock are no demand on ours. Not run here: inventory
+    runs it with the other flows in one statement. What the lines of a (product, warehouse) hold is
+    subtracted from their open quantity; only what stays positive is demand.
     """
     lines = OrderLine.objects.filter(
         OrderLine.USES_OUR_STOCK,
@@ -54,22 +59,26 @@ def unreserved_demand(product_ids: list[int], warehouse_id: int | None) -> dict[
     )
     if warehouse_id is not None:
         lines = lines.filter(order__channel__warehouse_id=warehouse_id)
-    open_qty = {
-        (r["product_id"], r["order__channel__warehouse_id"]): r["q"]
-        for r in lines.values("product_id", "order__channel__warehouse_id").annotate(
-            q=Sum(F("quantity") - F("quantity_shipped"))
+    held = (
+        Reservation.objects.filter(
+            demand_type="sales.orderline",
+            status=ReservationStatus.ACTIVE,
+            product_id=OuterRef("product_id"),
+            location__warehouse_id=OuterRef("order__channel__warehouse_id"),
         )
-    }
-    held = Reservation.objects.filter(
-        demand_type="sales.orderline", status=ReservationStatus.ACTIVE, product_id__in=product_ids
+        .order_by()
+        .values("product_id")
+        .annotate(q=Sum("quantity"))
+        .values("q")
     )
-    if warehouse_id is not None:
-        held = held.filter(location__warehouse_id=warehouse_id)
-    for r in held.values("product_id", "location__warehouse_id").annotate(q=Sum("quantity")):
-        key = (r["product_id"], r["location__warehouse_id"])
-        if key in open_qty:
-            open_qty[key] -= r["q"]
-    return {key: q for key, q in open_qty.items() if q > ZERO}
+    return (
+        lines.values("product_id", "order__channel__warehouse_id")
+        .annotate(
+            quantity=Sum(F("quantity") - F("quantity_shipped"))
+            - Coalesce(Subquery(held, output_field=QUANTITY), ZERO, output_field=QUANTITY)
+        )
+        .filter(quantity__gt=ZERO)
+    )
 
 
 events.subscribe("inventory.level_changed", on_level_changed, name="sales.allocate_backorders")

@@ -128,7 +128,9 @@ def test_availability_and_mrp_count_the_merchant_lines_only_as_demand():
     order_confirm(order=mixed_order((product, 2, FulfilledBy.MERCHANT), (product, 7, FBA)))
 
     # then: availability's outgoing is the merchant line only
-    assert unreserved_demand([product.pk], wh.pk) == {(product.pk, wh.pk): D(2)}
+    assert [tuple(row.values()) for row in unreserved_demand([product.pk], wh.pk)] == [
+        (product.pk, wh.pk, D(2))
+    ]
     assert availability.of(product.pk, wh.pk).outgoing == D(2)
     # and so is MRP's demand
     today = timezone.localdate()
