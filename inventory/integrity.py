@@ -1,17 +1,21 @@
-"""The ledger explains every unit: recompute every level from the moves and report drift."""
+"""The ledger explains every unit: recompute every level from the moves and report drift.
+
+The database does the comparing (one GROUP BY over levels, moves and reservations that returns
+only the keys that differ), so a check over a million moves holds the drifts, not the balances.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Sum
+from django.db import connection, transaction
 from django.utils import timezone
 
-from erp.money import ZERO
+from erp.money import QUANTITY_PLACES, ZERO
 from inventory.models import Location, Reservation, ReservationStatus, StockCheckRun, StockLevel, StockMove
 
 Key = tuple[int, int, int | None]
@@ -37,37 +41,74 @@ class Drift:
         }
 
 
-def ledger_balances() -> tuple[dict[Key, Decimal], dict[Key, Decimal]]:
-    """(on hand, reserved) per key, from the moves and the active reservations."""
-    on_hand: dict[Key, Decimal] = defaultdict(lambda: ZERO)
-    for r in StockMove.objects.values("product_id", "to_location_id", "lot_id").annotate(q=Sum("quantity")):
-        on_hand[(r["product_id"], r["to_location_id"], r["lot_id"])] += r["q"]
-    for r in StockMove.objects.values("product_id", "from_location_id", "lot_id").annotate(q=Sum("quantity")):
-        on_hand[(r["product_id"], r["from_location_id"], r["lot_id"])] -= r["q"]
-    reserved: dict[Key, Decimal] = defaultdict(lambda: ZERO)
-    for r in (
-        Reservation.objects.filter(status=ReservationStatus.ACTIVE)
-        .values("product_id", "location_id", "lot_id")
-        .annotate(q=Sum("quantity"))
-    ):
-        reserved[(r["product_id"], r["location_id"], r["lot_id"])] += r["q"]
-    return on_hand, reserved
+# Every level, every move (once into its destination, once out of its source) and every active
+# reservation as rows of one set, summed per (product, location, lot): only the keys whose cached
+# figures differ from the ledger's come back. GROUP BY puts the NULL lots together, as a level's
+# key does. ROUND to the stored precision: exact on PostgreSQL, and it keeps SQLite's float sums
+# from calling 0.30000000000000004 a drift.
+_DRIFT_SQL = """
+SELECT product_id, location_id, lot_id,
+       SUM(cached_on_hand), SUM(cached_reserved), SUM(ledger_on_hand), SUM(ledger_reserved), SUM(is_level)
+FROM (
+    SELECT product_id, location_id, lot_id, on_hand AS cached_on_hand, reserved AS cached_reserved,
+           0 AS ledger_on_hand, 0 AS ledger_reserved, 1 AS is_level
+    FROM {level}
+    UNION ALL
+    SELECT product_id, to_location_id, lot_id, 0, 0, quantity, 0, 0 FROM {move}
+    UNION ALL
+    SELECT product_id, from_location_id, lot_id, 0, 0, -quantity, 0, 0 FROM {move}
+    UNION ALL
+    SELECT product_id, location_id, lot_id, 0, 0, 0, quantity, 0 FROM {reservation} WHERE status = %s
+) AS balances
+GROUP BY product_id, location_id, lot_id
+HAVING ROUND(SUM(cached_on_hand) - SUM(ledger_on_hand), {places}) <> 0
+    OR ROUND(SUM(cached_reserved) - SUM(ledger_reserved), {places}) <> 0
+ORDER BY product_id, location_id, COALESCE(lot_id, 0)
+"""
+FETCH = 2_000
+_FLOAT = Context(prec=15)  # how Django reads an aggregate SQLite answers as a float
+_PLACES = Decimal(1).scaleb(-QUANTITY_PLACES)
+
+
+def _ledger(value: Any) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        return _FLOAT.create_decimal_from_float(value)
+    return Decimal(value or 0)
+
+
+def _cached(value: Any, is_level: Any) -> Decimal:
+    """A level's stored figure as the ORM reads it (at the stored precision), or zero without one."""
+    if not is_level:
+        return ZERO
+    return _ledger(value).quantize(_PLACES)
+
+
+def drifts() -> Iterator[Drift]:
+    """Every drift, in (product, location, lot) order, from ONE query read through a server-side
+    cursor on PostgreSQL: the database compares, this process holds only what differs."""
+    sql = _DRIFT_SQL.format(
+        level=StockLevel._meta.db_table,
+        move=StockMove._meta.db_table,
+        reservation=Reservation._meta.db_table,
+        places=QUANTITY_PLACES,
+    )
+    with transaction.atomic(), connection.chunked_cursor() as cursor:
+        cursor.execute(sql, [ReservationStatus.ACTIVE.value])
+        while rows := cursor.fetchmany(FETCH):
+            for product_id, location_id, lot_id, on_hand, reserved, l_on_hand, l_reserved, is_level in rows:
+                for field, cached, ledger in (
+                    ("on_hand", _cached(on_hand, is_level), _ledger(l_on_hand)),
+                    ("reserved", _cached(reserved, is_level), _ledger(l_reserved)),
+                ):
+                    if cached != ledger:
+                        yield Drift(product_id, location_id, lot_id, field, cached, ledger)
 
 
 def find_drift() -> tuple[int, list[Drift]]:
-    on_hand, reserved = ledger_balances()
-    cached = {
-        (lv.product_id, lv.location_id, lv.lot_id): lv
-        for lv in StockLevel.objects.only("product_id", "location_id", "lot_id", "on_hand", "reserved")
-    }
-    drifts = []
-    for key in sorted(set(cached) | set(on_hand) | set(reserved), key=lambda k: (k[0], k[1], k[2] or 0)):
-        level = cached.get(key)
-        for field, ledger in (("on_hand", on_hand.get(key, ZERO)), ("reserved", reserved.get(key, ZERO))):
-            value = getattr(level, field) if level else ZERO
-            if value != ledger:
-                drifts.append(Drift(key[0], key[1], key[2], field, value, ledger))
-    return len(cached), drifts
+    """(levels checked, drifts): memory grows with the drifts found, not with the levels."""
+    return StockLevel.objects.count(), list(drifts())
 
 
 @transaction.atomic
