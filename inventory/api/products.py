@@ -8,18 +8,21 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from ninja import Query
+from ninja import Query, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from erp.api_helpers import Listing, Shown, filtered, get_or_404, no_nulls, user_of
 from erp.concurrency import if_match_param, locked_for_update
 from erp.exceptions import NotFound, ValidationFailed
+from erp.models import Job
+from erp.pagination import KeysetPagination
 from erp.patching import answer_with_etag
-from inventory import selectors, services
+from inventory import jobs, selectors, services
 from inventory.api.common import PAGE_SIZE, product_by_id, router, warehouse_filter
 from inventory.filters import ProductFilter
 from inventory.models import Category, Product
 from inventory.schemas.bulk import (
+    BulkJobOut,
     CountedLevelsIn,
     CountedLevelsOut,
     ProductBulkUpsertIn,
@@ -40,7 +43,7 @@ from inventory.schemas.products import (
     VariantFilterIn,
     VariantOut,
 )
-from inventory.services.bulk import CountResult
+from inventory.services.bulk import MAX_BATCH
 
 PRODUCTS = Listing(ordering=PRODUCT_ORDERING)
 
@@ -81,7 +84,7 @@ def _product_detail(pk: int) -> ProductDetail:
 
 
 @router.get("/products", response=list[ProductOut])
-@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+@paginate(KeysetPagination, page_size=PAGE_SIZE)
 def product_list(request: HttpRequest, filters: Query[ProductFilterIn]) -> QuerySet[Product]:
     """Products with on hand, reserved and available over the stock bins (of one warehouse with
     ``warehouse``). ``q`` matches a SKU prefix, an exact barcode or part of the name."""
@@ -102,11 +105,14 @@ def product_create(request: HttpRequest, payload: ProductIn) -> ProductDetail:
 
 
 # Before /products/{product_id}: the first matching path wins.
-@router.post("/products/bulk-upsert", response=ProductBulkUpsertOut)
-def product_bulk_upsert(request: HttpRequest, payload: ProductBulkUpsertIn) -> dict[str, Any]:
+@router.post("/products/bulk-upsert", response={200: ProductBulkUpsertOut, 202: BulkJobOut})
+def product_bulk_upsert(request: HttpRequest, payload: ProductBulkUpsertIn) -> Any:
     """Create or update many products by SKU (any case) in one transaction, validated as a whole:
     when any item is refused the answer is 422 with errors per item (``items.3.sku``) and nothing
-    is written. Fields left out of an item are left as they are; a new SKU needs a ``name``."""
+    is written. Fields left out of an item are left as they are; a new SKU needs a ``name``.
+
+    Up to 5,000 items are done in the request; more (up to 50,000) are accepted as a background
+    job: 202 with its ``url`` to follow."""
     items = [
         services.ProductUpsert(
             sku=item.sku,
@@ -129,6 +135,9 @@ def product_bulk_upsert(request: HttpRequest, payload: ProductBulkUpsertIn) -> d
     }
     if nulls:
         raise ValidationFailed(f"Cannot be null: {', '.join(nulls)}.", field_errors=nulls)
+    if len(items) > MAX_BATCH:
+        job = jobs.bulk_job_start(jobs.UPSERT_KIND, user=user_of(request), params=jobs.upsert_params(items))
+        return Status(202, _accepted(job))
     done = services.products_upsert(items=items, user=user_of(request))
     return {
         "created": [u.sku for u in done if u.action == "created"],
@@ -138,27 +147,36 @@ def product_bulk_upsert(request: HttpRequest, payload: ProductBulkUpsertIn) -> d
     }
 
 
-@router.post("/stock/counted-levels", response=CountedLevelsOut)
-def stock_counted_levels(request: HttpRequest, payload: CountedLevelsIn) -> CountResult:
+def _accepted(job: Job) -> dict[str, Any]:
+    return {"id": job.pk, "kind": job.kind, "state": job.state, "url": f"/api/v1/jobs/{job.pk}"}
+
+
+@router.post("/stock/counted-levels", response={200: CountedLevelsOut, 202: BulkJobOut})
+def stock_counted_levels(request: HttpRequest, payload: CountedLevelsIn) -> Any:
     """Set the on-hand quantity of many (SKU, bin[, lot]) to what was counted, in one transaction,
     validated as a whole (422 with errors per item, nothing written). Each difference is booked as a
     count move to or from the adjustment location, so the ledger explains every unit; the moves share
-    the document ``inventory.stockcount`` / ``batch``."""
+    the document ``inventory.stockcount`` / ``batch``.
+
+    Up to 5,000 items are done in the request; more (up to 50,000) are accepted as a background
+    job: 202 with its ``url`` to follow."""
+    items = [
+        services.CountedLevel(
+            sku=item.sku,
+            counted=item.counted,
+            location=item.location,
+            location_path=item.location_path or "",
+            lot=item.lot or "",
+            expiry_date=item.expiry_date,
+        )
+        for item in payload.items
+    ]
+    if len(items) > MAX_BATCH:
+        params = jobs.counted_params(items, reference=payload.reference, reason=payload.reason)
+        job = jobs.bulk_job_start(jobs.COUNTED_KIND, user=user_of(request), params=params)
+        return Status(202, _accepted(job))
     return services.stock_levels_set_counted(
-        items=[
-            services.CountedLevel(
-                sku=item.sku,
-                counted=item.counted,
-                location=item.location,
-                location_path=item.location_path or "",
-                lot=item.lot or "",
-                expiry_date=item.expiry_date,
-            )
-            for item in payload.items
-        ],
-        reference=payload.reference,
-        reason=payload.reason,
-        user=user_of(request),
+        items=items, reference=payload.reference, reason=payload.reason, user=user_of(request)
     )
 
 

@@ -14,7 +14,7 @@ from inventory.models import ProductKind, Tracking
 if TYPE_CHECKING:
     from inventory.services.bulk import Counted
 
-BULK_MAX = 1000
+BULK_MAX = 50_000  # up to inventory.services.bulk.MAX_BATCH in the request; more as a job (202)
 
 
 class ProductUpsertItemIn(ApiSchema):
@@ -152,3 +152,14 @@ class CountedLevelsOut(ApiSchema):
     batch: str = Field(description="the moves' document_id (document_type inventory.stockcount)")
     reference: str
     items: list[CountedOut]
+
+
+class BulkJobOut(ApiSchema):
+    """A batch too large for one request, accepted as a background job: follow ``url`` (GET) until
+    its ``state`` is ``done`` (``result.answer`` is what the request would have answered) or
+    ``failed`` (``result.field_errors`` names each refused item; nothing was written)."""
+
+    id: int
+    kind: str
+    state: str
+    url: str = Field(description="GET it for the job's progress and result, e.g. /api/v1/jobs/12")

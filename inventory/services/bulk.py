@@ -1,35 +1,71 @@
 """Many at once, for tools that sync: products upserted by SKU, counted stock levels set.
 
-Each is ONE transaction and is validated as a whole: every item goes through the same
-services as a single one (``product_create``/``product_update``/``product_archive``;
-``stock_adjust`` as a count), each in its own savepoint so that every refused item is
-reported, keyed ``items.<index>.<field>``; when any is refused, everything is rolled back
-and :class:`BatchInvalid` (422) names them all. Rows are locked up front, in the one
-global order (inventory.locks), so two batches never deadlock.
+Each is ONE transaction and is validated as a whole: every item is checked as the single-item
+services check it (``product_create``/``product_update``, ``stock_adjust`` and the ledger), and
+every refused item is reported, keyed ``items.<index>.<field>``; when any is refused, everything is
+rolled back and :class:`BatchInvalid` (422) names them all. The valid items are then written
+together, set-based: one statement per table and CHUNK rows, one ``ledger.post`` for every count
+move, the events in one write (``events.batched``). Should the database or the ledger still refuse
+the whole (a row changed since it was checked), that savepoint is rolled back and the items go
+one by one through the single-item services, so the refusal names its item. Rows are locked up
+front, in the one global order (inventory.locks), so two batches never deadlock.
 """
 
 from __future__ import annotations
 
+import inspect
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from copy import copy
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import partial
 from typing import Any, TypeVar
 
 from django.db import DataError, IntegrityError, transaction
+from django.db.models import prefetch_related_objects
 from django.db.models.functions import Lower
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from erp import events
 from erp.exceptions import DomainError, ValidationFailed
 from erp.money import quantize_money, quantize_quantity
-from inventory.ledger import Document
-from inventory.locks import lock_levels, lock_products
-from inventory.models import Category, Location, Lot, MoveKind, Product, StockMove
-from inventory.services.catalog import PRODUCT_FIELDS, lot_get_or_create, product_archive, product_create
+from erp.rows import update_rows
+from inventory.ledger import Document, MoveSpec, post
+from inventory.ledger import _check_level as check_level
+from inventory.ledger import _validate as validate_move
+from inventory.locks import LevelKey, lock_levels, lock_products
+from inventory.models import (
+    Barcode,
+    Category,
+    Location,
+    LocationKind,
+    Lot,
+    MoveKind,
+    Product,
+    StockLevel,
+    StockMove,
+    UnitOfMeasure,
+)
+from inventory.services.catalog import (
+    PRODUCT_FIELDS,
+    _clean_product_values,
+    lot_get_or_create,
+    product_archive,
+    product_create,
+    product_payload,
+)
 from inventory.services.catalog import product_update as _product_update
-from inventory.services.stock import stock_adjust
+from inventory.services.stock import _require_internal, stock_adjust
+from inventory.services.warehouses import virtual_location
 
-MAX_BATCH = 1000
+# In a request: 5,000 items are written in a few seconds (one statement per table and 500 rows),
+# well inside a worker's timeout. More, up to JOB_MAX, run as a background job (inventory.jobs),
+# which a client follows at /api/v1/jobs/{id}.
+MAX_BATCH = 5_000
+JOB_MAX = 50_000
 CHUNK = 500  # ids per IN (...), well under SQLite's parameter limit
 COUNT_DOCUMENT_TYPE = "inventory.stockcount"
 
@@ -47,11 +83,11 @@ def _chunks(values: Iterable[T]) -> Iterable[list[T]]:
         yield values[start : start + CHUNK]
 
 
-def _check_size(count: int) -> None:
+def _check_size(count: int, limit: int = MAX_BATCH) -> None:
     if count == 0:
         raise ValidationFailed("Send at least one item.", field_errors={"items": ["Send at least one item."]})
-    if count > MAX_BATCH:
-        message = f"At most {MAX_BATCH} items per request ({count} sent); send the rest in another request."
+    if count > limit:
+        message = f"At most {limit} items per request ({count} sent); send the rest in another request."
         raise ValidationFailed(message, field_errors={"items": [message]})
 
 
@@ -85,6 +121,14 @@ class _Errors:
             self.refused(index, exc)
         except (IntegrityError, DataError) as exc:
             self.add(index, "", f"The database refused it ({exc}).")
+        return None
+
+    def check(self, index: int, action: Callable[[], T]) -> T | None:
+        """Run one item's checks (no writes, so no savepoint); a refusal is recorded."""
+        try:
+            return action()
+        except DomainError as exc:
+            self.refused(index, exc)
         return None
 
     def raise_if_any(self, what: str) -> None:
@@ -145,9 +189,19 @@ def _differs(product: Product, name: str, value: Any) -> bool:
 
 
 @transaction.atomic
-def products_upsert(*, items: Sequence[ProductUpsert], user: Any = None) -> list[Upserted]:
-    """Create the products whose SKU is new, update the others; all or nothing (BatchInvalid)."""
-    _check_size(len(items))
+def products_upsert(
+    *, items: Sequence[ProductUpsert], user: Any = None, limit: int = MAX_BATCH
+) -> list[Upserted]:
+    """Create the products whose SKU is new, update the others; all or nothing (BatchInvalid).
+
+    Its events are written together when it ends (``events.batched``): one statement, not two per
+    product. ``limit``: MAX_BATCH in a request, JOB_MAX in a background job."""
+    _check_size(len(items), limit)
+    with events.batched():
+        return _products_upsert(items, user)
+
+
+def _products_upsert(items: Sequence[ProductUpsert], user: Any) -> list[Upserted]:
     errors = _Errors(len(items))
     unknown = sorted({k for item in items for k in item.values} - set(PRODUCT_FIELDS) - {"sku"})
     if unknown:
@@ -185,6 +239,8 @@ def products_upsert(*, items: Sequence[ProductUpsert], user: Any = None) -> list
                 errors.add(index, "barcodes", f"Barcode {code} is also on item {barcode_items[code]}.")
             barcode_items.setdefault(code, index)
 
+    new_products = _NewProducts(items, existing)
+    changed_products = _ChangedProducts(new_products.units)
     done: list[Upserted] = []
     for index, item in enumerate(items):
         if index in errors.items:
@@ -205,9 +261,14 @@ def products_upsert(*, items: Sequence[ProductUpsert], user: Any = None) -> list
                 continue
             if "category" in values:
                 values["category"] = categories.get(values["category"]) if values["category"] else None
-            created = errors.run(index, partial(_create, item, values, sku, user))
-            if created is not None:
-                done.append(Upserted(index, created.sku, CREATED, created))
+            if item.is_active is False:  # created, then archived: two events, as one by one
+                created = errors.run(index, partial(_create, item, values, sku, user))
+                if created is not None:
+                    done.append(Upserted(index, created.sku, CREATED, created))
+                continue
+            new = errors.check(index, partial(new_products.check, item, values, sku, user))
+            if new is not None:
+                new_products.add(index, item, values, sku, new)
             continue
         changes = {name: value for name, value in values.items() if _differs(product, name, value)}
         own = {b.code for b in product.barcodes.all() if b.unit_id is None}
@@ -222,11 +283,172 @@ def products_upsert(*, items: Sequence[ProductUpsert], user: Any = None) -> list
             continue
         if "category" in changes:
             changes["category"] = categories.get(changes["category"]) if changes["category"] else None
+        if barcodes is None and active is None:  # fields only: checked now, written with the others
+            if errors.check(index, partial(changed_products.check, product, changes, user)) is not None:
+                changed_products.add(index, product, changes)
+            continue
         updated = errors.run(index, partial(_update, product, changes, barcodes, active, user))
         if updated is not None:
             done.append(Upserted(index, updated.sku, UPDATED, updated))
+    done += changed_products.write(errors, user)
+    done += new_products.write(errors, user)
     errors.raise_if_any("products were")
     return sorted(done, key=lambda u: u.index)
+
+
+# What ``product_create`` gives a field an item leaves out.
+_CREATE_DEFAULTS = {
+    name: parameter.default
+    for name, parameter in inspect.signature(product_create).parameters.items()
+    if name in PRODUCT_FIELDS and parameter.default is not inspect.Parameter.empty
+}
+
+
+class _NewProducts:
+    """The new SKUs of a batch, checked one by one as ``product_create`` checks them, with what it
+    queries per product (its unit, that the SKU is free, its barcodes) read once for all, then
+    written together: one INSERT of the products, one of their history, one of their barcodes, and
+    their events in the batch's one write. Should the database still refuse (a SKU taken since),
+    the savepoint is rolled back and they are created one by one, so the refusal names its item."""
+
+    def __init__(self, items: Sequence[ProductUpsert], existing: dict[str, int]) -> None:
+        new = [item for item in items if item.sku.strip().lower() not in existing]
+        codes = {str(item.values.get("stock_unit") or _CREATE_DEFAULTS["stock_unit"]) for item in items}
+        self.units = {u.code: u for u in UnitOfMeasure.objects.filter(code__in=codes)}
+        barcodes = {c.strip() for item in new for c in item.barcodes or () if c and c.strip()}
+        self.taken: dict[str, Barcode] = {}
+        for chunk in _chunks(barcodes):
+            self.taken.update(
+                {b.code: b for b in Barcode.objects.filter(code__in=chunk).select_related("product")}
+            )
+        self.pending: list[tuple[int, ProductUpsert, dict[str, Any], str, Product]] = []
+
+    def check(self, item: ProductUpsert, values: dict[str, Any], sku: str, user: Any) -> Product:
+        """The product ``product_create`` would make of the item (unsaved), or its refusal."""
+        given = {"sku": sku, **_CREATE_DEFAULTS, **values}
+        unit = given["stock_unit"]
+        if isinstance(unit, str) and unit in self.units:
+            given["stock_unit"] = self.units[unit]  # an unknown code is looked up, and refused, as one by one
+        if len(sku) <= 64:  # a longer one is refused whatever the clash query says
+            given.pop("sku")  # free: it is not among the existing SKUs
+        clean = _clean_product_values(given)
+        clean["sku"] = sku
+        codes = [c.strip() for c in item.barcodes or () if c and c.strip()]
+        if len(set(codes)) != len(codes):
+            raise ValidationFailed(
+                "A barcode is listed twice.", field_errors={"barcodes": ["Duplicate barcode."]}
+            )
+        taken = [self.taken[c] for c in codes if c in self.taken]
+        if taken:
+            msg = "; ".join(f"barcode {b.code} belongs to {b.product.sku}" for b in taken)
+            raise ValidationFailed(f"Barcodes in use: {msg}.", field_errors={"barcodes": [msg]})
+        return Product(**clean, created_by=_actor(user), updated_by=_actor(user))
+
+    def add(
+        self, index: int, item: ProductUpsert, values: dict[str, Any], sku: str, product: Product
+    ) -> None:
+        self.pending.append((index, item, values, sku, product))
+
+    def write(self, errors: _Errors, user: Any) -> list[Upserted]:
+        if not self.pending:
+            return []
+        try:
+            with transaction.atomic():
+                return self._write_all(user)
+        except (IntegrityError, DataError):
+            pass
+        done: list[Upserted] = []
+        for index, item, values, sku, _ in self.pending:
+            created = errors.run(index, partial(_create, item, values, sku, user))
+            if created is not None:
+                done.append(Upserted(index, created.sku, CREATED, created))
+        return done
+
+    def _write_all(self, user: Any) -> list[Upserted]:
+        products = [product for *_, product in self.pending]
+        bulk_create_with_history(
+            products, Product, batch_size=CHUNK, custom_historical_attrs=_history_attrs()
+        )
+        Barcode.objects.bulk_create(
+            [
+                Barcode(product=product, code=code)
+                for _, item, _, _, product in self.pending
+                for code in dict.fromkeys(c.strip() for c in item.barcodes or () if c and c.strip())
+            ],
+            batch_size=CHUNK,
+        )
+        prefetch_related_objects(products, "barcodes")
+        for product in products:
+            events.emit("inventory.product_created", aggregate=product, payload=product_payload(product))
+        return [Upserted(index, product.sku, CREATED, product) for index, _, _, _, product in self.pending]
+
+
+class _ChangedProducts:
+    """Existing products whose fields change (not their barcodes nor whether they are active),
+    checked one by one as ``product_update`` checks them, then written together: one UPDATE per
+    500, one INSERT of their history, their events in the batch's one write. A refusal by the
+    database rolls the savepoint back and they go one by one, so the refusal names its item."""
+
+    def __init__(self, units: dict[str, UnitOfMeasure]) -> None:
+        self.units = units
+        self.pending: list[tuple[int, Product, dict[str, Any]]] = []
+
+    def check(self, product: Product, changes: dict[str, Any], user: Any) -> Product:
+        given = dict(changes)
+        unit = given.get("stock_unit")
+        if isinstance(unit, str) and unit in self.units:
+            given["stock_unit"] = self.units[unit]
+        clean = _clean_product_values(given, instance=product)
+        for name, value in clean.items():
+            setattr(product, name, value)
+        product.updated_by = _actor(user)
+        return product
+
+    def add(self, index: int, product: Product, changes: dict[str, Any]) -> None:
+        self.pending.append((index, product, changes))
+
+    def write(self, errors: _Errors, user: Any) -> list[Upserted]:
+        if not self.pending:
+            return []
+        try:
+            with transaction.atomic():
+                return self._write_all()
+        except (IntegrityError, DataError):
+            pass
+        done: list[Upserted] = []
+        for index, product, changes in self.pending:
+            updated = errors.run(index, partial(_update, product, changes, None, None, user))
+            if updated is not None:
+                done.append(Upserted(index, updated.sku, UPDATED, updated))
+        return done
+
+    def _write_all(self) -> list[Upserted]:
+        products = [product for _, product, _ in self.pending]
+        now = timezone.now()
+        for product in products:
+            product.updated_at = now
+        fields = sorted(
+            {name for _, _, changes in self.pending for name in changes} | {"updated_by", "updated_at"}
+        )
+        update_rows(Product, products, fields)
+        # No fields: simple-history only records the rows' history, as save() would have.
+        bulk_update_with_history(
+            products, Product, [], batch_size=CHUNK, custom_historical_attrs=_history_attrs()
+        )
+        for product in products:
+            events.emit("inventory.product_updated", aggregate=product, payload=product_payload(product))
+        return [Upserted(index, product.sku, UPDATED, product) for index, product, _ in self.pending]
+
+
+def _history_attrs() -> dict[str, Any] | None:
+    """The API key of the request on each history row, as erp.history records it one by one."""
+    request = getattr(HistoricalRecords.context, "request", None)
+    api_key = getattr(request, "api_key", None)
+    return {"history_api_key_id": api_key.pk} if api_key is not None else None
+
+
+def _actor(user: Any) -> Any:
+    return user if getattr(user, "is_authenticated", False) else None
 
 
 def _create(item: ProductUpsert, values: dict[str, Any], sku: str, user: Any) -> Product:
@@ -281,15 +503,26 @@ class CountResult:
 
 @transaction.atomic
 def stock_levels_set_counted(
-    *, items: Sequence[CountedLevel], reference: str = "", reason: str = "stock count", user: Any = None
+    *,
+    items: Sequence[CountedLevel],
+    reference: str = "",
+    reason: str = "stock count",
+    user: Any = None,
+    limit: int = MAX_BATCH,
 ) -> CountResult:
     """Set the on-hand quantity of many (product, bin[, lot]) to what was counted, all or nothing.
 
-    Each level is set through ``stock_adjust`` as a count (moves of kind ``count`` to or from the
-    adjustment location, at the average cost), so the ledger explains every unit; the moves share
-    one document (type ``inventory.stockcount``, the batch id, ``reference``).
+    Each level is set as ``stock_adjust`` sets it as a count (moves of kind ``count`` to or from
+    the adjustment location, at the average cost), so the ledger explains every unit; the moves
+    share one document (type ``inventory.stockcount``, the batch id, ``reference``) and ONE
+    ``ledger.post``, hence one ``inventory.level_changed`` per (product, warehouse).
     """
-    _check_size(len(items))
+    _check_size(len(items), limit)
+    with events.batched():
+        return _set_counted(items, reference, reason, user)
+
+
+def _set_counted(items: Sequence[CountedLevel], reference: str, reason: str, user: Any) -> CountResult:
     reason = reason.strip() or "stock count"
     batch = uuid.uuid4().hex[:12]
     document = Document(COUNT_DOCUMENT_TYPE, batch, (reference or "").strip()[:100] or f"count {batch}")
@@ -368,28 +601,90 @@ def stock_levels_set_counted(
             bins.add(key)
     levels = lock_levels(bins) if bins else {}
 
+    # Every difference checked item by item as ``stock_adjust`` would (no query), then posted in
+    # ONE ``ledger.post``. Should the ledger still refuse (a serial already in stock elsewhere),
+    # the savepoint is rolled back and the items go one by one, so the refusal names its item.
+    adjustment = virtual_location(LocationKind.ADJUSTMENT)
     counted_items: list[Counted] = []
+    posting: list[tuple[int, MoveSpec]] = []
     for index, product, location, counted in resolved:
         if index in errors.items:
             continue
         lot = lots[index]
-        level = levels.get((product.pk, location.pk, lot.pk if lot else None))
-        previous = level.on_hand if level is not None else Decimal(0)
-        move = errors.run(
-            index,
-            partial(
-                stock_adjust,
-                product=product,
-                location=location,
-                lot=lot,
-                quantity=counted,
-                reason=reason,
-                kind=MoveKind.COUNT,
-                document=document,
-                user=user,
-            ),
-        )
-        if index not in errors.items:
-            counted_items.append(Counted(index, product, location, lot, previous, counted, move))
+        key = (product.pk, location.pk, lot.pk if lot else None)
+        previous = levels[key].on_hand if key in levels else Decimal(0)
+        spec = errors.check(index, partial(_count_spec, product, location, lot, counted, levels, adjustment))
+        if spec is None or index in errors.items:
+            continue
+        spec.reason, spec.document = reason, document
+        if spec.quantity != 0:
+            posting.append((index, spec))
+        counted_items.append(Counted(index, product, location, lot, previous, counted, None))
+    moves = _post_all(posting, user)
+    if moves is not None:
+        by_index = dict(zip((index for index, _ in posting), moves, strict=True))
+        counted_items = [replace(c, move=by_index.get(c.index)) for c in counted_items]
+    else:
+        counted_items = []
+        for index, product, location, counted in resolved:
+            if index in errors.items:
+                continue
+            lot = lots[index]
+            level = levels.get((product.pk, location.pk, lot.pk if lot else None))
+            previous = level.on_hand if level is not None else Decimal(0)
+            move = errors.run(
+                index,
+                partial(
+                    stock_adjust,
+                    product=product,
+                    location=location,
+                    lot=lot,
+                    quantity=counted,
+                    reason=reason,
+                    kind=MoveKind.COUNT,
+                    document=document,
+                    user=user,
+                ),
+            )
+            if index not in errors.items:
+                counted_items.append(Counted(index, product, location, lot, previous, counted, move))
     errors.raise_if_any("counts were")
     return CountResult(batch=batch, reference=document.reference, items=counted_items)
+
+
+def _count_spec(
+    product: Product,
+    location: Location,
+    lot: Lot | None,
+    counted: Decimal,
+    levels: dict[LevelKey, StockLevel],
+    adjustment: Location,
+) -> MoveSpec:
+    """The move that sets a locked level to what was counted (quantity 0: none), refused as
+    ``stock_adjust`` and ``ledger.post`` would refuse it, without a query."""
+    _require_internal(location, "location")
+    level = levels[(product.pk, location.pk, lot.pk if lot else None)]
+    change = counted - level.on_hand
+    if change == 0:
+        return MoveSpec(product, Decimal(0), adjustment, location, MoveKind.COUNT, lot=lot)
+    source, target = (adjustment, location) if change > 0 else (location, adjustment)
+    spec = MoveSpec(product, abs(change), source, target, MoveKind.COUNT, lot=lot)
+    validate_move(spec)
+    if change < 0:  # what is drawn from the bin: reserved stock must stay
+        after = copy(level)
+        after.on_hand = counted
+        check_level(
+            after, product, location, requested=spec.quantity, available=level.on_hand - level.reserved
+        )
+    return spec
+
+
+def _post_all(posting: list[tuple[int, MoveSpec]], user: Any) -> list[StockMove] | None:
+    """Post every move in one call; None (nothing written) when the ledger refused one of them."""
+    if not posting:
+        return []
+    try:
+        with transaction.atomic():
+            return post([spec for _, spec in posting], user=user).moves
+    except (DomainError, IntegrityError, DataError):
+        return None

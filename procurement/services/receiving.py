@@ -16,8 +16,10 @@ from erp import clock, events, formatting
 from erp.exceptions import InvalidTransition, ValidationFailed
 from erp.money import quantize_money, quantize_quantity
 from erp.numbering import next_number
+from erp.rows import update_rows
 from inventory.models import Location, Tracking
-from inventory.services import Document, lot_get_or_create, stock_receive, warehouse_default_location
+from inventory.services import Document, lot_get_or_create, stock_receive_many, warehouse_default_location
+from inventory.services import Receipt as StockReceipt
 from procurement import lifecycle
 from procurement.models import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus, Receipt, ReceiptLine
 from procurement.services.orders import _actor, _locked, po_payload
@@ -106,37 +108,23 @@ def receipt_create(
     )
     document = Document("procurement.receipt", receipt.pk, receipt.number)
     rows = []
+    stock: list[StockReceipt] = []  # every line (each serial) into stock in ONE ledger post
     for item in lines:
         line = own[item.line.pk]
         quantity = quantize_quantity(item.quantity)
         unit_cost = quantize_money(line.unit_cost / line.factor)  # per stock unit
         if line.product.tracking == Tracking.SERIAL:
-            for serial in item.serials:
-                lot = lot_get_or_create(product=line.product, code=serial)
-                stock_receive(
-                    product=line.product,
-                    location=location,
-                    quantity=1,
-                    unit_cost=unit_cost,
-                    lot=lot,
-                    document=document,
-                    user=user,
-                )
+            stock += [
+                StockReceipt(line.product, 1, unit_cost, lot_get_or_create(product=line.product, code=serial))
+                for serial in item.serials
+            ]
         else:
             lot_or_none = (
                 lot_get_or_create(product=line.product, code=item.lot_code, expiry_date=item.expiry_date)
                 if line.product.tracking == Tracking.LOT
                 else None
             )
-            stock_receive(
-                product=line.product,
-                location=location,
-                quantity=quantity * line.factor,
-                unit_cost=unit_cost,
-                lot=lot_or_none,
-                document=document,
-                user=user,
-            )
+            stock.append(StockReceipt(line.product, quantity * line.factor, unit_cost, lot_or_none))
         rows.append(
             ReceiptLine(
                 receipt=receipt,
@@ -146,9 +134,10 @@ def receipt_create(
                 expiry_date=item.expiry_date,
             )
         )
-        PurchaseOrderLine.objects.filter(pk=line.pk).update(
-            quantity_received=F("quantity_received") + quantity
-        )
+    stock_receive_many(lines=stock, location=location, document=document, user=user)
+    for pk, quantity in wanted.items():  # the lines are locked: what they hold is current
+        own[pk].quantity_received += quantity
+    update_rows(PurchaseOrderLine, [own[pk] for pk in wanted], ["quantity_received"])
     ReceiptLine.objects.bulk_create(rows)
 
     complete = not po.lines.filter(quantity_received__lt=F("quantity")).exists()

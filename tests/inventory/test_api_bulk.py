@@ -93,17 +93,36 @@ def test_bulk_upsert_validates_items_and_caps_the_batch(api: PlatformApi):
     # when
     typed = api.post("/products/bulk-upsert", {"items": [{"sku": "A", "sale_price": "-1"}, {"name": "x"}]})
     empty = api.post("/products/bulk-upsert", {"items": []})
-    too_many = api.post(
-        "/products/bulk-upsert", {"items": [{"sku": f"S{i}", "name": "n"} for i in range(1001)]}
-    )
+    too_many = api.post("/products/bulk-upsert", {"items": [{"sku": "S0", "name": "n"}] * 50_001})
 
     # then
     assert typed.status_code == 422
     assert {"items.0.sale_price", "items.1.sku"} <= set(errors_of(typed))
     assert empty.status_code == 422
     assert too_many.status_code == 422
-    assert "1000" in errors_of(too_many)["items"]
+    assert "50000" in errors_of(too_many)["items"]
     assert not Product.objects.filter(sku="S0").exists()
+
+
+def test_a_bulk_upsert_over_the_request_limit_is_accepted_as_a_job_to_follow(api: PlatformApi, monkeypatch):
+    # given: a limit of 2 items in the request (5,000 in production)
+    monkeypatch.setattr("inventory.api.products.MAX_BATCH", 2)
+
+    # when
+    accepted = api.post(
+        "/products/bulk-upsert", {"items": [{"sku": f"BIG-{i}", "name": f"Big {i}"} for i in range(3)]}
+    )
+
+    # then: 202 with the job; JOBS_INLINE in the tests, so it has run when followed
+    assert accepted.status_code == 202, accepted.content
+    job = accepted.json()
+    assert job["kind"] == "products_upsert"
+    assert job["url"] == f"/api/v1/jobs/{job['id']}"
+    followed = api.client.get(job["url"], **api.headers)
+    assert followed.status_code == 200, followed.content
+    assert followed.json()["state"] == "done"
+    assert followed.json()["result"]["answer"]["created"] == ["BIG-0", "BIG-1", "BIG-2"]
+    assert Product.objects.filter(sku__startswith="BIG-").count() == 3
 
 
 # --- bulk: counted stock levels -----------------------------------------------------------------------
@@ -211,9 +230,9 @@ def test_counted_levels_refuse_negative_counts_and_cap_the_batch(api: PlatformAp
     )
     too_many = api.post(
         "/stock/counted-levels",
-        {"items": [{"sku": "X", "location": stock.pk, "counted": "1"}] * 1001},
+        {"items": [{"sku": "X", "location": stock.pk, "counted": "1"}] * 50_001},
     )
     assert negative.status_code == 422
     assert "items.0.counted" in errors_of(negative)
     assert too_many.status_code == 422
-    assert "1000" in errors_of(too_many)["items"]
+    assert "50000" in errors_of(too_many)["items"]
