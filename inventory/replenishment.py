@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 
+from django.db.models import QuerySet
+
 from erp.money import ZERO
 from inventory import availability
 from inventory.models import ReorderRule
@@ -84,14 +86,35 @@ def suggested_quantity(rule: ReorderRule, projected: Decimal) -> Decimal:
     return steps * rule.multiple
 
 
+def _rules_with_availability(
+    rules_read: QuerySet[ReorderRule], warehouse_id: int | None
+) -> tuple[list[ReorderRule], dict[tuple[int, int], availability.Availability]]:
+    rules = list(rules_read.filter(**({"warehouse_id": warehouse_id} if warehouse_id else {})))
+    return rules, availability.by_warehouse(sorted({r.product_id for r in rules}), warehouse_id)
+
+
+def below_minimum_count(*, warehouse_id: int | None = None) -> int:
+    """How many rules ``suggestions()`` lists (drafts included): the homes' figure. Drafts change a
+    suggestion's quantity, never whether the rule is listed, so they are not read: the rules and
+    their availability only."""
+    lean = ReorderRule.objects.order_by().only(
+        "product_id", "warehouse_id", "min_quantity", "max_quantity", "multiple"
+    )
+    rules, flows = _rules_with_availability(lean, warehouse_id)
+    empty = availability.Availability()
+    return sum(
+        1
+        for rule in rules
+        if suggested_quantity(rule, flows.get((rule.product_id, rule.warehouse_id), empty).projected) > 0
+    )
+
+
 def suggestions(*, warehouse_id: int | None = None, covered: bool = True) -> list[Suggestion]:
     """Every rule whose projected quantity is below its minimum. The quantity is what is still to
     order once the drafts arrive; ``covered=False`` leaves out the rules the drafts already cover.
-    Queries: 2 + one per availability provider + one per draft provider."""
-    rules = list(reorder_rule_list().filter(**({"warehouse_id": warehouse_id} if warehouse_id else {})))
-    product_ids = sorted({r.product_id for r in rules})
-    flows = availability.by_warehouse(product_ids, warehouse_id)
-    drafts = drafts_by_warehouse(product_ids, warehouse_id)
+    Queries: the rules, their availability (``availability.by_warehouse``) and one per draft provider."""
+    rules, flows = _rules_with_availability(reorder_rule_list(), warehouse_id)
+    drafts = drafts_by_warehouse(sorted({r.product_id for r in rules}), warehouse_id)
     result = []
     for rule in rules:
         avail = flows.get((rule.product_id, rule.warehouse_id), availability.Availability())

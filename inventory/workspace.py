@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, Min, Q, Sum
+from django.db.models import Case, Count, Exists, Min, Q, Sum, When
 from django.db.models.functions import TruncDate
 from django.http import HttpRequest
 from django.utils import timezone
@@ -27,6 +27,7 @@ from inventory.filters import stocked_somewhere
 from inventory.models import (
     CountSheet,
     CountStatus,
+    Location,
     Product,
     ProductKind,
     StockMove,
@@ -53,13 +54,15 @@ def stock_outs() -> int:
 
 
 def below_reorder_point() -> int:
-    """Reorder rules whose projected quantity is under their minimum: the replenishment page's list."""
-    return len(replenishment.suggestions())
+    """Reorder rules whose projected quantity is under their minimum: the replenishment page's list
+    (counted without reading the drafts, which never change whether a rule is listed)."""
+    return replenishment.below_minimum_count()
 
 
 def _stock(request: HttpRequest) -> FigureGroup:
     value = per_request(request, "inventory.stock_value", stock_value)
-    outs, below = per_request(request, "inventory.stock_outs", stock_outs), below_reorder_point()
+    outs = per_request(request, "inventory.stock_outs", stock_outs)
+    below = per_request(request, "inventory.below_reorder_point", below_reorder_point)
     currency = settings.ERP_BASE_CURRENCY
     return FigureGroup(
         "Stock",
@@ -138,16 +141,20 @@ def value_over_time(days: int = VALUE_DAYS, today_value: Decimal | None = None) 
     start = timezone.make_aware(
         datetime.datetime.combine(first + datetime.timedelta(days=1), datetime.time.min)
     )
-    into = Q(to_location__kind__in=OURS) & ~Q(from_location__kind__in=OURS)
-    out_of = Q(from_location__kind__in=OURS) & ~Q(to_location__kind__in=OURS)
+    # Only the moves that cross the edge of our stock, each signed (+ in, - out) and summed once per
+    # day; our locations are a hashed subquery rather than two joins per move. Half the time of two
+    # filtered sums over the joined locations, whose grouping spilled its sort to disk (52,000 moves).
+    ours = Location.objects.filter(kind__in=OURS).values("pk")
+    into, out_of = Q(to_location__in=ours), Q(from_location__in=ours)
     rows = (
         StockMove.objects.filter(created_at__gte=start)
+        .filter((into & ~out_of) | (out_of & ~into))
         .annotate(day=TruncDate("created_at"))
         .values("day")
-        .annotate(into=Sum(valuation.VALUE, filter=into), out=Sum(valuation.VALUE, filter=out_of))
-        .order_by("day")
+        .annotate(net=Sum(Case(When(into, then=valuation.VALUE), default=-valuation.VALUE)))
+        .order_by()
     )
-    net = {r["day"]: (r["into"] or ZERO) - (r["out"] or ZERO) for r in rows}
+    net = {r["day"]: r["net"] or ZERO for r in rows}
     value = stock_value() if today_value is None else today_value
     dates = [first + datetime.timedelta(days=i) for i in range(days)]
     values: list[Decimal] = []

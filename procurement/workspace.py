@@ -120,7 +120,8 @@ def _warehouse(request: HttpRequest) -> FigureGroup:
 
 def _purchasing(request: HttpRequest) -> FigureGroup:
     f = per_request(request, "procurement.figures", purchase_figures)
-    suggestions = len(replenishment.suggestions())
+    # The same count as the operations home's "below reorder point": computed once per page.
+    suggestions = per_request(request, "inventory.below_reorder_point", replenishment.below_minimum_count)
     return FigureGroup(
         "Purchasing",
         figures=(

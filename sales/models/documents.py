@@ -94,6 +94,14 @@ class Invoice(AuditedModel):
         indexes = [
             models.Index(fields=["status", "due_date"], name="sales_invoice_status_due_idx"),
             models.Index(fields=["customer", "status"], name="sales_invoice_customer_idx"),
+            # The open invoices (issued, part paid) with what receivables and their ageing sum: the
+            # homes read them from the index alone, however many invoices were paid before.
+            models.Index(
+                fields=["currency"],
+                include=["id", "due_date", "total", "amount_paid"],
+                condition=Q(kind="invoice", status__in=["issued", "partially_paid"]),
+                name="sales_invoice_open_idx",
+            ),
         ]
 
     def __str__(self) -> str:

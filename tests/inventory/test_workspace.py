@@ -11,7 +11,15 @@ from django.utils import timezone
 
 from erp import clock
 from inventory import valuation, workspace
-from inventory.services import count_sheet_create, reorder_rule_set, stock_receive
+from inventory.services import (
+    Line,
+    count_sheet_create,
+    reorder_rule_set,
+    stock_issue,
+    stock_receive,
+    stock_scrap,
+    stock_transfer,
+)
 from tests.erp.home_data import role_user
 from tests.inventory.factories import ProductFactory, bin_of, warehouse
 
@@ -85,3 +93,36 @@ def test_the_stock_value_line_matches_the_ledger_on_each_past_day() -> None:
         assert values[-1 - back] == expected, back
     assert values[0] == 0  # 10 days ago: nothing yet
     assert (values[-7], values[-4]) == (Decimal(0), Decimal("20.00"))  # before, between the receipts
+
+
+def test_the_stock_value_line_counts_what_leaves_and_not_what_moves_between_our_bins() -> None:
+    # given: 10 units at 3.00 received 4 days ago, 3 moved to another bin 3 days ago (no value moves),
+    # 2 issued to a customer 2 days ago and 1 scrapped yesterday
+    wh = warehouse("WH1")
+    shelf, other = bin_of(wh), bin_of(wh, "B2")
+    product = ProductFactory(sku="VAL2")
+    now = timezone.now()
+    with clock.effective(now - datetime.timedelta(days=4)):
+        stock_receive(product=product, location=shelf, quantity=10, unit_cost="3.00")
+    with clock.effective(now - datetime.timedelta(days=3)):
+        stock_transfer(from_location=shelf, to_location=other, lines=[Line(product, Decimal(3))])
+    with clock.effective(now - datetime.timedelta(days=2)):
+        stock_issue(product=product, location=other, quantity=2)
+    with clock.effective(now - datetime.timedelta(days=1)):
+        stock_scrap(product=product, location=shelf, quantity=1, reason="broken")
+
+    chart = workspace.value_over_time(days=6)
+
+    # then: each day's end is the valuation as of then, through every kind of move
+    values = chart.series[0].values
+    for back in range(6):
+        day = timezone.localdate() - datetime.timedelta(days=back)
+        end = timezone.make_aware(datetime.datetime.combine(day, datetime.time.max))
+        assert values[-1 - back] == sum((v.value for v in valuation.as_of(end)), Decimal(0)), back
+    assert values[-5:] == [
+        Decimal("30.00"),
+        Decimal("30.00"),
+        Decimal("24.00"),
+        Decimal("21.00"),
+        Decimal("21.00"),
+    ]

@@ -9,14 +9,19 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from inventory import replenishment
+from inventory.services import reorder_rule_set, stock_receive
 from procurement import workspace
 from procurement.models import Bill, BillStatus, PurchaseOrder
 from procurement.services import POLineSpec, po_create, po_send
 from tests.erp.home_data import role_user
-from tests.inventory.factories import ProductFactory, warehouse
+from tests.inventory.factories import ProductFactory, bin_of, warehouse
 from tests.procurement.factories import SupplierFactory
 
 pytestmark = pytest.mark.django_db
+
+# What availability.by_warehouse costs for a few products (the levels and every flow provider).
+AVAILABILITY_QUERIES = 1
 
 
 def listed(client: Client, url: str) -> int:
@@ -101,3 +106,32 @@ def test_payables_ageing_by_days_overdue_and_its_links(buyer: Client) -> None:
     b = (today - datetime.timedelta(days=1)).isoformat()
     a = (today - datetime.timedelta(days=30)).isoformat()
     assert listed(buyer, f"/procurement/bills/?unpaid=true&due_before={b}&due_after={a}") == 1
+
+
+def test_the_suggestions_figure_counts_the_rules_listed_drafts_covered_or_not_without_reading_them(
+    django_assert_num_queries,
+) -> None:
+    # given: three rules below their minimum (one covered by a draft, one part covered) and one above
+    wh = warehouse("WH1")
+    covered, part, bare, stocked = (ProductFactory() for _ in range(4))
+    for product in (covered, part, bare, stocked):
+        reorder_rule_set(product=product, warehouse=wh, min_quantity=5, max_quantity=20)
+    stock_receive(product=stocked, location=bin_of(wh), quantity=30, unit_cost="1.00")
+    po_create(
+        supplier=SupplierFactory(),
+        warehouse=wh,
+        lines=[POLineSpec(covered, 25, unit_cost="1.00"), POLineSpec(part, 2, unit_cost="1.00")],
+    )
+    listed_rules = replenishment.suggestions()
+    assert {s.rule.product_id: s.covered for s in listed_rules} == {
+        covered.pk: True,
+        part.pk: False,
+        bare.pk: False,
+    }
+
+    # when: the figure reads the rules and their availability, never the drafts
+    with django_assert_num_queries(1 + AVAILABILITY_QUERIES):
+        count = replenishment.below_minimum_count()
+
+    # then
+    assert count == len(listed_rules) == 3

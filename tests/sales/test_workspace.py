@@ -11,11 +11,14 @@ from django.test import Client
 from django.utils import timezone
 
 from erp.workspace import AGEING, ageing_params
-from sales import workspace
-from sales.filters import late_cutoff
-from sales.models import Invoice, InvoiceStatus, OrderStatus, SalesOrder
-from sales.services import order_confirm, shipment_create
+from inventory.models import ProductKind, Reservation
+from inventory.services import stock_receive
+from sales import selectors, workspace
+from sales.filters import backordered_lines, late_cutoff
+from sales.models import FulfilledBy, Invoice, InvoiceStatus, OrderStatus, SalesOrder, Shipment
+from sales.services import LineSpec, ShipLine, order_confirm, order_create, shipment_create
 from tests.erp.home_data import role_user, seed_home
+from tests.inventory.factories import ProductFactory, bin_of, warehouse
 from tests.sales.factories import ChannelFactory, CustomerFactory, order_for, stocked_product
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +53,52 @@ def test_orders_to_ship_late_and_backordered_match_the_database_and_their_lists(
     assert listed(staff, "/sales/orders/?late=true") == 1
     assert listed(staff, "/sales/orders/?backordered=true") == 1
     assert staff.get("/sales/orders/?late=true").context["page"].object_list[0] == world.late
+
+
+def test_backorders_and_ready_to_ship_are_counted_in_one_query_as_their_lists_define_them(
+    world, django_assert_num_queries
+) -> None:
+    # given: besides the seed, lines held in two bins, part held, none held, fulfilled by the
+    # marketplace, a service, partly shipped, and a draft that is not to ship
+    wh = warehouse("WH1")
+    two_bins = stocked_product(2)
+    stock_receive(product=two_bins, location=bin_of(wh, "B2"), quantity=2, unit_cost="4.00")
+    short, none_held = stocked_product(1), ProductFactory()
+    service = ProductFactory(kind=ProductKind.SERVICE)
+    mixed = order_confirm(
+        order=order_create(
+            channel=world.channel,
+            customer=CustomerFactory(),
+            lines=[
+                LineSpec(product=two_bins, quantity=3),
+                LineSpec(product=none_held, quantity=1, fulfilled_by=FulfilledBy.MARKETPLACE),
+                LineSpec(product=service, quantity=1),
+            ],
+        )
+    )
+    order_confirm(order=order_for((short, 3), (service, 1), channel=world.channel))
+    order_confirm(order=order_for((none_held, 2), channel=world.channel))
+    four = stocked_product(4)
+    partly = order_confirm(order=order_for((four, 4), (none_held, 1), channel=world.channel))
+    shipment_create(order=partly, lines=[ShipLine(partly.lines.get(product=four), 2)])
+    order_for((none_held, 5), channel=world.channel)  # a draft
+    held_twice = mixed.lines.get(product=two_bins)
+    assert Reservation.objects.filter(demand_pk=held_twice.pk, status="active").count() == 2
+
+    # when
+    with django_assert_num_queries(1):
+        figures = workspace.open_line_figures()
+
+    # then: what the lists behind the figures count (sales.filters, sales.selectors)
+    ready = selectors.ready_to_ship()
+    assert figures == {
+        "backordered": backordered_lines().values("order").distinct().count(),
+        "ready_orders": ready.values("order").distinct().count(),
+        "ready_lines": ready.count(),
+    }
+    # the seed's backordered order, short, none held, partly shipped; ready: the seed's two, mixed,
+    # short (one of three held) and partly shipped (what is left held)
+    assert figures == {"backordered": 4, "ready_orders": 5, "ready_lines": 5}
 
 
 def test_sales_by_channel_counts_booked_orders_today_and_this_week(world, staff: Client) -> None:
@@ -135,10 +184,16 @@ def test_on_time_shipping_is_the_share_shipped_within_the_promise(world) -> None
         shipped_at=slow.confirmed_at + datetime.timedelta(days=3)
     )
 
+    # and one whose first shipment left at once, its second days later: on time by its first
+    twice = order_confirm(order=order_for((stocked_product(5), 2), channel=world.channel))
+    shipment_create(order=twice, lines=[ShipLine(twice.lines.get(), 1)])
+    later = shipment_create(order=twice)
+    Shipment.objects.filter(pk=later.pk).update(shipped_at=twice.confirmed_at + datetime.timedelta(days=4))
+
     chart = workspace.ontime_shipping()
 
     confirmed_this_week = SalesOrder.objects.exclude(status="cancelled").filter(confirmed_at__isnull=False)
-    on_time = 1  # the seed's shipped order
+    on_time = 2  # the seed's shipped order, and the order shipped twice
     assert chart.series[0].values[-1] == Decimal(100 * on_time) / confirmed_this_week.count()
     assert chart.max_value == 100
 
