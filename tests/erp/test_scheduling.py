@@ -223,8 +223,18 @@ def test_a_task_may_be_named(django_capture_on_commit_callbacks):
 # --- the sites that hand work over ------------------------------------------------------------------
 
 
+@pytest.fixture
+def hub_tasks_loaded() -> None:
+    """The hub's task modules imported before the test's call phase: the first import of them runs
+    Celery's Django fixup, whose django.setup() configures logging again and takes off the handler
+    that pytest attached for the call (caplog would then see nothing)."""
+    from integrations import queueing
+
+    scheduling._resolve(queueing.ATTEMPT_DELIVERY)
+
+
 def test_deliveries_the_broker_did_not_take_are_left_to_the_due_sweep(
-    broker_down: str, caplog: pytest.LogCaptureFixture
+    hub_tasks_loaded: None, broker_down: str, caplog: pytest.LogCaptureFixture
 ):
     from integrations import queueing
 
