@@ -82,6 +82,8 @@ openapi: setup
 fuzz: setup
 	$(PY) tools/fuzz_live.py $(if $(SEED),--seed $(SEED)) $(if $(EXAMPLES),--examples $(EXAMPLES)) $(FUZZ_ARGS)
 
+# Every scenario against its target on a fresh PostgreSQL database (erp_bench; needs pgbench and Redis),
+# the table also in artifacts/bench.json; exit 1 when a target is missed twice: make bench BENCH_ARGS=--quick
 bench: setup
 	$(PY) bench/run.py $(BENCH_ARGS)
 
