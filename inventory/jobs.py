@@ -21,7 +21,7 @@ from erp.exceptions import ValidationFailed
 from erp.jobs import JobFailed, Progress, job_start, register_kind
 from erp.models import Job
 from inventory import csv_io
-from inventory.services import bulk
+from inventory.services import bulk, counted
 
 KIND = "csv_import"
 SHOWN_ERRORS = 50  # rows with errors listed in a failed job's result
@@ -113,7 +113,7 @@ def upsert_params(items: Sequence[bulk.ProductUpsert]) -> dict[str, Any]:
 
 
 def counted_params(
-    items: Sequence[bulk.CountedLevel], *, reference: str = "", reason: str = ""
+    items: Sequence[counted.CountedLevel], *, reference: str = "", reason: str = ""
 ) -> dict[str, Any]:
     """The params of a ``counted_levels`` job (JSON)."""
     return {
@@ -198,7 +198,7 @@ def run_counted_levels(job: Job, progress: Progress) -> dict[str, Any]:
     progress.total(len(raw))
     progress.step(f"Checking and setting {len(raw)} counted levels")
     items = [
-        bulk.CountedLevel(
+        counted.CountedLevel(
             sku=str(r.get("sku", "")),
             counted=r.get("counted"),
             location=r.get("location"),
@@ -209,7 +209,7 @@ def run_counted_levels(job: Job, progress: Progress) -> dict[str, Any]:
         for r in raw
     ]
     try:
-        result = bulk.stock_levels_set_counted(
+        result = counted.stock_levels_set_counted(
             items=items,
             reference=str(params.get("reference", "")),
             reason=str(params.get("reason", "")) or "stock count",

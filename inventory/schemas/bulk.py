@@ -12,7 +12,7 @@ from erp.api_helpers import ApiSchema, Quantity, examples
 from inventory.models import ProductKind, Tracking
 
 if TYPE_CHECKING:
-    from inventory.services.bulk import Counted
+    from inventory.services.counted import Counted
 
 BULK_MAX = 50_000  # up to inventory.services.bulk.MAX_BATCH in the request; more as a job (202)
 

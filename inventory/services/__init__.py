@@ -1,12 +1,6 @@
 """Every write of inventory. Other apps call these; nothing else writes inventory's tables."""
 
-from inventory.services.bulk import (
-    BatchInvalid,
-    CountedLevel,
-    ProductUpsert,
-    products_upsert,
-    stock_levels_set_counted,
-)
+from inventory.services.bulk import BatchInvalid, ProductUpsert, products_upsert
 from inventory.services.catalog import (
     lot_get_or_create,
     product_archive,
@@ -19,6 +13,7 @@ from inventory.services.catalog import (
     variant_add,
 )
 from inventory.services.closing import ledger_day_close, ledger_days_close
+from inventory.services.counted import CountedLevel, stock_levels_set_counted
 from inventory.services.counts import (
     count_line_set,
     count_sheet_apply,

@@ -15,15 +15,8 @@ from erp.money import quantize_money
 from inventory import jobs
 from inventory.models import Barcode, Product, StockLevel, StockMove, Tracking
 from inventory.services import Demand, lot_get_or_create, stock_receive, stock_reserve
-from inventory.services.bulk import (
-    JOB_MAX,
-    MAX_BATCH,
-    BatchInvalid,
-    CountedLevel,
-    ProductUpsert,
-    products_upsert,
-    stock_levels_set_counted,
-)
+from inventory.services.bulk import JOB_MAX, MAX_BATCH, BatchInvalid, ProductUpsert, products_upsert
+from inventory.services.counted import CountedLevel, stock_levels_set_counted
 from tests.erp.factories import UserFactory
 from tests.inventory.factories import ProductFactory, bin_of, unit, warehouse
 
