@@ -20,7 +20,7 @@ location -> quantity); ``pushed_hash`` and ``PUSHED_AVAILABLE`` stay the one-loc
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR
 from typing import Any
@@ -210,6 +210,32 @@ def resolve_inventory(
     return Resolved(
         "inventory", Capability.INVENTORY_OUT, item, remember, product_id=product_id, warehouse_id=located_in
     )
+
+
+def forget_pushed(connection: Connection, product_ids: Iterable[int]) -> None:
+    """A channel counts its own stock down as it sells (and up again on some cancellations): once
+    an order of the channel is taken in, what the hub last pushed to it no longer says what it
+    shows. Its "unchanged" memory of these products is dropped, so that the next level is pushed
+    whatever it is. Kept, it let a push be skipped as "pushed already" once the level came back to
+    the pushed figure (an order reserved one, a count gave it back) while the channel showed one
+    less. What a compare-and-set push compares with (``PUSHED_AVAILABLE``) is kept: the tool
+    answers a count that moved, and the hub reads it then."""
+    refs = ExternalRef.objects.select_for_update().filter(
+        connection=connection,
+        object_type="variant",
+        content_type=ContentType.objects.get_for_model(Product),
+        object_id__in=product_ids,
+    )
+    for ref in refs:
+        fields = []
+        if ref.pushed_hash:
+            ref.pushed_hash = ""
+            fields.append("pushed_hash")
+        if isinstance(ref.extra, dict) and ref.extra.get(PUSHED_AT):
+            ref.extra = {k: v for k, v in ref.extra.items() if k != PUSHED_AT}
+            fields.append("extra")
+        if fields:
+            ref.save(update_fields=fields)
 
 
 def _warehouse(event: OutboxEvent) -> int | None:

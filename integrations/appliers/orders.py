@@ -39,7 +39,7 @@ from integrations.appliers.shipments import apply_shipments
 from integrations.canonical import content_hash
 from integrations.contract import Action, Capability, InboundItem
 from integrations.models import Connection, ExternalRef, SyncRun
-from integrations.outbound_items import STOCK_RECHECK
+from integrations.outbound_items import STOCK_RECHECK, forget_pushed
 from integrations.records import OrderRecord
 from inventory.models import Product
 from sales import lifecycle
@@ -75,8 +75,17 @@ def apply_order(connection: Connection, item: InboundItem, run: SyncRun) -> Appl
         raise ValueError(f"An order item carries a {type(record).__name__}.")
     ref, claimed = claim(connection, ORDER, record.external_id, SalesOrder)
     if claimed:
-        return _create_order(connection, ref, item, record)
-    return _update_order(connection, ref, item, record, run)
+        applied = _create_order(connection, ref, item, record)
+    else:
+        applied = _update_order(connection, ref, item, record, run)
+    if applied.outcome != "skipped" and applied.internal_id is not None:
+        # The channel counted its own stock as it sold (or gave it back): what we last pushed of
+        # these products is not what it shows now.
+        forget_pushed(
+            connection,
+            OrderLine.objects.filter(order_id=applied.internal_id).values_list("product_id", flat=True),
+        )
+    return applied
 
 
 def _channel(connection: Connection, record: OrderRecord) -> SalesChannel:

@@ -13,7 +13,7 @@ import pytest
 from erp.money import ZERO
 from integrations import appliers
 from integrations.canonical import content_hash
-from integrations.contract import Action, InboundItem
+from integrations.contract import Action, InboundItem, PushResult
 from integrations.errors import MissingDependency
 from integrations.models import ExternalRef
 from integrations.records import TaxLine
@@ -263,3 +263,40 @@ def test_records_after_a_cancel_are_quiet_no_ops(connection, run):
     applied = appliers.apply_order(connection, refunded, run)
     assert (applied.outcome, applied.reason, run.errors) == ("skipped", "no change", [])
     assert SalesOrder.objects.get().status == OrderStatus.CANCELLED
+
+
+def test_an_order_taken_in_from_a_channel_forgets_what_was_pushed_of_its_products(connection, run):
+    """The channel counted its own stock down when it sold: after the order is taken in, a level
+    that comes back to the figure pushed last (a count gives the unit back) is pushed again, not
+    skipped as "pushed already" (the channel shows one less). CI's simulated day: BigCommerce 28,
+    here 29, every later push skipped."""
+    from integrations.outbound_items import PUSHED_AVAILABLE, inventory_hash, resolve_inventory
+    from inventory.services import stock_receive
+    from tests.inventory.factories import bin_of, warehouse
+
+    # given: 5 of the tent, 5 pushed to the channel last
+    tent = stocked_product(5, sku="TENT")
+    variant = ExternalRefFactory(
+        connection=connection,
+        object_type="variant",
+        external_id="v-tent",
+        internal=tent,
+        pushed_hash=inventory_hash(5),
+        extra={PUSHED_AVAILABLE: 5},
+    )
+    assert isinstance(resolve_inventory(connection, tent.pk), str)  # unchanged: nothing to push
+
+    # when: the channel sells one (it shows 4) and the order is taken in; then a count finds one more
+    appliers.apply_order(connection, order_item(acme_order("9")), run)
+    stock_receive(product=tent, location=bin_of(warehouse("WH1")), quantity=1, unit_cost="4.00")
+
+    # then: 5 is pushed again, compared with the 5 pushed last (compare-and-set tools answer a move)
+    resolved = resolve_inventory(connection, tent.pk)
+    assert not isinstance(resolved, str), resolved
+    assert (resolved.item.available, resolved.item.previous) == (5, 5)
+    variant.refresh_from_db()
+    assert variant.pushed_hash == ""
+    # an order that changes nothing leaves the memory alone
+    resolved.remember(PushResult(external_id="v-tent"))
+    appliers.apply_order(connection, order_item(acme_order("9")), run)
+    assert isinstance(resolve_inventory(connection, tent.pk), str)
