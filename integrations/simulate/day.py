@@ -520,9 +520,24 @@ class Day:
         }
         report.injected_permanent = [i for t in self.participants() for i in t.injected]
         by_connection = {t.connection.pk: t for t in self.participants() if t.connection is not None}
-        report.dead_letters_explained = sum(
-            d.connection_id in by_connection and by_connection[d.connection_id or 0].explains(d) for d in dead
-        )
+        unexplained = [
+            d
+            for d in dead
+            if not (d.connection_id in by_connection and by_connection[d.connection_id or 0].explains(d))
+        ]
+        report.dead_letters_explained = len(dead) - len(unexplained)
+        report.unexplained_dead = [
+            {
+                "tool": by_connection[d.connection_id].key if d.connection_id in by_connection else "",
+                "delivery": d.pk,
+                "topic": d.topic,
+                "object": d.coalesce_key,
+                "attempts": d.attempts,
+                "status_code": d.last_status_code,
+                "error": d.last_error[:500],
+            }
+            for d in unexplained
+        ]
         report.quarantined = events.filter(status=InboundStatus.QUARANTINED).count()
         report.oversold = self._oversold()
         drifts = Drift.objects.filter(sync_run__in=runs).order_by("object_type", "kind", "external_id")

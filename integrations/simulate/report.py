@@ -37,6 +37,8 @@ class Report:
     # what the hub's own reconciliation found at the end, by kind
     reconcile_drifts: dict[str, int] = field(default_factory=dict)
     drift_items: list[dict[str, str]] = field(default_factory=list)
+    # each dead letter no injected error explains: its tool, topic, object, attempts and last error
+    unexplained_dead: list[dict[str, Any]] = field(default_factory=list)
     # per accounting tool, what its end check counted (documents, open receivables on both sides)
     books: dict[str, dict[str, Any]] = field(default_factory=dict)
     stock: dict[str, dict[str, int]] = field(default_factory=dict)

@@ -37,12 +37,14 @@ from wsgiref.simple_server import WSGIServer
 
 from django.conf import settings
 from django.db import connection as db_connection
+from django.db.models import Max
 from django.test.utils import override_settings
 from django.utils import timezone
 
 from integrations.fakes import serve
 from integrations.fakes.clock import WallClock
 from integrations.models import Delivery, DeliveryStatus
+from integrations.outbound import OPEN
 from integrations.simulate.consistency import Change
 from integrations.simulate.day import Day
 from integrations.simulate.pace import SCALE
@@ -66,6 +68,8 @@ FAST = {
     "INTEGRATIONS_RATE_SCALE": SCALE,
 }
 SLOW_PUSH_SECONDS = 8.0  # how long the tool takes to answer the push the worker is killed in
+KILL_WAIT_SECONDS = 120.0  # how long the push to kill the worker in may wait behind the backlog
+KILL_TRIES = 3  # units booked in, one after the other, until a push is seen in flight
 
 
 class WorkersUnavailable(Exception):
@@ -157,43 +161,51 @@ class WorkersDay(Day):
 
     def _kill_mid_push(self, tool: Any) -> dict[str, Any]:
         """Book in a unit found in the warehouse (its level goes out to the tool, which answers
-        slowly), wait until a worker has claimed that push, and SIGKILL the worker."""
+        slowly), wait until a worker has claimed that push, and SIGKILL the worker.
+
+        The push waits its turn behind the worker's backlog (at the day's busiest, over half a
+        minute), so the wait is long; a push that ended without being seen in flight (coalesced
+        into another, or skipped) is tried again with another unit. CI once killed the worker
+        after 30 s with no push in flight."""
+        from inventory import availability
         from inventory.models import Product
         from inventory.services import stock_receive, warehouse_default_location
 
         assert tool.connection is not None
-        sku = tool.skus()[0]
-        product = Product.objects.get(sku=sku)
-        tool.fake.slow_next(1, seconds=SLOW_PUSH_SECONDS, match=tool.stock_resource)
-        stock_receive(
-            product=product,
-            location=warehouse_default_location(self._warehouse),
-            quantity=1,
-            unit_cost=Decimal("10.00"),
-        )
-        self.watcher.watch(Change(tool.key, "received_here", self.clock(), (), (sku,)))
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            claimed = (
-                Delivery.objects.filter(
-                    connection=tool.connection,
-                    topic__in=tool.stock_topics(),
-                    coalesce_key=f"inventory.product:{product.pk}",
-                    claimed_until__gt=timezone.now(),
-                )
-                .order_by("-pk")
-                .first()
+        products = list(Product.objects.filter(sku__in=tool.skus()))
+        # the SKU with the most in stock: a unit booked in changes what the tool is told
+        product = max(products, key=lambda p: availability.of(p.pk, self._warehouse.pk).available)
+        for _ in range(KILL_TRIES):
+            seen = Delivery.objects.filter(connection=tool.connection).aggregate(m=Max("pk"))["m"] or 0
+            tool.fake.slow_next(1, seconds=SLOW_PUSH_SECONDS, match=tool.stock_resource)
+            stock_receive(
+                product=product,
+                location=warehouse_default_location(self._warehouse),
+                quantity=1,
+                unit_cost=Decimal("10.00"),
             )
-            if claimed is not None:
-                time.sleep(0.5)  # the request is on the wire
-                self.worker.kill()
-                return {
-                    "killed": 1,
-                    "killed_at": timezone.now().isoformat(),
-                    "in_flight_delivery": claimed.pk,
-                    "in_flight_topic": claimed.topic,
-                }
-            time.sleep(0.05)
+            self.watcher.watch(Change(tool.key, "received_here", self.clock(), (), (product.sku,)))
+            pushes = Delivery.objects.filter(
+                connection=tool.connection,
+                topic__in=tool.stock_topics(),
+                coalesce_key=f"inventory.product:{product.pk}",
+                pk__gt=seen,
+            )
+            deadline = time.monotonic() + KILL_WAIT_SECONDS
+            while time.monotonic() < deadline:
+                claimed = pushes.filter(claimed_until__gt=timezone.now()).order_by("-pk").first()
+                if claimed is not None:
+                    time.sleep(0.5)  # the request is on the wire
+                    self.worker.kill()
+                    return {
+                        "killed": 1,
+                        "killed_at": timezone.now().isoformat(),
+                        "in_flight_delivery": claimed.pk,
+                        "in_flight_topic": claimed.topic,
+                    }
+                if pushes.exists() and not pushes.filter(status__in=OPEN).exists():
+                    break  # done without being seen in flight: another unit
+                time.sleep(0.05)
         self.worker.kill()
         return {"killed": 1, "killed_at": timezone.now().isoformat(), "in_flight_delivery": None}
 

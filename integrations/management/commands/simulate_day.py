@@ -93,5 +93,7 @@ class Command(BaseCommand):
                 self.stderr.write(f"FAIL: {problem}")
             for item in report.drift_items[:50]:  # what CI's log keeps: the report file is gone with it
                 self.stderr.write(f"  drift: {json.dumps(item, default=str)}")
+            for item in report.unexplained_dead[:50]:
+                self.stderr.write(f"  dead letter: {json.dumps(item, default=str)}")
             sys.exit(1)
         self.stdout.write(self.style.SUCCESS("OK: no drift, no failed event, no unexplained dead letter"))
