@@ -7,8 +7,9 @@ confirmations out, listings in.
   carry ``x-amz-access-token`` (and ``x-amz-date``); no AWS signature.
 * Tokens: LWA access tokens last an hour. The hub refreshes them before they expire, once for all
   workers (``integrations.tokens``), with a form-encoded ``grant_type=refresh_token`` and the app's
-  client id and secret; Amazon answers a token that expired anyway with 403 "Unauthorized",
-  which the hub treats as a 401 (``token_rejected``): refresh once, send again.
+  client id and secret; Amazon answers a token that expired anyway, or one it does not know
+  ("revoked, malformed or invalid"), with 403 "Unauthorized", which the hub treats as a 401
+  (``token_rejected``): refresh once, send again.
 * No order webhooks: Amazon's notifications go to SQS or EventBridge, not to an HTTP endpoint, so
   every order comes by polling (``poll_object_types``). ``getOrders`` with ``LastUpdatedAfter``
   (never later than two minutes before now, as Amazon requires) and ``NextToken`` paging; the hub
@@ -73,6 +74,11 @@ TWO_MINUTES = datetime.timedelta(minutes=2)
 CLOCK_SKEW = datetime.timedelta(seconds=30)  # room for Amazon's clock running a little behind ours
 ORDERS = "orders/v0/orders"
 _MARKETPLACE = re.compile(r"^[A-Z0-9]{8,20}$")
+# What Amazon's 403 "Unauthorized" says of an access token it does not take (a role the app lacks
+# says nothing): "The access token you provided has expired." / "... is revoked, malformed or
+# invalid." (and, from the signed-request days, "The security token included in the request is
+# expired").
+TOKEN_REFUSED = ("access token you provided", "security token included in the request")
 
 # Amazon's documented limit of each operation: (requests a second, burst).
 BUCKETS: Mapping[str, Bucket] = {
@@ -262,8 +268,12 @@ class AmazonConnector(Connector):
         }
 
     def token_rejected(self, response: httpx.Response) -> bool:
-        """401, or Amazon's 403 "Unauthorized" for an access token that expired (or that the hub
-        does not hold yet). A 403 for a missing role is not cured by a refresh."""
+        """401, or Amazon's 403 "Unauthorized" for an access token it does not take: one that
+        expired ("The access token you provided has expired."), one it does not know ("... is
+        revoked, malformed or invalid.": issued for another app or account, or by a Login with
+        Amazon that forgot it), or none (the hub holds none yet). The hub then refreshes it once and
+        sends the request again; a refresh token Amazon refuses too needs the seller to authorise
+        the app again. A 403 with no such details is a missing role, which no refresh cures."""
         if response.status_code == 401:
             return True
         if response.status_code != 403:
@@ -271,7 +281,9 @@ class AmazonConnector(Connector):
         said = pushes.errors_of(response.text).lower()
         if "unauthorized" not in said:
             return False
-        return "expired" in said or not self.connection.get_secrets().get("access_token")
+        if any(words in said for words in TOKEN_REFUSED):
+            return True
+        return not self.connection.get_secrets().get("access_token")
 
     def refresh_token(self, secrets: Mapping[str, Any]) -> TokenGrant | None:
         """Login with Amazon: a new access token (an hour) for the seller's refresh token."""

@@ -11,7 +11,10 @@ connector package's demo.
 * The connection "Demo Amazon US" sells in the US marketplace through a channel of its own,
   "amazon-demo" (a marketplace) on MAIN, reads buyer data (the fake grants restricted-data
   tokens), and holds the fake's app credentials and refresh token: its first request gets an
-  access token from the fake's Login with Amazon.
+  access token from the fake's Login with Amazon. Each process has a fake of its own: the token
+  seeding got (``manage.py seed_demo``) is one the served app's fake never issued, which it
+  answers as Amazon answers a token it does not know (403 "revoked, malformed or invalid"), and
+  the connection refreshes it once and goes on (``AmazonConnector.token_rejected``).
 * Its merchant-fulfilled listings are linked to our products by SKU, as "Import listings" would:
   the tents and the sleeping bag; the stove is STOVE-TITANIUM here (unlinked, as in the other
   demos); the enamel mug is fulfilled by Amazon and never pushed.

@@ -14,8 +14,11 @@ documents ``.../%2FNinetyDays/<feedDocumentId>`` under ``documents_url``. Layout
 * LWA: form-encoded ``grant_type=refresh_token`` with the app's ``client_id`` / ``client_secret``
   and ``REFRESH_TOKEN`` -> an ``Atza|`` access token good for 3600 s; 401 ``invalid_client``,
   400 ``invalid_grant`` (a wrong or revoked refresh token), 400 ``invalid_request`` (not a form).
-* Every SP-API request needs ``x-amz-access-token``: 403 ``Unauthorized`` when it is missing or
-  unknown, with details "The access token you provided has expired." when it expired. A
+* Every SP-API request needs ``x-amz-access-token``: 403 ``Unauthorized``, with details "" when it
+  is missing, "The access token you provided is revoked, malformed or invalid." when this account
+  never issued it (Amazon's answer to a token it does not know: the demo's seeding signed in against
+  its own process's fake, whose tokens the served app's fake never saw) and "The access token you
+  provided has expired." when it expired. A
   restricted-data token (``Atz.sprdt|``) works only for the resources it names and shows the
   PII it grants. Every answer carries ``x-amzn-RequestId``; all but 401/403 carry
   ``x-amzn-RateLimit-Limit``.
@@ -27,7 +30,8 @@ documents ``.../%2FNinetyDays/<feedDocumentId>`` under ``documents_url``. Layout
   ``createFeed``, ``getFeed``, ``getFeedDocument``, ``createRestrictedDataToken``, ``lwaToken``,
   ``uploadDocument``, ``downloadDocument``): ``match="getOrder"`` also hits ``getOrders``.
 
-Test controls (buyers, Amazon, the merchant): ``place_order``, ``authorize_payment``,
+Test controls (buyers, Amazon, the merchant): ``place_order``, ``load_order`` (a recorded order,
+served as recorded), ``authorize_payment``,
 ``cancel_order``, ``ship_fba``, ``ship_in_seller_central``; ``order``, ``order_items``, ``orders``;
 ``quantity``, ``set_quantity``, ``fba_quantity``, ``set_fba_quantity``; ``refuse_listing``,
 ``clear_refusals``; ``access_token``, ``expire_tokens``, ``revoke_refresh_token``;
@@ -113,6 +117,7 @@ _RESTRICTED = re.compile(
 )
 _DATA_ELEMENTS = ("buyerInfo", "shippingAddress", "buyerTaxInformation")
 _EXPIRED = "The access token you provided has expired."
+_INVALID = "The access token you provided is revoked, malformed or invalid."
 
 
 class FakeAmazon(FakeTool, OrderState, OrdersApi, ListingsApi, FeedsApi):
@@ -221,9 +226,8 @@ class FakeAmazon(FakeTool, OrderState, OrdersApi, ListingsApi, FeedsApi):
         """The orders and MFN stock as plain JSON, for drift checks (see ``fake_snapshot``)."""
         with self._lock:
             self.settle_feeds()
-            return amazon_snapshot(
-                now=self.clock(), orders=self._orders.values(), listings=self.listings, order_ids=order_ids
-            )
+            made = [order for order in self._orders.values() if "recorded" not in order]
+            return amazon_snapshot(now=self.clock(), orders=made, listings=self.listings, order_ids=order_ids)
 
     # --- HTTP ---------------------------------------------------------------------------------
 
@@ -376,11 +380,13 @@ class FakeAmazon(FakeTool, OrderState, OrdersApi, ListingsApi, FeedsApi):
                         return frozenset({"buyerInfo"})
                     return frozenset(elements)
             raise unauthorized("")
+        if not token:
+            raise unauthorized("")
         verdict = self.tokens.check(token)
         if verdict == "expired":
             raise unauthorized(_EXPIRED)
         if verdict != "ok":
-            raise unauthorized("")
+            raise unauthorized(_INVALID)  # not one of ours: another process's fake, or made up
         return frozenset()
 
     def _create_rdt(self, body: Any) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from integrations.amazon.fake_data import (
     cents,
     full_address,
     now_second,
+    parse_iso,
     tax,
     unshipped,
 )
@@ -182,6 +183,25 @@ class OrderState:
             "gift": wrap,
             "gift_tax": tax(wrap),
         }
+
+    def load_order(self, order: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
+        """A recorded order (``getOrder``'s payload and ``getOrderItems``' ``OrderItems``, e.g. the
+        shared samples) that the API serves as it was recorded, in getOrders' window of its
+        ``LastUpdateDate`` like any other; no control changes it, and no snapshot shows it."""
+        with self._lock:
+            order_id = str(order["AmazonOrderId"])
+            purchase = parse_iso(str(order["PurchaseDate"]))
+            self._orders[order_id] = {
+                "id": order_id,
+                "purchase": purchase,
+                "updated": parse_iso(str(order.get("LastUpdateDate") or order["PurchaseDate"])),
+                "status": str(order["OrderStatus"]),
+                "paid": "OrderTotal" in order,
+                "channel": str(order.get("FulfillmentChannel") or "MFN"),
+                "items": [dict(item) for item in items],
+                "recorded": dict(order),
+            }
+            return self._view(self._orders[order_id])
 
     def authorize_payment(self, order_id: str) -> dict[str, Any]:
         """Amazon authorises the buyer's payment: ``Pending`` -> ``Unshipped``, prices appear."""

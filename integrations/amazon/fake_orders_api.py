@@ -18,6 +18,7 @@ request's RDT grants) shows the rest.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import threading
 from typing import Any
@@ -50,7 +51,10 @@ def _at(day: datetime.datetime, days: int, hour: int, minute: int = 0, second: i
 
 
 def order_json(order: dict[str, Any], reveal: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """An order as Orders v0 draws it (``reveal``: ``shippingAddress`` / ``buyerInfo`` in full)."""
+    """An order as Orders v0 draws it (``reveal``: ``shippingAddress`` / ``buyerInfo`` in full); a
+    recorded one (``OrderState.load_order``) as it was recorded."""
+    if "recorded" in order:
+        return copy.deepcopy(order["recorded"])
     _, level, category = SHIPPING[order["shipping"]]
     purchase: datetime.datetime = order["purchase"]
     afn = order["channel"] == "AFN"
@@ -112,7 +116,10 @@ def buyer_json(order: dict[str, Any], reveal: frozenset[str]) -> dict[str, str]:
 
 
 def item_json(order: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
-    """An order item as ``getOrderItems`` draws it (no prices while the order is Pending)."""
+    """An order item as ``getOrderItems`` draws it (no prices while the order is Pending); a
+    recorded order's item as it was recorded."""
+    if "recorded" in order:
+        return copy.deepcopy(item)
     body: dict[str, Any] = {
         "ASIN": item["asin"],
         "SellerSKU": item["sku"],

@@ -17,7 +17,18 @@ Choices worth knowing:
   lines are ``FulfilledBy.MARKETPLACE``: sold here, reserving and shipping none of our stock.
   Amazon's shipping of an AFN order comes back as a shipment of its shipped quantities (one
   record per cumulative count, ``<order>-fba-<n>``: the hub records only what is still open).
-  MFN quantities Amazon shows as shipped are the confirmations we sent; they are not read back.
+* MFN items Amazon shows shipped in full (``QuantityShipped`` = ``QuantityOrdered``; the order
+  ``PartiallyShipped`` or ``Shipped``) come back as one cumulative shipment ``<order>-mfn-<n>``
+  (``shipped_id``; ``n`` the units of those items). The ones we confirmed are ours already: the
+  confirmation is linked to our shipment under the id Amazon's count reaches with it
+  (``pushes.ShipmentPusher``), so the order's next read finds it known and records nothing. An id
+  no confirmation of ours reached holds items shipped by hand in Seller Central: the hub records a
+  shipment of what is still open of them here (``appliers.shipments``: from our warehouse, it
+  issues our stock like any shipment; what we shipped is not open, so it never ships twice), with
+  no carrier or tracking (the Orders API gives none) and the service "Shipped in Seller Central".
+  An item shipped only in part is left until it is shipped in full: the hub records a tool's
+  shipment as at most what is open on each line, and cannot tell which of Amazon's units shipped
+  on a partly shipped item are the ones it confirmed itself.
 * Lines: unit price ``ItemPrice / QuantityOrdered``; when that is not a whole number of cents the
   unit price is rounded up and the difference is added to the line's discount, so the line's
   amount stays ``ItemPrice`` to the cent. Discount ``PromotionDiscount``; one tax line of
@@ -64,6 +75,7 @@ RATE_PLACES = Decimal("0.0001")
 RESTRICTED_TAG = "buyer-data-restricted"
 PENDING_TAG = "prices-pending"
 FBA_TAG = "fba"
+SELLER_CENTRAL = "Shipped in Seller Central"
 
 # Marketplace id -> (currency, prices include tax). Amazon's documented marketplace ids.
 MARKETPLACES: Mapping[str, tuple[str, bool]] = {
@@ -333,6 +345,54 @@ def fba_shipment(
     )
 
 
+def shipped_id(order_id: str, units: int | Decimal) -> str:
+    """The id of what Amazon shows shipped of a merchant-fulfilled order once the items shipped in
+    full come to ``units`` units (``shipped_in_full``)."""
+    return f"{order_id}-mfn-{int(units)}"
+
+
+def shipped_units(items: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """Each order item's units Amazon shows shipped (``QuantityShipped``), by ``OrderItemId``."""
+    return {_text(i.get("OrderItemId")): int(_quantity(i.get("QuantityShipped"))) for i in items}
+
+
+def shipped_in_full(items: Sequence[Mapping[str, Any]]) -> list[tuple[Mapping[str, Any], Decimal]]:
+    """The order items Amazon shows every unit of shipped (``QuantityShipped`` reached
+    ``QuantityOrdered``), with their quantity."""
+    full = []
+    for item in items:
+        ordered, shipped = _quantity(item.get("QuantityOrdered")), _quantity(item.get("QuantityShipped"))
+        if ordered > 0 and shipped >= ordered:
+            full.append((item, ordered))
+    return full
+
+
+def mfn_shipment(
+    order_id: str, order: Mapping[str, Any], items: Sequence[Mapping[str, Any]]
+) -> ShipmentRecord | None:
+    """What Amazon shows shipped of a merchant-fulfilled order, as one cumulative shipment of the
+    items shipped in full (``shipped_id``): ours once confirmed and linked; else shipped by hand in
+    Seller Central, and the hub records what is still open of them."""
+    full = shipped_in_full(items)
+    if not full:
+        return None
+    when = instant(order.get("LastUpdateDate")) or instant(order.get("PurchaseDate"))
+    assert when is not None
+    service = _text(order.get("ShipServiceLevel"))
+    return ShipmentRecord(
+        external_id=shipped_id(order_id, sum((q for _, q in full), ZERO)),
+        created_at=when,
+        lines=tuple(
+            ShipmentLineRecord(
+                line_external_id=_text(i.get("OrderItemId")), quantity=q, sku=_text(i.get("SellerSKU"))
+            )
+            for i, q in full
+        ),
+        service=(f"{SELLER_CENTRAL} ({service})" if service else SELLER_CENTRAL)[:60],
+        order_external_id=order_id,
+    )
+
+
 # --- orders ---------------------------------------------------------------------------------------
 
 
@@ -358,8 +418,10 @@ def order(raw: Mapping[str, Any], items: Sequence[Mapping[str, Any]]) -> OrderRe
         )
     lines = tuple(order_line(i, fba=fba, pending=pending) for i in items)
     shipping = () if pending else shipping_lines(raw, items)
-    shipment = fba_shipment(order_id, raw, items) if fba else None
     cancelled = action == CANCEL
+    shipment = None
+    if not cancelled:
+        shipment = fba_shipment(order_id, raw, items) if fba else mfn_shipment(order_id, raw, items)
     reason = _text(raw.get("OrderStatus"))
     cancel_asks = [
         _text((i.get("BuyerRequestedCancel") or {}).get("BuyerCancelReason"))

@@ -3,8 +3,12 @@ idempotently, its fake SP-API served at /integrations/fake-amazon/ with the fake
 
 from __future__ import annotations
 
+import datetime
+
+import httpx
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from erp import demo as erp_demo
 from integrations import demo as shopify_demo
@@ -84,3 +88,41 @@ def test_the_fake_is_served_only_with_the_fakes_on(client: Client, settings) -> 
     assert answer.json()["errors"][0]["code"] == "Unauthorized"
     token = shared_fake().access_token()
     assert client.get(url, headers={"x-amz-access-token": token}).status_code == 200
+
+
+def test_a_token_the_served_fake_never_issued_is_refreshed_once_and_the_push_goes_through(
+    seeded: Connection, fakes_on, django_capture_on_commit_callbacks
+) -> None:
+    """``make run``: seeding signed in against its own process's fake, whose tokens the served app's
+    fake never issued. Amazon answers such a token 403 "revoked, malformed or invalid": one token
+    refresh and the same request again, not a dead letter. The hub's requests reach the fake through
+    the served app's own view (/integrations/fake-amazon/)."""
+    from django.core.handlers.wsgi import WSGIHandler
+
+    from integrations import http, outbound
+    from integrations.models import Delivery, DeliveryStatus, RequestLog
+    from inventory import availability
+    from inventory.models import Product
+    from inventory.services import stock_receive
+    from tests.inventory.factories import bin_of
+
+    assert health.connection_test(connection=seeded).status == "succeeded"  # the seeding process's token
+    fakes_on.reset()  # the served app is another process: its fake never issued that token
+    http.mount(demo_fakes.fake_url(demo.KEY), httpx.WSGITransport(app=WSGIHandler()))
+    tent = Product.objects.get(sku="TENT-2P-GRN")
+    with django_capture_on_commit_callbacks(execute=True):
+        stock_receive(product=tent, location=bin_of(seeded.warehouse), quantity=7, unit_cost=1)
+    Delivery.objects.filter(connection=seeded).update(
+        next_attempt_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        outbound.deliveries_enqueue_due()
+
+    deliveries = list(Delivery.objects.filter(connection=seeded))
+    assert [(d.status, d.last_error) for d in deliveries] == [(DeliveryStatus.SUCCEEDED, "")]
+    assert fakes_on.refreshes == 1  # one refresh for the token it did not know
+    assert [r.status for r in fakes_on.requests if r.status == 403] == [403]
+    refused = RequestLog.objects.get(connection=seeded, status_code=403, method="PATCH")
+    assert "revoked, malformed or invalid" in refused.response_body
+    assert refused.url.startswith(demo_fakes.fake_url(demo.KEY))  # through the served app's view
+    assert fakes_on.quantity("TENT-2P-GRN") == availability.of(tent.pk, seeded.warehouse_id).available

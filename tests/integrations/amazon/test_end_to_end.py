@@ -13,117 +13,33 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-from collections.abc import Iterator
 from decimal import Decimal as D
-from typing import Any
 
 import httpx
 import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from integrations import outbound, polling, ratelimits, tokens
-from integrations.amazon.connector import LWA_URL, REGIONS
-from integrations.amazon.fake import (
-    LWA_CLIENT_ID,
-    LWA_CLIENT_SECRET,
-    MARKETPLACE_ID,
-    REFRESH_TOKEN,
-    SELLER_ID,
-    FakeAmazon,
-)
-from integrations.connections import connection_create
-from integrations.fakes.clock import SimClock
+from integrations.amazon.fake import SELLER_ID, FakeAmazon
 from integrations.http import mounted
 from integrations.models import Connection, Delivery, DeliveryStatus, ExternalRef, InboundEvent, InboundStatus
-from inventory import availability
+from inventory.models import StockMove
 from inventory.services import stock_receive
 from sales.models import FulfilledBy, OrderStatus, SalesOrder
 from sales.services import ShipLine, shipment_create
-from tests.inventory.factories import bin_of, warehouse
-from tests.sales.factories import ChannelFactory, stocked_product
+from tests.integrations.amazon.hub_support import (
+    DOCUMENTS,
+    ORIGINS,
+    SKUS,
+    available,
+    connect,
+    deliver,
+    on_hand,
+    poll,
+)
+from tests.inventory.factories import bin_of
 
 pytestmark = pytest.mark.django_db
-
-DOCUMENTS = "https://tortuga-prod-na.s3-external-1.amazonaws.com"
-ORIGINS = (REGIONS["na"], "https://api.amazon.com", DOCUMENTS)
-SKUS = {"TENT-2P-GRN": "249.00", "TENT-2P-ORG": "249.00", "SLBAG-20F-REG": "129.00", "STOVE-TI-01": "59.95"}
-assert LWA_URL.startswith(ORIGINS[1])
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> SimClock:
-    """The fake's clock and the hub's rate-limit clock: one, an hour behind the wall clock (so the
-    hub's own "two minutes before now" always lies ahead of the fake's)."""
-    sim = SimClock(datetime.datetime.now(datetime.UTC).replace(microsecond=0) - datetime.timedelta(hours=1))
-    monkeypatch.setattr(ratelimits, "now", sim)
-    monkeypatch.setattr(ratelimits, "sleep", sim.sleep)
-    monkeypatch.setattr(tokens, "sleep", sim.sleep)
-    return sim
-
-
-@pytest.fixture
-def fake(clock: SimClock) -> Iterator[FakeAmazon]:
-    amazon = FakeAmazon(clock=clock, documents_url=DOCUMENTS, feed_seconds=90)
-    for sku in SKUS:
-        amazon.set_quantity(sku, 10)  # as the hub last pushed it
-    transport = httpx.MockTransport(amazon.handle)
-    with contextlib.ExitStack() as stack:
-        for origin in ORIGINS:
-            stack.enter_context(mounted(origin, transport))
-        yield amazon
-
-
-@pytest.fixture
-def store(db) -> dict[str, Any]:
-    wh = warehouse("WH1")
-    products = {sku: stocked_product(10, wh=wh, price=price, sku=sku) for sku, price in SKUS.items()}
-    products["MUG-ENAMEL-FBA"] = stocked_product(0, wh=wh, price="14.50", sku="MUG-ENAMEL-FBA")
-    return {"warehouse": wh, "products": products, "channel": ChannelFactory(warehouse=wh, currency="USD")}
-
-
-def connect(store: dict[str, Any], **settings: Any) -> Connection:
-    return connection_create(
-        connector="amazon",
-        name="Amazon US",
-        settings={"marketplace_ids": [MARKETPLACE_ID], "seller_id": SELLER_ID, **settings},
-        secrets={
-            "lwa_client_id": LWA_CLIENT_ID,
-            "lwa_client_secret": LWA_CLIENT_SECRET,
-            "refresh_token": REFRESH_TOKEN,
-        },
-        warehouse=store["warehouse"],
-        sales_channel=store["channel"],
-    )
-
-
-@pytest.fixture
-def amazon(store, fake, django_capture_on_commit_callbacks) -> Connection:
-    """The connection, its listings imported (each linked by SKU to our product)."""
-    connection = connect(store)
-    run = poll(connection, django_capture_on_commit_callbacks, "product")
-    assert run.created + run.updated == 4, run.errors
-    return connection
-
-
-def poll(connection: Connection, capture, object_type: str = "order") -> Any:
-    with capture(execute=True):
-        return polling.poll(connection=Connection.objects.get(pk=connection.pk), object_type=object_type)
-
-
-def available(store: dict[str, Any], sku: str) -> D:
-    return availability.of(store["products"][sku].pk, store["warehouse"].pk).available
-
-
-def deliver(connection: Connection, capture, clock: SimClock) -> list[Delivery]:
-    """Let the coalescing window (or a backoff, or a job's wait) pass and attempt what is due."""
-    clock.tick(datetime.timedelta(minutes=2))
-    Delivery.objects.filter(
-        connection=connection, status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED]
-    ).update(next_attempt_at=timezone.now() - datetime.timedelta(seconds=1))
-    with capture(execute=True):
-        outbound.deliveries_enqueue_due()
-    return list(Delivery.objects.filter(connection=connection).order_by("pk"))
 
 
 def test_a_pending_order_reserves_at_once_and_is_priced_when_the_payment_is_authorised(
@@ -166,6 +82,10 @@ def test_a_pending_order_reserves_at_once_and_is_priced_when_the_payment_is_auth
 def test_an_fba_order_is_sold_here_and_leaves_our_stock_untouched(
     amazon, fake, store, clock, django_capture_on_commit_callbacks
 ):
+    mug = store["products"]["MUG-ENAMEL-FBA"]
+    with django_capture_on_commit_callbacks(execute=True):  # we hold a few mugs ourselves too
+        stock_receive(product=mug, location=bin_of(store["warehouse"]), quantity=5, unit_cost=1)
+    moves = StockMove.objects.filter(product=mug).count()
     placed = fake.place_order([("MUG-ENAMEL-FBA", 3)], fulfillment_channel="AFN", pending=False)
     clock.tick(datetime.timedelta(minutes=3))
     poll(amazon, django_capture_on_commit_callbacks)
@@ -174,7 +94,10 @@ def test_an_fba_order_is_sold_here_and_leaves_our_stock_untouched(
     line = order.lines.get()
     assert (line.fulfilled_by, order.status) == (FulfilledBy.MARKETPLACE, OrderStatus.CONFIRMED)
     assert "fba" in order.tags
-    assert not line.reservations.exists() if hasattr(line, "reservations") else True
+    assert (on_hand(store, "MUG-ENAMEL-FBA"), available(store, "MUG-ENAMEL-FBA")) == (
+        5,
+        5,
+    )  # nothing reserved
     assert available(store, "TENT-2P-GRN") == 10
 
     fake.ship_fba(placed["AmazonOrderId"])
@@ -185,6 +108,9 @@ def test_an_fba_order_is_sold_here_and_leaves_our_stock_untouched(
     assert order.status in (OrderStatus.SHIPPED, OrderStatus.CLOSED)
     shipment = order.shipments.get()
     assert shipment.carrier == "Amazon"
+    # shipped from Amazon's warehouse: none of ours left, and no move touched the mug here
+    assert (on_hand(store, "MUG-ENAMEL-FBA"), available(store, "MUG-ENAMEL-FBA")) == (5, 5)
+    assert StockMove.objects.filter(product=mug).count() == moves
     # nothing of it goes back to Amazon: Amazon shipped it
     assert not Delivery.objects.filter(connection=amazon, topic="sales.shipment_shipped").exclude(
         status=DeliveryStatus.SKIPPED
@@ -431,3 +357,84 @@ def test_a_pending_order_the_buyer_cancels_is_cancelled_here_though_on_hold(
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED
     assert available(store, "TENT-2P-GRN") == 10  # its reservation released
+
+
+def _holding(connection: Connection, token: str) -> Connection:
+    """The connection holds ``token`` as a live access token (for another 50 minutes, as it thinks)."""
+    held = Connection.objects.get(pk=connection.pk)
+    held.set_secrets({**held.get_secrets(), "access_token": token})
+    held.token_expires_at = timezone.now() + datetime.timedelta(minutes=50)
+    held.save(update_fields=["secrets_encrypted", "token_expires_at"])
+    return held
+
+
+def test_an_access_token_amazon_does_not_know_is_refreshed_once_and_the_request_sent_again(
+    amazon, fake, store, clock, django_capture_on_commit_callbacks
+):
+    """Amazon answers a token it never issued (or forgot: the demo's fake in another process) with
+    403 "revoked, malformed or invalid": the hub refreshes it once and sends the same request again."""
+    _holding(amazon, "Atza|IwEB-issued-elsewhere")
+    refreshes, seen = fake.refreshes, len(fake.requests)
+    with django_capture_on_commit_callbacks(execute=True):
+        stock_receive(
+            product=store["products"]["TENT-2P-GRN"],
+            location=bin_of(store["warehouse"]),
+            quantity=2,
+            unit_cost=1,
+        )
+
+    deliveries = deliver(amazon, django_capture_on_commit_callbacks, clock)
+
+    assert [(d.status, d.last_error) for d in deliveries] == [(DeliveryStatus.SUCCEEDED, "")]
+    assert fake.refreshes == refreshes + 1
+    assert [r.status for r in fake.requests[seen:] if r.status == 403] == [403]
+    assert fake.quantity("TENT-2P-GRN") == 12
+    connection = Connection.objects.get(pk=amazon.pk)
+    assert connection.status == "active"
+    assert connection.get_secrets()["access_token"] != "Atza|IwEB-issued-elsewhere"
+
+
+def test_a_403_for_a_role_the_app_lacks_is_not_taken_for_a_token_to_refresh(amazon, fake, clock):
+    """403 Unauthorized with no details is Amazon's answer to an app without the operation's role:
+    no refresh cures it, so none is made and the error says what Amazon said."""
+    from integrations import registry
+    from integrations.errors import PermanentError
+
+    refreshes = fake.refreshes
+    connector = registry.connector_for(_holding(amazon, fake.access_token()))
+    body = {
+        "errors": [
+            {"code": "Unauthorized", "message": "Access to requested resource is denied.", "details": ""}
+        ]
+    }
+    fake.fail_next(1, status=403, match="searchListingsItems", body=body)
+
+    with pytest.raises(PermanentError, match="403"):
+        connector.test()
+
+    assert fake.refreshes == refreshes
+
+
+def test_a_token_still_refused_after_its_refresh_asks_the_seller_to_authorise_again(amazon, fake, clock):
+    """One refresh, never a loop: a token Amazon still does not take after it needs a person."""
+    from integrations import registry
+    from integrations.errors import AuthFailed
+
+    connector = registry.connector_for(_holding(amazon, "Atza|IwEB-issued-elsewhere"))
+    refreshes = fake.refreshes
+    refused = {
+        "errors": [
+            {
+                "code": "Unauthorized",
+                "message": "Access to requested resource is denied.",
+                "details": "The access token you provided is revoked, malformed or invalid.",
+            }
+        ]
+    }
+    fake.fail_next(2, status=403, match="searchListingsItems", body=refused)
+
+    with pytest.raises(AuthFailed, match="again after a token refresh"):
+        connector.test()
+
+    assert fake.refreshes == refreshes + 1
+    assert Connection.objects.get(pk=amazon.pk).status == "needs_reauth"

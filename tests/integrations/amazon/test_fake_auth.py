@@ -100,7 +100,12 @@ def test_a_missing_or_unknown_token_and_an_expired_one_are_403_unauthorized_with
         "details": "",
     }
     assert missing.status_code == unknown.status_code == expired.status_code == 403
-    assert missing.json() == unknown.json() == {"errors": [unauthorized]}
+    assert missing.json() == {"errors": [unauthorized]}
+    assert unknown.json() == {
+        "errors": [
+            {**unauthorized, "details": "The access token you provided is revoked, malformed or invalid."}
+        ]
+    }
     assert expired.json() == {
         "errors": [{**unauthorized, "details": "The access token you provided has expired."}]
     }

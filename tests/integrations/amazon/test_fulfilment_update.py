@@ -110,6 +110,7 @@ def test_a_new_label_for_a_confirmed_shipment_is_refused_clearly_and_changes_not
 def test_a_new_shipment_is_still_confirmed(connector, fake):
     label, confirmed = shipped_order(fake, connector)
 
-    assert confirmed.external_id == f"{label.order_external_id}/SH-11"
+    # linked under the id the order's next read shows these units with (none were shipped before)
+    assert confirmed.external_id == f"{label.order_external_id}-mfn-2"
     assert fake.order(label.order_external_id)["OrderStatus"] == "Shipped"
     assert [r.status for r in fake.requests_to("confirmShipment")][-1:] == [204]

@@ -153,11 +153,45 @@ def test_an_fba_order_is_fulfilled_by_the_marketplace_and_its_shipping_comes_bac
     ]
 
 
-def test_a_merchant_order_shipped_on_amazon_brings_no_shipment(order, items):
+def test_a_merchant_order_shipped_on_amazon_brings_its_shipped_units_as_one_cumulative_shipment(order, items):
+    """What Amazon shows shipped of an MFN order: known here when we confirmed it (our confirmation
+    is linked under the same id), else shipped by hand in Seller Central. No carrier or tracking:
+    the Orders API gives none."""
     shipped = copy.deepcopy(items)
     shipped[0]["QuantityShipped"] = 1
 
-    assert mapping.order({**order, "OrderStatus": "PartiallyShipped"}, shipped).shipments == ()
+    record = mapping.order({**order, "OrderStatus": "PartiallyShipped"}, shipped)
+
+    [shipment] = record.shipments
+    assert shipment.external_id == mapping.shipped_id("113-4567890-1234567", 1) == "113-4567890-1234567-mfn-1"
+    assert [(s.line_external_id, s.quantity, s.sku) for s in shipment.lines] == [
+        ("40123456789012", D(1), shipped[0]["SellerSKU"])
+    ]
+    assert (shipment.carrier, shipment.tracking_number) == ("", "")
+    assert shipment.service.startswith("Shipped in Seller Central")
+    assert {ln.fulfilled_by for ln in record.lines} == {FulfilledBy.MERCHANT}
+
+
+def test_a_merchant_order_with_nothing_shipped_or_cancelled_brings_no_shipment(order, items):
+    assert mapping.order(order, items).shipments == ()
+    assert mapping.order({**order, "OrderStatus": "Canceled"}, items).shipments == ()
+
+
+def test_an_item_shipped_only_in_part_waits_until_it_is_shipped_in_full(order, items):
+    """Which of a partly shipped item's units Amazon counts are the ones we confirmed cannot be told:
+    the hub records a tool's shipment as at most what is open here, so only whole items come back."""
+    partly = copy.deepcopy(items)
+    partly[0]["QuantityOrdered"], partly[0]["QuantityShipped"] = 3, 1
+    partly[1]["QuantityShipped"] = partly[1]["QuantityOrdered"]
+
+    [shipment] = mapping.order({**order, "OrderStatus": "PartiallyShipped"}, partly).shipments
+
+    assert [(s.line_external_id, s.quantity) for s in shipment.lines] == [("40123456789013", D(1))]
+    assert shipment.external_id == "113-4567890-1234567-mfn-1"
+    partly[0]["QuantityShipped"] = 3
+    [whole] = mapping.order({**order, "OrderStatus": "Shipped"}, partly).shipments
+    assert whole.external_id == "113-4567890-1234567-mfn-4"
+    assert [s.quantity for s in whole.lines] == [D(3), D(1)]
 
 
 def test_a_cancelled_order_cancels_with_the_buyers_reason(order, items):
