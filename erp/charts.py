@@ -161,6 +161,7 @@ def _marker(kind: str, x: float, y: float, cls: str) -> str:
     return f'<circle class="{cls}" cx="{x:.1f}" cy="{y:.1f}" r="3.5"/>'
 
 
+CHAR_WIDTH = 7.4  # the width of a character of the 13 px labels, about
 LEGEND_ROW = 18  # a legend too wide for one row wraps, and the plot moves down by a row each time
 
 
@@ -171,7 +172,7 @@ def _legend(chart: Chart) -> tuple[str, int]:
     parts: list[str] = []
     for i, s in enumerate(chart.series):
         name = s.name if len(s.name) <= 22 else s.name[:21] + "…"
-        width = 26 + 7.4 * len(name)
+        width = 26 + CHAR_WIDTH * len(name)
         if x > LEFT and x + width - 9 > WIDTH - RIGHT:
             x, row = LEFT, row + 1
         dy = row * LEGEND_ROW
@@ -229,11 +230,15 @@ def _draw(chart: Chart) -> str:
     slot = plot_w / max(n, 1)
     every = chart.label_every or max(1, math.ceil(n / 6))
     for i, label in enumerate(chart.labels):  # the x axis: every n-th label, centred on its slot
-        if i % every == 0 or n <= 6:
-            x = LEFT + slot * (i + 0.5)
+        # Counted back from the last category (today, this week: the one people look for), which
+        # is always labelled: counted from the first, "Dec 5" stood beside today's unlabelled bar.
+        if (n - 1 - i) % every == 0 or n <= 6:
+            x, anchor = LEFT + slot * (i + 0.5), "middle"
+            if x + CHAR_WIDTH * len(str(label)) / 2 > WIDTH:  # the last of many slots: not cut at the edge
+                x, anchor = WIDTH - 1, "end"
             out.append(
                 f'<text class="tick" x="{x:.1f}" y="{svg_height - 10}" '
-                f'text-anchor="middle">{_t(label)}</text>'
+                f'text-anchor="{anchor}">{_t(label)}</text>'
             )
 
     if chart.kind == "line":

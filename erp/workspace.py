@@ -103,11 +103,30 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class LabelledCell:
+    """A cell with its column's header: a phone shows each row as a card of "header: value"."""
+
+    header: str
+    cell: Cell
+    numeric: bool
+
+
+@dataclass(frozen=True)
 class Table:
     headers: tuple[str, ...]
     rows: tuple[tuple[Cell, ...], ...]
     numeric: tuple[int, ...] = ()  # columns aligned right
     empty: str = "Nothing yet."
+
+    @property
+    def labelled_rows(self) -> list[list[LabelledCell]]:
+        return [
+            [
+                LabelledCell(header, cell, i in self.numeric)
+                for i, (header, cell) in enumerate(zip(self.headers, row, strict=True))
+            ]
+            for row in self.rows
+        ]
 
 
 @dataclass(frozen=True)

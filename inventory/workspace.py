@@ -104,7 +104,7 @@ def stock_work() -> dict[str, Any]:
 
 def _warehouse_stock(request: HttpRequest) -> FigureGroup:
     work = stock_work()
-    oldest = work["oldest_count"]
+    oldest = timezone.localtime(work["oldest_count"]) if work["oldest_count"] else None
     return FigureGroup(
         "Transfers and counts",
         figures=(
@@ -119,7 +119,8 @@ def _warehouse_stock(request: HttpRequest) -> FigureGroup:
                 "Counts open",
                 count_text(work["counts"]),
                 link("inventory:counts", status=CountStatus.OPEN),
-                sub=f"oldest started {timezone.localtime(oldest):%b %d}" if oldest else "none being counted",
+                # "Dec 6", as the charts and the other figures write a day (not "Dec 06")
+                sub=f"oldest started {oldest:%b} {oldest.day}" if oldest else "none being counted",
             ),
             Figure(
                 "Stock-outs",

@@ -148,3 +148,23 @@ def test_sections_render_before_the_role_homes(client: Client, world) -> None:
         workspace._sections.pop("test.first")
 
     assert html.index("Database up") < html.index('id="home-sales"')
+
+
+def test_the_warehouse_reads_the_oldest_counts_day_as_every_other_day_is_written(
+    client: Client, world
+) -> None:
+    # given: the open count sheet started on a single-digit day
+    from django.utils import timezone
+
+    from inventory.models import CountSheet
+
+    started = timezone.make_aware(timezone.datetime(2026, 12, 6, 9, 30))
+    CountSheet.objects.update(created_at=started)
+    client.force_login(role_user("wendy", "Warehouse"))
+
+    # when
+    html = client.get("/").content.decode()
+
+    # then: "Dec 6", as the charts' days and the purchasing figures write it
+    assert "oldest started Dec 6<" in html
+    assert "Dec 06" not in html

@@ -99,6 +99,39 @@ def test_a_legend_too_wide_for_one_row_wraps_and_names_every_series() -> None:
     assert height > charts.HEIGHT
 
 
+def x_labels(svg: str) -> list[tuple[float, str, str]]:
+    """The x axis' labels: (x, anchor, text), left to right."""
+    found = re.findall(r'<text class="tick" x="([\d.]+)" y="[\d.]+" text-anchor="(\w+)">([^<]+)</text>', svg)
+    return [(float(x), anchor, text) for x, anchor, text in found if not re.fullmatch(r"[\d.]+[kMG]?", text)]
+
+
+@pytest.mark.parametrize(("days", "every"), [(14, 0), (30, 0), (90, 15), (8, 0)])
+def test_the_last_day_is_always_labelled_and_inside_the_chart(days: int, every: int) -> None:
+    # given: a chart per day whose last category is today (the sync chart once labelled Dec 5
+    # beside today's bar, and left today without a label)
+    first = datetime.date(2026, 9, 8)
+    labels = [f"{d:%b} {d.day}" for d in (first + datetime.timedelta(days=i) for i in range(days))]
+    c = Chart(
+        key="d",
+        title="Per day",
+        kind="bar",
+        labels=labels,
+        series=[Series("n", [1] * days)],
+        label_every=every,
+    )
+
+    # when
+    shown = x_labels(str(c.svg()))
+
+    # then: today is labelled, the labels are evenly spaced back from it, none runs off the edge
+    assert shown[-1][2] == labels[-1]
+    step = every or -(-days // 6)
+    assert [text for _, _, text in shown] == labels[(days - 1) % step :: step]
+    for x, anchor, text in shown:
+        right = x if anchor == "end" else x + charts.CHAR_WIDTH * len(text) / 2
+        assert right <= charts.WIDTH, text
+
+
 @pytest.mark.django_db
 def test_homes_follow_the_roles_and_a_superuser_gets_operations() -> None:
     assert workspace.homes_of(UserFactory(roles=["Sales", "Accountant"])) == ["sales", "accounting"]
