@@ -251,7 +251,11 @@ def _with_problems(h: ConnectionHealth, now: datetime.datetime) -> ConnectionHea
     if h.webhooks_missing:
         problems.append(f"Webhooks missing: {', '.join(h.webhooks_missing)}.")
     if h.error_rate:
-        problems.append(f"Error rate {h.error_rate:.0%} over 24 h.")
+        failed = h.runs_failed_24h + h.deliveries_failed_24h
+        total = h.runs_24h + h.deliveries_24h
+        # "0%" of a thousand pushes said nothing failed: the count, and a rate that is never 0
+        rate = f"{h.error_rate:.0%}" if h.error_rate >= 0.01 else f"{h.error_rate:.1%}".replace("0.0%", "<0.1%")
+        problems.append(f"{failed} of {total} runs and deliveries failed over 24 h ({rate}).")
     if h.token_expiring and h.token_expires_at is not None:
         past = h.token_expires_at <= now
         problems.append(f"Token {'expired' if past else 'expires'} {h.token_expires_at:%Y-%m-%d %H:%M}.")

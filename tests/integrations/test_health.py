@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 import pytest
@@ -68,6 +69,18 @@ def test_the_numbers_of_a_connection(connection, monkeypatch):
     assert report.level == "error"  # a dead delivery
     assert "Webhooks missing: order.cancelled." in report.problems
     assert any(p.startswith("API version v2 is retired on") for p in report.problems)
+    assert "3 of 6 runs and deliveries failed over 24 h (50%)." in report.problems
+
+
+def test_a_small_error_rate_is_counted_not_rounded_to_nothing(connection):
+    # given: one failed push among 1,000 (the demo's QuickBooks said "Error rate 0%")
+    report = health._with_problems(
+        dataclasses.replace(
+            health.connection_health(connection), deliveries_24h=1000, deliveries_failed_24h=1
+        ),
+        timezone.now(),
+    )
+    assert "1 of 1000 runs and deliveries failed over 24 h (0.1%)." in report.problems
 
 
 def test_a_quiet_connection_is_ok(connection):
