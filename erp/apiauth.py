@@ -3,6 +3,13 @@
 A router declares its area (``auth=ErpAuth("sales")``); reads need
 ``<area>:read`` and writes ``<area>:write``, whichever way the caller came in.
 
+An API key is looked up in the database at most once every ``KEY_CACHE_SECONDS`` (5; the
+setting ``API_KEY_CACHE_SECONDS`` when there is one, 0 to turn it off) per key and process
+(``KeyCache``): the key and its owner as read then are reused meanwhile, as fresh copies for each
+request. A key revoked or changed (or its owner changed) in this process is forgotten at once (its
+``post_save``/``post_delete``); in another process it takes effect within those seconds. The
+owner's permissions are read by every request, as before.
+
 Once the caller is known, in this order: a request made with an API key is counted
 against the key's rate limit (erp.ratelimit; 429 over it), the scope is checked
 (403), and an ``Idempotency-Key`` is claimed for the caller (erp.idempotency). So a
@@ -11,11 +18,16 @@ request refused by authentication, rate limit or scope leaves no idempotency rec
 
 from __future__ import annotations
 
+import copy
+import threading
+import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest
 from ninja.errors import HttpError
 from ninja.security.http import HttpBearer
@@ -34,7 +46,7 @@ from erp.access import (
     user_has_right,
 )
 from erp.models import ApiKey, User
-from erp.services import api_key_authenticate
+from erp.services import api_key_authenticate, hash_key
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -89,6 +101,110 @@ def _load_permissions(user: User) -> None:
     user._perm_cache = {f"{app_label}.{codename}" for app_label, codename in rows}  # type: ignore[attr-defined]
 
 
+# How long another process may still accept a key revoked elsewhere; settings.API_KEY_CACHE_SECONDS
+# when set (0: no cache, every request reads its key).
+KEY_CACHE_SECONDS = 5.0
+KEY_CACHE_SIZE = 1024  # keys kept per process at most (the oldest are dropped beyond)
+
+
+def cache_seconds() -> float:
+    return float(getattr(settings, "API_KEY_CACHE_SECONDS", KEY_CACHE_SECONDS))
+
+
+def _monotonic() -> float:
+    """The cache's clock (a function so that tests can move it)."""
+    return time.monotonic()
+
+
+class KeyCache:
+    """The API keys this process authenticated lately, by their hash: (read at, key with its user).
+
+    Each hit answers copies of the key and its user, so that nothing a request sets on them (its
+    permission cache, ``request.user``'s attributes) reaches another request or thread. Only keys
+    that authenticated are kept: an unknown or revoked key is looked up every time.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, ApiKey]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, hashed: str) -> ApiKey | None:
+        entry = self._entries.get(hashed)
+        if entry is None:
+            return None
+        read_at, key = entry
+        if _monotonic() - read_at >= cache_seconds():
+            with self._lock:
+                if self._entries.get(hashed) is entry:
+                    del self._entries[hashed]
+            return None
+        return _copied(key)
+
+    def put(self, hashed: str, key: ApiKey) -> None:
+        kept = _copied(key)
+        with self._lock:
+            if len(self._entries) >= KEY_CACHE_SIZE:
+                for oldest in list(self._entries)[: KEY_CACHE_SIZE // 4]:
+                    del self._entries[oldest]
+            self._entries[hashed] = (_monotonic(), kept)
+
+    def forget(self, *, key_id: int | None = None, user_id: int | None = None) -> None:
+        with self._lock:
+            for hashed, (_, key) in list(self._entries.items()):
+                if key.pk == key_id or key.user_id == user_id:
+                    del self._entries[hashed]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def _copied(key: ApiKey) -> ApiKey:
+    """A copy of the key and of its user that shares nothing mutable with them (``scopes``)."""
+    fresh, user = _copy_row(key), _copy_row(key.user)
+    fresh.user = user
+    return fresh
+
+
+def _copy_row(row: Any) -> Any:
+    clone = copy.copy(row)  # Model.__getstate__: its own _state and cache of related rows
+    for name, value in vars(clone).items():
+        if isinstance(value, list | dict) and not name.startswith("_"):
+            setattr(clone, name, copy.deepcopy(value))
+    return clone
+
+
+key_cache = KeyCache()
+
+
+def _key_changed(sender: Any, instance: ApiKey, **kwargs: Any) -> None:
+    key_cache.forget(key_id=instance.pk)
+
+
+def _user_changed(sender: Any, instance: User, **kwargs: Any) -> None:
+    key_cache.forget(user_id=instance.pk)
+
+
+for _name, _signal in (("saved", post_save), ("deleted", post_delete)):
+    _signal.connect(_key_changed, sender=ApiKey, dispatch_uid=f"erp.apiauth.key_{_name}")
+    _signal.connect(_user_changed, sender=User, dispatch_uid=f"erp.apiauth.user_{_name}")
+
+
+def authenticate_key(token: str) -> ApiKey | None:
+    """The active key of this token with its user (``api_key_authenticate``), read from the
+    database at most once every ``KEY_CACHE_SECONDS`` per process."""
+    if cache_seconds() <= 0:
+        return api_key_authenticate(token)
+    hashed = hash_key(token)
+    key = key_cache.get(hashed)
+    if key is not None:
+        return key
+    key = api_key_authenticate(token)
+    if key is not None:
+        key_cache.put(hashed, key)
+    return key
+
+
 class Forbidden(HttpError):
     def __init__(self, message: str) -> None:
         super().__init__(403, message)
@@ -134,7 +250,7 @@ class ErpAuth(HttpBearer):
         return principal
 
     def authenticate(self, request: HttpRequest, token: str) -> Principal | None:
-        key = api_key_authenticate(token)
+        key = authenticate_key(token)
         return Principal(user=key.user, api_key=key) if key else None
 
     def _session_principal(self, request: HttpRequest) -> Principal | None:

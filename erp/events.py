@@ -18,6 +18,7 @@ rows) and enqueue their own work on commit.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 import logging
 from collections import Counter
@@ -221,38 +222,54 @@ def _write(pending: list[OutboxEvent]) -> None:
     _schedule_dispatch([e.pk for e in pending])
 
 
-def _insert_numbered(pending: list[OutboxEvent], counts: dict[tuple[str, ...], int]) -> None:
-    """The upsert of the aggregates' sequences and the INSERT of the events as ONE statement (a
-    data-modifying CTE): each event's sequence is its aggregate's new last value, less the number of
-    its aggregate's events emitted after it. The columns and their types come from the model."""
+@functools.cache
+def _event_fields() -> tuple[models.Field[Any, Any], ...]:
+    """The columns an event is inserted with (all but its id and its sequence), from the model."""
+    return tuple(
+        f for f in OutboxEvent._meta.concrete_fields if not f.primary_key and f.attname != "sequence"
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _numbered_insert_sql(aggregates: int, events: int) -> str:
+    """The statement of ``_insert_numbered`` for that many aggregates and events: the same few
+    shapes come back again and again (an order: 2 aggregates and 4 + lines events), so it is built
+    once per shape, not per transaction."""
     qn = connection.ops.quote_name
     seq_table, table = qn(AggregateSequence._meta.db_table), qn(OutboxEvent._meta.db_table)
-    fields = [f for f in OutboxEvent._meta.concrete_fields if not f.primary_key and f.attname != "sequence"]
-    keys = sorted(counts)  # the sequence rows are locked in one order by every writer
-    params: list[Any] = []
-    for key in keys:
-        params.extend([*key, counts[key]])
-    later = dict(counts)
-    rows = []
-    for order, event in enumerate(pending):
-        key = (event.aggregate_type, event.aggregate_id)
-        later[key] -= 1
-        params.extend(f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields)
-        params.extend([later[key], order])
-        rows.append("(" + ", ".join([f"%s::{f.db_type(connection)}" for f in fields] + ["%s::int"] * 2) + ")")
+    fields = _event_fields()
+    row = "(" + ", ".join([f"%s::{f.db_type(connection)}" for f in fields] + ["%s::int"] * 2) + ")"
     columns = ", ".join(qn(f.column) for f in fields)
-    sql = (
+    return (
         f"WITH seq AS (INSERT INTO {seq_table} (aggregate_type, aggregate_id, last_sequence) "
-        f"VALUES {', '.join(['(%s, %s, %s)'] * len(keys))} "
+        f"VALUES {', '.join(['(%s, %s, %s)'] * aggregates)} "
         f"ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE "
         f"SET last_sequence = {seq_table}.last_sequence + EXCLUDED.last_sequence "
         f"RETURNING aggregate_type, aggregate_id, last_sequence) "
         f"INSERT INTO {table} ({columns}, sequence) "
         f"SELECT {', '.join('v.' + qn(f.column) for f in fields)}, seq.last_sequence - v._later "
-        f"FROM (VALUES {', '.join(rows)}) AS v ({columns}, _later, _order) "
+        f"FROM (VALUES {', '.join([row] * events)}) AS v ({columns}, _later, _order) "
         f"JOIN seq ON seq.aggregate_type = v.aggregate_type AND seq.aggregate_id = v.aggregate_id "
         f"ORDER BY v._order RETURNING id, event_id, sequence"
     )
+
+
+def _insert_numbered(pending: list[OutboxEvent], counts: dict[tuple[str, ...], int]) -> None:
+    """The upsert of the aggregates' sequences and the INSERT of the events as ONE statement (a
+    data-modifying CTE): each event's sequence is its aggregate's new last value, less the number of
+    its aggregate's events emitted after it. The columns and their types come from the model."""
+    fields = _event_fields()
+    keys = sorted(counts)  # the sequence rows are locked in one order by every writer
+    params: list[Any] = []
+    for key in keys:
+        params.extend([*key, counts[key]])
+    later = dict(counts)
+    for order, event in enumerate(pending):
+        key = (event.aggregate_type, event.aggregate_id)
+        later[key] -= 1
+        params.extend(f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields)
+        params.extend([later[key], order])
+    sql = _numbered_insert_sql(len(keys), len(pending))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         written = {event_id: (pk, sequence) for pk, event_id, sequence in cursor.fetchall()}

@@ -128,7 +128,15 @@ else:
     # No JIT compilation: it pays off for long analytic queries, not for these milliseconds-long
     # ones; past its cost threshold it compiled the home's availability statement for 2.5 s (of a
     # 60 ms query). A deployment can still turn it on per role or database in PostgreSQL.
-    DATABASES["default"]["OPTIONS"] = {"options": "-c jit=off", **DATABASES["default"].get("OPTIONS", {})}
+    # Statements run through erp.prepared (server-side binding) are prepared once they have run this
+    # many times on a connection; Django's own cursors bind on the client and never are. 0 turns
+    # preparing off (PgBouncer in transaction mode before 1.21).
+    _prepare = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
+    DATABASES["default"]["OPTIONS"] = {
+        "options": "-c jit=off",
+        "prepare_threshold": _prepare if _prepare > 0 else None,
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -175,6 +183,10 @@ if not DEBUG:
 SESSION_COOKIE_HTTPONLY = True
 
 # Celery. Unset CELERY_BROKER_URL = embedded mode: tasks run in process, eagerly.
+# An API key read from the database is reused by its process for this long (erp/apiauth.py): a key
+# revoked in another process is refused within it, in the same process at once. 0: read every time.
+API_KEY_CACHE_SECONDS: float = env.float("API_KEY_CACHE_SECONDS", default=5.0)
+
 CELERY_BROKER_URL: str = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = False

@@ -22,6 +22,7 @@ from django.db import connection
 from django.db.models import QuerySet, Sum
 
 from erp.money import ZERO
+from erp.prepared import prepared_cursor
 from inventory.models import LocationKind, StockLevel, Transfer, TransferLine, TransferStatus
 
 # (product ids, warehouse id or None for all) -> a QuerySet, not yet run, whose rows are exactly
@@ -174,7 +175,7 @@ def by_warehouse(
         return {}
     size = _ids_per_statement() or len(ids)
     sums: dict[tuple[int, int], list[Decimal]] = {}
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:  # planned once per connection and shape (erp.prepared)
         for start in range(0, len(ids), size):
             cursor.execute(*_statement(ids[start : start + size], warehouse_id))
             for kind, product_id, wh_id, quantity, reserved in cursor.fetchall():

@@ -30,3 +30,7 @@ INTEGRATIONS_SIMULATION_REPORT = BASE_DIR / "artifacts" / "no-such-simulation-in
 # (tests/erp/test_jobs_concurrency.py) switches to the "jobs" alias, which mirrors default there.
 JOBS_INLINE = True
 JOBS_PROGRESS_DATABASE = "default"
+
+# Every request reads its API key (no per-process cache, erp/apiauth.py): a test's query count must
+# not depend on how long its setup took. tests/erp/test_apiauth_cache.py turns the cache on.
+API_KEY_CACHE_SECONDS = 0

@@ -107,3 +107,25 @@ def test_a_long_list_of_ids_is_split_only_where_the_database_counts_parameters(d
     with django_assert_max_num_queries(statements):
         found = availability.by_warehouse(ids, wh.pk)
     assert found == {(product.pk, wh.pk): availability.Availability(on_hand=D(5))}
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_lookup_is_planned_once_per_connection(django_assert_num_queries):
+    """Server-side binding (erp.prepared): from its fifth run on a connection, PostgreSQL runs the
+    lookup as a prepared statement instead of parsing and planning it each time."""
+    from django.db import connection
+
+    wh = warehouse("WH1")
+    product = ProductFactory()
+    stock_receive(product=product, location=bin_of(wh), quantity=10, unit_cost=1)
+    for _ in range(6):
+        with django_assert_num_queries(1):  # still one query, seen by Django's query log
+            found = availability.of(product.pk, wh.pk)
+    assert found.on_hand == D(10)
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", ["%UNION ALL%"]
+        )
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert prepared and "inventory_stocklevel" in prepared[0]

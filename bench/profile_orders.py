@@ -1,0 +1,276 @@
+#!/usr/bin/env python
+"""Profile order ingest in process: where the CPU of ``POST /api/v1/sales/orders`` goes.
+
+    .venv/bin/python bench/profile_orders.py [--n 300] [--warmup 20] [--top 30] [--keep-db]
+                                             [--no-profile] [--sql]
+
+The same orders as the ``orders_http`` scenario (its fixture and body: 3 lines by SKU with 20 %
+VAT, ``"confirm": true``, a superuser's API key without rate limit), sent through Django's WSGI
+handler in this process, as gunicorn calls it: the production settings (DEBUG off, the request
+says ``X-Forwarded-Proto: https``), every middleware, authentication, django-ninja, the services,
+the answer, and ``request_finished`` (the connection's end-of-request checks). A Celery broker is
+configured (``PROFILE_BROKER_URL``, default redis://127.0.0.1:6379/12, flushed at the end), so the
+events' dispatch is only enqueued, as in the bench's server.
+
+Database: ``PROFILE_DATABASE_URL`` (default postgres://postgres@127.0.0.1:5432/erp_profile_bench;
+the name must contain "bench": it is dropped) is created and migrated, or with ``--keep-db`` kept
+between runs (migrated only when it is new or behind). The fixture is removed at the end.
+
+Printed: CPU ms per order (this process's ``time.process_time``, which is Django's and the
+driver's work, not PostgreSQL's), wall ms per order, SQL statements and write commits per order
+(counted as bench/gunicorn_conf.py counts them), all without the profiler; then, under cProfile,
+the top functions by cumulative and by own time. ``--sql`` prints the statements of one order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import run  # noqa: E402  (after the path is set)
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/erp_profile_bench"
+DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/12"
+BLOCK = 25  # orders per block of the CPU figures
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--n", type=int, default=300, help="orders measured, then profiled (default 300)")
+    parser.add_argument("--warmup", type=int, default=20, help="untimed orders first (default 20)")
+    parser.add_argument("--top", type=int, default=30, help="functions shown per table (default 30)")
+    parser.add_argument("--keep-db", action="store_true", help="keep the database (reused when it exists)")
+    parser.add_argument("--no-profile", action="store_true", help="only the figures, no cProfile pass")
+    parser.add_argument("--sql", action="store_true", help="print the SQL statements of one order")
+    parser.add_argument("--wall", action="store_true", help="profile wall time, not CPU time")
+    parser.add_argument("--dump", type=Path, help="also write the raw cProfile stats there (pstats file)")
+    return parser.parse_args(argv)
+
+
+def prepare_database(db: run.BenchDatabase, *, keep: bool) -> None:
+    """Create the database (dropped first unless kept and present), then migrate it if needed."""
+    import psycopg
+
+    exists = False
+    with psycopg.connect(db.admin_url, autocommit=True) as conn:
+        exists = (
+            conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db.name]).fetchone() is not None
+        )
+    if not (keep and exists):
+        run.recreate_database(db)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        print(f"migrating {db.name} ...", file=sys.stderr)
+        call_command("migrate", verbosity=0, interactive=False)
+
+
+class Poster:
+    """POST one order through Django's WSGI handler, as gunicorn would."""
+
+    def __init__(self, token: str, body: Callable[[int], bytes], url: str) -> None:
+        from django.core.wsgi import get_wsgi_application
+
+        self.application = get_wsgi_application()
+        self.token = token
+        self.body = body
+        self.url = url
+
+    def __call__(self, i: int) -> None:
+        body = self.body(i)
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": self.url,
+            "QUERY_STRING": "",
+            "SCRIPT_NAME": "",
+            "SERVER_NAME": "localhost",
+            "SERVER_PORT": "443",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(body)),
+            "HTTP_HOST": "localhost",
+            "HTTP_AUTHORIZATION": f"Bearer {self.token}",
+            "HTTP_X_FORWARDED_PROTO": "https",
+            "HTTP_ACCEPT": "application/json",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.url_scheme": "http",
+            "wsgi.version": (1, 0),
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+        }
+        status: list[str] = []
+
+        def start_response(code: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            status.append(code)
+            return lambda data: None
+
+        response = self.application(environ, start_response)
+        try:
+            content = b"".join(response)
+        finally:
+            response.close()  # request_finished: what gunicorn's worker triggers after each request
+        if not status or not status[0].startswith("201"):
+            raise AssertionError(f"POST {self.url}: {status[:1]} {content[:500]!r}")
+
+
+_commits_counted: list[bool] = []
+
+
+def figures(post: Poster, first: int, n: int) -> dict[str, float]:
+    """CPU and wall ms per order, statements and commits per order, without the profiler."""
+    from django.db import connection
+
+    from bench import gunicorn_conf
+
+    if not _commits_counted:
+        gunicorn_conf._count_commits()  # patches the connection's commit to count, once per process
+        _commits_counted.append(True)
+    counts = gunicorn_conf._counts
+    before = dict(counts)
+    blocks: list[float] = []  # CPU ms per order of each block of BLOCK orders
+    with connection.execute_wrapper(gunicorn_conf._count):
+        cpu, wall = time.process_time(), time.perf_counter()
+        block = cpu
+        for k, i in enumerate(range(first, first + n), 1):
+            post(i)
+            if k % BLOCK == 0:
+                now = time.process_time()
+                blocks.append((now - block) / BLOCK * 1000)
+                block = now
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    return {
+        "cpu ms/order": cpu / n * 1000,
+        # On a shared machine other work slows this one down in bursts: the best blocks say what
+        # an order costs when it has a core to itself.
+        "cpu ms/order, median block": statistics.median(blocks) if blocks else cpu / n * 1000,
+        "cpu ms/order, best block": min(blocks) if blocks else cpu / n * 1000,
+        "wall ms/order": wall / n * 1000,
+        "statements/order": (counts["statements"] - before["statements"]) / n,
+        "commits/order": (counts["commits"] - before["commits"]) / n,
+    }
+
+
+def print_sql(post: Poster, i: int) -> None:
+    from django.db import connection
+
+    statements: list[str] = []
+
+    def keep(execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+        statements.append(sql if len(sql) < 400 else sql[:400] + " ...")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(keep):
+        post(i)
+    print(f"\nSQL of one order ({len(statements)} statements):")
+    for k, sql in enumerate(statements, 1):
+        print(f"{k:3}. {sql}")
+
+
+def profile(post: Poster, first: int, n: int, *, top: int, dump: Path | None, wall: bool) -> float:
+    # CPU time by default: the time spent waiting for PostgreSQL is not this process's cost.
+    profiler = cProfile.Profile(time.perf_counter if wall else time.process_time)
+    cpu = time.process_time()
+    profiler.enable()
+    for i in range(first, first + n):
+        post(i)
+    profiler.disable()
+    cpu = time.process_time() - cpu
+    if dump is not None:
+        profiler.dump_stats(str(dump))
+    for key, title in (("cumulative", "cumulative time"), ("tottime", "own time")):
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats(key).print_stats(top)
+        text = out.getvalue()
+        start = text.find("   ncalls")
+        clock = "wall" if wall else "CPU"
+        print(f"\nTop {top} functions by {title} ({n} orders, {clock} seconds over all of them):")
+        print(text[start:] if start >= 0 else text)
+    return cpu / n * 1000
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    os.environ["BENCH_DATABASE_URL"] = os.environ.get("PROFILE_DATABASE_URL", DEFAULT_DATABASE_URL)
+    db = run.bench_database()
+    run.configure_environment(db)
+    # Set after configure_environment (which drops it for the eager harness): enqueue, never dispatch.
+    os.environ["CELERY_BROKER_URL"] = os.environ.get("PROFILE_BROKER_URL", DEFAULT_BROKER_URL)
+    prepare_database(db, keep=args.keep_db)
+
+    import logging
+
+    import redis
+    from django.conf import settings
+    from django.db import connections
+
+    from bench.scenarios import _http, orders_http
+
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        print("Celery is eager: CELERY_BROKER_URL was not taken", file=sys.stderr)
+        return 2
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=2)
+    broker.ping()
+    logging.getLogger("django.request").setLevel(logging.ERROR)  # a failed order raises below
+
+    fixture = orders_http._fixture  # the scenario's own fixture and body
+    user = None
+    try:
+        fixture.make()
+        user, token = _http.superuser_token("profile-orders")
+        post = Poster(token, orders_http._body, orders_http.URL)
+        sent = 0
+        for i in range(args.warmup):  # imports, URL resolver, schemas, the connection: not measured
+            post(sent + i)
+        sent += args.warmup
+        if args.sql:
+            print_sql(post, sent)
+            sent += 1
+        plain = figures(post, sent, args.n)
+        sent += args.n
+        load = os.getloadavg()
+        print(
+            f"\n{args.n} orders (3 lines, confirmed), in process through the WSGI handler, "
+            f"load {load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f}:"
+        )
+        for name, value in plain.items():
+            print(f"  {name:28} {value:8.2f}")
+        if not args.no_profile:
+            profiled = profile(post, sent, args.n, top=args.top, dump=args.dump, wall=args.wall)
+            sent += args.n
+            print(f"CPU under cProfile: {profiled:.2f} ms/order (the profiler's overhead included)")
+        fixture.expected = sent
+        fixture.check()
+    finally:
+        fixture.remove(user=user)
+        broker.flushdb()
+        connections.close_all()
+        if not args.keep_db:
+            run.drop_database(db)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
