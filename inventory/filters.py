@@ -62,15 +62,20 @@ def product_matches(value: str) -> Q:
 
 def search_products(queryset: QuerySet, value: str, prefix: str = "") -> QuerySet:
     """SKU (prefix, any case), barcode (exact) or name (contains). Through a relation (``prefix``,
-    as levels and moves search their product) the matching products are found first, with their
-    indexes, and the rows joined to them (a semi-join)."""
+    as levels and moves search their product) the ids of the matching products are found first,
+    once, with their indexes (``AnyOf``: an InitPlan on PostgreSQL), and the rows are then read by
+    their index on the product (``product_id = ANY(...)``).
+
+    A semi-join (``IN (subquery)``) left the order to the planner, which, misjudging a small
+    table it joins (the locations of the levels' ``kind`` filter), ran the trigram search once per
+    stock bin: 15 times at 100k products (issue #22)."""
     value = value.strip()
     if not value:
         return queryset
     if not prefix:
         return queryset.filter(product_matches(value))
-    products = Product.objects.filter(product_matches(value)).values("pk")
-    return queryset.filter(**{f"{prefix}pk__in": products})
+    products = Product.objects.filter(product_matches(value)).order_by().values("pk")
+    return queryset.filter(AnyOf(F(f"{prefix}pk"), products))
 
 
 class ProductFilter(django_filters.FilterSet):

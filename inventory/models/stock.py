@@ -140,7 +140,7 @@ class StockMove(models.Model):
     )
     operation = models.UUIDField(help_text="moves written together by one operation share it")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
-    created_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField()  # indexed with id (Meta.indexes)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -152,6 +152,8 @@ class StockMove(models.Model):
             models.CheckConstraint(condition=Q(unit_cost__gte=0), name="inv_move_cost_nonneg"),
         ]
         indexes = [
+            # the ledger's default sort (newest first), and any range of times
+            models.Index(fields=["created_at", "id"], name="inv_move_time_id_idx"),
             models.Index(fields=["product", "created_at"], name="inv_move_product_time_idx"),
             models.Index(fields=["from_location", "created_at"], name="inv_move_from_time_idx"),
             models.Index(fields=["to_location", "created_at"], name="inv_move_to_time_idx"),
