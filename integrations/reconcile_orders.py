@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from erp.money import round_money
+from erp.money import ZERO, round_money
 from integrations import inbound, polling
 from integrations.appliers import ORDER
+from integrations.appliers.refs import ORDER_LINE
 from integrations.appliers.refunds import REFUND
 from integrations.appliers.shipments import FULFILMENT
 from integrations.canonical import encode_item
@@ -37,9 +39,9 @@ from integrations.reconcile_drifts import (
     Finding,
     record_all,
 )
-from integrations.records import OrderRecord, Restock
+from integrations.records import OrderRecord, Restock, ShipmentRecord
 from sales import lifecycle
-from sales.models import OrderStatus, SalesOrder, Shipment
+from sales.models import OrderLine, OrderStatus, SalesOrder, Shipment
 from sales.services.fulfilment import ALLOCATABLE
 
 
@@ -97,6 +99,7 @@ def _order_findings(connection: Connection, items: Mapping[str, InboundItem]) ->
     )
     tracking = dict(Shipment.objects.filter(pk__in=set(ours.values())).values_list("pk", "tracking_number"))
     shipped_here = {eid: tracking.get(pk, "") for eid, pk in ours.items()}
+    lines_shipped = _lines_shipped(connection, shipments)
     refunded = set(
         ExternalRef.objects.filter(
             connection=connection,
@@ -118,14 +121,36 @@ def _order_findings(connection: Connection, items: Mapping[str, InboundItem]) ->
         if order is None or record is None:  # a thin item: it exists, there is nothing to compare
             in_sync += 1
             continue
-        differences = _order_differences(order, record, shipped_here, refunded)
+        differences = _order_differences(order, record, shipped_here, refunded, lines_shipped)
         findings.extend(differences)
         in_sync += not differences
     return findings, in_sync
 
 
+def _lines_shipped(connection: Connection, shipments: list[ShipmentRecord]) -> dict[str, Decimal]:
+    """What is shipped here of each order line a cumulative record counts, by the tool's line id
+    (two queries, whatever the number of orders)."""
+    ids = {ln.line_external_id for s in shipments if s.cumulative for ln in s.lines if ln.line_external_id}
+    if not ids:
+        return {}
+    refs = dict(
+        ExternalRef.objects.filter(
+            connection=connection,
+            object_type=ORDER_LINE,
+            external_id__in=ids,
+            content_type=ContentType.objects.get_for_model(OrderLine),
+        ).values_list("external_id", "object_id")
+    )
+    shipped = dict(OrderLine.objects.filter(pk__in=set(refs.values())).values_list("pk", "quantity_shipped"))
+    return {eid: shipped[pk] for eid, pk in refs.items() if pk in shipped}
+
+
 def _order_differences(
-    order: SalesOrder, record: OrderRecord, shipped_here: Mapping[str, str], refunded: set[str]
+    order: SalesOrder,
+    record: OrderRecord,
+    shipped_here: Mapping[str, str],
+    refunded: set[str],
+    lines_shipped: Mapping[str, Decimal],
 ) -> list[Finding]:
     """One order's drifts: status, total, fulfilment and refunds (see the module doc)."""
 
@@ -148,7 +173,27 @@ def _order_differences(
         theirs, mine = (round_money(v, order.currency) for v in (record.totals.total, order.total))
         if theirs != mine:
             found(TOTAL_MISMATCH, str(mine), str(theirs), False)
-    shipments = [s for s in record.shipments if not s.voided]
+    # A cumulative record is a count of what left per line (Amazon's QuantityShipped), not a label:
+    # it is in sync when nothing it counts is beyond what is shipped here, and it has no tracking.
+    shipments = [s for s in record.shipments if not s.voided and not s.cumulative]
+    counted: dict[str, Decimal] = {}
+    for count in (s for s in record.shipments if s.cumulative and not s.voided):
+        for ln in count.lines:
+            if ln.line_external_id:
+                counted[ln.line_external_id] = max(counted.get(ln.line_external_id, ZERO), ln.quantity)
+    beyond = {
+        line: (there, lines_shipped.get(line, ZERO))
+        for line, there in counted.items()
+        if there > lines_shipped.get(line, ZERO)
+    }
+    if beyond:
+        hub = "; ".join(
+            f"line {line}: {here.normalize()} shipped" for line, (_, here) in sorted(beyond.items())
+        )
+        tool = "; ".join(
+            f"line {line}: {there.normalize()} shipped" for line, (there, _) in sorted(beyond.items())
+        )
+        found(FULFILMENT_MISSING_HERE, hub, tool, order.status in ALLOCATABLE)
     missing = [s for s in shipments if s.external_id not in shipped_here]
     if missing:
         tool = "; ".join(f"{s.external_id} ({s.tracking_number or 'no tracking'})" for s in missing)

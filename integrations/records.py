@@ -106,7 +106,15 @@ class ShipmentRecord:
     shipment of a shipping tool or a 3PL): recorded here as a shipment of the order.
 
     On an ``OrderRecord`` it is a shipment of that order; on its own (object type "shipment", from
-    a tool the hub sent the order to) ``order_external_id`` names the order in that tool."""
+    a tool the hub sent the order to) ``order_external_id`` names the order in that tool.
+
+    ``cumulative``: its line quantities are the tool's running total shipped per line (all of the
+    order's shipments so far, ours included), not this shipment's. The hub records what the tool
+    shows shipped of each line beyond what is shipped here (at most what is open), and nothing for
+    a record that shows nothing beyond it (``appliers.shipments``). For a tool that counts the
+    units shipped of each line but not which shipment shipped them (Amazon's ``QuantityShipped``):
+    the record's id changes with the counts (a new total, a new id), so a record recorded before
+    (known by its id) holds nothing the hub has not taken in."""
 
     external_id: str
     created_at: datetime.datetime
@@ -117,6 +125,7 @@ class ShipmentRecord:
     tracking_url: str = ""
     order_external_id: str = ""
     voided: bool = False  # the tool voided it (a label cancelled): the goods did not leave
+    cumulative: bool = False  # line quantities are the tool's running totals shipped (see above)
 
 
 class Restock(StrEnum):

@@ -15,20 +15,21 @@ Choices worth knowing:
 * Who ships (``FulfillmentChannel``): ``MFN`` (merchant-fulfilled) orders are ours to ship, and
   the shipment confirmation goes back to Amazon from here; ``AFN`` (fulfilled by Amazon, FBA)
   lines are ``FulfilledBy.MARKETPLACE``: sold here, reserving and shipping none of our stock.
-  Amazon's shipping of an AFN order comes back as a shipment of its shipped quantities (one
-  record per cumulative count, ``<order>-fba-<n>``: the hub records only what is still open).
-* MFN items Amazon shows shipped in full (``QuantityShipped`` = ``QuantityOrdered``; the order
-  ``PartiallyShipped`` or ``Shipped``) come back as one cumulative shipment ``<order>-mfn-<n>``
-  (``shipped_id``; ``n`` the units of those items). The ones we confirmed are ours already: the
-  confirmation is linked to our shipment under the id Amazon's count reaches with it
-  (``pushes.ShipmentPusher``), so the order's next read finds it known and records nothing. An id
-  no confirmation of ours reached holds items shipped by hand in Seller Central: the hub records a
-  shipment of what is still open of them here (``appliers.shipments``: from our warehouse, it
-  issues our stock like any shipment; what we shipped is not open, so it never ships twice), with
-  no carrier or tracking (the Orders API gives none) and the service "Shipped in Seller Central".
-  An item shipped only in part is left until it is shipped in full: the hub records a tool's
-  shipment as at most what is open on each line, and cannot tell which of Amazon's units shipped
-  on a partly shipped item are the ones it confirmed itself.
+  Amazon's shipping of an AFN order comes back as a shipment of its shipped quantities: one
+  cumulative record (``ShipmentRecord.cumulative``) per count, ``<order>-fba-<n>``, of which the
+  hub records what is shipped beyond what it recorded already.
+* MFN items Amazon shows shipped (``QuantityShipped`` > 0; the order ``PartiallyShipped`` or
+  ``Shipped``) come back the same way, as one cumulative record ``<order>-mfn-<n>`` (``shipped_id``;
+  ``n`` the units shipped of the whole order) of each item's ``QuantityShipped``: Amazon's count of
+  every unit shipped, our confirmations and the merchant's shipments by hand in Seller Central
+  alike, which it does not tell apart. The hub records per line what Amazon shows beyond what is
+  shipped here (``appliers.shipments``), so what we shipped and confirmed ourselves is never
+  recorded again, an item shipped in part by hand is recorded as it ships (a line of 3: we ship and
+  confirm 1, the merchant ships 1 by hand, the next read records exactly that 1), and a read that
+  shows nothing beyond ours records nothing. What is recorded is a shipment from our warehouse (it
+  issues our stock like any shipment), with no carrier or tracking (the Orders API gives none) and
+  the service "Shipped in Seller Central". Our confirmations are not linked under these ids
+  (``pushes``): Amazon's count at the next read may hold a shipment by hand besides ours.
 * Lines: unit price ``ItemPrice / QuantityOrdered``; when that is not a whole number of cents the
   unit price is rounded up and the difference is added to the line's discount, so the line's
   amount stays ``ItemPrice`` to the cent. Discount ``PromotionDiscount``; one tax line of
@@ -322,7 +323,8 @@ def _tags(order: Mapping[str, Any], *, pending: bool) -> tuple[str, ...]:
 def fba_shipment(
     order_id: str, order: Mapping[str, Any], items: Sequence[Mapping[str, Any]]
 ) -> ShipmentRecord | None:
-    """What Amazon has shipped of an FBA order so far, as one cumulative shipment."""
+    """What Amazon has shipped of an FBA order so far, as one cumulative record (each item's
+    ``QuantityShipped``: a line of 2 shipped 1 then 2 records 1, then 1 more)."""
     shipped = [(i, _quantity(i.get("QuantityShipped"))) for i in items]
     count = sum((q for _, q in shipped), ZERO)
     if count <= 0:
@@ -342,12 +344,13 @@ def fba_shipment(
         carrier="Amazon",
         service=_text(order.get("ShipServiceLevel"))[:60],
         order_external_id=order_id,
+        cumulative=True,
     )
 
 
 def shipped_id(order_id: str, units: int | Decimal) -> str:
-    """The id of what Amazon shows shipped of a merchant-fulfilled order once the items shipped in
-    full come to ``units`` units (``shipped_in_full``)."""
+    """The id of what Amazon shows shipped of a merchant-fulfilled order once it has shipped
+    ``units`` units of it in all (``mfn_shipment``)."""
     return f"{order_id}-mfn-{int(units)}"
 
 
@@ -356,40 +359,31 @@ def shipped_units(items: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     return {_text(i.get("OrderItemId")): int(_quantity(i.get("QuantityShipped"))) for i in items}
 
 
-def shipped_in_full(items: Sequence[Mapping[str, Any]]) -> list[tuple[Mapping[str, Any], Decimal]]:
-    """The order items Amazon shows every unit of shipped (``QuantityShipped`` reached
-    ``QuantityOrdered``), with their quantity."""
-    full = []
-    for item in items:
-        ordered, shipped = _quantity(item.get("QuantityOrdered")), _quantity(item.get("QuantityShipped"))
-        if ordered > 0 and shipped >= ordered:
-            full.append((item, ordered))
-    return full
-
-
 def mfn_shipment(
     order_id: str, order: Mapping[str, Any], items: Sequence[Mapping[str, Any]]
 ) -> ShipmentRecord | None:
-    """What Amazon shows shipped of a merchant-fulfilled order, as one cumulative shipment of the
-    items shipped in full (``shipped_id``): ours once confirmed and linked; else shipped by hand in
-    Seller Central, and the hub records what is still open of them."""
-    full = shipped_in_full(items)
-    if not full:
+    """What Amazon shows shipped of a merchant-fulfilled order, as one cumulative record of every
+    item with units shipped (``QuantityShipped``, ours and the merchant's by hand alike): the hub
+    records what it shows beyond what is shipped here."""
+    shipped = [(i, _quantity(i.get("QuantityShipped"))) for i in items]
+    shipped = [(i, q) for i, q in shipped if q > 0]
+    if not shipped:
         return None
     when = instant(order.get("LastUpdateDate")) or instant(order.get("PurchaseDate"))
     assert when is not None
     service = _text(order.get("ShipServiceLevel"))
     return ShipmentRecord(
-        external_id=shipped_id(order_id, sum((q for _, q in full), ZERO)),
+        external_id=shipped_id(order_id, sum((q for _, q in shipped), ZERO)),
         created_at=when,
         lines=tuple(
             ShipmentLineRecord(
                 line_external_id=_text(i.get("OrderItemId")), quantity=q, sku=_text(i.get("SellerSKU"))
             )
-            for i, q in full
+            for i, q in shipped
         ),
         service=(f"{SELLER_CENTRAL} ({service})" if service else SELLER_CENTRAL)[:60],
         order_external_id=order_id,
+        cumulative=True,
     )
 
 

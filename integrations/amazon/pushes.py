@@ -24,11 +24,13 @@ for many SKUs at once) and shipment confirmations (Orders v0).
   shipment number as ``packageReferenceId``, carrier code, tracking number, ship date, the order
   items shipped). 204 is done. A confirmation Amazon already applied (a retry after a lost answer,
   or the merchant confirmed it in Seller Central) answers 400: the order's items are read, and
-  when the units are shipped there the push is done, not failed. The order's items are read
-  before confirming too: a confirmation that ships an item in full takes the id under which the
-  order's next read shows the items shipped in full (``mapping.shipped_id``, ``mfn_shipment``) as
-  its ``PushResult.external_id``, linked to our shipment, so what we confirmed is not taken for a
-  shipment made by hand in Seller Central.
+  when the units are shipped there the push is done, not failed. The confirmation is linked to
+  our shipment as ``<order>/<shipment number>`` (``PushResult.external_id``), an id of its own:
+  the order's next read shows Amazon's running count of the units shipped (``mapping.mfn_shipment``,
+  a cumulative record), of which the hub records only what is beyond what is shipped here, so
+  what we confirmed is never taken for a shipment made by hand in Seller Central. Linking it under
+  that read's id instead would save the read a no-op but could hide a unit shipped by hand since
+  the last read, which the same count holds.
 """
 
 from __future__ import annotations
@@ -41,7 +43,6 @@ from typing import Any
 
 import httpx
 
-from erp.money import ZERO
 from integrations.amazon import mapping
 from integrations.contract import HttpClient, JobStatus, PushContext, PushResult
 from integrations.errors import CountMoved, PermanentError, TransientError
@@ -347,9 +348,8 @@ class ShipmentPusher:
         if code == "Other":
             package["carrierName"] = carrier or "Other"
         payload = {"marketplaceId": self.marketplace_id, "packageDetail": package}
-        before = self.items(order_id)
         done = PushResult(
-            external_id=self._confirmation_id(item, before, lines, applied=False),
+            external_id=f"{order_id}/{item.shipment_number}",
             detail=f"Shipment {item.shipment_number} confirmed to Amazon ({code} {item.tracking_number})",
         )
         try:
@@ -361,7 +361,7 @@ class ShipmentPusher:
             shipped = mapping.shipped_units(there)
             if there and all(shipped.get(ln.external_line_id, 0) >= ln.quantity for ln in lines):
                 return PushResult(
-                    external_id=self._confirmation_id(item, there, lines, applied=True),
+                    external_id=done.external_id,
                     detail=f"Shipment {item.shipment_number}: already confirmed on Amazon",
                 )
             raise PermanentError(
@@ -386,26 +386,3 @@ class ShipmentPusher:
             token = payload.get("NextToken")
             if not token:
                 return items
-
-    @staticmethod
-    def _confirmation_id(
-        item: FulfilmentOut, items: Sequence[Mapping[str, Any]], lines: Sequence[Any], *, applied: bool
-    ) -> str:
-        """The confirmation's id. When it ships an item in full, ``mapping.shipped_id`` of the items
-        shipped in full with it: the id under which the order's next read shows them, which then
-        knows them for ours. Else one of its own. ``items``: the order's items as Amazon shows them
-        before the confirmation, or (``applied``) after it."""
-        ours = {ln.external_line_id: ln.quantity for ln in lines}
-        after = [
-            {**entry, "QuantityShipped": int(entry.get("QuantityShipped") or 0) + ours.get(key, 0)}
-            for entry in items
-            for key in (str(entry.get("OrderItemId")),)
-        ]
-        full_after = mapping.shipped_in_full(items if applied else after)
-        full_before = {str(entry.get("OrderItemId")) for entry, _ in mapping.shipped_in_full(items)}
-        completes = {str(entry.get("OrderItemId")) for entry, _ in full_after} & set(ours)
-        if not applied:
-            completes -= full_before
-        if completes:
-            return mapping.shipped_id(item.order_external_id, sum((q for _, q in full_after), ZERO))
-        return f"{item.order_external_id}/{item.shipment_number}"

@@ -22,6 +22,15 @@ ExternalRef("fulfilment") links the tool's shipment to ours, both ways:
 Quantities are capped at what is still open on each line; a shipment whose lines are all
 shipped here already is linked to nothing and noted. Lines the hub does not know (no
 ExternalRef("order_line")) are noted, the rest is recorded.
+
+A cumulative record (``ShipmentRecord.cumulative``: a tool that shows only how many units of each
+line it has shipped so far, ours included, e.g. Amazon's ``QuantityShipped``) records per line what
+the tool shows beyond what is shipped here, still capped at what is open: a line of 3 we shipped 1
+of, which the tool shows 2 of shipped, records 1 whatever the order the two shipments happened in.
+One that shows nothing beyond what is shipped here (what we shipped ourselves, read back; or a
+count our own confirmation has not reached yet) records nothing and says nothing: it is linked to
+nothing, and its counts are weighed again should it come again. It is never taken for a new label
+of a voided one (``_replace_voided``): it is a count, not a label.
 """
 
 from __future__ import annotations
@@ -76,7 +85,7 @@ def apply_shipment(connection: Connection, item: InboundItem, run: SyncRun) -> A
             "order's next label there takes its place"
         )
         return Applied(SHIPMENT, record.external_id, "updated", note, known.object_id, order.number)
-    if known is None:
+    if known is None and not record.cumulative:
         replaced = _replace_voided(connection, order, record)
         if replaced is not None:
             return replaced
@@ -88,7 +97,7 @@ def apply_shipment(connection: Connection, item: InboundItem, run: SyncRun) -> A
     if notes:
         run.errors = [*run.errors, *notes]
     if not recorded:
-        reason = "; ".join(notes) or "recorded already"
+        reason = "; ".join(notes) or ("shipped here already" if record.cumulative else "recorded already")
         return Applied(SHIPMENT, record.external_id, "skipped", reason, order.pk, order.number)
     return Applied(SHIPMENT, record.external_id, "created", "; ".join(notes), order.pk, order.number)
 
@@ -183,17 +192,20 @@ def _record(
     new = [s for s in shipments if s.external_id not in known]
     if not new:
         return 0, []
-    if order.status not in ALLOCATABLE:
-        return 0, [f"shipped in the tool, but {order.number} is {order.status} here: not recorded"]
     line_ids = order_line_ids(connection, order_external_id)
     lines = {ln.pk: ln for ln in OrderLine.objects.filter(order=order).select_related("product")}
+    if order.status not in ALLOCATABLE:
+        if all(_shipped_here_already(s, line_ids, lines) for s in new):
+            return 0, []  # the tool's counts of what was shipped here (an order shipped in full)
+        return 0, [f"shipped in the tool, but {order.number} is {order.status} here: not recorded"]
     recorded, notes = 0, []
     for shipment in sorted(new, key=lambda s: (s.created_at, s.external_id)):
         wanted, unknown = _quantities(shipment, line_ids, lines)
         if unknown:
             notes.append(f"shipment {shipment.external_id} has lines unknown here ({', '.join(unknown)})")
         if not wanted:
-            notes.append(f"shipment {shipment.external_id}: nothing of it is open here")
+            if not _shipped_here_already(shipment, line_ids, lines):
+                notes.append(f"shipment {shipment.external_id}: nothing of it is open here")
             continue
         ours = shipment_create(
             order=order,
@@ -211,38 +223,69 @@ def _record(
     return recorded, notes
 
 
-def _line_of(item: ShipmentLineRecord, line_ids: dict[str, int], lines: dict[int, OrderLine]) -> int | None:
+def _line_of(
+    item: ShipmentLineRecord,
+    line_ids: dict[str, int],
+    lines: dict[int, OrderLine],
+    *,
+    cumulative: bool = False,
+) -> int | None:
     """Our line for a shipment line: by the tool's line id, else (a tool that names only the SKU)
-    the first line of that SKU with something left to ship."""
+    the first line of that SKU with something left to ship; for a cumulative record, whose count
+    may be of a line shipped in full here, the first line of that SKU when none is open."""
     pk = line_ids.get(item.line_external_id) if item.line_external_id else None
     if pk is not None and pk in lines:
         return pk
     if item.sku:
         sku = item.sku.casefold()
-        for line in lines.values():
-            # a tool we sent the order to ships only what we ship: never a marketplace's line
-            if (
-                line.product.sku.casefold() == sku
-                and line.quantity > line.quantity_shipped
-                and not line.fulfilled_by_marketplace
-            ):
+        # a tool we sent the order to ships only what we ship: never a marketplace's line
+        ours = [
+            line
+            for line in lines.values()
+            if line.product.sku.casefold() == sku and not line.fulfilled_by_marketplace
+        ]
+        for line in ours:
+            if line.quantity > line.quantity_shipped:
                 return line.pk
+        if cumulative and ours:
+            return ours[0].pk
     return None
+
+
+def _shipped_here_already(
+    shipment: ShipmentRecord, line_ids: dict[str, int], lines: dict[int, OrderLine]
+) -> bool:
+    """A cumulative record whose every line the tool shows no more of shipped than is shipped here:
+    nothing new (our own shipments read back, or counts that have not caught up with ours yet)."""
+    if not shipment.cumulative:
+        return False
+    for item in shipment.lines:
+        pk = _line_of(item, line_ids, lines, cumulative=True)
+        if pk is None or item.quantity > lines[pk].quantity_shipped:
+            return False
+    return True
 
 
 def _quantities(
     shipment: ShipmentRecord, line_ids: dict[str, int], lines: dict[int, OrderLine]
 ) -> tuple[dict[int, Decimal], list[str]]:
+    """What ``shipment`` ships of each of our lines (at most what is open), and the lines of it the
+    hub does not know. A cumulative record's line quantity is the tool's running total: what it
+    ships is what that total shows beyond what is shipped here."""
     wanted: dict[int, Decimal] = {}
     unknown: list[str] = []
     for item in shipment.lines:
-        pk = _line_of(item, line_ids, lines)
+        pk = _line_of(item, line_ids, lines, cumulative=shipment.cumulative)
         if pk is None:
             unknown.append(item.line_external_id or item.sku)
             continue
         line = lines[pk]
         open_quantity = line.quantity - line.quantity_shipped - wanted.get(pk, ZERO)
-        quantity = min(item.quantity, open_quantity)
+        if shipment.cumulative:
+            beyond = item.quantity - line.quantity_shipped - wanted.get(pk, ZERO)
+            quantity = max(ZERO, min(beyond, open_quantity))
+        else:
+            quantity = min(item.quantity, open_quantity)
         if quantity > 0:
             wanted[pk] = wanted.get(pk, ZERO) + quantity
     return wanted, unknown

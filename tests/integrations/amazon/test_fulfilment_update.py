@@ -110,7 +110,9 @@ def test_a_new_label_for_a_confirmed_shipment_is_refused_clearly_and_changes_not
 def test_a_new_shipment_is_still_confirmed(connector, fake):
     label, confirmed = shipped_order(fake, connector)
 
-    # linked under the id the order's next read shows these units with (none were shipped before)
-    assert confirmed.external_id == f"{label.order_external_id}-mfn-2"
+    # linked under an id of its own, never one of Amazon's running counts (mapping.mfn_shipment),
+    # and sent without reading the order first
+    assert confirmed.external_id == f"{label.order_external_id}/SH-11"
+    assert fake.requests_to("getOrderItems") == []
     assert fake.order(label.order_external_id)["OrderStatus"] == "Shipped"
     assert [r.status for r in fake.requests_to("confirmShipment")][-1:] == [204]

@@ -147,6 +147,7 @@ def test_an_fba_order_is_fulfilled_by_the_marketplace_and_its_shipping_comes_bac
     assert record.note == ""
     [shipment] = record.shipments
     assert shipment.external_id == "113-4567890-1234567-fba-2"
+    assert shipment.cumulative  # Amazon's running count: the hub records what is beyond its own
     assert [(s.line_external_id, s.quantity) for s in shipment.lines] == [
         ("40123456789012", D(1)),
         ("40123456789013", D(1)),
@@ -154,9 +155,9 @@ def test_an_fba_order_is_fulfilled_by_the_marketplace_and_its_shipping_comes_bac
 
 
 def test_a_merchant_order_shipped_on_amazon_brings_its_shipped_units_as_one_cumulative_shipment(order, items):
-    """What Amazon shows shipped of an MFN order: known here when we confirmed it (our confirmation
-    is linked under the same id), else shipped by hand in Seller Central. No carrier or tracking:
-    the Orders API gives none."""
+    """What Amazon shows shipped of an MFN order, ours and the merchant's by hand in Seller Central
+    alike: a cumulative record, of which the hub records what is beyond what it shipped. No
+    carrier or tracking: the Orders API gives none."""
     shipped = copy.deepcopy(items)
     shipped[0]["QuantityShipped"] = 1
 
@@ -169,6 +170,7 @@ def test_a_merchant_order_shipped_on_amazon_brings_its_shipped_units_as_one_cumu
     ]
     assert (shipment.carrier, shipment.tracking_number) == ("", "")
     assert shipment.service.startswith("Shipped in Seller Central")
+    assert shipment.cumulative
     assert {ln.fulfilled_by for ln in record.lines} == {FulfilledBy.MERCHANT}
 
 
@@ -177,17 +179,25 @@ def test_a_merchant_order_with_nothing_shipped_or_cancelled_brings_no_shipment(o
     assert mapping.order({**order, "OrderStatus": "Canceled"}, items).shipments == ()
 
 
-def test_an_item_shipped_only_in_part_waits_until_it_is_shipped_in_full(order, items):
-    """Which of a partly shipped item's units Amazon counts are the ones we confirmed cannot be told:
-    the hub records a tool's shipment as at most what is open here, so only whole items come back."""
+def test_an_item_shipped_in_part_comes_back_with_its_running_count_under_the_orders_total(order, items):
+    """Every item with units shipped, each with Amazon's running count (``QuantityShipped``), under
+    an id of the units shipped of the whole order: a new count, a new id."""
     partly = copy.deepcopy(items)
     partly[0]["QuantityOrdered"], partly[0]["QuantityShipped"] = 3, 1
     partly[1]["QuantityShipped"] = partly[1]["QuantityOrdered"]
 
     [shipment] = mapping.order({**order, "OrderStatus": "PartiallyShipped"}, partly).shipments
 
-    assert [(s.line_external_id, s.quantity) for s in shipment.lines] == [("40123456789013", D(1))]
-    assert shipment.external_id == "113-4567890-1234567-mfn-1"
+    assert shipment.cumulative
+    assert [(s.line_external_id, s.quantity) for s in shipment.lines] == [
+        ("40123456789012", D(1)),
+        ("40123456789013", D(1)),
+    ]
+    assert shipment.external_id == "113-4567890-1234567-mfn-2"
+    partly[0]["QuantityShipped"] = 2
+    [more] = mapping.order({**order, "OrderStatus": "PartiallyShipped"}, partly).shipments
+    assert more.external_id == "113-4567890-1234567-mfn-3"
+    assert [s.quantity for s in more.lines] == [D(2), D(1)]
     partly[0]["QuantityShipped"] = 3
     [whole] = mapping.order({**order, "OrderStatus": "Shipped"}, partly).shipments
     assert whole.external_id == "113-4567890-1234567-mfn-4"

@@ -1,7 +1,10 @@
 """Merchant-fulfilled orders shipped by hand in Seller Central are read back, through the whole hub
-against the fake SP-API: Amazon shows them Shipped (or PartiallyShipped) with the units shipped and
-no tracking; the hub records a shipment of what is still open here, which issues our stock. What we
-shipped and confirmed ourselves is never recorded a second time, and FBA orders stay Amazon's."""
+against the fake SP-API: Amazon shows them Shipped (or PartiallyShipped) with each item's units
+shipped so far and no tracking (a cumulative record, ``mapping.mfn_shipment``); the hub records what
+Amazon shows beyond what is shipped here, which issues our stock, item by item and unit by unit as
+they ship. What we shipped and confirmed ourselves is never recorded a second time, whichever order
+our confirmations, the merchant's shipments by hand and the hub's reads come in, and FBA orders stay
+Amazon's."""
 
 from __future__ import annotations
 
@@ -73,21 +76,25 @@ def test_an_order_shipped_by_hand_in_seller_central_is_recorded_here_and_issues_
     assert order.shipments.count() == 1
 
 
-def test_items_shipped_by_hand_come_back_item_by_item_once_each_is_shipped_in_full(
+def test_items_shipped_by_hand_in_part_come_back_as_they_ship(
     amazon, fake, store, clock, django_capture_on_commit_callbacks
 ):
     capture = django_capture_on_commit_callbacks
     order = imported(fake, clock, amazon, capture, [("TENT-2P-ORG", 3), ("SLBAG-20F-REG", 1)])
 
     fake.ship_in_seller_central(order.external_reference, lines={"SLBAG-20F-REG": 1, "TENT-2P-ORG": 1})
-    read_again(amazon, capture, clock)
+    run = read_again(amazon, capture, clock)
     order.refresh_from_db()
     assert fake.order(order.external_reference)["OrderStatus"] == "PartiallyShipped"
     assert order.status == OrderStatus.PARTIALLY_SHIPPED
     [first] = order.shipments.all()
-    # the sleeping bag, shipped in full; the tents wait until all three are
-    assert [(ln.order_line.product.sku, ln.quantity) for ln in first.lines.all()] == [("SLBAG-20F-REG", 1)]
-    assert on_hand(store, "SLBAG-20F-REG") == 9
+    # the sleeping bag and one tent of three: what Amazon shows shipped, as it shows it
+    assert sorted((ln.order_line.product.sku, ln.quantity) for ln in first.lines.all()) == [
+        ("SLBAG-20F-REG", 1),
+        ("TENT-2P-ORG", 1),
+    ]
+    assert (on_hand(store, "SLBAG-20F-REG"), on_hand(store, "TENT-2P-ORG")) == (9, 9)
+    assert not warnings(run)
 
     fake.ship_in_seller_central(order.external_reference)
     read_again(amazon, capture, clock)
@@ -96,8 +103,118 @@ def test_items_shipped_by_hand_come_back_item_by_item_once_each_is_shipped_in_fu
     assert order.status in (OrderStatus.SHIPPED, OrderStatus.CLOSED)
     second = order.shipments.order_by("pk").last()
     assert second is not None
-    assert [(ln.order_line.product.sku, ln.quantity) for ln in second.lines.all()] == [("TENT-2P-ORG", 3)]
+    assert [(ln.order_line.product.sku, ln.quantity) for ln in second.lines.all()] == [("TENT-2P-ORG", 2)]
     assert (on_hand(store, "TENT-2P-ORG"), available(store, "TENT-2P-ORG")) == (7, 7)
+    refs = ExternalRef.objects.filter(connection=amazon, object_type="fulfilment").order_by("pk")
+    assert [r.external_id for r in refs] == [
+        f"{order.external_reference}-mfn-2",
+        f"{order.external_reference}-mfn-4",
+    ]
+
+
+def test_a_line_of_three_we_ship_one_of_and_the_merchant_the_rest_by_hand_ships_each_unit_once(
+    amazon, fake, store, clock, django_capture_on_commit_callbacks
+):
+    """We ship 1 here and confirm it; the merchant ships 1 by hand: Amazon shows 2 shipped, and the
+    next read records exactly 1 more (not 2: one of Amazon's two is ours). The merchant ships the last
+    one: the next read records exactly 1 more."""
+    capture = django_capture_on_commit_callbacks
+    order = imported(fake, clock, amazon, capture, [("TENT-2P-GRN", 3)])
+    tent = order.lines.get()
+
+    with capture(execute=True):
+        shipment_create(order=order, lines=[ShipLine(tent, 1)], carrier="UPS", tracking_number="1ZOURS1")
+    deliver(amazon, capture, clock)
+    assert [r.status for r in fake.requests_to("confirmShipment")] == [204]
+    run = read_again(amazon, capture, clock)
+    assert order.shipments.count() == 1  # Amazon's one unit shipped is ours
+    assert not warnings(run)
+
+    fake.ship_in_seller_central(order.external_reference, lines={"TENT-2P-GRN": 1})
+    run = read_again(amazon, capture, clock)
+
+    tent.refresh_from_db()
+    assert tent.quantity_shipped == 2
+    by_hand = order.shipments.order_by("pk").last()
+    assert by_hand is not None
+    assert by_hand.service.startswith("Shipped in Seller Central")
+    assert [ln.quantity for ln in by_hand.lines.all()] == [1]
+    assert on_hand(store, "TENT-2P-GRN") == 8
+    assert not warnings(run)
+
+    fake.ship_in_seller_central(order.external_reference, lines={"TENT-2P-GRN": 1})
+    run = read_again(amazon, capture, clock)
+
+    tent.refresh_from_db()
+    order.refresh_from_db()
+    assert tent.quantity_shipped == 3
+    assert order.shipments.count() == 3
+    last = order.shipments.order_by("pk").last()
+    assert last is not None
+    assert [ln.quantity for ln in last.lines.all()] == [1]
+    assert order.status in (OrderStatus.SHIPPED, OrderStatus.CLOSED)
+    assert (on_hand(store, "TENT-2P-GRN"), available(store, "TENT-2P-GRN")) == (7, 7)
+    assert not warnings(run)
+    deliveries = deliver(amazon, capture, clock)  # the two by hand are not sent back to Amazon
+    assert [
+        d.status
+        for d in deliveries
+        if d.topic == "sales.shipment_shipped" and d.status != DeliveryStatus.SKIPPED
+    ] == [DeliveryStatus.SUCCEEDED]
+    assert len(fake.requests_to("confirmShipment")) == 1
+
+
+def test_a_unit_shipped_by_hand_before_our_confirmation_is_recorded_when_amazon_shows_both(
+    amazon, fake, store, clock, django_capture_on_commit_callbacks
+):
+    """The merchant ships 1 of 3 by hand, and we ship and confirm 1 before the hub reads the order
+    again: Amazon's next count (2) holds both, and the hub records the merchant's one. Our
+    confirmation is not linked under that count's id, which would hide it."""
+    capture = django_capture_on_commit_callbacks
+    order = imported(fake, clock, amazon, capture, [("TENT-2P-GRN", 3)])
+    tent = order.lines.get()
+
+    fake.ship_in_seller_central(order.external_reference, lines={"TENT-2P-GRN": 1})
+    with capture(execute=True):
+        shipment_create(order=order, lines=[ShipLine(tent, 1)], carrier="UPS", tracking_number="1ZOURS1")
+    deliver(amazon, capture, clock)
+    run = read_again(amazon, capture, clock)
+
+    tent.refresh_from_db()
+    assert tent.quantity_shipped == 2
+    assert order.shipments.count() == 2
+    assert on_hand(store, "TENT-2P-GRN") == 8
+    assert not warnings(run)
+
+
+def test_a_count_read_before_our_confirmation_reached_amazon_records_the_rest_once_it_has(
+    amazon, fake, store, clock, django_capture_on_commit_callbacks
+):
+    """We ship 1 of 3 here; before its confirmation reaches Amazon the merchant ships 1 by hand.
+    The read in between sees 1 shipped (the merchant's, or ours: it cannot tell) and records
+    nothing; once our confirmation is in, Amazon shows 2 and the hub records the merchant's one."""
+    capture = django_capture_on_commit_callbacks
+    order = imported(fake, clock, amazon, capture, [("TENT-2P-GRN", 3)])
+    tent = order.lines.get()
+
+    fake.fail_next(1, status=503, match="confirmShipment")  # ours waits for its retry
+    with capture(execute=True):
+        shipment_create(order=order, lines=[ShipLine(tent, 1)], carrier="UPS", tracking_number="1ZOURS1")
+    fake.ship_in_seller_central(order.external_reference, lines={"TENT-2P-GRN": 1})
+    run = read_again(amazon, capture, clock)
+    assert [r.status for r in fake.requests_to("confirmShipment")] == [503]
+    assert order.shipments.count() == 1
+    assert not warnings(run)
+
+    deliver(amazon, capture, clock)
+    assert [r.status for r in fake.requests_to("confirmShipment")] == [503, 204]
+    run = read_again(amazon, capture, clock)
+
+    tent.refresh_from_db()
+    assert tent.quantity_shipped == 2
+    assert order.shipments.count() == 2
+    assert on_hand(store, "TENT-2P-GRN") == 8
+    assert not warnings(run)
 
 
 def test_an_order_shipped_by_hand_before_the_hub_first_read_it_is_imported_shipped(
@@ -119,9 +236,9 @@ def test_an_order_shipped_by_hand_before_the_hub_first_read_it_is_imported_shipp
 def test_what_we_shipped_and_confirmed_is_not_recorded_again_when_amazon_shows_it_shipped(
     amazon, fake, store, clock, django_capture_on_commit_callbacks
 ):
-    """Never double-ship: our confirmation is linked under the id Amazon's count reaches with it,
-    so the order's next read (PartiallyShipped, then Shipped) finds nothing new. A part shipped by
-    hand in between is recorded, and only that part."""
+    """Never double-ship: Amazon's count of what we confirmed is no more than what is shipped here,
+    so the order's next read (PartiallyShipped, then Shipped) records nothing and says nothing. A
+    part shipped by hand in between is recorded, and only that part."""
     capture = django_capture_on_commit_callbacks
     order = imported(fake, clock, amazon, capture, [("TENT-2P-GRN", 2), ("STOVE-TI-01", 2)])
     tent, stove = order.lines.get(product__sku="TENT-2P-GRN"), order.lines.get(product__sku="STOVE-TI-01")
@@ -181,7 +298,8 @@ def test_a_confirmation_whose_answer_was_lost_is_known_for_ours_after_its_retry(
     amazon, fake, store, clock, django_capture_on_commit_callbacks
 ):
     """Amazon applied the confirmation but the answer never came: the retry's 400 finds the units
-    shipped there, and the confirmation is linked under the id the order's read shows them with."""
+    shipped there, the delivery succeeds, and the order's next read (Amazon's count of our two)
+    records nothing."""
     capture = django_capture_on_commit_callbacks
     order = imported(fake, clock, amazon, capture, [("TENT-2P-GRN", 2)])
     fake.timeout_next(match="confirmShipment", processed=True)
@@ -197,9 +315,9 @@ def test_a_confirmation_whose_answer_was_lost_is_known_for_ours_after_its_retry(
 
     shipped = [d for d in deliveries if d.topic == "sales.shipment_shipped"]
     assert [(d.status, d.last_error) for d in shipped] == [(DeliveryStatus.SUCCEEDED, "")]
-    assert ExternalRef.objects.get(connection=amazon, object_type="fulfilment").external_id == (
-        f"{order.external_reference}-mfn-2"
-    )
-    assert order.shipments.count() == 1
+    ours = order.shipments.get()
+    ref = ExternalRef.objects.get(connection=amazon, object_type="fulfilment")
+    assert (ref.external_id, ref.object_id) == (f"{order.external_reference}/{ours.number}", ours.pk)
+    assert len(fake.requests_to("confirmShipment")) == 2  # the lost one, and its retry
     assert not warnings(run)
     assert on_hand(store, "TENT-2P-GRN") == 8
