@@ -254,7 +254,9 @@ def _with_problems(h: ConnectionHealth, now: datetime.datetime) -> ConnectionHea
         failed = h.runs_failed_24h + h.deliveries_failed_24h
         total = h.runs_24h + h.deliveries_24h
         # "0%" of a thousand pushes said nothing failed: the count, and a rate that is never 0
-        rate = f"{h.error_rate:.0%}" if h.error_rate >= 0.01 else f"{h.error_rate:.1%}".replace("0.0%", "<0.1%")
+        rate = (
+            f"{h.error_rate:.0%}" if h.error_rate >= 0.01 else f"{h.error_rate:.1%}".replace("0.0%", "<0.1%")
+        )
         problems.append(f"{failed} of {total} runs and deliveries failed over 24 h ({rate}).")
     if h.token_expiring and h.token_expires_at is not None:
         past = h.token_expires_at <= now

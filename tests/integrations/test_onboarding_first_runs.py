@@ -32,7 +32,8 @@ def test_a_first_run_refused_by_the_rate_limit_runs_again_once_it_has_passed():
 
     # then: tried again after the wait, and that run is the one reported
     assert run.status == SyncRunStatus.SUCCEEDED
-    assert len(tried_at) == 2 and (tried_at[1] - tried_at[0]).total_seconds() >= 0.3
+    assert len(tried_at) == 2
+    assert (tried_at[1] - tried_at[0]).total_seconds() >= 0.3
 
 
 def test_a_failure_with_no_rate_limit_or_a_long_one_is_reported_as_it_is():

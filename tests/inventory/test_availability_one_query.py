@@ -128,4 +128,5 @@ def test_on_postgresql_the_lookup_is_planned_once_per_connection(django_assert_n
             "SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", ["%UNION ALL%"]
         )
         prepared = [row[0] for row in cursor.fetchall()]
-    assert prepared and "inventory_stocklevel" in prepared[0]
+    assert prepared
+    assert "inventory_stocklevel" in prepared[0]
