@@ -65,6 +65,7 @@ from erp.money import (
     quantize_money,
     quantize_quantity,
 )
+from erp.statements import Lookup
 
 M = TypeVar("M", bound=Model)
 
@@ -182,10 +183,19 @@ def user_of(request: HttpRequest) -> User:
     return principal(request).user
 
 
-def get_or_404(source: type[M] | QuerySet[M], pk: int, what: str, *, field: str | None = None) -> M:
-    """The row with this id, or a 404 naming it (and the input field that referenced it)."""
-    queryset = source if isinstance(source, QuerySet) else source._default_manager.all()
-    obj = queryset.filter(pk=pk).first()
+def get_or_404(
+    source: type[M] | QuerySet[M] | Lookup[M], pk: int, what: str, *, field: str | None = None
+) -> M:
+    """The row with this id, or a 404 naming it (and the input field that referenced it).
+
+    ``source`` is a model, a QuerySet, or for a hot path an ``erp.statements.Lookup`` taking the
+    id as ``pk`` (``Lookup(lambda pk: Channel.objects.select_related(...).filter(pk=pk))``),
+    built once per process instead of on every call."""
+    if isinstance(source, Lookup):
+        obj = source.first(pk=pk)
+    else:
+        queryset = source if isinstance(source, QuerySet) else source._default_manager.all()
+        obj = queryset.filter(pk=pk).first()
     if obj is None:
         message = f"No {what} with id {pk}."
         raise NotFound(message, field_errors={field: [message]} if field else None)

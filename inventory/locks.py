@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 
+from erp.statements import Lookup
 from inventory.models import Product, Reservation, StockLevel
 
 
@@ -73,10 +74,19 @@ def lock_levels_of_product_in_warehouse(product_id: int, warehouse_id: int) -> l
 def lock_levels_of_products_in_warehouse(product_ids: Iterable[int], warehouse_id: int) -> list[StockLevel]:
     """Every internal level of these products in a warehouse, locked in ONE statement (in pk order,
     as every lock of levels), with its location and lot read in the same statement (for picking
-    order and messages). A reservation of a whole order costs this one query, whatever its lines."""
-    return list(
-        StockLevel.objects.select_for_update(of=("self",))  # not the joined location and lot rows
+    order and messages). A reservation of a whole order costs this one query, whatever its lines;
+    its SQL is built once per number of products (erp.statements)."""
+    ids = sorted(set(product_ids))
+    if not ids:
+        return []
+    return _LEVELS_OF_PRODUCTS_IN_WAREHOUSE.rows(product_ids=ids, warehouse_id=warehouse_id)
+
+
+_LEVELS_OF_PRODUCTS_IN_WAREHOUSE = Lookup(
+    lambda product_ids, warehouse_id: (
+        StockLevel.objects.select_for_update(of=("self",))  # not location, lot
         .select_related("location", "lot")
-        .filter(product_id__in=set(product_ids), warehouse_id=warehouse_id, location__kind="internal")
+        .filter(product_id__in=product_ids, warehouse_id=warehouse_id, location__kind="internal")
         .order_by("pk")
     )
+)

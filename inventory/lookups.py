@@ -15,6 +15,7 @@ from typing import NamedTuple, Protocol
 from django.db.models.functions import Lower
 
 from erp.exceptions import ValidationFailed
+from erp.statements import Lookup
 from inventory.models import Product, UnitOfMeasure
 
 
@@ -51,12 +52,24 @@ def products_by_id_and_sku(
     most two queries."""
     ids, wanted = set(ids), {s.lower() for s in skus}
     products = Product.objects.select_related("stock_unit")
-    by_id: dict[int, Product] = products.in_bulk(ids) if ids else {}
+    by_id: dict[int, Product] = {}
+    if len(ids) > _BY_ID.max_items:  # a bulk request: in batches (SQLite's parameter limit)
+        by_id = products.in_bulk(ids)
+    elif ids:
+        by_id = {p.pk: p for p in _BY_ID.rows(ids=sorted(ids))}
     by_sku: dict[str, Product] = {}
     if wanted:
-        for p in products.annotate(lc=Lower("sku")).filter(lc__in=wanted):
+        for p in _BY_SKU.rows(skus=sorted(wanted)):
             by_sku[p.sku.lower()] = p
     return by_id, by_sku
+
+
+# The two queries of ``products_by_id_and_sku``, built once per number of ids or SKUs (erp.statements):
+# an order's lines are looked up on every order, and building them cost more than running them.
+_BY_ID = Lookup(lambda ids: Product.objects.select_related("stock_unit").filter(pk__in=ids))
+_BY_SKU = Lookup(
+    lambda skus: Product.objects.select_related("stock_unit").annotate(lc=Lower("sku")).filter(lc__in=skus)
+)
 
 
 def products_named(refs: Iterable[ProductRef]) -> tuple[dict[int, Product], dict[str, Product]]:

@@ -22,6 +22,7 @@ from erp.exceptions import NotFound, ValidationFailed
 from erp.models import OutboxEvent
 from erp.money import ZERO
 from erp.patching import answer_with_etag, patch_with_etag
+from erp.statements import Lookup
 from inventory.lookups import product_of, products_named
 from sales import lifecycle, selectors, services
 from sales.api.common import INVOICING, PAGE_SIZE, address_dict, invoice_of, router, shipment_of
@@ -227,12 +228,10 @@ def _as_stored(row: Any) -> None:
                 setattr(row, field.attname, Decimal(value).quantize(Decimal(1).scaleb(-field.decimal_places)))
 
 
-@functools.cache
-def _customers_with_addresses() -> QuerySet[Customer]:
-    """Customers with their default addresses (``with_default_addresses``): its subqueries are
-    built once per process, not per order (a tenth of an order's CPU). Never evaluated itself: each
-    request filters a copy of it."""
-    return with_default_addresses(Customer.objects.all())
+# The channel and the customer of a new order (the customer with its default addresses,
+# ``with_default_addresses``): built once per process, run with each order's ids (erp.statements).
+_CHANNEL = Lookup(lambda pk: SalesChannel.objects.select_related("warehouse").filter(pk=pk))
+_CUSTOMER = Lookup(lambda pk: with_default_addresses(Customer.objects.filter(pk=pk)))
 
 
 def _order(pk: int) -> SalesOrder:
@@ -278,10 +277,8 @@ def order_create(request: HttpRequest, payload: OrderIn) -> OrderDetailOut:
     """A draft order with all its lines in one request; ``"confirm": true`` also confirms it (reserves
     stock; what is missing is backordered), in the same transaction."""
     user = user_of(request)
-    channel = get_or_404(
-        SalesChannel.objects.select_related("warehouse"), payload.channel, "sales channel", field="channel"
-    )
-    customer = get_or_404(_customers_with_addresses(), payload.customer, "customer", field="customer")
+    channel = get_or_404(_CHANNEL, payload.channel, "sales channel", field="channel")
+    customer = get_or_404(_CUSTOMER, payload.customer, "customer", field="customer")
     specs = _line_specs(payload.lines)
     placed = services.order_place(
         channel=channel,
