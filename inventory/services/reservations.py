@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db import transaction
 
-from erp import formatting
+from erp import formatting, statements
 from erp.exceptions import ValidationFailed
 from erp.money import ZERO, quantize_quantity
 from inventory.exceptions import InsufficientStock, InvalidStockOperation
@@ -182,7 +182,7 @@ def _reserve(
     if not changes:
         return rows
     post_reserved_on_locked(changes, locked=locked)
-    Reservation.objects.bulk_create([r for held in rows for r in held])  # sets each pk
+    statements.insert([r for held in rows for r in held])  # sets each pk; its SQL built once per size
     return rows
 
 
