@@ -319,6 +319,9 @@ class OrdersApi:
         ]
         if missing:
             raise invalid_input(f"packageDetail is missing required fields: {', '.join(missing)}.")
+        reference = detail["packageReferenceId"]
+        if isinstance(reference, bool) or not str(reference).isdigit() or int(str(reference)) <= 0:
+            raise invalid_input("PackageReferenceId: is invalid, must be a positive numeric value.")
         try:
             parse_iso(str(detail["shipDate"]))
         except ValueError:
@@ -335,6 +338,23 @@ class OrdersApi:
                 raise invalid_input(f"The quantity of orderItemId {line['orderItemId']} must be an integer.")
             key = str(line["orderItemId"])
             quantities[key] = quantities.get(key, 0) + quantity
+        same = next(
+            (
+                p
+                for p in order["packages"]
+                if p.get("via") == "confirmShipment" and str(p.get("packageReferenceId")) == str(reference)
+            ),
+            None,
+        )
+        if same is not None:
+            # The same package again (a retry whose answer was lost): Amazon updates that package,
+            # it does not ship its units a second time.
+            if {i["orderItemId"]: i["quantity"] for i in same["orderItems"]} != quantities:
+                raise invalid_input(f"Package {reference} was confirmed with other items.")
+            same.update(
+                {k: detail.get(k) for k in ("carrierCode", "carrierName", "shippingMethod", "trackingNumber")}
+            )
+            return
         problem = self.check_shipment(order, quantities)
         if problem:
             raise invalid_input(problem)

@@ -20,10 +20,12 @@ for many SKUs at once) and shipment confirmations (Orders v0).
   feed's processing status; once DONE, the processing report (gzip when Amazon says so) gives each
   refused message's issues by SKU (``JobStatus.by_external_id``), and every SKU it does not name
   went through; CANCELLED or FATAL fails the whole job with the report's words.
-* Shipments: ``POST /orders/v0/orders/{orderId}/shipmentConfirmation`` with the package (our
-  shipment number as ``packageReferenceId``, carrier code, tracking number, ship date, the order
-  items shipped). 204 is done. A confirmation Amazon already applied (a retry after a lost answer,
-  or the merchant confirmed it in Seller Central) answers 400: the order's items are read, and
+* Shipments: ``POST /orders/v0/orders/{orderId}/shipmentConfirmation`` with the package (the
+  digits of our shipment number as ``packageReferenceId``: Amazon takes positive numbers only;
+  carrier code, tracking number, ship date, the order items shipped). 204 is done. A repeat of
+  the same package (a retry whose answer was lost) is that package again, not a second one. A
+  confirmation of units Amazon shows shipped already (the merchant confirmed them in Seller
+  Central) answers 400: the order's items are read, and
   when the units are shipped there the push is done, not failed. The confirmation is linked to
   our shipment as ``<order>/<shipment number>`` (``PushResult.external_id``), an id of its own:
   the order's next read shows Amazon's running count of the units shipped (``mapping.mfn_shipment``,
@@ -37,7 +39,9 @@ from __future__ import annotations
 
 import datetime
 import gzip
+import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -322,6 +326,17 @@ class StockPusher:
             raise TransientError(f"Amazon's processing report {document_id} is not JSON") from exc
 
 
+def package_reference(shipment_number: str) -> str:
+    """confirmShipment's ``packageReferenceId``: "only positive numeric values are supported" (a
+    string of digits; "SH-00011" is refused with 400 InvalidInput), unique within the order, and
+    the same for every try of one shipment (Amazon takes a repeat as that package again). The
+    digits of our shipment number, which is unique; a number without digits gets a stable one."""
+    digits = re.sub(r"\D", "", shipment_number).lstrip("0")
+    if digits:
+        return digits
+    return str(int(hashlib.sha256(shipment_number.encode()).hexdigest()[:12], 16) + 1)
+
+
 class ShipmentPusher:
     def __init__(self, http: HttpClient, url: Callable[[str], str], marketplace_id: str) -> None:
         self.http = http
@@ -336,7 +351,7 @@ class ShipmentPusher:
         carrier = item.carrier.strip()
         code = CARRIERS.get(carrier.lower(), "Other")
         package: dict[str, Any] = {
-            "packageReferenceId": item.shipment_number,
+            "packageReferenceId": package_reference(item.shipment_number),
             "carrierCode": code,
             "trackingNumber": item.tracking_number or item.shipment_number,
             "shipDate": now.astimezone(datetime.UTC)

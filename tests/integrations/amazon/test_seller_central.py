@@ -321,3 +321,57 @@ def test_a_confirmation_whose_answer_was_lost_is_known_for_ours_after_its_retry(
     assert len(fake.requests_to("confirmShipment")) == 2  # the lost one, and its retry
     assert not warnings(run)
     assert on_hand(store, "TENT-2P-GRN") == 8
+
+
+def test_the_package_reference_is_a_positive_number_and_a_retry_is_that_package_again(
+    amazon, fake, store, clock, django_capture_on_commit_callbacks
+):
+    """confirmShipment takes "only positive numeric values" as packageReferenceId (Amazon refuses
+    "SH-00011" with 400 InvalidInput): we send our shipment number's digits. A part of a line
+    confirmed, its answer lost and sent again is the same package: Amazon ships it once."""
+    import json
+
+    capture = django_capture_on_commit_callbacks
+    order = imported(fake, clock, amazon, capture, [("TENT-2P-GRN", 3)])
+    fake.timeout_next(match="confirmShipment", processed=True)
+
+    with capture(execute=True):
+        shipment_create(
+            order=order, lines=[ShipLine(order.lines.get(), 1)], carrier="UPS", tracking_number="1Z1"
+        )
+    deliver(amazon, capture, clock)  # lost: retried later
+    deliveries = deliver(amazon, capture, clock)
+
+    ours = order.shipments.get()
+    sent = [
+        json.loads(r.body)["packageDetail"]["packageReferenceId"] for r in fake.requests_to("confirmShipment")
+    ]
+    assert sent == [ours.number.split("-")[-1].lstrip("0")] * 2  # e.g. "SH-00011" -> "11", both tries
+    shipped = [d for d in deliveries if d.topic == "sales.shipment_shipped"]
+    assert [d.status for d in shipped] == [DeliveryStatus.SUCCEEDED]
+    assert [i["QuantityShipped"] for i in fake.order_items(order.external_reference)] == [1]  # not 2
+    run = read_again(amazon, capture, clock)
+    assert not warnings(run)
+    assert order.shipments.count() == 1
+
+
+@pytest.mark.parametrize("reference", ["SH-00011", "0", "-3", "1.5"])
+def test_the_fake_refuses_a_package_reference_that_is_not_a_positive_number(fake, reference):
+    from integrations.amazon.fake_data import MARKETPLACE_ID, Problem
+
+    order_id = fake.place_order([("TENT-2P-GRN", 1)], pending=False)["AmazonOrderId"]
+    body = {
+        "marketplaceId": MARKETPLACE_ID,
+        "packageDetail": {
+            "packageReferenceId": reference,
+            "carrierCode": "UPS",
+            "trackingNumber": "1Z1",
+            "shipDate": "2026-12-06T10:00:00Z",
+            "orderItems": [{"orderItemId": fake.order_items(order_id)[0]["OrderItemId"], "quantity": 1}],
+        },
+    }
+    with pytest.raises(Problem) as refused:
+        fake.confirm_shipment(order_id, body)
+    assert refused.value.status == 400
+    assert "must be a positive numeric value" in str(refused.value.body)
+    assert fake.order_items(order_id)[0]["QuantityShipped"] == 0
