@@ -3,7 +3,9 @@ idempotently, its fake SP-API served at /integrations/fake-amazon/ with the fake
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -20,6 +22,23 @@ from tests.inventory.factories import unit, warehouse
 from tests.sales.factories import ChannelFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@contextlib.contextmanager
+def connections_kept_open() -> Iterator[None]:
+    """Requests served by Django's own WSGI handler in this process keep the test's connection: at a
+    request's start and end Django closes a connection whose autocommit is not what its settings say
+    (a test's transaction), as the test client prevents by the same means."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
@@ -115,7 +134,7 @@ def test_a_token_the_served_fake_never_issued_is_refreshed_once_and_the_push_goe
     Delivery.objects.filter(connection=seeded).update(
         next_attempt_at=timezone.now() - datetime.timedelta(seconds=1)
     )
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True), connections_kept_open():
         outbound.deliveries_enqueue_due()
 
     deliveries = list(Delivery.objects.filter(connection=seeded))
