@@ -15,7 +15,7 @@ from functools import wraps
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
-from django.db import DataError, IntegrityError
+from django.db import DataError, IntegrityError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -165,6 +165,36 @@ def _integrity_error(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
         # DataError, handled above. The input's fault, not a server error.
         return _out_of_range(request, exc)
     return _server_error(request, exc)
+
+
+# SQLSTATEs of a transaction PostgreSQL rolled back because another one conflicted with it: nothing
+# of the request was written, and the same request again goes through (a retry is the cure).
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+RETRY_AFTER_SECONDS = 1
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """A database error that a retry of the whole request cures: a deadlock or a serialization
+    failure (PostgreSQL), or SQLite's "database is locked" after its busy timeout."""
+    cause = exc.__cause__
+    if getattr(cause, "sqlstate", None) in RETRYABLE_SQLSTATES:
+        return True
+    return "database is locked" in str(exc)
+
+
+@_handles(OperationalError)
+def _conflict(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    if not is_conflict(exc):
+        return _server_error(request, exc)
+    # A 503, not a 500: the client is told to come back, and (a 5xx) its Idempotency-Key is freed.
+    logger.warning("Database conflict in %s %s, answered 503: %s", request.method, request.path, exc)
+    return problem_response(
+        503,
+        "The database was busy with a conflicting change and nothing of this request was saved: "
+        "send it again (with the same Idempotency-Key, if it had one).",
+        title="Conflict, retry",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 @_handles(Exception)

@@ -377,3 +377,42 @@ def test_every_authenticated_post_documents_the_header_and_nothing_else_does():
                 assert "Idempotency-Key" not in names
     assert posts > 20
     assert others > 20
+
+
+def test_a_deadlock_answers_503_with_retry_after_and_the_same_key_then_acts(
+    caller: Caller, order_body, monkeypatch
+):
+    """PostgreSQL rolled the order's transaction back (deadlock detected, 40P01): nothing was saved,
+    so the answer says to send it again (503, Retry-After), not "unexpected error" (500), and the
+    key is free for that retry. An error a retry does not cure stays a 500."""
+    import psycopg
+    from django.db import OperationalError
+
+    from sales import services
+
+    place = services.order_place
+
+    def deadlocked(**kwargs):
+        error = OperationalError("deadlock detected")
+        error.__cause__ = psycopg.errors.DeadlockDetected("deadlock detected")
+        raise error
+
+    monkeypatch.setattr(services, "order_place", deadlocked)
+    refused = caller.post(ORDERS, order_body, key="order-2001")
+
+    assert refused.status_code == 503, refused.content
+    assert refused["Retry-After"] == "1"
+    assert "send it again" in refused.json()["detail"]
+    assert SalesOrder.objects.count() == 0
+
+    monkeypatch.setattr(services, "order_place", place)
+    again = caller.post(ORDERS, order_body, key="order-2001")
+    assert again.status_code == 201, again.content
+    assert not again.has_header("Idempotent-Replayed")
+    assert SalesOrder.objects.count() == 1
+
+    def broken(**kwargs):
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr(services, "order_place", broken)
+    assert caller.post(ORDERS, order_body, key="order-2002").status_code == 500
