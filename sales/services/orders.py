@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.db.models import JSONField, Model, OuterRef, QuerySet, Subquery
+from django.db.models import JSONField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import JSONObject
-from django.utils import timezone
-from simple_history.models import HistoricalRecords
-from simple_history.signals import post_create_historical_record, pre_create_historical_record
-from simple_history.utils import get_change_reason_from_object
 
-from erp import clock, events, statements
+from erp import clock, events, history, statements
 from erp.exceptions import InvalidTransition, ValidationFailed
 from erp.money import ZERO, quantize_money, quantize_quantity, to_decimal
 from erp.numbering import next_number
@@ -229,51 +222,6 @@ def _insert_lines(order: SalesOrder, lines: list[dict[str, Any]], result: Any) -
     return created
 
 
-@functools.cache
-def _history_model() -> type[Model]:
-    """The model of the orders' history (``SalesOrder.history`` builds a manager class per read)."""
-    model: type[Model] = SalesOrder.history.model
-    if model._history_m2m_fields or hasattr(model, "history_relation"):  # type: ignore[attr-defined]
-        raise ImproperlyConfigured("_record_history writes the history of an order without m2m or relation.")
-    return model
-
-
-def _record_history(order: SalesOrder, history_type: str) -> None:
-    """The order's history record, as simple-history's ``post_save`` writes it (the order saved
-    with ``skip_history_when_saving``): the same row, with its user (the instance's
-    ``_history_user``, else the request's authenticated user), change reason and date, the same
-    ``pre_create_historical_record`` (which adds the API key, erp.history) and
-    ``post_create_historical_record`` signals, but inserted by a statement built once
-    (``erp.statements.insert``), not by ``save()`` (a tenth of the CPU of an order placed through
-    the API went to the history row). tests/sales/test_ingest_history.py compares both rows."""
-    if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
-        return
-    model = _history_model()
-    history_date = getattr(order, "_history_date", timezone.now())
-    try:
-        history_user = order._history_user  # type: ignore[attr-defined]
-    except AttributeError:
-        request = getattr(HistoricalRecords.context, "request", None)
-        user = getattr(request, "user", None)
-        history_user = user if getattr(user, "is_authenticated", False) else None
-    reason = get_change_reason_from_object(order)
-    row = model(
-        history_date=history_date,
-        history_type=history_type,
-        history_user=history_user,
-        history_change_reason=reason,
-        **{f.attname: getattr(order, f.attname) for f in model.tracked_fields},  # type: ignore[attr-defined]
-    )
-    signal = {"history_date": history_date, "history_user": history_user, "history_change_reason": reason}
-    pre_create_historical_record.send(
-        sender=model, instance=order, history_instance=row, using=None, **signal
-    )
-    statements.insert([row])
-    post_create_historical_record.send(
-        sender=model, instance=order, history_instance=row, using=None, **signal
-    )
-
-
 def _write_lines_and_totals(
     order: SalesOrder,
     lines: list[dict[str, Any]],
@@ -445,7 +393,7 @@ def order_place(
             order.save()
         finally:
             del order.skip_history_when_saving  # type: ignore[attr-defined]
-        _record_history(order, "+")
+        history.record(order, "+")
         written = _insert_lines(order, clean, result)
         created_payload = order_payload(order, lines=len(clean))
         if confirm:
