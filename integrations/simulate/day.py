@@ -61,7 +61,7 @@ from integrations.simulate.books import BackOffice, BooksTool
 from integrations.simulate.consistency import Change, Watcher
 from integrations.simulate.faults import Faults
 from integrations.simulate.oracle import ORDER, order_differences, oversold, stock_differences
-from integrations.simulate.report import Report
+from integrations.simulate.report import Report, dead_letter
 from integrations.simulate.shippers import ShippingTool
 from integrations.simulate.tools import ChannelTool, Participant, available
 
@@ -520,23 +520,10 @@ class Day:
         }
         report.injected_permanent = [i for t in self.participants() for i in t.injected]
         by_connection = {t.connection.pk: t for t in self.participants() if t.connection is not None}
-        unexplained = [
-            d
-            for d in dead
-            if not (d.connection_id in by_connection and by_connection[d.connection_id or 0].explains(d))
-        ]
+        unexplained = [d for d in dead if not _explained(d, by_connection.get(d.connection_id or 0))]
         report.dead_letters_explained = len(dead) - len(unexplained)
         report.unexplained_dead = [
-            {
-                "tool": by_connection[d.connection_id].key if d.connection_id in by_connection else "",
-                "delivery": d.pk,
-                "topic": d.topic,
-                "object": d.coalesce_key,
-                "attempts": d.attempts,
-                "status_code": d.last_status_code,
-                "error": d.last_error[:500],
-            }
-            for d in unexplained
+            dead_letter(d, getattr(by_connection.get(d.connection_id or 0), "key", "")) for d in unexplained
         ]
         report.quarantined = events.filter(status=InboundStatus.QUARANTINED).count()
         report.oversold = self._oversold()
@@ -603,6 +590,10 @@ def _purchasing_manager(tag: str) -> Any:
     user = get_user_model().objects.create_user(username=f"simday-buyer-{tag}", password=None)
     user.groups.add(Group.objects.get(name="Purchasing manager"))
     return user
+
+
+def _explained(delivery: Delivery, tool: Participant | None) -> bool:
+    return tool is not None and tool.explains(delivery)
 
 
 def _by_status(rows: Any) -> dict[str, int]:

@@ -76,3 +76,16 @@ class Report:
             f"  books:        {self.books or 'none'}",
             f"  drift:        {self.drifts or 'none'}; reconciliation: {self.reconcile_drifts or 'none'}",
         ]
+
+
+def dead_letter(delivery: Any, tool: str) -> dict[str, Any]:
+    """A dead letter as the report lists it (what CI's log prints of a failed day)."""
+    return {
+        "tool": tool,
+        "delivery": delivery.pk,
+        "topic": delivery.topic,
+        "object": delivery.coalesce_key,
+        "attempts": delivery.attempts,
+        "status_code": delivery.last_status_code,
+        "error": delivery.last_error[:500],
+    }
