@@ -48,6 +48,13 @@ class CustomerRecord:
     company_external_id: str = ""  # the tool's id of the company this person belongs to
     address: Mapping[str, str] = field(default_factory=dict)  # keys of sales Address.snapshot()
     tax_id: str = ""
+    # A CRM's (``integrations.field_owners``): when the tool last changed each field, in our field
+    # names ("name", "email", ...; a field not named changed at ``updated_at``); the values of the
+    # fields it keeps and we have no column for ("lifecycle_stage", "owner", "marketing"); and the
+    # tool's records merged into this one (their links here move to it).
+    changed_at: Mapping[str, datetime.datetime] = field(default_factory=dict)
+    crm: Mapping[str, str] = field(default_factory=dict)
+    merged_external_ids: tuple[str, ...] = ()
 
 
 class FulfilledBy(StrEnum):
@@ -344,6 +351,16 @@ class CustomerOut:
     currency: str = ""
     tax_id: str = ""
     billing_address: Mapping[str, str] = field(default_factory=dict)
+    # A CRM's (``integrations.field_owners``): the fields the tool owns, never sent to it; the fields
+    # whose last writer wins, each sent only if the tool's value is not newer than ``changed_at``
+    # (when it last changed here); payment terms; the customer's order history.
+    withheld: tuple[str, ...] = ()  # sorted, as every field list here (a stable content hash)
+    latest: tuple[str, ...] = ()
+    changed_at: Mapping[str, datetime.datetime] = field(default_factory=dict)
+    payment_terms: str = ""
+    lifetime_value: Decimal | None = None
+    last_order_date: datetime.date | None = None
+    company_external_id: str = ""  # the tool's company of a company customer, "" until it has one
 
 
 @dataclass(frozen=True)
