@@ -229,6 +229,9 @@ class PushResult:
     # The tool took it as an asynchronous job (an Amazon feed, a HubSpot import): the hub polls
     # ``Connector.job_status`` until it is done, and records the result then.
     job_id: str = ""
+    # What else of the tool the hub keeps with its link (ExternalRef.extra): a CRM contact's company
+    # id ("company_id"), for instance.
+    extra: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,7 @@ def remembering(
                 "pushed_hash": sent,
                 "synced_at": timezone.now(),
                 "external_version": result.version or (mine.external_version if mine is not None else ""),
-                "extra": {**(mine.extra if mine is not None else {}), **(extra or {})},
+                "extra": {**(mine.extra if mine is not None else {}), **(extra or {}), **result.extra},
             }
             if mine is not None and mine.external_id != external_id:
                 mine.delete()  # the tool made a new one (ours was deleted there): follow its id
