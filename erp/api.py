@@ -24,7 +24,14 @@ from ninja.openapi.schema import OpenAPISchema
 from erp import idempotency, ratelimit
 from erp.exceptions import DomainError, ValidationFailed
 from erp.openapi import ErpNinjaAPI, document_problems
-from erp.problems import field_errors, problem_response, too_large_response
+from erp.problems import (
+    CONFLICT_DETAIL,
+    RETRY_AFTER_SECONDS,
+    field_errors,
+    is_conflict,
+    problem_response,
+    too_large_response,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -167,21 +174,6 @@ def _integrity_error(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
     return _server_error(request, exc)
 
 
-# SQLSTATEs of a transaction PostgreSQL rolled back because another one conflicted with it: nothing
-# of the request was written, and the same request again goes through (a retry is the cure).
-RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
-RETRY_AFTER_SECONDS = 1
-
-
-def is_conflict(exc: BaseException) -> bool:
-    """A database error that a retry of the whole request cures: a deadlock or a serialization
-    failure (PostgreSQL), or SQLite's "database is locked" after its busy timeout."""
-    cause = exc.__cause__
-    if getattr(cause, "sqlstate", None) in RETRYABLE_SQLSTATES:
-        return True
-    return "database is locked" in str(exc)
-
-
 @_handles(OperationalError)
 def _conflict(request: HttpRequest, exc: OperationalError) -> HttpResponse:
     if not is_conflict(exc):
@@ -190,8 +182,7 @@ def _conflict(request: HttpRequest, exc: OperationalError) -> HttpResponse:
     logger.warning("Database conflict in %s %s, answered 503: %s", request.method, request.path, exc)
     return problem_response(
         503,
-        "The database was busy with a conflicting change and nothing of this request was saved: "
-        "send it again (with the same Idempotency-Key, if it had one).",
+        f"{CONFLICT_DETAIL}: send it again (with the same Idempotency-Key, if it had one).",
         title="Conflict, retry",
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )

@@ -6,9 +6,18 @@ import logging
 from collections.abc import Callable
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse
+from django.db import OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 
-from erp.problems import is_problem, problem_response, too_large_response
+from erp.problems import (
+    CONFLICT_DETAIL,
+    RETRY_AFTER_SECONDS,
+    is_conflict,
+    is_problem,
+    problem_response,
+    too_large_response,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -45,4 +54,20 @@ class ApiProblemMiddleware:
                 return too_large_response()
             logger.exception("Unhandled error in %s %s", request.method, request.path)
             return problem_response(500, "An unexpected error occurred; it has been logged.")
+        if isinstance(exception, OperationalError) and is_conflict(exception):
+            return _busy_page(request, exception)
         return None
+
+
+def _busy_page(request: HttpRequest, exception: OperationalError) -> HttpResponse:
+    """A page whose transaction PostgreSQL rolled back for a conflicting one (a deadlock, a
+    serialization failure): nothing was saved and doing it again goes through, so the person is
+    told that, not shown the server error page. An htmx request gets the message as its toast."""
+    logger.warning("Database conflict in %s %s, answered 503: %s", request.method, request.path, exception)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if request.headers.get("HX-Request") == "true":
+        detail = f"{CONFLICT_DETAIL}. Please do it again."
+        return JsonResponse({"detail": detail}, status=503, headers=headers)
+    response = render(request, "503.html", {"again": request.method == "GET"}, status=503)
+    response["Retry-After"] = headers["Retry-After"]
+    return response

@@ -18,6 +18,21 @@ from django.http import HttpResponse
 
 CONTENT_TYPE = "application/problem+json"
 
+# SQLSTATEs of a transaction PostgreSQL rolled back because another one conflicted with it: nothing
+# of the request was written, and the same request again goes through (a retry is the cure).
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+RETRY_AFTER_SECONDS = 1
+CONFLICT_DETAIL = "The database was busy with a conflicting change and nothing of this request was saved"
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """A database error that a retry of the whole request cures: a deadlock or a serialization
+    failure (PostgreSQL), or SQLite's "database is locked" after its busy timeout."""
+    cause = exc.__cause__
+    if getattr(cause, "sqlstate", None) in RETRYABLE_SQLSTATES:
+        return True
+    return "database is locked" in str(exc)
+
 
 def problem(
     status: int,
