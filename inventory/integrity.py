@@ -16,7 +16,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from erp.money import QUANTITY_PLACES, ZERO
-from inventory.models import Location, Reservation, ReservationStatus, StockCheckRun, StockLevel, StockMove
+from inventory.models import (
+    Location,
+    Product,
+    Reservation,
+    ReservationStatus,
+    StockCheckRun,
+    StockLevel,
+    StockMove,
+)
 
 Key = tuple[int, int, int | None]
 
@@ -117,15 +125,20 @@ def repair(drifts: list[Drift]) -> int:
     by_key: dict[Key, dict[str, Decimal]] = defaultdict(dict)
     for d in drifts:
         by_key[(d.product_id, d.location_id, d.lot_id)][d.field] = d.ledger
-    warehouse_of = dict(
-        Location.objects.filter(pk__in={k[1] for k in by_key}).values_list("pk", "warehouse_id")
-    )
+    places = {
+        pk: (warehouse_id, path)
+        for pk, warehouse_id, path in Location.objects.filter(pk__in={k[1] for k in by_key}).values_list(
+            "pk", "warehouse_id", "path"
+        )
+    }
+    sku_of = dict(Product.objects.filter(pk__in={k[0] for k in by_key}).values_list("pk", "sku"))
     for (product_id, location_id, lot_id), values in by_key.items():
+        warehouse_id, path = places[location_id]
         level, _ = StockLevel.objects.select_for_update().get_or_create(
             product_id=product_id,
             location_id=location_id,
             lot_id=lot_id,
-            defaults={"warehouse_id": warehouse_of.get(location_id)},
+            defaults={"warehouse_id": warehouse_id, "product_sku": sku_of[product_id], "location_path": path},
         )
         for field, value in values.items():
             setattr(level, field, value)

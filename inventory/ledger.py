@@ -151,7 +151,8 @@ def post(
         keys.add(_key(s.product, s.to_location, s.lot))
     for r in reserved:
         keys.add(_key(r.product, r.location, r.lot))
-    levels = lock_levels(keys)
+    skus = {s.product.pk: s.product.sku for s in moves} | {r.product.pk: r.product.sku for r in reserved}
+    levels = lock_levels(keys, skus=skus)
     before = {key: level.on_hand - level.reserved for key, level in levels.items()}
 
     # Moving-average cost, from the quantity in stock before these moves.

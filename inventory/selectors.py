@@ -291,10 +291,18 @@ def location_by_code(code: str) -> Location | None:
     )
 
 
-def level_list() -> QuerySet[StockLevel]:
-    return StockLevel.objects.select_related("product__stock_unit", "location", "warehouse", "lot").order_by(
-        "product__sku", "location__path"
-    )
+def level_list(*, include_virtual: bool = True) -> QuerySet[StockLevel]:
+    """Levels by SKU, then location path, then id: sorted by the level's own copies of the SKU and
+    the path (``product_sku``, ``location_path``), the order a join to products and locations gave,
+    read from an index instead of sorting every level. Without ``include_virtual``, only the levels
+    in warehouses' bins, not their counterparts at the virtual supplier, customer... locations: the
+    lists' default, which ``inv_level_sort_idx`` holds in this order. They are told apart by the
+    level's own warehouse, not by a join to the location's kind (the join cost 4 times the page):
+    a level in a warehouse is in a bin, the ledger refusing zones."""
+    levels = StockLevel.objects.select_related("product__stock_unit", "location", "warehouse", "lot")
+    if not include_virtual:
+        levels = levels.filter(warehouse__isnull=False)
+    return levels.order_by("product_sku", "location_path", "pk")
 
 
 def move_list(*, with_reversed: bool = False) -> QuerySet[StockMove]:

@@ -40,9 +40,9 @@ WHERE p.id BETWEEN %(low)s AND %(high)s
 
 LEVELS_SQL = """
 INSERT INTO inventory_stocklevel (
-    product_id, location_id, lot_id, warehouse_id, on_hand, reserved, updated_at
+    product_id, location_id, lot_id, warehouse_id, on_hand, reserved, updated_at, product_sku, location_path
 )
-SELECT s.product_id, s.location_id, NULL, l.warehouse_id, SUM(s.q), 0, now()
+SELECT s.product_id, s.location_id, NULL, l.warehouse_id, SUM(s.q), 0, now(), p.sku, l.path
 FROM (
     SELECT product_id, to_location_id AS location_id, quantity AS q
     FROM inventory_stockmove WHERE product_id BETWEEN %(low)s AND %(high)s
@@ -51,7 +51,8 @@ FROM (
     FROM inventory_stockmove WHERE product_id BETWEEN %(low)s AND %(high)s
 ) AS s
 JOIN inventory_location AS l ON l.id = s.location_id
-GROUP BY s.product_id, s.location_id, l.warehouse_id
+JOIN inventory_product AS p ON p.id = s.product_id
+GROUP BY s.product_id, s.location_id, l.warehouse_id, l.path, p.sku
 """
 
 

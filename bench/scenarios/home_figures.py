@@ -115,7 +115,14 @@ def setup(n: int) -> int:
     _bulk(
         StockLevel,
         [
-            StockLevel(product=p, location=shelf, warehouse=wh, on_hand=Decimal(0 if i % 10 == 0 else 500))
+            StockLevel(
+                product=p,
+                location=shelf,
+                warehouse=wh,
+                on_hand=Decimal(0 if i % 10 == 0 else 500),
+                product_sku=p.sku,
+                location_path=shelf.path,
+            )
             for i, p in enumerate(products)
         ],
     )

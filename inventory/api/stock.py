@@ -17,7 +17,7 @@ from inventory import selectors, services
 from inventory.api.common import PAGE_SIZE, location_by_id, lot_by_id, product_by_id, router
 from inventory.filters import LevelFilter, MoveFilter
 from inventory.ledger import Document
-from inventory.models import LocationKind, StockLevel, StockMove
+from inventory.models import StockLevel, StockMove
 from inventory.schemas.levels import LEVEL_ORDERING, LevelFilterIn, LevelOut
 from inventory.schemas.moves import (
     MOVE_ORDERING,
@@ -41,9 +41,7 @@ MOVES = Listing(ordering=MOVE_ORDERING, updated="created_at")
 def level_list(request: HttpRequest, filters: Query[LevelFilterIn]) -> QuerySet[StockLevel]:
     """Stock per (product, bin, lot). The counterparts at virtual locations only with
     ``include_virtual=true``."""
-    queryset = selectors.level_list()
-    if not filters.include_virtual:
-        queryset = queryset.filter(location__kind=LocationKind.INTERNAL)
+    queryset = selectors.level_list(include_virtual=filters.include_virtual)
     return filtered(LevelFilter, filters, queryset, listing=LEVELS, exclude={"include_virtual"})
 
 

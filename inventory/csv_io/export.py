@@ -82,7 +82,7 @@ def export_levels(levels: QuerySet[StockLevel] | None = None) -> Iterator[str]:
         queryset.filter(location__kind=LocationKind.INTERNAL)
         .exclude(on_hand=0, reserved=0)
         .select_related("product", "location", "warehouse", "lot")
-        .order_by("product__sku", "location__path", "lot__code")
+        .order_by("product_sku", "location_path", "lot__code")
     )
     return _csv_lines(LEVEL_COLUMNS, _level_rows(queryset))
 

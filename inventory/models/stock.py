@@ -188,6 +188,14 @@ class StockLevel(models.Model):
     on_hand = QuantityField(default=0)
     reserved = QuantityField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
+    # The product's SKU and the location's path, copied so that the list's default sort (SKU, then
+    # path) is read from one index instead of sorting every level joined to both tables (page 1,000
+    # took 100 ms at 110k levels). Two columns rather than one concatenated key: each compares
+    # under the database's collation exactly as the originals do, whatever that collation is.
+    # Written where levels are created (locks.lock_levels, integrity.repair) and kept current by
+    # the services that change them (product_update, location_update).
+    product_sku = models.CharField(max_length=64, editable=False)
+    location_path = models.CharField(max_length=500, editable=False)
 
     class Meta:
         constraints = [
@@ -204,11 +212,23 @@ class StockLevel(models.Model):
                 condition=Q(reserved=0) | Q(reserved__lte=F("on_hand")),
                 name="inv_level_reserved_within_on_hand",
             ),
+            # A level written without its sort copies (a raw INSERT, a new creation path) is refused
+            # instead of sorting first in every list: a SKU and a path are never empty.
+            models.CheckConstraint(
+                condition=~Q(product_sku="") & ~Q(location_path=""), name="inv_level_sort_copies_set"
+            ),
         ]
         indexes = [
             models.Index(fields=["product", "warehouse"], name="inv_level_product_wh_idx"),
             models.Index(fields=["warehouse", "product"], name="inv_level_wh_product_idx"),
             models.Index(fields=["location", "product"], name="inv_level_location_idx"),
+            # The levels list's default sort, of the levels in warehouses (its default: no virtual
+            # counterparts), read in order: page N skips index entries, a cursor starts in it.
+            models.Index(
+                fields=["product_sku", "location_path", "id"],
+                condition=Q(warehouse__isnull=False),
+                name="inv_level_sort_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,9 +9,11 @@ from ninja import Field
 
 from erp.api_helpers import ApiSchema, BaseMoney, Quantity, examples, ordering_param
 
+# The level's copies of the SKU and the path (StockLevel.product_sku, location_path): the default
+# "sku,location" is read from their index, and a cursor starts in it.
 LEVEL_ORDERING = {
-    "sku": "product__sku",
-    "location": "location__path",
+    "sku": "product_sku",
+    "location": "location_path",
     "on_hand": "on_hand",
     "reserved": "reserved",
     "id": "pk",

@@ -8,10 +8,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from erp import events
 from erp.exceptions import ValidationFailed
 from erp.money import currency_problem, quantize_money, quantize_quantity
+from inventory.locks import levels_locked_in_order
 from inventory.models import (
     Attribute,
     AttributeValue,
@@ -210,10 +212,13 @@ def product_update(
         raise ValidationFailed(f"Cannot change: {', '.join(sorted(unknown))}.")
     product = Product.objects.select_for_update().get(pk=product.pk)
     values = _clean_product_values(changes, instance=product)
+    old_sku = product.sku
     for name, value in values.items():
         setattr(product, name, value)
     product.updated_by = _actor(user)
     product.save()
+    if product.sku != old_sku:  # the levels' copy, their list's sort (StockLevel.product_sku)
+        levels_locked_in_order(Q(product=product)).update(product_sku=product.sku)
     if barcodes is not None:
         _set_barcodes(product, barcodes)
     events.emit("inventory.product_updated", aggregate=product, payload=product_payload(product))

@@ -169,7 +169,8 @@ def _set_counted(items: Sequence[CountedLevel], reference: str, reason: str, use
         first_of[key] = index
         if location.holds_stock:  # anything else is refused by stock_adjust, below
             bins.add(key)
-    levels = lock_levels(bins) if bins else {}
+    sku_of = {product.pk: product.sku for _, product, _, _ in resolved}
+    levels = lock_levels(bins, skus=sku_of) if bins else {}
 
     # Every difference checked item by item as ``stock_adjust`` would (no query), then posted in
     # ONE ``ledger.post``. Should the ledger still refuse (a serial already in stock elsewhere),

@@ -346,9 +346,8 @@ def stock_adjust(
             raise ValidationFailed(
                 "A counted quantity cannot be negative.", field_errors={"quantity": ["Cannot be negative."]}
             )
-        level = lock_levels([(product.pk, location.pk, lot.pk if lot else None)])[
-            (product.pk, location.pk, lot.pk if lot else None)
-        ]
+        key = (product.pk, location.pk, lot.pk if lot else None)
+        level = lock_levels([key], skus={product.pk: product.sku})[key]
         change = target - level.on_hand
     else:
         change = quantize_quantity(delta)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery
 
 from erp.exceptions import ValidationFailed
+from inventory.locks import levels_locked_in_order
 from inventory.models import Location, LocationKind, Warehouse
 from inventory.models.stock import VIRTUAL_KINDS
 
@@ -139,6 +141,7 @@ def location_update(
         location.barcode = barcode or None
     if is_active is not None:
         location.is_active = is_active
+    renamed = False
     if name is not None and name.strip() != location.name:
         name = name.strip()
         if not name or "/" in name:
@@ -149,11 +152,22 @@ def location_update(
         location.name = name
         assert location.warehouse is not None
         location.path = _path(location.parent, name, location.warehouse)
+        # Locked (as the location is): a level being created in one of them meanwhile either
+        # waits for this rename, or this rename waits for it and then rewrites its path below.
         descendants = list(
-            Location.objects.filter(warehouse=location.warehouse, path__startswith=f"{old_path}/")
+            Location.objects.select_for_update()
+            .filter(warehouse=location.warehouse, path__startswith=f"{old_path}/")
+            .order_by("pk")
         )
         for child in descendants:
             child.path = location.path + child.path[len(old_path) :]
         Location.objects.bulk_update(descendants, ["path"])
+        renamed = True
     location.save()
+    if renamed:  # the levels' copy of each new path, their list's sort (StockLevel.location_path)
+        subtree = Q(pk=location.pk) | Q(warehouse=location.warehouse, path__startswith=f"{location.path}/")
+        path = Location.objects.filter(pk=OuterRef("location_id")).order_by().values("path")[:1]
+        levels_locked_in_order(Q(location__in=Location.objects.filter(subtree))).update(
+            location_path=Subquery(path)
+        )
     return location

@@ -63,7 +63,7 @@ def move_reverse(request: HttpRequest, pk: int) -> HttpResponse:
 
 @read
 def level_list(request: HttpRequest) -> HttpResponse:
-    queryset = selectors.level_list().filter(location__kind=LocationKind.INTERNAL)
+    queryset = selectors.level_list(include_virtual=False)
     filterset = friendly_filters(LevelFilter(request.GET, queryset=queryset))
     context = {"filter": filterset, "page": paginate(request, filterset.qs)}
     return render_page(request, "inventory/level_list.html", context)
