@@ -39,6 +39,7 @@ from integrations import (
     selectors,
     webhooks_out,
 )
+from integrations.api_field_owners import router as field_owners_router
 from integrations.api_fulfilment import router as fulfilment_router
 from integrations.filters import (
     ConnectionFilter,
@@ -676,3 +677,5 @@ def mapping_delete(request: HttpRequest, connection_id: int, kind: str, mapping_
 
 # Who ships each warehouse's orders: /integrations/fulfilment-rules (integrations.api_fulfilment).
 router.add_router("/fulfilment-rules", fulfilment_router)
+# Who owns each customer field of a CRM: /integrations/connections/{id}/field-owners (api_field_owners).
+router.add_router("", field_owners_router)

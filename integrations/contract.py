@@ -55,6 +55,7 @@ from integrations.records import (
 )
 
 if TYPE_CHECKING:
+    from integrations.field_owners import Owner
     from integrations.models import Connection
 
 
@@ -564,6 +565,13 @@ class Connector(ABC):
         customer: the object types of ``read_back`` and of drifts), for the reconciliation report's
         link to the tool's side. "": the tool has no page for it (the default)."""
         return ""
+
+    def field_owners(self) -> Mapping[str, Owner]:
+        """Who owns each customer field the tool keeps (``integrations.field_owners``: our field
+        names -> hub, tool or latest), usually ``field_owners.rules(<the connection's settings>)``
+        narrowed to the fields the tool has. {} (the default): no field rules, the hub sends every
+        field and takes a tool's name, email, phone and tax id as they come (an accounting tool)."""
+        return {}
 
     def mapping_choices(self, kind: str) -> list[tuple[str, str]]:
         """The tool's values of a mapping kind, read from the tool: (its id or code, its label), e.g.

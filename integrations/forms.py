@@ -407,6 +407,24 @@ class OwnershipForm(forms.Form):
         owner.choices = [("hub", "the hub"), ("tool", tool_label)]
 
 
+class FieldOwnersForm(forms.Form):
+    """Who owns each customer field a CRM keeps (``integrations.ownership.customer_fields``): one choice per
+    field that may have more than one owner; the service checks the rest."""
+
+    OWNER_LABELS = {"hub": "the hub", "tool": "the tool", "latest": "the last writer"}
+
+    def __init__(self, *args: Any, rules: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for rule in rules:
+            if len(rule.choices) > 1:
+                self.fields[rule.field] = forms.ChoiceField(
+                    label=rule.label,
+                    choices=[(c.value, self.OWNER_LABELS[c.value]) for c in rule.choices],
+                    initial=rule.owner.value,
+                    error_messages={"invalid_choice": "Choose the hub, the tool or the last writer."},
+                )
+
+
 class ValueMappingForm(forms.Form):
     """One value mapping of a kind: ours (a choice of our values) -> the tool's (a choice of what the
     tool lists, several where the kind takes several, or free text where the tool lists none).

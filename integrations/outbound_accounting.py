@@ -30,9 +30,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from erp.models import OutboxEvent
-from integrations import outbound_items, registry
+from integrations import outbound_crm, outbound_items, ownership, registry
 from integrations.contract import Capability
-from integrations.models import Connection
+from integrations.field_owners import Owner
+from integrations.models import Connection, ExternalRef
 from integrations.outbound_items import Blocked, Resolved
 from integrations.records import (
     BillOut,
@@ -97,18 +98,37 @@ def customer_out(customer: Customer, external_id: str, version: str) -> Customer
     )
 
 
+def customer_out_for(
+    connection: Connection, customer: Customer, ref: ExternalRef | None, owners: Mapping[str, Owner]
+) -> CustomerOut:
+    """The CustomerOut ``connection`` gets (the customer's addresses loaded): as any tool gets it,
+    and, for a tool with field rules (``owners``), with what ``outbound_crm.crm_customer`` adds."""
+    item = customer_out(customer, *((ref.external_id, ref.external_version) if ref else ("", "")))
+    return outbound_crm.crm_customer(item, customer, owners, ref) if owners else item
+
+
 def resolve_customer(connection: Connection, event: OutboxEvent, force: bool) -> Resolved | str:
+    """A customer changed (or, ``outbound_crm.CUSTOMER_AGAIN``, must go again to the one connection
+    the event names): its CustomerOut, unless the tool has it as it is."""
+    if event.topic == outbound_crm.CUSTOMER_AGAIN and event.payload.get("connection_id") != connection.pk:
+        addressee = event.payload.get("connection_id")
+        return f"The customer is pushed again to connection {addressee}, not {connection}."
     customer = (
         Customer.objects.prefetch_related("addresses").filter(pk=event.payload.get("customer_id")).first()
     )
     if customer is None:
         return "The customer no longer exists."
     ref = ref_of(connection, CUSTOMER, customer)
-    item = customer_out(customer, *((ref.external_id, ref.external_version) if ref else ("", "")))
+    owners = ownership.field_owners_of(connection)
+    item = customer_out_for(connection, customer, ref, owners)
     if unchanged(ref, item) and not force:
         return f"{connection} has customer {customer.name} as it is already."
+    sent = {outbound_crm.SENT: outbound_crm.sent_values(item)} if owners else None
     return Resolved(
-        CUSTOMER, Capability.CUSTOMERS_OUT, item, remembering(connection, CUSTOMER, customer, item)
+        CUSTOMER,
+        Capability.CUSTOMERS_OUT,
+        item,
+        remembering(connection, CUSTOMER, customer, item, extra=sent),
     )
 
 
@@ -514,7 +534,7 @@ def resolve_bill_payment(connection: Connection, event: OutboxEvent, force: bool
 
 def install() -> None:
     for topics, capability, resolver in (
-        (CUSTOMER_TOPICS, Capability.CUSTOMERS_OUT, resolve_customer),
+        ((*CUSTOMER_TOPICS, outbound_crm.CUSTOMER_AGAIN), Capability.CUSTOMERS_OUT, resolve_customer),
         (ITEM_TOPICS, Capability.ITEMS_OUT, resolve_item),
         (INVOICE_TOPICS, Capability.INVOICES_OUT, resolve_invoice),
         (PAYMENT_TOPICS, Capability.PAYMENTS_OUT, resolve_payment),

@@ -15,6 +15,11 @@ location (warehouse null), else the connector's default: ``Connector.tool_owns``
 types the tool owns at the connection's warehouse (or everywhere, for a connection without one);
 everything else is the hub's. Rules change through ``ownership_rule_set`` only (the page, the API);
 their history (who, when, through which API key) is kept by ``OwnershipRule.history``.
+
+A CRM's customers are owned per field (``integrations.field_owners``): ``field_owners_of`` reads a
+connection's rules from its connector, ``customer_fields`` lists them for the page and the API,
+``field_owners_set`` changes them (in the connection's settings), and ``kept_values`` shows what
+the tool alone keeps of its customers (lifecycle stage, owner, marketing).
 """
 
 from __future__ import annotations
@@ -26,12 +31,14 @@ from typing import Any
 from django.db import transaction
 
 from erp.exceptions import ValidationFailed
-from integrations import registry
-from integrations.connections import connector_class
+from integrations import field_owners, registry
+from integrations.connections import connection_update, connector_class
 from integrations.contract import Capability, Connector
+from integrations.field_owners import Owner as FieldOwner
 from integrations.locations import home_warehouse, locations_of
-from integrations.models import Connection, OwnershipRule
+from integrations.models import Connection, ExternalRef, OwnershipRule
 from inventory.models import Warehouse
+from sales.models import Customer
 
 Owner = OwnershipRule.Owner
 DataType = OwnershipRule.DataType
@@ -254,3 +261,115 @@ def ownership_rule_set(
         rule.updated_by = actor
         rule.save(update_fields=["owner", "updated_by", "updated_at"])
     return rule
+
+
+# --- customer fields a CRM keeps too (integrations.field_owners) --------------------------------
+
+
+def field_owners_of(connection: Connection) -> dict[str, FieldOwner]:
+    """The connection's customer field rules, as its connector reads them from its settings ({}:
+    none, the hub sends every field and takes what the tool gives as it always did). No query."""
+    try:
+        return dict(registry.connector_for(connection).field_owners())
+    except registry.UnknownConnector:
+        return {}
+
+
+def customer_fields(connection: Connection) -> list[field_owners.FieldRule]:
+    """The customer fields the connection's tool keeps, each with its owner; [] for a connection
+    without field rules. No query."""
+    owners = field_owners_of(connection)
+    return [
+        field_owners.FieldRule(
+            f,
+            field_owners.LABELS[f],
+            owners[f],
+            owners[f] == field_owners.DEFAULTS[f],
+            field_owners.choices(f),
+        )
+        for f in field_owners.FIELDS
+        if f in owners
+    ]
+
+
+@transaction.atomic
+def field_owners_set(*, connection: Connection, owners: Mapping[str, str], user: Any = None) -> Connection:
+    """Set who owns some customer fields of a connection (the others keep theirs), saved into its
+    settings (``field_owners``) through the connections service. Refused, changing nothing
+    (ValidationFailed, per field ``field_owners.<field>``), for a connection whose tool keeps no
+    field rules, a field it does not keep, an unknown owner, or an owner the field cannot have."""
+    keeps = field_owners_of(connection)
+    if not keeps:
+        raise ValidationFailed(
+            f"{connection.name} keeps no customer fields of its own: there is no owner to set.",
+            field_errors={field_owners.SETTING: ["This connection's tool has no field rules."]},
+        )
+    stored = connection.settings.get(field_owners.SETTING) or {}
+    merged = {**(stored if isinstance(stored, Mapping) else {}), **dict(owners)}
+    errors: dict[str, list[str]] = {}
+    for name, owner in owners.items():
+        if name in field_owners.DEFAULTS and name not in keeps:
+            label = field_owners.LABELS[name].lower()
+            errors[f"{field_owners.SETTING}.{name}"] = [f"{connection.name} does not keep {label}."]
+            continue
+        try:
+            field_owners.rules({name: owner})
+        except ValueError as exc:
+            errors[f"{field_owners.SETTING}.{name}"] = [str(exc)]
+    if errors:
+        summary = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
+        raise ValidationFailed(f"Invalid field owners: {summary}", field_errors=errors)
+    return connection_update(connection=connection, settings={field_owners.SETTING: merged}, user=user)
+
+
+@dataclass(frozen=True)
+class KeptValues:
+    """What the tool alone keeps of one customer (lifecycle stage, owner, marketing), as its link
+    holds it (``ExternalRef.extra["crm"]``: field -> {"value", "changed_at"})."""
+
+    customer_id: int
+    customer: str
+    external_id: str
+    values: dict[str, str]  # our field name -> the tool's value
+    changed_at: str  # the newest of their times, as the tool gave it
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "customer_id": self.customer_id,
+            "customer": self.customer,
+            "external_id": self.external_id,
+            "values": self.values,
+            "changed_at": self.changed_at,
+        }
+
+
+def kept_values(connection: Connection, *, limit: int = 20) -> list[KeptValues]:
+    """The customers whose link keeps values only the tool has, the most recently synced first:
+    two queries whatever ``limit``."""
+    links = list(
+        ExternalRef.objects.filter(
+            connection=connection,
+            object_type="customer",
+            content_type__model="customer",
+            extra__has_key="crm",
+        ).order_by("-synced_at", "-pk")[:limit]
+    )
+    names = Customer.objects.in_bulk([link.object_id for link in links])
+    found = []
+    for link in links:
+        kept = link.extra.get("crm") or {}
+        customer = names.get(link.object_id)
+        found.append(
+            KeptValues(
+                customer_id=link.object_id,
+                customer=f"{customer.name} ({customer.code})" if customer is not None else "(deleted)",
+                external_id=link.external_id,
+                values={
+                    field_owners.LABELS[f]: str(v.get("value", ""))
+                    for f, v in sorted(kept.items())
+                    if f in field_owners.LABELS
+                },
+                changed_at=max((str(v.get("changed_at") or "") for v in kept.values()), default=""),
+            )
+        )
+    return found

@@ -480,6 +480,7 @@ class DealOut:
     stage: str
     close_date: datetime.date | None
     customer_external_id: str = ""
+    company_external_id: str = ""  # the CRM's company of a company customer, "" if none (yet)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from integrations import demo, hooks, views
 from integrations.views import demo as demo_views
 from integrations.views import fulfilment, simulate
 from integrations.views import oauth as oauth_views
-from integrations.views.connections import ownership_set
+from integrations.views.connections import field_owners_set, ownership_set
 
 # The demo's fake shop answers here (404 unless the fakes are on); a served app mounts it now,
 # and every connector package's demo fake (integrations/<key>/demo.py) at fake-<key>/.
@@ -31,6 +31,7 @@ urlpatterns = [
         name="connection-action",
     ),
     path("connections/<int:pk>/ownership/", ownership_set, name="connection-ownership"),
+    path("connections/<int:pk>/field-owners/", field_owners_set, name="connection-field-owners"),
     path("connections/<int:pk>/oauth/connect/", oauth_views.oauth_connect, name="oauth-connect"),
     path("oauth/callback/", oauth_views.oauth_callback, name="oauth-callback"),
     path("connections/<int:pk>/sync/", views.sync_log, name="connection-sync"),

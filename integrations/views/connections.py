@@ -19,6 +19,7 @@ from erp.ui import flash, is_htmx, toast
 from integrations import connections as services
 from integrations import (
     demo,
+    field_owners,
     health,
     oauth,
     ownership,
@@ -29,7 +30,7 @@ from integrations import (
     selectors,
 )
 from integrations.contract import Connector
-from integrations.forms import ConnectionForm, OwnershipForm, add_domain_errors
+from integrations.forms import ConnectionForm, FieldOwnersForm, OwnershipForm, add_domain_errors
 from integrations.jobs import PRODUCT_IMPORT as PRODUCT_IMPORT_JOB
 from integrations.jobs import RECONCILE as RECONCILE_JOB
 from integrations.models import Connection, SyncRun, SyncRunStatus
@@ -197,11 +198,58 @@ def ownership_form(connection: Connection, data: Any = None) -> OwnershipForm:
     )
 
 
-def _ownership_context(connection: Connection, form: OwnershipForm | None = None) -> dict[str, Any]:
+def _ownership_context(
+    connection: Connection, form: OwnershipForm | None = None, fields_form: FieldOwnersForm | None = None
+) -> dict[str, Any]:
+    rules = ownership.customer_fields(connection)
     return {
         "ownership": ownership.rules_of(connection),
         "ownership_form": form if form is not None else ownership_form(connection),
+        "field_rules": rules,
+        "field_owners_form": fields_form
+        if fields_form is not None
+        else FieldOwnersForm(rules=rules, prefix="fields"),
+        "kept_values": ownership.kept_values(connection) if rules else [],
     }
+
+
+@write
+@require_POST
+def field_owners_set(request: HttpRequest, pk: int) -> HttpResponse:
+    """Set who owns each customer field of a connection with field rules (its settings'
+    ``field_owners``). From htmx: the Ownership section again, the errors next to the fields when
+    refused (nothing changed) and a toast; otherwise back to the overview with a message."""
+    connection = get_connection(pk)
+    rules = ownership.customer_fields(connection)
+    form = FieldOwnersForm(request.POST, rules=rules, prefix="fields")
+    saved = False
+    if not rules:
+        form.add_error(None, f"{connection.name} keeps no customer fields of its own.")
+    elif form.is_valid():
+        try:
+            ownership.field_owners_set(connection=connection, owners=form.cleaned_data, user=request.user)
+            saved = True
+        except DomainError as exc:
+            for name, messages in exc.field_errors.items():
+                target = name.removeprefix(f"{field_owners.SETTING}.")
+                for message in messages:
+                    form.add_error(target if target in form.fields else None, message)
+            if not exc.field_errors:
+                form.add_error(None, exc.message)
+    if saved:
+        message = "Customer fields: who owns each is saved."
+        connection.refresh_from_db()
+        form = FieldOwnersForm(rules=ownership.customer_fields(connection), prefix="fields")
+    else:
+        errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
+        message = f"Nothing changed: {errors}"
+    if not is_htmx(request):
+        flash(request, message, "success" if saved else "error")
+        return back(request, reverse("integrations:connection", args=[pk]) + "#ownership")
+    context = connection_context(request, connection, "overview")
+    context.update(_ownership_context(connection, fields_form=form))
+    response = render_page(request, "integrations/connection.html", context, fragments=("ownership",))
+    return toast(response, message, "success" if saved else "error")
 
 
 @write

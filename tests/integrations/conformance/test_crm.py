@@ -8,17 +8,20 @@ pushed, told back by the CRM's webhook, is recognised and not applied again. The
 are the app's (every account's events to one address, ``app_webhooks``): a delivery of several
 events is split, each de-duplicated on its own id; a stale or forged signature is refused, storing
 nothing; an event for an account no connection is for goes nowhere. A confirmed order becomes a
-deal after its customer, and its stage follows the order.
+deal after its customer, and its stage follows the order. A contact edited on both sides within a
+minute ends, on both sides, as the connection's field rules say.
 """
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
-from integrations import outbound
+from erp import events
+from integrations import outbound, ownership
 from integrations.contract import Capability
 from integrations.models import Delivery, DeliveryStatus, ExternalRef, InboundEvent, InboundStatus
 from sales.models import Customer
@@ -214,3 +217,27 @@ def test_a_confirmed_order_becomes_a_deal_after_its_customer_and_follows_shippin
     assert shipped is not None
     assert shipped["stages"] == ["confirmed", "shipped"]
     assert [d.status for d in kit.deliveries("sales.shipment_shipped")] == [DeliveryStatus.SUCCEEDED]
+
+
+def test_a_contact_edited_on_both_sides_within_a_minute_ends_as_the_field_rules_say(crm_kit):
+    """Name, email and phone are the last writer's (the CRM's defaults): on both sides, each ends as
+    the side that changed it last left it, whichever side's news arrives first."""
+    kit = crm_kit
+    customer, contact_id = _in_the_crm(kit)
+    owners = ownership.field_owners_of(kit.connection)
+    assert {owners[f] for f in ("name", "email", "phone")} == {"latest"}
+    # here, the phone changes first; its push has not gone yet
+    customer_update(customer=_fresh(customer), phone="+1 555 0177")
+    # then, in the CRM, the name and the phone: its webhook is on its way
+    crm_edit = kit.harness.edit_contact(contact_id, name="Ada King", phone="+44 20 7946 0002")
+    # then, here again, the email: pushed at once
+    kit.run(customer_update, customer=_fresh(customer), email="ada.king@example.com")
+
+    assert kit.post(*crm_edit).status_code == 200  # the CRM's news arrives
+    kit.run(events.sweep, grace=datetime.timedelta(0))  # and ours, the phone's push, goes late
+
+    fresh = _fresh(customer)
+    [contact] = kit.harness.contacts()
+    expected = ("Ada King", "ada.king@example.com", "+44 20 7946 0002")
+    assert (fresh.name, fresh.email, fresh.phone) == expected
+    assert (contact["name"], contact["email"], contact["phone"]) == expected

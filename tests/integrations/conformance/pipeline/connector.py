@@ -19,6 +19,13 @@ Wire format (JSON, ``Authorization: Bearer <token>``, API at ``https://pipeline.
   deal must name a contact the CRM has. ``PATCH /objects/deals/<id>`` ``{"values"}``.
 * Errors: ``{"status": "error", "category": "VALIDATION_ERROR" | "OBJECT_NOT_FOUND" | ...,
   "message", "correlationId"}``.
+* Field ownership (``field_owners``): every contact keeps when each property last changed
+  (``"timestamps": {property: time}``); a write may name, per property, when the writer changed
+  it (``"changedAt"``), and a property that changed later in the CRM keeps its value there: the
+  last writer wins. The hub's field rules are the connection's ``field_owners`` setting over
+  ``integrations.field_owners.DEFAULTS``, for the fields Pipeline keeps (``KEEPS``). Order history
+  goes to the ``lifetime_value`` and ``last_order`` properties; a contact merged into another
+  names the ids it absorbed (``"mergedIds"``).
 * Webhooks are the app's: every portal's events go to one address, a JSON array per delivery,
   ``[{"eventId", "subscriptionType" ("contact.creation", "contact.propertyChange"), "objectId",
   "portalId", "occurredAt" (ms), "propertyName", "propertyValue", "changeSource"}]``, signed
@@ -37,7 +44,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 from integrations.contract import (
     Capability,
@@ -49,6 +56,7 @@ from integrations.contract import (
     WebhookRequest,
 )
 from integrations.errors import HubError, NeedsAPerson, PermanentError, TransientError
+from integrations.field_owners import Owner, rules
 from integrations.records import CustomerOut, CustomerRecord, DealOut, OutboundItem
 
 BASE_URL = "https://pipeline.test/crm/v3"
@@ -67,6 +75,8 @@ STAGES = {
     "closed": "done",
 }
 REFUSED_FOR_GOOD = frozenset({"VALIDATION_ERROR", "OBJECT_NOT_FOUND", "CONFLICT"})
+KEEPS = ("code", "name", "email", "phone")  # the customer fields Pipeline keeps (our names)
+PROPERTIES = {"name": ("given_name", "family_name"), "email": ("email",), "phone": ("phone",)}
 
 
 class PipelineSettings(BaseModel):
@@ -74,6 +84,13 @@ class PipelineSettings(BaseModel):
     portal_id: str = PORTAL
     pipeline: str = "sales"
     stages: dict[str, str] = STAGES  # our stage -> the pipeline's stage id
+    field_owners: dict[str, str] = {}  # our field -> hub, tool or latest, over the defaults
+
+    @field_validator("field_owners")
+    @classmethod
+    def _known_owners(cls, value: dict[str, str]) -> dict[str, str]:
+        rules(value)  # a ValueError says what is wrong
+        return value
 
 
 class PipelineSecrets(BaseModel):
@@ -136,6 +153,9 @@ class PipelineConnector(Connector):
     def account_id(self) -> str:
         return self.settings.portal_id
 
+    def field_owners(self) -> Mapping[str, Owner]:
+        return {f: owner for f, owner in rules(self.settings.field_owners).items() if f in KEEPS}
+
     def test(self) -> str:
         return str(self.http.request("GET", f"{self.base_url()}/account/details").json()["companyName"])
 
@@ -189,6 +209,12 @@ class PipelineConnector(Connector):
     def _record(self, contact: Mapping[str, Any]) -> CustomerRecord:
         values = contact.get("values") or {}
         modified = values.get("lastmodified") or contact.get("updatedAt")
+        stamps = contact.get("timestamps") or {}
+        changed_at = {
+            ours: max(moment(stamps[p]) for p in props if stamps.get(p))
+            for ours, props in PROPERTIES.items()
+            if any(stamps.get(p) for p in props)
+        }
         return CustomerRecord(
             external_id=str(contact["id"]),
             name=joined_name(values),
@@ -196,6 +222,8 @@ class PipelineConnector(Connector):
             phone=str(values.get("phone") or ""),
             company=str(values.get("company") or ""),
             updated_at=moment(modified) if modified else None,
+            changed_at=changed_at,
+            merged_external_ids=tuple(str(i) for i in contact.get("mergedIds") or ()),
         )
 
     # --- outbound ----------------------------------------------------------------------------
@@ -206,7 +234,7 @@ class PipelineConnector(Connector):
                 contact = self.http.request(
                     "PATCH",
                     f"{self.base_url()}/objects/contacts/{item.external_id}",
-                    json={"values": self._contact_values(item)},
+                    json={"values": self._contact_values(item), "changedAt": self._changed_at(item)},
                 ).json()
                 return PushResult(external_id=str(contact["id"]), detail=f"contact {contact['id']} updated")
             result = self._upsert([(0, item, context)])[0]
@@ -232,13 +260,31 @@ class PipelineConnector(Connector):
         return [results[index] for index in range(len(items))]
 
     def _contact_values(self, item: CustomerOut) -> dict[str, str]:
+        """The contact's values, without the fields the CRM owns (``withheld``)."""
         given, family = split_name(item.name)
-        return {
+        values = {
             "given_name": given,
             "family_name": family,
             "email": item.email,
             "phone": item.phone,
             ID_PROPERTY: item.reference,
+        }
+        for field in item.withheld:
+            for prop in PROPERTIES.get(field, ()):
+                values.pop(prop)
+        if item.lifetime_value is not None:
+            values["lifetime_value"] = str(item.lifetime_value)
+            values["last_order"] = item.last_order_date.isoformat() if item.last_order_date else ""
+        return values
+
+    def _changed_at(self, item: CustomerOut) -> dict[str, str]:
+        """When each last-writer-wins field changed here, per property: the CRM keeps its own
+        value of one that changed there later."""
+        return {
+            prop: item.changed_at[field].isoformat()
+            for field in item.latest
+            if field in item.changed_at
+            for prop in PROPERTIES.get(field, ())
         }
 
     def _upsert(
@@ -255,6 +301,7 @@ class PipelineConnector(Connector):
                 "id": code,
                 "traceId": ctx.idempotency_key,
                 "values": self._contact_values(item),
+                "changedAt": self._changed_at(item),
             }
             for code, (item, ctx) in latest.items()
         ]

@@ -28,7 +28,16 @@ from tests.integrations.conformance.pipeline.connector import (
 ACCESS_TOKEN, CLIENT_SECRET = "pipeline-token-1", "pipeline-client-secret-7"
 HOOK_URL = "http://testserver/integrations/hooks/app/pipeline/"  # where the app's webhooks go
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-CONTACT_VALUES = ("given_name", "family_name", "email", "phone", "company", ID_PROPERTY)
+CONTACT_VALUES = (
+    "given_name",
+    "family_name",
+    "email",
+    "phone",
+    "company",
+    ID_PROPERTY,
+    "lifetime_value",
+    "last_order",
+)
 
 
 def now() -> datetime.datetime:
@@ -37,7 +46,11 @@ def now() -> datetime.datetime:
 
 
 def stamp(moment: datetime.datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _moment(value: str) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def error(status: int, category: str, message: str) -> httpx.Response:
@@ -107,7 +120,8 @@ class FakePipeline(FakeTool):
                 problem = self._invalid(json.loads(request.content).get("values") or {})
                 if problem:
                     return error(400, "VALIDATION_ERROR", problem)
-                self._write(contact, json.loads(request.content)["values"], source="INTEGRATION")
+                body = json.loads(request.content)
+                self._write(contact, body["values"], source="INTEGRATION", unless_newer=body.get("changedAt"))
             return httpx.Response(200, json=contact)
         if parts == ["objects", "deals"] and method == "POST":
             return self._create_deal(request)
@@ -151,7 +165,7 @@ class FakePipeline(FakeTool):
                 continue
             contact = next((c for c in self.contacts.values() if c["values"][ID_PROPERTY] == row["id"]), None)
             new = contact is None
-            contact = self._write(contact, values, source="INTEGRATION")
+            contact = self._write(contact, values, source="INTEGRATION", unless_newer=row.get("changedAt"))
             results.append({**contact, "new": new, "traceId": row.get("traceId", "")})
         body: dict[str, Any] = {"status": "COMPLETE", "results": results, "completedAt": stamp(self.clock())}
         if errors:
@@ -159,10 +173,16 @@ class FakePipeline(FakeTool):
         return httpx.Response(207 if errors else 200, json=body)
 
     def _write(
-        self, contact: dict[str, Any] | None, values: dict[str, Any], *, source: str
+        self,
+        contact: dict[str, Any] | None,
+        values: dict[str, Any],
+        *,
+        source: str,
+        unless_newer: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Create or change a contact; each change is an event (pending until delivered, for the
-        writes of the API)."""
+        writes of the API). ``unless_newer`` (the API's ``changedAt``: property -> when the writer
+        changed it) leaves a property whose value here changed later: the last writer wins."""
         moment = self.clock()
         events = []
         if contact is None:
@@ -170,17 +190,26 @@ class FakePipeline(FakeTool):
             contact = {
                 "id": str(self._ids),
                 "values": dict.fromkeys(CONTACT_VALUES, ""),
+                "timestamps": dict.fromkeys(CONTACT_VALUES, stamp(moment)),
                 "createdAt": stamp(moment),
                 "updatedAt": stamp(moment),
                 "archived": False,
             }
             self.contacts[contact["id"]] = contact
             events.append(self._event("contact.creation", contact["id"], source, moment))
+        older = {  # a new contact has no values of its own yet
+            k
+            for k, at in (unless_newer or {}).items()
+            if not events and k in contact["timestamps"] and _moment(at) < _moment(contact["timestamps"][k])
+        }
         changed = {
-            k: str(v) for k, v in values.items() if k in CONTACT_VALUES and contact["values"][k] != str(v)
+            k: str(v)
+            for k, v in values.items()
+            if k in CONTACT_VALUES and k not in older and contact["values"][k] != str(v)
         }
         if changed or events:
             contact["values"].update(changed, lastmodified=stamp(moment))
+            contact["timestamps"].update(dict.fromkeys(changed, stamp(moment)))
             contact["updatedAt"] = stamp(moment)
         if not events:  # a creation is one event; later changes, one per value
             events += [
