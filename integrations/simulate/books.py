@@ -350,12 +350,16 @@ class BackOffice:
 
 
 def available() -> dict[str, type[BooksTool]]:
-    """Tool key -> its part in the day, for every connector package whose ``day.py`` has ``Books``."""
+    """Tool key -> its part in the day, for every connector package whose ``day.py`` has ``Books``
+    (accounting) or ``Crm`` (a CRM: a back-office tool too, polled, worked in by a person and
+    checked at the end, though it keeps customers and deals rather than books)."""
     found: dict[str, type[BooksTool]] = {}
     root = Path(integrations.__file__).parent
     for module in pkgutil.iter_modules([str(root)]):
         if module.ispkg and (root / module.name / "day.py").exists():
-            books = getattr(importlib.import_module(f"integrations.{module.name}.day"), "Books", None)
-            if isinstance(books, type) and issubclass(books, BooksTool):
-                found[books.key] = books
+            day = importlib.import_module(f"integrations.{module.name}.day")
+            for name in ("Books", "Crm"):
+                tool = getattr(day, name, None)
+                if isinstance(tool, type) and issubclass(tool, BooksTool):
+                    found[tool.key] = tool
     return found

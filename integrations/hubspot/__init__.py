@@ -1,0 +1,1 @@
+"""HubSpot CRM: contacts and companies both ways, deals from sales orders, and a fake HubSpot."""
