@@ -38,6 +38,7 @@ from sales.demo.plan import (
     HOLD_REASONS,
     PREPAID,
     RECEIVED,
+    RECENT_SHARE,
     REFUNDED,
     RETURN_REASONS,
     RETURNS,
@@ -47,6 +48,7 @@ from sales.demo.plan import (
     ChannelSpec,
     CustomerSpec,
 )
+from sales.filters import SHIP_WITHIN_DAYS
 from sales.models import (
     Customer,
     InvoicePolicy,
@@ -147,7 +149,14 @@ class History:
         """``orders`` orders over the last ``days`` days, then the returns."""
         rng = self.rng
         self.since = self.now - datetime.timedelta(days=days)
-        ages = sorted((rng.uniform(0, days) for _ in range(orders)), reverse=True)
+        recent = round(orders * RECENT_SHARE)
+        ages = sorted(
+            [
+                *(rng.uniform(0, days) for _ in range(orders - recent)),
+                *(rng.uniform(0, SHIP_WITHIN_DAYS) for _ in range(recent)),
+            ],
+            reverse=True,
+        )
         for age in ages:
             spec = rng.choices(CHANNELS, weights=[c.weight for c in CHANNELS])[0]
             when = self.now - datetime.timedelta(days=age)
@@ -157,7 +166,8 @@ class History:
             if spec.code == "pos":
                 target = "cancelled" if rng.random() < 0.04 else "closed"
             else:
-                table = TARGETS["old" if age > 30 else "mid" if age > 7 else "new"]
+                fresh = age < SHIP_WITHIN_DAYS
+                table = TARGETS["old" if age > 30 else "mid" if age > 7 else "fresh" if fresh else "new"]
                 target = rng.choices(list(table), weights=list(table.values()))[0]
             self.order(spec, when, target)
         self.returns()

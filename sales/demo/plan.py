@@ -84,14 +84,19 @@ BUSINESSES = [  # channel, name, country, payment terms, tax exempt (intra-EU re
     ("manual", "Agence Lumière SARL", "FR", PaymentTerms.NET_30, False, False),
 ]
 # The state each order is steered to, by age; POS sales are carried out, paid and closed at once.
-TARGETS = {
-    "old": {"closed": 66, "shipped": 12, "cancelled": 8, "partially_shipped": 4, "backordered": 4,
-            "on_hold": 4},
-    "mid": {"closed": 24, "shipped": 28, "partially_shipped": 12, "confirmed": 8, "backordered": 6,
-            "on_hold": 8, "cancelled": 8, "draft": 4},
-    "new": {"draft": 16, "confirmed": 26, "backordered": 8, "on_hold": 10, "partially_shipped": 8,
-            "shipped": 22, "cancelled": 6, "closed": 4},
+TARGETS = {  # where an order stands now, by its age: open orders are mostly recent, as in a shop that ships
+    "old": {"closed": 72, "shipped": 14, "cancelled": 10, "partially_shipped": 1, "backordered": 2,
+            "on_hold": 1},
+    "mid": {"closed": 38, "shipped": 38, "partially_shipped": 3, "confirmed": 1, "backordered": 4,
+            "on_hold": 3, "cancelled": 8, "draft": 5},
+    "new": {"draft": 8, "confirmed": 4, "backordered": 5, "on_hold": 4, "partially_shipped": 4,
+            "shipped": 45, "cancelled": 6, "closed": 24},
+    "fresh": {"draft": 14, "confirmed": 42, "backordered": 6, "on_hold": 6, "partially_shipped": 6,
+              "shipped": 22, "cancelled": 4},
 }
+# The share of the orders placed in the last SHIP_WITHIN_DAYS days (on top of their share of the
+# period): this week is busy, and what the warehouse ships next is mostly what came in since yesterday.
+RECENT_SHARE = 0.12
 CARRIERS = {  # carrier, service, tracking number format
     "shopify": [("DHL Express", "Worldwide", "dhl"), ("UPS", "Worldwide Saver", "ups"),
                 ("FedEx", "International Economy", "fedex")],
