@@ -126,14 +126,12 @@ class HubSpotConnector(HubSpotClient):
             code: set(item.withheld) | mapping.newer_there(item, there.get(item.external_id, {}))
             for code, (item, _) in latest.items()
         }
-        contacts = self._upsert(
-            mapping.CONTACTS,
-            mapping.CUSTOMER_CODE,
-            {
-                code: (mapping.contact_properties(item, leave_out[code]), ctx.idempotency_key)
-                for code, (item, ctx) in latest.items()
-            },
-        )
+        inputs = {
+            code: (mapping.contact_properties(item, leave_out[code]), ctx.idempotency_key)
+            for code, (item, ctx) in latest.items()
+        }
+        contacts = self._upsert(mapping.CONTACTS, mapping.CUSTOMER_CODE, inputs)
+        contacts |= self._adopt(contacts, inputs)
         companies = self._upsert(
             mapping.COMPANIES,
             mapping.CUSTOMER_CODE,
@@ -165,6 +163,42 @@ class HubSpotConnector(HubSpotClient):
         for code, error in self._associate(CONTACT_TO_COMPANY, pairs).items():
             outcome[code] = error
         return {index: outcome[item.reference] for index, item, _ in entries}
+
+    def _adopt(
+        self, contacts: dict[str, dict[str, Any] | Exception], inputs: dict[str, tuple[dict[str, str], str]]
+    ) -> dict[str, dict[str, Any] | Exception]:
+        """The customers HubSpot refused as a conflict ("Contact already exists. Existing ID: N": a
+        contact someone made there with the customer's email, before the hub sent it): that contact
+        becomes the customer's, updated by its id with our values and our customer number (one
+        ``batch/update``), rather than a dead letter or a second contact."""
+        existing = {
+            code: found
+            for code, result in contacts.items()
+            if isinstance(result, PermanentError) and (found := mapping.existing_id(result.body))
+        }
+        if not existing:
+            return {}
+        body = {
+            "inputs": [
+                {
+                    "id": existing[code],
+                    "objectWriteTraceId": inputs[code][1],
+                    "properties": {**inputs[code][0], mapping.CUSTOMER_CODE: code},
+                }
+                for code in existing
+            ]
+        }
+        answer = self._call("POST", f"/crm/v3/objects/{mapping.CONTACTS}/batch/update", json=body)
+        traced, keyed, errors = mapping.by_trace(answer, mapping.CUSTOMER_CODE)
+        adopted: dict[str, dict[str, Any] | Exception] = {}
+        for code, contact_id in existing.items():
+            trace = inputs[code][1]
+            result = traced.get(trace) or keyed.get(code)
+            if result is not None:
+                adopted[code] = {**result, "new": False, "adopted": contact_id}
+            elif (error := errors.get(trace) or errors.get(contact_id)) is not None:
+                adopted[code] = mapping.refusal(error, f"contact {contact_id} (customer {code})")
+        return adopted
 
     def _stamps(self, items: list[CustomerOut]) -> dict[str, dict[str, Any]]:
         """When HubSpot last changed each last-writer-wins field of these contacts, by contact id
@@ -299,6 +333,8 @@ def _latest(entries: list[Entry]) -> dict[str, tuple[Any, PushContext]]:
 
 def _customer_result(contact: dict[str, Any], company: dict[str, Any] | None) -> PushResult:
     how = "created" if contact.get("new") else "updated"
+    if contact.get("adopted"):
+        how = "already there with this email: linked and updated"
     detail = f"contact {contact['id']} {how}"
     if company is None:
         return PushResult(external_id=str(contact["id"]), detail=detail)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -317,6 +318,21 @@ def refusal(error: Mapping[str, Any], what: str) -> HubError:
     if category in REFUSED_FOR_GOOD:
         return PermanentError(message, status=207, body=json.dumps(error)[:2000])
     return TransientError(message)
+
+
+EXISTING_ID = re.compile(r"Existing ID: (\d+)")
+
+
+def existing_id(error_body: str) -> str:
+    """The id a CONFLICT names ("Contact already exists. Existing ID: N"), "" when it names none."""
+    try:
+        error = json.loads(error_body or "{}")
+    except ValueError:
+        return ""
+    if not isinstance(error, dict) or error.get("category") != "CONFLICT":
+        return ""
+    found = EXISTING_ID.search(str(error.get("message") or ""))
+    return found.group(1) if found else ""
 
 
 def by_trace(

@@ -1,0 +1,107 @@
+"""The connector against the fake HubSpot, for what only the two together show: a contact someone
+made in HubSpot with a customer's email before the hub sent the customer (HubSpot answers the upsert
+with a CONFLICT naming the existing contact) becomes that customer's contact, not a dead letter nor
+a second contact; and a company customer's deal is associated with the company as well as the
+contact."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from integrations import registry
+from integrations.connections import connection_create
+from integrations.contract import PushContext
+from integrations.errors import PermanentError
+from integrations.http import mounted
+from integrations.hubspot.fake import BASE_URL, CLIENT_SECRET, PORTAL_ID, PRIVATE_APP_TOKEN, FakeHubSpot
+from integrations.records import CustomerOut, DealOut
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fake():
+    tool = FakeHubSpot()
+    with mounted(BASE_URL, httpx.MockTransport(tool.handle)):
+        yield tool
+
+
+@pytest.fixture
+def connector(fake):
+    connection = connection_create(
+        connector="hubspot",
+        name="HubSpot",
+        settings={
+            "portal_id": str(PORTAL_ID),
+            "pipeline": "orders",
+            "stages": {"confirmed": "order_confirmed"},
+        },
+        secrets={"access_token": PRIVATE_APP_TOKEN, "client_secret": CLIENT_SECRET},
+    )
+    return registry.connector_for(connection)
+
+
+def _customer(code: str, name: str, email: str, *, company: bool = False) -> CustomerOut:
+    return CustomerOut(reference=code, external_id="", version="", name=name, email=email, is_company=company)
+
+
+def _context(key: str) -> PushContext:
+    return PushContext(idempotency_key=key)
+
+
+def test_a_contact_made_there_with_the_customers_email_becomes_the_customers(fake, connector):
+    theirs = fake.rep_creates("contacts", firstname="Ada", lastname="King", email="ada@example.com")
+    ada = _customer("C-1", "Ada Lovelace", "ada@example.com")
+    sam = _customer("C-2", "Sam Hiker", "sam@example.com")
+
+    results = connector.push_batch([(ada, _context("k-1")), (sam, _context("k-2"))])
+
+    assert results[0].external_id == theirs.id
+    assert "already there with this email" in results[0].detail
+    assert results[1].external_id != theirs.id
+    contacts = fake.snapshot()["contacts"]
+    assert len(contacts) == 2  # no second Ada
+    values = fake.values("contacts", theirs.id)
+    assert (values["erp_customer_code"], values["lastname"]) == ("C-1", "Lovelace")
+
+
+def test_a_contact_whose_number_was_changed_there_is_found_by_its_email_and_keyed_again(fake, connector):
+    first = _customer("C-1", "Ada Lovelace", "ada@example.com")
+    connector.push_batch([(first, _context("k-1"))])
+    fake.rep_edits("contacts", fake.snapshot()["contacts"].popitem()[0], erp_customer_code="C-9")
+    again = _customer("C-1", "Ada Lovelace", "ada@example.com")
+
+    [result] = connector.push_batch([(again, _context("k-2"))])
+
+    assert not isinstance(result, PermanentError), result
+    [(contact_id, contact)] = fake.snapshot()["contacts"].items()
+    assert result.external_id == contact_id
+    assert contact["properties"]["erp_customer_code"] == "C-1"
+
+
+def test_a_company_customers_deal_is_associated_with_its_company_and_contact(fake, connector):
+    [pushed] = connector.push_batch(
+        [(_customer("C-3", "Acme Tools", "buyer@acme.example", company=True), _context("k-3"))]
+    )
+    company_id = pushed.extra["company_id"]
+    deal = DealOut(
+        reference="SO-00042",
+        external_id="",
+        version="",
+        name="SO-00042 Acme Tools",
+        amount=Decimal("120.00"),
+        currency="USD",
+        stage="confirmed",
+        close_date=datetime.date(2026, 12, 6),
+        customer_external_id=pushed.external_id,
+        company_external_id=company_id,
+    )
+
+    [made] = connector.push_batch([(deal, _context("k-4"))])
+
+    assert company_id in {str(k) for k in fake.associated_ids("deals", made.external_id, "companies")}
+    assert pushed.external_id in {str(k) for k in fake.associated_ids("deals", made.external_id, "contacts")}
