@@ -24,6 +24,7 @@ the tool alone keeps of its customers (lifecycle stage, owner, marketing).
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -331,7 +332,15 @@ class KeptValues:
     customer: str
     external_id: str
     values: dict[str, str]  # our field name -> the tool's value
-    changed_at: str  # the newest of their times, as the tool gave it
+    changed_at: str  # the newest of their times, as the tool gave it (ISO 8601; "" if none)
+
+    @property
+    def changed(self) -> datetime.datetime | None:
+        """``changed_at`` as a moment, for the page to show as people read times."""
+        try:
+            return datetime.datetime.fromisoformat(self.changed_at) if self.changed_at else None
+        except ValueError:
+            return None
 
     def as_dict(self) -> dict[str, Any]:
         return {
