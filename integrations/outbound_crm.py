@@ -38,7 +38,6 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import Max, Q, Sum
 from django.utils import timezone
 
@@ -282,30 +281,22 @@ def _with_field_rules(connections: list[Connection]) -> list[Connection]:
 
 def order_history_changed(event: OutboxEvent) -> None:
     """An outbox subscriber: an order confirmed, cancelled or paid changes its customer's order
-    history, so each connection with field rules that has the customer gets it again."""
+    history, so each connection with field rules gets the customer again. Whether the tool has the
+    customer yet does not matter: a first push of it may be on its way with the history read before
+    this order (the link is made only when its answer comes), and one the tool never had is made
+    now, with its history."""
     if event.topic not in ORDER_HISTORY_TOPICS:
         return
     customer_id = event.payload.get("customer_id")
     if not isinstance(customer_id, int):
         return
     connections = _with_field_rules(list(Connection.objects.exclude(status=ConnectionStatus.PAUSED)))
-    if not connections:
-        return
-    linked = set(
-        ExternalRef.objects.filter(
-            connection__in=connections,
-            object_type=CUSTOMER,
-            content_type=ContentType.objects.get_for_model(Customer),
-            object_id=customer_id,
-        ).values_list("connection_id", flat=True)
-    )
-    customer = Customer.objects.filter(pk=customer_id).first() if linked else None
+    customer = Customer.objects.filter(pk=customer_id).first() if connections else None
     if customer is None:
-        return  # not in any such tool yet: its first push carries its history
+        return
     number = event.payload.get("number", "")
     for connection in connections:
-        if connection.pk in linked:
-            customer_again(connection, customer, why=f"order history: {event.topic} {number}".strip())
+        customer_again(connection, customer, why=f"order history: {event.topic} {number}".strip())
 
 
 def install() -> None:

@@ -17,12 +17,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from erp import events
 from erp.exceptions import ValidationFailed
 from erp.models import OutboxEvent
 from integrations import field_owners, http, outbound_crm, ownership, registry
 from integrations.connections import connection_create
 from integrations.field_owners import Owner
-from integrations.models import Connection, Delivery, DeliveryStatus
+from integrations.models import Connection, Delivery, DeliveryStatus, ExternalRef
 from integrations.outbound_accounting import customer_out, resolve_customer
 from integrations.outbound_items import Resolved
 from sales.models import Customer, SalesOrder
@@ -197,6 +198,26 @@ def test_a_push_of_the_customer_waiting_unclaimed_takes_the_new_history_with_it(
 
     [event] = OutboxEvent.objects.filter(topic=outbound_crm.CUSTOMER_AGAIN)
     assert event.payload == {"connection_id": crm.pk, "customer_id": customer.pk, "why": "order history"}
+
+
+def test_an_order_confirmed_while_the_first_push_of_its_customer_is_on_its_way_pushes_it_again(
+    crm, django_capture_on_commit_callbacks
+):
+    """The customer's first push read its history (none) and is waiting for HubSpot's answer, so
+    the tool has no link yet: the order's confirmation still pushes the customer again, else the
+    tool keeps a lifetime value of 0 (what the simulated day with real workers found)."""
+    customer = CustomerFactory(name="Katherine Johnson")
+    order = order_for((stocked_product(10), 1), customer=customer)
+    assert not ExternalRef.objects.filter(connection=crm, object_type="customer").exists()
+
+    with django_capture_on_commit_callbacks(execute=False):
+        order_confirm(order=order)
+    [confirmed_event] = OutboxEvent.objects.filter(topic="sales.order_confirmed")
+    events.dispatch_event(confirmed_event.pk)  # its subscribers run as the dispatcher would run them
+
+    [event] = OutboxEvent.objects.filter(topic=outbound_crm.CUSTOMER_AGAIN)
+    assert event.payload["customer_id"] == customer.pk
+    assert event.payload["connection_id"] == crm.pk
 
 
 # --- the rules -------------------------------------------------------------------------------------
