@@ -130,8 +130,15 @@ class HubSpotConnector(HubSpotClient):
             code: (mapping.contact_properties(item, leave_out[code]), ctx.idempotency_key)
             for code, (item, ctx) in latest.items()
         }
-        contacts = self._upsert(mapping.CONTACTS, mapping.CUSTOMER_CODE, inputs)
-        contacts |= self._adopt(contacts, inputs)
+        linked = {code: item.external_id for code, (item, _) in latest.items() if item.external_id}
+        fresh = {code: given for code, given in inputs.items() if code not in linked}
+        updated = self._update_linked(linked, inputs)
+        fresh |= {code: inputs[code] for code, result in updated.items() if result is None}
+        contacts: dict[str, dict[str, Any] | Exception] = {
+            code: result for code, result in updated.items() if result is not None
+        }
+        contacts |= self._upsert(mapping.CONTACTS, mapping.CUSTOMER_CODE, fresh)
+        contacts |= self._adopt(contacts, fresh)
         companies = self._upsert(
             mapping.COMPANIES,
             mapping.CUSTOMER_CODE,
@@ -163,6 +170,43 @@ class HubSpotConnector(HubSpotClient):
         for code, error in self._associate(CONTACT_TO_COMPANY, pairs).items():
             outcome[code] = error
         return {index: outcome[item.reference] for index, item, _ in entries}
+
+    def _update_linked(
+        self, linked: dict[str, str], inputs: dict[str, tuple[dict[str, str], str]]
+    ) -> dict[str, dict[str, Any] | Exception | None]:
+        """The contacts the hub is linked to already, updated by their id with our customer number
+        among the values (one ``batch/update``): a contact linked when HubSpot told us of it (one
+        someone made there, with the customer's email) does not carry our number yet, and an
+        upsert by the number would make a second contact. None for a contact HubSpot no longer has
+        (deleted there): it is made again by the number."""
+        if not linked:
+            return {}
+        body = {
+            "inputs": [
+                {
+                    "id": contact_id,
+                    "objectWriteTraceId": inputs[code][1],
+                    "properties": {**inputs[code][0], mapping.CUSTOMER_CODE: code},
+                }
+                for code, contact_id in linked.items()
+            ]
+        }
+        answer = self._call("POST", f"/crm/v3/objects/{mapping.CONTACTS}/batch/update", json=body)
+        traced, keyed, errors = mapping.by_trace(answer, mapping.CUSTOMER_CODE)
+        found: dict[str, dict[str, Any] | Exception | None] = {}
+        for code, contact_id in linked.items():
+            trace = inputs[code][1]
+            result = traced.get(trace) or keyed.get(code)
+            error = errors.get(trace) or errors.get(contact_id)
+            if result is not None:
+                found[code] = {**result, "new": False}
+            elif error is not None and error.get("category") == "OBJECT_NOT_FOUND":
+                found[code] = None
+            elif error is not None:
+                found[code] = mapping.refusal(error, f"contact {contact_id} (customer {code})")
+            else:
+                found[code] = TransientError(f"HubSpot's answer names no result for contact {contact_id}.")
+        return found
 
     def _adopt(
         self, contacts: dict[str, dict[str, Any] | Exception], inputs: dict[str, tuple[dict[str, str], str]]

@@ -105,3 +105,30 @@ def test_a_company_customers_deal_is_associated_with_its_company_and_contact(fak
 
     assert company_id in {str(k) for k in fake.associated_ids("deals", made.external_id, "companies")}
     assert pushed.external_id in {str(k) for k in fake.associated_ids("deals", made.external_id, "contacts")}
+
+
+def test_a_contact_linked_by_its_email_is_updated_by_its_id_not_made_twice(fake, connector):
+    """HubSpot told us of a contact someone made there (the hub linked it to the customer with its
+    email); our first push must not make a second contact because the first one lacks our number,
+    even when the email is left out (HubSpot's is newer)."""
+    theirs = fake.rep_creates("contacts", firstname="Ada", lastname="King", email="ada@example.com")
+    long_ago = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+    item = CustomerOut(
+        reference="C-1",
+        external_id=theirs.id,
+        version="",
+        name="Ada Lovelace",
+        email="ada@example.com",
+        phone="+1 555 0100",
+        latest=("email", "name", "phone"),
+        changed_at={"email": long_ago, "name": long_ago, "phone": long_ago},
+    )
+
+    [result] = connector.push_batch([(item, _context("k-1"))])
+
+    assert result.external_id == theirs.id
+    assert len(fake.snapshot()["contacts"]) == 1
+    values = fake.values("contacts", theirs.id)
+    assert values["erp_customer_code"] == "C-1"
+    assert values["lastname"] == "King"  # HubSpot's name is newer than ours: it stays
+    assert values["phone"] == "+1 555 0100"  # HubSpot had none: ours goes

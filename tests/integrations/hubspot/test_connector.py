@@ -36,6 +36,7 @@ UPSERT_CONTACTS = "/crm/v3/objects/contacts/batch/upsert"
 UPSERT_COMPANIES = "/crm/v3/objects/companies/batch/upsert"
 UPSERT_DEALS = "/crm/v3/objects/deals/batch/upsert"
 READ_CONTACTS = "/crm/v3/objects/contacts/batch/read"
+UPDATE_CONTACTS = "/crm/v3/objects/contacts/batch/update"
 ASSOCIATE = "/crm/v4/associations/{}/{}/batch/associate/default"
 Answer = Callable[[httpx.Request], httpx.Response]
 
@@ -103,6 +104,23 @@ def upserted(
     if errors:
         body |= {"numErrors": len(errors), "errors": errors}
     return reply(body, 207 if errors else 200)
+
+
+def updated(request: httpx.Request) -> httpx.Response:
+    """HubSpot's batch update answer: each input done, by its id."""
+    inputs = json.loads(request.content)["inputs"]
+    results = [
+        {
+            "id": given["id"],
+            "properties": {**given["properties"], "hs_object_id": given["id"]},
+            "createdAt": "2026-03-14T14:22:10.512Z",
+            "updatedAt": "2026-03-14T15:00:02.117Z",
+            "archived": False,
+            "objectWriteTraceId": given["objectWriteTraceId"],
+        }
+        for given in inputs
+    ]
+    return reply({"status": "COMPLETE", "results": results})
 
 
 def associated(request: httpx.Request) -> httpx.Response:
@@ -221,7 +239,7 @@ def test_a_latest_field_changed_there_after_us_is_left_out(api, connector):
             ],
         },
     )
-    api.on("POST", UPSERT_CONTACTS, lambda r: upserted(r, new=False))
+    api.on("POST", UPDATE_CONTACTS, updated)
     item = customer(
         "C-1",
         external_id="501",
@@ -234,8 +252,10 @@ def test_a_latest_field_changed_there_after_us_is_left_out(api, connector):
     [read] = api.sent("POST", READ_CONTACTS)
     assert read["inputs"] == [{"id": "501"}]
     assert set(read["propertiesWithHistory"]) == {"email", "phone"}
-    [body] = api.sent("POST", UPSERT_CONTACTS)
+    [body] = api.sent("POST", UPDATE_CONTACTS)  # linked already: by its id, carrying our number
+    assert body["inputs"][0]["id"] == "501"
     properties = body["inputs"][0]["properties"]
+    assert properties["erp_customer_code"] == "C-1"
     assert "phone" not in properties  # theirs is newer: theirs stays
     assert properties["email"] == "c-1@buyer.test"  # ours is newer: ours goes
     assert isinstance(result, PushResult)
@@ -285,7 +305,7 @@ def test_a_company_customer_is_a_company_too_associated_with_its_contact(api, co
 
 
 def test_a_known_contact_and_company_are_not_associated_again(api, connector):
-    api.on("POST", UPSERT_CONTACTS, lambda r: upserted(r, new=False))
+    api.on("POST", UPDATE_CONTACTS, updated)
     api.on("POST", UPSERT_COMPANIES, lambda r: upserted(r, new=False))
     item = customer("C-58", external_id="9000", company_external_id="9000", is_company=True)
 
