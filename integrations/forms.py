@@ -413,15 +413,17 @@ class FieldOwnersForm(forms.Form):
 
     OWNER_LABELS = {"hub": "the hub", "tool": "the tool", "latest": "the last writer"}
 
-    def __init__(self, *args: Any, rules: list[Any], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, rules: list[Any], tool_label: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        labels = {**self.OWNER_LABELS, **({"tool": tool_label} if tool_label else {})}
         for rule in rules:
             if len(rule.choices) > 1:
                 self.fields[rule.field] = forms.ChoiceField(
                     label=rule.label,
-                    choices=[(c.value, self.OWNER_LABELS[c.value]) for c in rule.choices],
+                    choices=[(c.value, labels[c.value]) for c in rule.choices],
                     initial=rule.owner.value,
                     error_messages={"invalid_choice": "Choose the hub, the tool or the last writer."},
+                    widget=forms.Select(attrs={"aria-label": f"Owner of {rule.label.lower()}"}),
                 )
 
 

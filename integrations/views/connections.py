@@ -208,7 +208,7 @@ def _ownership_context(
         "field_rules": rules,
         "field_owners_form": fields_form
         if fields_form is not None
-        else FieldOwnersForm(rules=rules, prefix="fields"),
+        else FieldOwnersForm(rules=rules, prefix="fields", tool_label=connection.name),
         "kept_values": ownership.kept_values(connection) if rules else [],
     }
 
@@ -221,7 +221,7 @@ def field_owners_set(request: HttpRequest, pk: int) -> HttpResponse:
     refused (nothing changed) and a toast; otherwise back to the overview with a message."""
     connection = get_connection(pk)
     rules = ownership.customer_fields(connection)
-    form = FieldOwnersForm(request.POST, rules=rules, prefix="fields")
+    form = FieldOwnersForm(request.POST, rules=rules, prefix="fields", tool_label=connection.name)
     saved = False
     if not rules:
         form.add_error(None, f"{connection.name} keeps no customer fields of its own.")
@@ -239,7 +239,9 @@ def field_owners_set(request: HttpRequest, pk: int) -> HttpResponse:
     if saved:
         message = "Customer fields: who owns each is saved."
         connection.refresh_from_db()
-        form = FieldOwnersForm(rules=ownership.customer_fields(connection), prefix="fields")
+        form = FieldOwnersForm(
+            rules=ownership.customer_fields(connection), prefix="fields", tool_label=connection.name
+        )
     else:
         errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
         message = f"Nothing changed: {errors}"
