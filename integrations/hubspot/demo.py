@@ -229,7 +229,8 @@ def first_poll(connection_id: int) -> str:
 def seed_hubspot() -> list[str]:
     """The connection, and its first sync once the demo is saved: the outbox's pushes go first (they
     were registered first: every customer a contact, the one the rep made linked by its email rather
-    than made twice, every confirmed order a deal), then the rep's contacts come in as HubSpot tells of them."""
+    than made twice, every confirmed order a deal), then the rep's contacts come in as HubSpot
+    tells of them."""
     from integrations import registry
 
     try:
