@@ -159,7 +159,9 @@ def resolve_deal(connection: Connection, event: OutboxEvent, force: bool) -> Res
 # The hub's own topic: push a customer again to the one connection the payload names.
 CUSTOMER_AGAIN = "integrations.customer_again"
 # A customer's order history changes with these (its lifetime value, its last order date).
-ORDER_HISTORY_TOPICS = frozenset({"sales.order_confirmed", "sales.order_cancelled", "sales.payment_received"})
+ORDER_HISTORY_TOPICS = frozenset(
+    {"sales.order_confirmed", "sales.order_updated", "sales.order_cancelled", "sales.payment_received"}
+)
 # ExternalRef.extra keys of a customer's link: field -> {"at": the tool's time of the value we took
 # from it, "here": when we took it}; field -> the value we last sent; the tool's values we last
 # healed (a disagreement that comes back unchanged right after is not pushed again).

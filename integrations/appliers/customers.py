@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils import timezone
@@ -230,6 +231,7 @@ def _apply_with_rules(
         taken_at = {f: at for f, at in times.items() if at is not None}
     else:
         changes, taken_at, differs = _weigh(customer, ref, record, owners)
+        differs |= _history_differs(customer, record)
     columns = {k: v for k, v in changes.items() if k != "address"}
     if columns:
         customer = customer_update(customer=customer, **columns)
@@ -293,6 +295,28 @@ def _weigh(
         else:
             differs[name] = theirs[name]
     return changes, taken_at, differs
+
+
+def _history_differs(customer: Customer, record: CustomerRecord) -> dict[str, str]:
+    """The customer's order history as the tool shows it (``record.crm`` "lifetime_value" and
+    "last_order_date", when the connector reads them back), where it is not ours: ours is sent
+    again. The hub has no rule for it (it is always ours), and a push of it can be lost to a race:
+    the tool must not be believed to hold it because its other fields agree."""
+    if "lifetime_value" not in record.crm and "last_order_date" not in record.crm:
+        return {}
+    value, last = outbound_crm.order_history(customer.pk)
+    theirs_value = record.crm.get("lifetime_value", "")
+    found: dict[str, str] = {}
+    try:
+        same_value = Decimal(theirs_value or "0") == value
+    except InvalidOperation:
+        same_value = False
+    if not same_value:
+        found["lifetime_value"] = theirs_value
+    theirs_last = record.crm.get("last_order_date", "")
+    if theirs_last != (last.isoformat() if last is not None else ""):
+        found["last_order_date"] = theirs_last
+    return found
 
 
 def _keep_on_link(ref: ExternalRef, record: CustomerRecord, owners: Mapping[str, Owner]) -> list[str]:

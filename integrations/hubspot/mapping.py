@@ -60,7 +60,15 @@ CRM_KEPT: Mapping[str, str] = {
 }
 HISTORY_PROPERTIES: tuple[str, ...] = tuple(sorted({p for props in STAMPED_BY.values() for p in props}))
 CONTACT_READ: tuple[str, ...] = tuple(
-    sorted({*(p for props in CONTACT_FIELDS.values() for p in props), LAST_MODIFIED, MERGED_IDS})
+    sorted(
+        {
+            *(p for props in CONTACT_FIELDS.values() for p in props),
+            LAST_MODIFIED,
+            MERGED_IDS,
+            LIFETIME_VALUE,
+            LAST_ORDER_DATE,
+        }
+    )
 )
 # Errors of one input of a batch that the same input will always meet again.
 REFUSED_FOR_GOOD = frozenset({"VALIDATION_ERROR", "CONFLICT"})
@@ -290,7 +298,14 @@ def customer_record(obj: Mapping[str, Any]) -> CustomerRecord:
         address=address if any(address.values()) else {},
         tax_id=text("erp_tax_id"),
         changed_at=stamps(obj),
-        crm={ours: text(prop) for ours, prop in CRM_KEPT.items()},
+        # with what the hub sends but keeps no rule for: the terms and the order history, so the
+        # hub sees where HubSpot's differ from ours and sends ours again
+        crm={ours: text(prop) for ours, prop in CRM_KEPT.items()}
+        | {
+            "payment_terms": text("erp_payment_terms"),
+            "lifetime_value": text(LIFETIME_VALUE),
+            "last_order_date": text(LAST_ORDER_DATE),
+        },
         merged_external_ids=tuple(i.strip() for i in merged),
     )
 

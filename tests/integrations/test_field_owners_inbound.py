@@ -21,12 +21,12 @@ from integrations.models import Connection, ExternalRef, SyncRun
 from integrations.outbound_accounting import customer_out_for
 from integrations.records import CustomerRecord
 from sales.models import Customer
-from sales.services import customer_update
+from sales.services import customer_update, order_confirm
 from tests.integrations.conformance.pipeline.connector import PipelineConnector
 from tests.integrations.factories import ExternalRefFactory, SyncRunFactory
 from tests.integrations.test_field_owners import crm_fixture  # noqa: F401  (a fixture)
 from tests.queries import assert_constant_queries
-from tests.sales.factories import CustomerFactory
+from tests.sales.factories import CustomerFactory, order_for, stocked_product
 
 pytestmark = pytest.mark.django_db
 
@@ -216,3 +216,30 @@ def test_applying_a_record_costs_the_same_queries_whatever_the_customers_history
             customer_update(customer=fresh(customer), notes=f"note {n}")
 
     assert_constant_queries(once, grow)
+
+
+def test_an_order_history_the_crm_shows_wrong_is_sent_again_though_the_fields_agree(crm):
+    """The CRM read back shows a lifetime value that is not ours (a push of it lost to a race): the
+    hub must not believe the CRM holds what it would send because the other fields agree."""
+    from integrations.appliers.customers import _history_differs
+
+    customer = CustomerFactory(name="Mei Chen")
+    order = order_for((stocked_product(10), 1), customer=customer)
+    order_confirm(order=order)
+    order.refresh_from_db()
+    record = CustomerRecord(
+        external_id="9101",
+        name="Mei Chen",
+        crm={"lifetime_value": "0", "last_order_date": timezone.localdate(order.order_date).isoformat()},
+    )
+    assert _history_differs(customer, record) == {"lifetime_value": "0"}
+    shown = CustomerRecord(
+        external_id="9101",
+        name="Mei Chen",
+        crm={
+            "lifetime_value": format(order.total, "f"),
+            "last_order_date": timezone.localdate(order.order_date).isoformat(),
+        },
+    )
+    assert _history_differs(customer, shown) == {}
+    assert _history_differs(customer, CustomerRecord(external_id="9101", name="Mei Chen")) == {}
