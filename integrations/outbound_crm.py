@@ -21,13 +21,13 @@ payment terms, and the order history (lifetime value and last order date of the 
 cancelled, orders: one aggregate query).
 
 The order history is kept current by an outbox subscriber (``order_history_changed``): when an
-order of a customer is confirmed, cancelled or paid, each connection with field rules that has
-the customer gets it pushed again: a hub event addressed to it (``CUSTOMER_AGAIN``, resolved as any
-change of the customer), unless a push of the customer to it is waiting already and not yet
-claimed (that one reads the customer when it goes, so it carries the new history too: one push
-for a burst of orders). A subscriber rather than the deal's ``then``: it holds for a CRM without
-deals, runs exactly once per event (in the dispatch's transaction), and needs no push to land
-first. The inbound side heals the same way (``customer_again``).
+order of a customer is confirmed, updated, cancelled or paid, each connection with field rules
+gets the customer pushed again (linked yet or not): a hub event addressed to it
+(``CUSTOMER_AGAIN``, resolved as any change of the customer), unless a push of the customer to it
+is waiting already and not yet claimed (that one reads the customer when it goes, so it carries
+the new history too: one push for a burst of orders). A subscriber rather than the deal's
+``then``: it holds for a CRM without deals, runs exactly once per event (in the dispatch's
+transaction), and needs no push to land first. The inbound side heals the same way (``customer_again``).
 """
 
 from __future__ import annotations
@@ -282,7 +282,7 @@ def _with_field_rules(connections: list[Connection]) -> list[Connection]:
 
 
 def order_history_changed(event: OutboxEvent) -> None:
-    """An outbox subscriber: an order confirmed, cancelled or paid changes its customer's order
+    """An outbox subscriber: an order confirmed, updated, cancelled or paid changes its customer's order
     history, so each connection with field rules gets the customer again. Whether the tool has the
     customer yet does not matter: a first push of it may be on its way with the history read before
     this order (the link is made only when its answer comes), and one the tool never had is made
