@@ -100,8 +100,17 @@ def test_the_command_writes_the_report_and_exits_non_zero_on_drift(tmp_path, mon
     written = json.loads(out.read_text())
     assert written["ok"] is True
     assert written["mode"] == "embedded"
-    # every tool with a part in the day: the sales channels, then the shipping tools, the books
-    assert written["tools"] == ["shopify", "amazon", "bigcommerce", "shipbob", "shipstation", "quickbooks"]
+    # every tool with a part in the day: the sales channels, then the shipping tools, then the
+    # back office's (the CRM and the books)
+    assert written["tools"] == [
+        "shopify",
+        "amazon",
+        "bigcommerce",
+        "shipbob",
+        "shipstation",
+        "hubspot",
+        "quickbooks",
+    ]
 
     monkeypatch.setattr(
         Faults, "named", classmethod(lambda cls, name: cls(drop=0.5))
