@@ -87,6 +87,13 @@ class ProductAdmin(HistoryAdmin):
     filter_horizontal = ("attribute_values",)
     inlines = [BarcodeInline, ProductUnitInline]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        """An existing product's SKU changes on its page (``product_update``), never here: the
+        service also rewrites its stock levels' copy of it (their list's sort), which a save here
+        would leave stale."""
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return (*fields, "sku") if obj is not None else fields
+
 
 @admin.register(ProductTemplate)
 class ProductTemplateAdmin(HistoryAdmin):
@@ -120,6 +127,13 @@ class LocationAdmin(admin.ModelAdmin):
     list_select_related = ("warehouse",)
     readonly_fields = ("path",)
     raw_id_fields = ("parent",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        """An existing location is renamed on the warehouse's page (``location_update``), never
+        here: the service recomputes its path and its children's, and the stock levels' copies of
+        them, which a save here would leave stale."""
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return (*fields, "name", "parent", "warehouse") if obj is not None else fields
 
 
 @admin.register(StockMove)
