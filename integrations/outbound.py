@@ -9,7 +9,8 @@ deliveries of other products and locations with it in one ``push_batch`` (``_cla
 key collapsed the same way and each delivery keeping its own outcome.
 
 An attempt (``delivery_attempt``) claims the delivery under its row lock (skipping
-a row another worker holds) with a lease (``claimed_until``), does the network
+a row another worker holds) with a lease (``claimed_until``); one record's pushes to a
+connection go one at a time (a delivery of a record in flight there waits for it), does the network
 call outside any transaction, then records the outcome only if it still holds the
 claim. The attempt branches on the target: a connection gets ``connector.push`` of
 an item resolved from hub state (``integrations.pushing``), a subscription gets the
@@ -128,7 +129,8 @@ def _claim_more(
     """Claim, with ``first``'s lease, the other deliveries that go with it: the rest of its job, or
     (a tool with a batch endpoint) what else is due for the connection. A due stock push of another
     product or location goes too, once its key is collapsed into its newest delivery (``_collapse``:
-    a key whose push is in flight waits); ``first``'s own key was collapsed when it was claimed."""
+    a key whose push is in flight waits); ``first``'s own key was collapsed when it was claimed. A
+    delivery of a record another worker is pushing to the connection waits for it (``_claim``)."""
     moment = timezone.now()
     with transaction.atomic():
         found = (
@@ -143,14 +145,29 @@ def _claim_more(
                 found = found.exclude(coalesce_key=first.coalesce_key)
         candidates = list(found.order_by("next_attempt_at", "pk")[:limit])
         connection_id = _id(first.connection_id)
+        records: dict[int, str] = {}  # an uncoalesced delivery's record: one push of it at a time
+        if not job_id:
+            plain = [d.pk for d in candidates if not d.coalesce_key]
+            records = {
+                pk: _record_key(kind, aggregate)
+                for pk, kind, aggregate in Delivery.objects.filter(pk__in=plain).values_list(
+                    "pk", "event__aggregate_type", "event__aggregate_id"
+                )
+            }
         # the keys' locks in one order, so two workers claiming batches never wait on each other
-        for key in sorted({d.coalesce_key for d in candidates if d.coalesce_key}):
+        for key in sorted({d.coalesce_key for d in candidates if d.coalesce_key} | set(records.values())):
             _lock_key(connection_id, key)
+        busy = (
+            _in_flight(connection_id, moment, exclude=[first.pk, *(d.pk for d in candidates)])
+            if records
+            else set()
+        )
         more: list[Delivery] = []
         collapsed: set[str] = set()
         for delivery in candidates:
             if not delivery.coalesce_key:
-                more.append(delivery)
+                if records.get(delivery.pk) not in busy:
+                    more.append(delivery)
             elif delivery.coalesce_key not in collapsed:
                 collapsed.add(delivery.coalesce_key)
                 survivor = _collapse(delivery, moment)
@@ -180,12 +197,41 @@ def _lock_key(connection_id: int, coalesce_key: str) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [connection_id, key])
 
 
+def _record_key(aggregate_type: str, aggregate_id: str) -> str:
+    """The lock key of one record's pushes to a connection (``_claim``: one at a time, in order)."""
+    return f"{aggregate_type}:{aggregate_id}"
+
+
+def _in_flight(
+    connection_id: int, moment: datetime, *, exclude: list[int], record: tuple[str, str] | None = None
+) -> dict[str, int]:
+    """The connection's uncoalesced deliveries a worker holds now (of ``record`` only, its
+    aggregate type and id, if given), ``exclude``'s aside: their record (``_record_key``) -> one of
+    them."""
+    rows = Delivery.objects.filter(
+        connection_id=connection_id, status__in=OPEN, coalesce_key="", claimed_until__gt=moment
+    ).exclude(pk__in=exclude)
+    if record is not None:
+        rows = rows.filter(event__aggregate_type=record[0], event__aggregate_id=record[1])
+    found = rows.values_list("pk", "event__aggregate_type", "event__aggregate_id")
+    return {_record_key(kind, aggregate): pk for pk, kind, aggregate in found}
+
+
 def _claim(delivery_pk: int) -> Delivery | None:
+    """Claim one delivery for this worker (None: not now). Pushes of one record to one connection
+    go one at a time: a delivery whose record has another push in flight there waits until it has
+    landed (an order cancelled while its creation is on its way to a 3PL: the cancel, resolved
+    before the creation's answer is known, would find nothing to cancel and skip, and the 3PL would
+    ship a cancelled order). Coalesced stock pushes collapse instead (``_collapse``)."""
     moment = timezone.now()
     with transaction.atomic():
-        head = Delivery.objects.filter(pk=delivery_pk).values_list("connection_id", "coalesce_key").first()
-        if head is not None and head[0] is not None and head[1]:
-            _lock_key(head[0], head[1])
+        head = (
+            Delivery.objects.filter(pk=delivery_pk)
+            .values_list("connection_id", "coalesce_key", "event__aggregate_type", "event__aggregate_id")
+            .first()
+        )
+        if head is not None and head[0] is not None:
+            _lock_key(head[0], head[1] or _record_key(head[2], head[3]))
         delivery = Delivery.objects.select_for_update(skip_locked=True).filter(pk=delivery_pk).first()
         if (
             delivery is None
@@ -205,6 +251,18 @@ def _claim(delivery_pk: int) -> Delivery | None:
             if survivor is None:
                 return None
             delivery = survivor
+        elif head is not None and head[0] is not None:
+            record = (head[2], head[3])
+            busy = _in_flight(head[0], moment, exclude=[delivery.pk], record=record)
+            if busy:
+                # attempted as soon as that one lands (``_release_waiting``; looked at again after
+                # this commits, should it have landed meanwhile), or when due if it fails
+                pushing_it = next(iter(busy.values()))
+                delivery.blocked_on_id = pushing_it
+                delivery.next_attempt_at = moment + timedelta(seconds=max(1.0, coalesce_seconds()))
+                delivery.save(update_fields=["blocked_on", "next_attempt_at"])
+                transaction.on_commit(lambda: _release_waiting(pushing_it, timezone.now()))
+                return None
         delivery.claimed_until = moment + timedelta(seconds=float(settings.INTEGRATIONS_CLAIM_SECONDS))
         delivery.save(update_fields=["claimed_until"])
         return delivery

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from integrations import health, inbound, outbound, polling, routing
+from integrations import health, inbound, outbound, polling, pushing, routing
 from integrations.connections import connection_create
 from integrations.http import mounted
 from integrations.mappings import mapping_set
@@ -197,6 +197,41 @@ def test_a_cancellation_here_cancels_it_at_shipbob(
     [delivery] = Delivery.objects.filter(connection=connection, topic="sales.order_cancelled")
     assert delivery.status == DeliveryStatus.SUCCEEDED
     assert len(shipbob.orders) == 1
+
+
+def test_a_cancellation_while_the_order_is_on_its_way_to_shipbob_waits_for_it_and_cancels_it_there(
+    client, shipbob, shop_connection, connection, django_capture_on_commit_callbacks
+):
+    """Two workers, one order: the cancel's delivery is taken up while the creation's is in flight
+    (ShipBob has made the order, its answer not recorded here yet). Resolved then, the cancel found
+    nothing sent and skipped, and ShipBob shipped a cancelled order (the workers day in CI)."""
+    capture = django_capture_on_commit_callbacks
+    real_push = pushing.push
+    cancel_attempts: list[Delivery | None] = []
+
+    def creation_in_flight(delivery: Delivery) -> Any:
+        outcome = real_push(delivery)
+        if delivery.topic == "sales.order_confirmed" and not cancel_attempts:
+            order = SalesOrder.objects.get()
+            assert shipbob.order_by_reference(order.number)["status"] == "Processing"
+            with capture(execute=True):  # staff cancel it here meanwhile; another worker takes it up
+                order_cancel(order=SalesOrder.objects.get(pk=order.pk), reason="customer changed their mind")
+            [cancel] = Delivery.objects.filter(connection=connection, topic="sales.order_cancelled")
+            cancel_attempts.append(outbound.delivery_attempt(cancel.pk))
+        return outcome
+
+    with mock.patch.object(pushing, "push", side_effect=creation_in_flight), capture(execute=True):
+        post_webhook(client, shop_connection, *sample_webhook())
+    order = SalesOrder.objects.get()
+
+    # the cancel waited for the creation, not deciding on what it could not know yet, and went as
+    # soon as the creation had landed
+    assert cancel_attempts == [None]
+    created = Delivery.objects.get(connection=connection, topic="sales.order_confirmed")
+    assert created.status == DeliveryStatus.SUCCEEDED
+    [cancel] = Delivery.objects.filter(connection=connection, topic="sales.order_cancelled")
+    assert cancel.status == DeliveryStatus.SUCCEEDED, cancel.last_error
+    assert shipbob.order_by_reference(order.number)["status"] == "Cancelled"
 
 
 def test_counts_polled_from_shipbob_set_the_on_hand_at_the_mapped_warehouse(
