@@ -44,13 +44,17 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Schema
+from ninja.schema import DjangoGetter
 from pydantic import (
     AfterValidator,
     ConfigDict,
+    ModelWrapValidatorHandler,
     PlainSerializer,
     SerializationInfo,
     SerializerFunctionWrapHandler,
+    ValidationInfo,
     model_serializer,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -146,12 +150,57 @@ QuantityIn = Annotated[Decimal, AfterValidator(_storable(QUANTITY_LIMIT))]
 MoneyIn = Annotated[Decimal, AfterValidator(_storable(MONEY_LIMIT))]
 
 
+class _Getter(DjangoGetter):
+    """ninja's reader of an object's fields, with a dotted alias (``product.sku``) followed step by
+    step, instead of through a Django template ``Variable`` parsed and resolved again for every
+    field of every row (on a list page of 50 moves that was nearly half of the answer's CPU).
+
+    Each step reads an attribute (or a key of a dict); an empty step (``lot.code`` of a move
+    without a lot) is a missing field, so the field's default applies, as before. Unlike a template
+    variable, a step is never called: the aliases name attributes and properties, not methods."""
+
+    __slots__ = ()
+
+    def __getattr__(self, key: str) -> Any:
+        obj = self._obj
+        if key in self._schema_cls._ninja_resolvers or isinstance(obj, dict):
+            return super().__getattr__(key)
+        if "." not in key:
+            try:
+                value = getattr(obj, key)
+            except AttributeError:
+                return super().__getattr__(key)  # whatever else ninja would try
+            return self._convert_result(value)
+        value = obj
+        for step in key.split("."):
+            if value is None:
+                raise AttributeError(key)
+            if isinstance(value, Mapping):
+                if step not in value:
+                    raise AttributeError(key)
+                value = value[step]
+            else:
+                value = getattr(value, step)
+        return self._convert_result(value)
+
+
 class ApiSchema(Schema):
-    """A ninja Schema whose ``currency`` (when it has one) formats the ``Money`` inside it.
+    """A ninja Schema whose ``currency`` (when it has one) formats the ``Money`` inside it, and
+    whose dotted aliases are read quickly (``_Getter``).
 
     The currency travels down the answer in the serialization context, so a document's lines,
     which carry no currency of their own, are written in the document's.
     """
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _run_root_validator(
+        cls, values: Any, handler: ModelWrapValidatorHandler[Any], info: ValidationInfo
+    ) -> Any:
+        # ninja's own, with _Getter for its DjangoGetter (this one replaces it: the same name)
+        if cls.model_config.get("extra") == "forbid" or cls.model_config.get("validate_assignment", False):
+            handler(values)
+        return handler(_Getter(values, cls, info.context))
 
     @model_serializer(mode="wrap")
     def _with_currency(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo):
