@@ -19,10 +19,17 @@ A list answers ``{"items", "count", "count_exact", "next_cursor"}``:
 
 Each page costs the same queries whatever its length or position: the count (and the estimate
 when the count stops), the page's ids, and its rows with what they join and prefetch.
+
+A list whose answer schema reads only columns (each field a column of the model, or a dotted
+alias through its foreign keys: ``product.sku``) may say so (``@paginate(KeysetPagination,
+rows=MoveOut)``): its page's rows are then read as dicts of exactly those columns, joined in the
+one query, without building a model instance per row and per joined row (a page of 50 moves
+built 250, a fifth of the answer's CPU).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date, datetime
 from decimal import Decimal
@@ -32,9 +39,9 @@ from uuid import UUID
 from django.core import signing
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
-from django.db.models import Model, Q, QuerySet
+from django.db.models import F, Model, Q, QuerySet
 from django.http import HttpRequest
-from ninja import Field
+from ninja import Field, Schema
 from ninja.conf import settings as ninja_settings
 from ninja.pagination import PaginationBase
 
@@ -95,6 +102,8 @@ def _nullable(queryset: QuerySet[Any], path: str) -> bool:
 
 
 def _value_of(obj: Any, path: str) -> Any:
+    if isinstance(obj, dict):  # a row read as columns: it carries its sort keys by their paths
+        return obj[path]
     for part in path.split("__"):
         if obj is None:
             return None
@@ -170,6 +179,20 @@ def count_capped(queryset: QuerySet[Any], limit: int = COUNT_LIMIT) -> tuple[int
     return estimate, False
 
 
+@functools.cache
+def columns_of(schema: type[Schema]) -> tuple[tuple[str, ...], dict[str, F]]:
+    """What ``schema`` reads of a row: (its plain columns, its dotted aliases as joined columns)."""
+    plain: list[str] = []
+    joined: dict[str, F] = {}
+    for name, field in schema.model_fields.items():
+        source = field.alias or name
+        if "." in source:
+            joined[source] = F(source.replace(".", "__"))
+        else:
+            plain.append(source)
+    return tuple(plain), joined
+
+
 class PageOrCursorIn(PaginationBase.Input):
     """The query parameters of a list paged by KeysetPagination (its own name: OpenAPI names it)."""
 
@@ -207,10 +230,12 @@ class KeysetPagination(PaginationBase):
         *,
         page_size: int = ninja_settings.PAGINATION_PER_PAGE,
         max_page_size: int = ninja_settings.PAGINATION_MAX_PER_PAGE_SIZE,
+        rows: type[Schema] | None = None,
         **kwargs: Any,
     ) -> None:
         self.page_size = page_size
         self.max_page_size = max_page_size
+        self.rows = rows  # the page's rows read as the columns this schema shows (module docstring)
         super().__init__(**kwargs)
 
     def paginate_queryset(
@@ -235,21 +260,27 @@ class KeysetPagination(PaginationBase):
             counted = count_capped(queryset)
             offset = (pagination.page - 1) * size
             pks = list(queryset.values_list("pk", flat=True)[offset : offset + size + 1])
-        items = self._rows(queryset, pks[:size])
+        items = self._rows(queryset, pks[:size], terms or [])
         next_cursor = None
         if len(pks) > size and items and terms is not None and keyset:
             next_cursor = encode_cursor(terms, items[-1], counted)
         count, exact = counted
         return {"items": items, "count": count, "count_exact": exact, "next_cursor": next_cursor}
 
-    @staticmethod
-    def _rows(queryset: QuerySet[Any], pks: list[Any]) -> list[Any]:
+    def _rows(self, queryset: QuerySet[Any], pks: list[Any], terms: list[Term]) -> list[Any]:
         """The rows of these ids, in their order, with everything the queryset joins, annotates and
-        prefetches. The page's ids are found first, by a query that only sorts and filters: it is
+        prefetches (or, with ``rows``, the columns its schema shows, and the sort keys for the
+        cursor). The page's ids are found first, by a query that only sorts and filters: it is
         planned in a fraction of the time a sorted, limited query over many joined tables takes
         (7 ms against 1 for the ledger), and past the first page the database skips index
         entries, not joined rows with their computed columns."""
         if not pks:
             return []
-        found = {obj.pk: obj for obj in queryset.order_by().filter(pk__in=pks)}
+        page = queryset.order_by().filter(pk__in=pks)
+        if self.rows is None:
+            found = {obj.pk: obj for obj in page}
+        else:
+            plain, joined = columns_of(self.rows)
+            keys = {path for path, _ in terms} - set(plain) - set(joined)
+            found = {row["pk"]: row for row in page.values(*plain, *sorted(keys | {"pk"}), **joined)}
         return [found[pk] for pk in pks if pk in found]

@@ -46,7 +46,7 @@ def level_list(request: HttpRequest, filters: Query[LevelFilterIn]) -> QuerySet[
 
 
 @router.get("/moves", response=list[MoveOut])
-@paginate(KeysetPagination, page_size=PAGE_SIZE)
+@paginate(KeysetPagination, page_size=PAGE_SIZE, rows=MoveOut)
 def move_list(request: HttpRequest, filters: Query[MoveFilterIn]) -> QuerySet[StockMove]:
     """The stock ledger, newest first. Moves are never changed: a mistake is reversed."""
     return filtered(MoveFilter, filters, selectors.move_list(), listing=MOVES)

@@ -103,8 +103,9 @@ class MoveOut(ApiSchema):
     created_at: datetime
 
     @staticmethod
-    def resolve_operation(obj: StockMove | Shown[StockMove]) -> str:
-        return str(model_of(obj).operation)
+    def resolve_operation(obj: StockMove | Shown[StockMove] | dict[str, Any]) -> str:
+        # a list reads its moves as rows of columns (KeysetPagination's rows)
+        return str(obj["operation"] if isinstance(obj, dict) else model_of(obj).operation)
 
 
 class MoveDetailOut(MoveOut):

@@ -240,3 +240,28 @@ def test_pages_and_page_size():
     assert (second["count"], [p["sku"] for p in second["items"]]) == (7, ["PG-3", "PG-4", "PG-5"])
     assert [p["sku"] for p in last["items"]] == ["PG-6"]
     assert invalid.status_code == 422
+
+
+def test_the_moves_list_reads_rows_of_columns_and_answers_each_move_as_its_own_page_does():
+    # given: moves with and without a lot and a user, one of them reversed, over two pages by cursor
+    client = Client()
+    headers = bearer(api_key_for(UserFactory(roles=["Warehouse"])))
+    seed_moves(3)
+    stock = bin_of(warehouse("WH1"))
+    plain = ProductFactory(sku="PLAIN-1")
+    stock_receive(product=plain, location=stock, quantity=4, unit_cost=2)  # no lot, no user
+    first = client.get(f"{BASE}/moves", {"page_size": 2, "ordering": "sku"}, **headers).json()
+    second = client.get(
+        f"{BASE}/moves", {"page_size": 2, "ordering": "sku", "cursor": first["next_cursor"]}, **headers
+    ).json()
+
+    # then: each item is what the move's own page (read from the model) says of it
+    listed = first["items"] + second["items"]
+    assert [m["sku"] for m in listed] == sorted(m["sku"] for m in listed)
+    assert {m["sku"] for m in listed} >= {"PLAIN-1"}
+    assert len({m["id"] for m in listed}) == 4
+    for item in listed:
+        detail = client.get(f"{BASE}/moves/{item['id']}", **headers).json()
+        assert {**item, "reversed_by": None} == detail
+    assert any(m["lot_code"] and m["user"] for m in listed)
+    assert any(m["lot_code"] is None and m["user"] is None for m in listed)
