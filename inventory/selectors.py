@@ -10,6 +10,7 @@ from django.db.models import (
     Count,
     DecimalField,
     Exists,
+    F,
     OuterRef,
     Prefetch,
     Q,
@@ -289,6 +290,9 @@ def location_by_code(code: str) -> Location | None:
         .filter(Q(barcode=code) | Q(path__iexact=code), warehouse__isnull=False)
         .first()
     )
+
+
+AVAILABLE = F("on_hand") - F("reserved")  # a level's available, as a column (StockLevel.available)
 
 
 def level_list(*, include_virtual: bool = True) -> QuerySet[StockLevel]:

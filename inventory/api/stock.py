@@ -31,13 +31,14 @@ from inventory.schemas.moves import (
     ReverseIn,
     ScrapIn,
 )
+from inventory.selectors import AVAILABLE
 
 LEVELS = Listing(ordering=LEVEL_ORDERING, updated=None)
 MOVES = Listing(ordering=MOVE_ORDERING, updated="created_at")
 
 
 @router.get("/levels", response=list[LevelOut])
-@paginate(KeysetPagination, page_size=PAGE_SIZE)
+@paginate(KeysetPagination, page_size=PAGE_SIZE, rows=LevelOut, computed={"available": AVAILABLE})
 def level_list(request: HttpRequest, filters: Query[LevelFilterIn]) -> QuerySet[StockLevel]:
     """Stock per (product, bin, lot). The counterparts at virtual locations only with
     ``include_virtual=true``."""

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.test import Client
+from ninja.responses import NinjaJSONEncoder
 
 from erp.models import User
 from inventory.integrity import run_check
-from inventory.models import Attribute, AttributeValue, ProductTemplate
+from inventory.models import Attribute, AttributeValue, ProductTemplate, StockLevel
+from inventory.schemas.levels import LevelOut
 from inventory.services import (
     Demand,
     Line,
@@ -265,3 +268,24 @@ def test_the_moves_list_reads_rows_of_columns_and_answers_each_move_as_its_own_p
         assert {**item, "reversed_by": None} == detail
     assert any(m["lot_code"] and m["user"] for m in listed)
     assert any(m["lot_code"] is None and m["user"] is None for m in listed)
+
+
+def test_the_levels_list_reads_rows_of_columns_and_answers_what_each_level_reads():
+    # given: levels with and without a lot, some reserved, at warehouses' bins
+    client = Client()
+    headers = bearer(api_key_for(UserFactory(roles=["Warehouse"])))
+    seed_levels(3)
+    plain = ProductFactory(sku="PLAIN-1")
+    stock_receive(product=plain, location=bin_of(warehouse("WH1")), quantity=4, unit_cost=2)
+    stock_reserve(product=plain, warehouse=warehouse("WH1"), quantity=Decimal(3), demand=Demand("test", 1))
+    first = client.get(f"{BASE}/levels", {"page_size": 2}, **headers).json()
+    second = client.get(f"{BASE}/levels", {"page_size": 2, "cursor": first["next_cursor"]}, **headers).json()
+
+    # then: each item is what the schema reads of the level itself
+    listed = first["items"] + second["items"]
+    levels = {lv.pk: lv for lv in StockLevel.objects.filter(pk__in=[i["id"] for i in listed])}
+    assert len(levels) == len(listed) == 4
+    for item in listed:
+        expected = LevelOut.model_validate(levels[item["id"]]).model_dump()
+        assert item == json.loads(json.dumps(expected, cls=NinjaJSONEncoder))
+    assert any(i["sku"] == "PLAIN-1" and i["available"] == "1.0000" and i["lot"] is None for i in listed)
