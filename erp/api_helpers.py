@@ -69,6 +69,7 @@ from erp.money import (
     quantize_money,
     quantize_quantity,
 )
+from erp.pagination import Row
 from erp.statements import Lookup
 
 M = TypeVar("M", bound=Model)
@@ -200,6 +201,15 @@ class ApiSchema(Schema):
         # ninja's own, with _Getter for its DjangoGetter (this one replaces it: the same name)
         if cls.model_config.get("extra") == "forbid" or cls.model_config.get("validate_assignment", False):
             handler(values)
+        if type(values) is Row:
+            # A list's row read as this schema's columns: keyed by the fields' aliases, pydantic
+            # reads it as it is, and only the resolved fields go through the getter.
+            if cls._ninja_resolvers:
+                getter = _Getter(values, cls, info.context)
+                for name in cls._ninja_resolvers:
+                    field = cls.model_fields.get(name)
+                    values[(field.alias if field else None) or name] = getattr(getter, name)
+            return handler(values)
         return handler(_Getter(values, cls, info.context))
 
     @model_serializer(mode="wrap")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import (
     Count,
@@ -122,6 +123,16 @@ def product_list(*, warehouse_id: int | None = None) -> QuerySet[Product]:
         .prefetch_related(Prefetch("barcodes", queryset=Barcode.objects.order_by("code")))
         .annotate(on_hand=_level_sum("on_hand", warehouse_id), reserved=_level_sum("reserved", warehouse_id))
     )
+
+
+def attach_barcodes(rows: list[dict[str, Any]]) -> None:
+    """Each product row's barcodes, by code: one query for a list's page (its rows read as columns)."""
+    codes: dict[int, list[str]] = {row["pk"]: [] for row in rows}
+    found = Barcode.objects.filter(product_id__in=codes).order_by("code").values_list("product_id", "code")
+    for product_id, code in found:
+        codes[product_id].append(code)
+    for row in rows:
+        row["barcodes"] = codes[row["pk"]]
 
 
 def product_find(query: str) -> QuerySet[Product]:

@@ -84,7 +84,9 @@ def _product_detail(pk: int) -> ProductDetail:
 
 
 @router.get("/products", response=list[ProductOut])
-@paginate(KeysetPagination, page_size=PAGE_SIZE)
+@paginate(
+    KeysetPagination, page_size=PAGE_SIZE, rows=ProductOut, attach={"barcodes": selectors.attach_barcodes}
+)
 def product_list(request: HttpRequest, filters: Query[ProductFilterIn]) -> QuerySet[Product]:
     """Products with on hand, reserved and available over the stock bins (of one warehouse with
     ``warehouse``). ``q`` matches a SKU prefix, an exact barcode or part of the name."""

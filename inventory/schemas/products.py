@@ -161,12 +161,17 @@ class ProductOut(ApiSchema):
     created_at: datetime
     updated_at: datetime
 
+    # A list reads its products as rows of columns (KeysetPagination's rows), their barcodes attached.
     @staticmethod
-    def resolve_barcodes(obj: Product | Shown[Product]) -> list[str]:
+    def resolve_barcodes(obj: Product | Shown[Product] | dict[str, Any]) -> list[str]:
+        if isinstance(obj, dict):
+            return list(obj["barcodes"])
         return [b.code for b in model_of(obj).barcodes.all()]
 
     @staticmethod
-    def resolve_available(obj: StockFigures) -> Decimal:
+    def resolve_available(obj: StockFigures | dict[str, Any]) -> Decimal:
+        if isinstance(obj, dict):
+            return obj["on_hand"] - obj["reserved"]
         return obj.on_hand - obj.reserved
 
 

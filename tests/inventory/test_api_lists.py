@@ -9,13 +9,16 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 from ninja.responses import NinjaJSONEncoder
 
 from erp.models import User
+from inventory import selectors
 from inventory.integrity import run_check
 from inventory.models import Attribute, AttributeValue, ProductTemplate, StockLevel
 from inventory.schemas.levels import LevelOut
+from inventory.schemas.products import ProductOut
 from inventory.services import (
     Demand,
     Line,
@@ -289,3 +292,57 @@ def test_the_levels_list_reads_rows_of_columns_and_answers_what_each_level_reads
         expected = LevelOut.model_validate(levels[item["id"]]).model_dump()
         assert item == json.loads(json.dumps(expected, cls=NinjaJSONEncoder))
     assert any(i["sku"] == "PLAIN-1" and i["available"] == "1.0000" and i["lot"] is None for i in listed)
+
+
+def test_the_products_list_reads_rows_of_columns_with_barcodes_attached_and_answers_what_each_product_reads():
+    # given: products with and without barcodes, category, stock and reservations, and a variant
+    client = Client()
+    headers = bearer(api_key_for(UserFactory(roles=["Warehouse"])))
+    seed_products(2)
+    seed_variants(1)
+    plain = ProductFactory(sku="PLAIN-1", category=None)
+    stock_receive(product=plain, location=bin_of(warehouse("WH1")), quantity=4, unit_cost=2)
+    stock_reserve(product=plain, warehouse=warehouse("WH1"), quantity=Decimal(3), demand=Demand("test", 1))
+    ProductFactory(sku="EMPTY-1")
+    first = client.get(f"{BASE}/products", {"page_size": 3}, **headers).json()
+    second = client.get(
+        f"{BASE}/products", {"page_size": 3, "cursor": first["next_cursor"]}, **headers
+    ).json()
+    in_one = client.get(f"{BASE}/products", {"warehouse": warehouse("WH1").pk}, **headers).json()
+
+    # then: each item is what the schema reads of the product itself (through the model)
+    listed = first["items"] + second["items"]
+    products = {p.pk: p for p in selectors.product_list().filter(pk__in=[i["id"] for i in listed])}
+    assert len(products) == len(listed) == 5
+    for item in listed:
+        expected = ProductOut.model_validate(products[item["id"]]).model_dump()
+        assert item == json.loads(json.dumps(expected, cls=NinjaJSONEncoder))
+    assert any(i["barcodes"] and i["category_name"] for i in listed)
+    assert any(i["sku"] == "PLAIN-1" and i["available"] == "1.0000" and i["barcodes"] == [] for i in listed)
+    assert any(i["template"] is not None for i in listed)
+    by_sku = {i["sku"]: i for i in in_one["items"]}
+    assert (by_sku["PLAIN-1"]["on_hand"], by_sku["EMPTY-1"]["on_hand"]) == ("4.0000", "0.0000")
+    assert all(i["on_hand"] == "0.0000" for sku, i in by_sku.items() if sku.startswith("P-"))
+
+
+def test_a_search_that_finds_a_few_rows_runs_once():
+    # given: many products, three of them named like the search
+    client = Client()
+    headers = bearer(api_key_for(UserFactory(roles=["Warehouse"])))
+    for i in range(60):
+        ProductFactory(sku=f"S-{i:03d}", name="Lamp" if i % 20 == 0 else f"Chair {i}")
+    searched: list[str] = []
+
+    def note(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+        if "inventory_product" in sql and "LIKE" in sql:
+            searched.append(sql)
+        return execute(sql, params, many, context)
+
+    # when
+    with connection.execute_wrapper(note):
+        answer = client.get(f"{BASE}/products", {"q": "lamp"}, **headers).json()
+
+    # then: the page is its own count, and its rows are read by their ids, not searched again
+    assert [i["sku"] for i in answer["items"]] == ["S-000", "S-020", "S-040"]
+    assert (answer["count"], answer["count_exact"]) == (3, True)
+    assert len(searched) == 1, searched
