@@ -426,8 +426,12 @@ def filtered(
 ) -> QuerySet[M]:
     """The query parameters through the app's FilterSet (an invalid filter is a 422), then the listing's
     ``updated_since``, ``ordering`` and ``expand``."""
-    if filterset_class is not None and params is not None:
-        data = params.model_dump(exclude_none=True, exclude=set(exclude) | LIST_PARAMETERS)
+    data = (
+        params.model_dump(exclude_none=True, exclude=set(exclude) | LIST_PARAMETERS)
+        if filterset_class is not None and params is not None
+        else {}
+    )
+    if filterset_class is not None and data:  # with no filter given, every filter lets all through
         filterset = filterset_class(data, queryset=queryset)
         if not filterset.is_valid():
             raise ValidationFailed(

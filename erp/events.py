@@ -230,25 +230,32 @@ def _event_fields() -> tuple[models.Field[Any, Any], ...]:
     )
 
 
-@functools.lru_cache(maxsize=64)
-def _numbered_insert_sql(aggregates: int, events: int) -> str:
-    """The statement of ``_insert_numbered`` for that many aggregates and events: the same few
-    shapes come back again and again (an order: 2 aggregates and 4 + lines events), so it is built
-    once per shape, not per transaction."""
+@functools.cache
+def _numbered_insert_sql() -> str:
+    """The statement of ``_insert_numbered``. Each column comes as ONE array (``unnest``), not as a
+    parameter per event and column: 5,000 events were 80,000 parameters, which the driver spliced
+    into the text and PostgreSQL parsed one by one (0.8 s of a bulk count's 4 s); the statement is
+    also the same text for any number of events."""
     qn = connection.ops.quote_name
     seq_table, table = qn(AggregateSequence._meta.db_table), qn(OutboxEvent._meta.db_table)
+    key_types = [
+        AggregateSequence._meta.get_field(n).db_type(connection)  # type: ignore[union-attr]  # columns
+        for n in ("aggregate_type", "aggregate_id")
+    ]
     fields = _event_fields()
-    row = "(" + ", ".join([f"%s::{f.db_type(connection)}" for f in fields] + ["%s::int"] * 2) + ")"
+    arrays = ", ".join([f"%s::{f.db_type(connection)}[]" for f in fields] + ["%s::int[]"] * 2)
     columns = ", ".join(qn(f.column) for f in fields)
     return (
         f"WITH seq AS (INSERT INTO {seq_table} (aggregate_type, aggregate_id, last_sequence) "
-        f"VALUES {', '.join(['(%s, %s, %s)'] * aggregates)} "
+        f"SELECT k.aggregate_type, k.aggregate_id, k.added "
+        f"FROM unnest(%s::{key_types[0]}[], %s::{key_types[1]}[], %s::bigint[]) WITH ORDINALITY "
+        f"AS k (aggregate_type, aggregate_id, added, _order) ORDER BY k._order "
         f"ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE "
         f"SET last_sequence = {seq_table}.last_sequence + EXCLUDED.last_sequence "
         f"RETURNING aggregate_type, aggregate_id, last_sequence) "
         f"INSERT INTO {table} ({columns}, sequence) "
         f"SELECT {', '.join('v.' + qn(f.column) for f in fields)}, seq.last_sequence - v._later "
-        f"FROM (VALUES {', '.join([row] * events)}) AS v ({columns}, _later, _order) "
+        f"FROM unnest({arrays}) AS v ({columns}, _later, _order) "
         f"JOIN seq ON seq.aggregate_type = v.aggregate_type AND seq.aggregate_id = v.aggregate_id "
         f"ORDER BY v._order RETURNING id, event_id, sequence"
     )
@@ -260,18 +267,25 @@ def _insert_numbered(pending: list[OutboxEvent], counts: dict[tuple[str, ...], i
     its aggregate's events emitted after it. The columns and their types come from the model."""
     fields = _event_fields()
     keys = sorted(counts)  # the sequence rows are locked in one order by every writer
-    params: list[Any] = []
-    for key in keys:
-        params.extend([*key, counts[key]])
     later = dict(counts)
-    for order, event in enumerate(pending):
+    columns: list[list[Any]] = [[] for _ in fields]
+    laters: list[int] = []
+    for event in pending:
         key = (event.aggregate_type, event.aggregate_id)
         later[key] -= 1
-        params.extend(f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields)
-        params.extend([later[key], order])
-    sql = _numbered_insert_sql(len(keys), len(pending))
+        for values, f in zip(columns, fields, strict=True):
+            values.append(f.get_db_prep_save(getattr(event, f.attname), connection))
+        laters.append(later[key])
+    params: list[Any] = [
+        [key[0] for key in keys],
+        [key[1] for key in keys],
+        [counts[key] for key in keys],
+        *columns,
+        laters,
+        list(range(len(pending))),
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_numbered_insert_sql(), params)
         written = {event_id: (pk, sequence) for pk, event_id, sequence in cursor.fetchall()}
     for event in pending:
         event.pk, event.sequence = written[event.event_id]

@@ -156,7 +156,7 @@ class OutboxEvent(models.Model):
                 name="erp_outbox_pending_idx",
                 condition=Q(dispatched_at__isnull=True),
             ),
-            models.Index(fields=["aggregate_type", "aggregate_id"], name="erp_outbox_aggregate_idx"),
+            # An aggregate's events: the unique (aggregate_type, aggregate_id, sequence) index serves.
         ]
 
     def __str__(self) -> str:

@@ -1,10 +1,12 @@
-"""Writing many rows' fields in one statement: ``UPDATE ... FROM (VALUES ...)``.
+"""Writing many rows' fields in one statement: ``UPDATE ... FROM unnest(arrays)`` on PostgreSQL,
+``UPDATE ... FROM (VALUES ...)`` elsewhere.
 
 Django's ``bulk_update`` builds one ``CASE WHEN pk = ... THEN ...`` per row and field: about a
 millisecond per row for the ORM to build, and PostgreSQL evaluates it in time that grows with the
 square of the rows (10,000 levels took minutes). ``update_rows`` writes each object's attributes
-joined by primary key, ``CHUNK`` rows per statement. Unlike ``bulk_update``, a field with
-``auto_now`` among ``fields`` gets the time of the write, as ``save()`` would give it.
+joined by primary key: on PostgreSQL one statement with an array per column, elsewhere ``CHUNK``
+rows per statement. Unlike ``bulk_update``, a field with ``auto_now`` among ``fields`` gets the
+time of the write, as ``save()`` would give it.
 """
 
 from __future__ import annotations
@@ -32,36 +34,93 @@ def update_rows(
         assert isinstance(found, Field)  # a concrete column, never a relation's other side
         columns.append(found)
     quote = connection.ops.quote_name
-    typed = connection.vendor == "postgresql"  # VALUES' literals need their column's type there
-
-    def cell(db_type: str | None) -> str:
-        return f"CAST(%s AS {db_type})" if typed and db_type else "%s"
-
-    row = (
-        "("
-        + ", ".join([cell(meta.pk.db_type(connection))] + [cell(f.db_type(connection)) for f in columns])
-        + ")"
-    )
     table = quote(meta.db_table)
-    sets = ", ".join(f"{quote(f.column)} = v.column{n}" for n, f in enumerate(columns, start=2))
-    chunk = max(1, min(chunk, MAX_PARAMS // (1 + len(columns))))
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), chunk):
-            part = rows[start : start + chunk]
-            params: list[Any] = []
-            for obj in part:
-                params.append(obj.pk)
-                params.extend(
-                    f.get_db_prep_save(
-                        f.pre_save(obj, add=False)
-                        if getattr(f, "auto_now", False)
-                        else getattr(obj, f.attname),
-                        connection,
-                    )
-                    for f in columns
+    values = [
+        [obj.pk for obj in rows],
+        *(
+            [
+                f.get_db_prep_save(
+                    f.pre_save(obj, add=False) if getattr(f, "auto_now", False) else getattr(obj, f.attname),
+                    connection,
                 )
+                for obj in rows
+            ]
+            for f in columns
+        ),
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Each column as ONE array: the same short statement for any number of rows, not a
+            # parameter per row and column for the driver to splice in and the server to parse.
+            arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in [meta.pk, *columns])
+            names = ", ".join(f"c{n}" for n in range(1 + len(columns)))
+            sets = ", ".join(f"{quote(f.column)} = v.c{n}" for n, f in enumerate(columns, start=1))
             cursor.execute(
-                f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([row] * len(part))}) AS v "
-                f"WHERE {table}.{quote(meta.pk.column)} = v.column1",
-                params,
+                f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v ({names}) "
+                f"WHERE {table}.{quote(meta.pk.column)} = v.c0",
+                values,
             )
+            return
+        row = "(" + ", ".join(["%s"] * (1 + len(columns))) + ")"
+        sets = ", ".join(f"{quote(f.column)} = v.column{n}" for n, f in enumerate(columns, start=2))
+        chunk = max(1, min(chunk, MAX_PARAMS // (1 + len(columns))))
+        for start in range(0, len(rows), chunk):
+            end = min(start + chunk, len(rows))
+            cursor.execute(
+                f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([row] * (end - start))}) AS v "
+                f"WHERE {table}.{quote(meta.pk.column)} = v.column1",
+                [column[i] for i in range(start, end) for column in values],
+            )
+
+
+def insert_rows(
+    model: type[Model],
+    fields: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    ignore_conflicts: bool = False,
+) -> None:
+    """INSERT ``rows``, each the values of ``fields`` (attnames, ready for the database: ids,
+    strings, numbers) in that order; every other column takes its field's default (``auto_now``:
+    the time of the write). With ``ignore_conflicts`` a row that would break a unique constraint
+    is left out, as ``bulk_create(ignore_conflicts=True)`` leaves it.
+
+    On PostgreSQL: one statement with an array per column, and no model instance per row (10,000
+    new stock levels cost the ORM 0.3 s of instances and per-field preparation). Elsewhere:
+    ``bulk_create``."""
+    if not rows:
+        return
+    meta = model._meta
+    given: list[Field[Any, Any]] = []
+    for name in fields:
+        found = meta.get_field(name)
+        assert isinstance(found, Field)  # a concrete column
+        given.append(found)
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(
+            [model(**dict(zip(fields, row, strict=True))) for row in rows], ignore_conflicts=ignore_conflicts
+        )
+        return
+    names = {f.attname for f in given}
+    rest = [f for f in meta.concrete_fields if not f.primary_key and f.attname not in names]
+    blank = model()
+    defaults = [
+        f.get_db_prep_save(
+            f.pre_save(blank, add=True) if getattr(f, "auto_now", False) else f.get_default(), connection
+        )
+        for f in rest
+    ]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in [*given, *rest])
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in given)
+    constants = "".join(f", %s::{f.db_type(connection)}" for f in rest)
+    conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    names_of_u = [f"c{i}" for i in range(len(given))]
+    with connection.cursor() as cursor:
+        cursor.execute(  # in the order of ``rows`` (callers sort them to take locks in one order)
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) "
+            f"SELECT {', '.join('u.' + n for n in names_of_u)}{constants} "
+            f"FROM unnest({arrays}) WITH ORDINALITY AS u ({', '.join(names_of_u)}, _n) "
+            f"ORDER BY u._n{conflict}",
+            [*defaults, *([row[i] for row in rows] for i in range(len(given)))],  # in the text's order
+        )

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 
 from django.db.models import F, Q, QuerySet
 
-from erp.rows import update_rows
+from erp.rows import insert_rows, update_rows
 from erp.statements import Lookup
 from inventory.models import Product, Reservation, StockLevel
 
@@ -71,16 +71,11 @@ def lock_levels(
     # Inserted in one order too: two operations creating the same missing rows (a product's
     # level at a virtual location is every receipt's) wait on each other's insert of a key, and
     # in opposite orders they would deadlock.
-    StockLevel.objects.bulk_create(
+    insert_rows(
+        StockLevel,
+        ("product_id", "location_id", "lot_id", "warehouse_id", "product_sku", "location_path"),
         [
-            StockLevel(
-                product_id=p,
-                location_id=loc,
-                lot_id=lot,
-                warehouse_id=places[loc][0],
-                product_sku=sku_of[p],
-                location_path=places[loc][1],
-            )
+            (p, loc, lot, places[loc][0], sku_of[p], places[loc][1])
             for p, loc, lot in sorted(keys, key=lambda k: (k[0], k[1], -1 if k[2] is None else k[2]))
         ],
         ignore_conflicts=True,

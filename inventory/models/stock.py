@@ -124,10 +124,16 @@ class StockMove(models.Model):
     Append-only: never updated, never deleted; a mistake is undone by a reversing move.
     """
 
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="moves")
+    # product, from_location and to_location are indexed with created_at (Meta.indexes), which
+    # serves each alone too: no index of their own to write with every move.
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="moves", db_index=False)
     quantity = QuantityField(help_text="in the product's stock unit, always positive")
-    from_location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="moves_out")
-    to_location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="moves_in")
+    from_location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="moves_out", db_index=False
+    )
+    to_location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="moves_in", db_index=False
+    )
     lot = models.ForeignKey(Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="moves")
     unit_cost = MoneyField(default=0, help_text="cost per stock unit carried by this move")
     kind = models.CharField(max_length=12, choices=MoveKind.choices)
@@ -179,11 +185,19 @@ class StockMove(models.Model):
 class StockLevel(models.Model):
     """The cached balance of one (product, location, lot), written with every move."""
 
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="levels")
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="levels")
+    # product, location and warehouse lead the composite indexes of Meta.indexes, which serve each
+    # alone too: no index of their own to write with every new level.
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="levels", db_index=False)
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="levels", db_index=False)
     lot = models.ForeignKey(Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="levels")
     warehouse = models.ForeignKey(
-        Warehouse, null=True, blank=True, on_delete=models.PROTECT, related_name="levels", editable=False
+        Warehouse,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="levels",
+        editable=False,
+        db_index=False,
     )  # the location's, copied so per-warehouse sums are one indexed GROUP BY
     on_hand = QuantityField(default=0)
     reserved = QuantityField(default=0)

@@ -340,6 +340,7 @@ def test_missing_levels_are_created_in_one_order_whatever_order_they_are_asked_i
     inserted sorted by product, location and lot, as every lock in inventory is taken."""
     from unittest import mock
 
+    from inventory import locks
     from inventory.locks import lock_levels
 
     wh = warehouse()
@@ -347,13 +348,13 @@ def test_missing_levels_are_created_in_one_order_whatever_order_they_are_asked_i
     products = [ProductFactory() for _ in range(4)]
     keys = [(p.pk, loc.pk, None) for p in reversed(products) for loc in (second, first)]
     inserted: list[tuple[int, int]] = []
-    real = StockLevel.objects.bulk_create
+    real = locks.insert_rows
 
-    def recording(rows, **kwargs):
-        inserted.extend((row.product_id, row.location_id) for row in rows)
-        return real(rows, **kwargs)
+    def recording(model, fields, rows, **kwargs):
+        inserted.extend((row[0], row[1]) for row in rows)  # product_id, location_id
+        return real(model, fields, rows, **kwargs)
 
-    with mock.patch.object(StockLevel.objects, "bulk_create", side_effect=recording):
+    with mock.patch.object(locks, "insert_rows", side_effect=recording):
         locked = lock_levels(keys)
 
     assert inserted == sorted(inserted)
