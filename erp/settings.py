@@ -128,16 +128,12 @@ else:
     # No JIT compilation: it pays off for long analytic queries, not for these milliseconds-long
     # ones; past its cost threshold it compiled the home's availability statement for 2.5 s (of a
     # 60 ms query). A deployment can still turn it on per role or database in PostgreSQL.
-    # Parameters are bound on the server (DATABASE_SERVER_SIDE_BINDING, on): the driver sends the
-    # statement's text and its values apart instead of splicing every value into the text, and a
-    # statement run ``prepare_threshold`` times on a connection is prepared, so PostgreSQL parses
-    # and plans it once (an order through the API: 13% less CPU here, 17% less time). 0 turns
-    # preparing off (PgBouncer in transaction mode before 1.21); off, Django binds on the client
-    # and only erp.prepared's statements are prepared.
+    # Statements run through erp.prepared (server-side binding) are prepared once they have run this
+    # many times on a connection; Django's own cursors bind on the client and never are. 0 turns
+    # preparing off (PgBouncer in transaction mode before 1.21).
     _prepare = env.int("DATABASE_PREPARE_THRESHOLD", default=5)
     DATABASES["default"]["OPTIONS"] = {
         "options": "-c jit=off",
-        "server_side_binding": env.bool("DATABASE_SERVER_SIDE_BINDING", default=True),
         "prepare_threshold": _prepare if _prepare > 0 else None,
         **DATABASES["default"].get("OPTIONS", {}),
     }
