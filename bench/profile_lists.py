@@ -32,13 +32,13 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import run  # noqa: E402  (after the path is set)
+from bench.profile_orders import call  # noqa: E402
 
 LISTS = ("products", "levels", "moves")
 
@@ -64,41 +64,9 @@ class Getter:
         self.token = token
 
     def __call__(self, url: str) -> bytes:
-        parts = urlsplit(url)
-        environ = {
-            "REQUEST_METHOD": "GET",
-            "PATH_INFO": parts.path,
-            "QUERY_STRING": parts.query,
-            "SCRIPT_NAME": "",
-            "SERVER_NAME": "localhost",
-            "SERVER_PORT": "443",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": "127.0.0.1",
-            "HTTP_HOST": "localhost",
-            "HTTP_AUTHORIZATION": f"Bearer {self.token}",
-            "HTTP_X_FORWARDED_PROTO": "https",
-            "HTTP_ACCEPT": "application/json",
-            "wsgi.input": io.BytesIO(b""),
-            "wsgi.errors": sys.stderr,
-            "wsgi.url_scheme": "http",
-            "wsgi.version": (1, 0),
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": True,
-            "wsgi.run_once": False,
-        }
-        status: list[str] = []
-
-        def start_response(code: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            status.append(code)
-            return lambda data: None
-
-        response = self.application(environ, start_response)
-        try:
-            content = b"".join(response)
-        finally:
-            response.close()
-        if not status or not status[0].startswith("200"):
-            raise AssertionError(f"GET {url}: {status[:1]} {content[:500]!r}")
+        status, content = call(self.application, "GET", url, self.token)
+        if not status.startswith("200"):
+            raise AssertionError(f"GET {url}: {status} {content[:500]!r}")
         return content
 
 

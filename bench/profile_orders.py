@@ -84,6 +84,47 @@ def prepare_database(db: run.BenchDatabase, *, keep: bool) -> None:
         call_command("migrate", verbosity=0, interactive=False)
 
 
+def call(application: Any, method: str, url: str, token: str, body: bytes = b"") -> tuple[str, bytes]:
+    """One request through Django's WSGI handler, as gunicorn calls it (the production settings'
+    ``X-Forwarded-Proto: https``, an API key): its status line and its body."""
+    path, _, query = url.partition("?")
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SCRIPT_NAME": "",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "443",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_HOST": "localhost",
+        "HTTP_AUTHORIZATION": f"Bearer {token}",
+        "HTTP_X_FORWARDED_PROTO": "https",
+        "HTTP_ACCEPT": "application/json",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.url_scheme": "http",
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    status: list[str] = []
+
+    def start_response(code: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        status.append(code)
+        return lambda data: None
+
+    response = application(environ, start_response)
+    try:
+        content = b"".join(response)
+    finally:
+        response.close()  # request_finished: what gunicorn's worker triggers after each request
+    return (status[0] if status else ""), content
+
+
 class Poster:
     """POST one order through Django's WSGI handler, as gunicorn would."""
 
@@ -96,43 +137,9 @@ class Poster:
         self.url = url
 
     def __call__(self, i: int) -> None:
-        body = self.body(i)
-        environ = {
-            "REQUEST_METHOD": "POST",
-            "PATH_INFO": self.url,
-            "QUERY_STRING": "",
-            "SCRIPT_NAME": "",
-            "SERVER_NAME": "localhost",
-            "SERVER_PORT": "443",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": "127.0.0.1",
-            "CONTENT_TYPE": "application/json",
-            "CONTENT_LENGTH": str(len(body)),
-            "HTTP_HOST": "localhost",
-            "HTTP_AUTHORIZATION": f"Bearer {self.token}",
-            "HTTP_X_FORWARDED_PROTO": "https",
-            "HTTP_ACCEPT": "application/json",
-            "wsgi.input": io.BytesIO(body),
-            "wsgi.errors": sys.stderr,
-            "wsgi.url_scheme": "http",
-            "wsgi.version": (1, 0),
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": True,
-            "wsgi.run_once": False,
-        }
-        status: list[str] = []
-
-        def start_response(code: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            status.append(code)
-            return lambda data: None
-
-        response = self.application(environ, start_response)
-        try:
-            content = b"".join(response)
-        finally:
-            response.close()  # request_finished: what gunicorn's worker triggers after each request
-        if not status or not status[0].startswith("201"):
-            raise AssertionError(f"POST {self.url}: {status[:1]} {content[:500]!r}")
+        status, content = call(self.application, "POST", self.url, self.token, self.body(i))
+        if not status.startswith("201"):
+            raise AssertionError(f"POST {self.url}: {status} {content[:500]!r}")
 
 
 _commits_counted: list[bool] = []

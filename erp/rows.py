@@ -21,6 +21,15 @@ CHUNK = 1000
 MAX_PARAMS = 30_000  # below SQLite's 32,766 (and PostgreSQL's 65,535) parameters per statement
 
 
+def _columns(model: type[Model], names: Sequence[str]) -> list[Field[Any, Any]]:
+    found: list[Field[Any, Any]] = []
+    for name in names:
+        field = model._meta.get_field(name)
+        assert isinstance(field, Field)  # a concrete column, never a relation's other side
+        found.append(field)
+    return found
+
+
 def update_rows(
     model: type[Model], rows: Sequence[Model], fields: Sequence[str], *, chunk: int = CHUNK
 ) -> None:
@@ -28,11 +37,7 @@ def update_rows(
     if not rows:
         return
     meta = model._meta
-    columns: list[Field[Any, Any]] = []
-    for name in fields:
-        found = meta.get_field(name)
-        assert isinstance(found, Field)  # a concrete column, never a relation's other side
-        columns.append(found)
+    columns = _columns(model, fields)
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
     values = [
@@ -91,11 +96,7 @@ def insert_rows(
     if not rows:
         return
     meta = model._meta
-    given: list[Field[Any, Any]] = []
-    for name in fields:
-        found = meta.get_field(name)
-        assert isinstance(found, Field)  # a concrete column
-        given.append(found)
+    given = _columns(model, fields)
     if connection.vendor != "postgresql":
         model._default_manager.bulk_create(
             [model(**dict(zip(fields, row, strict=True))) for row in rows], ignore_conflicts=ignore_conflicts
