@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 
 import pytest
 from django.db import connection
@@ -23,6 +24,14 @@ SLOW_FILES = ("test_demo.py",)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # pytest-xdist tells its workers which tests to run by node id: items that share one run once.
+    # (pytest 9.2 with schemathesis 4.32 gave all 203 operations of a fuzz test the same id.)
+    shared = sorted(nodeid for nodeid, count in Counter(item.nodeid for item in items).items() if count > 1)
+    if shared:
+        raise pytest.UsageError(
+            f"{len(shared)} node id(s) are shared by more than one test, so pytest-xdist would run "
+            "only one of each: " + ", ".join(shared[:5])
+        )
     items.sort(key=lambda item: item.path.name not in SLOW_FILES)  # stable: the rest keep their order
     for item in items:
         if (

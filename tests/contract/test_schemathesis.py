@@ -95,6 +95,7 @@ class ServerError:
 
 SERVER_ERRORS: list[ServerError] = []
 CASES_RUN: Counter[int] = Counter()  # per seed
+OPERATIONS_RUN: dict[int, set[str]] = {}  # per seed: the operations that sent at least one request
 
 
 def _clip(text: str, limit: int = 300) -> str:
@@ -189,6 +190,7 @@ def _aborted() -> bool:
 
 def fuzz(case: Any, world: Any, seed: int) -> None:
     CASES_RUN[seed] += 1
+    OPERATIONS_RUN.setdefault(seed, set()).add(f"{case.operation.method.upper()} {case.operation.path}")
     # In production every request is its own transaction; here all share the test's. A request
     # the database refused (answered 422) would leave that transaction aborted for the next one,
     # so each request runs in a savepoint that is rolled back if the database refused something.
@@ -252,9 +254,33 @@ def server_error_report(errors: list[ServerError]) -> str:
     return "\n".join(lines)
 
 
-def test_no_request_answered_a_server_error():
-    """Runs after the fuzz tests above (same module, same worker): every 5xx they met, together."""
+def fuzzed_fewer_than_selected(items: list[pytest.Item]) -> list[str]:
+    """Each seed whose run sent requests to fewer operations than the session selected of it.
+
+    One test item per operation and seed; each sends at least one request. A run that reaches
+    fewer operations than it selected was hollow: pytest 9.2 gave every item of a seed the same
+    node id, and pytest-xdist then ran one item per seed, which fuzzed one operation, and passed.
+    """
+    short = []
+    for seed in SEEDS:
+        prefix = f"test_api_conforms_to_its_schema_seed_{seed}["
+        selected = sum(1 for item in items if item.name.startswith(prefix))
+        fuzzed = len(OPERATIONS_RUN.get(seed, ()))
+        if selected and fuzzed < selected:
+            short.append(f"seed {seed}: {fuzzed} of {selected} selected operations sent a request")
+    return short
+
+
+def test_no_request_answered_a_server_error(request):
+    """Runs after the fuzz tests above (same module, same worker): every 5xx they met, together.
+
+    It also fails when the fuzz tests selected in this session reached fewer operations than
+    they were meant to: a hollow run must not pass as a clean one.
+    """
     if not CASES_RUN:
         pytest.skip("no fuzz test ran in this session")
+    hollow = fuzzed_fewer_than_selected(request.session.items)
+    if hollow:
+        pytest.fail("The fuzz run was hollow:\n  " + "\n  ".join(hollow), pytrace=False)
     if SERVER_ERRORS:
         pytest.fail(server_error_report(SERVER_ERRORS), pytrace=False)
