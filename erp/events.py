@@ -36,6 +36,7 @@ from django.utils import timezone
 from erp import actor, clock, scheduling
 from erp.counters import upsert_add_many, upsert_increment
 from erp.models import AggregateSequence, OutboxEvent
+from erp.prepared import prepared_cursor
 
 logger = logging.getLogger(__name__)
 
@@ -243,12 +244,14 @@ def _numbered_insert_sql() -> str:
         for n in ("aggregate_type", "aggregate_id")
     ]
     fields = _event_fields()
-    arrays = ", ".join([f"%s::{f.db_type(connection)}[]" for f in fields] + ["%s::int[]"] * 2)
+    # %b: each array is sent in binary (it runs on a server-binding cursor, erp.prepared): as text,
+    # every quote of every JSON payload would be escaped for the array literal, one by one.
+    arrays = ", ".join([f"%b::{f.db_type(connection)}[]" for f in fields] + ["%b::int[]"] * 2)
     columns = ", ".join(qn(f.column) for f in fields)
     return (
         f"WITH seq AS (INSERT INTO {seq_table} (aggregate_type, aggregate_id, last_sequence) "
         f"SELECT k.aggregate_type, k.aggregate_id, k.added "
-        f"FROM unnest(%s::{key_types[0]}[], %s::{key_types[1]}[], %s::bigint[]) WITH ORDINALITY "
+        f"FROM unnest(%b::{key_types[0]}[], %b::{key_types[1]}[], %b::bigint[]) WITH ORDINALITY "
         f"AS k (aggregate_type, aggregate_id, added, _order) ORDER BY k._order "
         f"ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE "
         f"SET last_sequence = {seq_table}.last_sequence + EXCLUDED.last_sequence "
@@ -284,7 +287,7 @@ def _insert_numbered(pending: list[OutboxEvent], counts: dict[tuple[str, ...], i
         laters,
         list(range(len(pending))),
     ]
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:  # the same text every time: PostgreSQL plans it once
         cursor.execute(_numbered_insert_sql(), params)
         written = {event_id: (pk, sequence) for pk, event_id, sequence in cursor.fetchall()}
     for event in pending:

@@ -388,11 +388,9 @@ def order_place(
     # but not for orders refused as invalid.
     order.number = next_number("sales.order", prefix="SO-")
     with events.batched():
-        order.skip_history_when_saving = True  # type: ignore[attr-defined]  # written below, cheaper
-        try:
-            order.save()
-        finally:
-            del order.skip_history_when_saving  # type: ignore[attr-defined]
+        # Its INSERT is built once and prepared (no signal has a receiver for a new order); its
+        # history row is written by history.record, as simple-history's post_save would.
+        statements.insert([order])
         history.record(order, "+")
         written = _insert_lines(order, clean, result)
         created_payload = order_payload(order, lines=len(clean))
