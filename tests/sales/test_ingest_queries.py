@@ -145,6 +145,37 @@ def test_a_3_line_order_created_and_confirmed_costs_at_most_15_statements_one_co
 
 
 @pytest.mark.postgres
+def test_on_postgresql_the_writes_of_an_order_are_planned_once_per_connection(
+    broker: list[tuple[str, tuple[Any, ...]]],
+) -> None:
+    """Every write of an order is bound on the server (erp.prepared): from its fifth run on a
+    connection PostgreSQL runs it as a prepared statement, without parsing and planning it again.
+    Only the number (``nextval``) is left as text."""
+    # given: a shop
+    shop = Shop(3)
+
+    # when: six orders come in on this connection
+    for i in range(6):
+        shop.post(shop.body(i))
+
+    # then: the order, its history, lines, taxes, reservations, the stock levels' update and the
+    # events' insert are among the connection's prepared statements
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0].lstrip() for row in cursor.fetchall()]
+    for start in (
+        'INSERT INTO "sales_salesorder" ',
+        'INSERT INTO "sales_historicalsalesorder" ',
+        'INSERT INTO "sales_orderline" ',
+        'INSERT INTO "sales_orderlinetax" ',
+        'INSERT INTO "inventory_reservation" ',
+        'UPDATE "inventory_stocklevel" SET "reserved" ',
+        'WITH seq AS (INSERT INTO "erp_aggregatesequence" ',
+    ):
+        assert any(statement.startswith(start) for statement in prepared), (start, prepared)
+
+
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_rate_limited_key_costs_one_statement_more(
     broker: list[tuple[str, tuple[Any, ...]]], monkeypatch: pytest.MonkeyPatch
