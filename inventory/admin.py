@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
@@ -30,6 +31,7 @@ from inventory.models import (
     UnitOfMeasure,
     Warehouse,
 )
+from inventory.services.warehouses import location_create, location_errors
 
 
 @admin.register(UnitOfMeasure)
@@ -119,6 +121,29 @@ class WarehouseAdmin(HistoryAdmin):
     search_fields = ("code", "name")
 
 
+class LocationAddForm(forms.ModelForm):
+    """A new location, checked as the warehouse page's form checks it (``location_errors``)."""
+
+    class Meta:
+        model = Location
+        fields = ("parent", "name", "kind", "barcode")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:  # a field is missing or malformed: said beside it already
+            return data
+        found = location_errors(
+            parent=data.get("parent"),
+            name=data.get("name") or "",
+            kind=data.get("kind") or "",
+            barcode=data.get("barcode") or None,
+        )
+        for field, messages in found.items():
+            for message in messages:
+                self.add_error(field, message)
+        return data
+
+
 @admin.register(Location)
 class LocationAdmin(admin.ModelAdmin):
     list_display = ("path", "kind", "warehouse", "barcode", "is_active")
@@ -127,6 +152,27 @@ class LocationAdmin(admin.ModelAdmin):
     list_select_related = ("warehouse",)
     readonly_fields = ("path",)
     raw_id_fields = ("parent",)
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        """A new location is given its place (the zone it goes under) and its name: its warehouse
+        and path follow from them, as on the warehouse's page (``location_create``)."""
+        if obj is None:
+            kwargs["form"] = LocationAddForm
+            kwargs["fields"] = LocationAddForm.Meta.fields
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return LocationAddForm.Meta.fields if obj is None else super().get_fields(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Location, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        assert obj.parent is not None  # the form requires it
+        created = location_create(parent=obj.parent, name=obj.name, kind=obj.kind, barcode=obj.barcode)
+        # The admin goes on with ``obj`` (its message, its log entry, the redirect): it is the row.
+        obj.pk, obj.warehouse, obj.name, obj.path = created.pk, created.warehouse, created.name, created.path
+        obj._state.adding, obj._state.db = False, created._state.db
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         """An existing location is renamed on the warehouse's page (``location_update``), never

@@ -96,25 +96,38 @@ def warehouse_update(*, warehouse: Warehouse, user: Any = None, **changes: Any) 
     return warehouse
 
 
-@transaction.atomic
-def location_create(
-    *, parent: Location, name: str, kind: str = LocationKind.INTERNAL, barcode: str | None = None
-) -> Location:
-    """A zone (view) or bin (internal) under a zone of the same warehouse."""
+def location_errors(
+    *, parent: Location | None, name: str, kind: str, barcode: str | None = None
+) -> dict[str, list[str]]:
+    """What is wrong with a new location, per field (none: it can be created). Django admin's
+    add form shows these beside its fields."""
     name = name.strip()
     errors: dict[str, list[str]] = {}
     if not name or "/" in name:
         errors["name"] = ["A name without '/' is required."]
-    if parent.kind != LocationKind.VIEW:
+    if parent is None:
+        errors["parent"] = ["A location goes under a zone of a warehouse."]
+    elif parent.kind != LocationKind.VIEW:
         errors["parent"] = [f"{parent} is a bin; locations go under a zone."]
     if kind not in (LocationKind.INTERNAL, LocationKind.VIEW):
         errors["kind"] = ["A warehouse location is a zone (view) or a bin (internal)."]
     if not errors and Location.objects.filter(parent=parent, name=name).exists():
+        assert parent is not None
         errors["name"] = [f"{parent.path}/{name} exists already."]
     if barcode and Location.objects.filter(barcode=barcode).exists():
         errors["barcode"] = [f"Barcode {barcode} is used by another location."]
+    return errors
+
+
+@transaction.atomic
+def location_create(
+    *, parent: Location, name: str, kind: str = LocationKind.INTERNAL, barcode: str | None = None
+) -> Location:
+    """A zone (view) or bin (internal) under a zone of the same warehouse, its path set."""
+    errors = location_errors(parent=parent, name=name, kind=kind, barcode=barcode)
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], field_errors=errors)
+    name = name.strip()
     assert parent.warehouse is not None
     return Location.objects.create(
         warehouse=parent.warehouse,
