@@ -246,10 +246,17 @@ IDEMPOTENCY_KEY_TTL_HOURS: int = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24
 # through Django's mail settings (EMAIL_BACKEND, EMAIL_HOST, DEFAULT_FROM_EMAIL, ...).
 NOTIFICATIONS_EMAIL: bool = env.bool("NOTIFICATIONS_EMAIL", default=False)
 
-# Procurement: purchase orders above this total (in their currency) need a purchasing
-# manager's approval before they are sent; receipts may exceed the ordered quantity by
-# this percentage; a billed price may differ from the ordered one by this percentage.
+# Procurement: purchase orders above their currency's threshold need a purchasing manager's
+# approval before they are sent (procurement/thresholds.py). PURCHASE_APPROVAL_THRESHOLD is in the
+# base currency (ERP_BASE_CURRENCY); PURCHASE_APPROVAL_THRESHOLDS gives other currencies their own
+# ("EUR=4500,GBP=4000"). An order in a currency with no threshold always needs approval: there are
+# no exchange rates here to compare it with the base currency's. Receipts may exceed the ordered
+# quantity by this percentage; a billed price may differ from the ordered one by this percentage.
 PURCHASE_APPROVAL_THRESHOLD = Decimal(env.str("PURCHASE_APPROVAL_THRESHOLD", default="5000"))
+PURCHASE_APPROVAL_THRESHOLDS: dict[str, Decimal] = {
+    code.strip().upper(): Decimal(amount)
+    for code, amount in env.dict("PURCHASE_APPROVAL_THRESHOLDS", default={}).items()
+}
 RECEIPT_OVER_TOLERANCE_PERCENT = Decimal(env.str("RECEIPT_OVER_TOLERANCE_PERCENT", default="5"))
 BILL_PRICE_TOLERANCE_PERCENT = Decimal(env.str("BILL_PRICE_TOLERANCE_PERCENT", default="1"))
 

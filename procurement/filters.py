@@ -19,6 +19,7 @@ from procurement.models import (
     SupplierItem,
     SupplierPayment,
 )
+from procurement.thresholds import above_threshold
 
 OPEN = "open"
 PO_STATUS_CHOICES = [(OPEN, "Open (sent or partially received)"), *PurchaseOrderStatus.choices]
@@ -84,11 +85,7 @@ class PurchaseOrderFilter(django_filters.FilterSet):
         """Drafts above the approval threshold that nobody has approved yet."""
         if not value:
             return queryset
-        from django.conf import settings
-
-        return queryset.filter(
-            status="draft", total__gt=settings.PURCHASE_APPROVAL_THRESHOLD, approved_at__isnull=True
-        )
+        return queryset.filter(above_threshold(), status="draft", approved_at__isnull=True)
 
     def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if not value:

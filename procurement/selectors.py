@@ -6,7 +6,6 @@ import datetime
 from collections.abc import Iterable
 from typing import TypedDict
 
-from django.conf import settings
 from django.db.models import (
     Count,
     DecimalField,
@@ -40,6 +39,7 @@ from procurement.models import (
     SupplierItem,
     SupplierPayment,
 )
+from procurement.thresholds import above_threshold
 
 MONEY: DecimalField[object, object] = DecimalField(max_digits=19, decimal_places=4)
 OPEN_BILL_STATUSES = (BillStatus.OPEN, BillStatus.PARTIALLY_PAID, BillStatus.NEEDS_REVIEW)
@@ -164,11 +164,7 @@ def po_figures(today: datetime.date) -> PurchaseOrderFigures:
         drafts=Count("pk", filter=Q(status=PurchaseOrderStatus.DRAFT)),
         awaiting_approval=Count(
             "pk",
-            filter=Q(
-                status=PurchaseOrderStatus.DRAFT,
-                total__gt=settings.PURCHASE_APPROVAL_THRESHOLD,
-                approved_at__isnull=True,
-            ),
+            filter=Q(above_threshold(), status=PurchaseOrderStatus.DRAFT, approved_at__isnull=True),
         ),
         open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
         overdue=Count("pk", filter=Q(status__in=OPEN_STATUSES, expected_date__lt=today)),

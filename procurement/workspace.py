@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Count, F, Q, Sum
 from django.http import HttpRequest
 from django.utils import timezone
@@ -33,6 +32,7 @@ from inventory import replenishment
 from procurement.filters import OPEN, UNPAID_BILL_STATUSES
 from procurement.lifecycle import OPEN_STATUSES
 from procurement.models import Bill, PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
+from procurement.thresholds import above_threshold, described
 
 
 def purchase_figures(today: datetime.date | None = None) -> dict[str, Any]:
@@ -47,11 +47,7 @@ def purchase_figures(today: datetime.date | None = None) -> dict[str, Any]:
         late=Count("pk", filter=is_open & Q(expected_date__lt=today)),
         needs_approval=Count(
             "pk",
-            filter=Q(
-                status=PurchaseOrderStatus.DRAFT,
-                total__gt=settings.PURCHASE_APPROVAL_THRESHOLD,
-                approved_at__isnull=True,
-            ),
+            filter=Q(above_threshold(), status=PurchaseOrderStatus.DRAFT, approved_at__isnull=True),
         ),
     )
     return {**counts, "today": today, "sunday": sunday, "yesterday": today - datetime.timedelta(days=1)}
@@ -136,7 +132,7 @@ def _purchasing(request: HttpRequest) -> FigureGroup:
                 "Waiting for approval",
                 count_text(f["needs_approval"]),
                 link("procurement:orders", needs_approval="true"),
-                sub=f"drafts over {settings.PURCHASE_APPROVAL_THRESHOLD:,.0f}",
+                sub=f"drafts over {described()}",
                 tone="warn" if f["needs_approval"] else "",
             ),
             _late_figure(f),

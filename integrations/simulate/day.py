@@ -369,6 +369,7 @@ class Day:
         from procurement.services import (
             POLineSpec,
             ReceiveLine,
+            needs_approval,
             po_approve,
             po_create,
             po_send,
@@ -406,7 +407,7 @@ class Day:
                 for p in low
             ],
         )
-        if po.approved_at is None and po.total >= settings.PURCHASE_APPROVAL_THRESHOLD:
+        if po.approved_at is None and needs_approval(po):
             po = po_approve(po=po, user=self._buyer)
         po_send(po=po, user=self._buyer)
         self.actions["purchase_orders"] += 1

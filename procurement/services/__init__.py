@@ -9,7 +9,6 @@ from procurement.services.bills import (
 )
 from procurement.services.orders import (
     POLineSpec,
-    needs_approval,
     po_approve,
     po_cancel,
     po_close,
@@ -26,6 +25,7 @@ from procurement.services.suppliers import (
     supplier_item_set,
     supplier_update,
 )
+from procurement.thresholds import needs_approval
 
 __all__ = [
     "BillLineSpec",

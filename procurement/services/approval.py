@@ -13,7 +13,8 @@ from erp.access import user_can, user_has_right
 from erp.exceptions import InvalidTransition, ValidationFailed
 from procurement.models import PurchaseOrder, PurchaseOrderStatus
 from procurement.services.approval_notify import REQUESTED, approvers_notify
-from procurement.services.orders import _locked, needs_approval, po_payload
+from procurement.services.orders import _locked, po_payload
+from procurement.thresholds import needs_approval
 
 MAX_NOTE = 500
 

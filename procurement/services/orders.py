@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 
 from erp import clock, events
@@ -22,6 +21,7 @@ from procurement import lifecycle
 from procurement.models import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus, Supplier, SupplierItem
 from procurement.services.approval_notify import requester_notify_approved
 from procurement.services.suppliers import price_for
+from procurement.thresholds import approval_threshold, needs_approval
 
 S = PurchaseOrderStatus
 
@@ -53,10 +53,6 @@ def po_payload(po: PurchaseOrder, **extra: Any) -> dict[str, Any]:
         "expected_date": po.expected_date.isoformat() if po.expected_date else None,
         **extra,
     }
-
-
-def needs_approval(po: PurchaseOrder) -> bool:
-    return po.total > settings.PURCHASE_APPROVAL_THRESHOLD
 
 
 def _build_lines(po: PurchaseOrder, specs: Sequence[POLineSpec]) -> list[PurchaseOrderLine]:
@@ -234,11 +230,14 @@ def po_send(*, po: PurchaseOrder, user: Any = None) -> PurchaseOrder:
     po = _locked(po)
     lifecycle.check(po.status, S.SENT)
     if needs_approval(po) and po.approved_at is None:
-        raise ValidationFailed(
-            f"{po.number} totals {money(po.total, po.currency)}, above the approval threshold of "
-            f"{money(settings.PURCHASE_APPROVAL_THRESHOLD, po.currency)}: a purchasing manager must "
-            "approve it before it is sent."
+        threshold = approval_threshold(po.currency)
+        why = (
+            f"is in {po.currency}, which has no approval threshold"
+            if threshold is None
+            else f"totals {money(po.total, po.currency)}, above the approval threshold of "
+            f"{money(threshold, po.currency)}"
         )
+        raise ValidationFailed(f"{po.number} {why}: a purchasing manager must approve it before it is sent.")
     po.status = S.SENT
     po.sent_at = clock.now()
     po.updated_by = _actor(user)

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -21,7 +20,7 @@ from erp.mail import DocumentEmailForm
 from erp.pdf import pdf_response, render_pdf
 from erp.ui import flash, is_htmx, paginate, qty, query_with, sort_headers, toast
 from inventory.selectors import product_by_code, warehouse_choices
-from procurement import lifecycle, selectors, services
+from procurement import lifecycle, selectors, services, thresholds
 from procurement.filters import OPEN, PurchaseOrderFilter
 from procurement.models import (
     Bill,
@@ -273,7 +272,7 @@ def detail_context(request: HttpRequest, pk: int, **extra: Any) -> dict[str, Any
         "bills": bills,
         "needs_approval": needs,
         "awaiting_approval": po.status == S.DRAFT and needs and not approved,
-        "threshold": settings.PURCHASE_APPROVAL_THRESHOLD,
+        "threshold": thresholds.approval_threshold(po.currency),
         "actions": actions,
         "can_receive_now": "receive" in allowed and can_receive(request.user),
         "can_bill_now": "bill" in allowed and user_rights["can_bill"],

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -17,7 +16,7 @@ from erp.money import round_money
 from erp.navigation import AREA_PAGE_BY_KEY
 from erp.ui import flash, int_or_none, is_htmx, toast
 from inventory.selectors import warehouse_list
-from procurement import replenishment, selectors
+from procurement import replenishment, selectors, thresholds
 from procurement.models import PurchaseOrder
 from procurement.replenishment import PurchaseSuggestion
 from procurement.views.common import read, read_write, render_page
@@ -36,7 +35,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "below_minimum": len(replenishment.suggestions()),
         "yesterday": today - datetime.timedelta(days=1),
         "week": week,
-        "threshold": settings.PURCHASE_APPROVAL_THRESHOLD,
+        "thresholds": thresholds.described(),
     }
     return render_page(request, "procurement/index.html", context)
 
