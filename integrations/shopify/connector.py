@@ -189,6 +189,18 @@ def _json(response: httpx.Response) -> Any:
         raise TransientError(f"Shopify answered {response.status_code} with a body that is not JSON") from exc
 
 
+def _shows_tracking(fulfilment: dict[str, Any], item: FulfilmentOut) -> bool:
+    """Does Shopify's fulfilment carry the label's tracking already? Its number (or no number), and
+    the carrier and URL where the label gives them (Shopify makes a known carrier's URL itself)."""
+    numbers = {*(fulfilment.get("tracking_numbers") or ()), fulfilment.get("tracking_number")} - {None, ""}
+    urls = {*(fulfilment.get("tracking_urls") or ()), fulfilment.get("tracking_url")} - {None, ""}
+    return (
+        (item.tracking_number in numbers if item.tracking_number else not numbers)
+        and (not item.carrier or fulfilment.get("tracking_company") == item.carrier)
+        and (not item.tracking_url or item.tracking_url in urls)
+    )
+
+
 # Shopify's webhook headers (X-Shopify-* and, on events webhooks, shopify-*), kept with the event.
 WEBHOOK_HEADER_NAMES = (
     "topic",
@@ -478,10 +490,29 @@ class ShopifyConnector(ShopifyAuth):
 
     def _update_tracking(self, item: FulfilmentOut) -> PushResult:
         """A new label for a fulfilment Shopify has: ``POST fulfillments/{id}/update_tracking.json``
-        replaces its tracking (the customer is told); its lines stay as they are."""
-        tracking = {"number": item.tracking_number, "company": item.carrier, "url": item.tracking_url}
-        request = {"notify_customer": True, "tracking_info": {k: v for k, v in tracking.items() if v}}
+        replaces its tracking (the customer is told); its lines stay as they are.
+
+        Each such POST emails the customer a shipping update, so it is sent only when Shopify does
+        not show this tracking yet: a retry after a lost answer (the update was made) and a label
+        someone already entered in Shopify's admin are answered without a second email."""
         try:
+            current = (
+                _json(
+                    self.http.request(
+                        "GET",
+                        self.url(f"orders/{item.order_external_id}/fulfillments/{item.external_id}.json"),
+                    )
+                ).get("fulfillment")
+                or {}
+            )
+            if _shows_tracking(current, item):
+                return PushResult(
+                    external_id=str(current.get("id") or item.external_id),
+                    detail=f"Shipment {item.shipment_number}: Shopify shows tracking "
+                    f"{item.tracking_number or 'none'} already (the customer is not told twice)",
+                )
+            tracking = {"number": item.tracking_number, "company": item.carrier, "url": item.tracking_url}
+            request = {"notify_customer": True, "tracking_info": {k: v for k, v in tracking.items() if v}}
             response = self.http.request(
                 "POST",
                 self.url(f"fulfillments/{item.external_id}/update_tracking.json"),

@@ -367,7 +367,10 @@ class RestApi(OrderChanges):
         if not plan:
             raise _Problem(422, {"errors": ["Invalid fulfillment order line item quantity requested."]})
         order = self.orders[order_ids.pop()]
-        return copy.deepcopy(self._record_fulfilment(order, plan, body.get("tracking_info") or {}))
+        fulfillment = self._record_fulfilment(order, plan, body.get("tracking_info") or {})
+        if body.get("notify_customer"):
+            self._notify_customer("shipping_confirmation", order, fulfillment)
+        return copy.deepcopy(fulfillment)
 
     def _update_tracking_request(self, fulfillment_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """``{"fulfillment": {"notify_customer": …, "tracking_info": {number, company, url}}}``."""
@@ -379,7 +382,22 @@ class RestApi(OrderChanges):
             fulfillment = self._fulfilment(wanted)
         except KeyError:
             raise _not_found() from None
-        return copy.deepcopy(self._retrack(fulfillment, request["tracking_info"]))
+        self._retrack(fulfillment, request["tracking_info"])
+        if request.get("notify_customer"):
+            self._notify_customer("shipping_update", self.orders[fulfillment["order_id"]], fulfillment)
+        return copy.deepcopy(fulfillment)
+
+    def _notify_customer(self, template: str, order: dict[str, Any], fulfillment: dict[str, Any]) -> None:
+        """Shopify emails the customer (its "Shipping confirmation" or "Shipping update")."""
+        self.customer_notifications.append(
+            {
+                "template": template,
+                "order_id": order["id"],
+                "fulfillment_id": fulfillment["id"],
+                "email": order.get("email"),
+                "tracking_number": fulfillment.get("tracking_number"),
+            }
+        )
 
     def _order_of(self, order_id: str) -> dict[str, Any]:
         order = self.orders.get(_int(order_id, "order_id"))

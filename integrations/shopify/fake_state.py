@@ -89,6 +89,9 @@ class ShopState:
             self.orders: dict[int, dict[str, Any]] = {}
             self.fulfillment_orders: dict[int, dict[str, Any]] = {}
             self.webhooks: dict[int, dict[str, Any]] = {}
+            # The shipping emails Shopify sent the customer: a request with "notify_customer": true
+            # (a fulfilment created, its tracking updated), in order.
+            self.customer_notifications: list[dict[str, Any]] = []
             self._next_number = 1043
             if seed:
                 self.locations[LOCATION_ID] = fake_data.seed_location()

@@ -9,7 +9,7 @@ import dataclasses
 import pytest
 
 from integrations.contract import PushContext
-from integrations.errors import PermanentError
+from integrations.errors import PermanentError, TransientError
 from integrations.records import FulfilmentLineOut, FulfilmentOut
 
 SAMPLE_ORDER = "5834021535987"
@@ -109,3 +109,61 @@ def test_an_unknown_fulfilment_is_a_clear_permanent_error(connector, shop):
     assert caught.value.status == 404
     assert shop.order(int(SAMPLE_ORDER))["fulfillments"] == []
     assert shop.requests_to("fulfillments.json", "POST") == []
+
+
+def new_label_for(created) -> FulfilmentOut:
+    return dataclasses.replace(
+        FIRST_LABEL,
+        carrier="FedEx",
+        tracking_number="794600000000001",
+        tracking_url="https://www.fedex.com/fedextrack/?trknbr=794600000000001",
+        external_id=created.external_id,
+    )
+
+
+def test_a_retry_after_a_lost_answer_does_not_email_the_customer_twice(connector, shop):
+    # given: a fulfilment, and its new label's update made by Shopify, whose answer was lost
+    created = connector.push(FIRST_LABEL, CONTEXT)
+    new_label = new_label_for(created)
+    shop.timeout_next(match="update_tracking", processed=True)
+    with pytest.raises(TransientError):
+        connector.push(new_label, CONTEXT)
+    assert [n["template"] for n in shop.customer_notifications] == [
+        "shipping_confirmation",
+        "shipping_update",
+    ]
+
+    # when: the delivery is retried
+    result = connector.push(new_label, dataclasses.replace(CONTEXT, attempt=2))
+
+    # then: Shopify shows the new tracking, so nothing is sent again and the customer got one update
+    assert result.external_id == created.external_id
+    assert "already" in result.detail
+    assert len(shop.requests_to(f"fulfillments/{created.external_id}/update_tracking.json", "POST")) == 1
+    assert [n["template"] for n in shop.customer_notifications] == [
+        "shipping_confirmation",
+        "shipping_update",
+    ]
+    [fulfilment] = shop.order(int(SAMPLE_ORDER))["fulfillments"]
+    assert fulfilment["tracking_number"] == "794600000000001"
+
+
+def test_a_label_entered_in_shopify_already_is_not_sent_again_but_another_one_is(connector, shop):
+    # given: the merchant typed the new label into Shopify's admin ("Edit tracking", no email)
+    created = connector.push(FIRST_LABEL, CONTEXT)
+    shop.update_tracking(
+        int(created.external_id), tracking_number="794600000000001", tracking_company="FedEx"
+    )
+    same = dataclasses.replace(new_label_for(created), tracking_url="")
+
+    # when: the same label comes from here, then a third one
+    connector.push(same, CONTEXT)
+    third = dataclasses.replace(same, tracking_number="794600000000002")
+    connector.push(third, CONTEXT)
+
+    # then: only the third is posted, and the customer is told of it once
+    [post] = shop.requests_to(f"fulfillments/{created.external_id}/update_tracking.json", "POST")
+    assert post.json["fulfillment"]["tracking_info"]["number"] == "794600000000002"
+    assert [
+        n["tracking_number"] for n in shop.customer_notifications if n["template"] == "shipping_update"
+    ] == ["794600000000002"]
