@@ -23,6 +23,8 @@ setup: $(VENV)/.installed
 # HOST and PORT also tell the app where it is served (PUBLIC_BASE_URL: the webhook addresses it shows).
 run: export HOST := $(HOST)
 run: export PORT := $(PORT)
+# The demo company's approval thresholds in its suppliers' other currencies (procurement/demo.py).
+run: export PURCHASE_APPROVAL_THRESHOLDS ?= EUR=4500,SEK=50000,JPY=750000
 run: setup
 	@echo "==> Migrating the database (SQLite: db.sqlite3)"
 	$(PY) manage.py migrate --noinput

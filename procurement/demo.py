@@ -35,6 +35,7 @@ from procurement.services import (
     ReceiveLine,
     bill_approve,
     bill_record,
+    needs_approval,
     po_approve,
     po_cancel,
     po_close,
@@ -57,6 +58,10 @@ SUPPLIERS = [
     ("S-0007", "Nordic Outdoor Supply", "SEK", 30, 18),
     ("S-0008", "Kanto Components", "JPY", 30, 30),
 ]
+
+# The demo company's approval thresholds in its suppliers' other currencies (USD: 5,000), as it
+# would set PURCHASE_APPROVAL_THRESHOLDS; `make run` sets the same (Makefile).
+DEMO_THRESHOLDS = {"EUR": Decimal("4500"), "SEK": Decimal("50000"), "JPY": Decimal("750000")}
 
 
 class _History:
@@ -186,7 +191,9 @@ def seed_procurement() -> list[str]:
         drawn.append((n, state, supplier, lines, _History(state, supplier.lead_time_days, rng)))
     # written in the order they were placed, so their numbers follow their dates
     for n, state, supplier, lines, history in sorted(drawn, key=lambda d: (d[4].order_date, d[0])):
-        with override_settings(PURCHASE_APPROVAL_THRESHOLD=Decimal("5000")):
+        with override_settings(
+            PURCHASE_APPROVAL_THRESHOLD=Decimal("5000"), PURCHASE_APPROVAL_THRESHOLDS=DEMO_THRESHOLDS
+        ):
             with history.on(0, 9):
                 po = po_create(
                     supplier=supplier,
@@ -197,10 +204,10 @@ def seed_procurement() -> list[str]:
             orders += 1
             if state in ("draft", "approval"):
                 continue
-            if po.total > Decimal("5000") and manager is not None:
+            if needs_approval(po) and manager is not None:
                 with history.on(0, 11):
                     po_approve(po=po, user=manager)
-            if po.total > Decimal("5000") and manager is None:
+            if needs_approval(po) and manager is None:
                 continue
             with history.on(0, 15):
                 po = po_send(po=po)

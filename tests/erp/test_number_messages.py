@@ -15,7 +15,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.template import Context, Template
-from django.test import Client
+from django.test import Client, override_settings
 
 from erp import search as global_search
 from erp.exceptions import ValidationFailed
@@ -188,6 +188,7 @@ def test_a_small_payment_toast_and_what_is_left_keep_their_digits():
     )
 
 
+@override_settings(PURCHASE_APPROVAL_THRESHOLDS={"EUR": D("5000")})
 def test_the_confirmations_name_the_amount_with_its_currency(yen_order):
     draft = invoice_create(order=yen_order)
     supplier = SupplierFactory(currency="EUR")
