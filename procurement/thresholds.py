@@ -3,8 +3,9 @@
 A threshold is an amount in one currency: ``PURCHASE_APPROVAL_THRESHOLD`` in the base currency
 (``ERP_BASE_CURRENCY``), and ``PURCHASE_APPROVAL_THRESHOLDS`` for others (``{"EUR": 4500}``). An
 order above its own currency's threshold needs approval. An order in a currency without one always
-does: there are no exchange rates here, and comparing ¥600,000 with a threshold of $5,000 as
-numbers would let every yen order through and stop every small one in a weak currency.
+does: there are no exchange rates here, and comparing its total with the base currency's number
+stopped every yen order however small (¥60,000 is "more" than 5,000) and let a KWD 4,000 order
+(about $13,000) through.
 """
 
 from __future__ import annotations
