@@ -239,10 +239,12 @@ def run_load(
     max_requests: int,
     expect: Sequence[int] = (200,),
     warmup: int = 0,
+    warmed: Callable[[], None] | None = None,
 ) -> Load:
     """``clients`` threads sending ``make(k)`` (k = 0, 1, ... over all clients) back to back until
     ``max_requests`` are done or ``seconds`` have passed; each first sends ``warmup`` untimed
-    requests (imports, caches, prepared plans). Any status not in ``expect`` is an error."""
+    requests (imports, caches, prepared plans), then ``warmed()`` is called (as the timed requests
+    begin). Any status not in ``expect`` is an error."""
     load = Load()
     lock = threading.Lock()
     counter = iter(range(10**9))
@@ -303,6 +305,8 @@ def run_load(
         thread.start()
     with contextlib.suppress(threading.BrokenBarrierError):
         started.wait(timeout=300)
+    if warmed is not None:
+        warmed()
     cpu = _cpu_seconds()
     begin = time.perf_counter()
     deadline[0] = begin + seconds
