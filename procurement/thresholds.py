@@ -46,6 +46,11 @@ def above_threshold() -> Q:
     return condition
 
 
+def in_short() -> str:
+    """A tile's line: "drafts over" this (the threshold when there is one, else "their threshold")."""
+    return described() if len(thresholds()) == 1 else "their currency's threshold"
+
+
 def described() -> str:
     """The thresholds in words, the base currency's first: "$5,000.00 · €4,500.00"."""
     base = str(settings.ERP_BASE_CURRENCY).upper()

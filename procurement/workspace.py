@@ -32,7 +32,7 @@ from inventory import replenishment
 from procurement.filters import OPEN, UNPAID_BILL_STATUSES
 from procurement.lifecycle import OPEN_STATUSES
 from procurement.models import Bill, PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
-from procurement.thresholds import above_threshold, described
+from procurement.thresholds import above_threshold, described, in_short
 
 
 def purchase_figures(today: datetime.date | None = None) -> dict[str, Any]:
@@ -132,7 +132,8 @@ def _purchasing(request: HttpRequest) -> FigureGroup:
                 "Waiting for approval",
                 count_text(f["needs_approval"]),
                 link("procurement:orders", needs_approval="true"),
-                sub=f"drafts over {described()}",
+                sub=f"drafts over {in_short()}",
+                title=f"Approval thresholds: {described()}; a currency without one: every draft",
                 tone="warn" if f["needs_approval"] else "",
             ),
             _late_figure(f),

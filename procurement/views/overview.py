@@ -36,6 +36,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "yesterday": today - datetime.timedelta(days=1),
         "week": week,
         "thresholds": thresholds.described(),
+        "thresholds_in_short": thresholds.in_short(),
     }
     return render_page(request, "procurement/index.html", context)
 
