@@ -47,8 +47,9 @@ def above_threshold() -> Q:
 
 
 def in_short() -> str:
-    """A tile's line: "drafts over" this (the threshold when there is one, else "their threshold")."""
-    return described() if len(thresholds()) == 1 else "their currency's threshold"
+    """A tile's line, short: "drafts over" this (the threshold when there is one, else "threshold",
+    each one in the tile's hover text)."""
+    return described() if len(thresholds()) == 1 else "threshold"
 
 
 def described() -> str:
