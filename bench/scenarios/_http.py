@@ -194,6 +194,36 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+CpuSnapshot = dict[int, tuple[str, int]]  # pid -> (kind, clock ticks of CPU so far)
+
+
+def cpu_snapshot() -> CpuSnapshot:
+    """Every process's CPU so far, by pid, with its kind: "gunicorn" (the server), "postgres" (every
+    process of the cluster) or "other". Read from /proc (Linux); empty elsewhere."""
+    found: CpuSnapshot = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            command = (entry / "cmdline").read_bytes()
+            stat = (entry / "stat").read_text()
+        except OSError:  # it ended meanwhile
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()  # after "pid (comm) ": state, ppid, ...
+        kind = "gunicorn" if b"gunicorn" in command else "postgres" if b"postgres" in command else "other"
+        found[int(entry.name)] = (kind, int(fields[11]) + int(fields[12]))  # utime + stime
+    return found
+
+
+def cpu_used(before: CpuSnapshot, after: CpuSnapshot) -> dict[str, float]:
+    """CPU seconds each kind of process used between two snapshots (a process started between
+    them counts from nothing; one that ended is not counted)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used: dict[str, float] = {}
+    for pid, (kind, total) in after.items():
+        was = before.get(pid)
+        used[kind] = used.get(kind, 0.0) + (total - (was[1] if was and was[0] == kind else 0)) / ticks
+    return used
+
+
 class Client:
     """One keep-alive connection; reconnects once when the server closed it between requests."""
 
