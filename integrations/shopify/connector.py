@@ -189,18 +189,6 @@ def _json(response: httpx.Response) -> Any:
         raise TransientError(f"Shopify answered {response.status_code} with a body that is not JSON") from exc
 
 
-def _shows_tracking(fulfilment: dict[str, Any], item: FulfilmentOut) -> bool:
-    """Does Shopify's fulfilment carry the label's tracking already? Its number (or no number), and
-    the carrier and URL where the label gives them (Shopify makes a known carrier's URL itself)."""
-    numbers = {*(fulfilment.get("tracking_numbers") or ()), fulfilment.get("tracking_number")} - {None, ""}
-    urls = {*(fulfilment.get("tracking_urls") or ()), fulfilment.get("tracking_url")} - {None, ""}
-    return (
-        (item.tracking_number in numbers if item.tracking_number else not numbers)
-        and (not item.carrier or fulfilment.get("tracking_company") == item.carrier)
-        and (not item.tracking_url or item.tracking_url in urls)
-    )
-
-
 # Shopify's webhook headers (X-Shopify-* and, on events webhooks, shopify-*), kept with the event.
 WEBHOOK_HEADER_NAMES = (
     "topic",
@@ -505,7 +493,7 @@ class ShopifyConnector(ShopifyAuth):
                 ).get("fulfillment")
                 or {}
             )
-            if _shows_tracking(current, item):
+            if mapping.shows_tracking(current, item):
                 return PushResult(
                     external_id=str(current.get("id") or item.external_id),
                     detail=f"Shipment {item.shipment_number}: Shopify shows tracking "

@@ -423,3 +423,15 @@ def fulfilment_request(
         tracking = {"number": item.tracking_number, "company": item.carrier, "url": item.tracking_url}
         request["tracking_info"] = {k: v for k, v in tracking.items() if v}
     return request
+
+
+def shows_tracking(fulfilment: Mapping[str, Any], item: FulfilmentOut) -> bool:
+    """Does Shopify's fulfilment carry the label's tracking already? Its number (or no number), and
+    the carrier and URL where the label gives them (Shopify makes a known carrier's URL itself)."""
+    numbers = {*(fulfilment.get("tracking_numbers") or ()), fulfilment.get("tracking_number")} - {None, ""}
+    urls = {*(fulfilment.get("tracking_urls") or ()), fulfilment.get("tracking_url")} - {None, ""}
+    return (
+        (item.tracking_number in numbers if item.tracking_number else not numbers)
+        and (not item.carrier or fulfilment.get("tracking_company") == item.carrier)
+        and (not item.tracking_url or item.tracking_url in urls)
+    )
