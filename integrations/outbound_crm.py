@@ -50,7 +50,7 @@ from integrations.models import Connection, ConnectionStatus, Delivery, Delivery
 from integrations.outbound_items import Blocked, Resolved
 from integrations.records import CustomerOut, DealOut
 from integrations.resolving import ref_of, remembering, unchanged
-from sales.models import Customer, InvoiceKind, InvoiceStatus, OrderStatus, SalesOrder
+from sales.models import Customer, CustomerKind, InvoiceKind, InvoiceStatus, OrderStatus, SalesOrder
 from sales.services.masterdata import customer_payload
 
 DEAL, CUSTOMER = "deal", "customer"
@@ -242,6 +242,19 @@ def sent_values(item: CustomerOut) -> dict[str, Any]:
     if "address" not in item.withheld:
         values["address"] = dict(item.billing_address)
     return values
+
+
+def company_lags(customer: Customer, item: CustomerOut, ref: ExternalRef) -> bool:
+    """Whether a company customer's company record in the CRM (``item.company_external_id``) may not
+    show what we would send now. The tool tells the hub of the contact alone, so a contact that
+    agrees with us says nothing of its company: that shows what we last sent (``SENT``, recorded
+    with each push that landed; the connector sends a company every field the tool does not own).
+    A value taken from the contact (a new name, a phone) is ours now, and its company still has the
+    old one until a push carries it there."""
+    if customer.kind != CustomerKind.COMPANY or not item.company_external_id:
+        return False
+    extra = ref.extra if isinstance(ref.extra, dict) else {}
+    return bool(extra.get(SENT) != sent_values(item))
 
 
 def customer_again(connection: Connection, customer: Customer, *, why: str) -> bool:

@@ -245,11 +245,6 @@ def _apply_with_rules(
     notes = [f"from {connection.name}: {', '.join(sorted(changes))}"] if changes else []
     notes += [f"kept on the link: {', '.join(kept)}"] if kept else []
     notes += _heal(connection, ref, customer, owners, differs, pushed=bool(columns), run=run)
-    if "name" in columns and customer.kind == CustomerKind.COMPANY and not created:
-        # A company customer's name is also its company's record there (and the contact's company):
-        # the record read names neither, so they follow through the "updated" push of the change.
-        ref.pushed_hash = ""
-        notes.append("its company follows the new name")
     ref.content_hash = digest
     ref.external_updated_at = record.updated_at or ref.external_updated_at
     ref.save()
@@ -346,12 +341,20 @@ def _heal(
     run: SyncRun,
 ) -> list[str]:
     """Ours goes to the tool again where its values differ and ours win (``pushed``: the customer's
-    own "updated" push goes anyway); else the tool has what we would send."""
+    own "updated" push goes anyway); else the tool has what we would send, unless the customer's
+    company there lags behind it (``outbound_crm.company_lags``: a name or phone just taken from
+    the contact): then the push goes on to the company."""
     if not differs:
         ref.extra.pop(outbound_crm.HEALED, None)
         customer = Customer.objects.prefetch_related("addresses").get(pk=customer.pk)
-        ref.pushed_hash = resolving.digest(customer_out_for(connection, customer, ref, owners))
-        return []
+        item = customer_out_for(connection, customer, ref, owners)
+        if not outbound_crm.company_lags(customer, item, ref):
+            ref.pushed_hash = resolving.digest(item)
+            return []
+        ref.pushed_hash = ""
+        if not pushed:
+            outbound_crm.customer_again(connection, customer, why="its company follows")
+        return ["its company follows"]
     seen = content_hash(differs)
     fields = ", ".join(sorted(differs))
     if ref.extra.get(outbound_crm.HEALED) == seen:

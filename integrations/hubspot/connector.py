@@ -11,8 +11,10 @@ Wire format notes: ``samples/FORMAT.md``, beside the samples.
   wins is left out when HubSpot changed it after we did (one ``batch/read`` with
   ``propertiesWithHistory`` for the batch's known contacts). A company customer is also a company,
   upserted by the same number and associated with its contact when either is new or the company
-  changed. A 207's refused inputs are each that customer's result: invalid values and conflicts
-  for good, with HubSpot's message; anything else is tried again.
+  changed; the company, and the contact's company name, get every value HubSpot does not own (the
+  hub never reads them back, so what they show is what it sent: ``outbound_crm.company_lags``).
+  A 207's refused inputs are each that customer's result: invalid values and conflicts for good,
+  with HubSpot's message; anything else is tried again.
 * Deals out: ``batch/upsert`` keyed by our order number, the stage mapped by the connection's
   ``stages`` (an order stage with no mapping waits for a person), associated with the contact
   when HubSpot first has the deal.
@@ -143,7 +145,7 @@ class HubSpotConnector(HubSpotClient):
             mapping.COMPANIES,
             mapping.CUSTOMER_CODE,
             {
-                code: (mapping.company_properties(item, leave_out[code]), f"{ctx.idempotency_key}:company")
+                code: (mapping.company_properties(item, item.withheld), f"{ctx.idempotency_key}:company")
                 for code, (item, ctx) in latest.items()
                 if item.is_company
             },

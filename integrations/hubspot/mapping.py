@@ -174,7 +174,9 @@ def _history(item: CustomerOut) -> dict[str, str]:
 def contact_properties(item: CustomerOut, leave_out: Iterable[str] = ()) -> dict[str, str]:
     """The contact's properties for a customer, without those of the fields in ``leave_out`` (the
     tool's, and the last-writer-wins ones changed there later). A company customer's name is also
-    the contact's company. No billing address here: the contact's address is left as it is."""
+    the contact's company, sent unless HubSpot owns the name: like the company record, it shows what
+    we have, whoever changed the person's name last. No billing address here: the contact's address
+    is left as it is."""
     first, last = split_name(item.name)
     values = {"firstname": first, "lastname": last, "email": item.email, "phone": item.phone}
     if item.is_company:
@@ -190,11 +192,16 @@ def contact_properties(item: CustomerOut, leave_out: Iterable[str] = ()) -> dict
             "country": address.get("country", ""),
         }
     values |= {"erp_tax_id": item.tax_id, "erp_payment_terms": item.payment_terms}
-    return _keep(values, CONTACT_FIELDS, leave_out) | _history(item)
+    kept = _keep(values, CONTACT_FIELDS, leave_out)
+    if item.is_company and "name" not in item.withheld:
+        kept["company"] = item.name
+    return kept | _history(item)
 
 
 def company_properties(item: CustomerOut, leave_out: Iterable[str] = ()) -> dict[str, str]:
-    """The company's properties for a company customer, by the same rules as its contact's."""
+    """The company's properties for a company customer, without those of the fields in
+    ``leave_out`` (the connector leaves out only what HubSpot owns: the hub never reads a company
+    back, so the company shows what we have, not what the contact's history says)."""
     values = {"name": item.name, "phone": item.phone}
     if domain := company_domain(item.email):
         values["domain"] = domain

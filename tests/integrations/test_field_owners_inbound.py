@@ -243,3 +243,67 @@ def test_an_order_history_the_crm_shows_wrong_is_sent_again_though_the_fields_ag
     )
     assert _history_differs(customer, shown) == {}
     assert _history_differs(customer, CustomerRecord(external_id="9101", name="Mei Chen")) == {}
+
+
+def acme(connection: Connection) -> Customer:
+    """A company customer whose contact and company the CRM has as the last push left them."""
+    customer = CustomerFactory(
+        name="Acme Tools", email="buyer@acme.example", phone="+1 555 0100", kind="company"
+    )
+    ExternalRefFactory(
+        connection=connection,
+        object_type="customer",
+        external_id="9300",
+        internal=customer,
+        extra={"company_id": "77"},
+    )
+    ref = ref_of(connection, "9300")
+    item = customer_out_for(connection, fresh(customer), ref, ownership.field_owners_of(connection))
+    ref.extra[outbound_crm.SENT] = outbound_crm.sent_values(item)
+    ref.pushed_hash = resolving.digest(item)
+    ref.save()
+    return customer
+
+
+def acme_contact(**values: Any) -> CustomerRecord:
+    return contact("9300", **{"name": "Acme Tools", "email": "buyer@acme.example", **values})
+
+
+def test_a_value_taken_from_a_company_customers_contact_goes_on_to_its_company(crm):
+    """The contact read back agrees with us once its phone is taken, but its company (never read
+    back) still shows the phone we last sent: the push must go on, even when another record of the
+    contact arrives before it does."""
+    customer = acme(crm)
+
+    applied = arrives(crm, acme_contact(phone="+1 555 0172"))
+
+    assert (applied.outcome, fresh(customer).phone) == ("updated", "+1 555 0172")
+    assert ref_of(crm, "9300").pushed_hash == ""  # the customer's own "updated" push carries it
+    assert pushed_again(crm) == []
+
+    arrives(crm, acme_contact(phone="+1 555 0172", at=later(120)))  # nothing of ours changed there
+
+    assert ref_of(crm, "9300").pushed_hash == ""
+    assert pushed_again(crm) == [
+        {"connection_id": crm.pk, "customer_id": customer.pk, "why": "its company follows"}
+    ]
+
+    ref = ref_of(crm, "9300")  # the push landed: the company has what we sent
+    item = customer_out_for(crm, fresh(customer), ref, ownership.field_owners_of(crm))
+    ref.extra[outbound_crm.SENT] = outbound_crm.sent_values(item)
+    ref.save()
+    arrives(crm, acme_contact(phone="+1 555 0172", at=later(180)))
+
+    assert ref_of(crm, "9300").pushed_hash == resolving.digest(item)
+    assert len(pushed_again(crm)) == 1
+
+
+def test_a_person_whose_contact_agrees_is_not_pushed_for_a_company_they_do_not_have(crm):
+    customer = ada(crm, sent={"name": "someone else"})
+
+    arrives(crm, contact(at=later(60)))
+
+    owners = ownership.field_owners_of(crm)
+    item = customer_out_for(crm, fresh(customer), ref_of(crm), owners)
+    assert ref_of(crm).pushed_hash == resolving.digest(item)
+    assert pushed_again(crm) == []

@@ -6,6 +6,7 @@ contact."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from decimal import Decimal
 
@@ -132,3 +133,34 @@ def test_a_contact_linked_by_its_email_is_updated_by_its_id_not_made_twice(fake,
     assert values["erp_customer_code"] == "C-1"
     assert values["lastname"] == "King"  # HubSpot's name is newer than ours: it stays
     assert values["phone"] == "+1 555 0100"  # HubSpot had none: ours goes
+
+
+def test_a_company_follows_a_name_the_rep_gave_the_contact_after_ours(fake, connector):
+    """The rep renames the contact; a push that carries our older name (the hub has not taken the
+    rep's yet) leaves the person's name alone, yet the company and the contact's company name show
+    what we send: they are ours, read back by nobody, and the push that follows the hub taking the
+    new name carries it to them."""
+    first = _customer("C-5", "Acme Tools", "buyer@acme.example", company=True)
+    [pushed] = connector.push_batch([(first, _context("k-5"))])
+    contact_id, company_id = pushed.external_id, pushed.extra["company_id"]
+    ours_changed = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
+    fake.rep_edits("contacts", contact_id, lastname="Tools Ltd")
+    linked = dataclasses.replace(
+        first,
+        external_id=contact_id,
+        name="Acme Tools Inc",  # renamed here before the rep's edit
+        latest=("name", "phone"),
+        changed_at={"name": ours_changed, "phone": ours_changed},
+        company_external_id=company_id,
+    )
+
+    [again] = connector.push_batch([(linked, _context("k-6"))])
+
+    assert again.extra["company_id"] == company_id
+    contact = fake.get_record("contacts", contact_id)
+    assert contact is not None
+    assert contact.get("lastname") == "Tools Ltd"  # the rep's is newer: left as it is
+    assert contact.get("company") == "Acme Tools Inc"
+    company = fake.get_record("companies", company_id)
+    assert company is not None
+    assert company.get("name") == "Acme Tools Inc"

@@ -5,6 +5,7 @@ into it. The connection's settings refuse an unknown field owner or order stage.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from decimal import Decimal
 from typing import Any
@@ -68,15 +69,22 @@ def test_a_customers_contact_properties_are_strings_by_our_fields():
 
 
 def test_a_left_out_field_takes_all_its_properties_with_it():
-    properties = mapping.contact_properties(
-        item(is_company=True), leave_out={"name", "address", "payment_terms"}
-    )
+    withheld = dataclasses.replace(item(is_company=True), withheld=("name",))
+    properties = mapping.contact_properties(withheld, leave_out={"name", "address", "payment_terms"})
 
     assert not {"firstname", "lastname", "company", "address", "city", "state", "zip", "country"} & set(
         properties
     )
     assert "erp_payment_terms" not in properties
     assert properties["erp_tax_id"] == "US-123"
+
+
+def test_a_company_customers_name_newer_on_the_contact_still_goes_to_its_company_property():
+    """Left out as newer there, the person's name stays HubSpot's; the company name is ours."""
+    properties = mapping.contact_properties(item(is_company=True), leave_out={"name"})
+
+    assert not {"firstname", "lastname"} & set(properties)
+    assert properties["company"] == item(is_company=True).name
 
 
 def test_a_company_takes_its_domain_from_the_email_unless_a_free_mail_providers():
