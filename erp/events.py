@@ -9,7 +9,8 @@ is locked, the subscribers run, and the row is marked dispatched, all in one
 transaction.
 
 What a transaction costs stays constant however many events it records: its events
-leave in ONE task after commit (``dispatch_events``, all their ids), and inside
+leave in ONE task after commit (``dispatch_events``, all their ids; under load, with the other
+transactions' of the process's ``OUTBOX_DISPATCH_WINDOW_SECONDS``: ``scheduling.Coalesced``), and inside
 ``batched()`` they are written in one multi-row INSERT, numbered by one multi-row
 upsert of their aggregates' sequences. Subscribers must therefore only write to the database (e.g. Delivery
 rows) and enqueue their own work on commit.
@@ -46,6 +47,10 @@ Subscriber = Callable[[OutboxEvent], None]
 # per transaction, carrying the ids of all its events (erp.tasks.dispatch_events_task).
 DISPATCH_TASK = "erp.tasks.dispatch_events_task"
 SWEEP_RECOVERY = "the outbox sweep (erp.events.sweep, every minute) dispatches the event"
+# The transactions' dispatch tasks of one process, merged per OUTBOX_DISPATCH_WINDOW_SECONDS under load.
+_dispatches = scheduling.Coalesced(
+    DISPATCH_TASK, window=lambda: float(settings.OUTBOX_DISPATCH_WINDOW_SECONDS), recovery=SWEEP_RECOVERY
+)
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,7 @@ class _Dispatch:
         self.sent = True
         pks = list(dict.fromkeys(self.pks))  # in emit order, once each
         if pks:
-            scheduling.enqueue(DISPATCH_TASK, pks, recovery=SWEEP_RECOVERY)
+            _dispatches.send(pks)
 
 
 class _Kept:

@@ -233,6 +233,9 @@ JOBS_REQUEUE_SECONDS: int = env.int("JOBS_REQUEUE_SECONDS", default=120)
 # Outbox: an event still undispatched this long after it was written is swept.
 OUTBOX_SWEEP_GRACE_SECONDS: int = env.int("OUTBOX_SWEEP_GRACE_SECONDS", default=30)
 OUTBOX_MAX_ATTEMPTS: int = env.int("OUTBOX_MAX_ATTEMPTS", default=20)
+# A process sends its transactions' dispatch tasks at most once per this window: a lone one at once,
+# those of a busy window together, as one task (erp.scheduling.Coalesced). 0: one task each.
+OUTBOX_DISPATCH_WINDOW_SECONDS: float = env.float("OUTBOX_DISPATCH_WINDOW_SECONDS", default=0.1)
 # Dispatched events are the documents' timelines (erp.timeline): kept two years by default, then
 # pruned nightly.
 OUTBOX_RETENTION_DAYS: int = env.int("OUTBOX_RETENTION_DAYS", default=730)

@@ -34,3 +34,7 @@ JOBS_PROGRESS_DATABASE = "default"
 # Every request reads its API key (no per-process cache, erp/apiauth.py): a test's query count must
 # not depend on how long its setup took. tests/erp/test_apiauth_cache.py turns the cache on.
 API_KEY_CACHE_SECONDS = 0
+
+# Each transaction's dispatch task is sent as it commits: a test that sees what was published sees
+# it at once, whatever the tests before it sent. tests/erp/test_dispatch_window.py sets a window.
+OUTBOX_DISPATCH_WINDOW_SECONDS = 0.0

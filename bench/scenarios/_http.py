@@ -60,6 +60,14 @@ def check_broker() -> None:
         raise RuntimeError(f"the Celery broker {BROKER_URL} does not answer ({exc}): start Redis") from exc
 
 
+def queued_tasks() -> int:
+    """The tasks waiting in the bench's broker (no worker takes them): the length of every queue."""
+    import redis
+
+    client = redis.Redis.from_url(BROKER_URL, socket_connect_timeout=2)
+    return sum(int(client.llen(key)) for key in client.scan_iter() if client.type(key) == b"list")
+
+
 def flush_broker() -> None:
     """Drop the dispatch tasks the requests enqueued (no worker runs them: the bench's own Redis db)."""
     import redis

@@ -21,7 +21,9 @@ Targets (#22): at least 300 orders/s with 8 clients and at least 7 % of the pgbe
 the same run; at most 15 statements and 1 commit per order. Shown beside them: orders/s with 1
 client, the scaling 1 -> 8 clients, p50 and p95, the clients' own CPU (% of one core), and the CPU
 per order of the server's workers and of PostgreSQL's processes while the 8 clients' timed orders
-ran (read from /proc: 300 orders/s on 2 cores leaves 6.7 ms for all of them together).
+ran (read from /proc: 300 orders/s on 2 cores leaves 6.7 ms for all of them together), and the
+dispatch tasks published per order (the queues' growth in the bench's broker: a process merges the
+tasks of one ``OUTBOX_DISPATCH_WINDOW_SECONDS``, so under load it is well under 1).
 
 Teardown checks every order is confirmed with its lines reserved and the levels match the
 ledger, then removes the fixture, the user and the tasks left in the broker.
@@ -83,6 +85,7 @@ def setup(n: int) -> int:
 def _phase(clients: int, n: int, seconds: float) -> tuple[_http.Load, dict[str, float]]:
     server = _http.Server()
     before = _http.database_counters()
+    queued = _http.queued_tasks()
     server.start()
     first = _serial[0]
     warm = [(0, 0, 0)]
@@ -115,6 +118,7 @@ def _phase(clients: int, n: int, seconds: float) -> tuple[_http.Load, dict[str, 
     # a worker does once (the key's last-use stamp, at most once a minute: erp.services).
     statements, requests, commits = (a - b for a, b in zip(total, warm[0], strict=True))
     after = _http.database_counters() - before
+    published = _http.queued_tasks() - queued  # the events' dispatch tasks (erp.scheduling.Coalesced)
     _serial[0] = first + n + clients * WARMUP  # past any order make() can have built
     log = server.log_tail()
     server.remove_files()
@@ -128,6 +132,7 @@ def _phase(clients: int, n: int, seconds: float) -> tuple[_http.Load, dict[str, 
         "pg transactions/order": after.commits / orders if orders else 0.0,  # reads in autocommit too
         "rows inserted/order": after.inserted / orders if orders else 0.0,
         "rows updated/order": after.updated / orders if orders else 0.0,
+        "dispatch tasks/order": published / orders if orders else 0.0,
         # CPU per timed order, of the server (gunicorn's workers) and of PostgreSQL's processes
         "server CPU ms/order": 1000 * used.get("gunicorn", 0.0) / timed
         if (timed := len(load.latencies))
@@ -140,7 +145,8 @@ def _phase(clients: int, n: int, seconds: float) -> tuple[_http.Load, dict[str, 
         f"{percentile(load.latencies, 95) * 1000:.1f} ms; "
         f"client CPU {load.client_cpu_percent:.0f} % of a core; "
         f"per order: {figures['statements/order']:.1f} statements, {figures['commits/order']:.2f} commits, "
-        f"{figures['rows inserted/order']:.1f} rows inserted, {figures['rows updated/order']:.1f} updated; "
+        f"{figures['rows inserted/order']:.1f} rows inserted, {figures['rows updated/order']:.1f} updated, "
+        f"{figures['dispatch tasks/order']:.2f} dispatch tasks; "
         f"CPU per order: server {figures['server CPU ms/order']:.1f} ms, "
         f"PostgreSQL {figures['postgres CPU ms/order']:.1f} ms",
         file=sys.stderr,
@@ -201,6 +207,7 @@ SCENARIO = Scenario(
         "pg transactions/order",
         "rows inserted/order",
         "rows updated/order",
+        "dispatch tasks/order",
         "server CPU ms/order",
         "postgres CPU ms/order",
     ),
