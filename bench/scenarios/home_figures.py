@@ -33,6 +33,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from bench.scenario import Scenario
+from bench.scenarios import _fixtures
 from erp import workspace
 from erp.models import OutboxEvent
 from erp.roles import sync_roles
@@ -98,6 +99,7 @@ def setup(n: int) -> int:
     supplier_loc = Location.objects.get(kind=LocationKind.SUPPLIER, warehouse__isnull=True)
     customer_loc = Location.objects.get(kind=LocationKind.CUSTOMER, warehouse__isnull=True)
     pcs = UnitOfMeasure.objects.get(code="pcs")
+    copies = _fixtures.level_copies()
 
     products = _bulk(
         Product,
@@ -120,8 +122,7 @@ def setup(n: int) -> int:
                 location=shelf,
                 warehouse=wh,
                 on_hand=Decimal(0 if i % 10 == 0 else 500),
-                product_sku=p.sku,
-                location_path=shelf.path,
+                **({"product_sku": p.sku, "location_path": shelf.path} if copies else {}),
             )
             for i, p in enumerate(products)
         ],
