@@ -61,9 +61,27 @@ class ApiKeyHistory(models.Model):
         abstract = True
 
 
+class AuditHistory(HistoricalRecords):
+    """simple-history's records, with an index only where a history is read from.
+
+    A history table is read by its record's id (a record's history, newest first: the admin's
+    history page, ``integrations.outbound_crm``), by ``history_date`` and through its user and API
+    key (set to null when they are deleted). simple-history also indexes its copy of every other
+    indexed field of the record (its foreign keys, ``created_at``, ``updated_at``, a unique
+    number): no query reads those, and every save of an audited record wrote to each of them.
+    """
+
+    def copy_fields(self, model: type[models.Model]) -> dict[str, models.Field[Any, Any]]:
+        fields = super().copy_fields(model)
+        for name, field in fields.items():
+            if name != model._meta.pk.name:
+                field.db_index = False
+        return fields
+
+
 def audit_history(**kwargs: Any) -> HistoricalRecords:
     """The change history of a model: who changed what, when, and through which API key."""
-    return HistoricalRecords(bases=[ApiKeyHistory], **kwargs)
+    return AuditHistory(bases=[ApiKeyHistory], **kwargs)
 
 
 class AuditedModel(TimeStampedModel):
@@ -125,7 +143,7 @@ class OutboxEvent(models.Model):
     """Something that happened, written in the transaction that made it happen."""
 
     event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    topic = models.CharField(max_length=100, db_index=True)
+    topic = models.CharField(max_length=100)  # lower case, dotted: "sales.order_created"
     aggregate_type = models.CharField(max_length=64)
     aggregate_id = models.CharField(max_length=64)
     sequence = models.PositiveBigIntegerField()
@@ -156,6 +174,8 @@ class OutboxEvent(models.Model):
                 name="erp_outbox_pending_idx",
                 condition=Q(dispatched_at__isnull=True),
             ),
+            # A topic, or topics by prefix (the events list's filter): one index serves both.
+            models.Index(fields=["topic"], name="erp_outbox_topic_idx", opclasses=["varchar_pattern_ops"]),
             # An aggregate's events: the unique (aggregate_type, aggregate_id, sequence) index serves.
         ]
 
@@ -186,7 +206,9 @@ def default_rate_limit() -> int:
 class ApiKey(TimeStampedModel):
     """A key for external tools: stored as a SHA-256 hash, shown once at creation."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys", db_index=False
+    )
     parent = models.ForeignKey(
         "self",
         null=True,
@@ -228,7 +250,7 @@ class RateLimitWindow(models.Model):
     Incremented by one atomic upsert per request; rows of past minutes are purged.
     """
 
-    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+", db_index=False)
     minute = models.PositiveBigIntegerField(help_text="Minutes since the Unix epoch.")
     hits = models.PositiveIntegerField(default=0)
 
@@ -288,7 +310,10 @@ class Notification(models.Model):
     """
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
     )
     kind = models.CharField(
         max_length=40, help_text="approval_requested, dead_letter, drift, stock_out, mention, ..."
@@ -362,7 +387,12 @@ class Job(models.Model):
     label = models.CharField(max_length=200, help_text="what a person sees: 'Import products.csv'")
     area = models.CharField(max_length=20, help_text="whose area may see it (erp.access.AREAS)")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="jobs",
+        db_index=False,
     )
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
     done = models.PositiveIntegerField(default=0)

@@ -28,7 +28,7 @@ class WorkCentre(models.Model):
 class BillOfMaterials(AuditedModel):
     """How to make ``output_quantity`` of a product. Versions; one active per product."""
 
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="boms")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="boms", db_index=False)
     version = models.PositiveIntegerField(default=1)
     is_active = models.BooleanField(default=False)
     output_quantity = QuantityField(default=1)
@@ -53,9 +53,11 @@ class BillOfMaterials(AuditedModel):
 
 
 class BomComponent(models.Model):
-    bom = models.ForeignKey(BillOfMaterials, on_delete=models.CASCADE, related_name="components")
+    bom = models.ForeignKey(
+        BillOfMaterials, on_delete=models.CASCADE, related_name="components", db_index=False
+    )
     position = models.PositiveIntegerField(default=0)
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="used_in")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="used_in", db_index=False)
     quantity = QuantityField(help_text="per the BOM's output quantity, in `unit`")
     unit = models.ForeignKey(UnitOfMeasure, on_delete=models.PROTECT, related_name="+")
     factor = QuantityField(default=1, help_text="stock units of the component per `unit`")
@@ -110,7 +112,9 @@ class MOStatus(models.TextChoices):
 
 class ManufacturingOrder(AuditedModel):
     number = models.CharField(max_length=20, unique=True)
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="manufacturing_orders")
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="manufacturing_orders", db_index=False
+    )
     bom = models.ForeignKey(BillOfMaterials, on_delete=models.PROTECT, related_name="orders")
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="manufacturing_orders")
     quantity = QuantityField()
@@ -143,8 +147,10 @@ class ManufacturingOrder(AuditedModel):
 class MOComponent(models.Model):
     """A component line of a manufacturing order, in stock units for the whole order (scrap included)."""
 
-    order = models.ForeignKey(ManufacturingOrder, on_delete=models.CASCADE, related_name="components")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    order = models.ForeignKey(
+        ManufacturingOrder, on_delete=models.CASCADE, related_name="components", db_index=False
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", db_index=False)
     quantity_required = QuantityField()
     quantity_consumed = QuantityField(default=0)
 

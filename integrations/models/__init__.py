@@ -99,7 +99,7 @@ class Connection(AuditedModel):
 class ExternalRef(models.Model):
     """(connection, object type, external id) -> an internal record; the only home of foreign ids."""
 
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="refs")
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="refs", db_index=False)
     object_type = models.CharField(max_length=40, help_text="order, variant, sku, customer, location…")
     external_id = models.CharField(max_length=255)
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
@@ -146,7 +146,9 @@ class InboundEvent(models.Model):
         WEBHOOK = "webhook", "Webhook"
         POLL = "poll", "Poll"
 
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="inbound_events")
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="inbound_events", db_index=False
+    )
     external_id = models.CharField(max_length=255, help_text="The tool's event/delivery id.")
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEBHOOK)
     topic = models.CharField(max_length=100)
@@ -240,10 +242,20 @@ class Delivery(models.Model):
     delivery_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="+")
     connection = models.ForeignKey(
-        Connection, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+        Connection,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
     )
     subscription = models.ForeignKey(
-        WebhookSubscription, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+        WebhookSubscription,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
     )
     topic = models.CharField(max_length=100)
     coalesce_key = models.CharField(
@@ -350,7 +362,9 @@ class SyncRunStatus(models.TextChoices):
 class SyncRun(models.Model):
     """One unit of sync work for a connection, with its counts and errors."""
 
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="sync_runs")
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="sync_runs", db_index=False
+    )
     job = models.CharField(max_length=12, choices=SyncJob.choices)
     object_type = models.CharField(max_length=40, blank=True)
     status = models.CharField(max_length=10, choices=SyncRunStatus.choices, default=SyncRunStatus.RUNNING)
@@ -376,7 +390,12 @@ class RequestLog(models.Model):
     """One outbound HTTP request, secrets redacted, tied to its sync run or delivery."""
 
     connection = models.ForeignKey(
-        Connection, null=True, blank=True, on_delete=models.CASCADE, related_name="request_logs"
+        Connection,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="request_logs",
+        db_index=False,
     )
     sync_run = models.ForeignKey(
         SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="requests"
@@ -419,7 +438,9 @@ class DriftStatus(models.TextChoices):
 class Drift(models.Model):
     """A difference between the tool's state and the hub's, found by reconciliation."""
 
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="drifts")
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="drifts", db_index=False
+    )
     sync_run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     object_type = models.CharField(max_length=40)
     external_id = models.CharField(max_length=255, blank=True)
@@ -466,7 +487,9 @@ class OwnershipRule(AuditedModel):
         HUB = "hub", "The hub"
         TOOL = "tool", "The tool"
 
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="ownership_rules")
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="ownership_rules", db_index=False
+    )
     data_type = models.CharField(max_length=20, choices=DataType.choices)
     warehouse = models.ForeignKey(
         "inventory.Warehouse",
@@ -507,7 +530,9 @@ class RateBucket(models.Model):
     concurrency cap) and the day's count (a daily quota). Taken under this row's lock, never the
     Connection's; with a broker configured the state may live in Redis instead."""
 
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="rate_buckets")
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="rate_buckets", db_index=False
+    )
     name = models.CharField(max_length=60)
     tokens = models.FloatField(default=0)
     refilled_at = models.DateTimeField(null=True, blank=True)
@@ -532,7 +557,9 @@ class ValueMapping(AuditedModel):
     the connector's (``Connector.mapping_kinds``); a record needing a value with no mapping waits
     for a person ("map X") and is replayed once it is mapped."""
 
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="value_mappings")
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="value_mappings", db_index=False
+    )
     kind = models.CharField(max_length=40)
     our_value = models.CharField(max_length=255, help_text="ours: a warehouse code, a tax rate name, ...")
     tool_value = models.CharField(max_length=255, help_text="the tool's id or code for it")

@@ -27,7 +27,12 @@ class UnitOfMeasure(models.Model):
 class Category(models.Model):
     name = models.CharField(max_length=100)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        db_index=False,
     )
 
     class Meta:
@@ -57,7 +62,7 @@ class Attribute(models.Model):
 
 
 class AttributeValue(models.Model):
-    attribute = models.ForeignKey(Attribute, on_delete=models.CASCADE, related_name="values")
+    attribute = models.ForeignKey(Attribute, on_delete=models.CASCADE, related_name="values", db_index=False)
     value = models.CharField(max_length=60)
     position = models.PositiveIntegerField(default=0)
 
@@ -106,7 +111,12 @@ class Product(AuditedModel):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     category = models.ForeignKey(
-        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="products"
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="products",
+        db_index=False,
     )
     kind = models.CharField(max_length=10, choices=ProductKind.choices, default=ProductKind.STOCKED)
     template = models.ForeignKey(
@@ -154,7 +164,7 @@ class Product(AuditedModel):
 class ProductUnit(models.Model):
     """An alternative unit of a product: 1 box = 12 pcs (factor 12, in stock units)."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="units")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="units", db_index=False)
     unit = models.ForeignKey(UnitOfMeasure, on_delete=models.PROTECT, related_name="+")
     factor = QuantityField(help_text="stock units in one of this unit")
 
@@ -187,7 +197,7 @@ class Barcode(models.Model):
 class Lot(models.Model):
     """A lot (with expiry) or, for serial-tracked products, one serial number."""
 
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="lots")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="lots", db_index=False)
     code = models.CharField(max_length=64)
     expiry_date = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

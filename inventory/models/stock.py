@@ -59,10 +59,20 @@ class Location(models.Model):
     """A place stock can be: a bin in a warehouse's tree, or a virtual counterpart."""
 
     warehouse = models.ForeignKey(
-        Warehouse, null=True, blank=True, on_delete=models.PROTECT, related_name="locations"
+        Warehouse,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="locations",
+        db_index=False,
     )
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        db_index=False,
     )
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=12, choices=LocationKind.choices, default=LocationKind.INTERNAL)
@@ -314,7 +324,9 @@ class Reservation(models.Model):
 class ReorderRule(AuditedModel):
     """Keep a product between min and max in a warehouse, ordering in multiples."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="reorder_rules")
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="reorder_rules", db_index=False
+    )
     warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="reorder_rules")
     min_quantity = QuantityField()
     max_quantity = QuantityField()

@@ -53,7 +53,7 @@ class BillStatus(models.TextChoices):
 
 class Bill(AuditedModel):
     number = models.CharField(max_length=20, unique=True)
-    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="bills")
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="bills", db_index=False)
     order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="bills")
     supplier_reference = models.CharField(max_length=64, help_text="the supplier's invoice number")
     status = models.CharField(max_length=16, choices=BillStatus.choices, default=BillStatus.OPEN)

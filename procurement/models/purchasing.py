@@ -52,8 +52,10 @@ class SupplierContact(models.Model):
 class SupplierItem(AuditedModel):
     """A product as one supplier sells it: their SKU, unit, price, minimum and lead time."""
 
-    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="items")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="supplier_items")
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="items", db_index=False)
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="supplier_items", db_index=False
+    )
     supplier_sku = models.CharField(max_length=64, blank=True)
     purchase_unit = models.ForeignKey(UnitOfMeasure, on_delete=models.PROTECT, related_name="+")
     factor = QuantityField(default=1, help_text="stock units in one purchase unit (a box of 12: 12)")
@@ -89,7 +91,9 @@ class SupplierItem(AuditedModel):
 class PriceBreak(models.Model):
     """From this quantity (in purchase units) on, this price per purchase unit."""
 
-    item = models.ForeignKey(SupplierItem, on_delete=models.CASCADE, related_name="price_breaks")
+    item = models.ForeignKey(
+        SupplierItem, on_delete=models.CASCADE, related_name="price_breaks", db_index=False
+    )
     min_quantity = QuantityField()
     unit_price = MoneyField()
 
@@ -116,8 +120,12 @@ class PurchaseOrderStatus(models.TextChoices):
 
 class PurchaseOrder(AuditedModel):
     number = models.CharField(max_length=20, unique=True)
-    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="purchase_orders")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="purchase_orders")
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.PROTECT, related_name="purchase_orders", db_index=False
+    )
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="purchase_orders", db_index=False
+    )
     status = models.CharField(
         max_length=20, choices=PurchaseOrderStatus.choices, default=PurchaseOrderStatus.DRAFT
     )
@@ -142,7 +150,6 @@ class PurchaseOrder(AuditedModel):
             models.Index(fields=["status", "expected_date"], name="proc_po_status_idx"),
             models.Index(fields=["supplier", "order_date"], name="proc_po_supplier_idx"),
             models.Index(fields=["warehouse", "status"], name="proc_po_warehouse_idx"),
-            models.Index(fields=["updated_at"], name="proc_po_updated_idx"),
             models.Index(fields=["-order_date", "-id"], name="proc_po_order_date_idx"),
             models.Index(fields=["expected_date"], name="proc_po_expected_idx"),
         ]
@@ -154,7 +161,9 @@ class PurchaseOrder(AuditedModel):
 class PurchaseOrderLine(models.Model):
     order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveIntegerField(default=0)
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="purchase_lines")
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="purchase_lines", db_index=False
+    )
     supplier_item = models.ForeignKey(
         SupplierItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

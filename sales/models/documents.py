@@ -14,7 +14,7 @@ from sales.models.orders import Customer, OrderLine, SalesOrder
 
 class Shipment(AuditedModel):
     number = models.CharField(max_length=20, unique=True)
-    order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="shipments")
+    order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="shipments", db_index=False)
     carrier = models.CharField(max_length=60, blank=True)
     service = models.CharField(max_length=60, blank=True)
     tracking_number = models.CharField(max_length=100, blank=True)
@@ -67,7 +67,7 @@ class Invoice(AuditedModel):
     )
     kind = models.CharField(max_length=12, choices=InvoiceKind.choices, default=InvoiceKind.INVOICE)
     order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="invoices")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices", db_index=False)
     credit_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_notes"
     )
