@@ -189,6 +189,46 @@ def test_dispatching_a_batch_keeps_each_events_guarantees(django_capture_on_comm
     assert events.dispatch_events([first.pk, last.pk]) == 0  # already dispatched: left alone
 
 
+@pytest.mark.django_db
+def test_a_lone_event_is_dispatched_with_its_guarantees_and_no_savepoint(django_capture_on_commit_callbacks):
+    # given: a transaction's only event, whose subscriber writes, then fails once
+    calls: list[int] = []
+
+    def handler(event: OutboxEvent) -> None:
+        AggregateSequence.objects.create(aggregate_type="side-effect", aggregate_id=str(len(calls)))
+        calls.append(event.pk)
+        if len(calls) == 1:
+            raise ConnectionError("downstream is down")
+
+    events.subscribe("batch.*", handler, name="test-batch-lone")
+    try:
+        with django_capture_on_commit_callbacks(execute=False), transaction.atomic():
+            lone = events.emit("batch.alone", aggregate=("thing", 1))
+
+        # when: dispatched twice, the first time failing
+        assert events.dispatch_events([lone.pk]) == 0
+        after_failure = OutboxEvent.objects.get(pk=lone.pk)
+        with CaptureQueriesContext(connection) as ctx:
+            assert events.dispatch_events([lone.pk]) == 1
+    finally:
+        events.unsubscribe("test-batch-lone")
+
+    # then: the failure was recorded and rolled back what its subscriber wrote; the second run
+    # dispatched it with one savepoint (the test's transaction makes its atomic block one), where a
+    # batch takes one more per event
+    assert after_failure.dispatched_at is None
+    assert after_failure.attempts == 1
+    assert "downstream is down" in after_failure.last_error
+    row = OutboxEvent.objects.get(pk=lone.pk)
+    assert row.dispatched_at is not None
+    assert row.attempts == 2
+    assert list(
+        AggregateSequence.objects.filter(aggregate_type="side-effect").values_list("aggregate_id", flat=True)
+    ) == ["1"]
+    savepoints = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SAVEPOINT")]
+    assert len(savepoints) == 1
+
+
 def in_thread(fn):
     def run(*args):
         try:
