@@ -241,6 +241,59 @@ def bench_database_url() -> str:
     return url
 
 
+def test_two_runs_side_by_side(tmp_path: Path) -> None:
+    """bench/compare.py: rows matched by scenario, figure and rank (a target that is a share of
+    pgbench reads differently in each run), the gain above 1 when the second run is better,
+    whichever way the figure goes, and a figure one run lacks shown as "-"."""
+    from bench import compare
+
+    def row(figure: str, value: float, target: str = "-", result: str = "-") -> dict[str, Any]:
+        return {
+            "scenario": "orders",
+            "figure": figure,
+            "value": value,
+            "target": target,
+            "result": result,
+            "load": [1.0, 2.0, 3.0],
+        }
+
+    before = {
+        "pgbench": "pgbench TPC-B: 2,000 tps",
+        "rows": [
+            row("orders/s", 10, ">= 300"),
+            row("orders/s", 10, ">= 140 (7% of pgbench:tps)"),
+            row("p95 ms", 200),
+            row("statements/order", 70, "<= 15.0"),
+        ],
+    }
+    after = {
+        "pgbench": "pgbench TPC-B: 3,000 tps",
+        "rows": [
+            row("orders/s", 120, ">= 300", "MISS (twice)"),
+            row("orders/s", 120, ">= 210 (7% of pgbench:tps)"),
+            row("p95 ms", 50),
+            row("statements/order", 12, "<= 15.0", "pass"),
+            row("cursor p95 ms", 20),
+        ],
+    }
+    before_path, after_path = tmp_path / "a.json", tmp_path / "b.json"
+    before_path.write_text(json.dumps(before))
+    after_path.write_text(json.dumps(after))
+
+    lines = compare.table(compare._load(before_path), compare._load(after_path), ("old", "new")).splitlines()
+
+    assert lines[0] == "old: pgbench TPC-B: 2,000 tps, "
+    body = [[cell.strip() for cell in line.split("|")[2:-1]] for line in lines if line.startswith("| orders")]
+    load = "1.00/2.00/3.00"
+    assert body == [
+        ["orders/s", ">= 300", "10.0", load, "120", load, "MISS (twice)", "12.00x"],
+        ["orders/s", ">= 210 (7% of pgbench:tps)", "10.0", load, "120", load, "-", "12.00x"],
+        ["p95 ms", "-", "200", load, "50.0", load, "-", "4.00x"],
+        ["statements/order", "<= 15.0", "70.0", load, "12.0", load, "pass", "5.83x"],
+        ["cursor p95 ms", "-", "-", "-", "20.0", load, "-", "-"],
+    ]
+
+
 @pytest.mark.real_server
 def test_the_harness_runs_quick_on_postgresql(bench_database_url: str, tmp_path: Path) -> None:
     """bench/run.py --quick end to end on small data: the table, the pgbench line, the JSON, and an
