@@ -163,15 +163,11 @@ class ChannelTool(Participant):
 
     def shipped_here(self, order_id: Any) -> bool:
         """Whether this tool order is in the warehouse's hands: shipped (some of it) here, or handed
-        to a shipping tool or 3PL, or being handed to one (a push of it in flight: the tool may have
-        it before the hub has its answer). The day's merchant does not cancel, edit or ship it in
-        the tool then. Racing the warehouse on one order is a conflict for a person (the hub reports
-        it as drift), not something the day is about."""
-        from django.utils import timezone
-
-        from integrations import registry
-        from integrations.contract import Capability
-        from integrations.models import DeliveryStatus
+        to a shipping tool or 3PL, or being handed to one (a push of it waiting for a worker or in
+        flight: the tool may have it before the hub has its answer, and a push waiting is taken
+        within seconds, or as long as the workers are busy). The day's merchant does not cancel,
+        edit or ship it in the tool then. Racing the warehouse on one order is a conflict for a
+        person (the hub reports it as drift), not something the day is about."""
         from sales.models import SalesOrder, Shipment
 
         assert self.connection is not None
@@ -192,16 +188,25 @@ class ChannelTool(Participant):
             object_id=order,
             extra__sent=True,
         )
+        return Shipment.objects.filter(order_id=order).exists() or handed.exists() or self.handing(order)
+
+    def handing(self, order: int) -> bool:
+        """Whether a push of our order ``order`` to a shipping tool or 3PL waits for a worker or is
+        in flight (not yet succeeded, skipped or dead)."""
+        from integrations import registry
+        from integrations.contract import Capability
+        from integrations.models import DeliveryStatus
+        from sales.models import SalesOrder
+
+        assert self.connection is not None
         takers = {c.key for c in registry.with_capability(Capability.ORDERS_OUT)}
         shippers = Connection.objects.filter(connector__in=takers).exclude(pk=self.connection.pk)
-        handing = Delivery.objects.filter(
+        return Delivery.objects.filter(
             connection__in=shippers,
             event__aggregate_type=SalesOrder._meta.label_lower,
             event__aggregate_id=str(order),
             status__in=(DeliveryStatus.PENDING, DeliveryStatus.FAILED),
-            claimed_until__gt=timezone.now(),
-        )
-        return Shipment.objects.filter(order_id=order).exists() or handed.exists() or handing.exists()
+        ).exists()
 
     def placed_orders(self) -> set[str]:
         """The tool's ids of the orders placed during the day (what the day's check compares)."""

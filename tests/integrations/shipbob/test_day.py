@@ -54,3 +54,37 @@ def test_a_count_that_takes_shipped_units_twice_is_drift(monkeypatch):
 
     assert not report.ok
     assert report.drifts.get("shipbob stock on_hand_available", 0) > 0
+
+
+def test_an_order_whose_push_to_shipbob_waits_for_a_worker_is_in_the_warehouses_hands():
+    """The day's merchant leaves an order alone from the moment a push of it to the 3PL is queued,
+    not only once a worker has claimed it: with busy workers a push waits for seconds, and an edit
+    made in the channel meanwhile raced ShipBob (a CI day under load: ShipBob shipped the order as
+    it was, the hub refused its shipment of lines the merchant had changed)."""
+    from erp.models import OutboxEvent
+    from integrations.models import Delivery, DeliveryStatus
+    from integrations.simulate.day import Day
+    from integrations.simulate.runner import run_embedded
+    from sales.models import SalesOrder
+
+    day = Day(orders=4, seed=7, faults=Faults(), tools=("bigcommerce", "shipbob"))
+    report = run_embedded(day)
+    assert report.problems == [], report.to_json()
+    store = day.tools["bigcommerce"]
+    order = SalesOrder.objects.filter(channel__code__startswith="sim-bigcommerce-").order_by("pk").first()
+    assert order is not None
+    assert not store.handing(order.pk)
+    event = OutboxEvent.objects.filter(aggregate_type="sales.salesorder", aggregate_id=str(order.pk)).first()
+    assert event is not None
+
+    # a push of it to ShipBob, queued and not yet claimed by a worker
+    waiting = Delivery.objects.create(
+        event=event, connection=Connection.objects.get(connector="shipbob"), topic=event.topic
+    )
+    assert waiting.status == DeliveryStatus.PENDING
+    assert waiting.claimed_until is None
+    assert store.handing(order.pk)
+
+    # once it has been pushed (or skipped: the order is not ShipBob's), it no longer counts
+    Delivery.objects.filter(pk=waiting.pk).update(status=DeliveryStatus.SUCCEEDED)
+    assert not store.handing(order.pk)
