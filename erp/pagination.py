@@ -10,16 +10,19 @@ A list answers ``{"items", "count", "count_exact", "next_cursor"}``:
   a page (nothing is shown twice or skipped). The cursor is opaque and signed; it belongs to the
   ordering it was made with (another is a 422), and any ``ordering`` a list offers can be paged by
   cursor, as long as no sort key may be empty (a 422 says so).
-* ``count`` is exact up to ``COUNT_LIMIT`` rows, counted with a LIMIT so that no more are read;
-  past that, counting every row would cost more than the page itself, so ``count_exact`` is false
-  and ``count`` is the database planner's estimate (PostgreSQL), never less than
-  ``COUNT_LIMIT + 1``. A page asked for by cursor is not counted again: it answers the count
-  carried by its cursor, the one of the list's first page.
+* ``count`` is exact up to ``COUNT_LIMIT`` rows: a page among them reads the list's ids up to the
+  limit in its own query (``page_and_count``), so that no more are read and nothing is counted
+  apart.
+  Past that, counting every row would cost more than the page itself, so ``count_exact`` is false
+  and ``count`` is the database planner's estimate (PostgreSQL), never less than the rows seen;
+  a page that reaches the list's end knows the count exactly, wherever it is. A page asked for by
+  cursor is not counted again: it answers the count carried by its cursor, the one of the list's
+  first page.
 * Read pages until ``next_cursor`` is null (or a page comes back short).
 
-Each page costs the same queries whatever its length or position: the count (and the estimate
-when the count stops; none on the list's last page up to ``COUNT_LIMIT``), the page's ids, and its
-rows with what they join and prefetch.
+Each page costs the same queries whatever its length or position: the page's ids (which are
+also the count), the estimate when the list is longer than ``COUNT_LIMIT`` and the page does not
+reach its end, and its rows with what they join and prefetch.
 
 A list whose answer schema reads only columns (each field a column of the model, or a dotted
 alias through its foreign keys: ``product.sku``) may say so (``@paginate(KeysetPagination,
@@ -179,15 +182,43 @@ def decode_cursor(cursor: str, terms: list[Term]) -> tuple[list[Any], tuple[int,
 def count_capped(queryset: QuerySet[Any], limit: int = COUNT_LIMIT) -> tuple[int, bool]:
     """(count, exact): exact up to ``limit`` rows, counted with a LIMIT so that no more are read;
     beyond, the planner's estimate of the whole list (PostgreSQL), at least ``limit + 1``."""
-    rows = queryset.order_by().values("pk")
-    counted = rows[: limit + 1].count()
+    counted = queryset.order_by().values("pk")[: limit + 1].count()
     if counted <= limit:
         return counted, True
-    estimate = limit + 1
-    if connections[rows.db].vendor == "postgresql":
-        plan = json.loads(rows.explain(format="json"))
-        estimate = max(estimate, int(plan[0]["Plan"]["Plan Rows"]))
-    return estimate, False
+    return estimated(queryset, at_least=limit + 1), False
+
+
+def estimated(queryset: QuerySet[Any], *, at_least: int) -> int:
+    """The planner's estimate of how many rows ``queryset`` has (PostgreSQL; one EXPLAIN, nothing
+    read), never less than ``at_least``, the rows known to be there."""
+    rows = queryset.order_by().values("pk")
+    if connections[rows.db].vendor != "postgresql":
+        return at_least
+    plan = json.loads(rows.explain(format="json"))
+    return max(at_least, int(plan[0]["Plan"]["Plan Rows"]))
+
+
+def page_and_count(queryset: QuerySet[Any], offset: int, size: int) -> tuple[list[Any], tuple[int, bool]]:
+    """The ids of the page at ``offset`` (and one more, which says a next page exists) and the
+    list's count, in as few queries as the page allows:
+
+    * a page within the first ``COUNT_LIMIT`` rows reads the ids up to that limit in the same query:
+      how many there are is the exact count, or says the list is longer, and then only the
+      planner's estimate is asked for. Reading 1,001 ids of an index costs less than reading 51
+      and counting apart (0.45 against 0.6 ms of CPU on the bench's lists), and a filter (a
+      search) runs once, not twice;
+    * a page past the limit has more rows than that before it: no count, the estimate, never less
+      than the rows seen;
+    * a page that reaches the list's end knows its count exactly, wherever it is;
+    * a page beyond the end (no ids) counts apart, to say how long the list is."""
+    stop = max(offset + size, COUNT_LIMIT) + 1 if offset < COUNT_LIMIT else offset + size + 1
+    ids = list(queryset.values_list("pk", flat=True)[offset:stop])
+    if not ids and offset:
+        return ids, count_capped(queryset, COUNT_LIMIT)
+    seen = offset + len(ids)
+    if seen < stop:  # the end of the list is on this page
+        return ids[: size + 1], (seen, True)
+    return ids[: size + 1], (estimated(queryset, at_least=seen), False)
 
 
 class Row(dict[str, Any]):
@@ -261,8 +292,8 @@ class PageOrCursorIn(PaginationBase.Input):
 class PageOrCursorOut(PaginationBase.Output):
     items: list[Any]
     count: int = Field(
-        description=f"Items in the whole list: exact up to {COUNT_LIMIT}; beyond, an estimate "
-        "(count_exact is false)."
+        description=f"Items in the whole list: exact up to {COUNT_LIMIT} and on the list's last "
+        "page; otherwise beyond that, an estimate (count_exact is false)."
     )
     count_exact: bool = Field(description="false: count is an estimate of a list this long")
     next_cursor: str | None = Field(description="Give it as cursor for the next page; null on the last page.")
@@ -313,12 +344,7 @@ class KeysetPagination(PaginationBase):
             values, counted = decode_cursor(pagination.cursor, terms)
             pks = list(queryset.filter(after(terms, values)).values_list("pk", flat=True)[: size + 1])
         else:
-            offset = (pagination.page - 1) * size
-            pks = list(queryset.values_list("pk", flat=True)[offset : offset + size + 1])
-            if len(pks) <= size and (pks or not offset) and offset + len(pks) <= COUNT_LIMIT:
-                counted = (offset + len(pks), True)  # the last page: the count is known without counting
-            else:
-                counted = count_capped(queryset)
+            pks, counted = page_and_count(queryset, (pagination.page - 1) * size, size)
         items = self._rows(queryset, pks[:size], terms or [])
         next_cursor = None
         if len(pks) > size and items and terms is not None and keyset:

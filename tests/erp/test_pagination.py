@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.db.models import QuerySet
 from django.test import RequestFactory
 
@@ -108,14 +109,66 @@ def test_cursor_pages_do_not_count_again(django_assert_num_queries):
     _users("e1", "e2", "e3", "e4", "e5", "e6", "e7")
     users = User.objects.order_by("username")
 
-    # when / then: page 1 counts, finds its ids and reads its rows; a cursor page does not count
-    with django_assert_num_queries(3):
+    # when / then: page 1 finds its ids (and with them the count) and reads its rows; a cursor
+    # page finds its ids after the cursor and reads its rows, and takes the count it carries
+    with django_assert_num_queries(2):
         first = _page(users)
     with django_assert_num_queries(2):
         second = _page(users, cursor=first["next_cursor"])
-    assert (second["count"], second["count_exact"]) == (first["count"], first["count_exact"])
-    with django_assert_num_queries(3):
+    assert (second["count"], second["count_exact"]) == (first["count"], first["count_exact"]) == (7, True)
+    with django_assert_num_queries(2):
         _page(users, page=2)
+
+
+def _ids(queryset: QuerySet[Any]) -> list[int]:
+    return list(queryset.values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize(
+    ("offset", "ids", "count", "queries"),
+    [
+        # within the limit: the ids up to the limit in one query, which are the exact count
+        (0, slice(0, 3), (3, True), 1),
+        # a page within the limit, of a list longer than it: the ids, then only the estimate
+        (2, slice(2, 5), None, 1),
+        # past the limit: no count, the estimate, never less than the rows seen
+        (4, slice(4, 7), None, 1),
+        # past the limit, the list's last page: its end is seen, the count is exact
+        (6, slice(6, 8), (8, True), 1),
+        # beyond the end: no ids, the list counted apart (up to the limit)
+        (10, slice(0, 0), None, 2),
+    ],
+)
+def test_page_and_count_reads_the_count_with_the_ids(
+    monkeypatch: pytest.MonkeyPatch,
+    django_assert_num_queries: Any,
+    offset: int,
+    ids: slice,
+    count: tuple[int, bool] | None,
+    queries: int,
+):
+    # given: 8 users, a count limit of 3, pages of 2; the first case lists 3 of them
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", 3)
+    _users(*(f"g{n}" for n in range(8)))
+    users = User.objects.order_by("username")
+    if offset == 0:
+        users = users.filter(username__in=["g0", "g1", "g2"])
+
+    # when: the page's ids (one more than a page, saying a next page exists) and the count; an
+    # estimate is one EXPLAIN more on PostgreSQL
+    estimates = count is None and connection.vendor == "postgresql"
+    with django_assert_num_queries(queries + estimates):
+        found, counted = pagination.page_and_count(users, offset, 2)
+
+    # then
+    assert found == _ids(users)[ids]
+    if count is not None:
+        assert counted == count
+    else:
+        # an estimate (PostgreSQL's planner; elsewhere the rows known), never less than the rows
+        # seen, nor than the limit + 1
+        assert counted[1] is False
+        assert counted[0] >= max(offset + len(found) if found else 0, 4)
 
 
 def _refusal(queryset: QuerySet[Any], **params: Any) -> str:
