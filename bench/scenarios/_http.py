@@ -1,19 +1,24 @@
 """The project served by gunicorn for the HTTP scenarios, the clients that load it, and the
 database's own counters.
 
-Server: gunicorn on 127.0.0.1 (a free port), ``BENCH_GUNICORN_WORKERS`` workers (2) of class
-``BENCH_GUNICORN_CLASS`` (gthread) with ``BENCH_GUNICORN_THREADS`` threads (4) each: with 8
-clients on 2 sync workers six clients would wait in the listen queue and sync workers close
-every connection, while gthread keeps connections alive and overlaps one thread's database wait
-with another's Python. DEBUG off, the production settings, a Celery broker
-(``BENCH_BROKER_URL``, redis://127.0.0.1:6379/13: no worker, the events stay in the outbox and
-their dispatch is only enqueued), gunicorn's default 30 s timeout. ``bench/gunicorn_conf.py``
-counts the statements each worker runs. The requests say ``X-Forwarded-Proto: https``, as a TLS
-proxy would (the production settings redirect plain HTTP).
+Server: gunicorn on 127.0.0.1 (a free port), as docs/deploy.md runs it: ``BENCH_GUNICORN_WORKERS``
+workers (two per CPU) of class ``BENCH_GUNICORN_CLASS`` (sync; ``gthread`` with
+``BENCH_GUNICORN_THREADS`` threads each can be measured instead). Sync workers because they serve
+more orders on the same CPUs: on 2 CPUs, three interleaved rounds of ``orders_http`` at 8 clients
+(2026-12-07, pgbench 3,449 tps) made 142 to 164 orders/s with 4 sync workers against 116 to 147
+with 2 gthread workers of 4 threads, at 8.7 to 11.8 ms of server CPU per order against 9.0 to
+11.4: threads of one process take turns holding the GIL, and every turn costs CPU. A sync worker
+closes each connection after its answer (the clients open a new one), and the clients beyond the
+workers wait in the listen queue, as behind a proxy. DEBUG off, the production settings, a Celery
+broker (``BENCH_BROKER_URL``, redis://127.0.0.1:6379/13: no worker, the events stay in the outbox
+and their dispatch is only enqueued), gunicorn's default 30 s timeout, which kills a sync worker
+whose request runs longer. ``bench/gunicorn_conf.py`` counts the statements each worker runs. The
+requests say ``X-Forwarded-Proto: https``, as a TLS proxy would (the production settings redirect
+plain HTTP).
 
-Clients: threads of this process, each with one keep-alive connection (http.client), sending
-requests back to back; the process's own CPU time over the run is reported, so that a client
-that ate the CPU the server needed would show.
+Clients: threads of this process, each with one connection (http.client), kept alive as long as
+the server keeps it, sending requests back to back; the process's own CPU time over the run is
+reported, so that a client that ate the CPU the server needed would show.
 """
 
 from __future__ import annotations
@@ -79,8 +84,8 @@ class Server:
     """gunicorn serving erp.wsgi with the production settings; started and stopped per phase."""
 
     def __init__(self) -> None:
-        self.workers = int(os.environ.get("BENCH_GUNICORN_WORKERS", "2"))
-        self.worker_class = os.environ.get("BENCH_GUNICORN_CLASS", "gthread")
+        self.workers = int(os.environ.get("BENCH_GUNICORN_WORKERS", str(2 * (os.cpu_count() or 1))))
+        self.worker_class = os.environ.get("BENCH_GUNICORN_CLASS", "sync")
         self.threads = int(os.environ.get("BENCH_GUNICORN_THREADS", "4"))
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
@@ -91,6 +96,15 @@ class Server:
     def label(self) -> str:
         threads = f"x{self.threads} threads" if self.worker_class == "gthread" else ""
         return f"gunicorn {self.workers} {self.worker_class} workers{threads}"
+
+    def _threads(self) -> list[str]:
+        """gthread's threads. None for sync: given threads, gunicorn would make it gthread."""
+        if self.worker_class != "gthread":
+            return []
+        # A gthread worker accepts every connection it can (1,000 by default) and serves them on
+        # its threads: 8 keep-alive clients all landed on ONE worker, and 1 -> 8 clients did not
+        # scale. At most as many connections as threads spreads them over the workers.
+        return ["--threads", str(self.threads), "--worker-connections", str(self.threads)]
 
     def start(self) -> None:
         for stale in Path(self.stats_dir).glob("*.txt"):
@@ -115,13 +129,7 @@ class Server:
             str(self.workers),
             "--worker-class",
             self.worker_class,
-            "--threads",
-            str(self.threads),
-            # A gthread worker accepts every connection it can (1,000 by default) and serves them
-            # on its threads: 8 keep-alive clients all landed on ONE worker, and 1 -> 8 clients did
-            # not scale. At most as many connections as threads spreads them over the workers.
-            "--worker-connections",
-            str(self.threads),
+            *self._threads(),
             "--keep-alive",
             "30",
             "--timeout",
