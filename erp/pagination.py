@@ -292,8 +292,8 @@ class PageOrCursorIn(PaginationBase.Input):
 class PageOrCursorOut(PaginationBase.Output):
     items: list[Any]
     count: int = Field(
-        description=f"Items in the whole list: exact up to {COUNT_LIMIT} and on the list's last "
-        "page; otherwise beyond that, an estimate (count_exact is false)."
+        description=f"Items in the whole list: exact up to {COUNT_LIMIT}, and on the list's last "
+        f"page; otherwise, beyond {COUNT_LIMIT}, an estimate (count_exact is false)."
     )
     count_exact: bool = Field(description="false: count is an estimate of a list this long")
     next_cursor: str | None = Field(description="Give it as cursor for the next page; null on the last page.")
