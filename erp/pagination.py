@@ -12,12 +12,11 @@ A list answers ``{"items", "count", "count_exact", "next_cursor"}``:
   cursor, as long as no sort key may be empty (a 422 says so).
 * ``count`` is exact up to ``COUNT_LIMIT`` rows: a page among them reads the list's ids up to the
   limit in its own query (``page_and_count``), so that no more are read and nothing is counted
-  apart.
-  Past that, counting every row would cost more than the page itself, so ``count_exact`` is false
-  and ``count`` is the database planner's estimate (PostgreSQL), never less than the rows seen;
-  a page that reaches the list's end knows the count exactly, wherever it is. A page asked for by
-  cursor is not counted again: it answers the count carried by its cursor, the one of the list's
-  first page.
+  apart. Past that, counting every row would cost more than the page itself, so ``count_exact``
+  is false and ``count`` is the database planner's estimate (PostgreSQL), never less than the
+  rows seen; a page that reaches the list's end knows the count exactly, wherever it is. A page
+  asked for by cursor is not counted again: it answers the count carried by its cursor, the one
+  of the list's first page.
 * Read pages until ``next_cursor`` is null (or a page comes back short).
 
 Each page costs the same queries whatever its length or position: the page's ids (which are
