@@ -349,3 +349,37 @@ def test_the_harness_runs_quick_on_postgresql(bench_database_url: str, tmp_path:
     assert data["verdict"] == (
         "FAIL: a target was missed twice (or a scenario failed)" if missed else "all targets met"
     )
+
+
+@pytest.mark.parametrize(
+    ("env", "worker_class", "workers", "threads"),
+    [
+        ({}, "sync", 2 * (os.cpu_count() or 1), 1),  # docs/deploy.md's web processes
+        ({"BENCH_GUNICORN_CLASS": "gthread", "BENCH_GUNICORN_WORKERS": "2"}, "gthread", 2, 4),
+    ],
+)
+def test_the_bench_server_runs_the_workers_it_says(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], worker_class: str, workers: int, threads: int
+) -> None:
+    # given: the HTTP scenarios' server, by default or told to run threads
+    from gunicorn.config import Config
+
+    from bench.scenarios import _http
+
+    for name in ("BENCH_GUNICORN_CLASS", "BENCH_GUNICORN_WORKERS", "BENCH_GUNICORN_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    server = _http.Server()
+
+    # when: gunicorn reads its command line as it would at start (given threads, it would run a
+    # sync worker as gthread)
+    config = Config()
+    parsed = config.parser().parse_args(server.command()[1:])
+    for name, value in vars(parsed).items():
+        if value is not None and name in config.settings:
+            config.set(name, value)
+
+    # then
+    assert (config.worker_class_str, config.workers, config.threads) == (worker_class, workers, threads)
+    assert server.label.startswith(f"gunicorn {workers} {worker_class} workers")

@@ -106,19 +106,9 @@ class Server:
         # scale. At most as many connections as threads spreads them over the workers.
         return ["--threads", str(self.threads), "--worker-connections", str(self.threads)]
 
-    def start(self) -> None:
-        for stale in Path(self.stats_dir).glob("*.txt"):
-            stale.unlink()
-        self.port = _free_port()
-        env = {
-            **os.environ,
-            "DEBUG": "0",
-            "CELERY_BROKER_URL": BROKER_URL,
-            "PGAPPNAME": APPLICATION_NAME,
-            "BENCH_STATS_DIR": self.stats_dir,
-            "PYTHONPATH": str(ROOT),
-        }
-        command = [
+    def command(self) -> list[str]:
+        """The gunicorn command line of this server (on ``self.port``)."""
+        return [
             str(Path(sys.executable).with_name("gunicorn")),
             "erp.wsgi:application",
             "--config",
@@ -137,6 +127,20 @@ class Server:
             "--log-level",
             "warning",
         ]
+
+    def start(self) -> None:
+        for stale in Path(self.stats_dir).glob("*.txt"):
+            stale.unlink()
+        self.port = _free_port()
+        env = {
+            **os.environ,
+            "DEBUG": "0",
+            "CELERY_BROKER_URL": BROKER_URL,
+            "PGAPPNAME": APPLICATION_NAME,
+            "BENCH_STATS_DIR": self.stats_dir,
+            "PYTHONPATH": str(ROOT),
+        }
+        command = self.command()
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
         log.close()
