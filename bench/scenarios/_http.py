@@ -4,10 +4,11 @@ database's own counters.
 Server: gunicorn on 127.0.0.1 (a free port), as docs/deploy.md runs it: ``BENCH_GUNICORN_WORKERS``
 workers (two per CPU) of class ``BENCH_GUNICORN_CLASS`` (sync; ``gthread`` with
 ``BENCH_GUNICORN_THREADS`` threads each can be measured instead). Sync workers because they serve
-more orders on the same CPUs: on 2 CPUs, three interleaved rounds of ``orders_http`` at 8 clients
-(2026-12-07, pgbench 3,449 tps) made 142 to 164 orders/s with 4 sync workers against 116 to 147
-with 2 gthread workers of 4 threads, at 8.7 to 11.8 ms of server CPU per order against 9.0 to
-11.4: threads of one process take turns holding the GIL, and every turn costs CPU. A sync worker
+more orders on the same CPUs: on 2 CPUs, three interleaved runs of ``orders_http`` at 8 clients
+(2026-12-07, pgbench 3,449 tps) made 142 to 164 orders/s with 4 sync workers against 121 to 147
+with 2 gthread workers of 4 threads (the better of each run's two measurements), at a median
+9.5 ms of server CPU per order against 10.7: threads of one process take turns holding the GIL,
+and every turn costs CPU. A sync worker
 closes each connection after its answer (the clients open a new one), and the clients beyond the
 workers wait in the listen queue, as behind a proxy. DEBUG off, the production settings, a Celery
 broker (``BENCH_BROKER_URL``, redis://127.0.0.1:6379/13: no worker, the events stay in the outbox
