@@ -8,14 +8,13 @@ more orders on the same CPUs: on 2 CPUs, three interleaved runs of ``orders_http
 (2026-12-07, pgbench 3,449 tps) made 142 to 164 orders/s with 4 sync workers against 121 to 147
 with 2 gthread workers of 4 threads (the better of each run's two measurements), at a median
 9.5 ms of server CPU per order against 10.7: threads of one process take turns holding the GIL,
-and every turn costs CPU. A sync worker
-closes each connection after its answer (the clients open a new one), and the clients beyond the
-workers wait in the listen queue, as behind a proxy. DEBUG off, the production settings, a Celery
-broker (``BENCH_BROKER_URL``, redis://127.0.0.1:6379/13: no worker, the events stay in the outbox
-and their dispatch is only enqueued), gunicorn's default 30 s timeout, which kills a sync worker
-whose request runs longer. ``bench/gunicorn_conf.py`` counts the statements each worker runs. The
-requests say ``X-Forwarded-Proto: https``, as a TLS proxy would (the production settings redirect
-plain HTTP).
+and every turn costs CPU. A sync worker closes each connection after its answer (the clients open
+a new one), and the clients beyond the workers wait in the listen queue, as behind a proxy. DEBUG
+off, the production settings, a Celery broker (``BENCH_BROKER_URL``, redis://127.0.0.1:6379/13: no
+worker, the events stay in the outbox and their dispatch is only enqueued), gunicorn's default
+30 s timeout, which kills a sync worker whose request runs longer. ``bench/gunicorn_conf.py``
+counts the statements each worker runs. The requests say ``X-Forwarded-Proto: https``, as a TLS
+proxy would (the production settings redirect plain HTTP).
 
 Clients: threads of this process, each with one connection (http.client), kept alive as long as
 the server keeps it, sending requests back to back; the process's own CPU time over the run is
@@ -99,7 +98,7 @@ class Server:
         return f"gunicorn {self.workers} {self.worker_class} workers{threads}"
 
     def _threads(self) -> list[str]:
-        """gthread's threads. None for sync: given threads, gunicorn would make it gthread."""
+        """gthread's threads; nothing for sync: given threads, gunicorn would make it gthread."""
         if self.worker_class != "gthread":
             return []
         # A gthread worker accepts every connection it can (1,000 by default) and serves them on
