@@ -39,6 +39,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
 
 from erp.money import ZERO
 from integrations.appliers.refs import ORDER, Applied, link, order_line_ids, refs
@@ -178,12 +179,18 @@ def _goods_of(shipment: Shipment) -> dict[str, Decimal]:
     return goods
 
 
+@transaction.atomic
 def _record(
     connection: Connection, order: SalesOrder, order_external_id: str, shipments: Sequence[ShipmentRecord]
 ) -> tuple[int, list[str]]:
     shipments = [s for s in shipments if not s.voided]
     if not shipments:
         return 0, []
+    # The order's lock before its known shipments are read: the same shipment told twice at once (a
+    # webhook and a poll taken by two workers) is recorded by the first; the second reads its link
+    # once the first committed. Without it both found none, both recorded it, and the second link
+    # was ignored as a duplicate (a CI day: ShipBob's shipment recorded twice).
+    SalesOrder.objects.select_for_update().filter(pk=order.pk).values_list("pk").first()
     known = set(
         refs(connection, FULFILMENT)
         .filter(external_id__in=[s.external_id for s in shipments])
