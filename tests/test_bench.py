@@ -383,3 +383,31 @@ def test_the_bench_server_runs_the_workers_it_says(
     # then
     assert (config.worker_class_str, config.workers, config.threads) == (worker_class, workers, threads)
     assert server.label.startswith(f"gunicorn {workers} {worker_class} workers")
+
+
+def test_the_workers_counts_reach_the_bench_through_their_mapped_files(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # given: a worker's counts mapped into its file, and another worker still starting (its file
+    # created, not yet sized)
+    from bench import gunicorn_conf
+    from bench.scenarios import _http
+
+    server = _http.Server()
+    shutil.rmtree(server.stats_dir)
+    server.stats_dir = str(tmp_path)
+    monkeypatch.setenv("BENCH_STATS_DIR", str(tmp_path))
+    monkeypatch.setattr(gunicorn_conf, "_counts", {"statements": 12, "requests": 0, "commits": 1})
+    monkeypatch.setattr(gunicorn_conf, "_mapped", [])
+    gunicorn_conf._map_counts()
+    (tmp_path / "1.counts").touch()
+
+    # when: the worker answers two requests, the second with 11 more statements
+    gunicorn_conf.post_request(None, None, None, None)
+    first = server.statements()
+    gunicorn_conf._counts["statements"] += 11
+    gunicorn_conf.post_request(None, None, None, None)
+
+    # then: the bench reads what was stored after each, without the worker writing a file
+    assert first == (12, 1, 1)
+    assert server.statements() == (23, 2, 1)

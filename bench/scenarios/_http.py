@@ -129,7 +129,7 @@ class Server:
         ]
 
     def start(self) -> None:
-        for stale in Path(self.stats_dir).glob("*.txt"):
+        for stale in Path(self.stats_dir).glob("*.counts"):
             stale.unlink()
         self.port = _free_port()
         env = {
@@ -180,12 +180,17 @@ class Server:
     def statements(self) -> tuple[int, int, int]:
         """SQL statements, requests and write commits counted by the workers since this server
         started (bench/gunicorn_conf.py)."""
+        from bench.gunicorn_conf import COUNTS
+
         statements = requests = commits = 0
-        for path in Path(self.stats_dir).glob("*.txt"):
-            s, r, c = path.read_text().split()
-            statements += int(s)
-            requests += int(r)
-            commits += int(c)
+        for path in Path(self.stats_dir).glob("*.counts"):
+            data = path.read_bytes()
+            if len(data) < COUNTS.size:  # a worker still starting: it has counted nothing yet
+                continue
+            s, r, c = COUNTS.unpack(data[: COUNTS.size])
+            statements += s
+            requests += r
+            commits += c
         return statements, requests, commits
 
 
