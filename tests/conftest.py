@@ -24,6 +24,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from bench.run import POSTGRES_SCHEMES, BenchDatabase, drop_database, recreate_database
+
 LOOPBACK = ["127.0.0.1", "::1", "localhost"]
 REQUIRE_SERVICES = os.environ.get("ERP_REQUIRE_SERVICES") == "1"
 
@@ -42,7 +44,7 @@ def _template_url(config: pytest.Config) -> str | None:
     url = os.environ.get("DATABASE_URL", "")
     if (
         hasattr(config, "workerinput")
-        or urlsplit(url).scheme not in ("postgres", "postgresql", "pgsql")
+        or urlsplit(url).scheme not in POSTGRES_SCHEMES
         or settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql"
         or config.getoption("nomigrations", False)
         or (config.getoption("reuse_db", False) and not config.getoption("create_db", False))
@@ -53,24 +55,19 @@ def _template_url(config: pytest.Config) -> str | None:
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
-def _recreate(url: str, *, create: bool = True) -> str:
-    import psycopg
-    from psycopg import sql
-
-    name = urlsplit(url).path.lstrip("/")
-    admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        if create:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return name
+def _database(url: str) -> BenchDatabase:
+    """The template, as bench/run.py names a database it drops and creates."""
+    parts = urlsplit(url)
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    return BenchDatabase(name=parts.path.lstrip("/"), django_url=url, admin_url=admin)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     url = _template_url(session.config)
     if url is None:
         return
-    name = _recreate(url)
+    template = _database(url)
+    recreate_database(template)
     done = subprocess.run(  # a process of its own: this one's database access is blocked here
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
         cwd=Path(__file__).resolve().parent.parent,
@@ -79,14 +76,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         text=True,
     )
     if done.returncode != 0:
-        raise pytest.UsageError(f"migrating the template database {name} failed:\n{done.stderr[-3000:]}")
-    os.environ[TEMPLATE_ENV] = name  # the workers, started after this hook, inherit it
+        raise pytest.UsageError(
+            f"migrating the template database {template.name} failed:\n{done.stderr[-3000:]}"
+        )
+    os.environ[TEMPLATE_ENV] = template.name  # the workers, started after this hook, inherit it
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     url = _template_url(session.config)
     if url is not None and os.environ.pop(TEMPLATE_ENV, None):
-        _recreate(url, create=False)
+        drop_database(_database(url))
 
 
 @pytest.fixture(scope="session")

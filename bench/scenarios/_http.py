@@ -41,6 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.gunicorn_conf import COUNTS
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/13")
 APPLICATION_NAME = "bench-gunicorn"  # PGAPPNAME of the server's connections
@@ -180,8 +182,6 @@ class Server:
     def statements(self) -> tuple[int, int, int]:
         """SQL statements, requests and write commits counted by the workers since this server
         started (bench/gunicorn_conf.py)."""
-        from bench.gunicorn_conf import COUNTS
-
         statements = requests = commits = 0
         for path in Path(self.stats_dir).glob("*.counts"):
             data = path.read_bytes()
