@@ -411,3 +411,48 @@ def test_the_workers_counts_reach_the_bench_through_their_mapped_files(
     # then: the bench reads what was stored after each, without the worker writing a file
     assert first == (12, 1, 1)
     assert server.statements() == (23, 2, 1)
+
+
+def test_instructions_per_order_are_the_difference_of_two_counted_runs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given: valgrind's summaries of a run of 10 and of 110 orders
+    from bench import instructions
+
+    runs: list[list[str]] = []
+    refs = {"10": "1,000,000,000", "110": "4,050,000,000"}
+
+    def valgrind(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        runs.append(command)
+        orders = command[command.index("--n") + 1]
+        stderr = f"==1== Collected : 1\n==1== \n==1== I   refs:      {refs[orders]}\n"
+        return subprocess.CompletedProcess(command, 0, "", stderr)
+
+    monkeypatch.setattr(instructions.shutil, "which", lambda name: "/usr/bin/valgrind")
+    monkeypatch.setattr(instructions.subprocess, "run", valgrind)
+
+    # when
+    instructions.main([])
+
+    # then: (4,050 M - 1,000 M) / 100 orders, each run profile_orders' kept database under callgrind
+    assert "instructions/order  30.50 M  (10 and 110 orders)" in capsys.readouterr().out
+    assert [c[:2] for c in runs] == [["valgrind", "--tool=callgrind"]] * 2
+    assert all("--keep-db" in c and "--no-profile" in c for c in runs)
+
+
+def test_instructions_stop_with_valgrinds_own_words_when_a_run_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given
+    from bench import instructions
+
+    def failed(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(command, 1, "", "psycopg.OperationalError: no database")
+
+    monkeypatch.setattr(instructions.shutil, "which", lambda name: "/usr/bin/valgrind")
+    monkeypatch.setattr(instructions.subprocess, "run", failed)
+
+    # when / then
+    with pytest.raises(SystemExit, match="no database"):
+        instructions.main([])
+    monkeypatch.setattr(instructions.shutil, "which", lambda name: None)
+    with pytest.raises(SystemExit, match="apt-get install -y valgrind"):
+        instructions.main([])
