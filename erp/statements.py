@@ -21,7 +21,11 @@ each shape once per process and then only binds the new values:
     The INSERT of a few new instances of a model, its SQL built once per (model, number of rows):
     what ``bulk_create`` writes (``pre_save`` of every field, so ``auto_now`` is set, values
     prepared by their fields, the primary key read back), without its per-call compilation.
-    Like ``bulk_create`` it sends no signals.
+    Like ``bulk_create`` it sends no signals. On PostgreSQL a value of the kind its field expects
+    (a ``str`` for a ``CharField``, an ``int`` for an integer or a key to one, a finite ``Decimal``,
+    an aware ``datetime``, a ``UUID``, ``None``) is bound as the field would prepare it, without
+    the field's nested calls: ``_binder`` gives that, per field class, and only for classes that
+    do not override Django's preparation; any other value goes through its field.
 
 What a lookup's function must keep to: its SQL depends only on the shape, never on the values
 (no ``if ids:``, no value-dependent branches); each argument is an ``int``, a ``str`` or a
@@ -39,12 +43,16 @@ At most ``SHAPES_KEPT`` shapes are kept per lookup; beyond, the cache starts aga
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, NotSupportedError, connections
-from django.db.models import Model, QuerySet
+from django.db.models import Field, Model, QuerySet, fields
 from django.db.models.query import ModelIterable, get_related_populators  # type: ignore[attr-defined]
 from django.db.transaction import TransactionManagementError
 
@@ -250,16 +258,26 @@ def insert(objs: Sequence[M], *, using: str = DEFAULT_DB_ALIAS) -> list[M]:
     connection = connections[using]
     if len(objs) > INSERT_MAX_ROWS:  # a bulk write: one shape each is not worth keeping
         return model._base_manager.using(using).bulk_create(list(objs))
-    sql, fields, returns_pk = _insert_sql(model, len(objs), connection.alias, connection.vendor)
-    if len(objs) * len(fields) > (connection.features.max_query_params or 65_535):
+    sql, plan, returns_pk = _insert_sql(model, len(objs), connection.alias, connection.vendor)
+    if len(objs) * len(plan) > (connection.features.max_query_params or 65_535):
         return model._base_manager.using(using).bulk_create(list(objs))  # in batches
     params: list[Any] = []
     for obj in objs:
         if returns_pk and obj.pk is not None:
             raise ValueError(f"insert(): this {model.__name__} has a primary key already: it is not new.")
         obj._prepare_related_fields_for_save(operation_name="insert")  # type: ignore[attr-defined]
-        for field in fields:
-            value = field.get_db_prep_save(field.pre_save(obj, True), connection)
+        state = obj.__dict__
+        for field, attname, bind in plan:
+            if attname is not None:  # pre_save is the attribute's value
+                value = state[attname] if attname in state else getattr(obj, attname)
+                if bind is not None:
+                    bound = bind(value)
+                    if bound is not PREPARE:
+                        params.append(bound)
+                        continue
+            else:
+                value = field.pre_save(obj, True)
+            value = field.get_db_prep_save(value, connection)
             if hasattr(value, "resolve_expression"):
                 raise ValueError(
                     f"insert(): {model.__name__}.{field.name} is an expression; use bulk_create."
@@ -277,12 +295,16 @@ def insert(objs: Sequence[M], *, using: str = DEFAULT_DB_ALIAS) -> list[M]:
     return list(objs)
 
 
-_INSERTS: dict[tuple[type[Model], int, str, str], tuple[str, tuple[Any, ...], bool]] = {}
+# Per field of an INSERT: the field, the attribute its pre_save reads (None: call pre_save), and
+# its binder (None: always prepare the value by the field).
+Plan = tuple[tuple[Field, str | None, Callable[[Any], Any] | None], ...]
+
+_INSERTS: dict[tuple[type[Model], int, str, str], tuple[str, Plan, bool]] = {}
 
 
-def _insert_sql(model: type[Model], rows: int, alias: str, vendor: str) -> tuple[str, tuple[Any, ...], bool]:
-    """The INSERT of ``rows`` new rows of ``model``: its SQL, the fields of its values (in the
-    order of each row's parameters), and whether it reads back the auto primary key."""
+def _insert_sql(model: type[Model], rows: int, alias: str, vendor: str) -> tuple[str, Plan, bool]:
+    """The INSERT of ``rows`` new rows of ``model``: its SQL, the plan of its values (a row's
+    parameters in order), and whether it reads back the auto primary key."""
     key = (model, rows, alias, vendor)
     found = _INSERTS.get(key)
     if found is not None:
@@ -305,7 +327,120 @@ def _insert_sql(model: type[Model], rows: int, alias: str, vendor: str) -> tuple
     )
     if auto_pk:
         sql += f" RETURNING {qn(opts.db_table)}.{qn(pk.column)}"
+    plan = tuple(
+        (f, f.attname if _pre_save_reads_attribute(f) else None, binder(f, connection)) for f in fields
+    )
     if len(_INSERTS) >= SHAPES_KEPT * 4:
         _INSERTS.clear()
-    found = _INSERTS[key] = (sql, fields, bool(auto_pk))
+    found = _INSERTS[key] = (sql, plan, bool(auto_pk))
     return found
+
+
+def _pre_save_reads_attribute(field: Field) -> bool:
+    """Whether ``field.pre_save(obj, add=True)`` is ``getattr(obj, field.attname)``: Django's own,
+    or a date's without ``auto_now``/``auto_now_add``."""
+    pre_save = type(field).pre_save
+    if pre_save is Field.pre_save:
+        return True
+    return pre_save in (fields.DateField.pre_save, fields.DateTimeField.pre_save) and not (
+        field.auto_now or field.auto_now_add  # type: ignore[attr-defined]
+    )
+
+
+class _Prepare:
+    """A binder's answer for a value it leaves to its field's preparation."""
+
+    def __repr__(self) -> str:
+        return "PREPARE"
+
+
+PREPARE: Any = _Prepare()
+
+
+def _as_is(*kinds: type) -> Callable[[Any], Any]:
+    allowed = frozenset((*kinds, type(None)))
+    return lambda value: value if type(value) in allowed else PREPARE
+
+
+def _text(value: Any) -> Any:
+    # A TextChoices member is a str, which to_python keeps as it is.
+    return value if value is None or isinstance(value, str) else PREPARE
+
+
+def _finite_decimal(value: Any) -> Any:
+    return value if value is None or (type(value) is Decimal and value.is_finite()) else PREPARE
+
+
+def _aware_datetime(value: Any) -> Any:
+    if value is None or (
+        type(value) is dt.datetime and (value.utcoffset() is not None or not settings.USE_TZ)
+    ):
+        return value
+    return PREPARE  # naive: the field makes it aware, and warns
+
+
+def _typed_int(wrapper: Callable[[int], Any]) -> Callable[[Any], Any]:
+    """An integer field's binder: its value in the driver's type of the column (psycopg's ``Int4``
+    for an ``IntegerField``), as Django's PostgreSQL backend binds it."""
+    return lambda value: wrapper(value) if type(value) is int else (None if value is None else PREPARE)
+
+
+# Field classes whose preparation on PostgreSQL is known, with their binders: a class of exactly
+# these methods (itself, or a subclass changing only its options, such as erp.money.MoneyField).
+# The most specific first: a DateTimeField is a DateField.
+_PREPARATION = ("get_db_prep_save", "get_db_prep_value", "get_prep_value", "to_python")
+_AUTO = (fields.BigAutoField, fields.SmallAutoField, fields.AutoField)
+_INTEGERS = (
+    fields.BigIntegerField,
+    fields.SmallIntegerField,
+    fields.PositiveBigIntegerField,
+    fields.PositiveIntegerField,
+    fields.PositiveSmallIntegerField,
+    fields.IntegerField,
+)
+_BINDERS: tuple[tuple[type[Field], Callable[[Any], Any]], ...] = (
+    *((auto, _as_is(int)) for auto in _AUTO),  # AutoFieldMixin binds the int itself
+    (fields.BooleanField, _as_is(bool)),
+    (fields.DateTimeField, _aware_datetime),
+    (fields.DateField, _as_is(dt.date)),  # exactly a date: a datetime becomes its date
+    (fields.DecimalField, _finite_decimal),  # NaN and infinities are refused by the field
+    (fields.UUIDField, _as_is(uuid.UUID)),
+    (fields.TextField, _text),
+    (fields.CharField, _text),
+)
+
+
+def prepare(field: Field, bind: Callable[[Any], Any] | None, value: Any, connection: Any) -> Any:
+    """``field.get_db_prep_save(value, connection)``, through the field's ``binder`` when it has one
+    and the value is of its kind."""
+    if bind is not None:
+        bound = bind(value)
+        if bound is not PREPARE:
+            return bound
+    return field.get_db_prep_save(value, connection)
+
+
+def binder(field: Field, connection: Any) -> Callable[[Any], Any] | None:
+    """How ``insert`` binds a value of this field without ``field.get_db_prep_save``: a function
+    giving what that call gives on this connection, or ``PREPARE`` for a value it must go through
+    (of another kind). None: every value goes through it (another backend, a JSON field, a field
+    class that overrides its preparation)."""
+    if connection.vendor != "postgresql":
+        return None
+    if field.is_relation:
+        target = getattr(field, "target_field", None)
+        if type(field).get_db_prep_save is not fields.related.ForeignKey.get_db_prep_save or target is None:
+            return None
+        return binder(target, connection)  # a key binds as the key it points to
+
+    def keeps(base: type[Field]) -> bool:
+        return not any(getattr(type(field), name) is not getattr(base, name) for name in _PREPARATION)
+
+    for base, bind in _BINDERS:  # an auto field before the integer it also is
+        if isinstance(field, base):
+            return bind if keeps(base) else None
+    for base in _INTEGERS:
+        if isinstance(field, base):
+            wrapper = connection.ops.integerfield_type_map.get(field.get_internal_type())
+            return _typed_int(wrapper) if wrapper is not None and keeps(base) else None
+    return None

@@ -4,10 +4,13 @@ writes what ``bulk_create`` writes."""
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.db import connection, transaction
 from django.db.models import Model
 from django.db.models.functions import Lower
@@ -19,7 +22,7 @@ from erp.api_helpers import get_or_404
 from erp.exceptions import NotFound
 from erp.statements import Lookup, insert
 from inventory.models import Product, StockLevel
-from sales.models import Address, Customer, OrderLine, SalesChannel, SalesOrder
+from sales.models import Address, Customer, OrderLine, OrderStatus, SalesChannel, SalesOrder
 from sales.services.orders import with_default_addresses
 from tests.inventory.factories import ProductFactory, bin_of, warehouse
 from tests.sales.factories import ChannelFactory, CustomerFactory, order_for, stocked_product
@@ -254,3 +257,91 @@ def test_insert_leaves_many_rows_to_bulk_create(monkeypatch: pytest.MonkeyPatch)
     assert Customer.objects.filter(pk__in=[c.pk for c in customers]).count() == 3
     assert len(queries) == 1
     assert not any(key[0] is Customer and key[1] == 3 for key in statements._INSERTS)
+
+
+def _backend(engine: str) -> Any:
+    """A backend of this engine, never connected: its field preparation (``connection.ops``) is
+    what ``insert``'s binders must match, whatever database this suite runs on."""
+    from importlib import import_module
+
+    wrapper = import_module(f"django.db.backends.{engine}.base").DatabaseWrapper
+    return wrapper({**connection.settings_dict, "ENGINE": f"django.db.backends.{engine}"})
+
+
+_SAMPLES: list[Any] = [
+    None,
+    "",
+    "text",
+    OrderStatus.CONFIRMED,  # a TextChoices member: a str
+    0,
+    7,
+    -3,
+    2**40,
+    True,
+    False,
+    Decimal("1.2500"),
+    Decimal("-0"),
+    Decimal("NaN"),
+    Decimal("Infinity"),
+    1.5,
+    dt.date(2026, 12, 7),
+    dt.datetime(2026, 12, 7, 12, 30, tzinfo=dt.UTC),
+    dt.datetime(2026, 12, 7, 12, 30),  # noqa: DTZ001  (naive: Django makes it aware, and warns)
+    uuid.UUID("12345678-1234-5678-1234-567812345678"),
+    ["a"],
+    {"a": 1},
+]
+
+
+@pytest.mark.filterwarnings("ignore:DateTimeField .* received a naive datetime")
+def test_insert_binds_a_value_as_its_field_prepares_it_on_postgresql():
+    # given: every concrete field of every model, and values of every kind
+    postgres = _backend("postgresql")
+    checked, kinds = 0, set()
+
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            bind = statements.binder(field, postgres)
+            if bind is None:
+                continue
+            for value in _SAMPLES:
+                bound = bind(value)
+                if bound is statements.PREPARE:
+                    continue
+                # when Django prepares it for PostgreSQL
+                prepared = field.get_db_prep_save(value, postgres)
+
+                # then insert binds the same value, of the same type (psycopg's Int4 for an int)
+                where = (model.__name__, field.name, value)
+                assert type(bound) is type(prepared), where
+                assert bound == prepared, where
+                checked += 1
+                kinds.add(type(value))
+
+    assert checked > 1000
+    assert {str, int, bool, Decimal, dt.date, dt.datetime, uuid.UUID, type(None)} <= kinds
+
+
+def test_what_insert_leaves_to_the_field():
+    # given
+    postgres = _backend("postgresql")
+    order = SalesOrder._meta
+
+    def binder(field_name: str, meta: Any = order, backend: Any = postgres) -> Any:
+        return statements.binder(meta.get_field(field_name), backend)
+
+    # then: a JSON value always goes through its field, and nothing is bound as it is elsewhere
+    assert binder("billing_address") is None
+    assert binder("total", backend=_backend("sqlite3")) is None
+    # a value of another kind, or one the field refuses or converts, goes through the field
+    for value in (Decimal("NaN"), Decimal("Infinity"), 1.5, "1.5"):
+        assert binder("total")(value) is statements.PREPARE
+    assert binder("total")(Decimal("1.5")) == Decimal("1.5")
+    naive = dt.datetime(2026, 12, 7)  # noqa: DTZ001  (what Django makes aware)
+    for value in (naive, dt.date(2026, 12, 7), "2026-12-07"):
+        assert binder("created_at")(value) is statements.PREPARE
+    assert binder("position", OrderLine._meta)(True) is statements.PREPARE
+    # auto_now is set by pre_save; a plain default is read as an attribute
+    assert not statements._pre_save_reads_attribute(Customer._meta.get_field("updated_at"))
+    assert statements._pre_save_reads_attribute(order.get_field("created_at"))
+    assert statements._pre_save_reads_attribute(order.get_field("number"))
