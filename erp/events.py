@@ -34,7 +34,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from erp import actor, clock, scheduling
+from erp import actor, clock, scheduling, statements
 from erp.counters import upsert_add_many, upsert_increment
 from erp.models import AggregateSequence, OutboxEvent
 from erp.prepared import prepared_cursor
@@ -269,6 +269,12 @@ def _numbered_insert_sql() -> str:
     )
 
 
+@functools.cache
+def _event_binders() -> tuple[Callable[[Any], Any] | None, ...]:
+    """How each column of ``_event_fields`` binds a value without its field (``erp.statements``)."""
+    return tuple(statements.binder(f, connection) for f in _event_fields())
+
+
 def _insert_numbered(pending: list[OutboxEvent], counts: dict[tuple[str, ...], int]) -> None:
     """The upsert of the aggregates' sequences and the INSERT of the events as ONE statement (a
     data-modifying CTE): each event's sequence is its aggregate's new last value, less the number of
@@ -278,11 +284,12 @@ def _insert_numbered(pending: list[OutboxEvent], counts: dict[tuple[str, ...], i
     later = dict(counts)
     columns: list[list[Any]] = [[] for _ in fields]
     laters: list[int] = []
+    plan = tuple(zip(columns, fields, _event_binders(), strict=True))
     for event in pending:
         key = (event.aggregate_type, event.aggregate_id)
         later[key] -= 1
-        for values, f in zip(columns, fields, strict=True):
-            values.append(f.get_db_prep_save(getattr(event, f.attname), connection))
+        for values, f, bind in plan:
+            values.append(statements.prepare(f, bind, getattr(event, f.attname), connection))
         laters.append(later[key])
     params: list[Any] = [
         [key[0] for key in keys],
@@ -298,6 +305,9 @@ def _insert_numbered(pending: list[OutboxEvent], counts: dict[tuple[str, ...], i
     for event in pending:
         event.pk, event.sequence = written[event.event_id]
         event._state.adding, event._state.db = False, connection.alias
+
+
+_ENCODER = DjangoJSONEncoder()  # keeps no state between calls: one for every payload
 
 
 def emit(
@@ -316,7 +326,7 @@ def emit(
         raise OutboxError(f"emit({topic!r}) must run inside transaction.atomic()")
     aggregate_type, aggregate_id = _aggregate_key(aggregate)
     # Round-trip through JSON so subscribers in this process see what others will read.
-    clean_payload = json.loads(DjangoJSONEncoder().encode(payload or {}))
+    clean_payload = json.loads(_ENCODER.encode(payload or {}))
     who = actor.current()  # never queries: the request's user is already loaded
     event = OutboxEvent(
         topic=topic,

@@ -11,12 +11,14 @@ time of the write, as ``save()`` would give it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connection
 from django.db.models import Field, Model
 
+from erp import statements
 from erp.prepared import prepared_cursor
 
 CHUNK = 1000
@@ -39,37 +41,25 @@ def update_rows(
     if not rows:
         return
     meta = model._meta
-    columns = _columns(model, fields)
-    quote = connection.ops.quote_name
-    table = quote(meta.db_table)
+    columns, binders, auto_now, statement = _update_plan(model, tuple(fields), connection.vendor)
     values = [
         [obj.pk for obj in rows],
         *(
             [
-                f.get_db_prep_save(
-                    f.pre_save(obj, add=False) if getattr(f, "auto_now", False) else getattr(obj, f.attname),
-                    connection,
+                statements.prepare(
+                    f, bind, f.pre_save(obj, add=False) if now else getattr(obj, f.attname), connection
                 )
                 for obj in rows
             ]
-            for f in columns
+            for f, bind, now in zip(columns, binders, auto_now, strict=True)
         ),
     ]
     if connection.vendor == "postgresql":
         with prepared_cursor() as cursor:
-            # Each column as ONE array: the same short statement for any number of rows, not a
-            # parameter per row and column for the driver to splice in and the server to parse;
-            # bound on the server, so that PostgreSQL plans it once per connection, and sent in
-            # binary (%b), which psycopg dumps several times faster than an array's text.
-            arrays = ", ".join(f"%b::{f.db_type(connection)}[]" for f in [meta.pk, *columns])
-            names = ", ".join(f"c{n}" for n in range(1 + len(columns)))
-            sets = ", ".join(f"{quote(f.column)} = v.c{n}" for n, f in enumerate(columns, start=1))
-            cursor.execute(
-                f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v ({names}) "
-                f"WHERE {table}.{quote(meta.pk.column)} = v.c0",
-                values,
-            )
+            cursor.execute(statement, values)
         return
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
     with connection.cursor() as cursor:
         row = "(" + ", ".join(["%s"] * (1 + len(columns))) + ")"
         sets = ", ".join(f"{quote(f.column)} = v.column{n}" for n, f in enumerate(columns, start=2))
@@ -81,6 +71,36 @@ def update_rows(
                 f"WHERE {table}.{quote(meta.pk.column)} = v.column1",
                 [column[i] for i in range(start, end) for column in values],
             )
+
+
+@functools.cache
+def _update_plan(
+    model: type[Model], fields: tuple[str, ...], vendor: str
+) -> tuple[list[Field[Any, Any]], list[Callable[[Any], Any] | None], list[bool], str]:
+    """What ``update_rows`` works out once per model and fields: the columns, their binders
+    (``erp.statements.binder``), which take the time of the write (``auto_now``), and on
+    PostgreSQL the statement.
+
+    Each column comes as ONE array: the same short statement for any number of rows, not a
+    parameter per row and column for the driver to splice in and the server to parse; bound on
+    the server, so that PostgreSQL plans it once per connection, and sent in binary (%b), which
+    psycopg dumps several times faster than an array's text."""
+    meta = model._meta
+    columns = _columns(model, fields)
+    binders = [statements.binder(f, connection) for f in columns]
+    auto_now = [bool(getattr(f, "auto_now", False)) for f in columns]
+    if vendor != "postgresql":
+        return columns, binders, auto_now, ""
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    arrays = ", ".join(f"%b::{f.db_type(connection)}[]" for f in [meta.pk, *columns])
+    names = ", ".join(f"c{n}" for n in range(1 + len(columns)))
+    sets = ", ".join(f"{quote(f.column)} = v.c{n}" for n, f in enumerate(columns, start=1))
+    statement = (
+        f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v ({names}) "
+        f"WHERE {table}.{quote(meta.pk.column)} = v.c0"
+    )
+    return columns, binders, auto_now, statement
 
 
 def insert_rows(
