@@ -10,7 +10,7 @@ from types import UnionType
 from typing import Any, TypeVar, Union, get_args, get_origin
 
 from django.db import transaction
-from django.db.models import DecimalField, Manager, Prefetch, QuerySet
+from django.db.models import DecimalField, Manager, Model, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Query, Schema
@@ -218,14 +218,23 @@ def _nested_schema(annotation: Any) -> tuple[type[Schema], bool] | None:
     return None
 
 
-def _as_stored(row: Any) -> None:
+def _as_stored(row: Model) -> None:
     """Its decimals with the places of their columns, as the database gives them back ("0.000000"
     for a rate stored as 0)."""
-    for field in row._meta.concrete_fields:
-        if isinstance(field, DecimalField):
-            value = getattr(row, field.attname)
-            if value is not None:
-                setattr(row, field.attname, Decimal(value).quantize(Decimal(1).scaleb(-field.decimal_places)))
+    for attname, places in _decimal_places(type(row)):
+        value = getattr(row, attname)
+        if value is not None:
+            setattr(row, attname, Decimal(value).quantize(places))
+
+
+@functools.cache
+def _decimal_places(model: type[Model]) -> tuple[tuple[str, Decimal], ...]:
+    """A model's decimal columns, each with its quantum (``Decimal("0.0001")`` for 4 places)."""
+    return tuple(
+        (field.attname, Decimal(1).scaleb(-field.decimal_places))
+        for field in model._meta.concrete_fields
+        if isinstance(field, DecimalField)
+    )
 
 
 # The channel and the customer of a new order (the customer with its default addresses,
