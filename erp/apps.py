@@ -15,7 +15,9 @@ class ErpConfig(AppConfig):
 
         post_migrate.connect(sync_roles, sender=self, dispatch_uid="erp.sync_roles")
         pre_create_historical_record.connect(record_api_key, dispatch_uid="erp.history.record_api_key")
-        from erp import company, onboarding, waiting
+        from erp import company, onboarding, timestamps, waiting
+
+        timestamps.install()  # PostgreSQL's timestamps parsed in C
 
         company.install()  # the company profile, cached per request
         onboarding.install()  # the home's getting-started checklist
