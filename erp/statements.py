@@ -24,7 +24,7 @@ each shape once per process and then only binds the new values:
     Like ``bulk_create`` it sends no signals. On PostgreSQL a value of the kind its field expects
     (a ``str`` for a ``CharField``, an ``int`` for an integer or a key to one, a finite ``Decimal``,
     an aware ``datetime``, a ``UUID``, ``None``) is bound as the field would prepare it, without
-    the field's nested calls: ``_binder`` gives that, per field class, and only for classes that
+    the field's nested calls: ``binder`` gives that, per field class, and only for classes that
     do not override Django's preparation; any other value goes through its field.
 
 What a lookup's function must keep to: its SQL depends only on the shape, never on the values
