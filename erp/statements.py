@@ -267,7 +267,7 @@ def insert(objs: Sequence[M], *, using: str = DEFAULT_DB_ALIAS) -> list[M]:
             raise ValueError(f"insert(): this {model.__name__} has a primary key already: it is not new.")
         obj._prepare_related_fields_for_save(operation_name="insert")  # type: ignore[attr-defined]
         state = obj.__dict__
-        for field, attname, bind in plan:
+        for field, attname, bind in plan:  # prepare(), inlined: the loop of every insert
             if attname is not None:  # pre_save is the attribute's value
                 value = state[attname] if attname in state else getattr(obj, attname)
                 if bind is not None:
@@ -421,10 +421,10 @@ def prepare(field: Field, bind: Callable[[Any], Any] | None, value: Any, connect
 
 
 def binder(field: Field, connection: Any) -> Callable[[Any], Any] | None:
-    """How ``insert`` binds a value of this field without ``field.get_db_prep_save``: a function
-    giving what that call gives on this connection, or ``PREPARE`` for a value it must go through
-    (of another kind). None: every value goes through it (another backend, a JSON field, a field
-    class that overrides its preparation)."""
+    """How a value of this field is bound without ``field.get_db_prep_save`` (by ``insert``,
+    ``prepare``): a function giving what that call gives on this connection, or ``PREPARE`` for a
+    value it must go through (of another kind). None: every value goes through it (another
+    backend, a JSON field, a field class that overrides its preparation)."""
     if connection.vendor != "postgresql":
         return None
     if field.is_relation:

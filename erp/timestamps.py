@@ -23,9 +23,7 @@ from typing import Any
 from django.db.backends.signals import connection_created
 
 _ZERO = dt.timedelta(0)
-
-
-_FAST: dict[type[Any], type[Any]] = {}
+_FAST: dict[type[Any], type[Any]] = {}  # Django's loader class -> its fast subclass
 
 
 def fast_loader(base: type[Any]) -> type[Any]:
@@ -56,18 +54,14 @@ def _subclass(base: type[Any]) -> type[Any]:
 def install_on(connection: Any) -> None:
     """Replace Django's timestamptz loader of this (connected) psycopg 3 connection by its fast
     subclass, once."""
-    from psycopg.adapt import Loader
     from psycopg.pq import Format
 
-    raw = connection.connection
-    adapters = getattr(raw, "adapters", None)
+    adapters = getattr(connection.connection, "adapters", None)
     if adapters is None:  # psycopg2
         return
-    oid = adapters.types["timestamptz"].oid
-    current = adapters.get_loader(oid, Format.TEXT)
-    if current is None or not issubclass(current, Loader) or current.__name__.startswith("Fast"):
-        return
-    if not hasattr(current, "timezone"):  # not Django's: leave it
+    current = adapters.get_loader(adapters.types["timestamptz"].oid, Format.TEXT)
+    # Django's loader has its time zone; any other (psycopg's own, ours already) is left alone.
+    if current is None or current in _FAST.values() or not hasattr(current, "timezone"):
         return
     adapters.register_loader("timestamptz", fast_loader(current))
 
