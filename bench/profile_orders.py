@@ -237,13 +237,29 @@ def driver_floor(post: Poster, i: int, n: int, conninfo: str) -> dict[str, float
             return [fresh(item) for item in value]
         return value
 
+    keyed = re.compile(r'INSERT INTO "\w+" \(("id", [^)]*)\)')
+    new_key = [0]
+
+    def fresh_row_keys(sql: str, params: list[Any]) -> list[Any]:
+        """The rows an INSERT writes with their keys (erp.statements.assign_keys) take keys of their
+        own (negative: no row has one), as the app's would: the order's rows are committed."""
+        found = keyed.match(sql)
+        if found is None:
+            return params
+        width = found.group(1).count(",") + 1
+        for at in range(0, len(params), width):
+            new_key[0] -= 1
+            params[at] = new_key[0]
+        return params
+
     with psycopg.connect(conninfo, autocommit=True, prepare_threshold=0) as raw:
 
         def replay() -> None:
             run_no[0] += 1
             with raw.transaction(force_rollback=True), raw.cursor() as cursor:
                 for sql, params in captured:
-                    cursor.execute(sql, [fresh(v) for v in params] if params else params, prepare=True)
+                    values = fresh_row_keys(sql, [fresh(v) for v in params]) if params else params
+                    cursor.execute(sql, values, prepare=True)
                     if cursor.description is not None:
                         cursor.fetchall()
 

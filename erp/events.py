@@ -34,10 +34,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from erp import actor, clock, scheduling, statements
+from erp import actor, clock, pipeline, scheduling, statements
 from erp.counters import upsert_add_many, upsert_increment
 from erp.models import AggregateSequence, OutboxEvent
-from erp.prepared import prepared_cursor
+from erp.prepared import open_cursor
 
 logger = logging.getLogger(__name__)
 
@@ -225,7 +225,7 @@ def _write(pending: list[OutboxEvent]) -> None:
             event.sequence = nxt[key]
             nxt[key] += 1
         OutboxEvent.objects.bulk_create(pending)  # sets each pk (RETURNING)
-    _schedule_dispatch([e.pk for e in pending])
+        _schedule_dispatch([e.pk for e in pending])
 
 
 @functools.cache
@@ -299,12 +299,21 @@ def _insert_numbered(pending: list[OutboxEvent], counts: dict[tuple[str, ...], i
         laters,
         list(range(len(pending))),
     ]
-    with prepared_cursor() as cursor:  # the same text every time: PostgreSQL plans it once
+    cursor = open_cursor()  # the same text every time: PostgreSQL plans it once
+    try:
         cursor.execute(_numbered_insert_sql(), params)
-        written = {event_id: (pk, sequence) for pk, event_id, sequence in cursor.fetchall()}
-    for event in pending:
-        event.pk, event.sequence = written[event.event_id]
-        event._state.adding, event._state.db = False, connection.alias
+    except BaseException:
+        cursor.close()
+        raise
+
+    def read(rows: list[tuple[Any, ...]]) -> None:
+        written = {event_id: (pk, sequence) for pk, event_id, sequence in rows}
+        for event in pending:
+            event.pk, event.sequence = written[event.event_id]
+            event._state.adding, event._state.db = False, connection.alias
+        _schedule_dispatch([e.pk for e in pending])
+
+    pipeline.defer(cursor, read)  # inside erp.pipeline.pipelined(): when the pipeline ends
 
 
 _ENCODER = DjangoJSONEncoder()  # keeps no state between calls: one for every payload

@@ -17,8 +17,12 @@ erp/migrations/0010_number_sequences.py), started after the counter's last value
 
 from __future__ import annotations
 
-from django.db import connection
+from collections.abc import Sequence
 
+from django.db import connection
+from django.db.models import Model
+
+from erp import statements
 from erp.counters import upsert_increment
 from erp.models import NumberSequence
 
@@ -57,3 +61,20 @@ def next_value(key: str) -> int:
 def next_number(key: str, *, prefix: str, width: int = 5) -> str:
     """The next number of ``key``; call inside the transaction that creates the document."""
     return f"{prefix}{next_value(key):0{width}d}"
+
+
+def next_number_and_keys(
+    key: str, *, prefix: str, keys_for: Sequence[Sequence[Model]], width: int = 5
+) -> str:
+    """``next_number``, and the new instances of ``keys_for`` given their primary keys
+    (``erp.statements.assign_keys``), in ONE statement where both come from sequences (PostgreSQL,
+    a key in ``SEQUENCED``). Otherwise ``next_number``, and the instances get their keys as they
+    are inserted. Call it once the document can no longer be refused (a number may have gaps, but
+    not for documents refused as invalid)."""
+    if key in SEQUENCED and connection.vendor == "postgresql":
+        values = statements.assign_keys(*keys_for, sequences=[sequence_name(key)])
+        assert values is not None
+        return f"{prefix}{values[0]:0{width}d}"
+    number = next_number(key, prefix=prefix, width=width)
+    statements.assign_keys(*keys_for)
+    return number

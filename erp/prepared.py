@@ -24,21 +24,26 @@ from typing import Any, cast
 from django.db import DEFAULT_DB_ALIAS, connections
 
 
-@contextmanager
-def prepared_cursor(using: str = DEFAULT_DB_ALIAS) -> Iterator[Any]:
-    """A cursor (Django's wrapper) whose statements PostgreSQL prepares after a few runs."""
+def open_cursor(using: str = DEFAULT_DB_ALIAS) -> Any:
+    """A cursor (Django's wrapper) whose statements PostgreSQL prepares after a few runs; the
+    caller closes it (``erp.pipeline.defer`` does, once its rows are read). Elsewhere the usual
+    cursor."""
     connection = connections[using]
     if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            yield cursor
-        return
+        return connection.cursor()
     import psycopg
 
     connection.ensure_connection()
     with connection.wrap_database_errors:
         raw = psycopg.Cursor(connection.connection)  # binds on the server (ClientCursor does not)
     wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
-    cursor = wrap(cast(Any, raw))  # Django's wrapper around any DB-API cursor
+    return wrap(cast(Any, raw))  # Django's wrapper around any DB-API cursor
+
+
+@contextmanager
+def prepared_cursor(using: str = DEFAULT_DB_ALIAS) -> Iterator[Any]:
+    """A cursor (Django's wrapper) whose statements PostgreSQL prepares after a few runs."""
+    cursor = open_cursor(using)
     try:
         yield cursor
     finally:

@@ -56,7 +56,8 @@ from django.db.models import Field, Model, QuerySet, fields
 from django.db.models.query import ModelIterable, get_related_populators  # type: ignore[attr-defined]
 from django.db.transaction import TransactionManagementError
 
-from erp.prepared import prepared_cursor
+from erp import pipeline
+from erp.prepared import open_cursor, prepared_cursor
 
 M = TypeVar("M", bound=Model)
 
@@ -245,26 +246,33 @@ def insert(objs: Sequence[M], *, using: str = DEFAULT_DB_ALIAS) -> list[M]:
     """INSERT these new instances of one model in one statement, as ``bulk_create`` would: every
     field's ``pre_save`` (``auto_now``), values prepared by their fields, related rows checked as
     saved, the auto primary key read back and set. Its SQL is built once per (model, number of
-    rows) and prepared on PostgreSQL (``erp.prepared``). No signals, as ``bulk_create``.
+    rows, whether the keys are given) and prepared on PostgreSQL (``erp.prepared``). No signals,
+    as ``bulk_create``.
 
-    The instances have no primary key yet when it is an auto field; values are plain values, not
-    expressions (``F()``, ``Now()``: use ``bulk_create``). More than ``INSERT_MAX_ROWS`` (64) rows,
-    or more parameters than the database takes in one statement, are left to ``bulk_create``."""
+    The instances of a model with an auto primary key have none yet, or all have one from
+    ``assign_keys``: then the keys are written and nothing is read back, and inside
+    ``erp.pipeline.pipelined()`` the statement is only sent. Without keys inside a pipeline, the
+    keys are set when the pipeline ends. Values are plain values, not expressions (``F()``,
+    ``Now()``: use ``bulk_create``). More than ``INSERT_MAX_ROWS`` (64) rows, or more parameters
+    than the database takes in one statement, are left to ``bulk_create``."""
     if not objs:
         return []
     model = type(objs[0])
     if any(type(obj) is not model for obj in objs):
         raise ValueError("insert(): the instances are of one model.")
     connection = connections[using]
+    if any(not obj._state.adding for obj in objs):
+        raise ValueError(f"insert(): this {model.__name__} has a primary key already: it is not new.")
+    keyed = objs[0].pk is not None
+    if any((obj.pk is not None) is not keyed for obj in objs):
+        raise ValueError(f"insert(): some of these {model.__name__} instances have a key, others not.")
     if len(objs) > INSERT_MAX_ROWS:  # a bulk write: one shape each is not worth keeping
         return model._base_manager.using(using).bulk_create(list(objs))
-    sql, plan, returns_pk = _insert_sql(model, len(objs), connection.alias, connection.vendor)
+    sql, plan, returns_pk = _insert_sql(model, len(objs), connection.alias, connection.vendor, keyed)
     if len(objs) * len(plan) > (connection.features.max_query_params or 65_535):
         return model._base_manager.using(using).bulk_create(list(objs))  # in batches
     params: list[Any] = []
     for obj in objs:
-        if returns_pk and obj.pk is not None:
-            raise ValueError(f"insert(): this {model.__name__} has a primary key already: it is not new.")
         obj._prepare_related_fields_for_save(operation_name="insert")  # type: ignore[attr-defined]
         state = obj.__dict__
         for field, attname, bind in plan:  # prepare(), inlined: the loop of every insert
@@ -283,36 +291,128 @@ def insert(objs: Sequence[M], *, using: str = DEFAULT_DB_ALIAS) -> list[M]:
                     f"insert(): {model.__name__}.{field.name} is an expression; use bulk_create."
                 )
             params.append(value)
-    with prepared_cursor(using) as cursor:
+    cursor = open_cursor(using)
+    try:
         cursor.execute(sql, params)
-        keys = cursor.fetchall() if returns_pk else []
-    pk_attname = model._meta.pk.attname
-    for n, obj in enumerate(objs):
-        if returns_pk:
-            setattr(obj, pk_attname, keys[n][0])
+    except BaseException:
+        cursor.close()
+        raise
+    for obj in objs:
         obj._state.adding = False
         obj._state.db = using
+    if not returns_pk:
+        cursor.close()
+        return list(objs)
+    pk_attname = model._meta.pk.attname
+
+    def read(keys: list[tuple[Any, ...]]) -> None:
+        for obj, (key,) in zip(objs, keys, strict=True):
+            setattr(obj, pk_attname, key)
+
+    pipeline.defer(cursor, read, using)
     return list(objs)
+
+
+def assign_keys(
+    *groups: Sequence[Model], sequences: Sequence[str] = (), using: str = DEFAULT_DB_ALIAS
+) -> list[int] | None:
+    """Give new instances their auto primary keys before they are written, from their tables'
+    sequences, and take the next value of each named sequence of ``sequences`` (a document
+    number's, ``erp.numbering``), in ONE statement for all of them (PostgreSQL): ``insert`` then
+    writes the instances and reads nothing back, so that an order, its lines and the rows that
+    point at them can be sent together (``erp.pipeline``). Returns the sequences' values, in order.
+
+    Elsewhere it does nothing and returns None: ``insert`` reads the keys back. Keys taken and not
+    written leave gaps, as a rolled-back INSERT does."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return None
+    groups = tuple(group for group in groups if group)
+    if not groups and not sequences:
+        return []
+    for group in groups:
+        for obj in group:
+            if obj.pk is not None or not obj._state.adding:
+                raise ValueError(f"assign_keys(): this {type(obj).__name__} has a key already.")
+    shape = tuple((type(group[0]), len(group)) for group in groups)
+    with prepared_cursor(using) as cursor:
+        cursor.execute(_keys_sql(shape, tuple(sequences), connection.alias))
+        row = cursor.fetchone()
+    values, arrays = list(row[: len(sequences)]), row[len(sequences) :]
+    for group, keys in zip(groups, arrays, strict=True):
+        for obj, key in zip(group, keys, strict=True):
+            obj.pk = key
+    return values
+
+
+_KEYS_SQL: dict[tuple[tuple[tuple[type[Model], int], ...], tuple[str, ...], str], str] = {}
+_SEQUENCES: dict[tuple[type[Model], str], str] = {}
+
+
+def _keys_sql(shape: tuple[tuple[type[Model], int], ...], sequences: tuple[str, ...], alias: str) -> str:
+    """``SELECT nextval('seq'), ..., ARRAY(SELECT nextval(...) FROM generate_series(1, 3)), ...``: a
+    value per named sequence, then an array of keys per (model, how many). The counts are written
+    in the text, not bound: with a parameter PostgreSQL's generic plan expects a thousand rows of
+    ``generate_series`` and it plans the statement again on every run."""
+    key = (shape, sequences, alias)
+    found = _KEYS_SQL.get(key)
+    if found is not None:
+        return found
+    columns = [f"nextval({_literal(name)}::regclass)" for name in sequences]
+    for model, count in shape:
+        sequence = _sequence(model, alias)
+        columns.append(
+            f"ARRAY(SELECT nextval({_literal(sequence)}::regclass) FROM generate_series(1, {int(count)}))"
+        )
+    if len(_KEYS_SQL) >= SHAPES_KEPT:
+        _KEYS_SQL.clear()
+    found = _KEYS_SQL[key] = "SELECT " + ", ".join(columns)
+    return found
+
+
+def _sequence(model: type[Model], alias: str) -> str:
+    """The sequence of the model's auto primary key, as the catalog names it (read once)."""
+    found = _SEQUENCES.get((model, alias))
+    if found is not None:
+        return found
+    connection = connections[alias]
+    pk = model._meta.pk
+    if pk is None or not getattr(pk, "db_returning", False):
+        raise ValueError(f"assign_keys(): {model.__name__} has no auto primary key.")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, pk.column])
+        (sequence,) = cursor.fetchone()
+    if sequence is None:
+        raise ValueError(f"assign_keys(): {model._meta.db_table}.{pk.column} has no sequence.")
+    found = _SEQUENCES[(model, alias)] = sequence
+    return found
+
+
+def _literal(name: str) -> str:
+    return "'" + name.replace("'", "''") + "'"
 
 
 # Per field of an INSERT: the field, the attribute its pre_save reads (None: call pre_save), and
 # its binder (None: always prepare the value by the field).
 Plan = tuple[tuple[Field, str | None, Callable[[Any], Any] | None], ...]
 
-_INSERTS: dict[tuple[type[Model], int, str, str], tuple[str, Plan, bool]] = {}
+_INSERTS: dict[tuple[type[Model], int, str, str, bool], tuple[str, Plan, bool]] = {}
 
 
-def _insert_sql(model: type[Model], rows: int, alias: str, vendor: str) -> tuple[str, Plan, bool]:
+def _insert_sql(
+    model: type[Model], rows: int, alias: str, vendor: str, keyed: bool = False
+) -> tuple[str, Plan, bool]:
     """The INSERT of ``rows`` new rows of ``model``: its SQL, the plan of its values (a row's
-    parameters in order), and whether it reads back the auto primary key."""
-    key = (model, rows, alias, vendor)
+    parameters in order), and whether it reads back the auto primary key (not when ``keyed``:
+    the rows have theirs)."""
+    key = (model, rows, alias, vendor, keyed)
     found = _INSERTS.get(key)
     if found is not None:
         return found
     connection = connections[alias]
     opts = model._meta
     pk = opts.pk
-    auto_pk = pk is not None and getattr(pk, "db_returning", False)
+    auto_pk = pk is not None and getattr(pk, "db_returning", False) and not keyed
     returning = list(opts.db_returning_fields)
     if returning and (returning != [pk] or not connection.features.can_return_rows_from_bulk_insert):
         raise NotSupportedError(f"insert(): {model.__name__} reads back {returning}: use bulk_create.")

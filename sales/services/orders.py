@@ -11,10 +11,10 @@ from django.db import transaction
 from django.db.models import JSONField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import JSONObject
 
-from erp import clock, events, history, statements
+from erp import clock, events, history, pipeline, statements
 from erp.exceptions import InvalidTransition, ValidationFailed
 from erp.money import ZERO, quantize_money, quantize_quantity, to_decimal
-from erp.numbering import next_number
+from erp.numbering import next_number_and_keys
 from inventory.models import Product
 from inventory.services import Demand, ReserveRequest, reservations_release_for_demand, stock_reserve_many
 from sales import lifecycle
@@ -198,13 +198,19 @@ def prefetched(manager: Any, rows: list[Any]) -> Any:
     return queryset
 
 
-def _insert_lines(order: SalesOrder, lines: list[dict[str, Any]], result: Any) -> list[OrderLine]:
-    """INSERT the lines (one statement) and their taxes (one more); the lines come back with their
-    taxes prefetched (the order is left alone: a caller keeping it must not read stale lines)."""
-    rows = [
+def _line_rows(order: SalesOrder, lines: list[dict[str, Any]], result: Any) -> list[OrderLine]:
+    return [
         line_row(order, i + 1, ln, out) for i, (ln, out) in enumerate(zip(lines, result.lines, strict=True))
     ]
-    created = statements.insert(rows)
+
+
+def _insert_lines(
+    order: SalesOrder, lines: list[dict[str, Any]], result: Any, rows: list[OrderLine] | None = None
+) -> list[OrderLine]:
+    """INSERT the lines (one statement; ``rows``, with their keys, when given) and their taxes (one
+    more); the lines come back with their taxes prefetched (the order is left alone: a caller
+    keeping it must not read stale lines)."""
+    created = statements.insert(rows if rows is not None else _line_rows(order, lines, result))
     taxes = statements.insert(
         [
             OrderLineTax(line=row, name=name, rate=rate, amount=amount)
@@ -386,13 +392,17 @@ def order_place(
         order.confirmed_at = clock.now()
     # Last, once the order can no longer be refused: an order number may have gaps (erp.numbering),
     # but not for orders refused as invalid.
-    order.number = next_number("sales.order", prefix="SO-")
-    with events.batched():
+    rows = _line_rows(order, clean, result)
+    # The order and its lines take their keys with its number (one statement), so that every row
+    # after them is sent without waiting for an answer (erp.pipeline): the reservations' lock of
+    # the stock levels is the one read in between.
+    order.number = next_number_and_keys("sales.order", prefix="SO-", keys_for=[[order], rows])
+    with pipeline.pipelined(), events.batched():
         # Its INSERT is built once and prepared (no signal has a receiver for a new order); its
         # history row is written by history.record, as simple-history's post_save would.
         statements.insert([order])
         history.record(order, "+")
-        written = _insert_lines(order, clean, result)
+        written = _insert_lines(order, clean, result, rows)
         created_payload = order_payload(order, lines=len(clean))
         if confirm:
             created_payload["status"] = OrderStatus.DRAFT  # as it was announced before it was confirmed

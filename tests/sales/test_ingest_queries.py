@@ -19,6 +19,7 @@ from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from erp import pipeline
 from erp.models import ApiKey, OutboxEvent
 from inventory.models import Reservation, StockLevel
 from sales.models import Address, OrderStatus, SalesOrder
@@ -149,8 +150,8 @@ def test_on_postgresql_the_writes_of_an_order_are_planned_once_per_connection(
     broker: list[tuple[str, tuple[Any, ...]]],
 ) -> None:
     """Every write of an order is bound on the server (erp.prepared): from its fifth run on a
-    connection PostgreSQL runs it as a prepared statement, without parsing and planning it again.
-    Only the number (``nextval``) is left as text."""
+    connection PostgreSQL runs it as a prepared statement, without parsing and planning it again,
+    the statement of its number and keys included."""
     # given: a shop
     shop = Shop(3)
 
@@ -171,8 +172,38 @@ def test_on_postgresql_the_writes_of_an_order_are_planned_once_per_connection(
         'INSERT INTO "inventory_reservation" ',
         'UPDATE "inventory_stocklevel" SET "reserved" ',
         'WITH seq AS (INSERT INTO "erp_aggregatesequence" ',
+        "SELECT nextval('erp_number_sales_order'::regclass), ARRAY(",
     ):
         assert any(statement.startswith(start) for statement in prepared), (start, prepared)
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_rows_of_an_order_are_sent_without_waiting_for_each_answer(
+    broker: list[tuple[str, tuple[Any, ...]]],
+) -> None:
+    """erp.pipeline: the order's number and keys come first, in one statement; then every write is
+    sent in pipeline mode, the stock levels' lock being the one answer waited for in between."""
+    # given: a shop, one order taken
+    shop = Shop(3)
+    shop.post(shop.body(0))
+    sent: list[tuple[str, bool]] = []
+
+    def watch(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        sent.append((sql.lstrip(), pipeline.active()))
+        return execute(sql, params, many, context)
+
+    # when
+    with connection.execute_wrapper(watch):
+        shop.post(shop.body(1))
+
+    # then
+    writes = [(sql, inside) for sql, inside in sent if sql.startswith(("INSERT", "UPDATE", "WITH"))]
+    assert len(writes) == 7, writes  # order, history, lines, taxes, levels, reservations, events
+    assert all(inside for _, inside in writes), writes
+    keys = [inside for sql, inside in sent if sql.startswith("SELECT nextval('erp_number_sales_order'")]
+    assert keys == [False]
+    locks = [inside for sql, inside in sent if sql.endswith('FOR UPDATE OF "inventory_stocklevel"')]
+    assert locks == [True]
 
 
 @pytest.mark.postgres
