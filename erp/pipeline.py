@@ -17,7 +17,9 @@ block ends. What runs inside keeps to this:
   keys when the block ends (``defer``), so nothing inside reads them;
 * it never reads a row count (``QuerySet.update()``, ``Model.save()`` on an existing row, which
   decides between UPDATE and INSERT by it): inside the block the count is not known yet;
-* SELECTs work as usual, and see everything sent before them.
+* SELECTs work as usual, and see everything sent before them;
+* no savepoint inside is meant to catch a database error: PostgreSQL skips every statement after
+  a failed one until the pipeline's end, a ``ROLLBACK TO SAVEPOINT`` included.
 
 An error of a statement sent inside (a constraint, a deadlock) is raised as Django's error at the
 next read or when the block ends; the statements after it are not run (PostgreSQL skips them
