@@ -4,7 +4,10 @@ Each statement Django runs waits for PostgreSQL's answer before the next one is 
 that costs both sides system calls and wake-ups, and the request the time between them. An order
 placed through the API made 15 of them; with its writes sent together it makes 9, and costs (in
 process, 20 alternating blocks of 50 orders, 2026-12-07) 0.3 ms less CPU here, 0.2 ms less in
-PostgreSQL and 2 ms less wall time (11.7 against 13.8 ms).
+PostgreSQL and 2 ms less wall time (11.7 against 13.8 ms), although psycopg's pipeline mode runs
+4.6 % more instructions in Python (bench/results/2026-12-07-issue-22-pipeline.md): what it saves
+is system calls, wake-ups and waiting, and each round trip is a network hop wherever PostgreSQL
+runs on another host.
 
 ``pipelined()`` puts the connection in psycopg's pipeline mode for the block: a statement is
 sent without waiting for its answer, and the answers are read when something needs one (a
