@@ -14,7 +14,7 @@ application = get_wsgi_application()
 get_resolver().url_patterns  # noqa: B018  (the attribute imports the module)
 
 # Python's cycle collector. What the worker has loaded by now (Django, the apps, the URLconf and
-# its schemas: about 260,000 objects) lives as long as the worker: frozen, the collector no longer
+# its schemas: about 200,000 objects) lives as long as the worker: frozen, the collector no longer
 # walks it. And it runs after 10,000 new objects instead of 700, about once in 35 orders instead of
 # every other one: each run walks what a request has in hand, whatever the threshold, so fewer
 # runs cost less (in process, 1,500 orders placed through the API: 0.30 ms of collection per order
