@@ -37,7 +37,6 @@ from django.utils import timezone
 from erp import actor, clock, pipeline, scheduling, statements
 from erp.counters import upsert_add_many, upsert_increment
 from erp.models import AggregateSequence, OutboxEvent
-from erp.prepared import open_cursor
 
 logger = logging.getLogger(__name__)
 
@@ -299,12 +298,6 @@ def _insert_numbered(pending: list[OutboxEvent], counts: dict[tuple[str, ...], i
         laters,
         list(range(len(pending))),
     ]
-    cursor = open_cursor()  # the same text every time: PostgreSQL plans it once
-    try:
-        cursor.execute(_numbered_insert_sql(), params)
-    except BaseException:
-        cursor.close()
-        raise
 
     def read(rows: list[tuple[Any, ...]]) -> None:
         written = {event_id: (pk, sequence) for pk, event_id, sequence in rows}
@@ -313,7 +306,9 @@ def _insert_numbered(pending: list[OutboxEvent], counts: dict[tuple[str, ...], i
             event._state.adding, event._state.db = False, connection.alias
         _schedule_dispatch([e.pk for e in pending])
 
-    pipeline.defer(cursor, read)  # inside erp.pipeline.pipelined(): when the pipeline ends
+    # The same text every time: PostgreSQL plans it once. Inside erp.pipeline.pipelined(), the
+    # events get their keys and their dispatch when the pipeline ends.
+    pipeline.send(_numbered_insert_sql(), params, read)
 
 
 _ENCODER = DjangoJSONEncoder()  # keeps no state between calls: one for every payload

@@ -17,7 +17,7 @@ block ends. What runs inside keeps to this:
 * it writes what it does not read back: ``erp.statements.insert`` of instances whose keys are set
   (``erp.statements.assign_keys``), ``erp.rows.update_rows``. An INSERT that reads its keys back
   (``insert`` of instances without keys, the outbox's events) is sent too: the instances get their
-  keys when the block ends (``defer``), so nothing inside reads them;
+  keys when the block ends (``send``), so nothing inside reads them;
 * it never reads a row count (``QuerySet.update()``, ``Model.save()`` on an existing row, which
   decides between UPDATE and INSERT by it): inside the block the count is not known yet;
 * SELECTs work as usual, and see everything sent before them;
@@ -41,6 +41,8 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from erp.prepared import open_cursor
+
 
 @dataclass
 class _Pipeline:
@@ -53,14 +55,26 @@ def active(using: str = DEFAULT_DB_ALIAS) -> bool:
     return getattr(connections[using], "_erp_pipeline", None) is not None
 
 
-def defer(cursor: Any, read: Callable[[list[tuple[Any, ...]]], None], using: str = DEFAULT_DB_ALIAS) -> None:
-    """Give ``read`` the rows of the statement just run on ``cursor`` (a cursor of
-    ``erp.prepared.open_cursor``, closed here) when the pipeline ends and its answers are all in.
-    Outside a pipeline, now."""
+def send(
+    sql: str,
+    params: Any,
+    read: Callable[[list[tuple[Any, ...]]], None] | None = None,
+    using: str = DEFAULT_DB_ALIAS,
+) -> None:
+    """Run ``sql`` on a cursor that binds on the server (``erp.prepared.open_cursor``) and give
+    ``read`` its rows: when the pipeline ends and its answers are all in, or at once outside one.
+    Without ``read`` nothing is read back."""
+    cursor = open_cursor(using)
+    try:
+        cursor.execute(sql, params)
+    except BaseException:
+        cursor.close()
+        raise
     state: _Pipeline | None = getattr(connections[using], "_erp_pipeline", None)
-    if state is None:
+    if read is None or state is None:
         try:
-            read(cursor.fetchall())
+            if read is not None:
+                read(cursor.fetchall())
         finally:
             cursor.close()
         return

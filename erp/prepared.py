@@ -26,7 +26,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 
 def open_cursor(using: str = DEFAULT_DB_ALIAS) -> Any:
     """A cursor (Django's wrapper) whose statements PostgreSQL prepares after a few runs; the
-    caller closes it (``erp.pipeline.defer`` does, once its rows are read). Elsewhere the usual
+    caller closes it (``erp.pipeline.send`` does, once its rows are read). Elsewhere the usual
     cursor."""
     connection = connections[using]
     if connection.vendor != "postgresql":

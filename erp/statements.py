@@ -57,7 +57,7 @@ from django.db.models.query import ModelIterable, get_related_populators  # type
 from django.db.transaction import TransactionManagementError
 
 from erp import pipeline
-from erp.prepared import open_cursor, prepared_cursor
+from erp.prepared import prepared_cursor
 
 M = TypeVar("M", bound=Model)
 
@@ -291,25 +291,16 @@ def insert(objs: Sequence[M], *, using: str = DEFAULT_DB_ALIAS) -> list[M]:
                     f"insert(): {model.__name__}.{field.name} is an expression; use bulk_create."
                 )
             params.append(value)
-    cursor = open_cursor(using)
-    try:
-        cursor.execute(sql, params)
-    except BaseException:
-        cursor.close()
-        raise
-    for obj in objs:
-        obj._state.adding = False
-        obj._state.db = using
-    if not returns_pk:
-        cursor.close()
-        return list(objs)
     pk_attname = model._meta.pk.attname
 
     def read(keys: list[tuple[Any, ...]]) -> None:
         for obj, (key,) in zip(objs, keys, strict=True):
             setattr(obj, pk_attname, key)
 
-    pipeline.defer(cursor, read, using)
+    pipeline.send(sql, params, read if returns_pk else None, using)
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = using
     return list(objs)
 
 

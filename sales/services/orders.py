@@ -204,13 +204,10 @@ def _line_rows(order: SalesOrder, lines: list[dict[str, Any]], result: Any) -> l
     ]
 
 
-def _insert_lines(
-    order: SalesOrder, lines: list[dict[str, Any]], result: Any, rows: list[OrderLine] | None = None
-) -> list[OrderLine]:
-    """INSERT the lines (one statement; ``rows``, with their keys, when given) and their taxes (one
-    more); the lines come back with their taxes prefetched (the order is left alone: a caller
-    keeping it must not read stale lines)."""
-    created = statements.insert(rows if rows is not None else _line_rows(order, lines, result))
+def _insert_lines(rows: list[OrderLine], lines: list[dict[str, Any]], result: Any) -> list[OrderLine]:
+    """INSERT the lines ``rows`` (one statement) and their taxes (one more); the lines come back with
+    their taxes prefetched (the order is left alone: a caller keeping it must not read stale lines)."""
+    created = statements.insert(rows)
     taxes = statements.insert(
         [
             OrderLineTax(line=row, name=name, rate=rate, amount=amount)
@@ -238,7 +235,7 @@ def _write_lines_and_totals(
     """(Re)write the lines of a draft order and its stored totals."""
     result = _price(order, lines, tax_exempt=tax_exempt, shipping_tax_amount=shipping_tax_amount)
     order.lines.all().delete()
-    _insert_lines(order, lines, result)
+    _insert_lines(_line_rows(order, lines, result), lines, result)
     _set_totals(order, result)
 
 
@@ -402,7 +399,7 @@ def order_place(
         # history row is written by history.record, as simple-history's post_save would.
         statements.insert([order])
         history.record(order, "+")
-        written = _insert_lines(order, clean, result, rows)
+        written = _insert_lines(rows, clean, result)
         created_payload = order_payload(order, lines=len(clean))
         if confirm:
             created_payload["status"] = OrderStatus.DRAFT  # as it was announced before it was confirmed

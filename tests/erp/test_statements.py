@@ -246,6 +246,7 @@ def test_insert_sets_auto_now_and_refuses_rows_already_saved():
 def test_insert_leaves_many_rows_to_bulk_create(monkeypatch: pytest.MonkeyPatch):
     # given
     monkeypatch.setattr("erp.statements.INSERT_MAX_ROWS", 2)
+    monkeypatch.setattr("erp.statements._INSERTS", {})  # whatever shapes earlier tests built
     customers = [CustomerFactory.build() for _ in range(3)]
 
     # when
