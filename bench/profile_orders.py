@@ -154,7 +154,7 @@ class Poster:
 _commits_counted: list[bool] = []
 
 
-def figures(post: Poster, first: int, n: int) -> dict[str, float]:
+def figures(post: Poster, first: int, n: int) -> dict[str, float | str]:
     """CPU and wall ms per order, statements and commits per order, without the profiler."""
     from django.db import connection
 
@@ -184,6 +184,8 @@ def figures(post: Poster, first: int, n: int) -> dict[str, float]:
         # On a shared machine other work slows this one down in bursts: the best blocks say what
         # an order costs when it has a core to itself.
         "cpu ms/order, median block": statistics.median(blocks) if blocks else cpu / n * 1000,
+        # each block's figure, in order: how much the machine moved during the run
+        "blocks": " ".join(f"{b:.1f}" for b in blocks),
         "cpu ms/order, best block": min(blocks) if blocks else cpu / n * 1000,
         "wall ms/order": wall / n * 1000,
         "statements/order": (counts["statements"] - before["statements"]) / n,
@@ -350,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
             f"load {load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f}:"
         )
         for name, value in plain.items():
-            print(f"  {name:28} {value:8.2f}")
+            print(f"  {name:28} {value:8.2f}" if isinstance(value, float) else f"  {name:28} {value}")
         if args.floor:
             floor = driver_floor(post, sent, max(args.n // 3, 1), db.django_url)
             sent += 1

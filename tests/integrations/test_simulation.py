@@ -133,3 +133,33 @@ def test_the_command_writes_the_report_and_exits_non_zero_on_drift(tmp_path, mon
 
     with pytest.raises(CommandError, match="Unknown tool"):
         call_command("simulate_day", "--tools", "woocommerce")
+
+
+def test_an_embedded_day_sends_nothing_over_the_network_to_a_connection_that_is_not_its_own(monkeypatch):
+    # given: a day of two channels, and an address no tool of the day serves (an earlier day's
+    # QuickBooks, left connected); DNS lookups are recorded, not made
+    from integrations import http
+    from integrations.errors import TransientError
+    from integrations.simulate.runner import embedded
+
+    looked_up = []
+    monkeypatch.setattr("socket.getaddrinfo", lambda *args, **kwargs: looked_up.append(args) or [])
+    day = Day(orders=1, seed=1, faults=Faults.named("none"), tools=["shopify", "bigcommerce"])
+    target = http.LogTarget()
+
+    with embedded(day):
+        # when: the hub sends to it during the day
+        with pytest.raises(TransientError, match="reaches no real tool") as refused:
+            http.send("GET", "https://quickbooks.api.intuit.com/v3/company/1/companyinfo/1", target=target)
+        # and to a tool of the day: its fake answers (a path it does not serve: its own 404)
+        served = http.send(
+            "GET", f"{day.tools['shopify'].origin}/admin/oauth/access_scopes.json", target=target
+        )
+
+    # then: the first is refused as an unreachable host, without a lookup, and logged
+    assert looked_up == []
+    assert "quickbooks.api.intuit.com" in str(refused.value)
+    assert refused.value.request_log is not None
+    assert served.response.status_code == 404
+    # and after the day the catch-all is gone: the hub's client is the network's again
+    assert "" not in http._mounts
