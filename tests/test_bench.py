@@ -456,3 +456,47 @@ def test_instructions_stop_with_valgrinds_own_words_when_a_run_fails(monkeypatch
     monkeypatch.setattr(instructions.shutil, "which", lambda name: None)
     with pytest.raises(SystemExit, match="apt-get install -y valgrind"):
         instructions.main([])
+
+
+def test_profile_orders_times_each_stage_by_its_outermost_call_and_puts_the_functions_back(monkeypatch):
+    # given: two stages, a function that calls itself (as the answer's _constructed does) and a
+    # method, and a clock that moves one tick per reading
+    import itertools
+    import sys
+    import types
+
+    from bench import profile_orders
+
+    module = types.ModuleType("stage_probe")
+
+    def countdown(n: int) -> int:
+        return 0 if n == 0 else module.countdown(n - 1)
+
+    class Owner:
+        def method(self) -> str:
+            return "done"
+
+    method = Owner.__dict__["method"]
+    module.countdown = countdown  # type: ignore[attr-defined]
+    module.Owner = Owner  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "stage_probe", module)
+    monkeypatch.setattr(
+        profile_orders,
+        "STAGES",
+        (("stage_probe", "countdown", "down"), ("stage_probe", "Owner.method", "method")),
+    )
+    ticks = itertools.count()
+    monkeypatch.setattr(profile_orders, "time", types.SimpleNamespace(process_time=lambda: next(ticks)))
+
+    # when: both run while the stages are timed
+    spent: dict[str, float] = {}
+    with profile_orders.timed_stages(spent):
+        assert module.countdown is not countdown  # wrapped
+        assert module.countdown(3) == 0
+        assert Owner().method() == "done"
+
+    # then: each call is timed once, the recursion only at its outermost call (one tick each),
+    # and both functions are the originals again
+    assert spent == {"down": 1, "method": 1}
+    assert module.countdown is countdown
+    assert Owner.__dict__["method"] is method
