@@ -267,6 +267,23 @@ def _served(day: Day) -> Iterator[None]:
 
 
 def check_environment() -> None:
+    """What a day with real workers needs: a database of its own, a broker, PostgreSQL.
+
+    Its events go to every active connection of the database, and its worker sends them to each
+    one's address: a connection the day did not make (a real tool's) would be sent the day's
+    orders. In process, the fakes' mount refuses every other address (``runner.NOWHERE``); a worker
+    is another process, so the day does not start at all."""
+    from integrations.models import Connection, ConnectionStatus
+
+    active = list(
+        Connection.objects.exclude(status=ConnectionStatus.PAUSED).values_list("name", flat=True)[:4]
+    )
+    if active:
+        raise WorkersUnavailable(
+            "A day with real workers needs a database of its own (make simulate-workers makes one): "
+            f"this one has active connections ({', '.join(active)}), which its worker would send the "
+            "day's changes to."
+        )
     if settings.CELERY_TASK_ALWAYS_EAGER:
         raise WorkersUnavailable("Real workers need a broker: set CELERY_BROKER_URL.")
     if db_connection.vendor != "postgresql":

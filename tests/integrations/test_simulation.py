@@ -163,3 +163,23 @@ def test_an_embedded_day_sends_nothing_over_the_network_to_a_connection_that_is_
     assert served.response.status_code == 404
     # and after the day the catch-all is gone: the hub's client is the network's again
     assert "" not in http._mounts
+
+
+def test_a_day_with_real_workers_does_not_start_on_a_database_with_active_connections(settings):
+    # given: a database with a connection of its own (a real store's), the environment otherwise
+    # not fit for workers either (no broker in the tests)
+    from integrations.models import ConnectionStatus
+    from integrations.simulate.workers import WorkersUnavailable, check_environment
+    from tests.integrations.factories import ConnectionFactory
+
+    store = ConnectionFactory(name="Our real store")
+
+    # when / then: the day refuses first because of the connection, naming it
+    with pytest.raises(WorkersUnavailable, match=r"database of its own.*Our real store"):
+        check_environment()
+
+    # and once it is paused, what is left to refuse is the environment's
+    store.status = ConnectionStatus.PAUSED
+    store.save(update_fields=["status"])
+    with pytest.raises(WorkersUnavailable, match="need a broker"):
+        check_environment()
