@@ -24,8 +24,8 @@ the top functions by cumulative and by own time. ``--sql`` prints the statements
 ``--stages`` prints the CPU of each stage of the request (``STAGES``: the API key, the body, the
 reads, ``order_place``, the answer) and what is left around them (WSGI, middleware, URL, the
 connection's checks), each timed by wrapping its function with ``time.process_time``: its own
-figures, not cProfile's, which inflate code made of many small calls (on 2026-12-07: 6.1 ms per
-order, of which order_place 3.6, the answer 0.9, the reads 0.8).
+figures, not cProfile's, which inflate code made of many small calls (on 2026-12-07: 8.1 ms per
+order, of which order_place 4.8, the reads 1.1, the answer 0.95, bench/README.md).
 
 ``--floor`` prints the driver's floor beside the order's CPU: the statements of one order,
 captured as the app ran them, replayed through a plain psycopg connection (prepared, bound on the
