@@ -264,12 +264,12 @@ def stages(post: Poster, first: int, n: int) -> dict[str, float]:
         for i in range(first, first + n):
             post(i)
         total = time.process_time() - started
-    figures = {label: spent.get(label, 0.0) / n * 1000 for _, _, label in STAGES}
-    figures["the rest: WSGI, middleware, URL, the connection's checks"] = total / n * 1000 - sum(
-        figures.values()
+    by_stage = {label: spent.get(label, 0.0) / n * 1000 for _, _, label in STAGES}
+    by_stage["the rest: WSGI, middleware, URL, the connection's checks"] = total / n * 1000 - sum(
+        by_stage.values()
     )
-    figures["the whole request"] = total / n * 1000
-    return figures
+    by_stage["the whole request"] = total / n * 1000
+    return by_stage
 
 
 def print_sql(post: Poster, i: int) -> None:
