@@ -5,9 +5,19 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from erp.access import ROLES, scopes_allowed, user_can
-from erp.money import quantize_money, quantize_quantity, round_money, to_decimal, validate_currency
+from erp.api_helpers import money_str
+from erp.money import (
+    currency_places,
+    quantize_money,
+    quantize_quantity,
+    round_money,
+    to_decimal,
+    validate_currency,
+)
 from erp.roles import sync_roles
 from tests.erp.factories import UserFactory
 
@@ -61,6 +71,43 @@ def test_money_rounds_half_up_to_the_minor_unit_of_the_currency():
     assert round_money("1234.5", "JPY") == Decimal("1235")
     assert round_money("1.2345", "KWD") == Decimal("1.235")
     assert quantize_money("0.123456") == Decimal("0.1235")
+
+
+def test_an_answer_shows_an_amount_with_its_currency_digits_and_more_only_where_it_has_them():
+    assert money_str(Decimal("12.5"), "EUR") == "12.50"
+    assert money_str(Decimal("12.1250"), "EUR") == "12.125"
+    assert money_str(Decimal("12.123456"), "EUR") == "12.1235"  # stored with 4 places, half up
+    assert money_str(Decimal("1200.0000"), "JPY") == "1200"
+    assert money_str(Decimal("1200.5"), "JPY") == "1200.5"
+    assert money_str(Decimal("1.2"), "KWD") == "1.200"
+    assert money_str(Decimal("-0.0000"), "EUR") == "-0.00"
+    assert money_str(Decimal("999999999999999.9999"), "USD") == "999999999999999.9999"
+    assert money_str(Decimal("7")) == "7.00"  # the base currency's places (USD: 2)
+
+
+def _money_str_by_quantizing(value: Decimal, currency: str) -> str:
+    """What money_str gave before it was written as text: the shortest of the amount quantized to
+    the currency's places, then one more, up to the 4 stored."""
+    amount = quantize_money(value)
+    for digits in range(min(currency_places(currency), 4), 4):
+        shorter = amount.quantize(Decimal(1).scaleb(-digits))
+        if shorter == amount:
+            return format(shorter, "f")
+    return format(amount, "f")
+
+
+@given(
+    value=st.decimals(
+        min_value=Decimal("-999999999999999.9999"),
+        max_value=Decimal("999999999999999.9999"),
+        allow_nan=False,
+        allow_infinity=False,
+    ),
+    currency=st.sampled_from(["EUR", "JPY", "KWD", "CLF", "USD"]),  # 2, 0, 3, 4 and 2 places
+)
+@settings(max_examples=500, deadline=None)
+def test_money_str_writes_what_quantizing_gives(value: Decimal, currency: str) -> None:
+    assert money_str(value, currency) == _money_str_by_quantizing(value, currency)
 
 
 def test_floats_are_refused_and_garbage_named():
