@@ -1,5 +1,12 @@
 # The two quick-start commands are `make run` and `make test`; both set up what they need.
-PYTHON ?= python3
+# The interpreter of the virtualenv: the system's Python when it is 3.11+ with venv, else the first
+# python3 on PATH. A distribution's build (Debian, Ubuntu, Fedora; also the official Docker images)
+# is optimised by profile (PGO) and at link time (LTO); a plain source build, such as pyenv's
+# default, spent 10 % more CPU on an order (bench/results/2026-12-07-issue-22-interpreter.md).
+# `make PYTHON=...` chooses another; an existing .venv keeps its own until `make clean`.
+SYSTEM_PYTHON := /usr/bin/python3
+PYTHON ?= $(shell $(SYSTEM_PYTHON) -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' \
+	>/dev/null 2>&1 && echo $(SYSTEM_PYTHON) || echo python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python

@@ -66,6 +66,12 @@ def _gain(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
     return f"{factor:.2f}x"
 
 
+def _heading(label: str, run: dict[str, Any]) -> str:
+    """A run's line above the table: its pgbench rate, when it ended, and the Python it ran on."""
+    parts = (run.get("pgbench", "pgbench not measured"), run.get("finished_at"), run.get("python"))
+    return f"{label}: {', '.join(part for part in parts if part)}"
+
+
 def table(before: dict[str, Any], after: dict[str, Any], labels: tuple[str, str]) -> str:
     # A figure may have several targets (orders/s: an absolute one, and a share of pgbench whose
     # value differs between runs): rows are matched by scenario, figure and rank among its rows.
@@ -81,8 +87,8 @@ def table(before: dict[str, Any], after: dict[str, Any], labels: tuple[str, str]
                 keys.append(key)
     a, b = labels
     lines = [
-        f"{a}: {before.get('pgbench', 'pgbench not measured')}, {before.get('finished_at', '')}",
-        f"{b}: {after.get('pgbench', 'pgbench not measured')}, {after.get('finished_at', '')}",
+        _heading(a, before),
+        _heading(b, after),
         "",
         f"| scenario | figure | target | {a} | load | {b} | load | result | gain |",
         "|---|---|---|---|---|---|---|---|---|",

@@ -428,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
         load = os.getloadavg()
         print(
             f"\n{args.n} orders (3 lines, confirmed), in process through the WSGI handler, "
-            f"load {load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f}:"
+            f"load {load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f}, {run.interpreter()}:"
         )
         for name, value in plain.items():
             print(f"  {name:28} {value:8.2f}" if isinstance(value, float) else f"  {name:28} {value}")

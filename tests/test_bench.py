@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -268,6 +269,7 @@ def test_two_runs_side_by_side(tmp_path: Path) -> None:
     }
     after = {
         "pgbench": "pgbench TPC-B: 3,000 tps",
+        "python": "Python 3.11.2 (/usr)",
         "rows": [
             row("orders/s", 120, ">= 300", "MISS (twice)"),
             row("orders/s", 120, ">= 210 (7% of pgbench:tps)"),
@@ -282,7 +284,8 @@ def test_two_runs_side_by_side(tmp_path: Path) -> None:
 
     lines = compare.table(compare._load(before_path), compare._load(after_path), ("old", "new")).splitlines()
 
-    assert lines[0] == "old: pgbench TPC-B: 2,000 tps, "
+    assert lines[0] == "old: pgbench TPC-B: 2,000 tps"
+    assert lines[1] == "new: pgbench TPC-B: 3,000 tps, Python 3.11.2 (/usr)"  # the interpreter, when known
     body = [[cell.strip() for cell in line.split("|")[2:-1]] for line in lines if line.startswith("| orders")]
     load = "1.00/2.00/3.00"
     assert body == [
@@ -334,6 +337,9 @@ def test_the_harness_runs_quick_on_postgresql(bench_database_url: str, tmp_path:
         line.startswith("pgbench TPC-B: ") and line.endswith(")") and "tps (load " in line for line in lines
     )
     data = json.loads(out.read_text())
+    # the interpreter's version and where it lives: the same code runs a tenth slower on a plain build
+    assert data["python"] == f"Python {platform.python_version()} ({sys.base_prefix})"
+    assert any(line.startswith("PostgreSQL ") and line.endswith(data["python"]) for line in lines)
     results = {(r["scenario"], r["figure"]): r["result"] for r in data["rows"]}
     assert results[("pgbench", "tps")] == "-"
     assert {results[("check_stock", "seconds")], results[("check_stock", "peak RSS MB")]} <= {
