@@ -7,7 +7,9 @@ against their targets, and exit 1 when a target is missed twice.
 The database named by BENCH_DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432/erp_bench) is dropped and created again
 through the server's ``postgres`` database, migrated, used, and dropped at the
-end unless --keep-db. In this process Celery runs eagerly (no broker); the HTTP
+end unless --keep-db. BENCH_TEMPLATE_DATABASE names a migrated database on the
+same server to copy it from instead (the test suite's smoke test passes its
+template). In this process Celery runs eagerly (no broker); the HTTP
 scenarios start gunicorn with a broker (bench/scenarios/_http.py).
 See bench/README.md.
 """
@@ -75,14 +77,19 @@ def bench_database() -> BenchDatabase:
     )
 
 
-def recreate_database(db: BenchDatabase) -> str:
-    """Drop and create the benchmark database; return the server's version."""
+def recreate_database(db: BenchDatabase, *, template: str | None = None) -> str:
+    """Drop and create the benchmark database, as a copy of ``template`` when given (a migrated
+    database on the same server, which no session may be connected to); return the server's
+    version."""
     import psycopg
     from psycopg import sql
 
+    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db.name))
+    if template:
+        create = sql.SQL("{} TEMPLATE {}").format(create, sql.Identifier(template))
     with psycopg.connect(db.admin_url, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db.name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db.name)))
+        conn.execute(create)
         return conn.info.parameter_status("server_version") or "unknown"
 
 
@@ -605,9 +612,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         s.name: args.n if args.n is not None else (s.quick_n if args.quick else s.default_n) for s in selected
     }
 
-    server_version = recreate_database(db)
+    # A migrated database to start from (the test suite's template): migrate then has nothing to do.
+    template = os.environ.get("BENCH_TEMPLATE_DATABASE") or None
+    server_version = recreate_database(db, template=template)
     try:
-        print(f"migrating {db.name} ...", file=sys.stderr)
+        print(f"migrating {db.name}{f' (a copy of {template})' if template else ''} ...", file=sys.stderr)
         call_command("migrate", verbosity=0, interactive=False)
         rows = run_all(selected, sizes)
         connections.close_all()

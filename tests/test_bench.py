@@ -12,12 +12,14 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
 
 from bench import run
 from bench.scenario import MISSED, Scenario, Target, note
+from tests import conftest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -297,6 +299,11 @@ def test_two_runs_side_by_side(tmp_path: Path) -> None:
     ]
 
 
+def _server(url: str) -> tuple[str | None, int | None]:
+    parts = urlsplit(url)
+    return parts.hostname, parts.port
+
+
 @pytest.mark.real_server
 def test_the_harness_runs_quick_on_postgresql(bench_database_url: str, tmp_path: Path) -> None:
     """bench/run.py --quick end to end on small data: the table, the pgbench line, the JSON, and an
@@ -309,6 +316,9 @@ def test_the_harness_runs_quick_on_postgresql(bench_database_url: str, tmp_path:
         },
         "BENCH_DATABASE_URL": bench_database_url,
     }
+    template = os.environ.get(conftest.TEMPLATE_ENV)  # the session's migrated template (PostgreSQL)
+    if template and _server(bench_database_url) == _server(os.environ.get("DATABASE_URL", "")):
+        env["BENCH_TEMPLATE_DATABASE"] = template  # copied, not migrated again: a minute of CI saved
     out = tmp_path / "bench.json"
     done = subprocess.run(
         [
@@ -329,6 +339,8 @@ def test_the_harness_runs_quick_on_postgresql(bench_database_url: str, tmp_path:
         timeout=600,
     )
     assert done.returncode in (0, 1), done.stderr[-3000:]
+    if "BENCH_TEMPLATE_DATABASE" in env:
+        assert f"(a copy of {template})" in done.stderr
     lines = done.stdout.splitlines()
     assert any(
         line.split()[:6] == ["scenario", "figure", "value", "target", "ratio", "result"] for line in lines
