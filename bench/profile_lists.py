@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import run  # noqa: E402  (after the path is set)
+from bench import database  # noqa: E402  (after the path is set)
 from bench.profile_orders import call  # noqa: E402
 
 LISTS = ("products", "levels", "moves")
@@ -134,8 +134,8 @@ def profile(get: Getter, url: str, n: int, top: int, dump: Path | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    db = run.bench_database()
-    run.configure_environment(db)
+    db = database.bench_database()
+    database.configure_environment(db)
     import django
 
     django.setup()

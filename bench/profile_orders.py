@@ -54,7 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import run  # noqa: E402  (after the path is set)
+from bench import database, run  # noqa: E402  (after the path is set)
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/erp_profile_bench"
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/12"
@@ -78,7 +78,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def prepare_database(db: run.BenchDatabase, *, keep: bool) -> None:
+def prepare_database(db: database.BenchDatabase, *, keep: bool) -> None:
     """Create the database (dropped first unless kept and present), then migrate it if needed."""
     import psycopg
 
@@ -88,7 +88,7 @@ def prepare_database(db: run.BenchDatabase, *, keep: bool) -> None:
             conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db.name]).fetchone() is not None
         )
     if not (keep and exists):
-        run.recreate_database(db)
+        database.recreate_database(db)
     import django
 
     django.setup()
@@ -389,8 +389,8 @@ def profile(post: Poster, first: int, n: int, *, top: int, dump: Path | None, wa
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     os.environ["BENCH_DATABASE_URL"] = os.environ.get("PROFILE_DATABASE_URL", DEFAULT_DATABASE_URL)
-    db = run.bench_database()
-    run.configure_environment(db)
+    db = database.bench_database()
+    database.configure_environment(db)
     # Set after configure_environment (which drops it for the eager harness): enqueue, never dispatch.
     os.environ["CELERY_BROKER_URL"] = os.environ.get("PROFILE_BROKER_URL", DEFAULT_BROKER_URL)
     prepare_database(db, keep=args.keep_db)
@@ -456,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
         broker.flushdb()
         connections.close_all()
         if not args.keep_db:
-            run.drop_database(db)
+            database.drop_database(db)
     return 0
 
 

@@ -17,7 +17,6 @@ See bench/README.md.
 from __future__ import annotations
 
 import argparse
-import base64
 import importlib
 import json
 import logging
@@ -25,7 +24,6 @@ import math
 import os
 import pkgutil
 import platform
-import secrets
 import sys
 import time
 import traceback
@@ -33,90 +31,27 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.scenario import MISSED, NOTES, percentile  # noqa: E402  (after the path is set)
+from bench.database import (  # noqa: E402  (after the path is set)
+    bench_database,
+    configure_environment,
+    drop_database,
+    recreate_database,
+)
+from bench.scenario import MISSED, NOTES, percentile  # noqa: E402
 
 if TYPE_CHECKING:
     from bench.scenario import Scenario, Target
 
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/erp_bench"
-DEFAULT_DATABASE_NAME = "erp_bench"
-POSTGRES_SCHEMES = {"postgres", "postgresql", "pgsql", "psql"}
 DEFAULT_JSON = ROOT / "artifacts" / "bench.json"
 # --quick shrinks the fixtures sized by a module constant instead of N (module: {constant: quick value}).
 QUICK_CONSTANTS = {"bench.scenarios.home_figures": {"ORDERS": 2_000}}
 
 __all__ = ["percentile"]  # kept importable from here, as before
-
-
-@dataclass(frozen=True)
-class BenchDatabase:
-    name: str
-    django_url: str  # for DATABASE_URL
-    admin_url: str  # the server's `postgres` database, to drop and create `name`
-
-
-def bench_database() -> BenchDatabase:
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
-    parts = urlsplit(url)
-    if parts.scheme not in POSTGRES_SCHEMES:
-        sys.exit(f"BENCH_DATABASE_URL must be a postgres:// URL, not {url!r}")
-    name = unquote(parts.path.lstrip("/")) or DEFAULT_DATABASE_NAME
-    if "bench" not in name:
-        # This database is dropped: refuse anything that does not look like a throwaway one.
-        sys.exit(f"Refusing to drop database {name!r}: a benchmark database's name must contain 'bench'")
-    return BenchDatabase(
-        name=name,
-        django_url=urlunsplit(parts._replace(path=f"/{name}")),
-        admin_url=urlunsplit(parts._replace(path="/postgres")),
-    )
-
-
-def recreate_database(db: BenchDatabase, *, template: str | None = None) -> str:
-    """Drop and create the benchmark database, as a copy of ``template`` when given (a migrated
-    database on the same server, which no session may be connected to); return the server's
-    version."""
-    import psycopg
-    from psycopg import sql
-
-    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db.name))
-    if template:
-        create = sql.SQL("{} TEMPLATE {}").format(create, sql.Identifier(template))
-    with psycopg.connect(db.admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db.name)))
-        conn.execute(create)
-        return conn.info.parameter_status("server_version") or "unknown"
-
-
-def drop_database(db: BenchDatabase) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(db.admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db.name)))
-
-
-def configure_environment(db: BenchDatabase, *, quick: bool = False) -> None:
-    """Environment for erp.settings; must run before django.setup()."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "erp.settings"
-    os.environ["DATABASE_URL"] = db.django_url
-    os.environ["BENCH_ADMIN_URL"] = db.admin_url
-    if quick:
-        os.environ["BENCH_QUICK"] = "1"
-    # Tasks run eagerly in this process: the on-commit dispatch is part of the in-process measurements.
-    # The HTTP scenarios give their server a broker of its own (BENCH_BROKER_URL).
-    if os.environ.pop("CELERY_BROKER_URL", None):
-        print("note: CELERY_BROKER_URL ignored, tasks run eagerly in process", file=sys.stderr)
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    # Measure as production runs (no per-query debug logging), unless DEBUG is set explicitly.
-    os.environ.setdefault("DEBUG", "0")
-    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
-    os.environ.setdefault("FIELD_ENCRYPTION_KEY", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
 
 
 def discover(*, quick: bool = False) -> dict[str, Scenario]:

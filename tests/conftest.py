@@ -24,7 +24,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from bench.run import POSTGRES_SCHEMES, BenchDatabase, drop_database, recreate_database
+from bench.database import POSTGRES_SCHEMES, BenchDatabase, drop_database, recreate_database
 
 LOOPBACK = ["127.0.0.1", "::1", "localhost"]
 REQUIRE_SERVICES = os.environ.get("ERP_REQUIRE_SERVICES") == "1"
