@@ -8,7 +8,10 @@
   pytest-xdist workers start; each worker's test database is a copy of it (``CREATE DATABASE ...
   TEMPLATE``), whose migrate finds nothing left to apply. Migrating costs about a minute of CPU
   (Django renders the models' states again and again); two workers migrating side by side beside
-  CI's simulated day took 124 s each.
+  CI's simulated day took 124 s each. A caller that has migrated a template already names it in
+  ERP_TEST_DATABASE_TEMPLATE (CI does, beside ``make check``): the session uses it as it is, its
+  workers' migrate applies whatever it lacks, and it is the caller's to drop.
+* On PostgreSQL a transactional test's flush deletes the rows it wrote (tests/flush.py).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from django.conf import settings
 from django.db import connection
 
 from bench.database import POSTGRES_SCHEMES, BenchDatabase, drop_database, recreate_database
+from tests import flush
 
 LOOPBACK = ["127.0.0.1", "::1", "localhost"]
 REQUIRE_SERVICES = os.environ.get("ERP_REQUIRE_SERVICES") == "1"
@@ -36,6 +40,7 @@ SLOW_FILES = ("test_demo.py",)
 
 
 TEMPLATE_ENV = "ERP_TEST_DATABASE_TEMPLATE"  # set by the controlling process, read by its workers
+MADE_TEMPLATE = pytest.StashKey[str]()  # the URL of the template this session made (and drops)
 
 
 def _template_url(config: pytest.Config) -> str | None:
@@ -62,9 +67,13 @@ def _database(url: str) -> BenchDatabase:
     return BenchDatabase(name=parts.path.lstrip("/"), django_url=url, admin_url=admin)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    flush.install()  # a transactional test's flush deletes what it wrote (tests/flush.py)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     url = _template_url(session.config)
-    if url is None:
+    if url is None or os.environ.get(TEMPLATE_ENV):  # given by the caller (CI makes it beside make check)
         return
     template = _database(url)
     recreate_database(template)
@@ -80,10 +89,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             f"migrating the template database {template.name} failed:\n{done.stderr[-3000:]}"
         )
     os.environ[TEMPLATE_ENV] = template.name  # the workers, started after this hook, inherit it
+    session.config.stash[MADE_TEMPLATE] = url
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    url = _template_url(session.config)
+    url = session.config.stash.get(MADE_TEMPLATE, None)  # only the template this session made
     if url is not None and os.environ.pop(TEMPLATE_ENV, None):
         drop_database(_database(url))
 
