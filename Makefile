@@ -74,12 +74,14 @@ simulate: setup
 
 # The same day on PostgreSQL (a fresh database, SIM_DB) with a real Celery worker on Redis that the day
 # kills once with SIGKILL mid-task and starts again (what CI runs): make simulate-workers ORDERS=120
-SIM_DB     ?= erp_simulation
-SIM_BROKER ?= redis://127.0.0.1:6379/14
+# SIM_TEMPLATE names a migrated database to copy instead of migrating a new one (CI passes the tests').
+SIM_DB       ?= erp_simulation
+SIM_BROKER   ?= redis://127.0.0.1:6379/14
+SIM_TEMPLATE ?=
 SIM_ENV    := DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(SIM_DB) CELERY_BROKER_URL=$(SIM_BROKER) LOG_LEVEL=WARNING
 simulate-workers: setup
 	dropdb --if-exists -h 127.0.0.1 -U postgres $(SIM_DB)
-	createdb -h 127.0.0.1 -U postgres $(SIM_DB)
+	createdb -h 127.0.0.1 -U postgres $(if $(SIM_TEMPLATE),--template $(SIM_TEMPLATE)) $(SIM_DB)
 	$(SIM_ENV) $(PY) manage.py migrate --noinput -v 0
 	$(SIM_ENV) $(PY) manage.py simulate_day --orders $(ORDERS) --seed $(SEED) --faults $(FAULTS) --tools $(TOOLS) \
 		--out artifacts/simulation-workers.json
