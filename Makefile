@@ -14,6 +14,12 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 TEST_WORKERS ?= 2   # pytest-xdist processes, each with its own test database
 
+# Python caches what it compiles (__pycache__, ignored by git), and pytest the test modules it rewrites
+# for its assertions, even where the environment says not to (PYTHONDONTWRITEBYTECODE=1 here): without
+# the cache every process compiles the app again, and every test process rewrites 350 test modules
+# (a third of collecting the suite; manage.py, worker and server subprocesses each compile the app).
+export PYTHONDONTWRITEBYTECODE :=
+
 .PHONY: setup run test test-fast check format bench worker beat clean openapi fuzz simulate simulate-workers
 
 $(BIN)/activate:
@@ -26,6 +32,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 
 setup: $(VENV)/.installed
 	$(PY) tools/fetch_static.py
+	$(PY) -m compileall -q -j 0 erp inventory sales procurement manufacturing integrations tools bench
 
 # HOST and PORT also tell the app where it is served (PUBLIC_BASE_URL: the webhook addresses it shows).
 run: export HOST := $(HOST)
