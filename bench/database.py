@@ -46,11 +46,11 @@ def recreate_database(db: BenchDatabase, *, template: str | None = None) -> str:
     import psycopg
     from psycopg import sql
 
+    drop_database(db)
     create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db.name))
     if template:
         create = sql.SQL("{} TEMPLATE {}").format(create, sql.Identifier(template))
     with psycopg.connect(db.admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db.name)))
         conn.execute(create)
         return conn.info.parameter_status("server_version") or "unknown"
 
